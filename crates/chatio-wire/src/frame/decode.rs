@@ -1,0 +1,240 @@
+//! Total decoding of untrusted frames: limits, and errors that say what and where.
+//!
+//! The fast path is a plain `serde_json::from_str`. Only when it fails is the input read a
+//! second time, with `serde_path_to_error`, to name the field (`payload.event.text`), and a
+//! lenient probe recovers the frame's `request_id` and `action` so a server can still answer
+//! the request (G7). A failure therefore costs two parses; success costs one.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::RequestId;
+
+/// Largest frame accepted by default: 1 MiB (G23). Larger frames are refused before parsing.
+pub const MAX_FRAME_LEN: usize = 1 << 20;
+
+/// Deepest JSON nesting accepted: serde_json's fixed recursion limit. Deeper input fails with
+/// [`DecodeErrorKind::TooDeep`] without exhausting the stack.
+pub const MAX_DEPTH: usize = 128;
+
+/// Bounds on what the decoder accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest frame in bytes (default [`MAX_FRAME_LEN`]).
+    pub max_frame_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_frame_len: MAX_FRAME_LEN }
+    }
+}
+
+impl Limits {
+    /// Limits with this maximum frame length.
+    pub fn with_max_frame_len(max_frame_len: usize) -> Self {
+        Self { max_frame_len }
+    }
+}
+
+/// What kind of problem a [`DecodeError`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The frame is longer than [`Limits::max_frame_len`]; it was not parsed.
+    TooLarge,
+    /// The bytes are not UTF-8.
+    NotUtf8,
+    /// Not JSON (or truncated JSON).
+    Syntax,
+    /// JSON nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// Valid JSON, but not an object.
+    NotAnObject,
+    /// The object has no `action`.
+    MissingAction,
+    /// A frame-level key (`request_id`, `action`, `type`, `success`) is invalid.
+    InvalidFrame,
+    /// The payload does not match what its action requires.
+    InvalidPayload,
+}
+
+/// Why a frame could not be decoded, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    kind: DecodeErrorKind,
+    request_id: Option<RequestId>,
+    action: Option<String>,
+    path: Option<String>,
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl DecodeError {
+    pub(crate) fn new(kind: DecodeErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, request_id: None, action: None, path: None, message: message.into(), line: 0, column: 0 }
+    }
+
+    pub(crate) fn set_path(&mut self, path: &str) {
+        self.path = Some(path.to_owned());
+    }
+
+    /// The kind of problem.
+    pub fn kind(&self) -> DecodeErrorKind {
+        self.kind
+    }
+
+    /// The frame's `request_id` (or legacy `id`), when it could be read.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The frame's `action`, when it could be read.
+    pub fn action(&self) -> Option<&str> {
+        self.action.as_deref()
+    }
+
+    /// Where in the frame the problem is, as a dotted path (`payload.event.text`), if known.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The problem in words, without location.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Line and column (1-based) in the input, when known.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        (self.line > 0).then_some((self.line, self.column))
+    }
+
+    /// The field the problem is about: the last segment of [`DecodeError::path`], or the
+    /// field named by a "missing field" message.
+    pub fn field(&self) -> Option<&str> {
+        if let Some(rest) = self.message.strip_prefix("missing field `") {
+            return rest.split('`').next();
+        }
+        self.path.as_deref().and_then(|p| p.rsplit('.').next()).filter(|s| !s.is_empty() && *s != "?")
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            DecodeErrorKind::TooLarge | DecodeErrorKind::NotUtf8 | DecodeErrorKind::NotAnObject => {
+                f.write_str(&self.message)?
+            }
+            DecodeErrorKind::Syntax | DecodeErrorKind::TooDeep => write!(f, "malformed JSON: {}", self.message)?,
+            DecodeErrorKind::MissingAction => f.write_str("frame has no `action`")?,
+            DecodeErrorKind::InvalidFrame | DecodeErrorKind::InvalidPayload => {
+                match &self.action {
+                    Some(a) => write!(f, "invalid `{a}` frame")?,
+                    None => f.write_str("invalid frame")?,
+                }
+                match &self.path {
+                    Some(p) if !p.is_empty() && p != "." => write!(f, " at `{p}`: {}", self.message)?,
+                    _ => write!(f, ": {}", self.message)?,
+                }
+            }
+        }
+        if let Some((line, column)) = self.position() {
+            write!(f, " (line {line}, column {column})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+pub(crate) fn decode_bytes<T: DeserializeOwned>(input: &[u8], limits: &Limits) -> Result<T, DecodeError> {
+    check_len(input.len(), limits)?;
+    decode_str(utf8(input)?, limits)
+}
+
+pub(crate) fn utf8(input: &[u8]) -> Result<&str, DecodeError> {
+    std::str::from_utf8(input).map_err(|e| {
+        DecodeError::new(
+            DecodeErrorKind::NotUtf8,
+            format!("frame is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+        )
+    })
+}
+
+pub(crate) fn decode_str<T: DeserializeOwned>(input: &str, limits: &Limits) -> Result<T, DecodeError> {
+    check_len(input.len(), limits)?;
+    serde_json::from_str(input).map_err(|e| diagnose::<T>(input, e))
+}
+
+pub(crate) fn check_len(len: usize, limits: &Limits) -> Result<(), DecodeError> {
+    if len > limits.max_frame_len {
+        return Err(DecodeError::new(
+            DecodeErrorKind::TooLarge,
+            format!("frame of {len} bytes exceeds the {}-byte limit", limits.max_frame_len),
+        ));
+    }
+    Ok(())
+}
+
+fn request_id_of(v: Option<Value>) -> Option<RequestId> {
+    match v? {
+        Value::String(s) => Some(RequestId::new(s)),
+        Value::Number(n) => serde_json::from_value(Value::Number(n)).ok(),
+        _ => None,
+    }
+}
+
+/// Builds the error for input that failed the fast path.
+pub(crate) fn diagnose<T: DeserializeOwned>(input: &str, err: serde_json::Error) -> DecodeError {
+    use serde_json::error::Category;
+    let (line, column) = (err.line(), err.column());
+    match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            let msg = strip_position(&err.to_string());
+            let kind = if msg.contains("recursion limit") { DecodeErrorKind::TooDeep } else { DecodeErrorKind::Syntax };
+            return DecodeError { line, column, ..DecodeError::new(kind, msg) };
+        }
+        Category::Data => {}
+    }
+    // What can be read of any object frame without failing: its request id and action.
+    let mut probe = match serde_json::from_str::<serde_json::Map<String, Value>>(input) {
+        Ok(p) => p,
+        Err(_) => return DecodeError::new(DecodeErrorKind::NotAnObject, "frame is not a JSON object"),
+    };
+    let action = match probe.remove("action") {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let request_id = request_id_of(probe.remove("request_id")).or_else(|| request_id_of(probe.remove("id")));
+    // Second pass, tracking the path to the failing field.
+    let mut de = serde_json::Deserializer::from_str(input);
+    let (path, msg, line, column) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            (Some(path), strip_position(&inner.to_string()), inner.line(), inner.column())
+        }
+        // Cannot happen for a deterministic decoder; keep the first error.
+        Ok(_) => (None, strip_position(&err.to_string()), line, column),
+    };
+    let kind = if msg == "missing field `action`" {
+        DecodeErrorKind::MissingAction
+    } else if path.as_deref().is_some_and(|p| p == "payload" || p.starts_with("payload.")) {
+        DecodeErrorKind::InvalidPayload
+    } else {
+        DecodeErrorKind::InvalidFrame
+    };
+    DecodeError { kind, request_id, action, path, message: msg, line, column }
+}
+
+/// serde_json appends " at line L column C"; the position is kept apart.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}

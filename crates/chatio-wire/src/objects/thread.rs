@@ -1,0 +1,70 @@
+//! Threads: the parts a chat is split into (protocol file, 3.2).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Event, Properties, ThreadId, Timestamp, UserId};
+
+/// A thread with its events.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Thread {
+    /// Thread id.
+    pub id: ThreadId,
+    /// Whether the thread is open; only a chat's last thread can be.
+    pub active: bool,
+    /// Position among the chat's threads (ascending = older first).
+    pub order: u64,
+    /// Users taking part in the thread.
+    #[serde(default)]
+    pub user_ids: Vec<UserId>,
+    /// The thread's events. Not guaranteed sorted on input: sort by `order`.
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// Thread properties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Creation time (agent-side documents only; D18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+}
+
+impl Thread {
+    /// A thread without users, events or properties.
+    pub fn new(id: impl Into<ThreadId>, active: bool, order: u64) -> Self {
+        Self {
+            id: id.into(),
+            active,
+            order,
+            user_ids: Vec::new(),
+            events: Vec::new(),
+            properties: None,
+            timestamp: None,
+        }
+    }
+
+    /// Sorts the events by `order`.
+    pub fn sort_events(&mut self) {
+        self.events.sort_by_key(|e| e.order);
+    }
+}
+
+/// An item of `get_chat_threads_summary` (protocol file, 3.10).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ThreadSummary {
+    /// Thread id.
+    pub id: ThreadId,
+    /// Thread order.
+    pub order: u64,
+    /// Number of events in the thread. Read from `total_events`, else from the JS SDK's
+    /// `events_count` (D2); `None` when neither is present. Written as `total_events`.
+    #[serde(default, alias = "events_count", skip_serializing_if = "Option::is_none")]
+    pub total_events: Option<u64>,
+}
+
+impl ThreadSummary {
+    /// A summary.
+    pub fn new(id: impl Into<ThreadId>, order: u64, total_events: u64) -> Self {
+        Self { id: id.into(), order, total_events: Some(total_events) }
+    }
+}

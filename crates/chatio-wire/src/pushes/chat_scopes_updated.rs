@@ -1,0 +1,26 @@
+//! `chat_scopes_updated`: a chat's scopes changed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ChatId, Scopes};
+
+/// `chat_scopes_updated` payload.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChatScopesUpdated {
+    /// The chat.
+    pub chat_id: ChatId,
+    /// Groups added.
+    #[serde(default)]
+    pub scopes_added: Scopes,
+    /// Groups removed.
+    #[serde(default)]
+    pub scopes_removed: Scopes,
+}
+
+impl ChatScopesUpdated {
+    /// A push.
+    pub fn new(chat_id: impl Into<ChatId>, scopes_added: Scopes, scopes_removed: Scopes) -> Self {
+        Self { chat_id: chat_id.into(), scopes_added, scopes_removed }
+    }
+}

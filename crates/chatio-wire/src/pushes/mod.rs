@@ -1,0 +1,221 @@
+//! Pushes (protocol file, section 5): one module per push, and the [`Push`] enum that
+//! dispatches on the push name.
+
+mod chat_properties_updated;
+mod chat_scopes_updated;
+mod chat_thread_properties_updated;
+mod chat_users_updated;
+mod customer_disconnected;
+mod customer_updated;
+mod incoming_chat_thread;
+mod incoming_event;
+mod incoming_multicast;
+mod incoming_rich_message_postback;
+mod incoming_typing_indicator;
+mod last_seen_timestamp_updated;
+mod thread_closed;
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+
+pub use chat_properties_updated::ChatPropertiesUpdated;
+pub use chat_scopes_updated::ChatScopesUpdated;
+pub use chat_thread_properties_updated::ChatThreadPropertiesUpdated;
+pub use chat_users_updated::{ChatUsersUpdated, UpdatedUsers};
+pub use customer_disconnected::CustomerDisconnected;
+pub use customer_updated::CustomerUpdated;
+pub use incoming_chat_thread::IncomingChatThread;
+pub use incoming_event::IncomingEvent;
+pub use incoming_multicast::IncomingMulticast;
+pub use incoming_rich_message_postback::IncomingRichMessagePostback;
+pub use incoming_typing_indicator::IncomingTypingIndicator;
+pub use last_seen_timestamp_updated::LastSeenTimestampUpdated;
+pub use thread_closed::ThreadClosed;
+
+use crate::actions::{EmptyObject, OptionSeed, PayloadSeed, names};
+use crate::{ChatId, RawJson};
+
+names!(
+    /// The v0.5 push names a customer receives (protocol file, section 5).
+    PushKind {
+        /// `incoming_chat_thread`.
+        IncomingChatThread = "incoming_chat_thread",
+        /// `chat_users_updated`.
+        ChatUsersUpdated = "chat_users_updated",
+        /// `incoming_event`.
+        IncomingEvent = "incoming_event",
+        /// `incoming_rich_message_postback`.
+        IncomingRichMessagePostback = "incoming_rich_message_postback",
+        /// `incoming_multicast`.
+        IncomingMulticast = "incoming_multicast",
+        /// `incoming_typing_indicator`.
+        IncomingTypingIndicator = "incoming_typing_indicator",
+        /// `customer_disconnected`.
+        CustomerDisconnected = "customer_disconnected",
+        /// `thread_closed`.
+        ThreadClosed = "thread_closed",
+        /// `chat_scopes_updated`.
+        ChatScopesUpdated = "chat_scopes_updated",
+        /// `customer_updated`.
+        CustomerUpdated = "customer_updated",
+        /// `chat_properties_updated`.
+        ChatPropertiesUpdated = "chat_properties_updated",
+        /// `chat_thread_properties_updated`.
+        ChatThreadPropertiesUpdated = "chat_thread_properties_updated",
+        /// `last_seen_timestamp_updated`.
+        LastSeenTimestampUpdated = "last_seen_timestamp_updated",
+    }
+);
+
+/// A push: one variant per push name, each with its payload.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum Push {
+    /// `incoming_chat_thread`.
+    IncomingChatThread(IncomingChatThread),
+    /// `chat_users_updated`.
+    ChatUsersUpdated(ChatUsersUpdated),
+    /// `incoming_event`.
+    IncomingEvent(IncomingEvent),
+    /// `incoming_rich_message_postback`.
+    IncomingRichMessagePostback(IncomingRichMessagePostback),
+    /// `incoming_multicast`.
+    IncomingMulticast(IncomingMulticast),
+    /// `incoming_typing_indicator`.
+    IncomingTypingIndicator(IncomingTypingIndicator),
+    /// `customer_disconnected`.
+    CustomerDisconnected(CustomerDisconnected),
+    /// `thread_closed`.
+    ThreadClosed(ThreadClosed),
+    /// `chat_scopes_updated`.
+    ChatScopesUpdated(ChatScopesUpdated),
+    /// `customer_updated`.
+    CustomerUpdated(CustomerUpdated),
+    /// `chat_properties_updated`.
+    ChatPropertiesUpdated(ChatPropertiesUpdated),
+    /// `chat_thread_properties_updated`.
+    ChatThreadPropertiesUpdated(ChatThreadPropertiesUpdated),
+    /// `last_seen_timestamp_updated`.
+    LastSeenTimestampUpdated(LastSeenTimestampUpdated),
+    /// A push this crate does not know, its payload kept verbatim.
+    Unknown {
+        /// The push name.
+        action: String,
+        /// The payload, if the frame had one.
+        payload: Option<RawJson>,
+    },
+}
+
+impl Push {
+    /// The push name.
+    pub fn action(&self) -> &str {
+        match (self.kind(), self) {
+            (Some(k), _) => k.as_str(),
+            (None, Self::Unknown { action, .. }) => action,
+            (None, _) => "",
+        }
+    }
+
+    /// The push kind, unless unknown.
+    pub fn kind(&self) -> Option<PushKind> {
+        Some(match self {
+            Self::IncomingChatThread(_) => PushKind::IncomingChatThread,
+            Self::ChatUsersUpdated(_) => PushKind::ChatUsersUpdated,
+            Self::IncomingEvent(_) => PushKind::IncomingEvent,
+            Self::IncomingRichMessagePostback(_) => PushKind::IncomingRichMessagePostback,
+            Self::IncomingMulticast(_) => PushKind::IncomingMulticast,
+            Self::IncomingTypingIndicator(_) => PushKind::IncomingTypingIndicator,
+            Self::CustomerDisconnected(_) => PushKind::CustomerDisconnected,
+            Self::ThreadClosed(_) => PushKind::ThreadClosed,
+            Self::ChatScopesUpdated(_) => PushKind::ChatScopesUpdated,
+            Self::CustomerUpdated(_) => PushKind::CustomerUpdated,
+            Self::ChatPropertiesUpdated(_) => PushKind::ChatPropertiesUpdated,
+            Self::ChatThreadPropertiesUpdated(_) => PushKind::ChatThreadPropertiesUpdated,
+            Self::LastSeenTimestampUpdated(_) => PushKind::LastSeenTimestampUpdated,
+            Self::Unknown { .. } => return None,
+        })
+    }
+
+    /// The chat the push is about, for every push that names one.
+    pub fn chat_id(&self) -> Option<&ChatId> {
+        Some(match self {
+            Self::IncomingChatThread(p) => &p.chat.id,
+            Self::ChatUsersUpdated(p) => &p.chat_id,
+            Self::IncomingEvent(p) => &p.chat_id,
+            Self::IncomingRichMessagePostback(p) => &p.chat_id,
+            Self::IncomingTypingIndicator(p) => &p.chat_id,
+            Self::ThreadClosed(p) => &p.chat_id,
+            Self::ChatScopesUpdated(p) => &p.chat_id,
+            Self::CustomerUpdated(p) => &p.chat_id,
+            Self::ChatPropertiesUpdated(p) => &p.chat_id,
+            Self::ChatThreadPropertiesUpdated(p) => &p.chat_id,
+            Self::LastSeenTimestampUpdated(p) => &p.chat_id,
+            Self::IncomingMulticast(_) | Self::CustomerDisconnected(_) | Self::Unknown { .. } => return None,
+        })
+    }
+}
+
+pub(crate) struct PushPayload<'a>(pub(crate) &'a Push);
+
+impl Serialize for PushPayload<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Push::IncomingChatThread(p) => p.serialize(s),
+            Push::ChatUsersUpdated(p) => p.serialize(s),
+            Push::IncomingEvent(p) => p.serialize(s),
+            Push::IncomingRichMessagePostback(p) => p.serialize(s),
+            Push::IncomingMulticast(p) => p.serialize(s),
+            Push::IncomingTypingIndicator(p) => p.serialize(s),
+            Push::CustomerDisconnected(p) => p.serialize(s),
+            Push::ThreadClosed(p) => p.serialize(s),
+            Push::ChatScopesUpdated(p) => p.serialize(s),
+            Push::CustomerUpdated(p) => p.serialize(s),
+            Push::ChatPropertiesUpdated(p) => p.serialize(s),
+            Push::ChatThreadPropertiesUpdated(p) => p.serialize(s),
+            Push::LastSeenTimestampUpdated(p) => p.serialize(s),
+            Push::Unknown { payload: Some(p), .. } => p.serialize(s),
+            Push::Unknown { payload: None, .. } => EmptyObject.serialize(s),
+        }
+    }
+}
+
+/// Decodes a known push's payload.
+pub(crate) struct PushSeed(pub(crate) PushKind);
+
+impl PayloadSeed for PushSeed {
+    type Out = Push;
+
+    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<Push, D::Error> {
+        Ok(match self.0 {
+            PushKind::IncomingChatThread => Push::IncomingChatThread(Deserialize::deserialize(d)?),
+            PushKind::ChatUsersUpdated => Push::ChatUsersUpdated(Deserialize::deserialize(d)?),
+            PushKind::IncomingEvent => Push::IncomingEvent(Deserialize::deserialize(d)?),
+            PushKind::IncomingRichMessagePostback => Push::IncomingRichMessagePostback(Deserialize::deserialize(d)?),
+            PushKind::IncomingMulticast => Push::IncomingMulticast(Deserialize::deserialize(d)?),
+            PushKind::IncomingTypingIndicator => Push::IncomingTypingIndicator(Deserialize::deserialize(d)?),
+            PushKind::CustomerDisconnected => Push::CustomerDisconnected(Deserialize::deserialize(d)?),
+            PushKind::ThreadClosed => Push::ThreadClosed(Deserialize::deserialize(d)?),
+            PushKind::ChatScopesUpdated => Push::ChatScopesUpdated(Deserialize::deserialize(d)?),
+            PushKind::CustomerUpdated => Push::CustomerUpdated(Deserialize::deserialize(d)?),
+            PushKind::ChatPropertiesUpdated => Push::ChatPropertiesUpdated(Deserialize::deserialize(d)?),
+            PushKind::ChatThreadPropertiesUpdated => Push::ChatThreadPropertiesUpdated(Deserialize::deserialize(d)?),
+            PushKind::LastSeenTimestampUpdated => Push::LastSeenTimestampUpdated(Deserialize::deserialize(d)?),
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for PushSeed {
+    type Value = Push;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Push, D::Error> {
+        d.deserialize_option(OptionSeed(self))
+    }
+}
+
+impl fmt::Display for Push {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.action())
+    }
+}
