@@ -1,0 +1,88 @@
+//! The RTM websocket: `<base>/customer/v0.5/rtm/ws?license_id=N` over the runtime's TCP
+//! (and rustls for `wss://`).
+
+use std::sync::Arc;
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use chatio_wire::LicenseId;
+use url::Url;
+
+use crate::error::Error;
+use crate::net::{self, TlsConfig};
+use crate::runtime::{BoxIo, Runtime};
+
+/// An open RTM websocket.
+pub type RtmSocket = WebSocketStream<BoxIo>;
+
+/// Largest frame accepted from the server (the protocol's 1 MiB limit, G23).
+pub const MAX_FRAME: usize = 1 << 20;
+
+/// The RTM websocket URL for a server base URL (`http(s)://host[:port][/prefix]` or
+/// `ws(s)://…`) and a license.
+///
+/// # Errors
+/// [`Error::InvalidUrl`] when the base has an unusable scheme.
+pub fn rtm_url(base: &Url, license: LicenseId) -> Result<Url, Error> {
+    let mut url = base.clone();
+    let scheme = match base.scheme() {
+        "http" | "ws" => "ws",
+        "https" | "wss" => "wss",
+        other => return Err(Error::InvalidUrl(format!("unsupported scheme `{other}` in `{base}`"))),
+    };
+    url.set_scheme(scheme).map_err(|()| Error::InvalidUrl(format!("cannot use `{scheme}` with `{base}`")))?;
+    let prefix = base.path().trim_end_matches('/');
+    url.set_path(&format!("{prefix}/customer/v0.5/rtm/ws"));
+    url.set_query(Some(&format!("license_id={license}")));
+    Ok(url)
+}
+
+/// The Web API URL of an action for a server base URL and a license.
+///
+/// # Errors
+/// [`Error::InvalidUrl`] when the base has an unusable scheme.
+pub fn web_api_url(base: &Url, license: LicenseId, action: &str) -> Result<Url, Error> {
+    let mut url = base.clone();
+    let scheme = match base.scheme() {
+        "http" | "ws" => "http",
+        "https" | "wss" => "https",
+        other => return Err(Error::InvalidUrl(format!("unsupported scheme `{other}` in `{base}`"))),
+    };
+    url.set_scheme(scheme).map_err(|()| Error::InvalidUrl(format!("cannot use `{scheme}` with `{base}`")))?;
+    let prefix = base.path().trim_end_matches('/');
+    url.set_path(&format!("{prefix}/customer/v0.5/action/{action}"));
+    url.set_query(Some(&format!("license_id={license}")));
+    Ok(url)
+}
+
+/// Opens the websocket.
+///
+/// # Errors
+/// Connection, TLS and handshake failures (an HTTP status other than 101 included).
+pub async fn connect(rt: &Arc<dyn Runtime>, tls: &TlsConfig, url: &Url) -> Result<RtmSocket, Error> {
+    let io = net::connect(rt, tls, url).await?;
+    let mut config = WebSocketConfig::default();
+    config.max_message_size = Some(MAX_FRAME);
+    config.max_frame_size = Some(MAX_FRAME);
+    let (socket, _response) = async_tungstenite::client_async_with_config(url.as_str(), io, Some(config))
+        .await
+        .map_err(|e| Error::WebSocket(format!("handshake with {}: {e}", net::redact(url))))?;
+    Ok(socket)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_from_a_base() {
+        let base = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(rtm_url(&base, LicenseId(100)).unwrap().as_str(), "ws://127.0.0.1:8080/customer/v0.5/rtm/ws?license_id=100");
+        let base = Url::parse("https://api.example.com/prefix/").unwrap();
+        assert_eq!(
+            web_api_url(&base, LicenseId(7), "send_file").unwrap().as_str(),
+            "https://api.example.com/prefix/customer/v0.5/action/send_file?license_id=7"
+        );
+        assert!(rtm_url(&Url::parse("ftp://x").unwrap(), LicenseId(1)).is_err());
+    }
+}
