@@ -1,0 +1,99 @@
+//! The session's error type.
+
+use std::fmt;
+
+use chatio_wire::{DisconnectReason, ErrorObject, ErrorType};
+use serde_json::Value;
+
+/// Why a request or the session failed.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The token was refused (after one retry with a fresh token), or none could be had.
+    Authentication {
+        /// The server's or the token provider's explanation.
+        message: String,
+    },
+    /// The connection dropped while the request was in flight.
+    ConnectionLost,
+    /// No response within the request timeout.
+    Timeout,
+    /// The arguments were refused before anything was sent.
+    InvalidArgs {
+        /// What is wrong, and what to do instead.
+        reason: String,
+    },
+    /// The request was cancelled (e.g. an upload).
+    Cancelled,
+    /// The server answered with an error.
+    Server {
+        /// The documented error type (`validation`, `authorization`, ...).
+        kind: ErrorType,
+        /// The server's message.
+        message: String,
+        /// Extra details, if any.
+        data: Option<Value>,
+    },
+    /// The server ended the session for good (`customer_banned`, `license_not_found`,
+    /// `unsupported_version`, `too_many_connections`); no reconnect is attempted.
+    Disconnected {
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// The session was disconnected by its user, or destroyed.
+    Closed,
+    /// A file upload failed in the transport (the server's refusals are [`Error::Server`]).
+    Upload {
+        /// What went wrong.
+        message: String,
+    },
+    /// The server sent something that does not follow the protocol.
+    Protocol {
+        /// What was wrong with it.
+        message: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Error::InvalidArgs { reason: reason.into() }
+    }
+
+    /// The error a failed response carries.
+    pub fn from_server(e: ErrorObject) -> Self {
+        if e.kind == ErrorType::Authentication {
+            return Error::Authentication { message: e.message };
+        }
+        Error::Server { kind: e.kind, message: e.message, data: e.data }
+    }
+
+    /// Whether retrying the same request later could succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::ConnectionLost
+                | Error::Timeout
+                | Error::Upload { .. }
+                | Error::Server { kind: ErrorType::Internal | ErrorType::RequestTimeout, .. }
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Authentication { message } => write!(f, "authentication failed: {message}"),
+            Error::ConnectionLost => f.write_str("the connection was lost before the server answered"),
+            Error::Timeout => f.write_str("the server did not answer in time"),
+            Error::InvalidArgs { reason } => write!(f, "invalid arguments: {reason}"),
+            Error::Cancelled => f.write_str("cancelled"),
+            Error::Server { kind, message, .. } => write!(f, "server error `{kind}`: {message}"),
+            Error::Disconnected { reason } => write!(f, "disconnected by the server: {reason}"),
+            Error::Closed => f.write_str("the session is closed"),
+            Error::Upload { message } => write!(f, "upload failed: {message}"),
+            Error::Protocol { message } => write!(f, "protocol error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
