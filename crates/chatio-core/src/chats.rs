@@ -38,9 +38,11 @@ impl Chats {
         let c = self.map.entry(s.id.clone()).or_default();
         c.users.extend(s.users.iter().map(|u| u.id.clone()));
         // A summary does not say whether the last thread is active.
-        if let Some(last) = s.last_event_per_type.as_ref().and_then(|m| {
-            m.values().max_by_key(|e| (e.thread_order.unwrap_or(0), e.event.order))
-        }) {
+        if let Some(last) = s
+            .last_event_per_type
+            .as_ref()
+            .and_then(|m| m.values().max_by_key(|e| (e.thread_order.unwrap_or(0), e.event.order)))
+        {
             let order = last.thread_order.unwrap_or(0);
             if c.last_thread.as_ref().is_none_or(|(_, o)| order > *o) {
                 c.last_thread = Some((last.thread_id.clone(), order));

@@ -45,7 +45,15 @@ pub(crate) struct History {
 
 impl History {
     pub(crate) fn new(chat: ChatId, target: u64) -> Self {
-        Self { chat, leftover: Vec::new(), left_to_fetch: None, done: false, queue: VecDeque::new(), running: None, target: target.max(1) }
+        Self {
+            chat,
+            leftover: Vec::new(),
+            left_to_fetch: None,
+            done: false,
+            queue: VecDeque::new(),
+            running: None,
+            target: target.max(1),
+        }
     }
 
     /// The step that starts the next page.
@@ -82,7 +90,12 @@ impl History {
 
     /// A batch arrived for the `FirstSummary` or `Summary` step. Returns the next step, or
     /// `None` when the chat has nothing (more) to load.
-    pub(crate) fn on_summary(&mut self, mut batch: Vec<ThreadSummary>, total_threads: u64, first: bool) -> Option<Step> {
+    pub(crate) fn on_summary(
+        &mut self,
+        mut batch: Vec<ThreadSummary>,
+        total_threads: u64,
+        first: bool,
+    ) -> Option<Step> {
         batch.sort_by_key(|s| s.order);
         if first {
             self.left_to_fetch = Some(total_threads);

@@ -133,8 +133,9 @@ impl Outbox {
     /// Verification of `chat` failed for good: its unconfirmed entries are returned (removed).
     pub(crate) fn abandon_verifying(&mut self, chat: &ChatId) -> Vec<Entry> {
         self.verifying.remove(chat);
-        let (gone, keep): (Vec<Entry>, Vec<Entry>) =
-            std::mem::take(&mut self.entries).into_iter().partition(|e| &e.chat == chat && e.state == State::Unconfirmed);
+        let (gone, keep): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|e| &e.chat == chat && e.state == State::Unconfirmed);
         self.entries = keep;
         gone
     }

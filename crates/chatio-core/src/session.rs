@@ -6,8 +6,8 @@ use std::time::{Instant, SystemTime};
 use chatio_wire as wire;
 use chatio_wire::{
     Action, ChatId, ClientFrame, DisconnectReason, ErrorType, EventId, EventKind, GetChatThreads,
-    GetChatThreadsSummary, GetChatsSummary, Login, NewEvent, Postback, Properties, Push, PushFrame, Request,
-    RequestId, ResponseData, Scopes, SendEvent, SendFile, ServerFrame, StartChat, ThreadId, Timestamp, UserId,
+    GetChatThreadsSummary, GetChatsSummary, Login, NewEvent, Postback, Properties, Push, PushFrame, Request, RequestId,
+    ResponseData, Scopes, SendEvent, SendFile, ServerFrame, StartChat, ThreadId, Timestamp, UserId,
 };
 
 use crate::chats::Chats;
@@ -15,9 +15,7 @@ use crate::config::{Config, OutboxPolicy};
 use crate::history::{self, History, Step};
 use crate::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
 use crate::outbox::Outbox;
-use crate::output::{
-    Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, Reply, SdkEvent, UploadRequest,
-};
+use crate::output::{Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, Reply, SdkEvent, UploadRequest};
 use crate::rng::Rng;
 use crate::timer::{Timer, TimerTable};
 use crate::{AccessToken, Error};
@@ -521,7 +519,9 @@ impl Session {
                 check_new_event(e)?;
             }
         }
-        for p in [&req.chat.properties, &req.chat.thread.as_ref().and_then(|t| t.properties.clone())].into_iter().flatten() {
+        for p in
+            [&req.chat.properties, &req.chat.thread.as_ref().and_then(|t| t.properties.clone())].into_iter().flatten()
+        {
             check_properties(p)?;
         }
         let mut req = req;
@@ -614,7 +614,11 @@ impl Session {
             id: id.clone(),
             fields: SendFile::new(chat.clone(), Some(custom_id)),
             name: file.name,
-            content_type: if file.content_type.is_empty() { "application/octet-stream".into() } else { file.content_type },
+            content_type: if file.content_type.is_empty() {
+                "application/octet-stream".into()
+            } else {
+                file.content_type
+            },
             size: file.size,
             access_token: self.token.as_ref().map(|t| t.secret().to_owned()).unwrap_or_default(),
         };
@@ -1008,7 +1012,15 @@ impl Session {
 
     /// Registers a request and writes it now if logged in (internal requests of the login
     /// sequence are written at once on an open socket), else queues it.
-    fn submit(&mut self, id: RequestId, action: Action, chat: Option<ChatId>, frame: String, purpose: Purpose, now: Instant) {
+    fn submit(
+        &mut self,
+        id: RequestId,
+        action: Action,
+        chat: Option<ChatId>,
+        frame: String,
+        purpose: Purpose,
+        now: Instant,
+    ) {
         let immediate = match purpose {
             Purpose::Login | Purpose::Summary => matches!(self.conn, Conn::Open(_)),
             _ => self.is_ready(),
@@ -1062,7 +1074,8 @@ impl Session {
         let deadline = now + self.config.request_timeout;
         for (id, chat, event) in self.outbox.take_sendable(deadline) {
             self.seq += 1;
-            let frame = ClientFrame::new(Some(id.clone()), Request::SendEvent(SendEvent::new(chat.clone(), event))).encode();
+            let frame =
+                ClientFrame::new(Some(id.clone()), Request::SendEvent(SendEvent::new(chat.clone(), event))).encode();
             self.transmit.push_back(frame);
             self.pending.insert(
                 id,
@@ -1086,7 +1099,14 @@ impl Session {
             let id = self.new_id();
             let req = Request::GetChatThreadsSummary(GetChatThreadsSummary::new(chat.clone(), 0, limit));
             let frame = ClientFrame::new(Some(id.clone()), req).encode();
-            self.submit(id, Action::GetChatThreadsSummary, Some(chat.clone()), frame, Purpose::VerifySummary(chat), now);
+            self.submit(
+                id,
+                Action::GetChatThreadsSummary,
+                Some(chat.clone()),
+                frame,
+                Purpose::VerifySummary(chat),
+                now,
+            );
         }
     }
 
@@ -1120,7 +1140,8 @@ impl Session {
 
     fn rearm_sneak(&mut self) {
         let interval = self.config.sneak_peek_interval;
-        let next = self.sneak.values().filter(|p| p.pending.is_some()).filter_map(|p| p.last_sent.map(|l| l + interval)).min();
+        let next =
+            self.sneak.values().filter(|p| p.pending.is_some()).filter_map(|p| p.last_sent.map(|l| l + interval)).min();
         self.timers.set_opt(Timer::SneakPeek, next);
     }
 
@@ -1179,7 +1200,8 @@ impl Session {
         let mut sent: Vec<(RequestId, Pending)> = Vec::new();
         let ids: Vec<RequestId> = self.pending.keys().cloned().collect();
         for id in ids {
-            let is_sent = self.pending.get(&id).is_some_and(|p| p.frame.is_none() && !matches!(p.purpose, Purpose::Upload));
+            let is_sent =
+                self.pending.get(&id).is_some_and(|p| p.frame.is_none() && !matches!(p.purpose, Purpose::Upload));
             if is_sent {
                 if let Some(p) = self.pending.remove(&id) {
                     sent.push((id, p));
@@ -1192,11 +1214,9 @@ impl Session {
         for (id, p) in sent {
             match p.purpose {
                 Purpose::User => self.complete(id, Err(Error::ConnectionLost)),
-                Purpose::Outbox => {
-                    if self.config.outbox == OutboxPolicy::FailOnDisconnect {
-                        self.outbox.remove(&id);
-                        self.complete(id, Err(Error::ConnectionLost));
-                    }
+                Purpose::Outbox if self.config.outbox == OutboxPolicy::FailOnDisconnect => {
+                    self.outbox.remove(&id);
+                    self.complete(id, Err(Error::ConnectionLost));
                 }
                 Purpose::History(h) => failed_histories.push(h),
                 _ => {}
@@ -1261,8 +1281,12 @@ impl Session {
     }
 
     fn expire_requests(&mut self, now: Instant) {
-        let expired: Vec<RequestId> =
-            self.pending.iter().filter(|(_, p)| p.deadline.is_some_and(|d| d <= now)).map(|(id, _)| id.clone()).collect();
+        let expired: Vec<RequestId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
         let mut broken = false;
         let mut list: Vec<(RequestId, Pending)> =
             expired.into_iter().filter_map(|id| self.pending.remove(&id).map(|p| (id, p))).collect();
@@ -1460,7 +1484,8 @@ impl Session {
         }
         let ids: Vec<ThreadId> = r.threads_summary.into_iter().map(|s| s.id).collect();
         let id = self.new_id();
-        let frame = ClientFrame::new(Some(id.clone()), Request::GetChatThreads(GetChatThreads::new(chat.clone(), ids))).encode();
+        let frame = ClientFrame::new(Some(id.clone()), Request::GetChatThreads(GetChatThreads::new(chat.clone(), ids)))
+            .encode();
         self.submit(id, Action::GetChatThreads, Some(chat.clone()), frame, Purpose::VerifyThreads(chat), now);
     }
 
@@ -1632,7 +1657,8 @@ impl Session {
     // ------------------------------------------------------------------ internals: pushes
 
     fn is_ours(&self, id: &Option<RequestId>) -> bool {
-        id.as_ref().is_some_and(|id| self.pending.contains_key(id) || self.recent_set.contains(id) || self.outbox.contains(id))
+        id.as_ref()
+            .is_some_and(|id| self.pending.contains_key(id) || self.recent_set.contains(id) || self.outbox.contains(id))
     }
 
     fn on_push(&mut self, frame: PushFrame, now: Instant) {
@@ -1729,7 +1755,11 @@ impl Session {
             }
             Push::ChatScopesUpdated(p) => {
                 if !ours {
-                    self.emit(SdkEvent::ChatScopesUpdated { chat: p.chat_id, added: p.scopes_added, removed: p.scopes_removed });
+                    self.emit(SdkEvent::ChatScopesUpdated {
+                        chat: p.chat_id,
+                        added: p.scopes_added,
+                        removed: p.scopes_removed,
+                    });
                 }
             }
             Push::CustomerUpdated(p) => {

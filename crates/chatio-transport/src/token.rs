@@ -206,8 +206,8 @@ impl AccountsToken {
                 Err(_) => Error::Status { status: resp.status.as_u16(), body: excerpt(&resp.body) },
             });
         }
-        let answer: TokenAnswer = serde_json::from_slice(&resp.body)
-            .map_err(|e| Error::Token(format!("unreadable answer: {e}")))?;
+        let answer: TokenAnswer =
+            serde_json::from_slice(&resp.body).map_err(|e| Error::Token(format!("unreadable answer: {e}")))?;
         let expires_in = answer.expires_in.map(Duration::from_secs);
         let creds = Credentials {
             access_token: answer.access_token,

@@ -220,4 +220,3 @@ pub async fn send_file(
         _ => Err(UploadError::Transport(Error::Status { status: resp.status.as_u16(), body: excerpt(&resp.body) })),
     }
 }
-

@@ -77,7 +77,10 @@ mod tests {
     #[test]
     fn urls_from_a_base() {
         let base = Url::parse("http://127.0.0.1:8080").unwrap();
-        assert_eq!(rtm_url(&base, LicenseId(100)).unwrap().as_str(), "ws://127.0.0.1:8080/customer/v0.5/rtm/ws?license_id=100");
+        assert_eq!(
+            rtm_url(&base, LicenseId(100)).unwrap().as_str(),
+            "ws://127.0.0.1:8080/customer/v0.5/rtm/ws?license_id=100"
+        );
         let base = Url::parse("https://api.example.com/prefix/").unwrap();
         assert_eq!(
             web_api_url(&base, LicenseId(7), "send_file").unwrap().as_str(),

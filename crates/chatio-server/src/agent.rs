@@ -1,0 +1,308 @@
+//! The scripted agent ("Chatio Bot").
+//!
+//! It joins every new chat (and every new thread of a chat it left), greets, and answers
+//! each customer message after showing typing on and off. Messages starting with `/` are
+//! commands that make it trigger every push of the protocol on demand; `/help` lists them:
+//!
+//! | command | what the agent does |
+//! |---|---|
+//! | `/help` | lists the commands |
+//! | `/rich` | sends a `rich_message` (cards with buttons; answer with a postback) |
+//! | `/file` | sends a `file` event (a PNG the server really serves) |
+//! | `/form` | sends a `filled_form` event |
+//! | `/annotation` | sends an `annotation` |
+//! | `/custom` | sends a `custom` event |
+//! | `/system` | sends a `system_message` (`routing.assigned`) |
+//! | `/multicast` | sends an `incoming_multicast` push |
+//! | `/props` | sets a chat and a thread property (`chat_properties_updated`, `chat_thread_properties_updated`) |
+//! | `/scopes` | adds group 1 to the chat's scopes (`chat_scopes_updated`) |
+//! | `/seen` | updates its last-seen time (`last_seen_timestamp_updated`) |
+//! | `/typing` | shows typing on, then off (`incoming_typing_indicator`) |
+//! | `/close` | closes the thread (`thread_closed` with its user id) |
+//! | `/leave` | leaves the chat (`chat_users_updated` removed, `agent_left`) |
+//! | `/echo TEXT` | answers `TEXT` |
+//!
+//! With a delay of 0 every step runs at once, right after the request that caused it, so a
+//! test sees the same frames every run; otherwise each step waits the delay.
+
+use chatio_wire as wire;
+use chatio_wire::{ChatId, EventKind, Push, Timestamp, UserId};
+use serde_json::json;
+
+use crate::engine::{Delivery, Effects, Trigger, add_agent_event};
+use crate::files;
+use crate::store::Store;
+
+/// The commands, for `/help`.
+pub(crate) const HELP: &str = "Commands: /rich (buttons), /file (an image), /form, /annotation, /custom, /system, \
+/multicast, /props, /scopes, /seen, /typing, /close (close this thread), /leave, /echo TEXT. \
+Anything else, I answer.";
+
+/// One step of the agent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    Join,
+    Leave,
+    Typing(bool),
+    Say(String),
+    Rich,
+    File,
+    Form,
+    Annotation,
+    Custom,
+    System,
+    Multicast,
+    Props,
+    Scopes,
+    Seen,
+    Close,
+}
+
+/// What the agent will do for a trigger, in order.
+pub(crate) fn plan(store: &Store, license: u64, trigger: &Trigger) -> (ChatId, Vec<Step>) {
+    let member = |chat: &ChatId| {
+        let bot = store.bot().map(|b| b.id.clone());
+        store
+            .licenses
+            .get(&license)
+            .and_then(|l| l.chats.get(chat))
+            .is_some_and(|c| bot.is_some_and(|b| c.agents.contains(&b)))
+    };
+    match trigger {
+        Trigger::NeedsAgent { chat } => {
+            if member(chat) {
+                (chat.clone(), Vec::new())
+            } else {
+                let greet = "Hi! I'm Chatio Bot, the reference server's agent. Say anything, or /help.".to_owned();
+                (chat.clone(), vec![Step::Join, Step::Say(greet)])
+            }
+        }
+        Trigger::CustomerMessage { chat, text } => (chat.clone(), answer(text)),
+    }
+}
+
+fn answer(text: &str) -> Vec<Step> {
+    let t = text.trim();
+    let (cmd, rest) = t.split_once(' ').unwrap_or((t, ""));
+    let typed = |s: Step| vec![Step::Typing(true), Step::Typing(false), s];
+    match cmd {
+        "/help" => typed(Step::Say(HELP.into())),
+        "/rich" => typed(Step::Rich),
+        "/file" => typed(Step::File),
+        "/form" => vec![Step::Form],
+        "/annotation" => vec![Step::Annotation],
+        "/custom" => vec![Step::Custom],
+        "/system" => vec![Step::System],
+        "/multicast" => vec![Step::Multicast],
+        "/props" => vec![Step::Props],
+        "/scopes" => vec![Step::Scopes],
+        "/seen" => vec![Step::Seen],
+        "/typing" => vec![Step::Typing(true), Step::Typing(false)],
+        "/close" => vec![Step::Say("Closing this thread. Write again to open a new one.".into()), Step::Close],
+        "/leave" => vec![Step::Say("Bye!".into()), Step::Leave],
+        "/echo" => typed(Step::Say(rest.to_owned())),
+        c if c.starts_with('/') => typed(Step::Say(format!("Unknown command {c}. {HELP}"))),
+        _ => typed(Step::Say(format!("You said: {t}"))),
+    }
+}
+
+/// Applies one step. Steps on a chat that is gone, or needing an active thread that is not
+/// there any more, do nothing.
+pub(crate) fn apply(
+    store: &mut Store,
+    license: u64,
+    chat_id: &ChatId,
+    step: &Step,
+    now: u64,
+    public_url: &str,
+) -> Effects {
+    let mut fx = Effects::default();
+    let Some(bot) = store.bot().cloned() else { return fx };
+    let bot_user = store.agent_user(&bot.id, None);
+    // Files are stored before borrowing the chat.
+    let file = if *step == Step::File || *step == Step::Rich {
+        let png = files::sample_png(64, 48);
+        let key = format!("/api/file/chatio/att/{license}/{}.png", store.ids.hex(32));
+        let size = png.len() as u64;
+        store.files.insert(
+            key.clone(),
+            crate::store::FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from(png) },
+        );
+        Some((format!("{public_url}{key}"), size))
+    } else {
+        None
+    };
+    let Some(chat) = store.licenses.get_mut(&license).and_then(|l| l.chats.get_mut(chat_id)) else { return fx };
+    let customer = chat.customer.clone();
+    let push = |fx: &mut Effects, push: Push| {
+        fx.deliveries.push(Delivery { license, customer: customer.clone(), push, caused_by_request: false });
+    };
+    let has_active = chat.active_thread().is_some();
+    let event = |fx: &mut Effects, chat: &mut crate::store::ChatRec, author: Option<&UserId>, kind: EventKind| {
+        if let Some((thread, ev)) = add_agent_event(chat, author, kind, now) {
+            push(fx, Push::IncomingEvent(wire::IncomingEvent::new(chat_id.clone(), thread, ev)));
+        }
+    };
+    let me = Some(&bot.id);
+    match step {
+        Step::Join => {
+            if !chat.agents.contains(&bot.id) && has_active {
+                chat.agents.push(bot.id.clone());
+                if let Some(t) = chat.active_thread_mut() {
+                    t.add_user(&bot.id);
+                }
+                let mut added = bot_user.clone();
+                added.present = Some(true);
+                push(
+                    &mut fx,
+                    Push::ChatUsersUpdated(wire::ChatUsersUpdated::new(
+                        chat_id.clone(),
+                        wire::UpdatedUsers::new(vec![added], Vec::new()),
+                    )),
+                );
+                let text = format!("{} joined the chat", bot.name);
+                event(&mut fx, chat, None, EventKind::SystemMessage(wire::SystemMessage::new(text, "agent_joined")));
+            }
+        }
+        Step::Leave => {
+            if chat.agents.contains(&bot.id) {
+                chat.agents.retain(|a| a != &bot.id);
+                push(
+                    &mut fx,
+                    Push::ChatUsersUpdated(wire::ChatUsersUpdated::new(
+                        chat_id.clone(),
+                        wire::UpdatedUsers::new(Vec::new(), vec![bot.id.clone()]),
+                    )),
+                );
+                let text = format!("{} left the chat", bot.name);
+                event(&mut fx, chat, None, EventKind::SystemMessage(wire::SystemMessage::new(text, "agent_left")));
+            }
+        }
+        _ if !has_active => {}
+        Step::Typing(on) => push(
+            &mut fx,
+            Push::IncomingTypingIndicator(wire::IncomingTypingIndicator::new(
+                chat_id.clone(),
+                wire::TypingIndicator::new(bot.id.clone(), Timestamp::from_secs(now), *on),
+            )),
+        ),
+        Step::Say(text) => event(&mut fx, chat, me, EventKind::Message(wire::Message::new(text.clone()))),
+        Step::Rich => {
+            let mut image = wire::Image::new(file.as_ref().map(|f| f.0.clone()).unwrap_or_default());
+            image.name = Some("chatio.png".into());
+            image.content_type = Some("image/png".into());
+            image.size = file.as_ref().map(|f| f.1);
+            image.width = Some(64);
+            image.height = Some(48);
+            let mut card = wire::RichElement::new(
+                "Do you like chatio-rs?",
+                vec![wire::Button::new("Yes!", "like_yes"), wire::Button::new("Not yet", "like_no")],
+            );
+            card.subtitle = Some("Answer with a postback".into());
+            card.image = Some(image);
+            let more = wire::RichElement::new("Want the docs?", vec![wire::Button::new("Sure", "docs_yes")]);
+            event(&mut fx, chat, me, EventKind::RichMessage(wire::RichMessage::new("cards", vec![card, more])));
+        }
+        Step::File => {
+            if let Some((url, size)) = file {
+                let mut f = wire::FileAttachment::new("chatio.png", url, "image/png", size);
+                f.width = Some(64);
+                f.height = Some(48);
+                event(&mut fx, chat, me, EventKind::File(f));
+            }
+        }
+        Step::Form => {
+            let mut name = wire::FormField::new("text", "name", "Your name");
+            name.required = Some(true);
+            name.value = Some("Chatio Bot".into());
+            let mut purpose = wire::FormField::new("radio", "purpose", "Chat purpose");
+            purpose.options = Some(vec![
+                wire::FormOption::new("Support", "support", true),
+                wire::FormOption::new("Sale", "sale", false),
+            ]);
+            event(&mut fx, chat, me, EventKind::FilledForm(wire::FilledForm::new(vec![name, purpose])));
+        }
+        Step::Annotation => event(
+            &mut fx,
+            chat,
+            me,
+            EventKind::Annotation(wire::Annotation::new("note", Some("The customer tried /annotation".into()))),
+        ),
+        Step::Custom => {
+            event(&mut fx, chat, me, EventKind::Custom(wire::Custom::new(json!({"kind": "demo", "value": 42}))))
+        }
+        Step::System => {
+            let text = format!("Chat assigned to {}", bot.name);
+            event(&mut fx, chat, None, EventKind::SystemMessage(wire::SystemMessage::new(text, "routing.assigned")))
+        }
+        Step::Multicast => push(
+            &mut fx,
+            Push::IncomingMulticast(wire::IncomingMulticast::new(
+                bot.id.clone(),
+                json!({"announcement": "Multicast from Chatio Bot"}),
+            )),
+        ),
+        Step::Props => {
+            let chat_props = wire::Properties::new().with("bot", "mood", "cheerful");
+            chat.properties.merge(&chat_props);
+            push(&mut fx, Push::ChatPropertiesUpdated(wire::ChatPropertiesUpdated::new(chat_id.clone(), chat_props)));
+            let thread_props = wire::Properties::new().with("bot", "topic", "demo");
+            if let Some(t) = chat.active_thread_mut() {
+                t.properties.merge(&thread_props);
+                let tid = t.id.clone();
+                push(
+                    &mut fx,
+                    Push::ChatThreadPropertiesUpdated(wire::ChatThreadPropertiesUpdated::new(
+                        chat_id.clone(),
+                        tid,
+                        thread_props,
+                    )),
+                );
+            }
+        }
+        Step::Scopes => {
+            chat.scopes.insert(1);
+            push(
+                &mut fx,
+                Push::ChatScopesUpdated(wire::ChatScopesUpdated::new(
+                    chat_id.clone(),
+                    wire::Scopes::groups([1]),
+                    wire::Scopes::all(),
+                )),
+            );
+        }
+        Step::Seen => {
+            let ts = Timestamp::from_secs(now);
+            chat.last_seen.insert(bot.id.clone(), ts);
+            push(
+                &mut fx,
+                Push::LastSeenTimestampUpdated(wire::LastSeenTimestampUpdated::new(
+                    bot.id.clone(),
+                    chat_id.clone(),
+                    ts,
+                )),
+            );
+        }
+        Step::Close => {
+            if let Some(t) = chat.active_thread_mut() {
+                t.active = false;
+                let tid = t.id.clone();
+                push(&mut fx, Push::ThreadClosed(wire::ThreadClosed::new(chat_id.clone(), tid, Some(bot.id.clone()))));
+            }
+        }
+    }
+    fx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans() {
+        assert_eq!(answer("hello").last(), Some(&Step::Say("You said: hello".into())));
+        assert_eq!(answer("/echo a b"), vec![Step::Typing(true), Step::Typing(false), Step::Say("a b".into())]);
+        assert_eq!(answer("/close").last(), Some(&Step::Close));
+        assert!(matches!(answer("/nope").last(), Some(Step::Say(s)) if s.starts_with("Unknown command /nope")));
+    }
+}
