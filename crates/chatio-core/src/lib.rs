@@ -93,5 +93,5 @@ mod token;
 pub use config::{Backoff, Config, OutboxPolicy};
 pub use error::Error;
 pub use output::{Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, Reply, SdkEvent, UploadRequest};
-pub use session::{MAX_ID_LEN, MAX_TEXT_LEN, Session, UploadFailure};
+pub use session::{MAX_ID_LEN, MAX_TEXT_LEN, Session, UploadFailure, check_sneak_peek};
 pub use token::AccessToken;

@@ -1801,6 +1801,16 @@ pub enum UploadFailure {
     Transport(String),
 }
 
+/// The checks [`Session::set_sneak_peek`] makes, for callers that want the verdict before
+/// handing the call to a driver.
+///
+/// # Errors
+/// [`Error::InvalidArgs`] for an empty chat id or text over [`MAX_TEXT_LEN`] characters.
+pub fn check_sneak_peek(chat: &ChatId, text: &str) -> Result<(), Error> {
+    check_chat(chat)?;
+    check_text("text", text)
+}
+
 /// Reasons after which the session does not reconnect by itself.
 fn is_final(r: &DisconnectReason) -> bool {
     r.is_final() || *r == DisconnectReason::TooManyConnections

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod driver;
 pub mod error;
 pub mod http;
 pub mod net;
@@ -25,4 +26,5 @@ pub mod token;
 pub mod upload;
 pub mod ws;
 
+pub use driver::{DriverConfig, DriverHandle, spawn};
 pub use error::Error;

@@ -1,0 +1,170 @@
+//! What [`CustomerSdk::init`](crate::CustomerSdk::init) needs.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chatio_core::OutboxPolicy;
+use chatio_transport::net::TlsConfig;
+use chatio_transport::runtime::Runtime;
+use chatio_transport::token::{Credentials, TokenProvider};
+use chatio_wire::{CustomerData, UserId};
+
+/// Where the SDK gets its customer access tokens.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum TokenSource {
+    /// The customer token endpoint `POST <accounts_url>/customer/`, cached until expiry
+    /// (the default). `customer_id` pins the identity; without it a new customer is created
+    /// and kept for later tokens.
+    #[default]
+    Accounts,
+    /// The same customer as this id, through the token endpoint.
+    AccountsFor(UserId),
+    /// A token the program already has.
+    Static(Credentials),
+    /// Any provider.
+    Provider(Arc<dyn TokenProvider>),
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenSource::Accounts => f.write_str("Accounts"),
+            TokenSource::AccountsFor(id) => f.debug_tuple("AccountsFor").field(id).finish(),
+            TokenSource::Static(c) => f.debug_tuple("Static").field(c).finish(),
+            TokenSource::Provider(_) => f.write_str("Provider(..)"),
+        }
+    }
+}
+
+/// The SDK's configuration: the JS SDK's `init({license, clientId, redirectUri})` plus the
+/// server addresses (the hosted chat.io service is gone) and the Rust SDK's own options.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The license (account) number.
+    pub license: u64,
+    /// The application's client id.
+    pub client_id: String,
+    /// The application's redirect URI (sent to the token endpoint).
+    pub redirect_uri: String,
+    /// The Customer API base URL (default `https://api.chat.io`).
+    pub server_url: String,
+    /// The accounts (token endpoint) base URL (default `https://accounts.chat.io`).
+    pub accounts_url: String,
+    /// Where tokens come from.
+    pub token: TokenSource,
+    /// What happens to unacknowledged `send_event`s on disconnect.
+    pub outbox: OutboxPolicy,
+    /// Customer data sent with every login.
+    pub customer: CustomerData,
+    /// The runtime to run on (default: see `chatio_transport::runtime::default_runtime`).
+    pub runtime: Option<Arc<dyn Runtime>>,
+    /// TLS settings for `https`/`wss` URLs.
+    pub tls: TlsConfig,
+    /// Seed of the session's randomness (default: random).
+    pub seed: Option<u64>,
+    /// How long a request may wait for its answer (15 s).
+    pub request_timeout: Duration,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("license", &self.license)
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("server_url", &self.server_url)
+            .field("accounts_url", &self.accounts_url)
+            .field("token", &self.token)
+            .field("outbox", &self.outbox)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A configuration for a license and an application client id.
+    pub fn new(license: u64, client_id: impl Into<String>) -> Self {
+        Self {
+            license,
+            client_id: client_id.into(),
+            redirect_uri: "https://localhost/".into(),
+            server_url: "https://api.chat.io".into(),
+            accounts_url: "https://accounts.chat.io".into(),
+            token: TokenSource::Accounts,
+            outbox: OutboxPolicy::Resend,
+            customer: CustomerData::default(),
+            runtime: None,
+            tls: TlsConfig::default(),
+            seed: None,
+            request_timeout: Duration::from_secs(15),
+        }
+    }
+
+    /// Sets the redirect URI.
+    #[must_use]
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uri = uri.into();
+        self
+    }
+
+    /// Uses one server for the API and the token endpoint (as the reference server serves
+    /// both), e.g. `http://127.0.0.1:8080`.
+    #[must_use]
+    pub fn server(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.accounts_url = url.clone();
+        self.server_url = url;
+        self
+    }
+
+    /// Sets the accounts (token endpoint) URL alone.
+    #[must_use]
+    pub fn accounts(mut self, url: impl Into<String>) -> Self {
+        self.accounts_url = url.into();
+        self
+    }
+
+    /// Sets where tokens come from.
+    #[must_use]
+    pub fn token(mut self, token: TokenSource) -> Self {
+        self.token = token;
+        self
+    }
+
+    /// Sets the outbox policy.
+    #[must_use]
+    pub fn outbox(mut self, policy: OutboxPolicy) -> Self {
+        self.outbox = policy;
+        self
+    }
+
+    /// Sets the customer data sent at login.
+    #[must_use]
+    pub fn customer(mut self, customer: CustomerData) -> Self {
+        self.customer = customer;
+        self
+    }
+
+    /// Runs on this runtime.
+    #[must_use]
+    pub fn runtime(mut self, rt: Arc<dyn Runtime>) -> Self {
+        self.runtime = Some(rt);
+        self
+    }
+
+    /// Seeds the session's randomness (reproducible request ids and jitter).
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Sets the request timeout.
+    #[must_use]
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = d;
+        self
+    }
+}

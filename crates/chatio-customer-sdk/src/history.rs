@@ -1,0 +1,106 @@
+//! [`ChatHistory`]: `getChatHistory` as an async iterator and a `Stream`.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use chatio_core::{Error, HistoryId, Reply};
+use chatio_transport::DriverHandle;
+use futures::future::BoxFuture;
+use futures::{FutureExt, Stream};
+
+use crate::model::Event;
+
+/// A page of history.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct HistoryPage {
+    /// Events older than those of earlier pages, ascending by order.
+    pub events: Vec<Event>,
+    /// Nothing older remains.
+    pub done: bool,
+}
+
+/// Older and older pages of a chat's events (about 50 each, whole threads), newest first.
+///
+/// Call [`next`](Self::next) for pages (calls while one loads are queued and answered in
+/// order), or use it as a `Stream` of event batches that ends after the first thread.
+#[must_use = "a history cursor loads nothing unless asked"]
+pub struct ChatHistory {
+    driver: DriverHandle,
+    id: HistoryId,
+    done: bool,
+    pending: Option<BoxFuture<'static, Result<HistoryPage, Error>>>,
+}
+
+impl std::fmt::Debug for ChatHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatHistory").field("id", &self.id).field("done", &self.done).finish_non_exhaustive()
+    }
+}
+
+fn load(driver: DriverHandle, id: HistoryId) -> BoxFuture<'static, Result<HistoryPage, Error>> {
+    async move {
+        match driver.request(move |s, now| s.history_next(id, now)).await? {
+            Reply::History { events, done } => Ok(HistoryPage { events, done }),
+            other => Err(Error::Protocol { message: format!("unexpected reply {other:?}") }),
+        }
+    }
+    .boxed()
+}
+
+impl ChatHistory {
+    pub(crate) fn new(driver: DriverHandle, id: HistoryId) -> Self {
+        Self { driver, id, done: false, pending: None }
+    }
+
+    /// The next (older) page. After the last page, returns empty pages with `done`.
+    ///
+    /// # Errors
+    /// [`Error::ConnectionLost`], [`Error::Timeout`], [`Error::Server`]; a failed page can be
+    /// asked again.
+    pub async fn next(&mut self) -> Result<HistoryPage, Error> {
+        let page = load(self.driver.clone(), self.id).await?;
+        self.done |= page.done;
+        Ok(page)
+    }
+
+    /// Whether the first thread has been reached.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
+impl Stream for ChatHistory {
+    type Item = Result<Vec<Event>, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if self.done && self.pending.is_none() {
+                return Poll::Ready(None);
+            }
+            let (driver, id) = (self.driver.clone(), self.id);
+            let fut = self.pending.get_or_insert_with(|| load(driver, id));
+            let page = match fut.poll_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(p) => p,
+            };
+            self.pending = None;
+            match page {
+                Err(e) => return Poll::Ready(Some(Err(e))),
+                Ok(p) => {
+                    self.done |= p.done;
+                    if !p.events.is_empty() {
+                        return Poll::Ready(Some(Ok(p.events)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for ChatHistory {
+    fn drop(&mut self) {
+        let id = self.id;
+        let _ = self.driver.exec_detached(move |s, _| s.close_history(id));
+    }
+}

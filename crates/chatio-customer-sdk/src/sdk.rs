@@ -1,0 +1,397 @@
+//! [`CustomerSdk`]: the JS SDK's methods, each a few lines over the session.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chatio_core::{Error, Rating, Reply, Session};
+use chatio_transport::DriverHandle;
+use chatio_transport::http::HttpClient;
+use chatio_transport::runtime::default_runtime;
+use chatio_transport::token::{AccountsToken, Credentials, StaticToken, TokenProvider};
+use chatio_wire::{
+    ChatId, CustomerData, EventId, LicenseId, NewEvent, Postback, Properties, Scopes, StartChat, ThreadId,
+};
+use url::Url;
+
+use crate::config::{Config, TokenSource};
+use crate::events::Events;
+use crate::history::ChatHistory;
+use crate::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
+use crate::upload::{File, SendFile};
+
+/// A page request: `offset` and `limit` (`None`: the method's default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pagination {
+    /// Items to skip.
+    pub offset: u64,
+    /// Page size (`None`: 10 for chats, 25 for threads).
+    pub limit: Option<u64>,
+}
+
+impl Pagination {
+    /// A page.
+    pub fn new(offset: u64, limit: u64) -> Self {
+        Self { offset, limit: Some(limit) }
+    }
+}
+
+/// A page of the customer's chats.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ChatsSummary {
+    /// The chats, most recently active first.
+    pub chats_summary: Vec<ChatSummary>,
+    /// How many chats the customer has.
+    pub total_chats: u64,
+}
+
+/// A page of a chat's thread summaries.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ThreadsSummary {
+    /// The threads, ascending by order.
+    pub threads_summary: Vec<ThreadSummary>,
+    /// How many threads the chat has.
+    pub total_threads: u64,
+}
+
+/// Access to the SDK's tokens (`auth` in the JS SDK).
+#[derive(Clone)]
+pub struct Auth {
+    provider: Arc<dyn TokenProvider>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Auth")
+    }
+}
+
+impl Auth {
+    /// A token: the cached one while valid, else a fresh one (`auth.getToken()`).
+    ///
+    /// # Errors
+    /// [`Error::Authentication`] when no token can be had.
+    pub async fn token(&self) -> Result<Credentials, Error> {
+        self.provider.token(false).await.map_err(|e| Error::Authentication { message: e.to_string() })
+    }
+
+    /// A fresh token, bypassing the cache (`auth.getFreshToken()`).
+    ///
+    /// # Errors
+    /// [`Error::Authentication`] when no token can be had.
+    pub async fn fresh_token(&self) -> Result<Credentials, Error> {
+        self.provider.token(true).await.map_err(|e| Error::Authentication { message: e.to_string() })
+    }
+}
+
+/// A chat.io customer session: connects in the background at [`init`](Self::init), then
+/// every method talks to the server. Cheap to clone; the session ends when the last clone
+/// is dropped or [`destroy`](Self::destroy) is called.
+#[derive(Clone, Debug)]
+pub struct CustomerSdk {
+    driver: DriverHandle,
+    auth: Auth,
+}
+
+fn unexpected(r: Reply) -> Error {
+    Error::Protocol { message: format!("unexpected reply {r:?}") }
+}
+
+fn bad_url(what: &str, url: &str, e: impl std::fmt::Display) -> Error {
+    Error::InvalidArgs { reason: format!("the {what} `{url}` is not a valid URL: {e}") }
+}
+
+impl CustomerSdk {
+    /// Starts a session: fetches a token and connects in the background (`init` in the JS
+    /// SDK). Subscribe with [`events`](Self::events) right away to see `Connected`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] for unusable URLs or when no async runtime is available (enable
+    /// a runtime feature, or call from inside a tokio runtime with the `tokio` feature).
+    pub fn init(config: Config) -> Result<Self, Error> {
+        let server = Url::parse(&config.server_url).map_err(|e| bad_url("server URL", &config.server_url, e))?;
+        let accounts =
+            Url::parse(&config.accounts_url).map_err(|e| bad_url("accounts URL", &config.accounts_url, e))?;
+        let rt = match config.runtime.clone() {
+            Some(rt) => rt,
+            None => default_runtime().map_err(|e| Error::InvalidArgs { reason: e.to_string() })?,
+        };
+        let http = HttpClient::new(rt.clone(), config.tls.clone(), Duration::from_secs(15));
+        let provider: Arc<dyn TokenProvider> = match config.token.clone() {
+            TokenSource::Static(c) => Arc::new(StaticToken::new(c)),
+            TokenSource::Provider(p) => p,
+            TokenSource::Accounts | TokenSource::AccountsFor(_) => {
+                let id = match &config.token {
+                    TokenSource::AccountsFor(id) => Some(id.clone()),
+                    _ => None,
+                };
+                let p = AccountsToken::new(
+                    http,
+                    &accounts,
+                    config.client_id.clone(),
+                    config.redirect_uri.clone(),
+                    Some(config.license),
+                    id,
+                )
+                .map_err(|e| Error::InvalidArgs { reason: e.to_string() })?;
+                Arc::new(p)
+            }
+        };
+        let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
+        let mut core = chatio_core::Config::new(LicenseId(config.license), seed);
+        core.customer = config.customer.clone();
+        core.outbox = config.outbox;
+        core.request_timeout = config.request_timeout;
+        let session = Session::new(core, rt.now());
+        let mut dcfg = chatio_transport::DriverConfig::new(server);
+        dcfg.tls = config.tls.clone();
+        let driver = chatio_transport::spawn(rt, session, dcfg, provider.clone())
+            .map_err(|e| Error::InvalidArgs { reason: e.to_string() })?;
+        Ok(Self { driver, auth: Auth { provider } })
+    }
+
+    /// Every SDK event from now on, as a `Stream`. Any number of subscribers; dropping the
+    /// stream unsubscribes (`on`/`off`/`$$observable` in the JS SDK).
+    pub fn events(&self) -> Events {
+        Events::new(self.driver.subscribe())
+    }
+
+    /// The token access (`auth` in the JS SDK).
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The customer id, once known.
+    pub async fn customer_id(&self) -> Option<chatio_wire::UserId> {
+        self.driver.exec(|s, _| s.customer_id().cloned()).await.ok().flatten()
+    }
+
+    /// Whether the session is logged in right now.
+    pub async fn is_connected(&self) -> bool {
+        self.driver.exec(|s, _| s.is_ready()).await.unwrap_or(false)
+    }
+
+    /// Closes the connection and stays disconnected until [`connect`](Self::connect);
+    /// unfinished calls fail with [`Error::Closed`].
+    pub async fn disconnect(&self) {
+        let _ = self.driver.exec(|s, now| s.disconnect(now)).await;
+    }
+
+    /// Connects again after [`disconnect`](Self::disconnect) (or after the server ended the
+    /// session).
+    pub async fn connect(&self) {
+        let _ = self.driver.exec(|s, now| s.connect(now)).await;
+    }
+
+    /// Ends the session: closes the connection, fails unfinished calls with
+    /// [`Error::Closed`], stops the background task. Later calls fail with `Closed`.
+    pub async fn destroy(&self) {
+        self.driver.shutdown().await;
+    }
+
+    /// Starts a chat (`startChat`): with initial events, properties and scopes if given.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`], [`Error::Server`], [`Error::ConnectionLost`], [`Error::Timeout`].
+    pub async fn start_chat(&self, chat: StartChat) -> Result<Chat, Error> {
+        match self.driver.request(move |s, now| s.start_chat(chat, now)).await? {
+            Reply::Chat(c) => Ok(c),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Sends an event (`sendEvent`). It gets a `custom_id` if it has none and, with the
+    /// default outbox policy, survives reconnects: sent exactly once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] (system messages, files), [`Error::Server`], [`Error::Timeout`].
+    pub async fn send_event(&self, chat: &ChatId, event: NewEvent) -> Result<Event, Error> {
+        let chat = chat.clone();
+        match self.driver.request(move |s, now| s.send_event(&chat, event, now)).await? {
+            Reply::Event(e) => Ok(e),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Sends a text message (`sendMessage`).
+    ///
+    /// # Errors
+    /// As [`send_event`](Self::send_event).
+    pub async fn send_message(&self, chat: &ChatId, text: impl Into<String>) -> Result<Event, Error> {
+        self.send_event(chat, NewEvent::message(text)).await
+    }
+
+    /// Uploads a file (`sendFile`): `.custom_id(..)`, `.on_progress(..)`, then `.await` it,
+    /// or [`start`](SendFile::start) it to get a handle that can `cancel()`.
+    pub fn send_file(&self, chat: &ChatId, file: File) -> SendFile {
+        SendFile::new(self.driver.clone(), chat.clone(), file)
+    }
+
+    /// Rates the chat (`sendRating`, never implemented by the JS SDK): sets the chat
+    /// properties `rating.score` and `rating.comment`.
+    ///
+    /// # Errors
+    /// As [`update_chat_properties`](Self::update_chat_properties).
+    pub async fn send_rating(&self, chat: &ChatId, rating: Rating, comment: Option<&str>) -> Result<(), Error> {
+        let (chat, comment) = (chat.clone(), comment.map(str::to_owned));
+        self.driver.request(move |s, now| s.send_rating(&chat, rating, comment.as_deref(), now)).await.map(drop)
+    }
+
+    /// Sets what the customer is typing, for agents (`setSneakPeek`): sent at most once per
+    /// 2 s per chat (the last text wins), only for chats with an active thread.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] for an empty chat id or text over 16 384 characters;
+    /// [`Error::Closed`] after `destroy`.
+    pub fn set_sneak_peek(&self, chat: &ChatId, text: &str) -> Result<(), Error> {
+        chatio_core::check_sneak_peek(chat, text)?;
+        let (chat, text) = (chat.clone(), text.to_owned());
+        self.driver.exec_detached(move |s, now| {
+            let _ = s.set_sneak_peek(&chat, &text, now);
+        })
+    }
+
+    /// Closes the chat's active thread (`closeThread`).
+    ///
+    /// # Errors
+    /// [`Error::Server`] (`validation` when there is no active thread, `authorization`).
+    pub async fn close_thread(&self, chat: &ChatId) -> Result<(), Error> {
+        let chat = chat.clone();
+        self.driver.request(move |s, now| s.close_thread(&chat, now)).await.map(drop)
+    }
+
+    /// Updates the customer's name, e-mail and fields (`updateCustomer`); returns the
+    /// customer as stored.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] for oversize fields, [`Error::Server`].
+    pub async fn update_customer(&self, customer: CustomerData) -> Result<User, Error> {
+        match self.driver.request(move |s, now| s.update_customer(customer, now)).await? {
+            Reply::Customer(u) => Ok(u),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Sets chat properties (`updateChatProperties`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] for values other than int32, bool or string; [`Error::Server`].
+    pub async fn update_chat_properties(&self, chat: &ChatId, properties: Properties) -> Result<(), Error> {
+        let chat = chat.clone();
+        self.driver.request(move |s, now| s.update_chat_properties(&chat, properties, now)).await.map(drop)
+    }
+
+    /// Sets thread properties (`updateChatThreadProperties`).
+    ///
+    /// # Errors
+    /// As [`update_chat_properties`](Self::update_chat_properties).
+    pub async fn update_chat_thread_properties(
+        &self,
+        chat: &ChatId,
+        thread: &ThreadId,
+        properties: Properties,
+    ) -> Result<(), Error> {
+        let (chat, thread) = (chat.clone(), thread.clone());
+        self.driver
+            .request(move |s, now| s.update_chat_thread_properties(&chat, &thread, properties, now))
+            .await
+            .map(drop)
+    }
+
+    /// Marks the chat as seen up to `at` (`None`: now, by the server's clock); returns the
+    /// stored time (`updateLastSeenTimestamp`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] for a time before 1970, [`Error::Server`].
+    pub async fn update_last_seen_timestamp(&self, chat: &ChatId, at: Option<SystemTime>) -> Result<SystemTime, Error> {
+        let chat = chat.clone();
+        match self.driver.request(move |s, now| s.update_last_seen_timestamp(&chat, at, now)).await? {
+            Reply::LastSeen(t) => Ok(t),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A page of the customer's chats (`getChatsSummary`; limit at most 25, default 10).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] for a limit over 25.
+    pub async fn chats_summary(&self, page: Pagination) -> Result<ChatsSummary, Error> {
+        let limit = page.limit.unwrap_or(chatio_wire::GetChatsSummary::DEFAULT_LIMIT);
+        match self.driver.request(move |s, now| s.get_chats_summary(page.offset, limit, now)).await? {
+            Reply::ChatsSummary { chats_summary, total_chats } => Ok(ChatsSummary { chats_summary, total_chats }),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// These threads of a chat with all their events, ascending (`getChatThreads`).
+    ///
+    /// # Errors
+    /// [`Error::Server`] (`authorization` for another customer's chat).
+    pub async fn chat_threads(&self, chat: &ChatId, threads: &[ThreadId]) -> Result<Vec<Thread>, Error> {
+        let (chat, threads) = (chat.clone(), threads.to_vec());
+        match self.driver.request(move |s, now| s.get_chat_threads(&chat, &threads, now)).await? {
+            Reply::Threads(t) => Ok(t),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A page of a chat's threads, newest first (`getChatThreadsSummary`; limit at most 100,
+    /// default 25).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] for a limit over 100, [`Error::Server`].
+    pub async fn chat_threads_summary(&self, chat: &ChatId, page: Pagination) -> Result<ThreadsSummary, Error> {
+        let chat = chat.clone();
+        let limit = page.limit.unwrap_or(chatio_wire::GetChatThreadsSummary::DEFAULT_LIMIT);
+        match self.driver.request(move |s, now| s.get_chat_threads_summary(&chat, page.offset, limit, now)).await? {
+            Reply::ThreadsSummary { threads_summary, total_threads } => {
+                Ok(ThreadsSummary { threads_summary, total_threads })
+            }
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A history cursor on a chat (`getChatHistory`): older and older pages of about 50
+    /// events, with `next().await` or as a `Stream`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] for an empty chat id, [`Error::Closed`].
+    pub async fn chat_history(&self, chat: &ChatId) -> Result<ChatHistory, Error> {
+        let chat = chat.clone();
+        let id = self.driver.exec(move |s, _| s.chat_history(&chat)).await??;
+        Ok(ChatHistory::new(self.driver.clone(), id))
+    }
+
+    /// Toggles a rich message button (protocol only in the JS SDK).
+    ///
+    /// # Errors
+    /// [`Error::Server`] (`validation` for an unknown event or postback id).
+    pub async fn send_rich_message_postback(
+        &self,
+        chat: &ChatId,
+        thread: &ThreadId,
+        event: &EventId,
+        postback: Postback,
+    ) -> Result<(), Error> {
+        let (chat, thread, event) = (chat.clone(), thread.clone(), event.clone());
+        self.driver
+            .request(move |s, now| s.send_rich_message_postback(&chat, &thread, &event, postback, now))
+            .await
+            .map(drop)
+    }
+
+    /// Adds and removes agent groups of a chat (protocol only in the JS SDK).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] when both are `None`, [`Error::Server`].
+    pub async fn update_chat_scopes(
+        &self,
+        chat: &ChatId,
+        add: Option<Scopes>,
+        remove: Option<Scopes>,
+    ) -> Result<(), Error> {
+        let chat = chat.clone();
+        self.driver.request(move |s, now| s.update_chat_scopes(&chat, add, remove, now)).await.map(drop)
+    }
+}

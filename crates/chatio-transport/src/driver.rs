@@ -1,0 +1,548 @@
+//! The driver: one task per session that pumps a [`chatio_core::Session`].
+//!
+//! It owns the session and does what the session asks: fetches tokens, opens and closes the
+//! websocket, writes frames, arms the timer from `poll_timeout`, runs uploads. Calls from the
+//! facade arrive as messages; events fan out to every subscriber. It holds no protocol logic.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_tungstenite::tungstenite::Message;
+use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use chatio_core::{
+    AccessToken, Disconnect, DriverAction, Error as CoreError, FileSpec, Output, Reply, SdkEvent, Session,
+    UploadFailure,
+};
+use chatio_wire::{ChatId, RequestId};
+use futures::channel::{mpsc, oneshot};
+use futures::future::{AbortHandle, Abortable};
+use futures::{FutureExt, StreamExt};
+use tracing::Instrument;
+use url::Url;
+
+use crate::error::Error;
+use crate::http::HttpClient;
+use crate::net::TlsConfig;
+use crate::runtime::Runtime;
+use crate::token::{Credentials, TokenProvider};
+use crate::upload::{self, FileSource, Progress, Upload, UploadError};
+use crate::ws::{self, RtmSocket};
+
+/// A call that yields a request id; its outcome comes later.
+type RequestFn = Box<dyn FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send>;
+/// A call run on the session for its own result.
+type ExecFn = Box<dyn FnOnce(&mut Session, Instant) + Send>;
+
+/// A message to the driver task.
+enum Command {
+    Request(RequestFn, oneshot::Sender<Result<Reply, CoreError>>),
+    Exec(ExecFn),
+    Upload {
+        chat: ChatId,
+        spec: FileSpec,
+        source: FileSource,
+        progress: Option<Progress>,
+        id: oneshot::Sender<Result<RequestId, CoreError>>,
+        reply: oneshot::Sender<Result<Reply, CoreError>>,
+    },
+    Subscribe(mpsc::UnboundedSender<SdkEvent>),
+    Token(oneshot::Sender<Option<Credentials>>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Results of the driver's own background work.
+enum Internal {
+    Token(Result<Credentials, Error>),
+    Connected(u64, Result<RtmSocket, Error>),
+    Uploaded(RequestId, Result<chatio_wire::SendFileResponse, UploadError>),
+}
+
+/// Where the driver connects and how.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DriverConfig {
+    /// The API base URL (`http(s)://host[:port]` or `ws(s)://…`).
+    pub server: Url,
+    /// TLS settings.
+    pub tls: TlsConfig,
+    /// Time allowed to open the websocket (20 s).
+    pub connect_timeout: Duration,
+    /// Time allowed for one upload (5 min).
+    pub upload_timeout: Duration,
+}
+
+impl DriverConfig {
+    /// Defaults for a server.
+    pub fn new(server: Url) -> Self {
+        Self {
+            server,
+            tls: TlsConfig::default(),
+            connect_timeout: Duration::from_secs(20),
+            upload_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A handle on a running driver: send it calls, subscribe to its events. Cloning shares the
+/// driver; when every handle is gone the session is destroyed and the task ends.
+#[derive(Clone, Debug)]
+pub struct DriverHandle {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Command")
+    }
+}
+
+impl DriverHandle {
+    /// Runs a command on the session and waits for its outcome.
+    ///
+    /// # Errors
+    /// The command's error, or [`CoreError::Closed`] if the driver has ended.
+    pub async fn request(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
+    ) -> Result<Reply, CoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.unbounded_send(Command::Request(Box::new(f), tx)).map_err(|_| CoreError::Closed)?;
+        rx.await.unwrap_or(Err(CoreError::Closed))
+    }
+
+    /// Runs a function on the session (for calls with an immediate result).
+    ///
+    /// # Errors
+    /// [`CoreError::Closed`] if the driver has ended.
+    pub async fn exec<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> T + Send + 'static,
+    ) -> Result<T, CoreError> {
+        let (tx, rx) = oneshot::channel();
+        let run: ExecFn = Box::new(move |s, now| {
+            let _ = tx.send(f(s, now));
+        });
+        self.tx.unbounded_send(Command::Exec(run)).map_err(|_| CoreError::Closed)?;
+        rx.await.map_err(|_| CoreError::Closed)
+    }
+
+    /// Runs a function on the session without waiting for it.
+    ///
+    /// # Errors
+    /// [`CoreError::Closed`] if the driver has ended.
+    pub fn exec_detached(&self, f: impl FnOnce(&mut Session, Instant) + Send + 'static) -> Result<(), CoreError> {
+        self.tx.unbounded_send(Command::Exec(Box::new(f))).map_err(|_| CoreError::Closed)
+    }
+
+    /// Starts an upload; returns its request id (for cancelling) and the outcome.
+    ///
+    /// # Errors
+    /// The session's refusal (e.g. a file over 10 MiB) through the id receiver.
+    pub fn upload(
+        &self,
+        chat: ChatId,
+        spec: FileSpec,
+        source: FileSource,
+        progress: Option<Progress>,
+    ) -> (oneshot::Receiver<Result<RequestId, CoreError>>, oneshot::Receiver<Result<Reply, CoreError>>) {
+        let (id_tx, id_rx) = oneshot::channel();
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let _ = self.tx.unbounded_send(Command::Upload { chat, spec, source, progress, id: id_tx, reply: reply_tx });
+        (id_rx, reply_rx)
+    }
+
+    /// A new stream of every SDK event from now on. Dropping it unsubscribes.
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<SdkEvent> {
+        let (tx, rx) = mpsc::unbounded();
+        let _ = self.tx.unbounded_send(Command::Subscribe(tx));
+        rx
+    }
+
+    /// The current credentials, if the session has a token.
+    pub async fn credentials(&self) -> Option<Credentials> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.unbounded_send(Command::Token(tx)).ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// Destroys the session and ends the driver; resolves when it has closed the socket.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.unbounded_send(Command::Shutdown(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Whether the driver task still runs.
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+}
+
+/// Starts a driver task for `session` on `rt`.
+pub fn spawn(
+    rt: Arc<dyn Runtime>,
+    session: Session,
+    config: DriverConfig,
+    tokens: Arc<dyn TokenProvider>,
+) -> Result<DriverHandle, Error> {
+    let rtm_url = ws::rtm_url(&config.server, session.config().license_id)?;
+    let upload_url = ws::web_api_url(&config.server, session.config().license_id, "send_file")?;
+    let (tx, rx) = mpsc::unbounded();
+    let (itx, irx) = mpsc::unbounded();
+    let http = HttpClient::new(rt.clone(), config.tls.clone(), config.upload_timeout);
+    let driver = Driver {
+        rt: rt.clone(),
+        session,
+        config,
+        rtm_url,
+        upload_url,
+        tokens,
+        http,
+        internal: itx,
+        socket: None,
+        connecting: None,
+        attempt: 0,
+        waiters: HashMap::new(),
+        uploads: HashMap::new(),
+        running_uploads: HashMap::new(),
+        subscribers: Vec::new(),
+        credentials: None,
+        close_info: None,
+    };
+    let span = tracing::info_span!("chatio.session", license = %driver.session.config().license_id);
+    rt.spawn(Box::pin(driver.run(rx, irx).instrument(span)));
+    Ok(DriverHandle { tx })
+}
+
+struct Driver {
+    rt: Arc<dyn Runtime>,
+    session: Session,
+    config: DriverConfig,
+    rtm_url: Url,
+    upload_url: Url,
+    tokens: Arc<dyn TokenProvider>,
+    http: HttpClient,
+    internal: mpsc::UnboundedSender<Internal>,
+    socket: Option<RtmSocket>,
+    /// The connection attempt in flight.
+    connecting: Option<u64>,
+    attempt: u64,
+    waiters: HashMap<RequestId, oneshot::Sender<Result<Reply, CoreError>>>,
+    uploads: HashMap<RequestId, (FileSource, Option<Progress>)>,
+    running_uploads: HashMap<RequestId, AbortHandle>,
+    subscribers: Vec<mpsc::UnboundedSender<SdkEvent>>,
+    credentials: Option<Credentials>,
+    close_info: Option<(Option<u16>, String)>,
+}
+
+enum Wake {
+    Command(Option<Command>),
+    Internal(Option<Internal>),
+    Frame(Option<Result<Message, async_tungstenite::tungstenite::Error>>),
+    Timer,
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut internal: mpsc::UnboundedReceiver<Internal>,
+    ) {
+        let mut shutdown: Option<oneshot::Sender<()>> = None;
+        loop {
+            self.pump().await;
+            if shutdown.is_some() {
+                break;
+            }
+            let deadline = self.session.poll_timeout();
+            let wake = {
+                let timer = match deadline {
+                    Some(d) => self.rt.sleep_until(d).left_future(),
+                    None => futures::future::pending().right_future(),
+                };
+                let frame = match &mut self.socket {
+                    Some(s) => s.next().left_future(),
+                    None => futures::future::pending().right_future(),
+                };
+                futures::select_biased! {
+                    c = commands.next() => Wake::Command(c),
+                    i = internal.next() => Wake::Internal(i),
+                    f = frame.fuse() => Wake::Frame(f),
+                    () = timer.fuse() => Wake::Timer,
+                }
+            };
+            let now = self.rt.now();
+            match wake {
+                Wake::Command(None) => {
+                    // Every handle is gone: the SDK was dropped.
+                    self.session.destroy(now);
+                    self.pump().await;
+                    break;
+                }
+                Wake::Command(Some(Command::Shutdown(done))) => {
+                    self.session.destroy(now);
+                    shutdown = Some(done);
+                }
+                Wake::Command(Some(c)) => self.command(c, now),
+                Wake::Internal(Some(i)) => self.internal(i, now),
+                Wake::Internal(None) => {}
+                Wake::Frame(Some(Ok(msg))) => self.frame(msg, now),
+                Wake::Frame(Some(Err(e))) => {
+                    tracing::debug!(error = %e, "websocket failed");
+                    self.socket = None;
+                    self.session.handle_disconnected(Disconnect::Failed { message: e.to_string() }, now);
+                }
+                Wake::Frame(None) => {
+                    self.socket = None;
+                    let (code, reason) = self.close_info.take().unwrap_or((None, String::new()));
+                    tracing::debug!(?code, %reason, "websocket closed");
+                    self.session.handle_disconnected(Disconnect::Closed { code, reason }, now);
+                }
+                Wake::Timer => self.session.handle_timeout(now),
+            }
+        }
+        if let Some(mut s) = self.socket.take() {
+            let _ = s.close(None).await;
+        }
+        for (_, h) in self.running_uploads.drain() {
+            h.abort();
+        }
+        if let Some(done) = shutdown {
+            let _ = done.send(());
+        }
+    }
+
+    fn command(&mut self, c: Command, now: Instant) {
+        match c {
+            Command::Request(f, reply) => match f(&mut self.session, now) {
+                Ok(id) => {
+                    tracing::trace!(request = %id, "request");
+                    self.waiters.insert(id, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            Command::Exec(f) => f(&mut self.session, now),
+            Command::Upload { chat, spec, source, progress, id, reply } => {
+                match self.session.send_file(&chat, spec, now) {
+                    Ok(rid) => {
+                        self.uploads.insert(rid.clone(), (source, progress));
+                        self.waiters.insert(rid.clone(), reply);
+                        let _ = id.send(Ok(rid));
+                    }
+                    Err(e) => {
+                        let _ = id.send(Err(e.clone()));
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::Subscribe(tx) => self.subscribers.push(tx),
+            Command::Token(tx) => {
+                let _ = tx.send(self.credentials.clone());
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    fn internal(&mut self, i: Internal, now: Instant) {
+        match i {
+            Internal::Token(Ok(c)) => {
+                let mut t = AccessToken::new(c.access_token(), c.token_type.clone());
+                t.customer_id = c.customer_id.clone();
+                t.expires_in = c.expires_in;
+                self.credentials = Some(c);
+                self.session.handle_token(t, now);
+            }
+            Internal::Token(Err(e)) => {
+                tracing::warn!(error = %e, "no token");
+                self.session.handle_token_error(e.to_string(), now);
+            }
+            Internal::Connected(attempt, result) => {
+                if self.connecting != Some(attempt) {
+                    return; // a stale attempt
+                }
+                self.connecting = None;
+                match result {
+                    Ok(socket) => {
+                        tracing::info!("connected");
+                        self.socket = Some(socket);
+                        self.close_info = None;
+                        self.session.handle_connected(now);
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, "cannot connect");
+                        self.session.handle_disconnected(Disconnect::Failed { message: e.to_string() }, now);
+                    }
+                }
+            }
+            Internal::Uploaded(id, result) => {
+                self.running_uploads.remove(&id);
+                let result = result.map_err(|e| match e {
+                    UploadError::Server(o) => UploadFailure::Server(o),
+                    UploadError::Transport(t) => UploadFailure::Transport(t.to_string()),
+                });
+                self.session.handle_upload_result(&id, result, now);
+            }
+        }
+    }
+
+    fn frame(&mut self, msg: Message, now: Instant) {
+        match msg {
+            Message::Text(t) => self.session.handle_frame(t.as_str(), now),
+            Message::Binary(b) => match std::str::from_utf8(&b) {
+                Ok(t) => self.session.handle_frame(t, now),
+                Err(_) => self.session.handle_frame("\u{0}binary frame", now),
+            },
+            Message::Close(f) => {
+                self.close_info = Some(match f {
+                    Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
+                    None => (None, String::new()),
+                });
+            }
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+    }
+
+    /// Drains the session: frames out, actions, events and outcomes.
+    async fn pump(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(frame) = self.session.poll_transmit() {
+                moved = true;
+                if let Some(s) = &mut self.socket {
+                    if let Err(e) = s.send(Message::text(frame)).await {
+                        tracing::debug!(error = %e, "write failed");
+                        self.socket = None;
+                        let now = self.rt.now();
+                        self.session.handle_disconnected(Disconnect::Failed { message: e.to_string() }, now);
+                    }
+                }
+                // Without a socket the frame is dropped: the session only writes when it knows
+                // the socket is open, and requeues what matters (the outbox) itself.
+            }
+            while let Some(action) = self.session.poll_action() {
+                moved = true;
+                self.action(action).await;
+            }
+            while let Some(out) = self.session.poll_event() {
+                moved = true;
+                self.output(out);
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    async fn action(&mut self, action: DriverAction) {
+        match action {
+            DriverAction::FetchToken { fresh } => {
+                let tokens = self.tokens.clone();
+                let tx = self.internal.clone();
+                self.rt.spawn(Box::pin(async move {
+                    let r = tokens.token(fresh).await;
+                    let _ = tx.unbounded_send(Internal::Token(r));
+                }));
+            }
+            DriverAction::Connect => {
+                if self.socket.is_some() || self.connecting.is_some() {
+                    return;
+                }
+                self.attempt += 1;
+                let attempt = self.attempt;
+                self.connecting = Some(attempt);
+                let (rt, tls, url, tx) =
+                    (self.rt.clone(), self.config.tls.clone(), self.rtm_url.clone(), self.internal.clone());
+                let timeout = self.config.connect_timeout;
+                let span = tracing::info_span!("chatio.connect", attempt, url = %crate::net::redact(&url));
+                self.rt.spawn(Box::pin(
+                    async move {
+                        let deadline = rt.now() + timeout;
+                        let connect = ws::connect(&rt, &tls, &url);
+                        futures::pin_mut!(connect);
+                        let r = match futures::future::select(connect, rt.sleep_until(deadline)).await {
+                            futures::future::Either::Left((r, _)) => r,
+                            futures::future::Either::Right(_) => Err(Error::Timeout(timeout)),
+                        };
+                        let _ = tx.unbounded_send(Internal::Connected(attempt, r));
+                    }
+                    .instrument(span),
+                ));
+            }
+            DriverAction::Close => {
+                self.connecting = None;
+                if let Some(mut s) = self.socket.take() {
+                    let _ = s
+                        .close(Some(async_tungstenite::tungstenite::protocol::CloseFrame {
+                            code: CloseCode::Normal,
+                            reason: "closed by the client".into(),
+                        }))
+                        .await;
+                    let now = self.rt.now();
+                    self.session.handle_disconnected(
+                        Disconnect::Closed { code: Some(1000), reason: "closed by the client".into() },
+                        now,
+                    );
+                }
+            }
+            DriverAction::Upload(req) => {
+                let Some((source, progress)) = self.uploads.remove(&req.id) else {
+                    return;
+                };
+                let upload = Upload {
+                    url: self.upload_url.clone(),
+                    access_token: req.access_token.clone(),
+                    fields: req.fields.clone(),
+                    file_name: req.name.clone(),
+                    content_type: req.content_type.clone(),
+                    source,
+                    size: req.size,
+                };
+                let (handle, reg) = AbortHandle::new_pair();
+                self.running_uploads.insert(req.id.clone(), handle);
+                let (http, tx, id) = (self.http.clone(), self.internal.clone(), req.id.clone());
+                let span = tracing::info_span!("chatio.upload", request = %id, size = req.size);
+                self.rt.spawn(Box::pin(
+                    async move {
+                        let run = Abortable::new(upload::send_file(&http, upload, progress), reg);
+                        if let Ok(result) = run.await {
+                            let _ = tx.unbounded_send(Internal::Uploaded(id, result));
+                        }
+                    }
+                    .instrument(span),
+                ));
+            }
+            DriverAction::CancelUpload { id } => {
+                self.uploads.remove(&id);
+                if let Some(h) = self.running_uploads.remove(&id) {
+                    h.abort();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn output(&mut self, out: Output) {
+        match out {
+            Output::Completed { id, result } => {
+                if let Some(w) = self.waiters.remove(&id) {
+                    let _ = w.send(result);
+                }
+            }
+            Output::Event(e) => {
+                match &e {
+                    SdkEvent::Reconnecting { attempt, delay } => {
+                        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "reconnecting");
+                    }
+                    SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
+                    _ => {}
+                }
+                self.subscribers.retain(|s| s.unbounded_send(e.clone()).is_ok());
+            }
+            _ => {}
+        }
+    }
+}
