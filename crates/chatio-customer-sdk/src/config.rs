@@ -67,6 +67,8 @@ pub struct Config {
     pub seed: Option<u64>,
     /// How long a request may wait for its answer (15 s).
     pub request_timeout: Duration,
+    /// Events a history page aims at (50, as the JS SDK).
+    pub history_page_events: u64,
 }
 
 impl fmt::Debug for Config {
@@ -99,6 +101,7 @@ impl Config {
             tls: TlsConfig::default(),
             seed: None,
             request_timeout: Duration::from_secs(15),
+            history_page_events: 50,
         }
     }
 
@@ -158,6 +161,14 @@ impl Config {
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Sets the number of events a history page aims at (whole threads are loaded, so a page
+    /// can hold more).
+    #[must_use]
+    pub fn history_page_events(mut self, n: u64) -> Self {
+        self.history_page_events = n.max(1);
         self
     }
 

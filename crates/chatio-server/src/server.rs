@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) config: ServerConfig,
     pub(crate) public_url: String,
     inner: Mutex<Inner>,
+    /// The agent's step queue per chat (with a non-zero agent delay).
+    agent_queues: Mutex<std::collections::HashMap<(u64, ChatId), mpsc::UnboundedSender<agent::Step>>>,
     /// Flips to `true` when the server shuts down.
     pub(crate) shutdown: watch::Receiver<bool>,
 }
@@ -80,24 +82,34 @@ impl Shared {
         if steps.is_empty() {
             return;
         }
-        let delay = self.config.agent_delay;
-        if delay.is_zero() {
+        if self.config.agent_delay.is_zero() {
             for step in &steps {
                 let fx = agent::apply(&mut inner.store, license, &chat, step, now_secs(), &self.public_url);
                 inner.hub.deliver(fx.deliveries, None);
             }
             return;
         }
-        let shared = self.clone();
-        tokio::spawn(async move {
-            for step in steps {
-                tokio::time::sleep(delay).await;
-                let mut guard = shared.lock();
-                let inner = &mut *guard;
-                let fx = agent::apply(&mut inner.store, license, &chat, &step, now_secs(), &shared.public_url);
-                inner.hub.deliver(fx.deliveries, None);
-            }
+        // One queue per chat: the agent's steps in a chat happen in order, one delay apart.
+        let mut queues = self.agent_queues.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (license, chat.clone());
+        let tx = queues.entry(key).or_insert_with(|| {
+            let (tx, mut rx) = mpsc::unbounded_channel::<agent::Step>();
+            let shared = self.clone();
+            let chat = chat.clone();
+            tokio::spawn(async move {
+                while let Some(step) = rx.recv().await {
+                    tokio::time::sleep(shared.config.agent_delay).await;
+                    let mut guard = shared.lock();
+                    let inner = &mut *guard;
+                    let fx = agent::apply(&mut inner.store, license, &chat, &step, now_secs(), &shared.public_url);
+                    inner.hub.deliver(fx.deliveries, None);
+                }
+            });
+            tx
         });
+        for step in steps {
+            let _ = tx.send(step);
+        }
     }
 
     /// Creates a token for a customer (made if absent), as the token endpoint does.
@@ -377,6 +389,7 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<io::Result<Started
         config,
         public_url,
         inner: Mutex::new(Inner { store, hub: Hub::default() }),
+        agent_queues: Mutex::default(),
         shutdown: stop_rx.clone(),
     });
     tracing::info!(%addr, "chatio-server listening");

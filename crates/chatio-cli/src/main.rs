@@ -1,0 +1,53 @@
+//! `chatio`: the demo, a terminal chat client, and the reference server in one binary.
+
+mod chat;
+mod demo;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// chatio-rs: the Rust SDK for the chat.io Customer API v0.5.
+#[derive(Parser, Debug)]
+#[command(name = "chatio", version, about, long_about = None, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Starts the reference server in-process and plays a scripted conversation with its
+    /// agent, showing every capability of the SDK (exits 0 on success).
+    Demo(demo::DemoArgs),
+    /// An interactive terminal chat client against any v0.5 server.
+    Chat(chat::ChatArgs),
+    /// Runs the reference server (same options as `chatio-server`).
+    Server(chatio_server::cli::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Server(args) => match chatio_server::cli::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("chatio server: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Demo(args) => finish("demo", async_std::task::block_on(demo::run(args))),
+        Command::Chat(args) => finish("chat", async_std::task::block_on(chat::run(args))),
+    }
+}
+
+fn finish(what: &str, r: Result<(), String>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chatio {what} failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
