@@ -203,7 +203,15 @@ pub(crate) fn diagnose<T: DeserializeOwned>(input: &str, err: serde_json::Error)
     // What can be read of any object frame without failing: its request id and action.
     let mut probe = match serde_json::from_str::<serde_json::Map<String, Value>>(input) {
         Ok(p) => p,
-        Err(_) => return DecodeError::new(DecodeErrorKind::NotAnObject, "frame is not a JSON object"),
+        Err(probe_err) => {
+            let msg = strip_position(&probe_err.to_string());
+            // The frame decoder skips unknown keys without recursing; the probe does not.
+            if msg.contains("recursion limit") {
+                let (line, column) = (probe_err.line(), probe_err.column());
+                return DecodeError { line, column, ..DecodeError::new(DecodeErrorKind::TooDeep, msg) };
+            }
+            return DecodeError::new(DecodeErrorKind::NotAnObject, "frame is not a JSON object");
+        }
     };
     let action = match probe.remove("action") {
         Some(Value::String(s)) => Some(s),

@@ -129,7 +129,7 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             (T::File, "size") => kf.size = Deserialize::deserialize(d)?,
             (T::File, "width") => kf.width = Deserialize::deserialize(d)?,
             (T::File, "height") => kf.height = Deserialize::deserialize(d)?,
-            (T::Custom, "content") => kf.content = Deserialize::deserialize(d)?,
+            (T::Custom, "content") => kf.content = Some(Value::deserialize(d)?),
             (T::RichMessage, "template_id") => kf.template_id = Deserialize::deserialize(d)?,
             (T::RichMessage, "elements") => kf.elements = Deserialize::deserialize(d)?,
             (T::Unknown(_), k) => {
