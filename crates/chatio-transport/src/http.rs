@@ -26,7 +26,7 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
-/// Largest response body read (token and upload responses are small).
+/// Largest response body read by default (token and upload responses are small).
 const MAX_RESPONSE: usize = 1 << 20;
 
 /// Adapts a futures-io stream to hyper's I/O traits.
@@ -66,6 +66,7 @@ pub struct HttpClient {
     rt: Arc<dyn Runtime>,
     tls: TlsConfig,
     timeout: Duration,
+    max_response: usize,
 }
 
 /// A response: status, headers and the whole body.
@@ -82,7 +83,14 @@ pub struct HttpResponse {
 impl HttpClient {
     /// A client; every call fails with [`Error::Timeout`] after `timeout`.
     pub fn new(rt: Arc<dyn Runtime>, tls: TlsConfig, timeout: Duration) -> Self {
-        Self { rt, tls, timeout }
+        Self { rt, tls, timeout, max_response: MAX_RESPONSE }
+    }
+
+    /// Reads response bodies up to `max` bytes (1 MiB by default); longer ones are an error.
+    #[must_use]
+    pub fn with_max_response(mut self, max: usize) -> Self {
+        self.max_response = max;
+        self
     }
 
     /// The runtime the client runs on.
@@ -121,9 +129,10 @@ impl HttpClient {
             }
             let resp = sender.send_request(req).await.map_err(|e| Error::Http(e.to_string()))?;
             let (parts, body) = resp.into_parts();
-            let body = Limited::new(body, MAX_RESPONSE).collect().await.map_err(|e| {
+            let max = self.max_response;
+            let body = Limited::new(body, max).collect().await.map_err(|e| {
                 if e.downcast_ref::<LengthLimitError>().is_some() {
-                    Error::Http(format!("response body over {MAX_RESPONSE} bytes"))
+                    Error::Http(format!("response body over {max} bytes"))
                 } else {
                     Error::Http(e.to_string())
                 }

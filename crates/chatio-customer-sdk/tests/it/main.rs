@@ -1,1 +1,12 @@
-//! End-to-end tests.
+//! End-to-end tests of the SDK against the reference server, over real loopback sockets.
+//! The same suite runs under each runtime feature:
+//! `cargo test -p chatio-customer-sdk` (async-std),
+//! `cargo test -p chatio-customer-sdk --no-default-features --features smol,tls`,
+//! `cargo test -p chatio-customer-sdk --no-default-features --features tokio,tls`.
+
+mod events;
+mod faults;
+mod history;
+mod methods;
+mod support;
+mod upload;

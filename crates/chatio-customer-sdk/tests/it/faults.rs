@@ -1,0 +1,179 @@
+//! Faults from the server: token expiry, dropped connections (nothing lost, nothing twice),
+//! bans, lost responses.
+
+use std::collections::BTreeMap;
+
+use chatio_customer_sdk::{DisconnectReason, Error, EventKind, OutboxPolicy, SdkEvent, StartChat, TokenSource};
+
+use crate::support::*;
+
+#[test]
+fn a_fresh_token_after_the_server_expired_it() {
+    run(async {
+        let server = quiet_server().await;
+        let (sdk, mut events) = connect(&server).await;
+        let me = sdk.customer_id().await.expect("id");
+        let before = sdk.auth().token().await.expect("token");
+        server.expire_tokens(100, me.as_str());
+        server.drop_connections(100, me.as_str());
+        wait(&mut events, "connection_lost", |e| matches!(e, SdkEvent::ConnectionLost).then_some(())).await;
+        wait(&mut events, "connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(()))
+            .await;
+        let after = sdk.auth().token().await.expect("token");
+        assert_ne!(before.access_token(), after.access_token(), "a new token was fetched");
+        assert_eq!(after.customer_id.as_ref(), Some(&me), "for the same customer");
+        let chat = sdk.start_chat(StartChat::new()).await.expect("works again");
+        assert!(!chat.id.as_str().is_empty());
+        sdk.destroy().await;
+        server.shutdown().await;
+    });
+}
+
+#[test]
+fn nothing_lost_nothing_twice_across_dropped_connections() {
+    run(async {
+        let server = quiet_server().await;
+        let (sdk, mut events) = connect(&server).await;
+        let me = sdk.customer_id().await.expect("id");
+        let chat = sdk.start_chat(StartChat::new()).await.expect("chat");
+        let n = 60;
+        let mut sends = Vec::new();
+        for i in 0..n {
+            let (sdk, chat) = (sdk.clone(), chat.id.clone());
+            sends.push(async move { sdk.send_message(&chat, &format!("m{i}")).await });
+        }
+        // Drop the connection twice while the messages are in flight.
+        let server_ref = &server;
+        let me_ref = me.clone();
+        let chaos = async move {
+            for _ in 0..2 {
+                server_ref.drop_connections(100, me_ref.as_str());
+                wait(&mut events, "connection_restored", |e| {
+                    matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(())
+                })
+                .await;
+            }
+        };
+        let (results, ()) = within("all sends", futures::future::join(futures::future::join_all(sends), chaos)).await;
+        let mut acked = BTreeMap::new();
+        for r in results {
+            let e = r.expect("every send succeeds despite the drops");
+            *acked.entry(e.text().expect("text").to_owned()).or_insert(0) += 1;
+        }
+        assert_eq!(acked.len(), n, "every message acknowledged");
+        let stored = server.chat_events(100, chat.id.as_str());
+        let mut counts = BTreeMap::new();
+        for e in &stored {
+            if let EventKind::Message(m) = &e.kind {
+                *counts.entry(m.text.clone()).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(counts.len(), n, "none lost");
+        assert!(counts.values().all(|c| *c == 1), "none twice: {counts:?}");
+        sdk.destroy().await;
+        server.shutdown().await;
+    });
+}
+
+/// Sends a message whose response the server swallows, waits until a second connection of
+/// the same customer sees it stored, then drops the customer's connections. Returns the
+/// outcome of the send.
+async fn send_then_drop(policy: OutboxPolicy) -> (Result<chatio_customer_sdk::Event, Error>, usize) {
+    let server = quiet_server().await;
+    let (token, customer) = server.create_token(100, None).expect("token");
+    let creds = chatio_customer_sdk::Credentials::bearer(token);
+    let (a, _ea) = connect_with(config(&server).token(TokenSource::Static(creds.clone())).outbox(policy)).await;
+    let (b, mut eb) = connect_with(config(&server).token(TokenSource::Static(creds))).await;
+    let chat = a.start_chat(StartChat::new()).await.expect("chat");
+    server.swallow_next_response(100, customer.as_str());
+    let send = a.send_message(&chat.id, "arrived, unacknowledged");
+    let chaos = async {
+        wait(&mut eb, "the event on the other connection", |e| match e {
+            SdkEvent::NewEvent { event, .. } if event.text() == Some("arrived, unacknowledged") => Some(()),
+            _ => None,
+        })
+        .await;
+        server.drop_connections(100, customer.as_str());
+    };
+    let (r, ()) = within("the send", futures::future::join(send, chaos)).await;
+    let stored = server
+        .chat_events(100, chat.id.as_str())
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::Message(m) if m.text == "arrived, unacknowledged"))
+        .count();
+    a.destroy().await;
+    b.destroy().await;
+    server.shutdown().await;
+    (r, stored)
+}
+
+#[test]
+fn an_arrived_but_unacknowledged_event_resolves_once_after_reconnecting() {
+    run(async {
+        let (r, stored) = send_then_drop(OutboxPolicy::Resend).await;
+        let e = r.expect("resolved from the chat's events after reconnecting");
+        assert_eq!(e.text(), Some("arrived, unacknowledged"));
+        assert_eq!(stored, 1, "not sent twice");
+    });
+}
+
+#[test]
+fn with_the_js_policy_an_in_flight_event_fails() {
+    run(async {
+        let (r, stored) = send_then_drop(OutboxPolicy::FailOnDisconnect).await;
+        assert!(matches!(r, Err(Error::ConnectionLost)), "{r:?}");
+        assert_eq!(stored, 1);
+    });
+}
+
+#[test]
+fn a_ban_ends_the_session_without_reconnecting() {
+    run(async {
+        let server = quiet_server().await;
+        let (sdk, mut events) = connect(&server).await;
+        let me = sdk.customer_id().await.expect("id");
+        server.ban(100, me.as_str());
+        let reason = wait(&mut events, "disconnected", |e| match e {
+            SdkEvent::Disconnected { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(reason, DisconnectReason::CustomerBanned);
+        // The session stops: calls fail at once with the reason, no reconnect is attempted.
+        let e = sdk.start_chat(StartChat::new()).await.expect_err("banned");
+        assert!(matches!(e, Error::Disconnected { reason: DisconnectReason::CustomerBanned }), "{e}");
+        let next = within("the stream to end or go quiet", async {
+            use futures::StreamExt;
+            let mut seen = Vec::new();
+            while let Some(e) = futures::FutureExt::now_or_never(events.next()).flatten() {
+                seen.push(e);
+            }
+            seen
+        })
+        .await;
+        assert!(next.iter().all(|e| !matches!(e, SdkEvent::Reconnecting { .. })), "{next:?}");
+        assert_eq!(server.customer_connections(100, me.as_str()), 0);
+        sdk.destroy().await;
+        server.shutdown().await;
+    });
+}
+
+#[test]
+fn a_static_token_that_is_refused_reports_authentication() {
+    run(async {
+        let server = quiet_server().await;
+        let sdk = chatio_customer_sdk::CustomerSdk::init(
+            config(&server).token(TokenSource::Static(chatio_customer_sdk::Credentials::bearer("not-a-token"))),
+        )
+        .expect("init");
+        let mut events = sdk.events();
+        let e = wait(&mut events, "an authentication error", |e| match e {
+            SdkEvent::Error(err @ Error::Authentication { .. }) => Some(err.clone()),
+            _ => None,
+        })
+        .await;
+        assert!(e.to_string().contains("authentication failed"), "{e}");
+        sdk.destroy().await;
+        server.shutdown().await;
+    });
+}
