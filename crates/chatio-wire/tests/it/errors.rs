@@ -46,14 +46,19 @@ fn a_missing_action_keeps_the_request_id() {
 
 #[test]
 fn payload_errors_name_the_action_and_the_field() {
-    let e = ClientFrame::decode(r#"{"request_id":7,"action":"send_event","payload":{"chat_id":"C","event":{"type":"message","text":5}}}"#)
-        .expect_err("bad text");
+    let e = ClientFrame::decode(
+        r#"{"request_id":7,"action":"send_event","payload":{"chat_id":"C","event":{"type":"message","text":5}}}"#,
+    )
+    .expect_err("bad text");
     assert_eq!(e.kind(), DecodeErrorKind::InvalidPayload);
     assert_eq!(e.action(), Some("send_event"));
     assert_eq!(e.path(), Some("payload.event.text"));
     assert_eq!(e.field(), Some("text"));
     assert_eq!(e.request_id(), Some(&RequestId::from_number(7)));
-    assert!(e.to_string().starts_with("invalid `send_event` frame at `payload.event.text`: invalid type: integer `5`"), "{e}");
+    assert!(
+        e.to_string().starts_with("invalid `send_event` frame at `payload.event.text`: invalid type: integer `5`"),
+        "{e}"
+    );
 
     let e = ClientFrame::decode(r#"{"action":"send_event","payload":{"chat_id":"C"}}"#).expect_err("missing event");
     assert_eq!(e.field(), Some("event"));
@@ -73,7 +78,8 @@ fn frame_field_errors() {
     let e = ServerFrame::decode(r#"{"action":"close_thread","type":"event","success":true}"#).expect_err("bad type");
     assert_eq!(e.kind(), DecodeErrorKind::InvalidFrame);
     assert_eq!(e.path(), Some("type"));
-    let e = ServerFrame::decode(r#"{"action":"close_thread","type":"response","success":"yes"}"#).expect_err("bad success");
+    let e =
+        ServerFrame::decode(r#"{"action":"close_thread","type":"response","success":"yes"}"#).expect_err("bad success");
     assert_eq!(e.path(), Some("success"));
     let e = ServerFrame::decode(r#"{"action":"zz_unknown","payload":{}}"#).expect_err("cannot tell");
     assert!(e.to_string().contains("missing field `type`"), "{e}");

@@ -23,7 +23,9 @@ fn push_detail(p: &Push) -> Value {
         Push::IncomingEvent(e) => json!({"event_type": e.event.event_type(), "kind": format!("{}", e.event.kind)}),
         Push::IncomingChatThread(c) => json!({"thread": c.chat.thread.as_ref().map(|t| t.id.to_string())}),
         Push::CustomerDisconnected(d) => json!({"reason": d.reason.as_str(), "final": d.reason.is_final()}),
-        Push::ChatUsersUpdated(u) => json!({"added": u.updated_users.added.len(), "removed": u.updated_users.removed_ids.len()}),
+        Push::ChatUsersUpdated(u) => {
+            json!({"added": u.updated_users.added.len(), "removed": u.updated_users.removed_ids.len()})
+        }
         Push::IncomingTypingIndicator(t) => json!({"is_typing": t.typing_indicator.is_typing}),
         _ => Value::Null,
     }
@@ -87,10 +89,8 @@ fn every_fixture_frame() {
 #[test]
 fn the_corpus_covers_every_action_push_error_and_event_type() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/frames");
-    let names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("fixtures dir")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .collect();
+    let names: Vec<String> =
+        std::fs::read_dir(&dir).expect("fixtures dir").filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
     for a in chatio_wire::Action::ALL {
         let a = a.as_str();
         if a != "send_file" {
@@ -105,7 +105,10 @@ fn the_corpus_covers_every_action_push_error_and_event_type() {
         assert!(names.iter().any(|n| n == &format!("error.{}.json", e.as_str())), "no error fixture for {e}");
     }
     for r in chatio_wire::DisconnectReason::KNOWN {
-        assert!(names.iter().any(|n| n == &format!("push.customer_disconnected.{}.json", r.as_str())), "no fixture for {r}");
+        assert!(
+            names.iter().any(|n| n == &format!("push.customer_disconnected.{}.json", r.as_str())),
+            "no fixture for {r}"
+        );
     }
     for t in chatio_wire::EventKind::TYPES {
         assert!(names.iter().any(|n| n.starts_with(&format!("push.incoming_event.{t}"))), "no event fixture for {t}");

@@ -13,12 +13,7 @@ fn section<'a>(doc: &'a str, start: &str, end: &str) -> &'a str {
 
 /// The first backticked word of every table row of a section.
 fn table_names(section: &str) -> BTreeSet<String> {
-    section
-        .lines()
-        .filter(|l| l.starts_with("| `"))
-        .filter_map(|l| l.split('`').nth(1))
-        .map(str::to_owned)
-        .collect()
+    section.lines().filter(|l| l.starts_with("| `")).filter_map(|l| l.split('`').nth(1)).map(str::to_owned).collect()
 }
 
 fn protocol() -> String {

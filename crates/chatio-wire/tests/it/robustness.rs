@@ -41,7 +41,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
         any::<usize>().prop_map(Mutation::Truncate),
-        (any::<usize>(), prop_oneof![Just(b'{'), Just(b'}'), Just(b'"'), Just(b','), Just(b':'), Just(b'['), any::<u8>()])
+        (
+            any::<usize>(),
+            prop_oneof![Just(b'{'), Just(b'}'), Just(b'"'), Just(b','), Just(b':'), Just(b'['), any::<u8>()]
+        )
             .prop_map(|(i, b)| Mutation::Insert(i, b)),
         any::<usize>().prop_map(Mutation::Delete),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Splice(a, b)),
@@ -105,7 +108,11 @@ fn deep_nesting_is_refused_without_overflow() {
         // A deep array is refused as what it is: not an object.
         let s = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         assert_eq!(ClientFrame::decode(&s).expect_err("array").kind(), chatio_wire::DecodeErrorKind::NotAnObject);
-        let payload = format!(r#"{{"action":"incoming_multicast","type":"push","payload":{{"author_id":"a","content":{}{}}}}}"#, "[".repeat(depth), "]".repeat(depth));
+        let payload = format!(
+            r#"{{"action":"incoming_multicast","type":"push","payload":{{"author_id":"a","content":{}{}}}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
         let e = ServerFrame::decode_with(&payload, &Limits::with_max_frame_len(usize::MAX)).expect_err("too deep");
         assert_eq!(e.kind(), chatio_wire::DecodeErrorKind::TooDeep, "{e}");
     }
@@ -113,6 +120,10 @@ fn deep_nesting_is_refused_without_overflow() {
 
 #[test]
 fn nesting_within_the_limit_decodes() {
-    let s = format!(r#"{{"action":"incoming_multicast","type":"push","payload":{{"author_id":"a","content":{}1{}}}}}"#, "[".repeat(100), "]".repeat(100));
+    let s = format!(
+        r#"{{"action":"incoming_multicast","type":"push","payload":{{"author_id":"a","content":{}1{}}}}}"#,
+        "[".repeat(100),
+        "]".repeat(100)
+    );
     assert!(ServerFrame::decode(&s).is_ok());
 }

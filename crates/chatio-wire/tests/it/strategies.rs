@@ -120,7 +120,14 @@ fn form_field() -> impl Strategy<Value = FormField> {
 }
 
 fn image() -> impl Strategy<Value = Image> {
-    (text(), option::of(text()), option::of(name()), option::of(any::<u64>()), option::of(any::<u32>()), option::of(any::<u32>()))
+    (
+        text(),
+        option::of(text()),
+        option::of(name()),
+        option::of(any::<u64>()),
+        option::of(any::<u32>()),
+        option::of(any::<u32>()),
+    )
         .prop_map(|(url, n, ct, size, w, h)| {
             let mut i = Image::new(url);
             i.name = n;
@@ -133,8 +140,8 @@ fn image() -> impl Strategy<Value = Image> {
 }
 
 fn rich_element() -> impl Strategy<Value = RichElement> {
-    (option::of(text()), option::of(text()), option::of(image()), vec((text(), name(), vec(id(), 0..2)), 0..3)).prop_map(
-        |(title, subtitle, image, buttons)| {
+    (option::of(text()), option::of(text()), option::of(image()), vec((text(), name(), vec(id(), 0..2)), 0..3))
+        .prop_map(|(title, subtitle, image, buttons)| {
             let mut e = RichElement::default();
             e.title = title;
             e.subtitle = subtitle;
@@ -148,8 +155,7 @@ fn rich_element() -> impl Strategy<Value = RichElement> {
                 })
                 .collect();
             e
-        },
-    )
+        })
 }
 
 const COMMON: [&str; 8] = ["id", "custom_id", "order", "type", "author_id", "timestamp", "properties", "recipients"];
@@ -186,7 +192,16 @@ fn recipients() -> impl Strategy<Value = Recipients> {
 }
 
 pub fn event() -> impl Strategy<Value = Event> {
-    (id(), option::of(text()), any::<u64>(), option::of(id()), timestamp(), option::of(properties()), option::of(recipients()), event_kind())
+    (
+        id(),
+        option::of(text()),
+        any::<u64>(),
+        option::of(id()),
+        timestamp(),
+        option::of(properties()),
+        option::of(recipients()),
+        event_kind(),
+    )
         .prop_map(|(id, custom_id, order, author, ts, props, rec, kind)| {
             let mut e = Event::new(id, order, ts, kind);
             e.custom_id = custom_id;
@@ -207,7 +222,15 @@ pub fn new_event() -> impl Strategy<Value = NewEvent> {
 }
 
 pub fn thread() -> impl Strategy<Value = Thread> {
-    (id(), any::<bool>(), any::<u64>(), vec(id(), 0..3), vec(event(), 0..3), option::of(properties()), option::of(timestamp()))
+    (
+        id(),
+        any::<bool>(),
+        any::<u64>(),
+        vec(id(), 0..3),
+        vec(event(), 0..3),
+        option::of(properties()),
+        option::of(timestamp()),
+    )
         .prop_map(|(id, active, order, users, events, props, ts)| {
             let mut t = Thread::new(id, active, order);
             t.user_ids = users.into_iter().map(UserId::new).collect();
@@ -219,7 +242,14 @@ pub fn thread() -> impl Strategy<Value = Thread> {
 }
 
 pub fn chat() -> impl Strategy<Value = Chat> {
-    (id(), vec(user(), 0..3), option::of(properties()), option::of(scopes()), option::of(thread()), option::of(vec(thread(), 0..2)))
+    (
+        id(),
+        vec(user(), 0..3),
+        option::of(properties()),
+        option::of(scopes()),
+        option::of(thread()),
+        option::of(vec(thread(), 0..2)),
+    )
         .prop_map(|(id, users, props, scopes, thread, threads)| {
             let mut c = Chat::new(id);
             c.users = users;
@@ -232,7 +262,14 @@ pub fn chat() -> impl Strategy<Value = Chat> {
 }
 
 pub fn chat_summary() -> impl Strategy<Value = ChatSummary> {
-    (id(), any::<u64>(), vec(user(), 0..2), option::of(properties()), option::of(scopes()), option::of(btree_map(name(), (id(), option::of(any::<u64>()), event()), 0..3)))
+    (
+        id(),
+        any::<u64>(),
+        vec(user(), 0..2),
+        option::of(properties()),
+        option::of(scopes()),
+        option::of(btree_map(name(), (id(), option::of(any::<u64>()), event()), 0..3)),
+    )
         .prop_map(|(id, order, users, props, scopes, last)| {
             let mut s = ChatSummary::new(id, order);
             s.users = users;
@@ -260,7 +297,12 @@ pub fn thread_summary() -> impl Strategy<Value = ThreadSummary> {
 }
 
 pub fn customer_data() -> impl Strategy<Value = CustomerData> {
-    (option::of(text()), option::of(text()), option::of(btree_map(name(), text(), 0..3)), option::of((option::of((option::of(text()), option::of(text()), option::of(text()))), option::of(text()))))
+    (
+        option::of(text()),
+        option::of(text()),
+        option::of(btree_map(name(), text(), 0..3)),
+        option::of((option::of((option::of(text()), option::of(text()), option::of(text()))), option::of(text()))),
+    )
         .prop_map(|(n, e, f, m)| {
             let mut c = CustomerData::new();
             c.name = n;
@@ -318,7 +360,11 @@ pub fn request() -> impl Strategy<Value = Request> {
             g.limit = l;
             Request::GetChatThreadsSummary(g)
         }),
-        (option::of(scopes()), option::of(properties()), option::of((vec(new_event(), 0..3), option::of(properties()))))
+        (
+            option::of(scopes()),
+            option::of(properties()),
+            option::of((vec(new_event(), 0..3), option::of(properties())))
+        )
             .prop_map(|(s, p, t)| {
                 let mut sc = StartChat::new();
                 sc.chat.scopes = s;
@@ -374,12 +420,14 @@ pub fn response_data() -> impl Strategy<Value = ResponseData> {
         Just(ResponseData::UpdateChatThreadProperties),
         timestamp().prop_map(|t| ResponseData::UpdateLastSeenTimestamp(UpdateLastSeenTimestampResponse::new(t))),
         Just(ResponseData::Ping),
-        ("zz_[a-z]{1,8}", option::of(raw_object())).prop_map(|(action, payload)| ResponseData::Unknown { action, payload }),
+        ("zz_[a-z]{1,8}", option::of(raw_object()))
+            .prop_map(|(action, payload)| ResponseData::Unknown { action, payload }),
     ]
 }
 
 pub fn error_object() -> impl Strategy<Value = ErrorObject> {
-    let kinds: Vec<ErrorType> = ErrorType::KNOWN.iter().cloned().chain([ErrorType::Other("slow_down".into())]).collect();
+    let kinds: Vec<ErrorType> =
+        ErrorType::KNOWN.iter().cloned().chain([ErrorType::Other("slow_down".into())]).collect();
     (proptest::sample::select(kinds), text(), option::of(json_object())).prop_map(|(k, m, d)| {
         let mut e = ErrorObject::new(k, m);
         e.data = d;
@@ -412,8 +460,11 @@ pub fn push() -> impl Strategy<Value = Push> {
             IncomingTypingIndicator::new(c, TypingIndicator::new(a, t, on))
         )),
         reason().prop_map(|r| Push::CustomerDisconnected(CustomerDisconnected::new(r))),
-        (chat_id(), thread_id(), option::of(id()))
-            .prop_map(|(c, t, u)| Push::ThreadClosed(ThreadClosed::new(c, t, u.map(UserId::new)))),
+        (chat_id(), thread_id(), option::of(id())).prop_map(|(c, t, u)| Push::ThreadClosed(ThreadClosed::new(
+            c,
+            t,
+            u.map(UserId::new)
+        ))),
         (chat_id(), scopes(), scopes()).prop_map(|(c, a, r)| Push::ChatScopesUpdated(ChatScopesUpdated::new(c, a, r))),
         (chat_id(), user()).prop_map(|(c, u)| Push::CustomerUpdated(CustomerUpdated::new(c, u))),
         (chat_id(), properties()).prop_map(|(c, p)| Push::ChatPropertiesUpdated(ChatPropertiesUpdated::new(c, p))),
