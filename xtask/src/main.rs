@@ -28,7 +28,7 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci      format check, clippy -D warnings, cargo test --workspace (what .ci/run runs)"
+         ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio (what .ci/run runs)"
     );
 }
 
@@ -42,6 +42,12 @@ fn cargo(args: &[&str]) -> Result<(), String> {
 fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    // The README's test command.
     cargo(&["test", "--workspace"])?;
+    // The SDK's end-to-end suite under the other runtimes (async-std ran above).
+    for features in ["smol,tls", "tokio,tls"] {
+        cargo(&["clippy", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features, "--all-targets", "--", "-D", "warnings"])?;
+        cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
+    }
     Ok(())
 }
