@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("record") => record(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -28,7 +29,8 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio (what .ci/run runs)"
+         ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio (what .ci/run runs)\n  \
+         record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead"
     );
 }
 
@@ -46,8 +48,72 @@ fn ci() -> Result<(), String> {
     cargo(&["test", "--workspace"])?;
     // The SDK's end-to-end suite under the other runtimes (async-std ran above).
     for features in ["smol,tls", "tokio,tls"] {
-        cargo(&["clippy", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features, "--all-targets", "--", "-D", "warnings"])?;
+        cargo(&[
+            "clippy",
+            "-p",
+            "chatio-customer-sdk",
+            "--no-default-features",
+            "--features",
+            features,
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])?;
         cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
     }
     Ok(())
+}
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `cargo xtask record [--check]`.
+fn record(args: &[String]) -> Result<(), String> {
+    let check = args.iter().any(|a| a == "--check");
+    let dir = root().join("fixtures/recorded");
+    let out =
+        if check { std::env::temp_dir().join(format!("chatio-record-{}", std::process::id())) } else { dir.clone() };
+    let written = async_std::task::block_on(chatio_conformance::record::record_all(&out))?;
+    if !check {
+        for w in written {
+            println!("recorded {w}");
+        }
+        println!("now run `cargo test -p chatio-conformance` and review snapshot changes with `cargo insta review`");
+        return Ok(());
+    }
+    // Compare ignoring times: they move between recordings.
+    let mut stale = Vec::new();
+    for name in chatio_conformance::record::SESSIONS {
+        let file = format!("{name}.jsonl");
+        let read = |p: std::path::PathBuf| {
+            chatio_conformance::transcript::Transcript::read(&p).map(|t| {
+                t.lines
+                    .into_iter()
+                    .map(|l| {
+                        let mut v = serde_json::to_value(&l).unwrap_or_default();
+                        if let Some(m) = v.as_object_mut() {
+                            m.remove("t");
+                        }
+                        v
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        match (read(dir.join(&file)), read(out.join(&file))) {
+            (Ok(a), Ok(b)) if a == b => {}
+            _ => stale.push(file),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    if stale.is_empty() {
+        println!("fixtures/recorded is up to date");
+        Ok(())
+    } else {
+        Err(format!(
+            "fixtures/recorded differs from a fresh recording ({}): re-record with `cargo xtask record` and commit",
+            stale.join(", ")
+        ))
+    }
 }

@@ -69,6 +69,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Events a history page aims at (50, as the JS SDK).
     pub history_page_events: u64,
+    /// An observer of every frame and connection event (debugging, recording).
+    pub tap: Option<Arc<dyn chatio_transport::Tap>>,
 }
 
 impl fmt::Debug for Config {
@@ -102,6 +104,7 @@ impl Config {
             seed: None,
             request_timeout: Duration::from_secs(15),
             history_page_events: 50,
+            tap: None,
         }
     }
 
@@ -169,6 +172,14 @@ impl Config {
     #[must_use]
     pub fn history_page_events(mut self, n: u64) -> Self {
         self.history_page_events = n.max(1);
+        self
+    }
+
+    /// Observes every frame and connection event (see [`chatio_transport::Tap`]; it sees
+    /// the login token, so redact before logging).
+    #[must_use]
+    pub fn tap(mut self, tap: Arc<dyn chatio_transport::Tap>) -> Self {
+        self.tap = Some(tap);
         self
     }
 

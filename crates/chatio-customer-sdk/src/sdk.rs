@@ -147,6 +147,7 @@ impl CustomerSdk {
         let session = Session::new(core, rt.now());
         let mut dcfg = chatio_transport::DriverConfig::new(server);
         dcfg.tls = config.tls.clone();
+        dcfg.tap = config.tap.clone();
         let driver = chatio_transport::spawn(rt, session, dcfg, provider.clone())
             .map_err(|e| Error::InvalidArgs { reason: e.to_string() })?;
         Ok(Self { driver, auth: Auth { provider } })

@@ -31,6 +31,10 @@ use crate::ws::{self, RtmSocket};
 
 /// A call that yields a request id; its outcome comes later.
 type RequestFn = Box<dyn FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send>;
+/// Where an upload's request id arrives.
+pub type UploadIdReceiver = oneshot::Receiver<Result<RequestId, CoreError>>;
+/// Where a command's outcome arrives.
+pub type ReplyReceiver = oneshot::Receiver<Result<Reply, CoreError>>;
 /// A call run on the session for its own result.
 type ExecFn = Box<dyn FnOnce(&mut Session, Instant) + Send>;
 
@@ -53,13 +57,46 @@ enum Command {
 
 /// Results of the driver's own background work.
 enum Internal {
-    Token(Result<Credentials, Error>),
+    Token(bool, Result<Credentials, Error>),
     Connected(u64, Result<RtmSocket, Error>),
     Uploaded(RequestId, Result<chatio_wire::SendFileResponse, UploadError>),
 }
 
+/// What a [`Tap`] sees.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum TapEvent<'a> {
+    /// A token arrived for the session.
+    Token {
+        /// Whether it was asked fresh (after an authentication error).
+        fresh: bool,
+        /// The customer it is for, when known.
+        customer_id: Option<&'a chatio_wire::UserId>,
+    },
+    /// The websocket opened.
+    Connected,
+    /// A text frame was written (the `login` frame holds the token: redact it).
+    Sent(&'a str),
+    /// A text frame arrived.
+    Received(&'a str),
+    /// The websocket closed or failed.
+    Disconnected {
+        /// The close code, if any.
+        code: Option<u16>,
+        /// The close reason or the failure.
+        reason: &'a str,
+    },
+}
+
+/// Observes the driver's traffic: for debugging and for recording conformance transcripts
+/// (the JS SDK's `debug(sdk)`). Called on the driver task: keep it quick.
+pub trait Tap: Send + Sync + 'static {
+    /// One thing happened, at `at`.
+    fn event(&self, at: Instant, event: TapEvent<'_>);
+}
+
 /// Where the driver connects and how.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct DriverConfig {
     /// The API base URL (`http(s)://host[:port]` or `ws(s)://…`).
@@ -70,6 +107,19 @@ pub struct DriverConfig {
     pub connect_timeout: Duration,
     /// Time allowed for one upload (5 min).
     pub upload_timeout: Duration,
+    /// An observer of the traffic.
+    pub tap: Option<Arc<dyn Tap>>,
+}
+
+impl std::fmt::Debug for DriverConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverConfig")
+            .field("server", &self.server.as_str())
+            .field("connect_timeout", &self.connect_timeout)
+            .field("upload_timeout", &self.upload_timeout)
+            .field("tap", &self.tap.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl DriverConfig {
@@ -80,6 +130,7 @@ impl DriverConfig {
             tls: TlsConfig::default(),
             connect_timeout: Duration::from_secs(20),
             upload_timeout: Duration::from_secs(300),
+            tap: None,
         }
     }
 }
@@ -145,7 +196,7 @@ impl DriverHandle {
         spec: FileSpec,
         source: FileSource,
         progress: Option<Progress>,
-    ) -> (oneshot::Receiver<Result<RequestId, CoreError>>, oneshot::Receiver<Result<Reply, CoreError>>) {
+    ) -> (UploadIdReceiver, ReplyReceiver) {
         let (id_tx, id_rx) = oneshot::channel();
         let (reply_tx, reply_rx) = oneshot::channel();
         let _ = self.tx.unbounded_send(Command::Upload { chat, spec, source, progress, id: id_tx, reply: reply_tx });
@@ -292,12 +343,15 @@ impl Driver {
                 Wake::Frame(Some(Err(e))) => {
                     tracing::debug!(error = %e, "websocket failed");
                     self.socket = None;
-                    self.session.handle_disconnected(Disconnect::Failed { message: e.to_string() }, now);
+                    let message = e.to_string();
+                    self.tap(TapEvent::Disconnected { code: None, reason: &message });
+                    self.session.handle_disconnected(Disconnect::Failed { message }, now);
                 }
                 Wake::Frame(None) => {
                     self.socket = None;
                     let (code, reason) = self.close_info.take().unwrap_or((None, String::new()));
                     tracing::debug!(?code, %reason, "websocket closed");
+                    self.tap(TapEvent::Disconnected { code, reason: &reason });
                     self.session.handle_disconnected(Disconnect::Closed { code, reason }, now);
                 }
                 Wake::Timer => self.session.handle_timeout(now),
@@ -311,6 +365,12 @@ impl Driver {
         }
         if let Some(done) = shutdown {
             let _ = done.send(());
+        }
+    }
+
+    fn tap(&self, e: TapEvent<'_>) {
+        if let Some(t) = &self.config.tap {
+            t.event(self.rt.now(), e);
         }
     }
 
@@ -349,14 +409,15 @@ impl Driver {
 
     fn internal(&mut self, i: Internal, now: Instant) {
         match i {
-            Internal::Token(Ok(c)) => {
+            Internal::Token(fresh, Ok(c)) => {
+                self.tap(TapEvent::Token { fresh, customer_id: c.customer_id.as_ref() });
                 let mut t = AccessToken::new(c.access_token(), c.token_type.clone());
                 t.customer_id = c.customer_id.clone();
                 t.expires_in = c.expires_in;
                 self.credentials = Some(c);
                 self.session.handle_token(t, now);
             }
-            Internal::Token(Err(e)) => {
+            Internal::Token(_, Err(e)) => {
                 tracing::warn!(error = %e, "no token");
                 self.session.handle_token_error(e.to_string(), now);
             }
@@ -368,13 +429,16 @@ impl Driver {
                 match result {
                     Ok(socket) => {
                         tracing::info!("connected");
+                        self.tap(TapEvent::Connected);
                         self.socket = Some(socket);
                         self.close_info = None;
                         self.session.handle_connected(now);
                     }
                     Err(e) => {
                         tracing::info!(error = %e, "cannot connect");
-                        self.session.handle_disconnected(Disconnect::Failed { message: e.to_string() }, now);
+                        let message = e.to_string();
+                        self.tap(TapEvent::Disconnected { code: None, reason: &message });
+                        self.session.handle_disconnected(Disconnect::Failed { message }, now);
                     }
                 }
             }
@@ -391,7 +455,10 @@ impl Driver {
 
     fn frame(&mut self, msg: Message, now: Instant) {
         match msg {
-            Message::Text(t) => self.session.handle_frame(t.as_str(), now),
+            Message::Text(t) => {
+                self.tap(TapEvent::Received(t.as_str()));
+                self.session.handle_frame(t.as_str(), now);
+            }
             Message::Binary(b) => match std::str::from_utf8(&b) {
                 Ok(t) => self.session.handle_frame(t, now),
                 Err(_) => self.session.handle_frame("\u{0}binary frame", now),
@@ -412,12 +479,17 @@ impl Driver {
             let mut moved = false;
             while let Some(frame) = self.session.poll_transmit() {
                 moved = true;
+                if self.socket.is_some() {
+                    self.tap(TapEvent::Sent(&frame));
+                }
                 if let Some(s) = &mut self.socket {
                     if let Err(e) = s.send(Message::text(frame)).await {
                         tracing::debug!(error = %e, "write failed");
                         self.socket = None;
                         let now = self.rt.now();
-                        self.session.handle_disconnected(Disconnect::Failed { message: e.to_string() }, now);
+                        let message = e.to_string();
+                        self.tap(TapEvent::Disconnected { code: None, reason: &message });
+                        self.session.handle_disconnected(Disconnect::Failed { message }, now);
                     }
                 }
                 // Without a socket the frame is dropped: the session only writes when it knows
@@ -444,7 +516,7 @@ impl Driver {
                 let tx = self.internal.clone();
                 self.rt.spawn(Box::pin(async move {
                     let r = tokens.token(fresh).await;
-                    let _ = tx.unbounded_send(Internal::Token(r));
+                    let _ = tx.unbounded_send(Internal::Token(fresh, r));
                 }));
             }
             DriverAction::Connect => {
@@ -482,6 +554,7 @@ impl Driver {
                         }))
                         .await;
                     let now = self.rt.now();
+                    self.tap(TapEvent::Disconnected { code: Some(1000), reason: "closed by the client" });
                     self.session.handle_disconnected(
                         Disconnect::Closed { code: Some(1000), reason: "closed by the client".into() },
                         now,

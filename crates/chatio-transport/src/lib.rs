@@ -26,5 +26,5 @@ pub mod token;
 pub mod upload;
 pub mod ws;
 
-pub use driver::{DriverConfig, DriverHandle, spawn};
+pub use driver::{DriverConfig, DriverHandle, Tap, TapEvent, spawn};
 pub use error::Error;

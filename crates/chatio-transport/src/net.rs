@@ -1,6 +1,5 @@
 //! Opening a byte stream to a URL: TCP through the runtime, then TLS for `https`/`wss`.
 
-use std::io;
 use std::sync::Arc;
 
 use url::Url;
@@ -83,7 +82,7 @@ async fn tls_wrap(tls: &TlsConfig, host: &str, tcp: BoxIo) -> Result<BoxIo, Erro
     let connector = futures_rustls::TlsConnector::from(tls.client()?);
     let name = rustls_pki_types::ServerName::try_from(host.to_owned())
         .map_err(|e| Error::InvalidUrl(format!("`{host}` is not a valid TLS server name: {e}")))?;
-    let stream = connector.connect(name, tcp).await.map_err(|e: io::Error| Error::Tls(e.to_string()))?;
+    let stream = connector.connect(name, tcp).await.map_err(|e: std::io::Error| Error::Tls(e.to_string()))?;
     Ok(Box::new(stream))
 }
 

@@ -1,0 +1,214 @@
+//! Replaying a transcript into [`chatio_core::Session`]: the server's frames are fed in, and
+//! every frame the session writes must equal the recorded client frame.
+//!
+//! Commands are not recorded: when the transcript shows a client frame the session has not
+//! written by itself (login, the connect sequence, outbox checks and history steps it writes
+//! on its own), the replay issues the command that writes it, taken from the frame
+//! (`send_event` → [`Session::send_event`], ...). Request ids may differ from the recorded
+//! ones; the replay pairs them as frames are compared and rewrites the server's frames.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use chatio_core::{AccessToken, Config, Disconnect, DriverAction, Output, Session};
+use chatio_wire::{ClientFrame, LicenseId, Request, RequestId};
+use serde_json::Value;
+
+use crate::normalize;
+use crate::transcript::{Line, Transcript};
+
+/// Events a history page aims at, in every recorded session.
+pub const HISTORY_PAGE_EVENTS: u64 = 3;
+
+/// What a replay produced.
+#[derive(Debug)]
+pub struct CoreReplay {
+    /// Everything the session handed out, as JSON, in order.
+    pub outputs: Vec<Value>,
+    /// Client frames compared.
+    pub frames_compared: usize,
+}
+
+fn strip_id(v: &Value) -> (Value, Option<String>) {
+    let mut v = v.clone();
+    let id = v.as_object_mut().and_then(|m| m.remove("request_id")).map(|i| match i {
+        Value::String(s) => s,
+        other => other.to_string(),
+    });
+    (v, id)
+}
+
+/// Issues the command that writes `frame`.
+fn command(s: &mut Session, frame: &Value, now: Instant) -> Result<(), String> {
+    let f = ClientFrame::decode(&frame.to_string()).map_err(|e| format!("recorded frame does not decode: {e}"))?;
+    let r = match f.request {
+        Request::StartChat(p) => s.start_chat(p, now).map(drop),
+        Request::SendEvent(p) => s.send_event(&p.chat_id, p.event, now).map(drop),
+        Request::SendRichMessagePostback(p) => {
+            s.send_rich_message_postback(&p.chat_id, &p.thread_id, &p.event_id, p.postback, now).map(drop)
+        }
+        Request::SendSneakPeek(p) => s.set_sneak_peek(&p.chat_id, &p.sneak_peek_text, now),
+        Request::CloseThread(p) => s.close_thread(&p.chat_id, now).map(drop),
+        Request::UpdateChatScopes(p) => s.update_chat_scopes(&p.chat_id, p.add_scopes, p.remove_scopes, now).map(drop),
+        Request::UpdateCustomer(p) => s.update_customer(p.customer, now).map(drop),
+        Request::UpdateChatProperties(p) => s.update_chat_properties(&p.chat_id, p.properties, now).map(drop),
+        Request::UpdateChatThreadProperties(p) => {
+            s.update_chat_thread_properties(&p.chat_id, &p.thread_id, p.properties, now).map(drop)
+        }
+        Request::UpdateLastSeenTimestamp(p) => {
+            s.update_last_seen_timestamp(&p.chat_id, p.timestamp.map(|t| t.to_system_time()), now).map(drop)
+        }
+        Request::GetChatsSummary(p) => s
+            .get_chats_summary(
+                p.offset.unwrap_or(0),
+                p.limit.unwrap_or(chatio_wire::GetChatsSummary::DEFAULT_LIMIT),
+                now,
+            )
+            .map(drop),
+        Request::GetChatThreads(p) => s.get_chat_threads(&p.chat_id, &p.thread_ids, now).map(drop),
+        Request::GetChatThreadsSummary(p) => s
+            .get_chat_threads_summary(
+                &p.chat_id,
+                p.offset.unwrap_or(0),
+                p.limit.unwrap_or(chatio_wire::GetChatThreadsSummary::DEFAULT_LIMIT),
+                now,
+            )
+            .map(drop),
+        other => return Err(format!("the session should have written this `{}` frame by itself", other.action())),
+    };
+    r.map_err(|e| format!("the command for the recorded frame failed: {e}"))
+}
+
+/// Replays a transcript into a fresh session.
+///
+/// # Errors
+/// The first difference between what the session writes and the recording, with the line.
+pub fn replay(t: &Transcript) -> Result<CoreReplay, String> {
+    let (_, license, _, seed, _) = t.header().ok_or("the transcript has no session header")?;
+    let mut config = Config::new(LicenseId(license), seed);
+    config.history_page_events = HISTORY_PAGE_EVENTS;
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut s = Session::new(config, now);
+    let mut written: VecDeque<Value> = VecDeque::new();
+    let mut to_recorded: HashMap<String, String> = HashMap::new();
+    let mut to_core: HashMap<String, String> = HashMap::new();
+    let mut outputs = Vec::new();
+    let mut actions: VecDeque<DriverAction> = VecDeque::new();
+    let mut compared = 0;
+
+    fn drain(s: &mut Session, written: &mut VecDeque<Value>, actions: &mut VecDeque<DriverAction>) {
+        while let Some(f) = s.poll_transmit() {
+            let mut v: Value = serde_json::from_str(&f).unwrap_or(Value::String(f));
+            normalize::frame(&mut v, "");
+            written.push_back(v);
+        }
+        while let Some(a) = s.poll_action() {
+            actions.push_back(a);
+        }
+    }
+
+    for (n, line) in t.lines.iter().enumerate().skip(1) {
+        let at = t0 + Duration::from_millis(line.t());
+        if at > now {
+            now = at;
+        }
+        match line {
+            Line::Session { .. } | Line::Fault { .. } | Line::Upload { .. } => {}
+            Line::Token { customer_id, .. } => {
+                let mut token = AccessToken::bearer("<redacted>");
+                token.customer_id = customer_id.clone().map(chatio_wire::UserId::from);
+                s.handle_token(token, now);
+            }
+            Line::Connected { .. } => {
+                // The session must have asked to connect; after a drop it waits for its
+                // reconnect timer first: let it fire.
+                drain(&mut s, &mut written, &mut actions);
+                let mut guard = 0;
+                while !actions.iter().any(|a| *a == DriverAction::Connect) && guard < 16 {
+                    guard += 1;
+                    match s.poll_timeout() {
+                        Some(d) => {
+                            if d > now {
+                                now = d;
+                            }
+                            s.handle_timeout(now);
+                        }
+                        None => break,
+                    }
+                    drain(&mut s, &mut written, &mut actions);
+                }
+                match actions.iter().position(|a| *a == DriverAction::Connect) {
+                    Some(i) => {
+                        actions.remove(i);
+                    }
+                    None => return Err(format!("line {}: the session never asked to connect", n + 1)),
+                }
+                s.handle_connected(now);
+            }
+            Line::Disconnected { code: Some(1000), reason, .. } if reason == "closed by the client" => {
+                // The recorded session ended with `destroy`.
+                s.destroy(now);
+            }
+            Line::Disconnected { code, reason, .. } => {
+                let how = match code {
+                    Some(c) => Disconnect::Closed { code: Some(*c), reason: reason.clone() },
+                    None => Disconnect::Failed { message: reason.clone() },
+                };
+                s.handle_disconnected(how, now);
+            }
+            Line::In { frame, .. } => {
+                let mut f = frame.clone();
+                if let Some(id) = f.get("request_id").and_then(Value::as_str).map(str::to_owned) {
+                    if let Some(core) = to_core.get(&id) {
+                        f["request_id"] = Value::String(core.clone());
+                    }
+                }
+                s.handle_frame(&f.to_string(), now);
+            }
+            Line::Out { frame, .. } => {
+                drain(&mut s, &mut written, &mut actions);
+                if written.is_empty() {
+                    command(&mut s, frame, now).map_err(|e| format!("line {}: {e}", n + 1))?;
+                    drain(&mut s, &mut written, &mut actions);
+                }
+                let got = written
+                    .pop_front()
+                    .ok_or_else(|| format!("line {}: the session wrote nothing, expected {frame}", n + 1))?;
+                let (want, want_id) = strip_id(frame);
+                let (have, have_id) = strip_id(&got);
+                if want != have {
+                    return Err(format!("line {}: the session wrote\n  {got}\nexpected\n  {frame}", n + 1));
+                }
+                match (want_id, have_id) {
+                    (Some(w), Some(h)) => {
+                        if let Some(prev) = to_recorded.get(&h) {
+                            if *prev != w {
+                                return Err(format!("line {}: request id {h} was paired with {prev}, now {w}", n + 1));
+                            }
+                        }
+                        to_recorded.insert(h.clone(), w.clone());
+                        to_core.insert(w, h);
+                    }
+                    (None, None) => {}
+                    (w, h) => return Err(format!("line {}: request ids differ: recorded {w:?}, written {h:?}", n + 1)),
+                }
+                compared += 1;
+            }
+        }
+        drain(&mut s, &mut written, &mut actions);
+        while let Some(o) = s.poll_event() {
+            if let Output::Completed { id, .. } = &o {
+                // Commands of the replay itself are named as in the recording.
+                let _: &RequestId = id;
+            }
+            outputs
+                .push(crate::summary::output(&o, |id| to_recorded.get(id).cloned().unwrap_or_else(|| id.to_owned())));
+        }
+    }
+    drain(&mut s, &mut written, &mut actions);
+    if let Some(extra) = written.pop_front() {
+        return Err(format!("the session wrote a frame the recording does not have: {extra}"));
+    }
+    Ok(CoreReplay { outputs, frames_compared: compared })
+}

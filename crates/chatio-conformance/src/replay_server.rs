@@ -1,0 +1,209 @@
+//! Replaying a transcript against a fresh reference server: the client's frames are sent
+//! as recorded, and every server frame must equal the recorded one.
+//!
+//! The server is started with the transcript's seed and agent setting, so its ids repeat.
+//! Tokens are made with the server's own token function (the same draws as the token
+//! endpoint); recorded faults are injected at their place; recorded uploads are performed.
+//! Before a fault the replay makes sure the server has processed everything sent so far,
+//! with a `ping` whose answer it keeps to itself.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::Message;
+use chatio_server::{Server, ServerHandle};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::normalize;
+use crate::transcript::{Line, Transcript};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+struct Conn {
+    ws: WebSocketStream<async_std::net::TcpStream>,
+    /// Frames read ahead while waiting for a sync ping's answer.
+    ahead: VecDeque<Value>,
+    sync: u64,
+}
+
+impl Conn {
+    async fn read(&mut self) -> Result<Option<Value>, String> {
+        loop {
+            let msg = async_std::future::timeout(WAIT, self.ws.next())
+                .await
+                .map_err(|_| "timed out reading a frame".to_owned())?;
+            match msg {
+                Some(Ok(Message::Text(t))) => {
+                    return Ok(Some(
+                        serde_json::from_str(t.as_str()).map_err(|e| format!("server sent bad JSON: {e}"))?,
+                    ));
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(None),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    async fn next_frame(&mut self) -> Result<Option<Value>, String> {
+        match self.ahead.pop_front() {
+            Some(v) => Ok(Some(v)),
+            None => self.read().await,
+        }
+    }
+
+    /// Waits until the server has processed every frame sent so far.
+    async fn sync(&mut self) -> Result<(), String> {
+        self.sync += 1;
+        let id = format!("replay-sync-{}", self.sync);
+        self.ws
+            .send(Message::text(json!({"request_id": id, "action": "ping"}).to_string()))
+            .await
+            .map_err(|e| format!("cannot write: {e}"))?;
+        loop {
+            match self.read().await? {
+                Some(v) if v.get("request_id").and_then(Value::as_str) == Some(&id) => return Ok(()),
+                Some(v) => self.ahead.push_back(v),
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Replays a transcript against a fresh reference server.
+///
+/// # Errors
+/// The first server frame that differs from the recording, with the line.
+pub async fn replay(t: &Transcript) -> Result<usize, String> {
+    let (_, license, seed, _, agent) = t.header().ok_or("the transcript has no session header")?;
+    let server = Server::builder()
+        .ephemeral()
+        .seed(seed)
+        .agent(agent)
+        .licenses([license])
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = run(&server, t, license).await;
+    server.shutdown().await;
+    r
+}
+
+async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usize, String> {
+    let base = server.http_url();
+    let mut conn: Option<Conn> = None;
+    let mut token = String::new();
+    let mut customer: Option<String> = None;
+    let mut compared = 0;
+    for (n, line) in t.lines.iter().enumerate().skip(1) {
+        let at = n + 1;
+        match line {
+            Line::Session { .. } => {}
+            Line::Token { fresh, customer_id, .. } => {
+                // The token endpoint is hit for the first token and for fresh ones.
+                if customer.is_none() || *fresh {
+                    let (tok, id) = server
+                        .create_token(license, customer.as_deref())
+                        .map_err(|e| format!("line {at}: no token: {e}"))?;
+                    if customer_id.as_deref().is_some_and(|c| c != id.as_str()) {
+                        return Err(format!(
+                            "line {at}: the server made customer {id}, the recording has {customer_id:?}"
+                        ));
+                    }
+                    token = tok;
+                    customer = Some(id.to_string());
+                }
+            }
+            Line::Connected { .. } => {
+                let tcp =
+                    async_std::net::TcpStream::connect(server.addr()).await.map_err(|e| format!("line {at}: {e}"))?;
+                let (ws, _) = async_tungstenite::client_async(server.ws_url(license), tcp)
+                    .await
+                    .map_err(|e| format!("line {at}: {e}"))?;
+                conn = Some(Conn { ws, ahead: VecDeque::new(), sync: 0 });
+            }
+            Line::Out { frame, .. } => {
+                let c = conn.as_mut().ok_or_else(|| format!("line {at}: a frame but no connection"))?;
+                let mut f = frame.clone();
+                if f.get("action").and_then(Value::as_str) == Some("login") {
+                    f["payload"]["token"] = Value::String(format!("Bearer {token}"));
+                }
+                // A frame written to a connection the server already dropped is lost, as it
+                // was when recording.
+                let _ = c.ws.send(Message::text(f.to_string())).await;
+            }
+            Line::In { frame, .. } => {
+                let c = conn.as_mut().ok_or_else(|| format!("line {at}: a frame but no connection"))?;
+                let mut got = c
+                    .next_frame()
+                    .await
+                    .map_err(|e| format!("line {at}: {e}"))?
+                    .ok_or_else(|| format!("line {at}: the connection ended, expected {frame}"))?;
+                normalize::frame(&mut got, &base);
+                if got != *frame {
+                    return Err(format!("line {at}: the server sent\n  {got}\nexpected\n  {frame}"));
+                }
+                compared += 1;
+            }
+            Line::Fault { fault, customer_id, .. } => {
+                if let Some(c) = conn.as_mut() {
+                    c.sync().await.map_err(|e| format!("line {at}: {e}"))?;
+                }
+                match fault.as_str() {
+                    "drop_connections" => server.drop_connections(license, customer_id),
+                    "expire_tokens" => server.expire_tokens(license, customer_id),
+                    "swallow_next_response" => server.swallow_next_response(license, customer_id),
+                    "ban" => server.ban(license, customer_id),
+                    other => return Err(format!("line {at}: unknown fault `{other}`")),
+                }
+            }
+            Line::Upload { chat_id, custom_id, name, size, .. } => {
+                if let Some(c) = conn.as_mut() {
+                    c.sync().await.map_err(|e| format!("line {at}: {e}"))?;
+                }
+                upload(&base, license, &token, chat_id, custom_id.clone(), name, *size)
+                    .await
+                    .map_err(|e| format!("line {at}: upload failed: {e}"))?;
+            }
+            Line::Disconnected { code, .. } => {
+                if let Some(mut c) = conn.take() {
+                    if *code == Some(1000) {
+                        let _ = c.ws.close(None).await;
+                    }
+                }
+            }
+        }
+    }
+    Ok(compared)
+}
+
+async fn upload(
+    base: &str,
+    license: u64,
+    token: &str,
+    chat: &str,
+    custom_id: Option<String>,
+    name: &str,
+    size: u64,
+) -> Result<(), String> {
+    let rt = chatio_transport::runtime::default_runtime().map_err(|e| e.to_string())?;
+    let client = chatio_transport::http::HttpClient::new(rt, Default::default(), WAIT);
+    let base = url_parse(base)?;
+    let url = chatio_transport::ws::web_api_url(&base, chatio_wire::LicenseId(license), "send_file")
+        .map_err(|e| e.to_string())?;
+    let upload = chatio_transport::upload::Upload {
+        url,
+        access_token: token.to_owned(),
+        fields: chatio_wire::SendFile::new(chat, custom_id),
+        file_name: name.to_owned(),
+        content_type: "application/octet-stream".into(),
+        source: chatio_transport::upload::FileSource::Bytes(crate::upload_bytes(size as usize).into()),
+        size,
+    };
+    chatio_transport::upload::send_file(&client, upload, None).await.map(drop).map_err(|e| e.to_string())
+}
+
+fn url_parse(s: &str) -> Result<url::Url, String> {
+    url::Url::parse(s).map_err(|e| e.to_string())
+}
