@@ -3,6 +3,10 @@
 //! * `cargo xtask ci` — what `.ci/run` runs: format check, clippy with `-D warnings`, and the
 //!   README's test command (`cargo test --workspace`).
 
+mod bench;
+mod bench_server;
+mod fuzz;
+
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
@@ -10,6 +14,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("record") => record(&args[1..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
+        Some("bench") => bench::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
+        Some("soak") => soak(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -30,12 +38,15 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          tasks:\n  \
          ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio (what .ci/run runs)\n  \
-         record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead"
+         record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
+         bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
+         fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
+         soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points"
     );
 }
 
 /// Runs a cargo command, echoing it first.
-fn cargo(args: &[&str]) -> Result<(), String> {
+pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
     eprintln!("$ cargo {}", args.join(" "));
     let status = Command::new(env!("CARGO")).args(args).status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed ({status})", args.join(" "))) }
@@ -65,7 +76,14 @@ fn ci() -> Result<(), String> {
     Ok(())
 }
 
-fn root() -> std::path::PathBuf {
+/// `cargo xtask soak [--cycles N] [--seed S]`.
+fn soak(args: &[String]) -> Result<(), String> {
+    let mut a = vec!["run", "--release", "-q", "-p", "chatio-conformance", "--example", "soak", "--"];
+    a.extend(args.iter().map(String::as_str));
+    cargo(&a)
+}
+
+pub(crate) fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 

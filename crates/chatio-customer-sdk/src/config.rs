@@ -71,6 +71,8 @@ pub struct Config {
     pub history_page_events: u64,
     /// An observer of every frame and connection event (debugging, recording).
     pub tap: Option<Arc<dyn chatio_transport::Tap>>,
+    /// Delays between reconnect attempts (1 s to 5 s, jitter 0.5).
+    pub reconnect: chatio_core::Backoff,
 }
 
 impl fmt::Debug for Config {
@@ -105,6 +107,7 @@ impl Config {
             request_timeout: Duration::from_secs(15),
             history_page_events: 50,
             tap: None,
+            reconnect: chatio_core::Backoff::socket(),
         }
     }
 
@@ -180,6 +183,13 @@ impl Config {
     #[must_use]
     pub fn tap(mut self, tap: Arc<dyn chatio_transport::Tap>) -> Self {
         self.tap = Some(tap);
+        self
+    }
+
+    /// Sets the delays between reconnect attempts.
+    #[must_use]
+    pub fn reconnect(mut self, backoff: chatio_core::Backoff) -> Self {
+        self.reconnect = backoff;
         self
     }
 

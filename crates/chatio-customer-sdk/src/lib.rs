@@ -110,7 +110,7 @@ pub mod model {
     pub use chatio_core::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
 }
 
-pub use chatio_core::{Error, OutboxPolicy, Rating, SdkEvent};
+pub use chatio_core::{Backoff, Error, OutboxPolicy, Rating, SdkEvent};
 pub use chatio_transport::token::{Credentials, TokenProvider};
 pub use chatio_wire::{
     Annotation, Button, ChatId, Custom, CustomerData, DisconnectReason, ErrorType, EventId, EventKind, FileAttachment,

@@ -1,0 +1,198 @@
+//! `cargo xtask bench [name]`: the benchmarks, run in release mode, with a summary.
+//!
+//! | name | what |
+//! |---|---|
+//! | `wire` | `chatio-wire`'s decode bench (criterion) |
+//! | `core` | `chatio-core`'s pushes bench (criterion) |
+//! | `recorded` | decode vs `IgnoredAny`, and core pushes, on the recorded corpus (criterion) |
+//! | `js` | the JavaScript SDK 0.9.1 on the same recorded pushes under Node, against `recorded` |
+//! | `server` | the reference server's load benchmark (`bench_server.rs`) |
+//! | `sdk` | SDK end to end: messages a session sends and has acknowledged per second |
+//! | `all` | all of the above (the default) |
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{cargo, root};
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+const CRITERION_ARGS: [&str; 5] = ["--", "--warm-up-time", "1", "--measurement-time", "4"];
+
+/// The mean time of a criterion benchmark, in nanoseconds.
+fn estimate(group: &str, name: &str) -> Option<f64> {
+    let p = target_dir().join("criterion").join(group).join(name).join("new/estimates.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+fn criterion(package: &str, bench: &str) -> Result<(), String> {
+    let mut args = vec!["bench", "-p", package, "--bench", bench];
+    args.extend(CRITERION_ARGS);
+    cargo(&args)
+}
+
+fn recorded_summary(out: &mut Vec<String>) {
+    let frames = count_recorded(false);
+    let pushes = count_recorded(true);
+    if let (Some(ours), Some(floor)) = (estimate("recorded_decode", "chatio_wire"), estimate("recorded_decode", "ignored_any")) {
+        out.push(format!(
+            "recorded corpus ({frames} server frames): chatio-wire decode {:.0} ns/frame, serde_json IgnoredAny {:.0} ns/frame, ratio {:.2}x (target <= 1.5x)",
+            ours / frames as f64,
+            floor / frames as f64,
+            ours / floor
+        ));
+    }
+    if let Some(t) = estimate("recorded_core", "pushes") {
+        out.push(format!(
+            "core on the recorded pushes ({pushes} frames): {:.0} ns/push, {:.2} M pushes/s on one core (target >= 1 M/s)",
+            t / pushes as f64,
+            pushes as f64 / t * 1e3
+        ));
+    }
+}
+
+/// Server frames (or only unsolicited pushes) in the recorded corpus.
+fn count_recorded(pushes_only: bool) -> usize {
+    recorded_frames(pushes_only).len()
+}
+
+fn recorded_frames(pushes_only: bool) -> Vec<String> {
+    let dir = root().join("fixtures/recorded");
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        for line in text.lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            if v["kind"] != "in" {
+                continue;
+            }
+            let frame = &v["frame"];
+            if pushes_only && (frame["type"] != "push" || frame.get("request_id").is_some()) {
+                continue;
+            }
+            out.push(frame.to_string());
+        }
+    }
+    out
+}
+
+fn js(out: &mut Vec<String>) -> Result<(), String> {
+    if Command::new("node").arg("--version").output().is_err() {
+        out.push("js: skipped (node is not installed)".into());
+        return Ok(());
+    }
+    if estimate("recorded_core", "pushes").is_none() {
+        criterion("chatio-conformance", "recorded")?;
+    }
+    let dir = target_dir().join("js-bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let sdk = dir.join("package");
+    if !sdk.join("lib/socketListener.js").exists() {
+        run(Command::new("npm").args(["pack", "@livechat/chat.io-customer-sdk@0.9.1", "--silent"]).current_dir(&dir))?;
+        run(Command::new("tar").args(["xzf", "livechat-chat.io-customer-sdk-0.9.1.tgz"]).current_dir(&dir))?;
+    }
+    if !dir.join("node_modules/redux").exists() {
+        std::fs::write(dir.join("package.json"), r#"{"name":"chatio-js-bench","version":"1.0.0","private":true}"#)
+            .map_err(|e| e.to_string())?;
+        // The SDK's parse-and-dispatch path needs these; its socket.io fork (a git
+        // dependency) is not needed for it, and is not fetched.
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent"])
+            .args(["redux@3", "redux-saga@0.15", "mitt@1", "@livechat/data-utils@0.1", "@livechat/side-effects-middleware@0.1"])
+            .current_dir(&dir))?;
+    }
+    let frames = recorded_frames(true);
+    let frames_file = dir.join("frames.txt");
+    std::fs::write(&frames_file, frames.join("\n")).map_err(|e| e.to_string())?;
+    let output = Command::new("node")
+        .arg(root().join("xtask/js/bench.js"))
+        .arg(&sdk)
+        .arg(&frames_file)
+        .arg("4")
+        .env("NODE_PATH", dir.join("node_modules"))
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("the JS bench failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| format!("JS bench output: {e}"))?;
+    let js_rate = v["pushes_per_second"].as_f64().unwrap_or(0.0);
+    let rust_rate = estimate("recorded_core", "pushes").map_or(0.0, |t| frames.len() as f64 / t * 1e9);
+    out.push(format!(
+        "JS SDK 0.9.1 under Node {}: {:.0} pushes/s; chatio-core: {:.0} pushes/s; ratio {:.1}x (target >= 20x)",
+        String::from_utf8_lossy(&Command::new("node").arg("--version").output().map(|o| o.stdout).unwrap_or_default()).trim(),
+        js_rate,
+        rust_rate,
+        rust_rate / js_rate.max(1.0)
+    ));
+    Ok(())
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
+}
+
+fn example(package: &str, name: &str, args: &[&str], out: &mut Vec<String>) -> Result<(), String> {
+    let mut a = vec!["run", "--release", "-q", "-p", package, "--example", name, "--"];
+    a.extend(args);
+    let o = Command::new(env!("CARGO")).args(&a).output().map_err(|e| e.to_string())?;
+    if !o.status.success() {
+        return Err(format!("{name} failed: {}", String::from_utf8_lossy(&o.stderr)));
+    }
+    out.extend(String::from_utf8_lossy(&o.stdout).lines().map(str::to_owned));
+    Ok(())
+}
+
+/// Runs the named benchmarks and prints a summary.
+pub fn main(args: &[String]) -> Result<(), String> {
+    let which = args.first().map(String::as_str).unwrap_or("all");
+    let all = which == "all";
+    let mut out = Vec::new();
+    if all || which == "wire" {
+        criterion("chatio-wire", "decode")?;
+    }
+    if all || which == "core" {
+        criterion("chatio-core", "pushes")?;
+    }
+    if all || which == "recorded" {
+        criterion("chatio-conformance", "recorded")?;
+        recorded_summary(&mut out);
+    }
+    if all || which == "js" {
+        js(&mut out)?;
+    }
+    if all || which == "sdk" {
+        example("chatio-conformance", "sdk_throughput", &[], &mut out)?;
+    }
+    if all || which == "server" {
+        crate::bench_server::main(&args[args.len().min(1)..])?;
+    }
+    if !["all", "wire", "core", "recorded", "js", "sdk", "server"].contains(&which) {
+        return Err(format!("unknown benchmark `{which}`: use wire, core, recorded, js, server, sdk or all"));
+    }
+    println!("\n== summary ({}, {} cores)", cpu(), std::thread::available_parallelism().map_or(0, |n| n.get()));
+    for l in &out {
+        println!("{l}");
+    }
+    println!("criterion reports: {}", target_dir().join("criterion").display());
+    Ok(())
+}
+
+fn cpu() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+#[allow(dead_code)]
+fn exists(p: &Path) -> bool {
+    p.exists()
+}
