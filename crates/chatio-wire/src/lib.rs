@@ -61,7 +61,10 @@
 //!
 //! * frame size: at most [`MAX_FRAME_LEN`] (1 MiB) by default, checked before parsing
 //!   ([`Limits`] changes it);
-//! * nesting: at most [`MAX_DEPTH`] (128) levels, serde_json's recursion limit;
+//! * nesting: a value the decoder reads may be nested at most [`MAX_DEPTH`] (128) levels
+//!   (serde_json's recursion limit; deeper fails with [`DecodeErrorKind::TooDeep`]). Values
+//!   it skips (unknown keys) or keeps raw (the payload of an unknown action or push) are
+//!   scanned without recursion: their depth costs no stack and is bounded by the frame size;
 //! * string sizes are bounded only by the frame size; semantic limits (text length, number
 //!   of elements) are the server's to enforce.
 //!

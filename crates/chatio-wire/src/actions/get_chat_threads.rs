@@ -11,7 +11,7 @@ pub struct GetChatThreads {
     /// The chat.
     pub chat_id: ChatId,
     /// Threads to return. Always sent; missing reads as empty (D26).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub thread_ids: Vec<ThreadId>,
 }
 

@@ -38,7 +38,7 @@ pub use update_chat_thread_properties::UpdateChatThreadProperties;
 pub use update_customer::{UpdateCustomer, UpdateCustomerResponse};
 pub use update_last_seen_timestamp::{UpdateLastSeenTimestamp, UpdateLastSeenTimestampResponse};
 
-use crate::RawJson;
+use crate::{RawJson, Response, ServerFrame};
 
 macro_rules! names {
     ($(#[$meta:meta])* $name:ident { $( $(#[$vmeta:meta])* $var:ident = $wire:literal ),+ $(,)? }) => {
@@ -426,34 +426,48 @@ impl Serialize for ResponsePayload<'_> {
     }
 }
 
-/// Decodes a known action's success payload; `null` or absent reads as `{}`.
-pub(crate) struct ResponseSeed(pub(crate) Action);
+/// Decodes a known action's success payload into a frame slot (see `ServerFrameSeed`);
+/// `null` or absent reads as `{}`.
+pub(crate) struct ResponseSeed<'a> {
+    pub(crate) action: Action,
+    pub(crate) slot: &'a mut Option<ServerFrame>,
+}
 
-impl ResponseSeed {
-    fn some<'de, D: Deserializer<'de>>(self, d: D) -> Result<ResponseData, D::Error> {
-        Ok(match self.0 {
-            Action::Login => ResponseData::Login(Deserialize::deserialize(d)?),
-            Action::GetChatsSummary => ResponseData::GetChatsSummary(Deserialize::deserialize(d)?),
-            Action::GetChatThreads => ResponseData::GetChatThreads(Deserialize::deserialize(d)?),
-            Action::GetChatThreadsSummary => ResponseData::GetChatThreadsSummary(Deserialize::deserialize(d)?),
-            Action::StartChat => ResponseData::StartChat(Deserialize::deserialize(d)?),
-            Action::SendEvent => ResponseData::SendEvent(Deserialize::deserialize(d)?),
-            Action::SendFile => ResponseData::SendFile(Deserialize::deserialize(d)?),
-            Action::UpdateCustomer => ResponseData::UpdateCustomer(Deserialize::deserialize(d)?),
-            Action::UpdateLastSeenTimestamp => ResponseData::UpdateLastSeenTimestamp(Deserialize::deserialize(d)?),
+impl ResponseSeed<'_> {
+    fn put(self, data: ResponseData) {
+        *self.slot = Some(ServerFrame::Response(Response::success(None, data)));
+    }
+
+    fn some<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.action {
+            Action::Login => self.put(ResponseData::Login(Deserialize::deserialize(d)?)),
+            Action::GetChatsSummary => self.put(ResponseData::GetChatsSummary(Deserialize::deserialize(d)?)),
+            Action::GetChatThreads => self.put(ResponseData::GetChatThreads(Deserialize::deserialize(d)?)),
+            Action::GetChatThreadsSummary => {
+                self.put(ResponseData::GetChatThreadsSummary(Deserialize::deserialize(d)?))
+            }
+            Action::StartChat => self.put(ResponseData::StartChat(Deserialize::deserialize(d)?)),
+            Action::SendEvent => self.put(ResponseData::SendEvent(Deserialize::deserialize(d)?)),
+            Action::SendFile => self.put(ResponseData::SendFile(Deserialize::deserialize(d)?)),
+            Action::UpdateCustomer => self.put(ResponseData::UpdateCustomer(Deserialize::deserialize(d)?)),
+            Action::UpdateLastSeenTimestamp => {
+                self.put(ResponseData::UpdateLastSeenTimestamp(Deserialize::deserialize(d)?))
+            }
             other => {
                 IgnoredAny::deserialize(d)?;
                 // Every remaining action has an empty response.
-                ResponseData::empty(other).ok_or_else(|| de::Error::custom("unexpected action"))?
+                let data = ResponseData::empty(other).ok_or_else(|| de::Error::custom("unexpected action"))?;
+                self.put(data);
             }
-        })
+        }
+        Ok(())
     }
 }
 
-impl<'de> DeserializeSeed<'de> for ResponseSeed {
-    type Value = ResponseData;
+impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ResponseData, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_option(OptionSeed(self))
     }
 }
@@ -481,9 +495,9 @@ impl PayloadSeed for RequestSeed {
     }
 }
 
-impl PayloadSeed for ResponseSeed {
-    type Out = ResponseData;
-    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<ResponseData, D::Error> {
+impl PayloadSeed for ResponseSeed<'_> {
+    type Out = ();
+    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         self.some(d)
     }
 }

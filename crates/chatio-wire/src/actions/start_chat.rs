@@ -86,7 +86,7 @@ pub struct NewChat {
 #[non_exhaustive]
 pub struct NewThread {
     /// Initial events.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub events: Vec<NewEvent>,
     /// Initial thread properties (flat form).
     #[serde(

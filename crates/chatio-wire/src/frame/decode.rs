@@ -7,16 +7,23 @@
 
 use std::fmt;
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+
+use super::ServerFrame;
+use super::server_serde::ServerFrameSeed;
+use crate::objects::event_serde::Key;
 
 use crate::RequestId;
 
 /// Largest frame accepted by default: 1 MiB (G23). Larger frames are refused before parsing.
 pub const MAX_FRAME_LEN: usize = 1 << 20;
 
-/// Deepest JSON nesting accepted: serde_json's fixed recursion limit. Deeper input fails with
-/// [`DecodeErrorKind::TooDeep`] without exhausting the stack.
+/// Deepest nesting of a value the decoder reads: serde_json's fixed recursion limit. Deeper
+/// input fails with [`DecodeErrorKind::TooDeep`] without exhausting the stack. Skipped values
+/// (unknown keys) and raw ones (unknown payloads) are scanned without recursion and may be
+/// deeper; the frame size bounds them.
 pub const MAX_DEPTH: usize = 128;
 
 /// Bounds on what the decoder accepts.
@@ -65,13 +72,13 @@ pub enum DecodeErrorKind {
 /// Why a frame could not be decoded, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
-    kind: DecodeErrorKind,
-    request_id: Option<RequestId>,
-    action: Option<String>,
-    path: Option<String>,
-    message: String,
-    line: usize,
-    column: usize,
+    pub(super) kind: DecodeErrorKind,
+    pub(super) request_id: Option<RequestId>,
+    pub(super) action: Option<String>,
+    pub(super) path: Option<String>,
+    pub(super) message: String,
+    pub(super) line: usize,
+    pub(super) column: usize,
 }
 
 impl DecodeError {
@@ -170,6 +177,23 @@ pub(crate) fn decode_str<T: DeserializeOwned>(input: &str, limits: &Limits) -> R
     serde_json::from_str(input).map_err(|e| diagnose::<T>(input, e))
 }
 
+/// [`decode_str`] for server frames, built in place (see `ServerFrameSeed`): the same result,
+/// without copying the frame through the layers of the decoder.
+pub(crate) fn decode_server(input: &str, limits: &Limits) -> Result<ServerFrame, DecodeError> {
+    check_len(input.len(), limits)?;
+    let mut slot = None;
+    let mut de = serde_json::Deserializer::from_str(input);
+    match ServerFrameSeed(&mut slot).deserialize(&mut de).and_then(|()| de.end()) {
+        Ok(()) => slot.ok_or_else(|| DecodeError::new(DecodeErrorKind::InvalidFrame, "no frame decoded")),
+        Err(e) => Err(diagnose::<ServerFrame>(input, e)),
+    }
+}
+
+pub(crate) fn decode_server_bytes(input: &[u8], limits: &Limits) -> Result<ServerFrame, DecodeError> {
+    check_len(input.len(), limits)?;
+    decode_server(utf8(input)?, limits)
+}
+
 pub(crate) fn check_len(len: usize, limits: &Limits) -> Result<(), DecodeError> {
     if len > limits.max_frame_len {
         return Err(DecodeError::new(
@@ -195,8 +219,10 @@ pub(crate) fn diagnose<T: DeserializeOwned>(input: &str, err: serde_json::Error)
     match err.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
             let msg = strip_position(&err.to_string());
-            let kind = if msg.contains("recursion limit") { DecodeErrorKind::TooDeep } else { DecodeErrorKind::Syntax };
-            return DecodeError { line, column, ..DecodeError::new(kind, msg) };
+            if msg.contains("recursion limit") {
+                return too_deep(input, msg, line, column);
+            }
+            return DecodeError { line, column, ..DecodeError::new(DecodeErrorKind::Syntax, msg) };
         }
         Category::Data => {}
     }
@@ -207,10 +233,13 @@ pub(crate) fn diagnose<T: DeserializeOwned>(input: &str, err: serde_json::Error)
             let msg = strip_position(&probe_err.to_string());
             // The frame decoder skips unknown keys without recursing; the probe does not.
             if msg.contains("recursion limit") {
-                let (line, column) = (probe_err.line(), probe_err.column());
-                return DecodeError { line, column, ..DecodeError::new(DecodeErrorKind::TooDeep, msg) };
+                return too_deep(input, msg, probe_err.line(), probe_err.column());
             }
-            return DecodeError::new(DecodeErrorKind::NotAnObject, "frame is not a JSON object");
+            return DecodeError {
+                line,
+                column,
+                ..DecodeError::new(DecodeErrorKind::NotAnObject, "frame is not a JSON object")
+            };
         }
     };
     let action = match probe.remove("action") {
@@ -231,12 +260,113 @@ pub(crate) fn diagnose<T: DeserializeOwned>(input: &str, err: serde_json::Error)
     };
     let kind = if msg == "missing field `action`" {
         DecodeErrorKind::MissingAction
-    } else if path.as_deref().is_some_and(|p| p == "payload" || p.starts_with("payload.")) {
+    } else if path.as_deref().is_some_and(is_payload_path) {
         DecodeErrorKind::InvalidPayload
     } else {
         DecodeErrorKind::InvalidFrame
     };
     DecodeError { kind, request_id, action, path, message: msg, line, column }
+}
+
+/// The error for a frame nested deeper than [`MAX_DEPTH`], with its request id and action when
+/// they can be read: a server can still answer the request (G7).
+fn too_deep(input: &str, msg: String, line: usize, column: usize) -> DecodeError {
+    let head = serde_json::from_str::<Head>(input).unwrap_or_default();
+    DecodeError {
+        request_id: head.request_id.or(head.legacy_id),
+        action: head.action,
+        line,
+        column,
+        ..DecodeError::new(DecodeErrorKind::TooDeep, msg)
+    }
+}
+
+/// The frame-level keys of an object frame, read without descending into any other value
+/// (serde_json skips ignored values without recursion), so a deep payload does not stop it.
+#[derive(Default)]
+struct Head {
+    request_id: Option<RequestId>,
+    legacy_id: Option<RequestId>,
+    action: Option<String>,
+}
+
+/// A request id or action if the value is one, else nothing (the value is skipped).
+struct Lenient<T>(Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = d.deserialize_any(Scalar)?;
+        Ok(Lenient(v.and_then(|v| T::deserialize(v).ok())))
+    }
+}
+
+/// Keeps strings and integers as a JSON value; skips anything else.
+struct Scalar;
+
+impl<'de> Visitor<'de> for Scalar {
+    type Value = Option<Value>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("anything")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+impl<'de> Deserialize<'de> for Head {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Head;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a frame object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Head, A::Error> {
+                let mut head = Head::default();
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    match &*key {
+                        "request_id" => head.request_id = map.next_value::<Lenient<RequestId>>()?.0,
+                        "id" => head.legacy_id = map.next_value::<Lenient<RequestId>>()?.0,
+                        "action" => head.action = map.next_value::<Lenient<String>>()?.0,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(head)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Whether a `serde_path_to_error` path points into the payload: `payload`, `payload.chat_id`,
+/// or `payload[0]` when the payload is (wrongly) an array.
+fn is_payload_path(p: &str) -> bool {
+    p.strip_prefix("payload").is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 /// serde_json appends " at line L column C"; the position is kept apart.

@@ -86,7 +86,7 @@ impl ServerFrame {
     /// # Errors
     /// A [`DecodeError`] saying what is wrong and where; never panics.
     pub fn decode(input: &str) -> Result<Self, DecodeError> {
-        decode::decode_str(input, &Limits::default())
+        decode::decode_server(input, &Limits::default())
     }
 
     /// Decodes one frame from bytes (checked to be UTF-8), within the default [`Limits`].
@@ -94,7 +94,7 @@ impl ServerFrame {
     /// # Errors
     /// A [`DecodeError`] saying what is wrong and where; never panics.
     pub fn decode_bytes(input: &[u8]) -> Result<Self, DecodeError> {
-        decode::decode_bytes(input, &Limits::default())
+        decode::decode_server_bytes(input, &Limits::default())
     }
 
     /// Decodes one frame within the given limits.
@@ -102,7 +102,7 @@ impl ServerFrame {
     /// # Errors
     /// A [`DecodeError`] saying what is wrong and where; never panics.
     pub fn decode_with(input: &str, limits: &Limits) -> Result<Self, DecodeError> {
-        decode::decode_str(input, limits)
+        decode::decode_server(input, limits)
     }
 
     /// The frame's request id, if any.

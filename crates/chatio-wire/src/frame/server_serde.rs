@@ -139,13 +139,6 @@ impl<'de> Deserialize<'de> for FrameType {
     }
 }
 
-/// What a frame turned out to be once its payload was read.
-enum Decoded {
-    Push(Push),
-    Success(ResponseData),
-    Failure(ErrorObject),
-}
-
 /// The frame type: as given, else inferred (a `success` key means a response; otherwise the
 /// name tells).
 fn frame_type(given: Option<FrameType>, name: &Name<'_>, success: Option<bool>) -> Option<FrameType> {
@@ -158,7 +151,13 @@ fn frame_type(given: Option<FrameType>, name: &Name<'_>, success: Option<bool>) 
 }
 
 /// Decodes the payload directly when everything needed to choose its type is known.
+///
+/// The `type` key must have been read: an inferred type could be contradicted by a `type`
+/// that follows the payload, and the result would then depend on the order of the keys.
 fn payload_seed_ready(ty: Option<FrameType>, name: &Name<'_>, success: Option<bool>) -> bool {
+    if ty.is_none() {
+        return false;
+    }
     match (frame_type(ty, name, success), name) {
         (Some(FrameType::Push), Name::Push(_)) => true,
         (Some(FrameType::Response), Name::Action(_)) => success.is_some(),
@@ -167,90 +166,114 @@ fn payload_seed_ready(ty: Option<FrameType>, name: &Name<'_>, success: Option<bo
     }
 }
 
+/// Decodes a payload into `slot` when the frame's kind allows it; `false` when it does not
+/// (an unknown action or push).
 fn decode_payload<'de, D: Deserializer<'de>>(
     d: D,
     ty: FrameType,
     name: &Name<'_>,
     success: Option<bool>,
-) -> Result<Option<Decoded>, D::Error> {
-    Ok(Some(match (ty, name, success) {
-        (FrameType::Push, Name::Push(p), _) => Decoded::Push(PushSeed(*p).deserialize(d)?),
-        (FrameType::Response, _, Some(false)) => Decoded::Failure(FailurePayload::deserialize(d)?.error),
-        (FrameType::Response, Name::Action(a), Some(true)) => Decoded::Success(ResponseSeed(*a).deserialize(d)?),
-        _ => return Ok(None),
-    }))
+    slot: &mut Option<ServerFrame>,
+) -> Result<bool, D::Error> {
+    match (ty, name, success) {
+        (FrameType::Push, Name::Push(p), _) => PushSeed { kind: *p, slot }.deserialize(d)?,
+        (FrameType::Response, _, Some(false)) => {
+            let error = FailurePayload::deserialize(d)?.error;
+            *slot = Some(ServerFrame::Response(Response {
+                request_id: None,
+                result: Err(Failure { action: name.as_str().to_owned(), error }),
+            }));
+        }
+        (FrameType::Response, Name::Action(a), Some(true)) => ResponseSeed { action: *a, slot }.deserialize(d)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Decodes a server frame into a slot.
+///
+/// The frame is built where it ends up: a [`ServerFrame`] is a few hundred bytes, and returning
+/// it through every layer of the decoder (payload seed, option handling, frame visitor,
+/// `serde_json`'s map and document layers) would copy it at each one.
+pub(crate) struct ServerFrameSeed<'a>(pub(crate) &'a mut Option<ServerFrame>);
+
+impl<'de> DeserializeSeed<'de> for ServerFrameSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(FrameVisitor(self.0))
+    }
 }
 
 impl<'de> Deserialize<'de> for ServerFrame {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ServerFrame;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a response or push frame object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ServerFrame, A::Error> {
-                let mut request_id: Option<RequestId> = None;
-                let mut name: Option<Name<'de>> = None;
-                let mut ty: Option<FrameType> = None;
-                let mut success: Option<bool> = None;
-                let mut decoded: Option<Decoded> = None;
-                let mut raw: Option<Box<RawValue>> = None;
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    match &*key {
-                        "request_id" => request_id = map.next_value()?,
-                        "action" => name = Some(map.next_value()?),
-                        "type" => ty = Some(map.next_value()?),
-                        "success" => success = map.next_value()?,
-                        "payload" => match &name {
-                            Some(n) if payload_seed_ready(ty, n, success) => {
-                                let t = frame_type(ty, n, success);
-                                decoded = map.next_value_seed(PayloadDecoder { ty: t, name: n, success })?;
-                            }
-                            _ => raw = Some(map.next_value()?),
-                        },
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                let name = name.ok_or_else(|| de::Error::missing_field("action"))?;
-                let ty = frame_type(ty, &name, success).ok_or_else(|| de::Error::missing_field("type"))?;
-                let decoded = match decoded {
-                    Some(d) => d,
-                    None => resolve(ty, &name, success, raw.as_deref()).map_err(de::Error::custom)?,
-                };
-                Ok(match decoded {
-                    Decoded::Push(push) => ServerFrame::Push(PushFrame { request_id, push }),
-                    Decoded::Success(data) => ServerFrame::Response(Response { request_id, result: Ok(data) }),
-                    Decoded::Failure(error) => ServerFrame::Response(Response {
-                        request_id,
-                        result: Err(Failure { action: name.as_str().to_owned(), error }),
-                    }),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        let mut slot = None;
+        ServerFrameSeed(&mut slot).deserialize(d)?;
+        slot.ok_or_else(|| de::Error::custom("no frame decoded"))
     }
 }
 
-struct PayloadDecoder<'a, 'n> {
-    ty: Option<FrameType>,
+struct FrameVisitor<'a>(&'a mut Option<ServerFrame>);
+
+impl<'de> Visitor<'de> for FrameVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a response or push frame object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let slot = self.0;
+        let mut request_id: Option<RequestId> = None;
+        let mut name: Option<Name<'de>> = None;
+        let mut ty: Option<FrameType> = None;
+        let mut success: Option<bool> = None;
+        let mut decoded = false;
+        let mut raw: Option<Box<RawValue>> = None;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match &*key {
+                "request_id" => request_id = map.next_value()?,
+                "action" => name = Some(map.next_value()?),
+                "type" => ty = Some(map.next_value()?),
+                "success" => success = map.next_value()?,
+                "payload" => match (&name, ty) {
+                    (Some(n), Some(t)) if payload_seed_ready(ty, n, success) => {
+                        decoded = map.next_value_seed(PayloadSink { slot: &mut *slot, ty: t, name: n, success })?;
+                    }
+                    _ => raw = Some(map.next_value()?),
+                },
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let name = name.ok_or_else(|| de::Error::missing_field("action"))?;
+        let ty = frame_type(ty, &name, success).ok_or_else(|| de::Error::missing_field("type"))?;
+        if !decoded {
+            resolve(ty, &name, success, raw.as_deref(), slot).map_err(de::Error::custom)?;
+        }
+        match slot {
+            Some(ServerFrame::Response(r)) => r.request_id = request_id,
+            Some(ServerFrame::Push(p)) => p.request_id = request_id,
+            None => return Err(de::Error::custom("no frame decoded")),
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a payload whose frame kind is known while reading.
+struct PayloadSink<'a, 'n> {
+    slot: &'a mut Option<ServerFrame>,
+    ty: FrameType,
     name: &'a Name<'n>,
     success: Option<bool>,
 }
 
-impl<'de> DeserializeSeed<'de> for PayloadDecoder<'_, '_> {
-    type Value = Option<Decoded>;
+impl<'de> DeserializeSeed<'de> for PayloadSink<'_, '_> {
+    type Value = bool;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Decoded>, D::Error> {
-        match self.ty {
-            Some(ty) => decode_payload(d, ty, self.name, self.success),
-            None => {
-                IgnoredAny::deserialize(d)?;
-                Ok(None)
-            }
-        }
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        decode_payload(d, self.ty, self.name, self.success, self.slot)
     }
 }
 
@@ -260,20 +283,24 @@ fn resolve(
     name: &Name<'_>,
     success: Option<bool>,
     raw: Option<&RawValue>,
-) -> Result<Decoded, serde_json::Error> {
+    slot: &mut Option<ServerFrame>,
+) -> Result<(), serde_json::Error> {
     let text = raw.map_or("null", RawValue::get);
     let success = match success {
         Some(s) => s,
         // No `success` key: a payload holding an error object means failure.
         None => serde_json::from_str::<FailurePayload>(text).is_err(),
     };
-    if let Some(d) = decode_payload(&mut serde_json::Deserializer::from_str(text), ty, name, Some(success))? {
-        return Ok(d);
+    if decode_payload(&mut serde_json::Deserializer::from_str(text), ty, name, Some(success), slot)? {
+        return Ok(());
     }
     let payload = raw.map(|r| RawJson::new(r.to_owned()));
     let action = name.as_str().to_owned();
-    Ok(match ty {
-        FrameType::Push => Decoded::Push(Push::Unknown { action, payload }),
-        FrameType::Response => Decoded::Success(ResponseData::Unknown { action, payload }),
-    })
+    *slot = Some(match ty {
+        FrameType::Push => ServerFrame::Push(PushFrame { request_id: None, push: Push::Unknown { action, payload } }),
+        FrameType::Response => {
+            ServerFrame::Response(Response { request_id: None, result: Ok(ResponseData::Unknown { action, payload }) })
+        }
+    });
+    Ok(())
 }

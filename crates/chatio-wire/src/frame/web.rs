@@ -5,22 +5,51 @@
 //! Both are decoded by wrapping the body into a frame that names the action, so errors carry
 //! the action and the `payload.…` path exactly as for websocket frames.
 
+use std::fmt;
+
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::decode::{self, DecodeError, DecodeErrorKind, Limits};
 use super::{ClientFrame, Response, ServerFrame};
 use crate::Request;
+use crate::objects::event_serde::Key;
 
-#[derive(Deserialize)]
+/// What a Web API body says about its shape. Only a JSON object is a body: an array is
+/// refused, as for websocket frames.
 struct WebBody<'a> {
-    #[serde(borrow, default)]
     payload: Option<&'a RawValue>,
-    #[serde(default)]
-    success: Option<IgnoredAny>,
-    #[serde(rename = "type", default)]
-    frame_type: Option<IgnoredAny>,
+    envelope: bool,
+}
+
+impl<'de> Deserialize<'de> for WebBody<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WebBody<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WebBody<'de>, A::Error> {
+                let mut body = WebBody { payload: None, envelope: false };
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    match &*key {
+                        "payload" => body.payload = Some(map.next_value()?),
+                        "success" | "type" => {
+                            map.next_value::<IgnoredAny>()?;
+                            body.envelope = true;
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(body)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 fn checked_text(body: &[u8]) -> Result<(&str, WebBody<'_>), DecodeError> {
@@ -33,6 +62,50 @@ fn checked_text(body: &[u8]) -> Result<(&str, WebBody<'_>), DecodeError> {
 
 fn json_string(s: &str) -> String {
     serde_json::Value::from(s).to_string()
+}
+
+/// A frame built around a piece of the body: `prefix + body[offset..offset + len] + suffix`.
+/// Errors found in it are reported at their place in the body, not in the built frame.
+struct Wrapped<'a> {
+    body: &'a str,
+    frame: String,
+    prefix_len: usize,
+    offset: usize,
+    len: usize,
+}
+
+impl<'a> Wrapped<'a> {
+    fn new(body: &'a str, prefix: &str, piece: &str, suffix: &str) -> Self {
+        // `piece` is a sub-slice of `body`: its offset is the distance between the pointers.
+        let offset = (piece.as_ptr() as usize).saturating_sub(body.as_ptr() as usize).min(body.len());
+        let frame = format!("{prefix}{piece}{suffix}");
+        Self { body, frame, prefix_len: prefix.len(), offset, len: piece.len() }
+    }
+
+    /// Moves the error's position from the built frame to the body; a position inside the
+    /// added text (which cannot hold an error of the body) is dropped.
+    fn locate(&self, mut e: DecodeError) -> DecodeError {
+        let position = e.position().and_then(|(line, column)| {
+            let at = index_of(&self.frame, line, column)?;
+            let inside = at.checked_sub(self.prefix_len)?.min(self.len);
+            Some(line_column(self.body, self.offset + inside))
+        });
+        (e.line, e.column) = position.unwrap_or((0, 0));
+        e
+    }
+}
+
+/// The byte index of serde_json's (line, column): `column` bytes after the line's start.
+fn index_of(text: &str, line: usize, column: usize) -> Option<usize> {
+    let start = if line <= 1 { 0 } else { text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)? };
+    Some(start + column)
+}
+
+/// serde_json's (line, column) of a byte index.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let head = text.get(..at).unwrap_or(text);
+    let start = head.rfind('\n').map_or(0, |i| i + 1);
+    (1 + head.matches('\n').count(), at.saturating_sub(start))
 }
 
 impl Request {
@@ -48,8 +121,11 @@ impl Request {
             Some(p) if p.get().trim_start().starts_with('{') => p.get(),
             _ => text,
         };
-        let frame = format!(r#"{{"action":{},"payload":{payload}}}"#, json_string(action));
-        ClientFrame::decode_with(&frame, &Limits::with_max_frame_len(usize::MAX)).map(|f| f.request)
+        let prefix = format!(r#"{{"action":{},"payload":"#, json_string(action));
+        let w = Wrapped::new(text, &prefix, payload, "}");
+        ClientFrame::decode_with(&w.frame, &Limits::with_max_frame_len(usize::MAX))
+            .map(|f| f.request)
+            .map_err(|e| w.locate(e))
     }
 }
 
@@ -61,18 +137,23 @@ impl Response {
     /// A [`DecodeError`] naming the field.
     pub fn decode_web(action: &str, body: &[u8]) -> Result<Response, DecodeError> {
         let (text, probe) = checked_text(body)?;
-        let action = json_string(action);
-        let frame = if probe.success.is_some() || probe.frame_type.is_some() {
+        let name = json_string(action);
+        let w = if probe.envelope {
             // An envelope, usually without `action`: put it first (a key in the body wins).
             // The body has at least one key, so a comma can follow.
             let inner = text.trim_start().strip_prefix('{').unwrap_or(text);
-            format!(r#"{{"action":{action},"type":"response",{inner}"#)
+            Wrapped::new(text, &format!(r#"{{"action":{name},"type":"response","#), inner, "")
         } else {
-            format!(r#"{{"action":{action},"type":"response","success":true,"payload":{text}}}"#)
+            Wrapped::new(text, &format!(r#"{{"action":{name},"type":"response","success":true,"payload":"#), text, "}")
         };
-        match ServerFrame::decode_with(&frame, &Limits::with_max_frame_len(usize::MAX))? {
+        match ServerFrame::decode_with(&w.frame, &Limits::with_max_frame_len(usize::MAX)).map_err(|e| w.locate(e))? {
             ServerFrame::Response(r) => Ok(r),
-            ServerFrame::Push(_) => Err(DecodeError::invalid_frame("type", "expected a response, got a push")),
+            ServerFrame::Push(p) => {
+                let mut e = DecodeError::invalid_frame("type", "expected a response, got a push");
+                e.action = Some(p.push.action().to_owned());
+                e.request_id = p.request_id;
+                Err(e)
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ pub struct Chat {
     /// Chat id.
     pub id: ChatId,
     /// Participants: the customer and the agents.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub users: Vec<User>,
     /// Chat properties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,7 +75,7 @@ pub struct ChatSummary {
     /// Ordering key (the reference server uses the Unix seconds of the last activity).
     pub order: u64,
     /// Participants.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub users: Vec<User>,
     /// Chat properties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,20 +122,22 @@ fn last_event_per_type<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMa
             let mut out = BTreeMap::new();
             // v0.3 shape: {"thread_id": "...", "events": {type: Event}}
             let mut v03_thread: Option<ThreadId> = None;
-            let mut v03_events: Option<BTreeMap<String, Event>> = None;
+            let mut v03_events: Option<BTreeMap<String, Option<Event>>> = None;
             while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                 match &*key {
-                    "thread_id" => v03_thread = Some(map.next_value()?),
-                    "events" => v03_events = Some(map.next_value()?),
+                    "thread_id" => v03_thread = map.next_value()?,
+                    "events" => v03_events = map.next_value()?,
                     _ => {
-                        let v: LastEvent = map.next_value()?;
-                        out.insert(key.into_owned(), v);
+                        // `null` reads as absent (protocol file, section 0).
+                        if let Some(v) = map.next_value::<Option<LastEvent>>()? {
+                            out.insert(key.into_owned(), v);
+                        }
                     }
                 }
             }
             if let Some(events) = v03_events {
                 let thread_id = v03_thread.ok_or_else(|| de::Error::missing_field("thread_id"))?;
-                for (ty, event) in events {
+                for (ty, event) in events.into_iter().filter_map(|(ty, e)| Some((ty, e?))) {
                     out.insert(ty, LastEvent { thread_id: thread_id.clone(), thread_order: None, event });
                 }
             }

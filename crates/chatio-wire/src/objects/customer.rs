@@ -3,10 +3,13 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// What a customer says about itself. Every field is optional; `fields` are merged into the
-/// existing ones. `properties` is read as an alias of `fields` (D28).
+/// existing ones. `properties` is read as an alias of `fields` when `fields` is absent and it
+/// is a flat map (D28); `fields` is what is written.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "CustomerDataRepr")]
 #[non_exhaustive]
 pub struct CustomerData {
     /// Display name.
@@ -16,12 +19,7 @@ pub struct CustomerData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Custom fields (string → string).
-    #[serde(
-        default,
-        alias = "properties",
-        deserialize_with = "crate::objects::user::string_map",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, String>>,
     /// Where the customer is; stored for agents, never shown to customers (G26).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +51,28 @@ impl CustomerData {
     pub fn field(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.fields.get_or_insert_with(BTreeMap::new).insert(key.into(), value.into());
         self
+    }
+}
+
+#[derive(Deserialize)]
+struct CustomerDataRepr {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "crate::objects::user::string_map")]
+    fields: Option<BTreeMap<String, String>>,
+    /// The V02 name of `fields` (D28); used when `fields` is absent and it is a flat map.
+    #[serde(default)]
+    properties: Option<Value>,
+    #[serde(default)]
+    monitoring: Option<Monitoring>,
+}
+
+impl From<CustomerDataRepr> for CustomerData {
+    fn from(r: CustomerDataRepr) -> Self {
+        let fields = r.fields.or_else(|| r.properties.and_then(crate::objects::user::fields_from_properties));
+        Self { name: r.name, email: r.email, fields, monitoring: r.monitoring }
     }
 }
 

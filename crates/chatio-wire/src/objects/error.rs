@@ -146,7 +146,7 @@ pub struct ErrorObject {
     #[serde(rename = "type")]
     pub kind: ErrorType,
     /// Human-readable text (missing on input reads as empty).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub message: String,
     /// Extra details, e.g. `{"region":"dal"}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

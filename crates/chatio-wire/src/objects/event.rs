@@ -307,7 +307,7 @@ pub struct FormOption {
     /// Value sent.
     pub value: String,
     /// Whether it was selected.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub checked: bool,
 }
 
@@ -402,7 +402,7 @@ pub struct RichElement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
     /// Buttons.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<Button>,
 }
 
@@ -448,13 +448,13 @@ impl Image {
 #[non_exhaustive]
 pub struct Button {
     /// Caption.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub text: String,
     /// Id sent with `send_rich_message_postback`; several buttons may share one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub postback_id: String,
     /// Users whose latest postback for this button was `toggled: true`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub user_ids: Vec<UserId>,
 }
 

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -18,50 +19,6 @@ use crate::{EventId, Properties, Timestamp, UserId};
 
 /// Keys shared by every event type; never part of [`EventKind::Unknown`]'s fields.
 const COMMON: [&str; 8] = ["id", "custom_id", "order", "type", "author_id", "timestamp", "properties", "recipients"];
-
-enum Tag {
-    Message,
-    SystemMessage,
-    Annotation,
-    FilledForm,
-    File,
-    Custom,
-    RichMessage,
-    Unknown(String),
-}
-
-impl Tag {
-    fn parse(s: &str) -> Self {
-        match s {
-            "message" => Self::Message,
-            "system_message" => Self::SystemMessage,
-            "annotation" => Self::Annotation,
-            "filled_form" => Self::FilledForm,
-            "file" => Self::File,
-            "custom" => Self::Custom,
-            "rich_message" => Self::RichMessage,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-struct TagDe(Tag);
-
-impl<'de> Deserialize<'de> for TagDe {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = TagDe;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an event type string")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<TagDe, E> {
-                Ok(TagDe(Tag::parse(v)))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
 
 /// A map key, borrowed from the input when it has no escapes.
 pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
@@ -88,52 +45,67 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// The kind-specific fields read so far, by event type (chosen by `type`).
+enum Kind {
+    Message { text: Option<String> },
+    SystemMessage { text: Option<String>, system_message_type: Option<String> },
+    Annotation { annotation_type: Option<String>, text: Option<String> },
+    FilledForm { fields: Option<Vec<FormField>> },
+    File(FileFields),
+    Custom { content: Option<Value> },
+    RichMessage { template_id: Option<String>, elements: Option<Vec<RichElement>> },
+    Unknown { event_type: String, fields: Map<String, Value> },
+}
+
 #[derive(Default)]
-struct KindFields {
-    text: Option<String>,
-    system_message_type: Option<String>,
-    annotation_type: Option<String>,
-    form_fields: Option<Vec<FormField>>,
+struct FileFields {
     name: Option<String>,
     url: Option<String>,
     content_type: Option<String>,
     size: Option<u64>,
     width: Option<u32>,
     height: Option<u32>,
-    content: Option<Value>,
-    template_id: Option<String>,
-    elements: Option<Vec<RichElement>>,
-    extra: Map<String, Value>,
 }
 
-struct FieldSeed<'a> {
-    tag: &'a Tag,
-    key: &'a str,
-    kf: &'a mut KindFields,
-}
+impl Kind {
+    fn new(event_type: &str) -> Self {
+        match event_type {
+            "message" => Self::Message { text: None },
+            "system_message" => Self::SystemMessage { text: None, system_message_type: None },
+            "annotation" => Self::Annotation { annotation_type: None, text: None },
+            "filled_form" => Self::FilledForm { fields: None },
+            "file" => Self::File(FileFields::default()),
+            "custom" => Self::Custom { content: None },
+            "rich_message" => Self::RichMessage { template_id: None, elements: None },
+            other => Self::Unknown { event_type: other.to_owned(), fields: Map::new() },
+        }
+    }
 
-impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        use Tag as T;
-        let kf = self.kf;
-        match (self.tag, self.key) {
-            (T::Message | T::SystemMessage | T::Annotation, "text") => kf.text = Deserialize::deserialize(d)?,
-            (T::SystemMessage, "system_message_type") => kf.system_message_type = Deserialize::deserialize(d)?,
-            (T::Annotation, "annotation_type") => kf.annotation_type = Deserialize::deserialize(d)?,
-            (T::FilledForm, "fields") => kf.form_fields = Deserialize::deserialize(d)?,
-            (T::File, "name") => kf.name = Deserialize::deserialize(d)?,
-            (T::File, "url") => kf.url = Deserialize::deserialize(d)?,
-            (T::File, "content_type") => kf.content_type = Deserialize::deserialize(d)?,
-            (T::File, "size") => kf.size = Deserialize::deserialize(d)?,
-            (T::File, "width") => kf.width = Deserialize::deserialize(d)?,
-            (T::File, "height") => kf.height = Deserialize::deserialize(d)?,
-            (T::Custom, "content") => kf.content = Some(Value::deserialize(d)?),
-            (T::RichMessage, "template_id") => kf.template_id = Deserialize::deserialize(d)?,
-            (T::RichMessage, "elements") => kf.elements = Deserialize::deserialize(d)?,
-            (T::Unknown(_), k) => {
-                kf.extra.insert(k.to_owned(), Value::deserialize(d)?);
+    /// Reads the value of a kind-specific `key`; keys the type does not have are skipped
+    /// (an unknown type keeps them all).
+    fn field<'de, D: Deserializer<'de>>(&mut self, key: &str, d: D) -> Result<(), D::Error> {
+        match (self, key) {
+            (Self::Message { text } | Self::SystemMessage { text, .. } | Self::Annotation { text, .. }, "text") => {
+                *text = Deserialize::deserialize(d)?;
+            }
+            (Self::SystemMessage { system_message_type, .. }, "system_message_type") => {
+                *system_message_type = Deserialize::deserialize(d)?;
+            }
+            (Self::Annotation { annotation_type, .. }, "annotation_type") => {
+                *annotation_type = Deserialize::deserialize(d)?;
+            }
+            (Self::FilledForm { fields }, "fields") => *fields = Deserialize::deserialize(d)?,
+            (Self::File(f), "name") => f.name = Deserialize::deserialize(d)?,
+            (Self::File(f), "url") => f.url = Deserialize::deserialize(d)?,
+            (Self::File(f), "content_type") => f.content_type = Deserialize::deserialize(d)?,
+            (Self::File(f), "size") => f.size = Deserialize::deserialize(d)?,
+            (Self::File(f), "width") => f.width = Deserialize::deserialize(d)?,
+            (Self::File(f), "height") => f.height = Deserialize::deserialize(d)?,
+            (Self::Custom { content }, "content") => *content = Some(Value::deserialize(d)?),
+            (Self::RichMessage { template_id, .. }, "template_id") => *template_id = Deserialize::deserialize(d)?,
+            (Self::RichMessage { elements, .. }, "elements") => *elements = Deserialize::deserialize(d)?,
+            (Self::Unknown { fields, .. }, k) => {
+                fields.insert(k.to_owned(), Value::deserialize(d)?);
             }
             _ => {
                 IgnoredAny::deserialize(d)?;
@@ -141,41 +113,77 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
         }
         Ok(())
     }
-}
 
-fn build_kind<E: de::Error>(tag: Tag, kf: KindFields) -> Result<EventKind, E> {
-    fn need<T, E: de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
-        v.ok_or_else(|| E::missing_field(field))
+    fn finish<E: de::Error>(self) -> Result<EventKind, E> {
+        fn need<T, E: de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
+            v.ok_or_else(|| E::missing_field(field))
+        }
+        Ok(match self {
+            Self::Message { text } => EventKind::Message(Message { text: need(text, "text")? }),
+            Self::SystemMessage { text, system_message_type } => {
+                EventKind::SystemMessage(SystemMessage { text: need(text, "text")?, system_message_type })
+            }
+            Self::Annotation { annotation_type, text } => {
+                EventKind::Annotation(Annotation { annotation_type: need(annotation_type, "annotation_type")?, text })
+            }
+            Self::FilledForm { fields } => EventKind::FilledForm(FilledForm { fields: need(fields, "fields")? }),
+            Self::File(f) => EventKind::File(FileAttachment {
+                name: need(f.name, "name")?,
+                url: need(f.url, "url")?,
+                content_type: need(f.content_type, "content_type")?,
+                size: need(f.size, "size")?,
+                width: f.width,
+                height: f.height,
+            }),
+            Self::Custom { content } => EventKind::Custom(Custom { content: need(content, "content")? }),
+            Self::RichMessage { template_id, elements } => EventKind::RichMessage(RichMessage {
+                template_id: need(template_id, "template_id")?,
+                elements: elements.unwrap_or_default(),
+            }),
+            Self::Unknown { event_type, fields } => EventKind::Unknown { event_type, fields },
+        })
     }
-    Ok(match tag {
-        Tag::Message => EventKind::Message(Message { text: need(kf.text, "text")? }),
-        Tag::SystemMessage => EventKind::SystemMessage(SystemMessage {
-            text: need(kf.text, "text")?,
-            system_message_type: kf.system_message_type,
-        }),
-        Tag::Annotation => EventKind::Annotation(Annotation {
-            annotation_type: need(kf.annotation_type, "annotation_type")?,
-            text: kf.text,
-        }),
-        Tag::FilledForm => EventKind::FilledForm(FilledForm { fields: need(kf.form_fields, "fields")? }),
-        Tag::File => EventKind::File(FileAttachment {
-            name: need(kf.name, "name")?,
-            url: need(kf.url, "url")?,
-            content_type: need(kf.content_type, "content_type")?,
-            size: need(kf.size, "size")?,
-            width: kf.width,
-            height: kf.height,
-        }),
-        Tag::Custom => EventKind::Custom(Custom { content: need(kf.content, "content")? }),
-        Tag::RichMessage => EventKind::RichMessage(RichMessage {
-            template_id: need(kf.template_id, "template_id")?,
-            elements: kf.elements.unwrap_or_default(),
-        }),
-        Tag::Unknown(event_type) => EventKind::Unknown { event_type, fields: kf.extra },
-    })
 }
 
-struct Parts {
+/// The `type` value, read as the [`Kind`] it starts.
+struct KindDe(Kind);
+
+impl<'de> Deserialize<'de> for KindDe {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = KindDe;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an event type string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KindDe, E> {
+                Ok(KindDe(Kind::new(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct RecipientsDe(Recipients);
+
+impl<'de> Deserialize<'de> for RecipientsDe {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RecipientsDe;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a recipients string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RecipientsDe, E> {
+                Ok(RecipientsDe(Recipients::parse(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The common keys of an event.
+struct Common {
     id: Option<EventId>,
     custom_id: Option<String>,
     order: Option<u64>,
@@ -183,97 +191,110 @@ struct Parts {
     timestamp: Option<Timestamp>,
     properties: Option<Properties>,
     recipients: Option<Recipients>,
-    kind: EventKind,
 }
 
-struct RecipientsDe(Recipients);
+/// What an event object decodes into: [`Event`] or [`NewEvent`].
+trait FromParts: Sized {
+    /// Builds the value; the kind is complete, common keys may be missing.
+    fn from_parts<E: de::Error>(common: Common, kind: EventKind) -> Result<Self, E>;
+}
 
-impl<'de> Deserialize<'de> for RecipientsDe {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Cow::<str>::deserialize(d)?;
-        Ok(Self(Recipients::parse(&s)))
+impl FromParts for Event {
+    #[inline]
+    fn from_parts<E: de::Error>(c: Common, kind: EventKind) -> Result<Self, E> {
+        Ok(Event {
+            id: c.id.ok_or_else(|| E::missing_field("id"))?,
+            custom_id: c.custom_id,
+            order: c.order.ok_or_else(|| E::missing_field("order"))?,
+            author_id: c.author_id,
+            timestamp: c.timestamp.ok_or_else(|| E::missing_field("timestamp"))?,
+            properties: c.properties,
+            recipients: c.recipients,
+            kind,
+        })
     }
 }
 
-impl<'de> Deserialize<'de> for Parts {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Parts;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an event object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parts, A::Error> {
-                let mut id = None;
-                let mut custom_id = None;
-                let mut order = None;
-                let mut author_id = None;
-                let mut timestamp = None;
-                let mut properties = None;
-                let mut recipients: Option<RecipientsDe> = None;
-                let mut tag: Option<Tag> = None;
-                let mut kf = KindFields::default();
-                let mut pending: Vec<(Cow<'de, str>, Value)> = Vec::new();
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    match &*key {
-                        "id" => id = map.next_value()?,
-                        "custom_id" => custom_id = map.next_value()?,
-                        "order" => order = map.next_value()?,
-                        "author_id" => author_id = map.next_value()?,
-                        "timestamp" => timestamp = map.next_value()?,
-                        "properties" => properties = map.next_value()?,
-                        "recipients" => recipients = map.next_value()?,
-                        "type" => {
-                            let t = map.next_value::<TagDe>()?.0;
-                            for (k, raw) in pending.drain(..) {
-                                let seed = FieldSeed { tag: &t, key: &k, kf: &mut kf };
-                                seed.deserialize(raw).map_err(de::Error::custom)?;
-                            }
-                            tag = Some(t);
-                        }
-                        _ => match &tag {
-                            Some(t) => map.next_value_seed(FieldSeed { tag: t, key: &key, kf: &mut kf })?,
-                            None => pending.push((key, map.next_value::<Value>()?)),
-                        },
+impl FromParts for NewEvent {
+    #[inline]
+    fn from_parts<E: de::Error>(c: Common, kind: EventKind) -> Result<Self, E> {
+        Ok(NewEvent { custom_id: c.custom_id, properties: c.properties, kind })
+    }
+}
+
+/// One pass over a flat event object. Kind-specific keys are read as soon as `type` is known;
+/// keys that come before it are kept as `Value`s and read when it arrives.
+struct EventVisitor<T>(PhantomData<T>);
+
+impl<'de, T: FromParts> Visitor<'de> for EventVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut c = Common {
+            id: None,
+            custom_id: None,
+            order: None,
+            author_id: None,
+            timestamp: None,
+            properties: None,
+            recipients: None,
+        };
+        let mut kind: Option<Kind> = None;
+        let mut pending: Vec<(Cow<'de, str>, Value)> = Vec::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match &*key {
+                "id" => c.id = map.next_value()?,
+                "custom_id" => c.custom_id = map.next_value()?,
+                "order" => c.order = map.next_value()?,
+                "author_id" => c.author_id = map.next_value()?,
+                "timestamp" => c.timestamp = map.next_value()?,
+                "properties" => c.properties = map.next_value()?,
+                "recipients" => c.recipients = map.next_value::<Option<RecipientsDe>>()?.map(|r| r.0),
+                "type" => {
+                    let mut k = map.next_value::<KindDe>()?.0;
+                    for (key, raw) in pending.drain(..) {
+                        k.field(&key, raw).map_err(de::Error::custom)?;
                     }
+                    kind = Some(k);
                 }
-                let tag = tag.ok_or_else(|| de::Error::missing_field("type"))?;
-                Ok(Parts {
-                    id,
-                    custom_id,
-                    order,
-                    author_id,
-                    timestamp,
-                    properties,
-                    recipients: recipients.map(|r| r.0),
-                    kind: build_kind(tag, kf)?,
-                })
+                _ => match &mut kind {
+                    Some(k) => map.next_value_seed(FieldSeed { kind: k, key: &key })?,
+                    None => pending.push((key, map.next_value::<Value>()?)),
+                },
             }
         }
-        d.deserialize_map(V)
+        let kind = kind.ok_or_else(|| de::Error::missing_field("type"))?.finish()?;
+        T::from_parts(c, kind)
+    }
+}
+
+/// Reads one kind-specific value into the [`Kind`] being built.
+struct FieldSeed<'a> {
+    kind: &'a mut Kind,
+    key: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.kind.field(self.key, d)
     }
 }
 
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let p = Parts::deserialize(d)?;
-        Ok(Event {
-            id: p.id.ok_or_else(|| de::Error::missing_field("id"))?,
-            custom_id: p.custom_id,
-            order: p.order.ok_or_else(|| de::Error::missing_field("order"))?,
-            author_id: p.author_id,
-            timestamp: p.timestamp.ok_or_else(|| de::Error::missing_field("timestamp"))?,
-            properties: p.properties,
-            recipients: p.recipients,
-            kind: p.kind,
-        })
+        d.deserialize_map(EventVisitor(PhantomData))
     }
 }
 
 impl<'de> Deserialize<'de> for NewEvent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let p = Parts::deserialize(d)?;
-        Ok(NewEvent { custom_id: p.custom_id, properties: p.properties, kind: p.kind })
+        d.deserialize_map(EventVisitor(PhantomData))
     }
 }
 

@@ -3,7 +3,8 @@
 //! Two wire forms exist (D6). Objects and pushes wrap each value, `{"ns":{"name":{"value":1}}}`;
 //! update requests and `start_chat` give values directly, `{"ns":{"name":1}}`. Decoding accepts
 //! both everywhere (an object value with a `value` key is unwrapped once). [`Properties`]
-//! encodes the wrapped form; request types encode the flat form through [`flat`].
+//! encodes the wrapped form; request types encode the flat form through [`flat`] (where a
+//! value that is itself an object with a `value` key stays wrapped, so it reads back the same).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -88,6 +89,14 @@ impl PropertyValue {
             Self::Bool(_) | Self::String(_) => true,
             Self::Other(_) => false,
         }
+    }
+}
+
+impl PropertyValue {
+    /// Whether the flat form would be read back as something else: an object with a `value`
+    /// key is unwrapped on decoding.
+    fn needs_wrapping(&self) -> bool {
+        matches!(self, Self::Other(Value::Object(m)) if m.contains_key("value"))
     }
 }
 
@@ -248,7 +257,9 @@ impl Serialize for Namespace<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in self.0 {
-            if self.1 {
+            // The flat form cannot carry an object with a `value` key: decoding would unwrap
+            // it. Such a value is written wrapped, which decodes back to it exactly.
+            if self.1 && !v.needs_wrapping() {
                 m.serialize_entry(k, v)?;
             } else {
                 m.serialize_entry(k, &Wrapped(v))?;
@@ -272,9 +283,11 @@ impl Serialize for Properties {
     }
 }
 
+/// A namespace whose value is `null` reads as absent (protocol file, section 0).
 impl<'de> Deserialize<'de> for Properties {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        BTreeMap::deserialize(d).map(Self)
+        let m = BTreeMap::<String, Option<BTreeMap<String, PropertyValue>>>::deserialize(d)?;
+        Ok(Self(m.into_iter().filter_map(|(ns, props)| Some((ns, props?))).collect()))
     }
 }
 

@@ -15,10 +15,10 @@ pub struct Thread {
     /// Position among the chat's threads (ascending = older first).
     pub order: u64,
     /// Users taking part in the thread.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub user_ids: Vec<UserId>,
     /// The thread's events. Not guaranteed sorted on input: sort by `order`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub events: Vec<Event>,
     /// Thread properties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +50,7 @@ impl Thread {
 
 /// An item of `get_chat_threads_summary` (protocol file, 3.10).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(from = "ThreadSummaryRepr")]
 #[non_exhaustive]
 pub struct ThreadSummary {
     /// Thread id.
@@ -57,9 +58,26 @@ pub struct ThreadSummary {
     /// Thread order.
     pub order: u64,
     /// Number of events in the thread. Read from `total_events`, else from the JS SDK's
-    /// `events_count` (D2); `None` when neither is present. Written as `total_events`.
-    #[serde(default, alias = "events_count", skip_serializing_if = "Option::is_none")]
+    /// `events_count` (D2; a summary carrying both is read too); `None` when neither is
+    /// present. Written as `total_events`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_events: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ThreadSummaryRepr {
+    id: ThreadId,
+    order: u64,
+    #[serde(default)]
+    total_events: Option<u64>,
+    #[serde(default)]
+    events_count: Option<u64>,
+}
+
+impl From<ThreadSummaryRepr> for ThreadSummary {
+    fn from(r: ThreadSummaryRepr) -> Self {
+        Self { id: r.id, order: r.order, total_events: r.total_events.or(r.events_count) }
+    }
 }
 
 impl ThreadSummary {

@@ -12,13 +12,18 @@ pub struct TypingIndicator {
     pub author_id: UserId,
     /// When.
     pub timestamp: Timestamp,
-    /// `true` = started, `false` = stopped. Missing (the agent-side shape) reads as `true` (D23).
-    #[serde(default = "yes")]
+    /// `true` = started, `false` = stopped. Missing or `null` (the agent-side shape) reads as
+    /// `true` (D23).
+    #[serde(default = "yes", deserialize_with = "null_as_yes")]
     pub is_typing: bool,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn null_as_yes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(true))
 }
 
 impl TypingIndicator {

@@ -146,17 +146,7 @@ struct UserRepr {
 
 impl From<UserRepr> for User {
     fn from(r: UserRepr) -> Self {
-        let fields = r.fields.or_else(|| match r.properties {
-            Some(Value::Object(m)) if m.values().all(Value::is_string) => Some(
-                m.into_iter()
-                    .filter_map(|(k, v)| match v {
-                        Value::String(s) => Some((k, s)),
-                        _ => None,
-                    })
-                    .collect(),
-            ),
-            _ => None,
-        });
+        let fields = r.fields.or_else(|| r.properties.and_then(fields_from_properties));
         User {
             id: r.id,
             kind: r.kind,
@@ -168,6 +158,30 @@ impl From<UserRepr> for User {
             last_seen_timestamp: r.last_seen_timestamp,
         }
     }
+}
+
+/// Custom fields read from a V02-era `properties` value (D28): only a flat map whose values
+/// are strings, numbers or booleans (kept as their text; `null` values dropped) qualifies; any
+/// other shape (nested chat-style properties, say) gives `None`.
+pub(crate) fn fields_from_properties(v: Value) -> Option<BTreeMap<String, String>> {
+    let Value::Object(m) = v else { return None };
+    let mut out = BTreeMap::new();
+    for (k, v) in m {
+        match v {
+            Value::String(s) => {
+                out.insert(k, s);
+            }
+            Value::Number(n) => {
+                out.insert(k, n.to_string());
+            }
+            Value::Bool(b) => {
+                out.insert(k, b.to_string());
+            }
+            Value::Null => {}
+            Value::Array(_) | Value::Object(_) => return None,
+        }
+    }
+    Some(out)
 }
 
 /// A string → string map whose values may also arrive as numbers or booleans (kept as their

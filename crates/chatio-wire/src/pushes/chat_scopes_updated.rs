@@ -11,10 +11,10 @@ pub struct ChatScopesUpdated {
     /// The chat.
     pub chat_id: ChatId,
     /// Groups added.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub scopes_added: Scopes,
     /// Groups removed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     pub scopes_removed: Scopes,
 }
 

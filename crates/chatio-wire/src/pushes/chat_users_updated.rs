@@ -45,17 +45,17 @@ impl UpdatedUsers {
 
 #[derive(Deserialize, Default)]
 struct Part {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     added: Vec<User>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     removed_ids: Vec<UserId>,
 }
 
 #[derive(Deserialize)]
 struct Repr {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     added: Vec<User>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::null_as_default")]
     removed_ids: Vec<UserId>,
     #[serde(default)]
     customers: Option<Part>,

@@ -35,7 +35,7 @@ pub use last_seen_timestamp_updated::LastSeenTimestampUpdated;
 pub use thread_closed::ThreadClosed;
 
 use crate::actions::{EmptyObject, OptionSeed, PayloadSeed, names};
-use crate::{ChatId, RawJson};
+use crate::{ChatId, PushFrame, RawJson, ServerFrame};
 
 names!(
     /// The v0.5 push names a customer receives (protocol file, section 5).
@@ -181,35 +181,51 @@ impl Serialize for PushPayload<'_> {
     }
 }
 
-/// Decodes a known push's payload.
-pub(crate) struct PushSeed(pub(crate) PushKind);
+/// Decodes a known push's payload into a frame slot (see `ServerFrameSeed`).
+pub(crate) struct PushSeed<'a> {
+    pub(crate) kind: PushKind,
+    pub(crate) slot: &'a mut Option<ServerFrame>,
+}
 
-impl PayloadSeed for PushSeed {
-    type Out = Push;
-
-    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<Push, D::Error> {
-        Ok(match self.0 {
-            PushKind::IncomingChatThread => Push::IncomingChatThread(Deserialize::deserialize(d)?),
-            PushKind::ChatUsersUpdated => Push::ChatUsersUpdated(Deserialize::deserialize(d)?),
-            PushKind::IncomingEvent => Push::IncomingEvent(Deserialize::deserialize(d)?),
-            PushKind::IncomingRichMessagePostback => Push::IncomingRichMessagePostback(Deserialize::deserialize(d)?),
-            PushKind::IncomingMulticast => Push::IncomingMulticast(Deserialize::deserialize(d)?),
-            PushKind::IncomingTypingIndicator => Push::IncomingTypingIndicator(Deserialize::deserialize(d)?),
-            PushKind::CustomerDisconnected => Push::CustomerDisconnected(Deserialize::deserialize(d)?),
-            PushKind::ThreadClosed => Push::ThreadClosed(Deserialize::deserialize(d)?),
-            PushKind::ChatScopesUpdated => Push::ChatScopesUpdated(Deserialize::deserialize(d)?),
-            PushKind::CustomerUpdated => Push::CustomerUpdated(Deserialize::deserialize(d)?),
-            PushKind::ChatPropertiesUpdated => Push::ChatPropertiesUpdated(Deserialize::deserialize(d)?),
-            PushKind::ChatThreadPropertiesUpdated => Push::ChatThreadPropertiesUpdated(Deserialize::deserialize(d)?),
-            PushKind::LastSeenTimestampUpdated => Push::LastSeenTimestampUpdated(Deserialize::deserialize(d)?),
-        })
+impl PushSeed<'_> {
+    fn put(self, push: Push) {
+        *self.slot = Some(ServerFrame::Push(PushFrame::new(None, push)));
     }
 }
 
-impl<'de> DeserializeSeed<'de> for PushSeed {
-    type Value = Push;
+impl PayloadSeed for PushSeed<'_> {
+    type Out = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Push, D::Error> {
+    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.kind {
+            PushKind::IncomingChatThread => self.put(Push::IncomingChatThread(Deserialize::deserialize(d)?)),
+            PushKind::ChatUsersUpdated => self.put(Push::ChatUsersUpdated(Deserialize::deserialize(d)?)),
+            PushKind::IncomingEvent => self.put(Push::IncomingEvent(Deserialize::deserialize(d)?)),
+            PushKind::IncomingRichMessagePostback => {
+                self.put(Push::IncomingRichMessagePostback(Deserialize::deserialize(d)?))
+            }
+            PushKind::IncomingMulticast => self.put(Push::IncomingMulticast(Deserialize::deserialize(d)?)),
+            PushKind::IncomingTypingIndicator => self.put(Push::IncomingTypingIndicator(Deserialize::deserialize(d)?)),
+            PushKind::CustomerDisconnected => self.put(Push::CustomerDisconnected(Deserialize::deserialize(d)?)),
+            PushKind::ThreadClosed => self.put(Push::ThreadClosed(Deserialize::deserialize(d)?)),
+            PushKind::ChatScopesUpdated => self.put(Push::ChatScopesUpdated(Deserialize::deserialize(d)?)),
+            PushKind::CustomerUpdated => self.put(Push::CustomerUpdated(Deserialize::deserialize(d)?)),
+            PushKind::ChatPropertiesUpdated => self.put(Push::ChatPropertiesUpdated(Deserialize::deserialize(d)?)),
+            PushKind::ChatThreadPropertiesUpdated => {
+                self.put(Push::ChatThreadPropertiesUpdated(Deserialize::deserialize(d)?))
+            }
+            PushKind::LastSeenTimestampUpdated => {
+                self.put(Push::LastSeenTimestampUpdated(Deserialize::deserialize(d)?))
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for PushSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_option(OptionSeed(self))
     }
 }

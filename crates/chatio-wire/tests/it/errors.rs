@@ -84,3 +84,170 @@ fn frame_field_errors() {
     let e = ServerFrame::decode(r#"{"action":"zz_unknown","payload":{}}"#).expect_err("cannot tell");
     assert!(e.to_string().contains("missing field `type`"), "{e}");
 }
+
+/// Bug: a payload that is an array was reported as a frame-level problem (`InvalidFrame` at
+/// `payload[0]`) instead of a payload problem.
+#[test]
+fn an_array_payload_is_a_payload_error() {
+    let e =
+        ClientFrame::decode(r#"{"request_id":"x","action":"send_event","payload":[1]}"#).expect_err("array payload");
+    assert_eq!(e.kind(), DecodeErrorKind::InvalidPayload);
+    assert_eq!(e.path(), Some("payload[0]"));
+    assert_eq!(e.action(), Some("send_event"));
+    assert_eq!(e.request_id(), Some(&RequestId::new("x")));
+    let e = ServerFrame::decode(r#"{"action":"thread_closed","type":"push","payload":"closed"}"#)
+        .expect_err("string payload");
+    assert_eq!(e.kind(), DecodeErrorKind::InvalidPayload);
+    assert_eq!(e.path(), Some("payload"));
+}
+
+/// A frame nested too deep still names its request id and action, so a server can answer it
+/// (G7); before, both were lost.
+#[test]
+fn too_deep_frames_keep_their_request_id_and_action() {
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let frame = format!(
+        r#"{{"request_id":"r9","action":"send_event","payload":{{"chat_id":"C","event":{{"type":"custom","content":{deep}}}}}}}"#
+    );
+    let e = ClientFrame::decode(&frame).expect_err("too deep");
+    assert_eq!(e.kind(), DecodeErrorKind::TooDeep);
+    assert_eq!(e.request_id(), Some(&RequestId::new("r9")));
+    assert_eq!(e.action(), Some("send_event"));
+    assert!(e.to_string().starts_with("malformed JSON: recursion limit exceeded"), "{e}");
+    // The same for a frame whose deep part the decoder skips, and with a legacy numeric `id`.
+    let frame = format!(r#"{{"id":12,"action":[{deep}],"extra":{deep}}}"#);
+    let e = ClientFrame::decode(&frame).expect_err("too deep");
+    assert_eq!(e.kind(), DecodeErrorKind::TooDeep, "{e}");
+    assert_eq!(e.request_id(), Some(&RequestId::from_number(12)));
+    assert_eq!(e.action(), None);
+}
+
+/// One representative bad frame per error kind, for both directions: kind, request id, action,
+/// path and field, and a message that names action and field.
+#[test]
+fn every_kind_is_reported_with_its_context() {
+    struct Case {
+        client: bool,
+        input: &'static str,
+        kind: DecodeErrorKind,
+        request_id: Option<&'static str>,
+        action: Option<&'static str>,
+        path: Option<&'static str>,
+        field: Option<&'static str>,
+    }
+    let cases = [
+        Case {
+            client: true,
+            input: r#"{"action":"ping""#,
+            kind: DecodeErrorKind::Syntax,
+            request_id: None,
+            action: None,
+            path: None,
+            field: None,
+        },
+        Case {
+            client: false,
+            input: "[]",
+            kind: DecodeErrorKind::NotAnObject,
+            request_id: None,
+            action: None,
+            path: None,
+            field: None,
+        },
+        Case {
+            client: false,
+            input: r#"{"request_id":"a","type":"push","payload":{}}"#,
+            kind: DecodeErrorKind::MissingAction,
+            request_id: Some("a"),
+            action: None,
+            path: Some("."),
+            field: Some("action"),
+        },
+        Case {
+            client: false,
+            input: r#"{"request_id":"b","action":"thread_closed","type":"push","payload":{"chat_id":"C"}}"#,
+            kind: DecodeErrorKind::InvalidPayload,
+            request_id: Some("b"),
+            action: Some("thread_closed"),
+            path: Some("payload"),
+            field: Some("thread_id"),
+        },
+        Case {
+            client: false,
+            input: r#"{"request_id":"c","action":"send_event","type":"response","success":false,"payload":{"error":{"message":"m"}}}"#,
+            kind: DecodeErrorKind::InvalidPayload,
+            request_id: Some("c"),
+            action: Some("send_event"),
+            path: Some("payload.error"),
+            field: Some("type"),
+        },
+        Case {
+            client: false,
+            input: r#"{"request_id":"d","action":"incoming_event","type":"push","payload":{"chat_id":"C","event":{"id":"E","order":"1","type":"message","timestamp":1,"text":"x"}}}"#,
+            kind: DecodeErrorKind::InvalidPayload,
+            request_id: Some("d"),
+            action: Some("incoming_event"),
+            path: Some("payload.event.order"),
+            field: Some("order"),
+        },
+        Case {
+            client: true,
+            input: r#"{"request_id":"e","action":"start_chat","payload":{"chat":{"thread":{"events":[{"type":"file","name":"n"}]}}}}"#,
+            kind: DecodeErrorKind::InvalidPayload,
+            request_id: Some("e"),
+            action: Some("start_chat"),
+            path: Some("payload.chat.thread.events[0]"),
+            field: Some("url"),
+        },
+        Case {
+            client: true,
+            input: r#"{"request_id":["x"],"action":"ping"}"#,
+            kind: DecodeErrorKind::InvalidFrame,
+            request_id: None,
+            action: Some("ping"),
+            path: Some("request_id"),
+            field: Some("request_id"),
+        },
+    ];
+    for c in cases {
+        let e =
+            if c.client { ClientFrame::decode(c.input).map(|_| ()) } else { ServerFrame::decode(c.input).map(|_| ()) }
+                .expect_err(c.input);
+        assert_eq!(e.kind(), c.kind, "{}: {e}", c.input);
+        assert_eq!(e.request_id().and_then(RequestId::as_str), c.request_id, "{}", c.input);
+        assert_eq!(e.action(), c.action, "{}", c.input);
+        assert_eq!(e.path(), c.path, "{}", c.input);
+        assert_eq!(e.field(), c.field, "{}", c.input);
+        let text = e.to_string();
+        assert!(e.position().is_some(), "{}: {text}", c.input);
+        if let Some(a) =
+            c.action.filter(|_| matches!(c.kind, DecodeErrorKind::InvalidPayload | DecodeErrorKind::InvalidFrame))
+        {
+            assert!(text.contains(&format!("`{a}`")), "{text}");
+        }
+        if let Some(f) = c.field {
+            assert!(text.contains(f), "{text}");
+        }
+        // The error type is a std error with the same text.
+        let boxed: Box<dyn std::error::Error> = Box::new(e.clone());
+        assert_eq!(boxed.to_string(), text);
+    }
+}
+
+#[test]
+fn server_bytes_must_be_utf8_too() {
+    let e =
+        ServerFrame::decode_bytes(b"{\"action\":\"ping\",\"type\":\"response\",\"success\":true,\"x\":\"\xc3\x28\"}")
+            .expect_err("bad utf-8");
+    assert_eq!(e.kind(), DecodeErrorKind::NotUtf8);
+    assert!(e.to_string().contains("offset 55"), "{e}");
+    assert_eq!(e.position(), None);
+    // The size check comes first, before the UTF-8 check.
+    let e = ServerFrame::decode_bytes(&vec![0xff; chatio_wire::MAX_FRAME_LEN + 1]).expect_err("too large");
+    assert_eq!(e.kind(), DecodeErrorKind::TooLarge);
+    assert!(ServerFrame::decode_with("{}", &Limits::with_max_frame_len(1)).is_err());
+    assert_eq!(
+        ServerFrame::decode_with("{}", &Limits::with_max_frame_len(2)).expect_err("no action").kind(),
+        DecodeErrorKind::MissingAction
+    );
+}

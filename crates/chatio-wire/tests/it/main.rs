@@ -7,4 +7,5 @@ mod names;
 mod robustness;
 mod roundtrip;
 mod strategies;
+mod tolerance;
 mod web;

@@ -2,30 +2,63 @@
 //! fixture frames give a value or a typed error.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
-use chatio_wire::{ClientFrame, Limits, ServerFrame};
+use chatio_wire::{ClientFrame, DecodeErrorKind, Limits, Request, Response, ServerFrame};
 use proptest::prelude::*;
 
-fn corpus() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/frames");
-    let mut out: Vec<Vec<u8>> = std::fs::read_dir(dir)
-        .expect("fixtures")
-        .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
-        .map(|b| serde_json::from_slice::<serde_json::Value>(&b).expect("json").to_string().into_bytes())
-        .collect();
-    out.sort();
-    out
+/// Every fixture frame, compact, read once.
+fn corpus() -> &'static [Vec<u8>] {
+    static CORPUS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/frames");
+        let mut out: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .expect("fixtures")
+            .filter_map(|e| {
+                let path = e.ok()?.path();
+                (path.extension()? == "json").then_some(path)
+            })
+            .map(|p| std::fs::read(p).expect("fixture readable"))
+            .map(|b| serde_json::from_slice::<serde_json::Value>(&b).expect("json").to_string().into_bytes())
+            .collect();
+        out.sort();
+        out
+    })
 }
 
-fn decode_all(bytes: &[u8]) {
-    let _ = ClientFrame::decode_bytes(bytes);
-    let _ = ServerFrame::decode_bytes(bytes);
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        let _ = ClientFrame::decode(s);
-        let _ = ServerFrame::decode(s);
-        let _ = chatio_wire::Request::decode_web_body("send_event", bytes);
-        let _ = chatio_wire::Response::decode_web("send_event", bytes);
+/// Decodes `bytes` every way there is. Each decode gives a value or a typed error (a panic
+/// fails the test); a value re-encodes to canonical JSON that decodes to the same value; an
+/// error has a message and agrees between the `&str` and `&[u8]` entry points.
+fn decode_all(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let client = ClientFrame::decode_bytes(bytes);
+    let server = ServerFrame::decode_bytes(bytes);
+    match &client {
+        Ok(f) => prop_assert_eq!(&ClientFrame::decode(&f.encode()), &Ok(f.clone()), "{}", f.encode()),
+        Err(e) => prop_assert!(!e.to_string().is_empty()),
     }
+    match &server {
+        Ok(f) => prop_assert_eq!(&ServerFrame::decode(&f.encode()), &Ok(f.clone()), "{}", f.encode()),
+        Err(e) => prop_assert!(!e.to_string().is_empty()),
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => {
+            prop_assert_eq!(&ClientFrame::decode(s), &client);
+            prop_assert_eq!(&ServerFrame::decode(s), &server);
+        }
+        Err(_) => {
+            prop_assert_eq!(client.map_err(|e| e.kind()), Err(DecodeErrorKind::NotUtf8));
+            prop_assert_eq!(server.map_err(|e| e.kind()), Err(DecodeErrorKind::NotUtf8));
+        }
+    }
+    if let Ok(r) = Request::decode_web_body("send_event", bytes) {
+        let f = ClientFrame::new(None, r);
+        prop_assert_eq!(ClientFrame::decode(&f.encode()), Ok(f));
+    }
+    if let Ok(r) = Response::decode_web("send_event", bytes) {
+        let f = ServerFrame::Response(r);
+        prop_assert_eq!(ServerFrame::decode(&f.encode()), Ok(f));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +68,8 @@ enum Mutation {
     Insert(usize, u8),
     Delete(usize),
     Splice(usize, usize),
+    /// `n` opening brackets at a position, closed (or not) right after.
+    Nest(usize, usize, bool),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -48,6 +83,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
             .prop_map(|(i, b)| Mutation::Insert(i, b)),
         any::<usize>().prop_map(Mutation::Delete),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Splice(a, b)),
+        (any::<usize>(), prop_oneof![1usize..200, Just(10_000)], any::<bool>())
+            .prop_map(|(i, n, c)| Mutation::Nest(i, n, c)),
     ]
 }
 
@@ -72,6 +109,14 @@ fn apply(mut v: Vec<u8>, ms: &[Mutation], other: &[u8]) -> Vec<u8> {
                 let from = b % (other.len().max(1));
                 v.splice(at..at, other.get(from..).unwrap_or_default().iter().copied());
             }
+            Mutation::Nest(i, n, closed) => {
+                let at = i % (v.len() + 1);
+                let mut nest = vec![b'['; n];
+                if closed {
+                    nest.extend(std::iter::repeat_n(b']', n));
+                }
+                v.splice(at..at, nest);
+            }
         }
     }
     v
@@ -82,20 +127,20 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        decode_all(&bytes);
+        decode_all(&bytes)?;
     }
 
     #[test]
     fn arbitrary_strings(s in ".{0,256}") {
-        decode_all(s.as_bytes());
+        decode_all(s.as_bytes())?;
     }
 
     #[test]
     fn mutated_fixtures(i in any::<usize>(), j in any::<usize>(), ms in proptest::collection::vec(mutation(), 1..6)) {
         let c = corpus();
         let base = c[i % c.len()].clone();
-        let other = c[j % c.len()].clone();
-        decode_all(&apply(base, &ms, &other));
+        let other = &c[j % c.len()];
+        decode_all(&apply(base, &ms, other))?;
     }
 }
 
@@ -126,4 +171,20 @@ fn nesting_within_the_limit_decodes() {
         "]".repeat(100)
     );
     assert!(ServerFrame::decode(&s).is_ok());
+}
+
+/// Values the decoder skips or keeps raw are scanned without recursion: deep ones cost no
+/// stack, stay within the frame size limit, and an unknown payload survives a round trip.
+#[test]
+fn skipped_and_raw_values_may_be_deep() {
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let ping = format!(r#"{{"action":"ping","extra":{deep}}}"#);
+    assert_eq!(ClientFrame::decode(&ping).map(|f| f.request), Ok(Request::Ping));
+    let unknown = format!(r#"{{"action":"zz_new","type":"push","payload":{{"x":{deep}}}}}"#);
+    let f = ServerFrame::decode(&unknown).expect("unknown push kept raw");
+    assert_eq!(f.encode(), unknown);
+    // A value the decoder reads is limited.
+    let custom =
+        format!(r#"{{"action":"incoming_multicast","type":"push","payload":{{"author_id":"a","content":{deep}}}}}"#);
+    assert_eq!(ServerFrame::decode(&custom).expect_err("too deep").kind(), DecodeErrorKind::TooDeep);
 }

@@ -50,7 +50,10 @@ proptest! {
     }
 
     #[test]
-    fn small_types(p in properties(), sc in scopes(), cd in customer_data(), err in error_object(), r in reason(), id in request_id(), tm in timestamp()) {
+    fn small_types(p in properties(), sc in scopes(), cd in customer_data(), err in error_object(), r in reason(), id in request_id(), tm in timestamp(), ti in typing_indicator(), sp in sneak_peek(), li in license_id()) {
+        round(&ti)?;
+        round(&sp)?;
+        round(&li)?;
         round(&p)?;
         round(&sc)?;
         round(&cd)?;

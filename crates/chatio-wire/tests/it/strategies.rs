@@ -1,6 +1,7 @@
 //! proptest strategies for every wire type, producing canonical values (those that decode
-//! back to themselves: no property object with a `value` key, no unknown names that are
-//! known ones, no floats whose text would not round-trip).
+//! back to themselves: no unknown names that are known ones, no unknown event fields named like
+//! the common keys, no floats whose text would not round-trip). Property values that are
+//! objects with a `value` key are included: the encoders keep them wrapped.
 
 use std::collections::BTreeMap;
 
@@ -58,6 +59,11 @@ pub fn property_value() -> impl Strategy<Value = PropertyValue> {
         Just(PropertyValue::Other(Value::Null)),
         vec(any::<i32>(), 0..3).prop_map(|v| PropertyValue::Other(json!(v))),
         btree_map("[a-u]{1,5}", any::<bool>(), 1..3).prop_map(|m| PropertyValue::Other(json!(m))),
+        // An object with a `value` key: both property forms must keep it wrapped.
+        (any::<i32>(), option::of(text())).prop_map(|(v, unit)| PropertyValue::Other(match unit {
+            Some(u) => json!({"value": v, "unit": u}),
+            None => json!({"value": v}),
+        })),
     ]
 }
 
@@ -488,4 +494,16 @@ pub fn server_frame() -> impl Strategy<Value = ServerFrame> {
             .prop_map(|(id, a, e)| ServerFrame::Response(Response::failure(id, a, e))),
         (option::of(request_id()), push()).prop_map(|(id, p)| ServerFrame::Push(PushFrame::new(id, p))),
     ]
+}
+
+pub fn typing_indicator() -> impl Strategy<Value = TypingIndicator> {
+    (id(), timestamp(), any::<bool>()).prop_map(|(a, t, on)| TypingIndicator::new(a, t, on))
+}
+
+pub fn sneak_peek() -> impl Strategy<Value = SneakPeek> {
+    (id(), timestamp(), text()).prop_map(|(a, t, x)| SneakPeek::new(a, t, x))
+}
+
+pub fn license_id() -> impl Strategy<Value = LicenseId> {
+    any::<u64>().prop_map(LicenseId)
 }
