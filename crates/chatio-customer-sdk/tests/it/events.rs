@@ -40,9 +40,10 @@ fn the_agent_triggers_every_push() {
             matches!(e, SdkEvent::UserIsTyping { user, .. } if *user == agent).then_some(())
         })
         .await;
+        // Typing on, the answer, typing off.
+        agent_says(&mut events, "You said: hello").await;
         wait(&mut events, "user_stopped_typing", |e| matches!(e, SdkEvent::UserStoppedTyping { .. }).then_some(()))
             .await;
-        agent_says(&mut events, "You said: hello").await;
 
         let kinds = [
             ("/rich", "rich_message"),
