@@ -192,7 +192,12 @@ impl Outcome {
 }
 
 /// Runs one scenario: a fresh server, the load generator, samples at each stage.
-fn scenario(server_bin: &PathBuf, load_bin: &PathBuf, load_args: &[String], limit: Duration) -> Result<Outcome, String> {
+fn scenario(
+    server_bin: &PathBuf,
+    load_bin: &PathBuf,
+    load_args: &[String],
+    limit: Duration,
+) -> Result<Outcome, String> {
     let server_args: Vec<String> = [
         "--listen",
         "127.0.0.1:0",
@@ -281,8 +286,14 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
     let mut report = Vec::new();
 
     eprintln!("== idle sessions: {}", plan.sessions);
-    let o = scenario(&server_bin, &load_bin, &s(&["idle", "--sessions", &plan.sessions.to_string()]), Duration::from_secs(300))?;
-    let (base, tokens, open, pinged) = (o.stage("baseline")?, o.stage("tokens")?, o.stage("sessions")?, o.stage("pinged")?);
+    let o = scenario(
+        &server_bin,
+        &load_bin,
+        &s(&["idle", "--sessions", &plan.sessions.to_string()]),
+        Duration::from_secs(300),
+    )?;
+    let (base, tokens, open, pinged) =
+        (o.stage("baseline")?, o.stage("tokens")?, o.stage("sessions")?, o.stage("pinged")?);
     let n = plan.sessions as f64;
     let per = (open.rss_kib.saturating_sub(base.rss_kib)) as f64 / n;
     let per_pinged = (pinged.rss_kib.saturating_sub(base.rss_kib)) as f64 / n;
@@ -648,7 +659,10 @@ mod load {
     async fn open(addr: &str, token: &str, with_chat: bool) -> Res<Session> {
         let mut ws = Ws::connect(addr).await?;
         let r = ws
-            .request("login", &format!(r#"{{"request_id":"login","action":"login","payload":{{"token":"Bearer {token}"}}}}"#))
+            .request(
+                "login",
+                &format!(r#"{{"request_id":"login","action":"login","payload":{{"token":"Bearer {token}"}}}}"#),
+            )
             .await?;
         if !contains(&r, b"\"success\":true") {
             return Err(format!("login failed: {}", String::from_utf8_lossy(&r)));
@@ -697,9 +711,7 @@ mod load {
         // Every session still answers.
         let mut tasks = tokio::task::JoinSet::new();
         for mut s in sessions {
-            tasks.spawn(async move {
-                s.ws.request("p", r#"{"request_id":"p","action":"ping"}"#).await.map(|_| s)
-            });
+            tasks.spawn(async move { s.ws.request("p", r#"{"request_id":"p","action":"ping"}"#).await.map(|_| s) });
         }
         let mut alive = Vec::new();
         while let Some(r) = tasks.join_next().await {

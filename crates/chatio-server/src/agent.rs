@@ -22,6 +22,9 @@
 //! | `/leave` | leaves the chat (`chat_users_updated` removed, `agent_left`) |
 //! | `/echo TEXT` | answers `TEXT` |
 //!
+//! The agent stays in the chat across threads (no new greeting when a thread reopens); after
+//! `/leave`, the customer's next message makes it join again before answering.
+//!
 //! With a delay of 0 every step runs at once, right after the request that caused it, so a
 //! test sees the same frames every run; otherwise each step waits the delay.
 
@@ -77,14 +80,22 @@ pub(crate) fn plan(store: &Store, license: u64, trigger: &Trigger) -> (ChatId, V
                 (chat.clone(), vec![Step::Join, Step::Say(greet)])
             }
         }
-        Trigger::CustomerMessage { chat, text } => (chat.clone(), answer(text)),
+        Trigger::CustomerMessage { chat, text } => {
+            let mut steps = answer(text);
+            // After `/leave` the next message brings the agent back (as a router would).
+            if !member(chat) {
+                steps.insert(0, Step::Join);
+            }
+            (chat.clone(), steps)
+        }
     }
 }
 
 fn answer(text: &str) -> Vec<Step> {
     let t = text.trim();
     let (cmd, rest) = t.split_once(' ').unwrap_or((t, ""));
-    let typed = |s: Step| vec![Step::Typing(true), Step::Typing(false), s];
+    // Typing on, the answer, typing off.
+    let typed = |s: Step| vec![Step::Typing(true), s, Step::Typing(false)];
     match cmd {
         "/help" => typed(Step::Say(HELP.into())),
         "/rich" => typed(Step::Rich),
@@ -300,9 +311,9 @@ mod tests {
 
     #[test]
     fn plans() {
-        assert_eq!(answer("hello").last(), Some(&Step::Say("You said: hello".into())));
-        assert_eq!(answer("/echo a b"), vec![Step::Typing(true), Step::Typing(false), Step::Say("a b".into())]);
+        assert_eq!(answer("hello")[1], Step::Say("You said: hello".into()));
+        assert_eq!(answer("/echo a b"), vec![Step::Typing(true), Step::Say("a b".into()), Step::Typing(false)]);
         assert_eq!(answer("/close").last(), Some(&Step::Close));
-        assert!(matches!(answer("/nope").last(), Some(Step::Say(s)) if s.starts_with("Unknown command /nope")));
+        assert!(matches!(&answer("/nope")[1], Step::Say(s) if s.starts_with("Unknown command /nope")));
     }
 }

@@ -1,48 +1,80 @@
-//! The command line of `chatio-server` (and of `chatio server`).
+//! The command line of `chatio-server`, reusable by other binaries (`chatio server`): the
+//! clap [`Args`] and [`run`].
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
 
-use crate::{Server, ServerConfig};
+use crate::{Error, ServerBuilder, ServerConfig};
+
+const AFTER_HELP: &str = "\
+Endpoints (HOST:PORT as printed on start):
+  GET  /customer/v0.5/rtm/ws?license_id=N       RTM websocket (every action, pushes)
+  POST /customer/v0.5/action/<action>?license_id=N
+                                                Web API (Authorization: Bearer TOKEN);
+                                                send_file as multipart, 10 MiB max
+  POST /customer/                               customer token endpoint (client_id,
+                                                response_type=token, redirect_uri,
+                                                optional customer_id, valid_for, license_id)
+  GET  /api/file/chatio/att/<license>/<name>    uploaded files
+  GET  /licence/<license>/config.json           static config ({})
+  POST /admin/<op>?customer_id=ID&license_id=N  fault injection (with --admin only): drop,
+                                                delay_next_response&ms=N,
+                                                swallow_next_response, malformed,
+                                                expire_tokens, ban, unban, token, restart;
+                                                GET /admin/events?chat_id=ID
+
+Agent commands (send them as chat messages):
+  /help        the list          /rich        rich message with buttons
+  /file        a served PNG      /form        filled_form
+  /annotation  annotation        /custom      custom event
+  /system      system_message    /multicast   incoming_multicast
+  /props       chat + thread property updates
+  /scopes      chat_scopes_updated           /seen    last_seen_timestamp_updated
+  /typing      typing on, off    /close       thread_closed by the agent
+  /leave       the agent leaves (chat_users_updated, agent_left)
+  /echo TEXT   answers TEXT      anything else: \"You said: ...\"
+
+Logs go to stderr; RUST_LOG filters them (default info). Tokens are never logged.";
 
 /// The chat.io Customer API v0.5 reference server.
 ///
-/// Serves the RTM websocket (`/customer/v0.5/rtm/ws?license_id=N`), the Web API
-/// (`/customer/v0.5/action/<action>`), the customer token endpoint (`POST /customer/`) and
-/// uploaded files, in memory, with a scripted agent ("Chatio Bot") that joins every chat and
-/// answers; type `/help` in a chat for its commands. Prints one line with `http://HOST:PORT`
-/// once it accepts connections.
+/// Serves the RTM websocket, the Web API, the customer token endpoint and uploaded files,
+/// in memory, with a scripted agent ("Chatio Bot") that joins every chat and answers.
+/// Prints one line containing `http://HOST:PORT` to stdout once it accepts connections,
+/// then runs until Ctrl-C (or SIGTERM).
 #[derive(Parser, Debug, Clone)]
-#[command(name = "chatio-server", version, about, long_about)]
+#[command(name = "chatio-server", version, about, long_about, after_help = AFTER_HELP)]
+#[non_exhaustive]
 pub struct Args {
-    /// Address to listen on (port 0 = any free port).
+    /// Address to listen on (port 0 = any free port; the line printed gives the real one).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
     pub listen: SocketAddr,
-    /// A license to serve (repeat for several; default 100).
+    /// A license to serve (repeat for several; default: 100).
     #[arg(long = "license", value_name = "N")]
     pub licenses: Vec<u64>,
     /// Disable the scripted agent.
     #[arg(long)]
     pub no_agent: bool,
-    /// Delay before each step of the agent, in milliseconds.
+    /// Delay before each step of the agent (join, typing, answer...), in milliseconds; 0
+    /// makes every run send the same frames in the same order.
     #[arg(long, default_value_t = 400, value_name = "MS")]
     pub agent_delay_ms: u64,
-    /// Logged-in connections allowed per customer.
+    /// Logged-in connections allowed per customer; one more gets `customer_disconnected`
+    /// `too_many_connections`.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub max_connections_per_customer: usize,
-    /// Close connections silent for this many seconds.
+    /// Close websocket connections silent for this many seconds (close code 4001).
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub idle_timeout_s: u64,
-    /// Serve the fault-injection routes under /admin/ (drop, ban, unban, expire_tokens,
-    /// delay_next_response, swallow_next_response, malformed, token).
+    /// Serve the fault-injection routes under /admin/ (see below).
     #[arg(long)]
     pub admin: bool,
-    /// Seed of the id generator (same seed, same ids).
+    /// Seed of the id generator: the same seed gives the same ids.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Worker threads.
+    /// Worker threads of the server's runtime.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub workers: usize,
 }
@@ -68,12 +100,12 @@ impl Args {
     }
 }
 
-/// Runs the server until Ctrl-C: logs to stderr (`RUST_LOG` filters, default `info`), prints
-/// the URL line to stdout.
+/// Runs the server until Ctrl-C or SIGTERM: logs to stderr (`RUST_LOG` filters, default
+/// `info`) and prints the `http://HOST:PORT` line to stdout once it accepts connections.
 ///
 /// # Errors
-/// When the address cannot be bound.
-pub fn run(args: Args) -> std::io::Result<()> {
+/// When the address cannot be bound or the runtime cannot start.
+pub fn run(args: Args) -> Result<(), Error> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -81,19 +113,139 @@ pub fn run(args: Args) -> std::io::Result<()> {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    let handle = Server::builder().listen(args.listen).start_blocking_with(args.config())?;
-    println!("chatio-server listening on {} (licenses {:?})", handle.http_url(), args.config().licenses);
-    wait_for_ctrl_c();
+    // Signal handlers first: a SIGTERM sent as soon as the line is read must not find the
+    // default action (an abrupt exit) still in place.
+    let signals = Signals::install();
+    let config = args.config();
+    let licenses = config.licenses.clone();
+    let handle = ServerBuilder::from_config(config).start_blocking()?;
+    // `println!` flushes at the newline: scripts can read the line at once.
+    println!("chatio-server listening on {} (licenses {licenses:?})", handle.http_url());
+    signals.wait();
+    tracing::info!("stopping");
     futures::executor::block_on(handle.shutdown());
     Ok(())
 }
 
-fn wait_for_ctrl_c() {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(_) => return,
-    };
-    rt.block_on(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
+/// Ctrl-C and (on Unix) SIGTERM, caught from the moment [`Signals::install`] returns.
+struct Signals {
+    rt: Option<tokio::runtime::Runtime>,
+    #[cfg(unix)]
+    caught: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let caught = match &rt {
+                Some(rt) => rt.block_on(async {
+                    [SignalKind::interrupt(), SignalKind::terminate()]
+                        .into_iter()
+                        .filter_map(|k| signal(k).ok())
+                        .collect()
+                }),
+                None => Vec::new(),
+            };
+            Self { rt, caught }
+        }
+        #[cfg(not(unix))]
+        Self { rt }
+    }
+
+    /// Blocks until a signal arrives.
+    fn wait(self) {
+        let Some(rt) = self.rt else {
+            // No signal handling possible: park (the process is killed from outside).
+            loop {
+                std::thread::park();
+            }
+        };
+        #[cfg(unix)]
+        {
+            let mut caught = self.caught;
+            if caught.is_empty() {
+                loop {
+                    std::thread::park();
+                }
+            }
+            rt.block_on(futures::future::select_all(caught.iter_mut().map(|s| Box::pin(s.recv()))));
+        }
+        #[cfg(not(unix))]
+        rt.block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn options_map_to_the_configuration() {
+        let args = Args::try_parse_from([
+            "chatio-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--license",
+            "7",
+            "--license",
+            "8",
+            "--no-agent",
+            "--agent-delay-ms",
+            "0",
+            "--max-connections-per-customer",
+            "3",
+            "--idle-timeout-s",
+            "5",
+            "--admin",
+            "--seed",
+            "9",
+        ])
+        .expect("valid options");
+        let c = args.config();
+        assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 0)));
+        assert_eq!(c.licenses, vec![7, 8]);
+        assert!(!c.agent);
+        assert_eq!(c.agent_delay, Duration::ZERO);
+        assert_eq!(c.max_connections_per_customer, 3);
+        assert_eq!(c.idle_timeout, Duration::from_secs(5));
+        assert!(c.admin);
+        assert_eq!(c.seed, Some(9));
+    }
+
+    #[test]
+    fn defaults_follow_the_issue() {
+        let c = Args::try_parse_from(["chatio-server"]).expect("no options needed").config();
+        assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(c.licenses, vec![100]);
+        assert!(c.agent);
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.max_connections_per_customer, 10);
+        assert!(!c.admin);
+    }
+
+    #[test]
+    fn help_documents_every_option_and_the_agent() {
+        let help = Args::command().render_long_help().to_string();
+        for needle in [
+            "--listen",
+            "--license",
+            "--no-agent",
+            "--agent-delay-ms",
+            "--max-connections-per-customer",
+            "--idle-timeout-s",
+            "--admin",
+            "/rich",
+            "/close",
+            "/leave",
+            "/customer/v0.5/rtm/ws",
+        ] {
+            assert!(help.contains(needle), "--help lacks {needle}");
+        }
+    }
 }

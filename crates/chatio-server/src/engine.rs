@@ -53,8 +53,9 @@ pub(crate) struct Effects {
 }
 
 impl Effects {
-    fn push(&mut self, chat: &ChatRec, license: u64, push: Push) {
-        self.deliveries.push(Delivery { license, customer: chat.customer.clone(), push, caused_by_request: true });
+    /// A push to the chat's customer caused by the request being handled.
+    fn push(&mut self, license: u64, customer: &UserId, push: Push) {
+        self.deliveries.push(Delivery { license, customer: customer.clone(), push, caused_by_request: true });
     }
 }
 
@@ -214,7 +215,7 @@ pub(crate) fn add_agent_event(
         t.add_user(a);
     }
     t.last_activity = now;
-    chat.last_activity = now;
+    chat.touch(now);
     Some((thread, ev))
 }
 
@@ -223,6 +224,13 @@ fn chat_of<'a>(store: &'a mut Store, caller: &Caller, chat: &ChatId) -> Result<&
     match lic.chats.get_mut(chat) {
         Some(c) if c.customer == caller.customer => Ok(c),
         // Another customer's chat and a missing one look the same (no probing of ids).
+        _ => Err(authorization(format!("chat `{chat}` is not one of the customer's chats"))),
+    }
+}
+
+fn chat_ref<'a>(store: &'a Store, caller: &Caller, chat: &ChatId) -> Result<&'a ChatRec, ErrorObject> {
+    match store.licenses.get(&caller.license).and_then(|l| l.chats.get(chat)) {
+        Some(c) if c.customer == caller.customer => Ok(c),
         _ => Err(authorization(format!("chat `{chat}` is not one of the customer's chats"))),
     }
 }
@@ -269,15 +277,15 @@ fn dispatch(
             let lic = store.licenses.get(&lic_id).ok_or_else(|| authorization("unknown license"))?;
             let mut chats: Vec<&ChatRec> =
                 lic.chats_of.get(&caller.customer).into_iter().flatten().filter_map(|id| lic.chats.get(id)).collect();
-            // Most recently active first (4.2 decision); ties by id for a stable order.
-            chats.sort_by(|a, b| b.last_activity.cmp(&a.last_activity).then_with(|| a.id.cmp(&b.id)));
+            // Most recently active first (4.2 decision).
+            chats.sort_by_key(|c| std::cmp::Reverse(c.activity_seq));
             let total = chats.len() as u64;
             let page =
                 chats.into_iter().skip(offset).take(limit).map(|c| store.chat_summary(lic_id, c, pres)).collect();
             Ok(ResponseData::GetChatsSummary(wire::GetChatsSummaryResponse::new(page, total)))
         }
         Request::GetChatThreads(p) => {
-            let chat = chat_of(store, caller, &p.chat_id)?.clone();
+            let chat = chat_ref(store, caller, &p.chat_id)?;
             let mut threads: Vec<wire::Thread> =
                 chat.threads.iter().filter(|t| p.thread_ids.contains(&t.id)).map(ThreadRec::to_wire).collect();
             threads.sort_by_key(|t| t.order);
@@ -285,14 +293,14 @@ fn dispatch(
                 t.sort_events();
             }
             let mut c = wire::Chat::new(chat.id.clone());
-            c.users = store.chat_users(lic_id, &chat, pres);
+            c.users = store.chat_users(lic_id, chat, pres);
             c.properties = Some(chat.properties.clone());
             c.scopes = Some(chat.scopes_wire());
             c.threads = Some(threads);
             Ok(ResponseData::GetChatThreads(wire::GetChatThreadsResponse::new(c)))
         }
         Request::GetChatThreadsSummary(p) => {
-            let chat = chat_of(store, caller, &p.chat_id)?;
+            let chat = chat_ref(store, caller, &p.chat_id)?;
             let limit = p.limit.unwrap_or(wire::GetChatThreadsSummary::DEFAULT_LIMIT);
             if limit == 0 {
                 return Err(validation("`limit` must be at least 1"));
@@ -341,6 +349,7 @@ fn dispatch(
                 }],
                 next_event_order: 1,
                 last_activity: now,
+                activity_seq: crate::store::next_activity(),
                 last_seen: Default::default(),
             };
             let mut last_text = None;
@@ -424,15 +433,14 @@ fn dispatch(
                     p.event_id.clone(),
                     p.postback.clone(),
                 );
-                let c = chat.clone();
-                fx.push(&c, lic_id, Push::IncomingRichMessagePostback(push));
+                fx.push(lic_id, &caller.customer, Push::IncomingRichMessagePostback(push));
             }
             Ok(ResponseData::SendRichMessagePostback)
         }
         Request::SendSneakPeek(p) => {
             check_text("sneak_peek_text", &p.sneak_peek_text)?;
             // Stored for agents only; dropped for chats without an active thread (4.9).
-            let _ = chat_of(store, caller, &p.chat_id)?;
+            let _ = chat_ref(store, caller, &p.chat_id)?;
             Ok(ResponseData::SendSneakPeek)
         }
         Request::CloseThread(p) => {
@@ -446,8 +454,11 @@ fn dispatch(
             }
             active.active = false;
             let thread_id = active.id.clone();
-            let c = chat.clone();
-            fx.push(&c, lic_id, Push::ThreadClosed(wire::ThreadClosed::new(p.chat_id, thread_id, Some(customer))));
+            fx.push(
+                lic_id,
+                &customer,
+                Push::ThreadClosed(wire::ThreadClosed::new(p.chat_id, thread_id, Some(customer.clone()))),
+            );
             Ok(ResponseData::CloseThread)
         }
         Request::UpdateChatScopes(p) => {
@@ -458,13 +469,12 @@ fn dispatch(
             for g in &remove {
                 chat.scopes.remove(g);
             }
-            let c = chat.clone();
             let push = wire::ChatScopesUpdated::new(
                 p.chat_id,
                 p.add_scopes.unwrap_or_default(),
                 p.remove_scopes.unwrap_or_default(),
             );
-            fx.push(&c, lic_id, Push::ChatScopesUpdated(push));
+            fx.push(lic_id, &caller.customer, Push::ChatScopesUpdated(push));
             Ok(ResponseData::UpdateChatScopes)
         }
         Request::UpdateCustomer(p) => {
@@ -478,8 +488,11 @@ fn dispatch(
             check_properties("properties", &p.properties)?;
             let chat = chat_of(store, caller, &p.chat_id)?;
             chat.properties.merge(&p.properties);
-            let c = chat.clone();
-            fx.push(&c, lic_id, Push::ChatPropertiesUpdated(wire::ChatPropertiesUpdated::new(p.chat_id, p.properties)));
+            fx.push(
+                lic_id,
+                &caller.customer,
+                Push::ChatPropertiesUpdated(wire::ChatPropertiesUpdated::new(p.chat_id, p.properties)),
+            );
             Ok(ResponseData::UpdateChatProperties)
         }
         Request::UpdateChatThreadProperties(p) => {
@@ -489,9 +502,8 @@ fn dispatch(
                 .thread_mut(&p.thread_id)
                 .ok_or_else(|| validation(format!("`thread_id`: no thread `{}` in this chat", p.thread_id)))?;
             t.properties.merge(&p.properties);
-            let c = chat.clone();
             let push = wire::ChatThreadPropertiesUpdated::new(p.chat_id, p.thread_id, p.properties);
-            fx.push(&c, lic_id, Push::ChatThreadPropertiesUpdated(push));
+            fx.push(lic_id, &caller.customer, Push::ChatThreadPropertiesUpdated(push));
             Ok(ResponseData::UpdateChatThreadProperties)
         }
         Request::UpdateLastSeenTimestamp(p) => {
@@ -504,11 +516,10 @@ fn dispatch(
             let stored = chat.last_seen.get(&customer).map_or(0, |t| t.as_secs());
             let ts = Timestamp::from_secs(wanted.min(now).max(stored));
             chat.last_seen.insert(customer.clone(), ts);
-            let c = chat.clone();
             fx.push(
-                &c,
                 lic_id,
-                Push::LastSeenTimestampUpdated(wire::LastSeenTimestampUpdated::new(customer, p.chat_id, ts)),
+                &customer,
+                Push::LastSeenTimestampUpdated(wire::LastSeenTimestampUpdated::new(customer.clone(), p.chat_id, ts)),
             );
             Ok(ResponseData::UpdateLastSeenTimestamp(wire::UpdateLastSeenTimestampResponse::new(ts)))
         }
@@ -528,7 +539,9 @@ pub(crate) fn add_customer_event(
     now: u64,
 ) -> Result<(ThreadId, Event, bool), ErrorObject> {
     let is_annotation = matches!(event.kind, EventKind::Annotation(_));
-    let new_thread_id = ThreadId::new(store.ids.short());
+    // Drawn only when a thread opens, so that ids do not depend on how many events were sent.
+    let needs_thread = chat_ref(store, caller, chat_id)?.active_thread().is_none() && !is_annotation;
+    let new_thread_id = if needs_thread { ThreadId::new(store.ids.short()) } else { ThreadId::new("") };
     let chat = chat_of(store, caller, chat_id)?;
     let (thread_id, opened) = match (chat.active_thread(), is_annotation) {
         (Some(t), _) => (t.id.clone(), false),
@@ -558,7 +571,7 @@ pub(crate) fn add_customer_event(
             t.last_activity = now;
         }
     }
-    chat.last_activity = now;
+    chat.touch(now);
     Ok((thread_id, ev, opened))
 }
 

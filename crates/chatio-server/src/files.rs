@@ -2,9 +2,11 @@
 
 /// Width and height of a PNG, GIF or JPEG, read from its header.
 pub(crate) fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let be16 = |i: usize| bytes.get(i..i + 2).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])));
-    let le16 = |i: usize| bytes.get(i..i + 2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])));
-    let be32 = |i: usize| bytes.get(i..i + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let two = |i: usize| bytes.get(i..i.checked_add(2)?).and_then(|b| <[u8; 2]>::try_from(b).ok());
+    let be16 = |i: usize| two(i).map(|b| u32::from(u16::from_be_bytes(b)));
+    let le16 = |i: usize| two(i).map(|b| u32::from(u16::from_le_bytes(b)));
+    let be32 =
+        |i: usize| bytes.get(i..i.checked_add(4)?).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_be_bytes);
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.get(12..16) == Some(b"IHDR") {
         return Some((be32(16)?, be32(20)?));
     }
@@ -137,5 +139,20 @@ mod tests {
         assert_eq!(content_type(None, &sample_png(1, 1)), "image/png");
         assert_eq!(extension("a.TXT", "text/plain"), "txt");
         assert_eq!(extension("noext", "image/png"), "png");
+    }
+
+    #[test]
+    fn image_headers_from_the_network_never_panic() {
+        let mut rng = fastrand::Rng::with_seed(1);
+        for prefix in [&b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"[..], b"GIF89a", &[0xFF, 0xD8], &[0xFF, 0xD8, 0xFF], b""] {
+            for len in 0..64 {
+                for _ in 0..200 {
+                    let mut b = prefix.to_vec();
+                    b.extend((0..len).map(|_| rng.u8(..)));
+                    let _ = image_size(&b);
+                    let _ = content_type(None, &b);
+                }
+            }
+        }
     }
 }

@@ -25,10 +25,15 @@ use serde_json::json;
 use crate::conn;
 use crate::engine::{self, Caller};
 use crate::files;
-use crate::server::{Shared, now_secs};
+use crate::server::{Fault, Shared, now_secs};
 use crate::store::FileRec;
 
 type Resp = hyper::Response<Full<Bytes>>;
+
+/// Websocket read buffer per connection (tungstenite grows it for larger frames).
+const READ_BUFFER: usize = 2 * 1024;
+/// Websocket write batching threshold per connection.
+const WRITE_BUFFER: usize = 8 * 1024;
 
 /// Serves HTTP/1.1 on one accepted connection (upgrades included).
 pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<tokio::net::TcpStream>, peer: SocketAddr) {
@@ -36,8 +41,13 @@ pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<tokio::net
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(route(shared, req).await) }
     });
-    let conn =
-        hyper::server::conn::http1::Builder::new().max_buf_size(64 * 1024).serve_connection(io, svc).with_upgrades();
+    // The timer makes hyper's header read timeout (30 s) effective: a client that never
+    // finishes its request head does not hold the connection forever.
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_buf_size(64 * 1024)
+        .serve_connection(io, svc)
+        .with_upgrades();
     if let Err(e) = conn.await {
         tracing::debug!(%peer, error = %e, "http connection ended with an error");
     }
@@ -79,6 +89,7 @@ async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
         }
         (Method::POST, ["customer"]) => token_endpoint(shared, req).await,
         (Method::GET, ["api", "file", ..]) => file(&shared, &path),
+        (Method::GET, ["static", "bot.png"]) => respond(StatusCode::OK, "image/png", files::sample_png(48, 48)),
         (Method::GET, ["licence", license, "config.json"]) => {
             let known = license.parse::<u64>().ok().is_some_and(|l| shared.config.licenses.contains(&l));
             if known {
@@ -87,9 +98,9 @@ async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
                 respond(StatusCode::NOT_FOUND, "text/plain", "no such license")
             }
         }
-        (Method::POST, ["admin", op]) if shared.config.admin => {
+        (_, ["admin", op]) if shared.config.admin => {
             let op = (*op).to_owned();
-            admin(&shared, req, &op)
+            admin(&shared, req, &op).await
         }
         (Method::GET, [""]) => respond(
             StatusCode::OK,
@@ -137,12 +148,14 @@ fn websocket(shared: Arc<Shared>, req: hyper::Request<Incoming>, version: Option
                 return;
             }
         };
-        let mut config = WebSocketConfig::default();
-        // Small buffers: an idle session must stay cheap (the load benchmark's RSS target).
-        config.read_buffer_size = 2048;
-        config.write_buffer_size = 0;
-        config.max_message_size = Some(conn::MAX_FRAME);
-        config.max_frame_size = Some(conn::MAX_FRAME);
+        // Small buffers: an idle session must stay cheap (tungstenite's 128 KiB defaults would
+        // cost ~134 KiB a connection). Writes are batched up to WRITE_BUFFER and flushed by
+        // the connection task after each burst.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
+            .write_buffer_size(WRITE_BUFFER)
+            .max_message_size(Some(conn::MAX_FRAME))
+            .max_frame_size(Some(conn::MAX_FRAME));
         let io = TokioAdapter::new(TokioIo::new(upgraded));
         let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         match refuse {
@@ -522,9 +535,10 @@ async fn token_endpoint(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> R
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", "`customer_id` is longer than 256 bytes");
     }
     let mut inner = shared.lock();
-    let Some((token, customer, expires_in)) = shared.issue_token(&mut inner, license, customer, valid_for) else {
+    let Ok((token, customer, expires_in)) = shared.issue_token(&mut inner, license, customer, valid_for) else {
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", "unknown license");
     };
+    drop(inner);
     json_resp(
         StatusCode::OK,
         &json!({
@@ -540,47 +554,64 @@ async fn token_endpoint(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> R
 
 // ---------------------------------------------------------------------------- admin
 
-fn admin(shared: &Arc<Shared>, req: hyper::Request<Incoming>, op: &str) -> Resp {
+/// `/admin/<op>?license_id=N&customer_id=ID[&ms=N][&chat_id=ID]` (only with `--admin`).
+async fn admin(shared: &Arc<Shared>, req: hyper::Request<Incoming>, op: &str) -> Resp {
     let q = query(&req);
-    let license = q.get("license_id").and_then(|l| l.parse::<u64>().ok()).or(shared.config.licenses.first().copied());
-    let Some(license) = license else {
-        return json_resp(StatusCode::BAD_REQUEST, &json!({"error": "license_id required"}));
+    let bad = |msg: &str| json_resp(StatusCode::BAD_REQUEST, &json!({"error": msg}));
+    let license = match q.get("license_id") {
+        Some(l) => match l.parse::<u64>() {
+            Ok(l) if shared.config.licenses.contains(&l) => l,
+            _ => return bad("unknown `license_id`"),
+        },
+        None => match shared.config.licenses.first() {
+            Some(l) => *l,
+            None => return bad("`license_id` is required"),
+        },
     };
-    let customer = q.get("customer_id").map(|c| UserId::new(c.clone()));
-    let mut inner = shared.lock();
-    if op == "token" {
-        return match shared.issue_token(&mut inner, license, customer, None) {
-            Some((t, c, e)) => json_resp(StatusCode::OK, &json!({"access_token": t, "entity_id": c, "expires_in": e})),
-            None => json_resp(StatusCode::BAD_REQUEST, &json!({"error": "unknown license"})),
-        };
-    }
-    let Some(c) = customer else {
-        return json_resp(StatusCode::BAD_REQUEST, &json!({"error": "customer_id required"}));
-    };
-    match op {
-        "drop" => inner.hub.send_customer(license, &c, || crate::hub::Out::Drop),
-        "ban" | "unban" => {
-            if let Some(l) = inner.store.licenses.get_mut(&license) {
-                l.customers.entry(c.clone()).or_default().banned = op == "ban";
-            }
-            if op == "ban" {
-                conn::disconnect_customer(&inner.hub, license, &c, DisconnectReason::CustomerBanned);
-            }
-        }
-        "expire_tokens" => {
-            for t in inner.store.tokens.values_mut() {
-                if t.license == license && t.customer == c {
-                    t.expires_at = 0;
+    let customer = q.get("customer_id").filter(|c| !c.is_empty()).map(|c| UserId::new(c.clone()));
+    match (req.method().clone(), op) {
+        (Method::POST, "token") => {
+            let mut inner = shared.lock();
+            return match shared.issue_token(&mut inner, license, customer, None) {
+                Ok((t, c, e)) => {
+                    json_resp(StatusCode::OK, &json!({"access_token": t, "entity_id": c, "expires_in": e}))
                 }
-            }
+                Err(e) => bad(&e.to_string()),
+            };
         }
-        "delay_next_response" => {
-            let ms = q.get("ms").and_then(|m| m.parse::<u64>().ok()).unwrap_or(1000);
-            inner.hub.faults.entry((license, c)).or_default().delay_next_response = Some(Duration::from_millis(ms));
+        (Method::POST, "restart") => {
+            return match shared.restart().await {
+                Ok(()) => json_resp(StatusCode::OK, &json!({"ok": true})),
+                Err(e) => json_resp(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": e.to_string()})),
+            };
         }
-        "swallow_next_response" => inner.hub.faults.entry((license, c)).or_default().swallow_next_response = true,
-        "malformed" => inner.hub.send_customer(license, &c, || crate::hub::Out::Text("{\"action\": oops".into())),
+        (Method::GET, "events") => {
+            let Some(chat) = q.get("chat_id") else { return bad("`chat_id` is required") };
+            return match shared.chat_events(license, &chatio_wire::ChatId::from(chat.as_str())) {
+                Some(events) => match serde_json::to_value(&events) {
+                    Ok(v) => json_resp(StatusCode::OK, &json!({ "events": v })),
+                    Err(e) => json_resp(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": e.to_string()})),
+                },
+                None => json_resp(StatusCode::NOT_FOUND, &json!({"error": "no such chat"})),
+            };
+        }
+        (Method::POST, _) => {}
         _ => return json_resp(StatusCode::NOT_FOUND, &json!({"error": format!("unknown admin operation `{op}`")})),
     }
+    let fault = match op {
+        "drop" => Fault::Drop,
+        "ban" => Fault::Ban,
+        "unban" => Fault::Unban,
+        "expire_tokens" => Fault::ExpireTokens,
+        "delay_next_response" => {
+            let ms = q.get("ms").and_then(|m| m.parse::<u64>().ok()).unwrap_or(1000);
+            Fault::DelayNextResponse(Duration::from_millis(ms))
+        }
+        "swallow_next_response" => Fault::SwallowNextResponse,
+        "malformed" => Fault::Malformed,
+        _ => return json_resp(StatusCode::NOT_FOUND, &json!({"error": format!("unknown admin operation `{op}`")})),
+    };
+    let Some(c) = customer else { return bad("`customer_id` is required") };
+    shared.inject(license, &c, fault);
     json_resp(StatusCode::OK, &json!({"ok": true}))
 }

@@ -1,9 +1,14 @@
 //! Connections: who is connected as whom, delivery of responses and pushes, and the fault
 //! injection applied on the way out.
+//!
+//! The hub lives under the server's one lock together with the store, so the frames caused
+//! by a request are queued in one order: the response first, then its pushes (G8), then the
+//! agent's reactions. Each connection task drains its own queue.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use async_tungstenite::tungstenite::Utf8Bytes;
 use chatio_wire::{PushFrame, RequestId, Response, ServerFrame, UserId};
 use tokio::sync::mpsc;
 
@@ -12,13 +17,13 @@ use crate::engine::{Delivery, Presence};
 /// A connection's id.
 pub(crate) type ConnId = u64;
 
-/// What a connection task must write.
+/// What a connection task must do next.
 #[derive(Debug)]
 pub(crate) enum Out {
-    /// A text frame.
-    Text(String),
-    /// A close frame with this code and reason, then end.
-    Close(u16, String),
+    /// Write a text frame.
+    Text(Utf8Bytes),
+    /// Write a close frame with this code and reason, then end.
+    Close(u16, &'static str),
     /// End at once, without a close frame (an abrupt drop).
     Drop,
 }
@@ -30,7 +35,7 @@ struct Conn {
     tx: mpsc::UnboundedSender<Out>,
 }
 
-/// Faults armed for a customer.
+/// Faults armed for a customer, consumed by its next response.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Faults {
     pub(crate) delay_next_response: Option<Duration>,
@@ -45,8 +50,6 @@ pub(crate) struct Hub {
     by_customer: HashMap<(u64, UserId), Vec<ConnId>>,
     pub(crate) presence: Presence,
     pub(crate) faults: HashMap<(u64, UserId), Faults>,
-    /// Responses held back by a delay fault: (delay, connection, frame).
-    pub(crate) delayed: Vec<(Duration, mpsc::UnboundedSender<Out>, String)>,
 }
 
 impl Hub {
@@ -59,24 +62,21 @@ impl Hub {
 
     /// Forgets a connection.
     pub(crate) fn remove(&mut self, id: ConnId) {
-        if let Some(c) = self.conns.remove(&id) {
-            if let Some(cust) = c.customer {
-                let key = (c.license, cust);
-                if let Some(list) = self.by_customer.get_mut(&key) {
-                    list.retain(|x| *x != id);
-                    if list.is_empty() {
-                        self.by_customer.remove(&key);
-                        self.presence.remove(&key);
-                    }
-                }
+        let Some(c) = self.conns.remove(&id) else { return };
+        let Some(cust) = c.customer else { return };
+        let key = (c.license, cust);
+        if let Some(list) = self.by_customer.get_mut(&key) {
+            list.retain(|x| *x != id);
+            if list.is_empty() {
+                self.by_customer.remove(&key);
+                self.presence.remove(&key);
             }
         }
     }
 
     /// The customer a connection is logged in as.
-    pub(crate) fn customer_of(&self, id: ConnId) -> Option<(u64, UserId)> {
-        let c = self.conns.get(&id)?;
-        Some((c.license, c.customer.clone()?))
+    pub(crate) fn customer_of(&self, id: ConnId) -> Option<&UserId> {
+        self.conns.get(&id)?.customer.as_ref()
     }
 
     /// How many logged-in connections a customer has.
@@ -84,47 +84,48 @@ impl Hub {
         self.by_customer.get(&(license, customer.clone())).map_or(0, Vec::len)
     }
 
-    /// Marks a connection as logged in.
+    /// Marks a connection as logged in as `customer`.
     pub(crate) fn log_in(&mut self, id: ConnId, license: u64, customer: &UserId) {
-        if let Some(c) = self.conns.get_mut(&id) {
-            if c.customer.as_ref() == Some(customer) {
-                return;
-            }
-            c.customer = Some(customer.clone());
-            let key = (license, customer.clone());
-            self.by_customer.entry(key.clone()).or_default().push(id);
-            self.presence.insert(key);
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        if c.customer.as_ref() == Some(customer) {
+            return;
         }
+        c.customer = Some(customer.clone());
+        let key = (license, customer.clone());
+        self.by_customer.entry(key.clone()).or_default().push(id);
+        self.presence.insert(key);
     }
 
-    /// Sends to one connection.
+    /// Queues for one connection.
     pub(crate) fn send(&self, id: ConnId, out: Out) {
         if let Some(c) = self.conns.get(&id) {
             let _ = c.tx.send(out);
         }
     }
 
-    /// Sends to every connection of a customer.
+    /// Queues for every logged-in connection of a customer.
     pub(crate) fn send_customer(&self, license: u64, customer: &UserId, mut make: impl FnMut() -> Out) {
         for id in self.by_customer.get(&(license, customer.clone())).into_iter().flatten() {
             self.send(*id, make());
         }
     }
 
-    /// Every connection, logged in or not.
-    pub(crate) fn all(&self) -> Vec<ConnId> {
-        self.conns.keys().copied().collect()
+    /// Queues for every connection, logged in or not.
+    pub(crate) fn send_all(&self, mut make: impl FnMut() -> Out) {
+        for c in self.conns.values() {
+            let _ = c.tx.send(make());
+        }
     }
 
-    /// Number of connections.
+    /// Number of connections (logged in or not).
     pub(crate) fn len(&self) -> usize {
         self.conns.len()
     }
 
-    /// Writes a response to the requester, through the customer's faults.
+    /// Writes a response to the requester, through the customer's armed faults.
     pub(crate) fn respond(&mut self, id: ConnId, response: Response) {
-        let frame = ServerFrame::Response(response).encode();
         let Some(conn) = self.conns.get(&id) else { return };
+        let frame = Utf8Bytes::from(ServerFrame::Response(response).encode());
         if let Some(cust) = &conn.customer {
             if let Some(f) = self.faults.get_mut(&(conn.license, cust.clone())) {
                 if f.swallow_next_response {
@@ -134,32 +135,88 @@ impl Hub {
                 }
                 if let Some(d) = f.delay_next_response.take() {
                     tracing::info!(conn = id, delay_ms = d.as_millis() as u64, "fault: response delayed");
-                    self.delayed.push((d, conn.tx.clone(), frame));
-                    return;
+                    // Responses are written from the server's runtime; outside of it (unit
+                    // tests) the delay cannot be honoured and the frame goes out at once.
+                    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                        let tx = conn.tx.clone();
+                        rt.spawn(async move {
+                            tokio::time::sleep(d).await;
+                            let _ = tx.send(Out::Text(frame));
+                        });
+                        return;
+                    }
                 }
             }
         }
         let _ = conn.tx.send(Out::Text(frame));
     }
 
-    /// Delivers pushes: every connection of the customer; the requester's connection gets
-    /// its copy with `request_id` (2.4, G5).
-    pub(crate) fn deliver(&self, deliveries: Vec<Delivery>, requester: Option<(ConnId, Option<RequestId>)>) {
+    /// Delivers pushes to every logged-in connection of the customer; the requester's
+    /// connection gets its copy with `request_id` (2.4, G5). Each frame is encoded once per
+    /// form and shared between connections.
+    pub(crate) fn deliver(&self, deliveries: Vec<Delivery>, requester: Option<(ConnId, Option<&RequestId>)>) {
         for d in deliveries {
-            let key = (d.license, d.customer.clone());
-            let Some(ids) = self.by_customer.get(&key) else { continue };
-            let mut plain: Option<String> = None;
+            let Some(ids) = self.by_customer.get(&(d.license, d.customer.clone())) else { continue };
+            let mut plain: Option<Utf8Bytes> = None;
             for id in ids {
-                let frame = match &requester {
-                    Some((rid, Some(req))) if rid == id && d.caused_by_request => {
-                        ServerFrame::Push(PushFrame::new(Some(req.clone()), d.push.clone())).encode()
+                let frame = match requester {
+                    Some((rid, Some(req))) if rid == *id && d.caused_by_request => {
+                        Utf8Bytes::from(ServerFrame::Push(PushFrame::new(Some(req.clone()), d.push.clone())).encode())
                     }
                     _ => plain
-                        .get_or_insert_with(|| ServerFrame::Push(PushFrame::new(None, d.push.clone())).encode())
+                        .get_or_insert_with(|| {
+                            Utf8Bytes::from(ServerFrame::Push(PushFrame::new(None, d.push.clone())).encode())
+                        })
                         .clone(),
                 };
                 self.send(*id, Out::Text(frame));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatio_wire::{Push, ResponseData, ThreadClosed};
+
+    fn text(out: Option<Out>) -> String {
+        match out {
+            Some(Out::Text(t)) => t.as_str().to_owned(),
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn requester_copy_carries_the_request_id_and_faults_apply_once() {
+        let mut hub = Hub::default();
+        let (tx1, mut rx1) = mpsc::unbounded_channel();
+        let (tx2, mut rx2) = mpsc::unbounded_channel();
+        let c = UserId::new("c1");
+        let a = hub.add(100, tx1);
+        let b = hub.add(100, tx2);
+        hub.log_in(a, 100, &c);
+        hub.log_in(b, 100, &c);
+        assert_eq!(hub.count(100, &c), 2);
+        let push = Push::ThreadClosed(ThreadClosed::new("C", "T", None));
+        let rid = RequestId::new("r1");
+        hub.deliver(
+            vec![Delivery { license: 100, customer: c.clone(), push, caused_by_request: true }],
+            Some((a, Some(&rid))),
+        );
+        assert!(text(rx1.try_recv().ok()).contains(r#""request_id":"r1""#));
+        assert!(!text(rx2.try_recv().ok()).contains("request_id"));
+
+        hub.faults.entry((100, c.clone())).or_default().swallow_next_response = true;
+        hub.respond(a, Response::success(None, ResponseData::Ping));
+        assert!(rx1.try_recv().is_err(), "swallowed");
+        hub.respond(a, Response::success(None, ResponseData::Ping));
+        assert!(text(rx1.try_recv().ok()).contains(r#""action":"ping""#));
+
+        hub.remove(a);
+        hub.remove(b);
+        assert_eq!(hub.count(100, &c), 0);
+        assert!(hub.presence.is_empty());
+        assert_eq!(hub.len(), 0);
     }
 }

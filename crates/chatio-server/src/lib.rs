@@ -2,79 +2,176 @@
 //!
 //! The reference server of the chat.io **Customer API v0.5**: a real, complete, in-memory
 //! implementation of the protocol (`docs/protocol/customer-api-v0.5.md`), built on the
-//! `chatio-wire` types. The demo runs on it, every end-to-end test talks to it, and any client
-//! written from the reference document works against it.
+//! `chatio-wire` types so that it can never disagree with the SDK on a field name. The demo
+//! runs on it, every end-to-end test talks to it, and any client written from the reference
+//! document works against it unchanged.
 //!
 //! ## Running it
 //!
-//! As a binary:
+//! ### The binary
 //!
 //! ```text
-//! cargo run -p chatio-server -- --listen 127.0.0.1:0
+//! $ cargo run -p chatio-server -- --listen 127.0.0.1:0
 //! chatio-server listening on http://127.0.0.1:40213 (licenses [100])
 //! ```
 //!
-//! Options: `--listen HOST:PORT` (default `127.0.0.1:8080`, port 0 = any free port),
-//! `--license N` (repeatable, default `100`), `--no-agent`, `--agent-delay-ms MS`,
-//! `--max-connections-per-customer N` (10), `--idle-timeout-s S` (60), `--admin` (fault
-//! injection routes), `--seed N`, `--workers N`. Logs go to stderr (`RUST_LOG` filters).
+//! Once it accepts connections it prints exactly one line to stdout, containing
+//! `http://HOST:PORT` (the real port when port 0 was asked for); logs go to stderr through
+//! `tracing` (`RUST_LOG` filters, default `info`; tokens are never logged). It runs until
+//! Ctrl-C or SIGTERM. `chatio server` (the `chatio-cli` binary) offers the same options
+//! through [`cli::Args`] and [`cli::run`].
 //!
-//! As a library, in-process on an ephemeral port (from any async runtime: the server runs its
-//! own tokio runtime on its own thread):
+//! | option | default | meaning |
+//! |---|---|---|
+//! | `--listen HOST:PORT` | `127.0.0.1:8080` | where to listen; port 0 = any free port |
+//! | `--license N` | `100` | a license to serve; repeat for several |
+//! | `--no-agent` | agent on | disable the scripted agent |
+//! | `--agent-delay-ms MS` | `400` | the agent's delay before each step (0: deterministic) |
+//! | `--max-connections-per-customer N` | `10` | logged-in connections per customer (G10) |
+//! | `--idle-timeout-s S` | `60` | close connections silent this long (4001 `ping_timeout`) |
+//! | `--admin` | off | serve the `/admin/...` fault-injection routes |
+//! | `--seed N` | random | seed of the id generator |
+//! | `--workers N` | `2` | worker threads of the server's runtime |
+//!
+//! ### The library
+//!
+//! [`Server::builder`] configures a server and [`ServerBuilder::start`] starts it on its own
+//! OS thread with its own tokio runtime, so it can be awaited from any async runtime
+//! (async-std, smol, tokio) or from none ([`ServerBuilder::start_blocking`]). The
+//! [`ServerHandle`] gives the bound address and URLs, the fault injection and test helpers,
+//! and shuts the server down on [`ServerHandle::shutdown`] (which waits) or on drop.
 //!
 //! ```
 //! # futures::executor::block_on(async {
 //! let server = chatio_server::Server::builder().ephemeral().seed(7).start().await?;
-//! let (token, customer) = server.create_token(100, None).expect("license 100 exists");
+//! let (token, customer) = server.create_token(100, None)?;
 //! assert!(server.ws_url(100).ends_with("/customer/v0.5/rtm/ws?license_id=100"));
+//! assert_eq!(server.http_url(), format!("http://{}", server.addr()));
+//! // A client logs in on `server.ws_url(100)` with {"action":"login","payload":{"token":"Bearer <token>"}}
+//! # let _ = (token, customer);
 //! server.shutdown().await;
-//! # Ok::<(), std::io::Error>(()) }).unwrap();
+//! # Ok::<(), chatio_server::Error>(()) }).unwrap();
 //! ```
+//!
+//! The library defaults differ from the binary's in one place: the agent answers at once
+//! (delay 0), so a test sees the same frames in the same order every run.
 //!
 //! ## Endpoints
 //!
 //! | endpoint | what |
 //! |---|---|
-//! | `GET /customer/v0.5/rtm/ws?license_id=N` | RTM websocket: every action, pushes to every connection of the customer (the requester's copy carries its `request_id`) |
-//! | `POST /customer/v0.5/action/<action>?license_id=N` | Web API, `Authorization: Bearer <token>`; JSON bodies, `send_file` as multipart (10 MiB max, 413 above) |
-//! | `POST /customer/` | customer token endpoint: `client_id`, `response_type=token`, `redirect_uri`, optional `customer_id`, `valid_for`, `license_id` (form, JSON or query) |
-//! | `GET /api/file/chatio/att/<license>/<hex>.<ext>` | uploaded files |
-//! | `GET /licence/<license>/config.json` | the static config (`{}`) |
-//! | `POST /admin/<op>?license_id=N&customer_id=ID` | fault injection, with `--admin` only: `drop`, `ban`, `unban`, `expire_tokens`, `delay_next_response&ms=`, `swallow_next_response`, `malformed`, `token` |
+//! | `GET /customer/v0.5/rtm/ws?license_id=N` | RTM websocket: every action of the protocol, pushes to every logged-in connection of the customer (the requester's copy carries its `request_id`) |
+//! | `POST /customer/v0.5/action/<action>?license_id=N` | Web API with `Authorization: Bearer <token>`: JSON bodies (`{"payload":{…}}` or bare), `send_file` as multipart (`payload.chat_id`, `payload.custom_id`, `payload.file`); answers the RTM response envelope without `request_id`, with the HTTP statuses of section 2.6 |
+//! | `POST /customer/` (and `/customer`) | customer token endpoint (G11): form, JSON or query; `client_id`, `response_type=token`, `redirect_uri`, optional `customer_id` (the same id gives the same entity; unknown ids are created as given), `valid_for`, `license_id`; answers `{access_token, token_type: "Bearer", expires_in, client_id, entity_id, license_id}` |
+//! | `GET /api/file/chatio/att/<license>/<32 hex>.<ext>` | uploaded files (and the agent's), with their content type |
+//! | `GET /licence/<license>/config.json` | the `static_config_path` of `login` (`{}`) |
+//! | `GET /static/bot.png` | the agent's avatar |
+//! | `/admin/...` | fault injection, only with `--admin` (below) |
 //!
-//! Other versions in the path get `unsupported_version`; `/customer/rtm/ws` and
-//! `/customer/action/<action>` act as v0.5; `…/rtm/sio` answers 404.
-//!
-//! ## The scripted agent
-//!
-//! "Chatio Bot" joins every new chat (`chat_users_updated`, then an `agent_joined` system
-//! message), greets, and answers each customer message with typing on/off and a reply. Its
-//! commands trigger every push on demand:
-//!
-//! `/help`, `/rich`, `/file`, `/form`, `/annotation`, `/custom`, `/system`, `/multicast`,
-//! `/props`, `/scopes`, `/seen`, `/typing`, `/close`, `/leave`, `/echo TEXT`.
-//!
-//! With a delay of 0 (the library default) every step runs right after the request that
-//! caused it, so the frames are the same every run.
-//!
-//! ## Fault injection
-//!
-//! Through [`ServerHandle`]: [`drop_connections`](ServerHandle::drop_connections),
-//! [`delay_next_response`](ServerHandle::delay_next_response),
-//! [`swallow_next_response`](ServerHandle::swallow_next_response),
-//! [`send_malformed_frame`](ServerHandle::send_malformed_frame),
-//! [`expire_tokens`](ServerHandle::expire_tokens), [`ban`](ServerHandle::ban) /
-//! [`unban`](ServerHandle::unban), [`restart`](ServerHandle::restart) (state kept).
+//! Other API versions in the path get `unsupported_version` (a `customer_disconnected` push
+//! and close 4000 on the websocket, HTTP 400 on the Web API); the unversioned
+//! `/customer/rtm/ws` and `/customer/action/<action>` act as v0.5; `…/rtm/sio` answers 404.
+//! A missing or non-integer `license_id` is HTTP 400 before the upgrade; an unknown license
+//! gets `customer_disconnected` `license_not_found` and close 4000.
 //!
 //! ## Semantics
 //!
-//! Ids, orders and timestamps follow the protocol file's decisions (G1, G2, seconds). Only a
-//! chat's customer may read or write it (`authorization` otherwise). Every payload is
-//! validated with a message naming the field. Malformed JSON, unknown actions and binary
-//! frames get a `validation` error response and the connection stays open; frames over 1 MiB
-//! close it with 1009; a connection silent longer than the idle timeout is closed with 4001
-//! `ping_timeout`; too many connections, an unknown license or a ban send
-//! `customer_disconnected` and close with 4000.
+//! * In memory: licenses, customers, tokens, chats, threads, events, files, properties (chat,
+//!   thread, event), scopes, last-seen times, customer data. Ids follow G1 (10 characters
+//!   `[0-9A-Z]` for chats and threads, `<thread>_<n>` for events, UUID v4 for customers,
+//!   32 hex characters for the agent) from a seedable generator; orders follow G2;
+//!   timestamps are wire seconds.
+//! * Pagination with the documented defaults and maxima (`get_chats_summary` 10/25, most
+//!   recently active first; `get_chat_threads_summary` 25/100, offset counted from the
+//!   newest thread).
+//! * Only a chat's customer may read or write it: `authorization` otherwise (an unknown
+//!   chat looks the same).
+//! * Every payload is validated; errors carry the documented type and a message naming the
+//!   field. Malformed JSON, non-objects, unknown actions and binary frames get a
+//!   `validation` response (with the request id and action when they can be read) and the
+//!   connection stays open; a frame over 1 MiB closes the connection with 1009. Nothing a
+//!   client sends disturbs other connections.
+//! * `login` first (`authentication` "login required" otherwise); a second `login` of the
+//!   same customer refreshes, another customer's is `authorization` (G6). Tokens are
+//!   checked at `login` only (G35) and on every Web API call.
+//! * Any inbound frame keeps a connection alive; after the idle timeout it is closed with
+//!   4001 `ping_timeout`. Control pings get pongs; the `ping` action gets a response.
+//! * One customer may hold `max_connections_per_customer` logged-in connections; the login
+//!   of one more gets `customer_disconnected` `too_many_connections` and close 4000.
+//! * On the requester's connection the response is written before the pushes it causes
+//!   (G8), then the agent's reactions.
+//! * Limits (G23): frame 1 MiB, texts 16 384 characters, ids 256 bytes, 100 customer
+//!   fields of 4 096 characters, files 10 MiB (checked while the upload streams in: 413
+//!   and a `validation` error, nothing stored).
+//!
+//! ## The scripted agent
+//!
+//! "Chatio Bot" (on by default) joins every new chat (`chat_users_updated` with it in
+//! `added`, then an `agent_joined` system message), greets, and answers each customer
+//! message with typing on, the answer (`You said: <text>`), typing off. Messages starting
+//! with `/` are commands that trigger every push on demand:
+//!
+//! | command | what the agent does | pushes |
+//! |---|---|---|
+//! | `/help` | lists the commands | `incoming_event` |
+//! | `/rich` | cards with buttons (`like_yes`, `like_no`, `docs_yes`) and a served image | `incoming_event` (`rich_message`) |
+//! | `/file` | a PNG the server really serves | `incoming_event` (`file`, with width and height) |
+//! | `/form` | a filled form | `incoming_event` (`filled_form`) |
+//! | `/annotation` | an annotation | `incoming_event` (`annotation`) |
+//! | `/custom` | a custom event | `incoming_event` (`custom`) |
+//! | `/system` | a `routing.assigned` system message | `incoming_event` (`system_message`) |
+//! | `/multicast` | a multicast | `incoming_multicast` |
+//! | `/props` | sets a chat and a thread property | `chat_properties_updated`, `chat_thread_properties_updated` |
+//! | `/scopes` | adds group 1 | `chat_scopes_updated` |
+//! | `/seen` | updates its last-seen time | `last_seen_timestamp_updated` |
+//! | `/typing` | typing on, then off | `incoming_typing_indicator` ×2 |
+//! | `/close` | says so, closes the thread | `incoming_event`, `thread_closed` (its user id) |
+//! | `/leave` | says bye, leaves the chat | `incoming_event`, `chat_users_updated` (removed), `agent_left` |
+//! | `/echo TEXT` | answers `TEXT` | `incoming_event` |
+//!
+//! The agent stays in a chat across threads; after `/leave` the customer's next message
+//! brings it back. With a delay of 0 every step runs right after the request that caused
+//! it, under the same lock, so the frames are the same every run (ids too, with
+//! [`ServerBuilder::seed`]).
+//!
+//! ## Fault injection
+//!
+//! Through [`ServerHandle`], for one customer (all its connections):
+//! [`drop_connections`](ServerHandle::drop_connections) (abrupt: no close frame),
+//! [`delay_next_response`](ServerHandle::delay_next_response),
+//! [`swallow_next_response`](ServerHandle::swallow_next_response),
+//! [`send_malformed_frame`](ServerHandle::send_malformed_frame),
+//! [`expire_tokens`](ServerHandle::expire_tokens), [`ban`](ServerHandle::ban)
+//! (`customer_disconnected` `customer_banned`, close 4000, later logins refused) and
+//! [`unban`](ServerHandle::unban); for the whole server
+//! [`restart`](ServerHandle::restart) (every connection dropped, the listener rebound on
+//! the same port, all data kept) and
+//! [`drop_all_connections`](ServerHandle::drop_all_connections). Test helpers:
+//! [`create_token`](ServerHandle::create_token), [`chat_events`](ServerHandle::chat_events),
+//! [`chats_of`](ServerHandle::chats_of), [`connection_count`](ServerHandle::connection_count),
+//! [`customer_connections`](ServerHandle::customer_connections),
+//! [`agent_id`](ServerHandle::agent_id).
+//!
+//! With `--admin` (or [`ServerBuilder::admin`]) the same is reachable over HTTP:
+//! `POST /admin/<op>?customer_id=ID[&license_id=N]` with `op` one of `drop`,
+//! `delay_next_response` (`&ms=N`, default 1000), `swallow_next_response`, `malformed`,
+//! `expire_tokens`, `ban`, `unban`; `POST /admin/token[?customer_id=ID]` (a token, like the
+//! token endpoint); `POST /admin/restart`; `GET /admin/events?chat_id=ID` (a chat's events).
+//! `license_id` defaults to the first license.
+//!
+//! ## Configuration
+//!
+//! [`ServerConfig`] holds everything; [`ServerBuilder`] sets it piece by piece: licenses
+//! (and expired ones), the agent and its delay, the connection limit, the idle timeout, the
+//! admin routes, the id seed, the worker threads, allowed client ids, token lifetime, and
+//! archiving of idle threads (G3, off by default).
+//!
+//! ## Performance
+//!
+//! Each websocket session costs a few KiB: small tungstenite buffers (2 KiB read buffer,
+//! writes batched per burst and flushed once), one task, one queue. All state sits behind
+//! one lock; frames are encoded once per form and shared between connections. Figures
+//! from `cargo xtask bench server` are in `docs/benchmarks.md`.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -85,6 +182,7 @@ pub mod cli;
 mod config;
 mod conn;
 mod engine;
+mod error;
 mod files;
 mod http;
 mod hub;
@@ -92,4 +190,5 @@ mod server;
 mod store;
 
 pub use config::ServerConfig;
+pub use error::Error;
 pub use server::{Server, ServerBuilder, ServerHandle};

@@ -1,24 +1,27 @@
 //! The server: its own tokio runtime on its own thread, the listener, the shared state, and
-//! the handle tests and the demo hold.
+//! the handle that tests and the demo hold.
 
-use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chatio_wire::{ChatId, DisconnectReason, Event, Push, UserId};
+use chatio_wire::{ChatId, DisconnectReason, Event, Push, RequestId, UserId};
 use futures::channel::oneshot;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::agent;
 use crate::config::ServerConfig;
 use crate::engine::{self, Effects, Trigger};
+use crate::error::Error;
 use crate::hub::{ConnId, Hub, Out};
 use crate::store::{Store, TokenRecord};
 
-/// Unix seconds now.
+/// How long a clean shutdown waits for connections to finish their close handshake.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// Unix seconds now (the wire's time unit).
 pub(crate) fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -30,50 +33,69 @@ pub(crate) struct Inner {
     pub(crate) hub: Hub,
 }
 
+/// A fault to inject for one customer (through the handle or the admin routes).
+#[derive(Clone, Debug)]
+pub(crate) enum Fault {
+    /// Drop every connection abruptly, without a close frame.
+    Drop,
+    /// Hold the next response back this long.
+    DelayNextResponse(Duration),
+    /// Never send the next response.
+    SwallowNextResponse,
+    /// Send a text frame that is not JSON.
+    Malformed,
+    /// Make every token of the customer expired.
+    ExpireTokens,
+    /// Ban: `customer_disconnected` `customer_banned`, close 4000, later logins refused.
+    Ban,
+    /// Lift a ban.
+    Unban,
+}
+
+/// The text of the malformed frame sent by [`Fault::Malformed`].
+pub(crate) const MALFORMED_FRAME: &str = "{\"action\": \"incoming_event\", \"type\": \"push\", \"payload\": oops";
+
+/// Requests to the accept loop.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Drop every connection and listen again on the same address.
+    Restart(oneshot::Sender<Result<(), Error>>),
+}
+
 /// What every task of the server shares.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: ServerConfig,
     pub(crate) public_url: String,
     inner: Mutex<Inner>,
-    /// The agent's step queue per chat (with a non-zero agent delay).
-    agent_queues: Mutex<std::collections::HashMap<(u64, ChatId), mpsc::UnboundedSender<agent::Step>>>,
     /// Flips to `true` when the server shuts down.
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Signalled whenever a websocket connection ends.
+    pub(crate) conn_gone: Notify,
+    control: mpsc::UnboundedSender<Control>,
 }
 
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock poisons it; the data is still consistent enough to
-        // keep serving (every mutation is completed before deliveries).
+        // A panic while holding the lock poisons it; every mutation is completed before the
+        // deliveries, so the data is consistent enough to keep serving.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Delivers what a call did: pushes now, then the agent's reactions (at once with a zero
-    /// delay, else on a timer task).
+    /// Delivers what a call did: its pushes now, then the agent's reactions (at once with a
+    /// zero delay, else on a timer task).
     pub(crate) fn finish(
         self: &Arc<Self>,
         inner: &mut Inner,
         license: u64,
         fx: Effects,
-        requester: Option<(ConnId, Option<chatio_wire::RequestId>)>,
+        requester: Option<(ConnId, Option<&RequestId>)>,
     ) {
         inner.hub.deliver(fx.deliveries, requester);
         if self.config.agent {
             for t in fx.triggers {
                 self.run_agent(inner, license, t);
             }
-        }
-        self.flush_delayed(inner);
-    }
-
-    /// Sends responses held back by a delay fault.
-    pub(crate) fn flush_delayed(&self, inner: &mut Inner) {
-        for (delay, tx, frame) in inner.hub.delayed.drain(..) {
-            tokio::spawn(async move {
-                tokio::time::sleep(delay).await;
-                let _ = tx.send(Out::Text(frame));
-            });
         }
     }
 
@@ -82,46 +104,38 @@ impl Shared {
         if steps.is_empty() {
             return;
         }
-        if self.config.agent_delay.is_zero() {
+        let delay = self.config.agent_delay;
+        if delay.is_zero() {
             for step in &steps {
                 let fx = agent::apply(&mut inner.store, license, &chat, step, now_secs(), &self.public_url);
                 inner.hub.deliver(fx.deliveries, None);
             }
             return;
         }
-        // One queue per chat: the agent's steps in a chat happen in order, one delay apart.
-        let mut queues = self.agent_queues.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (license, chat.clone());
-        let tx = queues.entry(key).or_insert_with(|| {
-            let (tx, mut rx) = mpsc::unbounded_channel::<agent::Step>();
-            let shared = self.clone();
-            let chat = chat.clone();
-            tokio::spawn(async move {
-                while let Some(step) = rx.recv().await {
-                    tokio::time::sleep(shared.config.agent_delay).await;
-                    let mut guard = shared.lock();
-                    let inner = &mut *guard;
-                    let fx = agent::apply(&mut inner.store, license, &chat, &step, now_secs(), &shared.public_url);
-                    inner.hub.deliver(fx.deliveries, None);
-                }
-            });
-            tx
+        let shared = self.clone();
+        tokio::spawn(async move {
+            for step in steps {
+                tokio::time::sleep(delay).await;
+                let mut guard = shared.lock();
+                let inner = &mut *guard;
+                let fx = agent::apply(&mut inner.store, license, &chat, &step, now_secs(), &shared.public_url);
+                inner.hub.deliver(fx.deliveries, None);
+            }
         });
-        for step in steps {
-            let _ = tx.send(step);
-        }
     }
 
     /// Creates a token for a customer (made if absent), as the token endpoint does.
+    /// Returns the secret, the customer and the lifetime in seconds.
     pub(crate) fn issue_token(
         &self,
         inner: &mut Inner,
         license: u64,
         customer: Option<UserId>,
         valid_for: Option<u64>,
-    ) -> Option<(String, UserId, u64)> {
-        let lic = inner.store.licenses.get(&license)?;
-        let _ = lic;
+    ) -> Result<(String, UserId, u64), Error> {
+        if !inner.store.licenses.contains_key(&license) {
+            return Err(Error::UnknownLicense(license));
+        }
         let customer = match customer {
             Some(c) => c,
             None => UserId::new(inner.store.ids.uuid()),
@@ -131,21 +145,68 @@ impl Shared {
         }
         let lifetime = valid_for.unwrap_or(self.config.token_lifetime.as_secs());
         let secret = inner.store.ids.token();
-        inner.store.tokens.insert(
-            secret.clone(),
-            TokenRecord { license, customer: customer.clone(), expires_at: now_secs().saturating_add(lifetime) },
-        );
-        Some((secret, customer, lifetime))
+        let expires_at = now_secs().saturating_add(lifetime);
+        inner.store.tokens.insert(secret.clone(), TokenRecord { license, customer: customer.clone(), expires_at });
+        Ok((secret, customer, lifetime))
+    }
+
+    /// Injects a fault for one customer.
+    pub(crate) fn inject(&self, license: u64, customer: &UserId, fault: Fault) {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        tracing::info!(license, ?fault, "fault injected");
+        match fault {
+            Fault::Drop => inner.hub.send_customer(license, customer, || Out::Drop),
+            Fault::DelayNextResponse(d) => {
+                inner.hub.faults.entry((license, customer.clone())).or_default().delay_next_response = Some(d);
+            }
+            Fault::SwallowNextResponse => {
+                inner.hub.faults.entry((license, customer.clone())).or_default().swallow_next_response = true;
+            }
+            Fault::Malformed => inner.hub.send_customer(license, customer, || Out::Text(MALFORMED_FRAME.into())),
+            Fault::ExpireTokens => {
+                for t in inner.store.tokens.values_mut() {
+                    if t.license == license && t.customer == *customer {
+                        t.expires_at = 0;
+                    }
+                }
+            }
+            Fault::Ban | Fault::Unban => {
+                let banned = matches!(fault, Fault::Ban);
+                if let Some(l) = inner.store.licenses.get_mut(&license) {
+                    l.customers.entry(customer.clone()).or_default().banned = banned;
+                }
+                if banned {
+                    crate::conn::disconnect_customer(&inner.hub, license, customer, DisconnectReason::CustomerBanned);
+                }
+            }
+        }
+    }
+
+    /// Asks the accept loop to restart; resolves once it listens again.
+    pub(crate) async fn restart(&self) -> Result<(), Error> {
+        let (tx, rx) = oneshot::channel();
+        self.control.send(Control::Restart(tx)).map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// The events of a chat, ascending by order.
+    pub(crate) fn chat_events(&self, license: u64, chat: &ChatId) -> Option<Vec<Event>> {
+        let inner = self.lock();
+        let c = inner.store.licenses.get(&license)?.chats.get(chat)?;
+        let mut events: Vec<Event> = c.threads.iter().flat_map(|t| t.events.iter().cloned()).collect();
+        events.sort_by_key(|e| e.order);
+        Some(events)
     }
 
     /// Routine work: archive idle threads (G3) when configured.
-    fn sweep(self: &Arc<Self>) {
+    fn sweep(&self) {
         let Some(after) = self.config.archive_after else { return };
         let now = now_secs();
         let mut guard = self.lock();
         let inner = &mut *guard;
         let mut fx = Effects::default();
-        for (license, lic) in inner.store.licenses.iter_mut() {
+        for (license, lic) in &mut inner.store.licenses {
             for chat in lic.chats.values_mut() {
                 let idle = chat.active_thread().is_some_and(|t| now.saturating_sub(t.last_activity) >= after.as_secs());
                 if !idle {
@@ -155,20 +216,18 @@ impl Shared {
                     "Chat archived due to long inactivity",
                     "routing.archived",
                 ));
-                if let Some((thread, ev)) = engine::add_agent_event(chat, None, kind, now) {
+                let Some((thread, ev)) = engine::add_agent_event(chat, None, kind, now) else { continue };
+                if let Some(t) = chat.active_thread_mut() {
+                    t.active = false;
+                }
+                for push in [
+                    Push::IncomingEvent(chatio_wire::IncomingEvent::new(chat.id.clone(), thread.clone(), ev)),
+                    Push::ThreadClosed(chatio_wire::ThreadClosed::new(chat.id.clone(), thread, None)),
+                ] {
                     fx.deliveries.push(engine::Delivery {
                         license: *license,
                         customer: chat.customer.clone(),
-                        push: Push::IncomingEvent(chatio_wire::IncomingEvent::new(chat.id.clone(), thread.clone(), ev)),
-                        caused_by_request: false,
-                    });
-                    if let Some(t) = chat.active_thread_mut() {
-                        t.active = false;
-                    }
-                    fx.deliveries.push(engine::Delivery {
-                        license: *license,
-                        customer: chat.customer.clone(),
-                        push: Push::ThreadClosed(chatio_wire::ThreadClosed::new(chat.id.clone(), thread, None)),
+                        push,
                         caused_by_request: false,
                     });
                 }
@@ -180,10 +239,12 @@ impl Shared {
 
 /// The reference server. Start one with [`Server::builder`].
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Server;
 
 impl Server {
-    /// A builder with the default configuration (`127.0.0.1:8080`, license 100, agent on).
+    /// A builder with the default configuration (`127.0.0.1:8080`, license 100, agent on
+    /// with no delay, 2 worker threads).
     pub fn builder() -> ServerBuilder {
         ServerBuilder { config: ServerConfig::default() }
     }
@@ -219,7 +280,8 @@ impl ServerBuilder {
         self
     }
 
-    /// A license whose `login` fails with `license_expired` (it is served too).
+    /// Also serves `license`, expired: its `login` and Web API calls fail with
+    /// `license_expired`.
     pub fn expired_license(mut self, license: u64) -> Self {
         if !self.config.licenses.contains(&license) {
             self.config.licenses.push(license);
@@ -228,61 +290,61 @@ impl ServerBuilder {
         self
     }
 
-    /// Turns the scripted agent on or off.
+    /// Turns the scripted agent on or off (on by default).
     pub fn agent(mut self, on: bool) -> Self {
         self.config.agent = on;
         self
     }
 
-    /// The agent's delay before each step.
+    /// The agent's delay before each of its steps (0 by default: deterministic).
     pub fn agent_delay(mut self, delay: Duration) -> Self {
         self.config.agent_delay = delay;
         self
     }
 
-    /// Logged-in connections allowed per customer.
+    /// Logged-in connections allowed per customer (10 by default).
     pub fn max_connections_per_customer(mut self, n: usize) -> Self {
         self.config.max_connections_per_customer = n.max(1);
         self
     }
 
-    /// How long a silent connection lives.
+    /// How long a silent connection lives (60 s by default).
     pub fn idle_timeout(mut self, d: Duration) -> Self {
         self.config.idle_timeout = d;
         self
     }
 
-    /// Serves the `/admin/...` fault-injection routes.
+    /// Serves the `/admin/...` fault-injection routes (off by default).
     pub fn admin(mut self, on: bool) -> Self {
         self.config.admin = on;
         self
     }
 
-    /// Seeds the id generator (same seed, same ids).
+    /// Seeds the id generator: the same seed gives the same ids (tokens stay random).
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = Some(seed);
         self
     }
 
-    /// Worker threads of the server's runtime.
+    /// Worker threads of the server's runtime (2 by default).
     pub fn workers(mut self, n: usize) -> Self {
         self.config.workers = n.max(1);
         self
     }
 
-    /// Accepts only these client ids at the token endpoint.
+    /// Accepts only these client ids at the token endpoint (any by default).
     pub fn allowed_client_id(mut self, id: impl Into<String>) -> Self {
         self.config.allowed_client_ids.push(id.into());
         self
     }
 
-    /// Archives threads idle this long.
+    /// Archives threads idle this long (never by default).
     pub fn archive_after(mut self, d: Duration) -> Self {
         self.config.archive_after = Some(d);
         self
     }
 
-    /// Token lifetime.
+    /// Lifetime of the tokens the server issues (1 hour by default).
     pub fn token_lifetime(mut self, d: Duration) -> Self {
         self.config.token_lifetime = d;
         self
@@ -293,79 +355,73 @@ impl ServerBuilder {
         &self.config
     }
 
-    /// Starts the server on its own thread and runtime; resolves once it accepts
-    /// connections. Works from any async runtime.
+    /// Starts the server on its own thread and tokio runtime and resolves once it accepts
+    /// connections. Works when awaited from any async runtime (or none: see
+    /// [`start_blocking`](Self::start_blocking)).
     ///
     /// # Errors
-    /// When the address cannot be bound or the runtime cannot start.
-    pub async fn start(self) -> io::Result<ServerHandle> {
+    /// [`Error::Bind`] when the address cannot be bound, [`Error::Runtime`] when the thread
+    /// or the runtime cannot start.
+    pub async fn start(self) -> Result<ServerHandle, Error> {
         let (tx, rx) = oneshot::channel();
-        let thread = spawn_server_thread(self.config, tx)?;
-        let started = rx.await.map_err(|_| io::Error::other("the server thread ended before starting"))??;
-        Ok(ServerHandle::new(started, thread))
-    }
-
-    /// Like [`start_blocking`](Self::start_blocking) with a full configuration (the
-    /// builder's own is replaced).
-    ///
-    /// # Errors
-    /// When the address cannot be bound or the runtime cannot start.
-    pub fn start_blocking_with(mut self, config: ServerConfig) -> io::Result<ServerHandle> {
-        self.config = config;
-        self.start_blocking()
+        let (thread, exited) = spawn_server_thread(self.config, tx)?;
+        let started = rx.await.map_err(|_| Error::Stopped)??;
+        Ok(ServerHandle::new(started, thread, exited))
     }
 
     /// Like [`start`](Self::start), blocking the calling thread until the server accepts
-    /// connections. Do not call from inside an async task.
+    /// connections. Do not call it from inside an async task.
     ///
     /// # Errors
-    /// When the address cannot be bound or the runtime cannot start.
-    pub fn start_blocking(self) -> io::Result<ServerHandle> {
-        let (tx, rx) = oneshot::channel();
-        let thread = spawn_server_thread(self.config, tx)?;
-        let started = futures::executor::block_on(rx)
-            .map_err(|_| io::Error::other("the server thread ended before starting"))??;
-        Ok(ServerHandle::new(started, thread))
+    /// As [`start`](Self::start).
+    pub fn start_blocking(self) -> Result<ServerHandle, Error> {
+        futures::executor::block_on(self.start())
     }
 }
 
 struct Started {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    control: mpsc::UnboundedSender<Control>,
     stop: watch::Sender<bool>,
-    done: oneshot::Receiver<()>,
-    runtime: tokio::runtime::Handle,
 }
 
-enum Control {
-    Restart(oneshot::Sender<io::Result<()>>),
-}
+type Exited = oneshot::Receiver<()>;
 
 fn spawn_server_thread(
     config: ServerConfig,
-    started: oneshot::Sender<io::Result<Started>>,
-) -> io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("chatio-server".into()).spawn(move || {
-        let rt = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(config.workers.max(1))
-            .thread_name("chatio-server-worker")
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                let _ = started.send(Err(e));
-                return;
-            }
-        };
-        rt.block_on(serve(config, started));
-        rt.shutdown_timeout(Duration::from_secs(1));
-    })
+    started: oneshot::Sender<Result<Started, Error>>,
+) -> Result<(std::thread::JoinHandle<()>, Exited), Error> {
+    let (exited_tx, exited_rx) = oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("chatio-server".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(config.workers.max(1))
+                .thread_name("chatio-server-worker")
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = started.send(Err(Error::Runtime(e)));
+                    return;
+                }
+            };
+            rt.block_on(serve(config, started));
+            // Plain HTTP connections and timers still alive are dropped here.
+            rt.shutdown_timeout(Duration::from_secs(1));
+            let _ = exited_tx.send(());
+        })
+        .map_err(Error::Runtime)?;
+    Ok((thread, exited_rx))
 }
 
-async fn serve(config: ServerConfig, started: oneshot::Sender<io::Result<Started>>) {
-    let listener = match TcpListener::bind(config.listen).await {
+async fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
+    TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })
+}
+
+async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Error>>) {
+    let listener = match bind(config.listen).await {
         Ok(l) => l,
         Err(e) => {
             let _ = started.send(Err(e));
@@ -374,34 +430,28 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<io::Result<Started
     };
     let addr = match listener.local_addr() {
         Ok(a) => a,
-        Err(e) => {
-            let _ = started.send(Err(e));
+        Err(source) => {
+            let _ = started.send(Err(Error::Bind { addr: config.listen, source }));
             return;
         }
     };
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let store = Store::new(seed, &config.licenses, &config.expired_licenses, &public_url);
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop_tx, mut stop) = watch::channel(false);
     let (control_tx, mut control_rx) = mpsc::unbounded_channel();
-    let (done_tx, done_rx) = oneshot::channel();
     let shared = Arc::new(Shared {
         config,
         public_url,
         inner: Mutex::new(Inner { store, hub: Hub::default() }),
-        agent_queues: Mutex::default(),
-        shutdown: stop_rx.clone(),
+        shutdown: stop.clone(),
+        conn_gone: Notify::new(),
+        control: control_tx,
     });
     tracing::info!(%addr, "chatio-server listening");
-    let _ = started.send(Ok(Started {
-        addr,
-        shared: shared.clone(),
-        control: control_tx,
-        stop: stop_tx,
-        done: done_rx,
-        runtime: tokio::runtime::Handle::current(),
-    }));
-    let mut stop = stop_rx;
+    if started.send(Ok(Started { addr, shared: shared.clone(), stop: stop_tx })).is_err() {
+        return;
+    }
     let mut sweep = tokio::time::interval(Duration::from_secs(1));
     let mut listener = Some(listener);
     while let Some(l) = &listener {
@@ -410,27 +460,26 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<io::Result<Started
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let shared = shared.clone();
-                    tokio::spawn(async move { crate::http::serve_connection(shared, TokioIo::new(stream), peer).await });
+                    tokio::spawn(crate::http::serve_connection(shared, TokioIo::new(stream), peer));
                 }
                 Err(e) => {
+                    // Out of file descriptors and the like: wait a little, keep serving.
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
             },
-            Some(c) = control_rx.recv() => match c {
-                Control::Restart(reply) => {
-                    listener = None;
-                    drop_all(&shared);
-                    match TcpListener::bind(addr).await {
-                        Ok(l) => {
-                            listener = Some(l);
-                            tracing::info!(%addr, "restarted with state kept");
-                            let _ = reply.send(Ok(()));
-                        }
-                        Err(e) => {
-                            tracing::error!(%addr, error = %e, "cannot listen again after a restart");
-                            let _ = reply.send(Err(e));
-                        }
+            Some(Control::Restart(reply)) = control_rx.recv() => {
+                listener = None;
+                shared.lock().hub.send_all(|| Out::Drop);
+                match bind(addr).await {
+                    Ok(l) => {
+                        listener = Some(l);
+                        tracing::info!(%addr, "restarted with state kept");
+                        let _ = reply.send(Ok(()));
+                    }
+                    Err(e) => {
+                        tracing::error!(%addr, error = %e, "cannot listen again after a restart");
+                        let _ = reply.send(Err(e));
                     }
                 }
             },
@@ -443,166 +492,152 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<io::Result<Started
         }
     }
     drop(listener);
-    drop_all(&shared);
-    let _ = done_tx.send(());
+    close_all(&shared).await;
+    tracing::info!(%addr, "chatio-server stopped");
 }
 
-fn drop_all(shared: &Arc<Shared>) {
-    let inner = shared.lock();
-    for id in inner.hub.all() {
-        inner.hub.send(id, Out::Drop);
+/// Closes every websocket connection cleanly (1001) and waits, a bounded time, for them
+/// to finish.
+async fn close_all(shared: &Shared) {
+    shared.lock().hub.send_all(|| Out::Close(1001, "server shutting down"));
+    let deadline = tokio::time::Instant::now() + CLOSE_GRACE;
+    while shared.lock().hub.len() > 0 {
+        if tokio::time::timeout_at(deadline, shared.conn_gone.notified()).await.is_err() {
+            tracing::debug!("connections still open after the grace period");
+            break;
+        }
     }
 }
 
-/// A running server. Dropping it shuts the server down.
+/// A running server. Dropping it shuts the server down (without waiting; use
+/// [`shutdown`](Self::shutdown) to wait).
 #[derive(Debug)]
 pub struct ServerHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    control: mpsc::UnboundedSender<Control>,
     stop: watch::Sender<bool>,
-    done: Option<oneshot::Receiver<()>>,
+    exited: Option<Exited>,
     thread: Option<std::thread::JoinHandle<()>>,
-    runtime: tokio::runtime::Handle,
-}
-
-impl std::fmt::Debug for Control {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Control")
-    }
 }
 
 impl ServerHandle {
-    fn new(s: Started, thread: std::thread::JoinHandle<()>) -> Self {
-        Self {
-            addr: s.addr,
-            shared: s.shared,
-            control: s.control,
-            stop: s.stop,
-            done: Some(s.done),
-            thread: Some(thread),
-            runtime: s.runtime,
-        }
+    fn new(s: Started, thread: std::thread::JoinHandle<()>, exited: Exited) -> Self {
+        Self { addr: s.addr, shared: s.shared, stop: s.stop, exited: Some(exited), thread: Some(thread) }
     }
 
-    /// The bound address.
+    /// The bound address (the real port when port 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `http://HOST:PORT`: the base URL for the Web API, the token endpoint and files.
+    /// `http://HOST:PORT`: the base URL of the Web API, the token endpoint and files.
     pub fn http_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    /// The RTM websocket URL of a license.
+    /// The RTM websocket URL of a license: `ws://HOST:PORT/customer/v0.5/rtm/ws?license_id=N`.
     pub fn ws_url(&self, license: u64) -> String {
         format!("ws://{}/customer/v0.5/rtm/ws?license_id={license}", self.addr)
     }
 
-    /// Stops the server: closes the listener and every connection, and waits for its thread.
+    /// Stops the server: closes the listener, closes every websocket connection (1001), and
+    /// waits for the server's thread to end. Works from any async runtime.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        if let Some(done) = self.done.take() {
-            let _ = done.await;
+        if let Some(exited) = self.exited.take() {
+            let _ = exited.await;
         }
         if let Some(t) = self.thread.take() {
-            // The runtime is winding down; joining takes at most its shutdown timeout.
+            // The thread has signalled its very last step: joining does not block.
             let _ = t.join();
         }
     }
 
-    /// Drops every connection and rebinds the listener on the same port; the data is kept.
+    /// Drops every connection (without close frames) and listens again on the same port;
+    /// all data (customers, tokens, chats, files) is kept.
     ///
     /// # Errors
-    /// When the port cannot be bound again.
-    pub async fn restart(&self) -> io::Result<()> {
-        let (tx, rx) = oneshot::channel();
-        self.control.send(Control::Restart(tx)).map_err(|_| io::Error::other("the server has stopped"))?;
-        rx.await.map_err(|_| io::Error::other("the server has stopped"))?
+    /// [`Error::Bind`] when the port cannot be bound again (the server then stops
+    /// accepting), [`Error::Stopped`] when the server has stopped.
+    pub async fn restart(&self) -> Result<(), Error> {
+        self.shared.restart().await
     }
 
-    /// Creates a customer token as the token endpoint would (a new customer when `customer`
-    /// is `None`). Returns the access token and the customer id.
-    pub fn create_token(&self, license: u64, customer: Option<&str>) -> Option<(String, UserId)> {
+    /// Creates a customer token as the token endpoint would: for `customer` (created if
+    /// unknown), or a new customer when `None`. Returns the access token and the customer id.
+    ///
+    /// # Errors
+    /// [`Error::UnknownLicense`].
+    pub fn create_token(&self, license: u64, customer: Option<&str>) -> Result<(String, UserId), Error> {
         let mut inner = self.shared.lock();
         self.shared.issue_token(&mut inner, license, customer.map(UserId::from), None).map(|(t, c, _)| (t, c))
     }
 
-    /// Drops every connection of a customer abruptly (no close frame).
+    /// Drops every connection of a customer abruptly: no `customer_disconnected`, no close
+    /// frame, the TCP connection just ends.
     pub fn drop_connections(&self, license: u64, customer: &str) {
-        self.shared.lock().hub.send_customer(license, &UserId::from(customer), || Out::Drop);
+        self.shared.inject(license, &UserId::from(customer), Fault::Drop);
     }
 
-    /// Drops every connection of every customer abruptly.
+    /// Drops every websocket connection of every customer abruptly.
     pub fn drop_all_connections(&self) {
-        drop_all(&self.shared);
+        self.shared.lock().hub.send_all(|| Out::Drop);
     }
 
-    /// Delays the next response to the customer.
+    /// Holds the customer's next websocket response (on any of its connections) back for
+    /// `delay`; the pushes the request causes are not delayed. Web API answers are not
+    /// affected.
     pub fn delay_next_response(&self, license: u64, customer: &str, delay: Duration) {
-        self.shared.lock().hub.faults.entry((license, UserId::from(customer))).or_default().delay_next_response =
-            Some(delay);
+        self.shared.inject(license, &UserId::from(customer), Fault::DelayNextResponse(delay));
     }
 
-    /// Swallows the next response to the customer (the request never gets an answer).
+    /// Swallows the customer's next websocket response: the request is carried out (and its
+    /// pushes sent) but never answered. Web API answers are not affected.
     pub fn swallow_next_response(&self, license: u64, customer: &str) {
-        self.shared.lock().hub.faults.entry((license, UserId::from(customer))).or_default().swallow_next_response =
-            true;
+        self.shared.inject(license, &UserId::from(customer), Fault::SwallowNextResponse);
     }
 
-    /// Sends a frame that is not JSON to every connection of the customer.
+    /// Sends a text frame that is not valid JSON to every connection of the customer.
     pub fn send_malformed_frame(&self, license: u64, customer: &str) {
-        self.shared
-            .lock()
-            .hub
-            .send_customer(license, &UserId::from(customer), || Out::Text("{\"action\": oops".into()));
+        self.shared.inject(license, &UserId::from(customer), Fault::Malformed);
     }
 
-    /// Expires every token of the customer (logins and Web API calls then fail with
-    /// `authentication`; open connections stay usable, G35).
+    /// Expires every token of the customer: `login` and Web API calls with them then fail
+    /// with `authentication`; open connections stay usable (G35).
     pub fn expire_tokens(&self, license: u64, customer: &str) {
-        let mut inner = self.shared.lock();
-        for t in inner.store.tokens.values_mut() {
-            if t.license == license && t.customer == customer {
-                t.expires_at = 0;
-            }
-        }
+        self.shared.inject(license, &UserId::from(customer), Fault::ExpireTokens);
     }
 
-    /// Bans a customer: `customer_disconnected` `customer_banned` to each connection, close
-    /// 4000; later logins fail with `customer_banned` (G30).
+    /// Bans a customer: `customer_disconnected` `customer_banned` to each of its
+    /// connections, close 4000; later logins and Web API calls fail with `customer_banned`
+    /// until [`unban`](Self::unban) (G30).
     pub fn ban(&self, license: u64, customer: &str) {
-        let mut inner = self.shared.lock();
-        let id = UserId::from(customer);
-        if let Some(l) = inner.store.licenses.get_mut(&license) {
-            l.customers.entry(id.clone()).or_default().banned = true;
-        }
-        crate::conn::disconnect_customer(&inner.hub, license, &id, DisconnectReason::CustomerBanned);
+        self.shared.inject(license, &UserId::from(customer), Fault::Ban);
     }
 
     /// Lifts a ban.
     pub fn unban(&self, license: u64, customer: &str) {
-        let mut inner = self.shared.lock();
-        if let Some(c) =
-            inner.store.licenses.get_mut(&license).and_then(|l| l.customers.get_mut(&UserId::from(customer)))
-        {
-            c.banned = false;
-        }
+        self.shared.inject(license, &UserId::from(customer), Fault::Unban);
     }
 
-    /// The events of a chat, ascending by order (for tests).
+    /// The events of a chat, ascending by order (empty for an unknown chat).
     pub fn chat_events(&self, license: u64, chat: &str) -> Vec<Event> {
-        let inner = self.shared.lock();
-        let Some(c) = inner.store.licenses.get(&license).and_then(|l| l.chats.get(&ChatId::from(chat))) else {
-            return Vec::new();
-        };
-        let mut events: Vec<Event> = c.threads.iter().flat_map(|t| t.events.iter().cloned()).collect();
-        events.sort_by_key(|e| e.order);
-        events
+        self.shared.chat_events(license, &ChatId::from(chat)).unwrap_or_default()
     }
 
-    /// Open connections (logged in or not).
+    /// The chats of a customer, in creation order.
+    pub fn chats_of(&self, license: u64, customer: &str) -> Vec<ChatId> {
+        let inner = self.shared.lock();
+        inner
+            .store
+            .licenses
+            .get(&license)
+            .and_then(|l| l.chats_of.get(&UserId::from(customer)))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Open websocket connections (logged in or not).
     pub fn connection_count(&self) -> usize {
         self.shared.lock().hub.len()
     }
@@ -612,14 +647,14 @@ impl ServerHandle {
         self.shared.lock().hub.count(license, &UserId::from(customer))
     }
 
-    /// The agent's user id.
+    /// The scripted agent's user id.
     pub fn agent_id(&self) -> Option<UserId> {
         self.shared.lock().store.bot().map(|b| b.id.clone())
     }
 
-    /// Runs a future on the server's runtime (for tests that need tokio).
-    pub fn runtime(&self) -> &tokio::runtime::Handle {
-        &self.runtime
+    /// The configuration the server runs with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
     }
 }
 

@@ -8,15 +8,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chatio_wire as wire;
 use chatio_wire::{ChatId, Event, Properties, ThreadId, Timestamp, UserId};
 
-/// Id generation per G1, from a seeded generator.
+/// Id generation per G1, from a seeded generator; token secrets from an unseeded one, so
+/// that a known seed never makes tokens guessable (and issuing a token does not shift ids).
 #[derive(Debug)]
 pub(crate) struct Ids {
     rng: fastrand::Rng,
+    secrets: fastrand::Rng,
 }
 
 impl Ids {
     pub(crate) fn new(seed: u64) -> Self {
-        Self { rng: fastrand::Rng::with_seed(seed) }
+        Self { rng: fastrand::Rng::with_seed(seed), secrets: fastrand::Rng::new() }
     }
 
     /// 10 characters of `[0-9A-Z]` (chat and thread ids).
@@ -49,7 +51,7 @@ impl Ids {
     /// An opaque token secret.
     pub(crate) fn token(&mut self) -> String {
         const A: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let body: String = (0..22).map(|_| char::from(A[self.rng.usize(..A.len())])).collect();
+        let body: String = (0..22).map(|_| char::from(A[self.secrets.usize(..A.len())])).collect();
         format!("dev-{body}")
     }
 }
@@ -125,11 +127,26 @@ pub(crate) struct ChatRec {
     pub(crate) next_event_order: u64,
     /// Unix seconds of the last activity (the summary `order`, G2).
     pub(crate) last_activity: u64,
+    /// Position of the last activity among all chats (newer is larger): pages of
+    /// `get_chats_summary` are sorted by it, since seconds tie.
+    pub(crate) activity_seq: u64,
     /// Last-seen time per user (G19).
     pub(crate) last_seen: HashMap<UserId, Timestamp>,
 }
 
+/// The next value of the server-wide activity sequence.
+pub(crate) fn next_activity() -> u64 {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 impl ChatRec {
+    /// Records activity at `now` (Unix seconds).
+    pub(crate) fn touch(&mut self, now: u64) {
+        self.last_activity = now;
+        self.activity_seq = next_activity();
+    }
+
     pub(crate) fn active_thread(&self) -> Option<&ThreadRec> {
         self.threads.last().filter(|t| t.active)
     }

@@ -1,4 +1,13 @@
-//! Integration tests of the reference server over real loopback sockets.
+//! Integration tests of the reference server, over real loopback sockets with a small raw
+//! websocket client (no SDK): one module per area.
 
+mod actions;
+mod agent;
 mod client;
-mod smoke;
+mod fanout;
+mod faults;
+mod lifecycle;
+mod login;
+mod pagination;
+mod robustness;
+mod web;

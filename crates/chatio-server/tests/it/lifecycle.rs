@@ -1,0 +1,170 @@
+//! Starting and stopping: from any runtime, clean shutdown, drop, bind errors, and the
+//! `chatio-server` binary's command-line interface.
+
+use futures::StreamExt;
+use serde_json::json;
+use tokio::io::AsyncBufReadExt;
+
+use crate::client::{Client, LICENSE, WAIT, builder};
+
+#[test]
+fn starts_and_stops_without_any_async_runtime_around() {
+    // `start` needs no tokio context: here it is polled by the futures executor.
+    let server = futures::executor::block_on(builder().start()).unwrap();
+    let addr = server.addr();
+    assert_eq!(server.http_url(), format!("http://{addr}"));
+    assert_eq!(server.ws_url(7), format!("ws://{addr}/customer/v0.5/rtm/ws?license_id=7"));
+    assert_ne!(addr.port(), 0);
+    futures::executor::block_on(server.shutdown());
+    assert!(std::net::TcpStream::connect(addr).is_err(), "the listener is closed");
+    // And the blocking form.
+    let server = builder().start_blocking().unwrap();
+    assert!(std::net::TcpStream::connect(server.addr()).is_ok());
+    futures::executor::block_on(server.shutdown());
+}
+
+#[tokio::test]
+async fn shutdown_closes_connections_cleanly() {
+    let server = builder().start().await.unwrap();
+    let mut a = Client::customer(&server).await;
+    let mut b = Client::connect(&server.ws_url(LICENSE)).await;
+    let addr = server.addr();
+    server.shutdown().await;
+    for c in [&mut a, &mut b] {
+        let end = c.end().await;
+        assert_eq!(end.code(), Some(1001), "{end:?}");
+    }
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn dropping_the_handle_stops_the_server() {
+    let server = builder().start().await.unwrap();
+    let mut c = Client::customer(&server).await;
+    drop(server);
+    assert_eq!(c.end().await.code(), Some(1001));
+}
+
+#[tokio::test]
+async fn a_busy_port_is_a_bind_error() {
+    let first = builder().start().await.unwrap();
+    let err = builder().listen(first.addr()).start().await.unwrap_err();
+    match &err {
+        chatio_server::Error::Bind { addr, .. } => assert_eq!(*addr, first.addr()),
+        other => panic!("expected a bind error, got {other:?}"),
+    }
+    assert!(err.to_string().contains(&first.addr().to_string()));
+}
+
+#[tokio::test]
+async fn many_servers_side_by_side() {
+    let a = builder().start().await.unwrap();
+    let b = builder().licenses([5]).start().await.unwrap();
+    assert_ne!(a.addr(), b.addr());
+    let (token, _) = b.create_token(5, None).unwrap();
+    let mut c = Client::connect(&b.ws_url(5)).await;
+    c.ok("login", json!({"token": token})).await;
+    assert!(a.create_token(5, None).is_err());
+    a.shutdown().await;
+    c.ok("ping", json!({})).await;
+}
+
+fn binary() -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatio-server"));
+    cmd.kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test]
+async fn the_binary_prints_its_url_and_serves() {
+    let mut child = binary()
+        .args(["--listen", "127.0.0.1:0", "--no-agent", "--license", "100", "--license", "200"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(WAIT, lines.next_line()).await.expect("a line in time").unwrap().expect("one line");
+    let url =
+        line.split_whitespace().find(|w| w.starts_with("http://")).expect("http://HOST:PORT in the line").to_owned();
+    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().expect("HOST:PORT");
+    assert_ne!(addr.port(), 0, "the real port: {line}");
+    // Token endpoint, then the websocket, on license 200.
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    let req =
+        hyper::Request::post("/customer/?client_id=cli&response_type=token&redirect_uri=https://a/&license_id=200")
+            .header("host", addr.to_string())
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+    let token: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let (mut ws, _) =
+        async_tungstenite::tokio::connect_async(format!("ws://{addr}/customer/v0.5/rtm/ws?license_id=200"))
+            .await
+            .unwrap();
+    let login = json!({"request_id": "1", "action": "login", "payload": {"token": format!("Bearer {}", token["access_token"].as_str().unwrap())}});
+    ws.send(async_tungstenite::tungstenite::Message::text(login.to_string())).await.unwrap();
+    let answer = tokio::time::timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    let answer: serde_json::Value = serde_json::from_str(answer.to_text().unwrap()).unwrap();
+    assert_eq!(answer["success"], true, "{answer}");
+    assert_eq!(answer["payload"]["customer_id"], token["entity_id"]);
+    // Exactly one line on stdout.
+    child.start_kill().unwrap();
+    let rest = tokio::time::timeout(WAIT, lines.next_line()).await.expect("stdout ends").unwrap_or(None);
+    assert_eq!(rest, None, "one line only");
+    let _ = child.wait().await;
+}
+
+#[tokio::test]
+async fn the_binary_stops_on_sigterm_and_reports_bind_errors() {
+    let blocker = builder().start().await.unwrap();
+    let out = tokio::time::timeout(WAIT, binary().args(["--listen", &blocker.addr().to_string()]).output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot listen on"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+
+    let help = binary().arg("--help").output().await.unwrap();
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    for needle in [
+        "--listen",
+        "--license",
+        "--no-agent",
+        "--agent-delay-ms",
+        "--max-connections-per-customer",
+        "--idle-timeout-s",
+        "--admin",
+        "/rich",
+    ] {
+        assert!(help.contains(needle), "{needle}");
+    }
+
+    #[cfg(unix)]
+    {
+        let mut child = binary()
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let _ = tokio::time::timeout(WAIT, lines.next_line()).await.unwrap();
+        let pid = child.id().unwrap().to_string();
+        let killed = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(WAIT, child.wait()).await.expect("exits on SIGTERM").unwrap();
+        assert!(status.success(), "{status}");
+    }
+}
