@@ -76,7 +76,12 @@ fn recorded_frames(pushes_only: bool) -> Vec<String> {
             if pushes_only && (frame["type"] != "push" || frame.get("request_id").is_some()) {
                 continue;
             }
-            out.push(frame.to_string());
+            // Transcripts keep frames as sorted JSON values; the server writes them in the
+            // canonical order, which is what clients decode.
+            match chatio_wire::ServerFrame::decode(&frame.to_string()) {
+                Ok(f) => out.push(f.encode()),
+                Err(_) => out.push(frame.to_string()),
+            }
         }
     }
     out

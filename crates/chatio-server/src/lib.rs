@@ -184,6 +184,8 @@ mod conn;
 mod engine;
 mod error;
 mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod hub;
 mod server;
