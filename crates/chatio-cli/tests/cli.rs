@@ -145,3 +145,23 @@ fn the_chat_client_talks_to_a_server() {
     }
     assert!(err.contains("no button 9"), "a bad command is reported, not fatal: {err}");
 }
+
+#[test]
+fn ctrl_c_exits_the_chat_client_cleanly() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let mut child = Command::new(BIN)
+        .args(["chat", "--url", &server.http_url(), "--license", "100", "--plain"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chatio chat");
+    let rx = lines(&mut child);
+    let mut seen = Vec::new();
+    expect_line(&rx, "connected (0 chats)", &mut seen);
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill -INT");
+    assert!(status.success());
+    expect_line(&rx, "bye", &mut seen);
+    let status = child.wait().expect("exit");
+    assert!(status.success(), "Ctrl-C exits with 0: {status:?}");
+}
