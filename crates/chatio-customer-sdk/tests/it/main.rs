@@ -9,4 +9,5 @@ mod faults;
 mod history;
 mod methods;
 mod support;
+mod tls;
 mod upload;
