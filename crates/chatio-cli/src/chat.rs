@@ -55,7 +55,7 @@ enum Input {
 /// Runs the client until `/quit`, end of input or Ctrl-C.
 pub async fn run(args: ChatArgs) -> Result<(), String> {
     let color = !args.plain && console::Term::stdout().is_term();
-    let out = Renderer::new(Mode::Text { color });
+    let out = Renderer::new(Mode::Text { color }).with_status_line(true);
     let mut config = Config::new(args.license, args.client_id.clone()).server(args.url.clone());
     if let Some(t) = &args.token {
         config = config.token(TokenSource::Static(Credentials::bearer(t.clone())));

@@ -25,6 +25,9 @@ pub struct Renderer {
     mode: Mode,
     names: Arc<Mutex<HashMap<UserId, String>>>,
     me: Arc<Mutex<Option<UserId>>>,
+    /// Typing shown on a status line that the next output replaces (interactive terminals).
+    status_line: bool,
+    status_shown: Arc<Mutex<bool>>,
 }
 
 fn secs(t: SystemTime) -> u64 {
@@ -33,7 +36,28 @@ fn secs(t: SystemTime) -> u64 {
 
 impl Renderer {
     pub fn new(mode: Mode) -> Self {
-        Self { mode, names: Arc::default(), me: Arc::default() }
+        Self { mode, names: Arc::default(), me: Arc::default(), status_line: false, status_shown: Arc::default() }
+    }
+
+    /// Shows typing indicators on a transient status line (for the interactive client on a
+    /// terminal) instead of as lines of the transcript.
+    pub fn with_status_line(mut self, on: bool) -> Self {
+        self.status_line = on && matches!(self.mode, Mode::Text { color: true });
+        self
+    }
+
+    /// Replaces the status line with `text` (none: clears it).
+    fn status(&self, text: Option<&str>) {
+        let mut out = std::io::stdout().lock();
+        let mut shown = self.status_shown.lock().unwrap_or_else(|e| e.into_inner());
+        if *shown {
+            let _ = write!(out, "\r\x1b[2K");
+        }
+        *shown = text.is_some();
+        if let Some(t) = text {
+            let _ = write!(out, "{}", self.style(Style::new().dim().italic()).apply_to(t));
+        }
+        let _ = out.flush();
     }
 
     pub fn mode(&self) -> Mode {
@@ -48,6 +72,9 @@ impl Renderer {
     }
 
     fn line(&self, text: &str) {
+        if self.status_line {
+            self.status(None);
+        }
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}");
         let _ = out.flush();
@@ -114,6 +141,15 @@ impl Renderer {
                 }
             }
             _ => {}
+        }
+        if self.status_line {
+            match e {
+                SdkEvent::UserIsTyping { user, .. } => {
+                    return self.status(Some(&format!("  {} is typing…", self.name(user))));
+                }
+                SdkEvent::UserStoppedTyping { .. } => return self.status(None),
+                _ => {}
+            }
         }
         match self.mode {
             Mode::Json => self.line(&event_json(e).to_string()),

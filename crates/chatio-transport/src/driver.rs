@@ -280,7 +280,7 @@ struct Driver {
     /// The connection attempt in flight.
     connecting: Option<u64>,
     attempt: u64,
-    waiters: HashMap<RequestId, oneshot::Sender<Result<Reply, CoreError>>>,
+    waiters: HashMap<RequestId, (oneshot::Sender<Result<Reply, CoreError>>, tracing::Span)>,
     uploads: HashMap<RequestId, (FileSource, Option<Progress>)>,
     running_uploads: HashMap<RequestId, AbortHandle>,
     subscribers: Vec<mpsc::UnboundedSender<SdkEvent>>,
@@ -378,8 +378,9 @@ impl Driver {
         match c {
             Command::Request(f, reply) => match f(&mut self.session, now) {
                 Ok(id) => {
-                    tracing::trace!(request = %id, "request");
-                    self.waiters.insert(id, reply);
+                    let span = tracing::debug_span!("chatio.request", request = %id);
+                    span.in_scope(|| tracing::trace!("sent"));
+                    self.waiters.insert(id, (reply, span));
                 }
                 Err(e) => {
                     let _ = reply.send(Err(e));
@@ -601,7 +602,11 @@ impl Driver {
     fn output(&mut self, out: Output) {
         match out {
             Output::Completed { id, result } => {
-                if let Some(w) = self.waiters.remove(&id) {
+                if let Some((w, span)) = self.waiters.remove(&id) {
+                    span.in_scope(|| match &result {
+                        Ok(_) => tracing::debug!("completed"),
+                        Err(e) => tracing::debug!(error = %e, "failed"),
+                    });
                     let _ = w.send(result);
                 }
             }
