@@ -391,7 +391,8 @@ impl Driver {
                 match self.session.send_file(&chat, spec, now) {
                     Ok(rid) => {
                         self.uploads.insert(rid.clone(), (source, progress));
-                        self.waiters.insert(rid.clone(), reply);
+                        let span = tracing::debug_span!("chatio.request", request = %rid, action = "send_file");
+                        self.waiters.insert(rid.clone(), (reply, span));
                         let _ = id.send(Ok(rid));
                     }
                     Err(e) => {
