@@ -97,3 +97,34 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_keep_their_type_and_authentication_stands_apart() {
+        let mut o = ErrorObject::new(ErrorType::IncorrectRegion, "License is in another region");
+        o.data = Some(serde_json::json!({"region": "dal"}));
+        let e = Error::from_server(o);
+        assert!(matches!(&e, Error::Server { kind: ErrorType::IncorrectRegion, data: Some(_), .. }));
+        assert_eq!(e.to_string(), "server error `incorrect_region`: License is in another region");
+        let auth = Error::from_server(ErrorObject::new(ErrorType::Authentication, "expired"));
+        assert_eq!(auth, Error::Authentication { message: "expired".into() });
+        let unknown = Error::from_server(ErrorObject::new(ErrorType::parse("brand_new"), "?"));
+        assert!(matches!(unknown, Error::Server { kind: ErrorType::Other(_), .. }));
+    }
+
+    #[test]
+    fn display_and_transience() {
+        assert_eq!(Error::invalid("bad").to_string(), "invalid arguments: bad");
+        assert_eq!(
+            Error::Disconnected { reason: DisconnectReason::CustomerBanned }.to_string(),
+            "disconnected by the server: customer_banned"
+        );
+        assert!(Error::Timeout.is_transient() && Error::ConnectionLost.is_transient());
+        assert!(!Error::Cancelled.is_transient() && !Error::invalid("x").is_transient());
+        let internal = Error::from_server(ErrorObject::new(ErrorType::Internal, "oops"));
+        assert!(internal.is_transient());
+    }
+}

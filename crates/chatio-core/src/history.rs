@@ -35,6 +35,8 @@ pub(crate) struct History {
     leftover: Vec<ThreadSummary>,
     /// Threads not loaded yet; `None` before the first batch.
     left_to_fetch: Option<u64>,
+    /// Order of the oldest thread loaded: later batches only bring older ones.
+    oldest_loaded: Option<u64>,
     pub(crate) done: bool,
     /// `next` calls waiting, in order; the first is the running one when `running` is set.
     pub(crate) queue: VecDeque<RequestId>,
@@ -49,6 +51,7 @@ impl History {
             chat,
             leftover: Vec::new(),
             left_to_fetch: None,
+            oldest_loaded: None,
             done: false,
             queue: VecDeque::new(),
             running: None,
@@ -96,11 +99,16 @@ impl History {
         total_threads: u64,
         first: bool,
     ) -> Option<Step> {
-        batch.sort_by_key(|s| s.order);
         if first {
             self.left_to_fetch = Some(total_threads);
         }
-        // Never ask again for threads already loaded (the server may repeat one at a boundary).
+        // Never ask again for threads already loaded (a batch may overlap the last one when
+        // threads appeared or vanished meanwhile).
+        if let Some(oldest) = self.oldest_loaded {
+            batch.retain(|s| s.order < oldest);
+        }
+        batch.sort_by_key(|s| s.order);
+        batch.dedup_by_key(|s| s.order);
         self.leftover = batch;
         if self.leftover.is_empty() {
             self.left_to_fetch = Some(0);
@@ -116,9 +124,14 @@ impl History {
         Step::Summary { offset: total_threads.saturating_sub(left) }
     }
 
-    /// Threads were loaded.
-    pub(crate) fn on_threads(&mut self, loaded: usize) {
-        let left = self.left_to_fetch.unwrap_or(0).saturating_sub(loaded as u64);
+    /// Threads of these orders were loaded.
+    pub(crate) fn on_threads(&mut self, orders: impl IntoIterator<Item = u64>) {
+        let mut loaded = 0u64;
+        for o in orders {
+            loaded += 1;
+            self.oldest_loaded = Some(self.oldest_loaded.map_or(o, |x| x.min(o)));
+        }
+        let left = self.left_to_fetch.unwrap_or(0).saturating_sub(loaded);
         self.left_to_fetch = Some(left);
         if left == 0 {
             self.done = true;
@@ -157,11 +170,11 @@ mod tests {
         let batch = vec![sum(3, 30), sum(1, 40), sum(2, 30)];
         let Some(Step::Threads(ts)) = h.on_summary(batch, 3, true) else { panic!("expected threads") };
         assert_eq!(ts.iter().map(|s| s.order).collect::<Vec<_>>(), vec![2, 3]);
-        h.on_threads(2);
+        h.on_threads([2, 3]);
         assert!(!h.done);
         let Step::Threads(ts) = h.first_step() else { panic!("expected threads") };
         assert_eq!(ts.len(), 1);
-        h.on_threads(1);
+        h.on_threads([1]);
         assert!(h.done);
     }
 
@@ -169,10 +182,15 @@ mod tests {
     fn later_batches_ask_the_total_first() {
         let mut h = History::new(ChatId::new("C"), 1);
         let _ = h.on_summary(vec![sum(30, 1)], 30, true);
-        h.on_threads(1);
+        h.on_threads([30]);
         assert_eq!(h.first_step(), Step::Total);
         // Two new threads appeared meanwhile: 32 in all, 29 still to load → offset 3.
         assert_eq!(h.on_total(32), Step::Summary { offset: 3 });
+        // A batch that overlaps what was loaded only yields the older threads.
+        let Some(Step::Threads(ts)) = h.on_summary(vec![sum(31, 1), sum(30, 1), sum(29, 1)], 32, false) else {
+            panic!("expected threads")
+        };
+        assert_eq!(ts.iter().map(|s| s.order).collect::<Vec<_>>(), vec![29]);
     }
 
     #[test]
@@ -182,5 +200,27 @@ mod tests {
         newest.total_events = None;
         let Some(Step::Threads(ts)) = h.on_summary(vec![sum(1, 100), newest], 2, true) else { panic!() };
         assert_eq!(ts.len(), 2);
+    }
+
+    #[test]
+    fn an_empty_chat_is_done_at_once() {
+        let mut h = History::new(ChatId::new("C"), 50);
+        assert_eq!(h.on_summary(Vec::new(), 0, true), None);
+        assert!(h.done);
+    }
+
+    #[test]
+    fn a_failed_fetch_is_retried() {
+        let mut h = History::new(ChatId::new("C"), 50);
+        let Some(step) = h.on_summary(vec![sum(1, 10), sum(2, 10)], 2, true) else { panic!() };
+        h.on_failure(&step);
+        assert_eq!(h.first_step(), step);
+    }
+
+    #[test]
+    fn zero_targets_are_raised_to_one() {
+        let mut h = History::new(ChatId::new("C"), 0);
+        let Some(Step::Threads(ts)) = h.on_summary(vec![sum(1, 1), sum(2, 1)], 2, true) else { panic!() };
+        assert_eq!(ts.iter().map(|s| s.order).collect::<Vec<_>>(), vec![2]);
     }
 }

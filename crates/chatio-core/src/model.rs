@@ -246,3 +246,60 @@ impl ThreadSummary {
         Self { id: s.id, chat: chat.clone(), order: s.order, total_events: s.total_events }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn ev(id: &str, order: u64) -> wire::Event {
+        wire::Event::new(
+            id,
+            order,
+            wire::Timestamp::from_secs(1_500_000_000 + order),
+            EventKind::Message(wire::Message::new(id)),
+        )
+    }
+
+    #[test]
+    fn times_are_converted_once_and_events_sorted() {
+        let mut t = wire::Thread::new("T1", true, 4);
+        t.events = vec![ev("b", 2), ev("a", 1)];
+        let th = Thread::from_wire(t, &ChatId::new("C"));
+        assert_eq!(th.events.iter().map(|e| e.order).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(th.events[0].timestamp, UNIX_EPOCH + Duration::from_secs(1_500_000_001));
+        assert_eq!(th.events[0].thread, Some(ThreadId::new("T1")));
+        assert_eq!(th.events[0].chat, ChatId::new("C"));
+        assert!(th.properties.is_empty());
+    }
+
+    #[test]
+    fn the_last_event_is_in_the_newest_thread_then_the_highest_order() {
+        let mut s = wire::ChatSummary::new("C", 1);
+        s.last_event_per_type = Some(
+            [
+                ("message".to_owned(), wire::LastEvent::new("T2", 2, ev("m", 5))),
+                ("annotation".to_owned(), wire::LastEvent::new("T1", 1, ev("n", 9))),
+            ]
+            .into(),
+        );
+        let mut u = wire::User::customer("me");
+        u.last_seen_timestamp = Some(wire::Timestamp::from_secs(10));
+        s.users = vec![u];
+        let c = ChatSummary::from_wire(s);
+        assert_eq!(c.last_event.map(|e| e.id), Some(EventId::new("m")));
+        assert_eq!(c.last_seen.get(&UserId::new("me")), Some(&Some(UNIX_EPOCH + Duration::from_secs(10))));
+        assert_eq!(c.last_events_per_type.len(), 2);
+    }
+
+    #[test]
+    fn a_chat_gathers_its_thread_and_threads() {
+        let mut c = wire::Chat::new("C");
+        c.thread = Some(wire::Thread::new("T3", true, 3));
+        c.threads = Some(vec![wire::Thread::new("T1", false, 1)]);
+        let chat = Chat::from_wire(c);
+        assert_eq!(chat.threads.iter().map(|t| t.order).collect::<Vec<_>>(), vec![1, 3]);
+        let s = ThreadSummary::from_wire(wire::ThreadSummary::new("T1", 1, 7), &chat.id);
+        assert_eq!((s.total_events, s.chat), (Some(7), ChatId::new("C")));
+    }
+}

@@ -27,6 +27,9 @@ pub(crate) struct Entry {
     pub(crate) state: State,
     /// When the in-flight send times out.
     pub(crate) deadline: Option<Instant>,
+    /// The highest thread order the session knew for the chat when the event was last sent:
+    /// the event went to a thread of at least that order (0 when it knew none).
+    pub(crate) floor: u64,
 }
 
 impl Entry {
@@ -44,7 +47,7 @@ pub(crate) struct Outbox {
 
 impl Outbox {
     pub(crate) fn push(&mut self, id: RequestId, chat: ChatId, event: NewEvent) {
-        self.entries.push(Entry { id, chat, event, state: State::Queued, deadline: None });
+        self.entries.push(Entry { id, chat, event, state: State::Queued, deadline: None, floor: 0 });
     }
 
     pub(crate) fn contains(&self, id: &RequestId) -> bool {
@@ -94,13 +97,17 @@ impl Outbox {
         self.entries.iter().filter_map(|e| e.deadline).min()
     }
 
-    /// Chats with unconfirmed events that are not being verified yet, with how many.
-    pub(crate) fn chats_to_verify(&self) -> Vec<(ChatId, usize)> {
-        let mut out: Vec<(ChatId, usize)> = Vec::new();
+    /// Chats with unconfirmed events that are not being verified yet: how many, and the
+    /// lowest thread order they can have gone to.
+    pub(crate) fn chats_to_verify(&self) -> Vec<(ChatId, usize, u64)> {
+        let mut out: Vec<(ChatId, usize, u64)> = Vec::new();
         for e in self.entries.iter().filter(|e| e.state == State::Unconfirmed && !self.verifying.contains(&e.chat)) {
-            match out.iter_mut().find(|(c, _)| c == &e.chat) {
-                Some((_, n)) => *n += 1,
-                None => out.push((e.chat.clone(), 1)),
+            match out.iter_mut().find(|(c, _, _)| c == &e.chat) {
+                Some((_, n, floor)) => {
+                    *n += 1;
+                    *floor = (*floor).min(e.floor);
+                }
+                None => out.push((e.chat.clone(), 1, e.floor)),
             }
         }
         out
@@ -114,19 +121,13 @@ impl Outbox {
     /// Returns the entries that arrived (removed); the rest are queued again.
     pub(crate) fn finish_verifying(&mut self, chat: &ChatId, found: impl Fn(&str) -> bool) -> Vec<Entry> {
         self.verifying.remove(chat);
-        let mut arrived = Vec::new();
-        let mut i = 0;
-        while i < self.entries.len() {
-            let e = &mut self.entries[i];
-            if &e.chat == chat && e.state == State::Unconfirmed {
-                if e.custom_id().is_some_and(&found) {
-                    arrived.push(self.entries.remove(i));
-                    continue;
-                }
-                e.state = State::Queued;
-            }
-            i += 1;
+        let (arrived, mut keep): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|e| &e.chat == chat && e.state == State::Unconfirmed && e.custom_id().is_some_and(&found));
+        for e in keep.iter_mut().filter(|e| &e.chat == chat && e.state == State::Unconfirmed) {
+            e.state = State::Queued;
         }
+        self.entries = keep;
         arrived
     }
 
@@ -141,8 +142,13 @@ impl Outbox {
     }
 
     /// The next entries to send now, in order: queued ones of chats that have nothing
-    /// unconfirmed or being verified before them. Marks them in flight.
-    pub(crate) fn take_sendable(&mut self, deadline: Instant) -> Vec<(RequestId, ChatId, NewEvent)> {
+    /// unconfirmed or being verified before them. Marks them in flight until `deadline`, with
+    /// the floor `floor_of` gives for their chat.
+    pub(crate) fn take_sendable(
+        &mut self,
+        deadline: Instant,
+        floor_of: impl Fn(&ChatId) -> Option<u64>,
+    ) -> Vec<(RequestId, ChatId, NewEvent)> {
         let mut blocked: BTreeSet<ChatId> = self.verifying.clone();
         let mut out = Vec::new();
         for e in &mut self.entries {
@@ -156,6 +162,7 @@ impl Outbox {
                 State::Queued => {
                     e.state = State::InFlight;
                     e.deadline = Some(deadline);
+                    e.floor = floor_of(&e.chat).unwrap_or(0);
                     out.push((e.id.clone(), e.chat.clone(), e.event.clone()));
                 }
                 State::InFlight => {}
@@ -185,16 +192,39 @@ mod tests {
         o.push(RequestId::new("1"), ChatId::new("A"), ev("a1"));
         o.push(RequestId::new("2"), ChatId::new("A"), ev("a2"));
         o.push(RequestId::new("3"), ChatId::new("B"), ev("b1"));
-        assert_eq!(o.take_sendable(now).len(), 3);
+        assert_eq!(o.take_sendable(now, |c| (c.as_str() == "A").then_some(4)).len(), 3);
         o.connection_lost();
         o.push(RequestId::new("4"), ChatId::new("A"), ev("a3"));
-        assert!(o.take_sendable(now).is_empty());
-        assert_eq!(o.chats_to_verify(), vec![(ChatId::new("A"), 2), (ChatId::new("B"), 1)]);
+        assert!(o.take_sendable(now, |_| None).is_empty());
+        assert_eq!(o.chats_to_verify(), vec![(ChatId::new("A"), 2, 4), (ChatId::new("B"), 1, 0)]);
         o.start_verifying(ChatId::new("A"));
         let arrived = o.finish_verifying(&ChatId::new("A"), |c| c == "a1");
         assert_eq!(arrived.len(), 1);
-        let next: Vec<_> = o.take_sendable(now).into_iter().map(|(id, _, _)| id.to_string()).collect();
+        let next: Vec<_> = o.take_sendable(now, |_| None).into_iter().map(|(id, _, _)| id.to_string()).collect();
         assert_eq!(next, vec!["2", "4"]);
         assert_eq!(o.len(), 3);
+    }
+
+    #[test]
+    fn timeouts_and_abandoned_checks() {
+        let now = Instant::now();
+        let later = now + std::time::Duration::from_secs(15);
+        let mut o = Outbox::default();
+        o.push(RequestId::new("1"), ChatId::new("A"), ev("a1"));
+        o.push(RequestId::new("2"), ChatId::new("A"), ev("a2"));
+        assert_eq!(o.take_sendable(later, |_| Some(2)).len(), 2);
+        assert_eq!(o.earliest_deadline(), Some(later));
+        assert!(!o.timed_out(now));
+        assert!(o.timed_out(later), "in-flight events past their deadline become unconfirmed");
+        assert_eq!(o.earliest_deadline(), None);
+        assert_eq!(o.chats_to_verify(), vec![(ChatId::new("A"), 2, 2)]);
+        o.start_verifying(ChatId::new("A"));
+        assert!(o.chats_to_verify().is_empty(), "not twice");
+        assert_eq!(o.abandon_verifying(&ChatId::new("A")).len(), 2);
+        assert_eq!(o.len(), 0);
+        o.push(RequestId::new("3"), ChatId::new("B"), ev("b1"));
+        assert!(o.has_custom_id("b1") && o.contains(&RequestId::new("3")));
+        assert_eq!(o.drain().len(), 1);
+        assert!(!o.has_custom_id("b1"));
     }
 }

@@ -48,3 +48,26 @@ impl TimerTable {
         self.0.iter().flatten().min().copied()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_next_deadline_is_the_earliest_slot() {
+        let t0 = Instant::now();
+        let mut t = TimerTable::default();
+        assert_eq!(t.next(), None);
+        t.set(Timer::Ping, t0 + Duration::from_secs(15));
+        t.set(Timer::SneakPeek, t0 + Duration::from_secs(2));
+        t.set_opt(Timer::Requests, None);
+        assert_eq!(t.next(), Some(t0 + Duration::from_secs(2)));
+        assert!(!t.expired(Timer::SneakPeek, t0 + Duration::from_secs(1)));
+        assert!(t.expired(Timer::SneakPeek, t0 + Duration::from_secs(2)));
+        assert!(!t.expired(Timer::Reconnect, t0 + Duration::from_secs(99)), "unset never expires");
+        t.stop(Timer::SneakPeek);
+        assert_eq!(t.get(Timer::SneakPeek), None);
+        assert_eq!(t.next(), Some(t0 + Duration::from_secs(15)));
+    }
+}

@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use chatio_wire::{Token, UserId};
 
-/// A customer access token, as the token endpoint returns it.
+/// A customer access token, as the token endpoint returns it (`access_token`, `token_type`,
+/// `entity_id`, `expires_in`).
+///
+/// Its `Debug` output never shows the secret, and no error of this crate carries it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessToken {
     access_token: String,
     token_type: String,
-    /// The customer id the token is for (`entity_id`), when known.
+    /// The customer id the token is for (the token endpoint's `entity_id`), when known.
     pub customer_id: Option<UserId>,
     /// Lifetime, when known.
     pub expires_in: Option<Duration>,
@@ -37,6 +40,14 @@ impl AccessToken {
     #[must_use]
     pub fn with_customer_id(mut self, id: impl Into<UserId>) -> Self {
         self.customer_id = Some(id.into());
+        self
+    }
+
+    /// Sets the lifetime, returning `self`: the session asks for a new token before logging
+    /// in once it has expired.
+    #[must_use]
+    pub fn with_expires_in(mut self, expires_in: Duration) -> Self {
+        self.expires_in = Some(expires_in);
         self
     }
 

@@ -1,0 +1,588 @@
+//! The session state machine.
+//!
+//! This file holds the type, its inputs (`handle_*`), its outputs (`poll_*`) and the
+//! lifecycle commands. The rest of the machine is split by concern:
+//!
+//! * `commands`: one method per SDK command, with its argument checks;
+//! * `connection`: the connect sequence, sending and queueing, timeouts, disconnects and
+//!   reconnects, failing what waits;
+//! * `inbound`: responses (turned into typed replies) and pushes (turned into SDK events);
+//! * `outbox_flow`: writing outbox events and checking, after a reconnect, which arrived;
+//! * `history_flow`: the steps of history pages.
+
+mod commands;
+mod connection;
+mod history_flow;
+mod inbound;
+mod outbox_flow;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
+
+use chatio_wire as wire;
+use chatio_wire::{ChatId, DisconnectReason, RequestId, ServerFrame, UserId};
+
+use crate::chats::Chats;
+use crate::config::Config;
+use crate::history::History;
+use crate::outbox::Outbox;
+use crate::output::{Disconnect, DriverAction, HistoryId, Output, Reply, SdkEvent, UploadRequest};
+use crate::pending::{PendingTable, Purpose};
+use crate::rng::Rng;
+use crate::sneak::SneakPeeks;
+use crate::timer::{Timer, TimerTable};
+use crate::{AccessToken, Error};
+
+/// The frame that keeps the connection alive (protocol file, 2.7); its response is ignored.
+pub(crate) const PING_FRAME: &str = r#"{"action":"ping"}"#;
+
+/// Where the connection is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Conn {
+    /// The driver was asked to connect.
+    Connecting,
+    /// The socket is open; the login sequence runs or has finished.
+    Open(Phase),
+    /// Waiting for the reconnect timer.
+    Backoff,
+    /// Disconnected by the user; `connect` starts again.
+    Idle,
+    /// Ended by the server for good.
+    Stopped(DisconnectReason),
+    /// Destroyed by the user.
+    Destroyed,
+}
+
+/// The connect sequence on an open socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for a token to log in with.
+    AwaitingToken,
+    /// `login` sent.
+    LoggingIn,
+    /// `get_chats_summary` sent.
+    Summary,
+    /// Logged in: requests flow.
+    Ready,
+}
+
+/// A chat.io customer session, without I/O.
+///
+/// The session is the whole client-side behaviour of the Customer API v0.5: the connect
+/// sequence, request correlation and timeouts, pings, reconnects with backoff, the outbox that
+/// keeps `send_event`s across reconnects, sneak-peek throttling, history cursors, and the
+/// mapping of pushes to SDK events. It never touches a socket or a clock, spawns nothing and
+/// draws randomness only from [`Config::rng_seed`]: the driver feeds it what happens and does
+/// what it asks.
+///
+/// # Method kinds
+///
+/// * **Inputs** (`handle_*`) tell the session what happened:
+///   [`handle_connected`](Self::handle_connected) (the socket it asked for opened),
+///   [`handle_frame`](Self::handle_frame) (a text frame arrived),
+///   [`handle_disconnected`](Self::handle_disconnected) (the socket closed or could not open),
+///   [`handle_timeout`](Self::handle_timeout) (the deadline of
+///   [`poll_timeout`](Self::poll_timeout) passed), [`handle_token`](Self::handle_token) and
+///   [`handle_token_error`](Self::handle_token_error) (the answer to
+///   [`DriverAction::FetchToken`]), [`handle_upload_result`](Self::handle_upload_result) (the
+///   end of a [`DriverAction::Upload`]).
+/// * **Commands**, one per SDK method ([`start_chat`](Self::start_chat),
+///   [`send_message`](Self::send_message), [`history_next`](Self::history_next), ...), check
+///   their arguments first ([`Error::InvalidArgs`]), then whether the session takes commands
+///   ([`Error::Closed`] after `disconnect`/`destroy`, [`Error::Disconnected`] after a final
+///   disconnect) — a refused command leaves no trace — then return a [`RequestId`] at once;
+///   the outcome arrives later as [`Output::Completed`] with that id, **exactly once**.
+///   Commands are taken while connecting or reconnecting: they are written after the login. [`set_sneak_peek`](Self::set_sneak_peek) has no outcome. Lifecycle
+///   commands: [`connect`](Self::connect), [`disconnect`](Self::disconnect),
+///   [`destroy`](Self::destroy), [`cancel`](Self::cancel).
+/// * **Outputs** (`poll_*`, all `#[must_use]`) say what to do:
+///   [`poll_transmit`](Self::poll_transmit) (text frames to write, in order),
+///   [`poll_action`](Self::poll_action) (token, connect, close, upload),
+///   [`poll_event`](Self::poll_event) (SDK events and request outcomes, in order),
+///   [`poll_timeout`](Self::poll_timeout) (when to call `handle_timeout`).
+/// * **Getters**: [`is_ready`](Self::is_ready), [`customer_id`](Self::customer_id),
+///   [`token`](Self::token), [`pending_count`](Self::pending_count), ...
+///
+/// # Poll order
+///
+/// After **every** input or command, drain the outputs in this order:
+///
+/// 1. `poll_transmit` until `None`, writing each frame to the socket (frames are only
+///    produced while the socket is open; drop them if it closed meanwhile: the session
+///    re-sends what matters itself);
+/// 2. `poll_action` until `None`, starting each action (their results come back later as
+///    inputs);
+/// 3. `poll_event` until `None`, handing events and outcomes to the user;
+/// 4. `poll_timeout`, and arm one timer for it (replacing the previous one). When it fires,
+///    call `handle_timeout` with the current time, then drain again.
+///
+/// Frames before actions matters once: a `Close` action follows the frames that were due
+/// before it. Draining events last lets a user react to an outcome with a new command
+/// without reordering anything.
+///
+/// # Time
+///
+/// Every input takes `now`, the driver's monotonic clock. The session never compares it with
+/// anything but the instants it was given; an input with an earlier `now` than the previous
+/// one is treated as happening at the same time. Wire timestamps (seconds) become
+/// [`SystemTime`](std::time::SystemTime)s once, when a frame is read.
+///
+/// # Secrets
+///
+/// The `Debug` output shows the session's state, never the token nor the frames waiting to
+/// be written (the `login` frame carries the token).
+pub struct Session {
+    config: Config,
+    rng: Rng,
+    conn: Conn,
+    token: Option<AccessToken>,
+    /// When the current token expires (from its `expires_in`).
+    token_expiry: Option<Instant>,
+    /// A `FetchToken` is out.
+    token_requested: bool,
+    /// The fresh token of the one authentication retry has been asked for this connection.
+    fresh_token_used: bool,
+    /// Login failures in a row.
+    login_failures: u32,
+    /// The last connection ended with a failed login: reconnect with the login backoff.
+    login_failed: bool,
+    /// Reconnect attempts since the last successful login.
+    reconnect_attempt: u32,
+    /// The server said `too_many_connections`: reconnect only with the maximum delay (G9).
+    too_many: bool,
+    customer_id: Option<UserId>,
+    /// Logged in at least once: the next login is a `ConnectionRestored`.
+    ever_ready: bool,
+    pending: PendingTable,
+    outbox: Outbox,
+    histories: BTreeMap<HistoryId, History>,
+    next_history: u64,
+    chats: Chats,
+    sneak: SneakPeeks,
+    /// Uploads waiting for a token.
+    uploads_waiting: Vec<UploadRequest>,
+    timers: TimerTable,
+    transmit: VecDeque<String>,
+    outputs: VecDeque<Output>,
+    actions: VecDeque<DriverAction>,
+    last_now: Instant,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("license_id", &self.config.license_id)
+            .field("conn", &self.conn)
+            .field("customer_id", &self.customer_id)
+            .field("token", &self.token)
+            .field("pending", &self.pending_count())
+            .field("outbox", &self.outbox.len())
+            .field("histories", &self.histories.len())
+            .field("transmit", &self.transmit.len())
+            .field("actions", &self.actions.len())
+            .field("outputs", &self.outputs.len())
+            .field("next_timeout", &self.timers.next())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A session that starts connecting at once: its first actions are
+    /// [`DriverAction::FetchToken`] and [`DriverAction::Connect`] (in that order; the driver may
+    /// run both at the same time).
+    pub fn new(config: Config, now: Instant) -> Self {
+        let rng = Rng::new(config.rng_seed);
+        let sneak = SneakPeeks::new(config.sneak_peek_interval);
+        let mut s = Self {
+            config,
+            rng,
+            conn: Conn::Connecting,
+            token: None,
+            token_expiry: None,
+            token_requested: false,
+            fresh_token_used: false,
+            login_failures: 0,
+            login_failed: false,
+            reconnect_attempt: 0,
+            too_many: false,
+            customer_id: None,
+            ever_ready: false,
+            pending: PendingTable::default(),
+            outbox: Outbox::default(),
+            histories: BTreeMap::new(),
+            next_history: 0,
+            chats: Chats::default(),
+            sneak,
+            uploads_waiting: Vec::new(),
+            timers: TimerTable::default(),
+            transmit: VecDeque::new(),
+            outputs: VecDeque::new(),
+            actions: VecDeque::new(),
+            last_now: now,
+        };
+        s.request_token(false);
+        s.actions.push_back(DriverAction::Connect);
+        s
+    }
+
+    // ------------------------------------------------------------------ getters
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The customer id, once known (from the token's `entity_id`, or the login response).
+    pub fn customer_id(&self) -> Option<&UserId> {
+        self.customer_id.as_ref()
+    }
+
+    /// Whether the session is logged in and requests flow.
+    pub fn is_ready(&self) -> bool {
+        self.conn == Conn::Open(Phase::Ready)
+    }
+
+    /// Whether the session has ended (destroyed, or stopped by the server for good).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.conn, Conn::Destroyed | Conn::Stopped(_))
+    }
+
+    /// Why the server stopped the session, if it did.
+    pub fn stopped_reason(&self) -> Option<&DisconnectReason> {
+        match &self.conn {
+            Conn::Stopped(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The current access token, if any (the driver needs it for Web API calls).
+    pub fn token(&self) -> Option<&AccessToken> {
+        self.token.as_ref()
+    }
+
+    /// Commands whose outcome has not been handed out yet (requests, outbox events, uploads,
+    /// history calls).
+    pub fn pending_count(&self) -> usize {
+        self.pending.users_count() + self.outbox.len() + self.histories.values().map(|h| h.queue.len()).sum::<usize>()
+    }
+
+    /// The users the session knows are in a chat.
+    pub fn chat_users(&self, chat: &ChatId) -> Vec<UserId> {
+        self.chats.users(chat).cloned().collect()
+    }
+
+    /// Whether the chat's last thread is active, as far as the session knows (`None`: it does
+    /// not know, e.g. a chat only seen in a chats summary).
+    pub fn chat_is_active(&self, chat: &ChatId) -> Option<bool> {
+        self.chats.is_active(chat)
+    }
+
+    // ------------------------------------------------------------------ outputs
+
+    /// The next text frame to write to the socket.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<String> {
+        self.transmit.pop_front()
+    }
+
+    /// The next thing the driver must do.
+    #[must_use]
+    pub fn poll_action(&mut self) -> Option<DriverAction> {
+        self.actions.pop_front()
+    }
+
+    /// The next SDK event or command outcome.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next: the earliest of the
+    /// ping, request deadlines, reconnect backoff, sneak-peek throttle and token retry.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    // ------------------------------------------------------------------ inputs
+
+    /// The websocket the session asked for ([`DriverAction::Connect`]) is open.
+    pub fn handle_connected(&mut self, now: Instant) {
+        let now = self.tick(now);
+        match self.conn {
+            Conn::Connecting => {}
+            // Not asked for (any more): close what just opened.
+            Conn::Idle | Conn::Destroyed | Conn::Stopped(_) | Conn::Backoff => {
+                self.actions.push_back(DriverAction::Close);
+                return;
+            }
+            Conn::Open(_) => return,
+        }
+        self.timers.set(Timer::Ping, now + self.config.ping_interval);
+        self.conn = Conn::Open(Phase::AwaitingToken);
+        if self.token_usable(now) {
+            self.send_login(now);
+        } else if !self.token_requested && self.timers.get(Timer::TokenRetry).is_none() {
+            let fresh = self.token.is_some() || self.login_failed;
+            self.token = None;
+            self.request_token(fresh);
+        }
+        self.rearm();
+    }
+
+    /// A text frame arrived. Anything that does not decode, answers nothing the session waits
+    /// for or is not understood is reported as an event (never a panic); frames arriving
+    /// while the session has no open socket are ignored.
+    pub fn handle_frame(&mut self, text: &str, now: Instant) {
+        let now = self.tick(now);
+        if !matches!(self.conn, Conn::Open(_)) {
+            return;
+        }
+        match ServerFrame::decode(text) {
+            Ok(ServerFrame::Response(r)) => self.on_response(r, now),
+            Ok(ServerFrame::Push(p)) => self.on_push(p),
+            Ok(_) => {}
+            Err(e) => self.on_undecodable(&e, now),
+        }
+        self.rearm();
+    }
+
+    /// The websocket closed, or could not be opened. A close with code 4000 and a final
+    /// reason (`customer_banned`, `license_not_found`, `unsupported_version`) stops the
+    /// session like the `customer_disconnected` push that precedes it.
+    pub fn handle_disconnected(&mut self, how: Disconnect, now: Instant) {
+        let now = self.tick(now);
+        let was_open = matches!(self.conn, Conn::Open(_));
+        self.timers.stop(Timer::Ping);
+        self.sneak.clear();
+        let close_reason = match &how {
+            Disconnect::Closed { code: Some(4000), reason } => Some(DisconnectReason::parse(reason)),
+            _ => None,
+        };
+        if close_reason == Some(DisconnectReason::TooManyConnections) {
+            self.too_many = true;
+        }
+        let final_reason = match &self.conn {
+            Conn::Stopped(r) => Some(r.clone()),
+            _ => close_reason.filter(DisconnectReason::is_final),
+        };
+        if was_open {
+            self.emit(SdkEvent::ConnectionLost);
+        }
+        match (&self.conn, final_reason) {
+            (Conn::Idle | Conn::Destroyed, _) => self.fail_all(&Error::Closed),
+            (_, Some(reason)) => self.stop(reason, false),
+            (Conn::Backoff, None) => {}
+            (_, None) => {
+                self.connection_lost();
+                self.schedule_reconnect(now);
+            }
+        }
+        self.rearm();
+    }
+
+    /// Deadlines passed: call when [`poll_timeout`](Self::poll_timeout) is reached (calling
+    /// early does no harm).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.tick(now);
+        if self.timers.expired(Timer::Reconnect, now) {
+            self.timers.stop(Timer::Reconnect);
+            if self.conn == Conn::Backoff {
+                self.start_connecting(now);
+            }
+        }
+        if self.timers.expired(Timer::TokenRetry, now) {
+            self.timers.stop(Timer::TokenRetry);
+            if !self.token_requested && !self.is_closed() && self.conn != Conn::Idle {
+                self.request_token(true);
+            }
+        }
+        if self.timers.expired(Timer::Ping, now) {
+            match self.conn {
+                Conn::Open(phase) => {
+                    // `login` must be the first request (2.9): no ping before it succeeded.
+                    if matches!(phase, Phase::Summary | Phase::Ready) {
+                        self.transmit.push_back(PING_FRAME.to_owned());
+                    }
+                    self.timers.set(Timer::Ping, now + self.config.ping_interval);
+                }
+                _ => self.timers.stop(Timer::Ping),
+            }
+        }
+        if self.timers.expired(Timer::Requests, now) {
+            self.expire_requests(now);
+        }
+        if self.timers.expired(Timer::SneakPeek, now) {
+            self.flush_sneak_peeks(now);
+        }
+        self.rearm();
+    }
+
+    /// A token arrived, as asked by [`DriverAction::FetchToken`]. Its `customer_id`
+    /// (`entity_id`) is announced with [`SdkEvent::CustomerId`]; its `expires_in` makes the
+    /// session ask for a new one before logging in after it expired.
+    pub fn handle_token(&mut self, token: AccessToken, now: Instant) {
+        let now = self.tick(now);
+        self.token_requested = false;
+        self.timers.stop(Timer::TokenRetry);
+        if let Some(id) = &token.customer_id {
+            self.learn_customer_id(id.clone());
+        }
+        self.token_expiry = token.expires_in.map(|d| now + d);
+        for mut u in std::mem::take(&mut self.uploads_waiting) {
+            u.access_token = token.secret().to_owned();
+            self.actions.push_back(DriverAction::Upload(u));
+        }
+        self.token = Some(token);
+        if self.conn == Conn::Open(Phase::AwaitingToken) {
+            self.send_login(now);
+        }
+        self.rearm();
+    }
+
+    /// No token could be had (the token provider failed): reported as
+    /// [`SdkEvent::Error`] with [`Error::Authentication`]; uploads waiting for a token fail;
+    /// the session asks again after the login backoff.
+    pub fn handle_token_error(&mut self, message: impl Into<String>, now: Instant) {
+        let now = self.tick(now);
+        self.token_requested = false;
+        let message = message.into();
+        let err = Error::Authentication { message };
+        self.emit(SdkEvent::Error(err.clone()));
+        for u in std::mem::take(&mut self.uploads_waiting) {
+            if self.pending.remove(&u.id).is_some() {
+                self.complete(u.id, Err(err.clone()));
+            }
+        }
+        if !self.is_closed() && self.conn != Conn::Idle {
+            let delay = self.config.login_backoff.delay(self.login_failures, self.rng.next_f64());
+            self.login_failures = self.login_failures.saturating_add(1);
+            self.timers.set(Timer::TokenRetry, now + delay);
+        }
+        self.rearm();
+    }
+
+    /// An upload asked by [`DriverAction::Upload`] finished. Results for unknown or cancelled
+    /// uploads are ignored.
+    pub fn handle_upload_result(
+        &mut self,
+        id: &RequestId,
+        result: Result<wire::SendFileResponse, UploadFailure>,
+        now: Instant,
+    ) {
+        self.tick(now);
+        if !self.pending.get(id).is_some_and(|p| p.purpose == Purpose::Upload) {
+            return;
+        }
+        self.pending.remove(id);
+        let result = match result {
+            Ok(r) => Ok(Reply::File { url: r.url }),
+            Err(UploadFailure::Server(e)) => Err(Error::from_server(e)),
+            Err(UploadFailure::Transport(message)) => Err(Error::Upload { message }),
+        };
+        self.complete(id.clone(), result);
+    }
+
+    // ------------------------------------------------------------------ lifecycle commands
+
+    /// Connects again after [`disconnect`](Self::disconnect) or after the server stopped the
+    /// session; while waiting to reconnect, connects now. Does nothing while connecting or
+    /// connected, or after [`destroy`](Self::destroy).
+    pub fn connect(&mut self, now: Instant) {
+        let now = self.tick(now);
+        if matches!(self.conn, Conn::Idle | Conn::Stopped(_) | Conn::Backoff) {
+            self.timers.stop(Timer::Reconnect);
+            self.reconnect_attempt = 0;
+            self.too_many = false;
+            self.start_connecting(now);
+        }
+        self.rearm();
+    }
+
+    /// Closes the connection and stays disconnected until [`connect`](Self::connect). Every
+    /// unfinished command (outbox events included) fails with [`Error::Closed`]; commands
+    /// made while disconnected fail the same way.
+    pub fn disconnect(&mut self, now: Instant) {
+        self.tick(now);
+        if self.conn == Conn::Destroyed {
+            return;
+        }
+        if matches!(self.conn, Conn::Open(_) | Conn::Connecting) {
+            self.actions.push_back(DriverAction::Close);
+        }
+        self.conn = Conn::Idle;
+        self.sneak.clear();
+        self.fail_all(&Error::Closed);
+        self.timers = TimerTable::default();
+    }
+
+    /// Ends the session: closes the connection and fails every unfinished command with
+    /// [`Error::Closed`]; later commands fail the same way and `connect` does nothing.
+    pub fn destroy(&mut self, now: Instant) {
+        self.disconnect(now);
+        self.conn = Conn::Destroyed;
+        self.histories.clear();
+    }
+
+    /// Cancels a command: an upload stops ([`DriverAction::CancelUpload`]), a request or an
+    /// outbox event stops being waited for, a queued history call is dropped. Its outcome is
+    /// [`Error::Cancelled`], at once. A request already written may still take effect on the
+    /// server; a history call whose page is loading cannot be cancelled. Returns whether the
+    /// command was cancelled.
+    pub fn cancel(&mut self, id: &RequestId, now: Instant) -> bool {
+        self.tick(now);
+        let cancelled = self.cancel_inner(id);
+        self.rearm();
+        cancelled
+    }
+
+    fn cancel_inner(&mut self, id: &RequestId) -> bool {
+        let users = self.pending.get(id).map(|p| p.purpose.clone());
+        match users {
+            Some(Purpose::Upload) => {
+                self.pending.remove(id);
+                self.uploads_waiting.retain(|u| &u.id != id);
+                self.actions.push_back(DriverAction::CancelUpload { id: id.clone() });
+                self.complete(id.clone(), Err(Error::Cancelled));
+                return true;
+            }
+            Some(Purpose::User) => {
+                self.pending.remove(id);
+                self.complete(id.clone(), Err(Error::Cancelled));
+                return true;
+            }
+            Some(Purpose::Outbox) => {
+                self.pending.remove(id);
+            }
+            _ => {}
+        }
+        if self.outbox.remove(id).is_some() {
+            self.complete(id.clone(), Err(Error::Cancelled));
+            return true;
+        }
+        for h in self.histories.values_mut() {
+            if let Some(pos) = h.queue.iter().position(|q| q == id) {
+                if pos > 0 || h.running.is_none() {
+                    h.queue.remove(pos);
+                    self.pending.remember(id.clone());
+                    self.outputs.push_back(Output::Completed { id: id.clone(), result: Err(Error::Cancelled) });
+                    return true;
+                }
+                return false;
+            }
+        }
+        false
+    }
+}
+
+/// Why an upload failed, as the driver reports it to
+/// [`Session::handle_upload_result`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum UploadFailure {
+    /// The server refused it with an error object (becomes [`Error::Server`] or
+    /// [`Error::Authentication`]).
+    Server(wire::ErrorObject),
+    /// The transport failed: connection, file, timeout (becomes [`Error::Upload`]).
+    Transport(String),
+}
