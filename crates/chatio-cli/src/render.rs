@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chatio_customer_sdk::{EventKind, SdkEvent, UserId};
 use console::Style;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Output mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +152,7 @@ impl Renderer {
             }
         }
         match self.mode {
-            Mode::Json => self.line(&event_json(e).to_string()),
+            Mode::Json => self.line(&e.to_json().to_string()),
             Mode::Text { .. } => {
                 if let Some(text) = self.text(e) {
                     let tag = self.style(Style::new().dim()).apply_to("  ·");
@@ -249,75 +249,4 @@ impl Renderer {
 
 fn props(p: &chatio_customer_sdk::Properties) -> String {
     p.iter().map(|(ns, k, v)| format!("{ns}.{k}={v}")).collect::<Vec<_>>().join(", ")
-}
-
-/// An event as JSON (for `--json`).
-pub fn event_json(e: &SdkEvent) -> Value {
-    let ev = |event: &chatio_customer_sdk::Event| {
-        json!({
-            "id": event.id,
-            "custom_id": event.custom_id,
-            "order": event.order,
-            "author": event.author,
-            "timestamp": secs(event.timestamp),
-            "thread": event.thread,
-            "type": event.kind.event_type(),
-            "text": event.text(),
-        })
-    };
-    match e {
-        SdkEvent::Connected { total_chats, chats_summary } => {
-            json!({"event": "connected", "total_chats": total_chats, "chats": chats_summary.iter().map(|c| c.id.to_string()).collect::<Vec<_>>()})
-        }
-        SdkEvent::ConnectionLost => json!({"event": "connection_lost"}),
-        SdkEvent::ConnectionRestored { total_chats, .. } => {
-            json!({"event": "connection_restored", "total_chats": total_chats})
-        }
-        SdkEvent::Reconnecting { attempt, delay } => {
-            json!({"event": "reconnecting", "attempt": attempt, "delay_ms": delay.as_millis() as u64})
-        }
-        SdkEvent::CustomerId(id) => json!({"event": "customer_id", "customer_id": id}),
-        SdkEvent::Disconnected { reason } => json!({"event": "disconnected", "reason": reason.as_str()}),
-        SdkEvent::ChatPropertiesUpdated { chat, properties } => {
-            json!({"event": "chat_properties_updated", "chat": chat, "properties": properties})
-        }
-        SdkEvent::ChatThreadPropertiesUpdated { chat, thread, properties } => {
-            json!({"event": "chat_thread_properties_updated", "chat": chat, "thread": thread, "properties": properties})
-        }
-        SdkEvent::LastSeenTimestampUpdated { chat, user, timestamp } => {
-            json!({"event": "last_seen_timestamp_updated", "chat": chat, "user": user, "timestamp": secs(*timestamp)})
-        }
-        SdkEvent::NewEvent { chat, event } => json!({"event": "new_event", "chat": chat, "data": ev(event)}),
-        SdkEvent::UserData(u) => json!({"event": "user_data", "id": u.id, "type": u.kind.as_str(), "name": u.name}),
-        SdkEvent::UserJoinedChat { chat, user } => json!({"event": "user_joined_chat", "chat": chat, "user": user}),
-        SdkEvent::UserLeftChat { chat, user } => json!({"event": "user_left_chat", "chat": chat, "user": user}),
-        SdkEvent::UserIsTyping { chat, user } => json!({"event": "user_is_typing", "chat": chat, "user": user}),
-        SdkEvent::UserStoppedTyping { chat, user } => {
-            json!({"event": "user_stopped_typing", "chat": chat, "user": user})
-        }
-        SdkEvent::ThreadClosed { chat, thread, user } => {
-            json!({"event": "thread_closed", "chat": chat, "thread": thread, "user": user})
-        }
-        SdkEvent::ThreadSummary(t) => {
-            json!({"event": "thread_summary", "chat": t.chat, "id": t.id, "order": t.order, "total_events": t.total_events})
-        }
-        SdkEvent::RichMessagePostback { user, chat, thread, event, postback } => json!({
-            "event": "incoming_rich_message_postback", "user": user, "chat": chat, "thread": thread,
-            "event_id": event, "postback": {"id": postback.id, "toggled": postback.toggled}
-        }),
-        SdkEvent::Multicast { author, content } => {
-            json!({"event": "incoming_multicast", "author": author, "content": content})
-        }
-        SdkEvent::ChatScopesUpdated { chat, added, removed } => {
-            json!({"event": "chat_scopes_updated", "chat": chat, "added": added, "removed": removed})
-        }
-        SdkEvent::CustomerUpdated { chat, customer } => {
-            json!({"event": "customer_updated", "chat": chat, "customer": customer.id, "name": customer.name})
-        }
-        SdkEvent::UnknownPush { action, payload } => {
-            json!({"event": "unknown_push", "action": action, "payload": payload.as_ref().map(|p| p.get())})
-        }
-        SdkEvent::Error(e) => json!({"event": "error", "message": e.to_string()}),
-        other => json!({"event": format!("{other:?}")}),
-    }
 }

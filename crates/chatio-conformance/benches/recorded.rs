@@ -22,7 +22,8 @@ use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_mai
 /// (`action`, `type`, `success` before `payload`; an event's `type` early).
 fn corpus() -> (Vec<String>, Vec<String>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/recorded");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("fixtures/recorded").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).expect("fixtures/recorded").filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
     let (mut all, mut pushes) = (Vec::new(), Vec::new());
     for f in files {
@@ -47,7 +48,13 @@ pub fn ready_session() -> Session {
     s.handle_connected(now);
     let login = s.poll_transmit().expect("login");
     let id = |f: &str| serde_json::from_str::<serde_json::Value>(f).expect("json")["request_id"].clone();
-    s.handle_frame(&format!(r#"{{"request_id":{},"action":"login","type":"response","success":true,"payload":{{"customer_id":"c"}}}}"#, id(&login)), now);
+    s.handle_frame(
+        &format!(
+            r#"{{"request_id":{},"action":"login","type":"response","success":true,"payload":{{"customer_id":"c"}}}}"#,
+            id(&login)
+        ),
+        now,
+    );
     let summary = s.poll_transmit().expect("summary");
     s.handle_frame(&format!(r#"{{"request_id":{},"action":"get_chats_summary","type":"response","success":true,"payload":{{"chats_summary":[],"total_chats":0}}}}"#, id(&summary)), now);
     while s.poll_event().is_some() {}

@@ -53,9 +53,16 @@ async fn rate(sdk: &CustomerSdk, chat: &chatio_customer_sdk::ChatId, n: usize, w
 }
 
 async fn run(n: usize, json: bool) -> Result<(), String> {
-    let server = chatio_server::Server::builder().ephemeral().agent(false).workers(1).start().await.map_err(|e| e.to_string())?;
-    let sdk = CustomerSdk::init(Config::new(100, "bench").server(server.http_url()).request_timeout(Duration::from_secs(60)))
+    let server = chatio_server::Server::builder()
+        .ephemeral()
+        .agent(false)
+        .workers(1)
+        .start()
+        .await
         .map_err(|e| e.to_string())?;
+    let sdk =
+        CustomerSdk::init(Config::new(100, "bench").server(server.http_url()).request_timeout(Duration::from_secs(60)))
+            .map_err(|e| e.to_string())?;
     let mut events = sdk.events();
     while let Some(e) = events.next().await {
         if matches!(e, SdkEvent::Connected { .. }) {
@@ -71,7 +78,9 @@ async fn run(n: usize, json: bool) -> Result<(), String> {
     if json {
         println!("{}", serde_json::json!({"sequential_msgs_per_s": sequential, "window_64_msgs_per_s": pipelined}));
     } else {
-        println!("SDK end to end on loopback: {sequential:.0} msg/s one at a time, {pipelined:.0} msg/s with 64 in flight");
+        println!(
+            "SDK end to end on loopback: {sequential:.0} msg/s one at a time, {pipelined:.0} msg/s with 64 in flight"
+        );
     }
     sdk.destroy().await;
     server.shutdown().await;

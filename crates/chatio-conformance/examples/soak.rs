@@ -39,7 +39,9 @@ fn args() -> Result<Args, String> {
             "--seed" => a.seed = num("--seed")?,
             "--max-seconds" => a.max_seconds = num("--max-seconds")?,
             "--json" => a.json = true,
-            other => return Err(format!("unknown argument `{other}` (use --cycles N, --seed S, --max-seconds S, --json)")),
+            other => {
+                return Err(format!("unknown argument `{other}` (use --cycles N, --seed S, --max-seconds S, --json)"));
+            }
         }
     }
     Ok(a)
@@ -74,12 +76,19 @@ fn main() {
 async fn run(a: Args) -> Result<bool, String> {
     let started = Instant::now();
     let server = Arc::new(
-        chatio_server::Server::builder().ephemeral().agent(false).seed(a.seed).start().await.map_err(|e| e.to_string())?,
+        chatio_server::Server::builder()
+            .ephemeral()
+            .agent(false)
+            .seed(a.seed)
+            .start()
+            .await
+            .map_err(|e| e.to_string())?,
     );
-    let config = Config::new(100, "soak")
-        .server(server.http_url())
-        .seed(a.seed)
-        .reconnect(Backoff::new(Duration::from_millis(5), Duration::from_millis(40), 0.5));
+    let config = Config::new(100, "soak").server(server.http_url()).seed(a.seed).reconnect(Backoff::new(
+        Duration::from_millis(5),
+        Duration::from_millis(40),
+        0.5,
+    ));
     let sdk = CustomerSdk::init(config).map_err(|e| e.to_string())?;
     let mut events = sdk.events();
     if !matches!(wait_for(&mut events, false).await, Ok(true)) {
@@ -106,14 +115,16 @@ async fn run(a: Args) -> Result<bool, String> {
         let k = rng.usize(1..=5);
         let ids: Vec<String> = (0..k).map(|i| format!("soak-{cycle}-{i}")).collect();
         sent.extend(ids.iter().cloned());
-        let sends = ids.iter().map(|id| sdk.send_event(&chat.id, NewEvent::message(id.clone()).with_custom_id(id.clone())));
+        let sends =
+            ids.iter().map(|id| sdk.send_event(&chat.id, NewEvent::message(id.clone()).with_custom_id(id.clone())));
         let sends = join_all(sends);
         // A request that cannot be kept across a drop: it must resolve, not hang.
         let probe = sdk.chats_summary(Pagination::new(0, 1));
         let dropped = Arc::new(AtomicBool::new(false));
         let drop_at: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
         let upload = if mode == 1 {
-            let (handle, customer, dropped, drop_at) = (server.clone(), customer.clone(), dropped.clone(), drop_at.clone());
+            let (handle, customer, dropped, drop_at) =
+                (server.clone(), customer.clone(), dropped.clone(), drop_at.clone());
             let cut = rng.f64() * 0.8 + 0.1;
             // Mid-upload: drop from the progress callback.
             Some(
@@ -174,7 +185,9 @@ async fn run(a: Args) -> Result<bool, String> {
             }
             Err(_) => hanging += k,
         }
-        for (r, at) in [(probe_r.map(|r| r.map(drop)), probe_t)].into_iter().chain(up.map(|(r, at)| (r.map(|r| r.map(drop)), at))) {
+        for (r, at) in
+            [(probe_r.map(|r| r.map(drop)), probe_t)].into_iter().chain(up.map(|(r, at)| (r.map(|r| r.map(drop)), at)))
+        {
             match r {
                 Err(_) => hanging += 1,
                 Ok(Ok(())) => {}
@@ -223,14 +236,27 @@ async fn run(a: Args) -> Result<bool, String> {
     if a.json {
         println!("{report}");
     } else {
-        println!("chaos soak: {cycles} cycles ({} mid-request, {} mid-upload, {} between frames) in {:.1} s", modes[0], modes[1], modes[2], started.elapsed().as_secs_f64());
+        println!(
+            "chaos soak: {cycles} cycles ({} mid-request, {} mid-upload, {} between frames) in {:.1} s",
+            modes[0],
+            modes[1],
+            modes[2],
+            started.elapsed().as_secs_f64()
+        );
         println!("  messages sent          {}", sent.len());
         println!("  acknowledged           {acked}");
         println!("  lost                   {lost}   (target 0)");
         println!("  duplicated             {duplicated}   (target 0)");
-        println!("  hanging requests       {hanging}   (target 0; failed requests resolved within {:.1} ms of the drop at p99)", fail_p99.as_secs_f64() * 1000.0);
+        println!(
+            "  hanging requests       {hanging}   (target 0; failed requests resolved within {:.1} ms of the drop at p99)",
+            fail_p99.as_secs_f64() * 1000.0
+        );
         println!("  requests failed by the drop: {errors:?}");
-        println!("  reconnect time         p50 {:.1} ms, p99 {:.1} ms", p50.as_secs_f64() * 1000.0, p99.as_secs_f64() * 1000.0);
+        println!(
+            "  reconnect time         p50 {:.1} ms, p99 {:.1} ms",
+            p50.as_secs_f64() * 1000.0,
+            p99.as_secs_f64() * 1000.0
+        );
     }
     sdk.destroy().await;
     if let Ok(server) = Arc::try_unwrap(server) {
@@ -240,7 +266,10 @@ async fn run(a: Args) -> Result<bool, String> {
 }
 
 /// Waits for `Connected` (or `ConnectionRestored` when `restored`), at most 10 s.
-async fn wait_for(events: &mut chatio_customer_sdk::Events, restored: bool) -> Result<bool, async_std::future::TimeoutError> {
+async fn wait_for(
+    events: &mut chatio_customer_sdk::Events,
+    restored: bool,
+) -> Result<bool, async_std::future::TimeoutError> {
     let fut = async move {
         while let Some(e) = events.next().await {
             match e {
@@ -254,7 +283,9 @@ async fn wait_for(events: &mut chatio_customer_sdk::Events, restored: bool) -> R
     async_std::future::timeout(Duration::from_secs(10), fut).await
 }
 
-fn timed<F: std::future::Future>(f: F) -> impl std::future::Future<Output = Result<F::Output, async_std::future::TimeoutError>> {
+fn timed<F: std::future::Future>(
+    f: F,
+) -> impl std::future::Future<Output = Result<F::Output, async_std::future::TimeoutError>> {
     async_std::future::timeout(Duration::from_secs(15), f)
 }
 
@@ -266,4 +297,3 @@ fn kind(e: &Error) -> String {
         other => other.to_string(),
     }
 }
-

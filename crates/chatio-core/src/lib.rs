@@ -210,6 +210,7 @@ mod history;
 pub mod model;
 mod outbox;
 mod output;
+mod output_json;
 mod pending;
 mod rng;
 mod session;
