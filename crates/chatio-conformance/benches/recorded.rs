@@ -15,7 +15,9 @@ use std::time::Instant;
 use chatio_conformance::transcript::{Line, Transcript};
 use chatio_core::{AccessToken, Config, Session};
 use chatio_wire::{LicenseId, ServerFrame};
-use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// The recorded server frames, as the reference server writes them: transcripts store frames
 /// as normalised JSON values (keys sorted), so each is re-encoded in the canonical order
