@@ -461,10 +461,7 @@ impl Driver {
                 self.tap(TapEvent::Received(t.as_str()));
                 self.session.handle_frame(t.as_str(), now);
             }
-            Message::Binary(b) => match std::str::from_utf8(&b) {
-                Ok(t) => self.session.handle_frame(t, now),
-                Err(_) => self.session.handle_frame("\u{0}binary frame", now),
-            },
+            Message::Binary(b) => self.session.handle_binary_frame(b.len(), now),
             Message::Close(f) => {
                 self.close_info = Some(match f {
                     Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),

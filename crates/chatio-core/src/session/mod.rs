@@ -347,6 +347,16 @@ impl Session {
         self.rearm();
     }
 
+    /// A binary frame arrived: the protocol uses text frames only (2.1); it is reported as a
+    /// protocol error event, like any frame that does not decode.
+    pub fn handle_binary_frame(&mut self, len: usize, now: Instant) {
+        let _ = self.tick(now);
+        if matches!(self.conn, Conn::Open(_)) {
+            let message = format!("a binary frame of {len} bytes (the protocol uses text frames only)");
+            self.emit(SdkEvent::Error(Error::Protocol { message }));
+        }
+    }
+
     /// The websocket closed, or could not be opened. A close with code 4000 and a final
     /// reason (`customer_banned`, `license_not_found`, `unsupported_version`) stops the
     /// session like the `customer_disconnected` push that precedes it.

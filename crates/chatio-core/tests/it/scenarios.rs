@@ -617,3 +617,18 @@ fn the_same_seed_gives_the_same_session() {
     assert_eq!(run(77), run(77));
     assert_ne!(run(77).0, run(78).0);
 }
+
+#[test]
+fn a_binary_frame_is_reported_not_fatal() {
+    let mut sim = ready(3);
+    let now = sim.now;
+    sim.s.handle_binary_frame(12, now);
+    let mut reported = false;
+    while let Some(o) = sim.s.poll_event() {
+        if let Output::Event(SdkEvent::Error(Error::Protocol { message })) = o {
+            reported = message.contains("binary frame of 12 bytes");
+        }
+    }
+    assert!(reported);
+    assert!(sim.s.is_ready(), "the session goes on");
+}
