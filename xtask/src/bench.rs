@@ -37,7 +37,9 @@ fn criterion(package: &str, bench: &str) -> Result<(), String> {
 fn recorded_summary(out: &mut Vec<String>) {
     let frames = count_recorded(false);
     let pushes = count_recorded(true);
-    if let (Some(ours), Some(floor)) = (estimate("recorded_decode", "chatio_wire"), estimate("recorded_decode", "ignored_any")) {
+    if let (Some(ours), Some(floor)) =
+        (estimate("recorded_decode", "chatio_wire"), estimate("recorded_decode", "ignored_any"))
+    {
         out.push(format!(
             "recorded corpus ({frames} server frames): chatio-wire decode {:.0} ns/frame, serde_json IgnoredAny {:.0} ns/frame, ratio {:.2}x (target <= 1.5x)",
             ours / frames as f64,
@@ -109,7 +111,13 @@ fn js(out: &mut Vec<String>) -> Result<(), String> {
         // dependency) is not needed for it, and is not fetched.
         run(Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--silent"])
-            .args(["redux@3", "redux-saga@0.15", "mitt@1", "@livechat/data-utils@0.1", "@livechat/side-effects-middleware@0.1"])
+            .args([
+                "redux@3",
+                "redux-saga@0.15",
+                "mitt@1",
+                "@livechat/data-utils@0.1",
+                "@livechat/side-effects-middleware@0.1",
+            ])
             .current_dir(&dir))?;
     }
     let frames = recorded_frames(true);
@@ -131,7 +139,8 @@ fn js(out: &mut Vec<String>) -> Result<(), String> {
     let rust_rate = estimate("recorded_core", "pushes").map_or(0.0, |t| frames.len() as f64 / t * 1e9);
     out.push(format!(
         "JS SDK 0.9.1 under Node {}: {:.0} pushes/s; chatio-core: {:.0} pushes/s; ratio {:.1}x (target >= 20x)",
-        String::from_utf8_lossy(&Command::new("node").arg("--version").output().map(|o| o.stdout).unwrap_or_default()).trim(),
+        String::from_utf8_lossy(&Command::new("node").arg("--version").output().map(|o| o.stdout).unwrap_or_default())
+            .trim(),
         js_rate,
         rust_rate,
         rust_rate / js_rate.max(1.0)
@@ -193,7 +202,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
 fn cpu() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into())
 }
 

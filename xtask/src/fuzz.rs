@@ -16,7 +16,11 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
     }
     eprintln!("$ cargo install cargo-fuzz --locked");
     let s = Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]).status().map_err(|e| e.to_string())?;
-    if s.success() { Ok(()) } else { Err("cannot install cargo-fuzz (needs the nightly toolchain: rustup toolchain install nightly)".into()) }
+    if s.success() {
+        Ok(())
+    } else {
+        Err("cannot install cargo-fuzz (needs the nightly toolchain: rustup toolchain install nightly)".into())
+    }
 }
 
 /// Runs the fuzzers.
@@ -45,7 +49,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         if seeds.exists() {
             cmd.arg(&seeds);
         }
-        cmd.args(["--", &format!("-max_total_time={time}"), "-print_final_stats=1"]);
+        cmd.args(["--", &format!("-max_total_time={time}"), "-max_len=8192", "-print_final_stats=1"]);
         eprintln!("$ {cmd:?}");
         let out = cmd.output().map_err(|e| e.to_string())?;
         let log = String::from_utf8_lossy(&out.stderr);
@@ -55,9 +59,15 @@ pub fn main(args: &[String]) -> Result<(), String> {
             .find_map(|l| l.strip_prefix("stat::number_of_executed_units:").map(|n| n.trim().to_owned()))
             .unwrap_or_else(|| "?".into());
         let crashed = !out.status.success();
-        report.push(format!("{t}: {runs} executions in {time} s, {}", if crashed { "CRASH (see fuzz/artifacts)" } else { "0 crashes" }));
+        report.push(format!(
+            "{t}: {runs} executions in {time} s, {}",
+            if crashed { "CRASH (see fuzz/artifacts)" } else { "0 crashes" }
+        ));
         if crashed {
-            eprintln!("{}", log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
+            eprintln!(
+                "{}",
+                log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
         }
     }
     for r in &report {

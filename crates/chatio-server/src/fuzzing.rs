@@ -71,9 +71,14 @@ impl Harness {
     /// Handles one Web API call (JSON body).
     pub fn web(&mut self, action: &str, body: &[u8]) -> String {
         self.now += 1;
-        let result = Request::decode_web_body(action, body)
-            .map_err(|e| ErrorObject::validation(e.to_string()))
-            .and_then(|r| if self.customer.is_none() { Err(ErrorObject::with_default_message(ErrorType::Authentication)) } else { self.request(r) });
+        let result =
+            Request::decode_web_body(action, body).map_err(|e| ErrorObject::validation(e.to_string())).and_then(|r| {
+                if self.customer.is_none() {
+                    Err(ErrorObject::with_default_message(ErrorType::Authentication))
+                } else {
+                    self.request(r)
+                }
+            });
         match result {
             Ok(d) => ServerFrame::Response(Response::success(None, d)).encode(),
             Err(e) => ServerFrame::Response(Response::failure(None, action, e)).encode(),
@@ -111,7 +116,10 @@ mod tests {
         let mut h = Harness::new();
         let r = h.frame(br#"{"request_id":"1","action":"get_chats_summary"}"#);
         assert!(r.contains("login required"), "{r}");
-        let r = h.frame(format!(r#"{{"request_id":"2","action":"login","payload":{{"token":"Bearer {}"}}}}"#, Harness::TOKEN).as_bytes());
+        let r = h.frame(
+            format!(r#"{{"request_id":"2","action":"login","payload":{{"token":"Bearer {}"}}}}"#, Harness::TOKEN)
+                .as_bytes(),
+        );
         assert!(r.contains(r#""success":true"#), "{r}");
         let r = h.frame(br#"{"request_id":"3","action":"start_chat","payload":{"chat":{"thread":{"events":[{"type":"message","text":"/rich"}]}}}}"#);
         assert!(r.contains(r#""success":true"#), "{r}");
