@@ -15,8 +15,14 @@
 //! use chatio_customer_sdk::{Config, CustomerSdk, SdkEvent, StartChat};
 //! use futures::StreamExt;
 //!
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     #[cfg(feature = "tokio")]
+//! #     return tokio::runtime::Runtime::new().expect("tokio").block_on(f);
+//! #     #[cfg(not(feature = "tokio"))]
+//! #     return async_std::task::block_on(f);
+//! # }
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # async_std::task::block_on(async {
+//! # block_on(async {
 //! // The reference server, in-process on a free port (a real deployment gives its URL).
 //! let server = chatio_server::Server::builder().ephemeral().start().await?;
 //!
