@@ -46,7 +46,23 @@ pub struct Config {
     pub rng_seed: u64,
     /// Send `start_chat` in the legacy `{routing_scope, events, properties}` shape (D1).
     pub legacy_start_chat: bool,
+    /// Largest server frame decoded ([`DEFAULT_MAX_FRAME_LEN`], 16 MiB). Frames the server
+    /// sends are bounded by the data, not by the 1 MiB limit on what it receives (G23): a
+    /// `get_chat_threads` response carries whole threads, about 200 bytes an event. A longer
+    /// frame is reported as a protocol error; the transport should close the connection on
+    /// one (it cannot be read past).
+    pub max_frame_len: usize,
 }
+
+/// The default [`Config::max_frame_len`]: 16 MiB, room for a thread of about 80 000 events.
+pub const DEFAULT_MAX_FRAME_LEN: usize = 16 << 20;
+
+/// How many checks of whether the `send_event`s in flight at a drop arrived may end with a
+/// frame too large to read (see [`Config::max_frame_len`]) before the session fails those
+/// events with [`Error::DeliveryUnknown`](crate::Error::DeliveryUnknown): a check that can
+/// never be answered must not block the chat's later events forever. Checks interrupted by
+/// ordinary drops are always started again.
+pub const MAX_VERIFY_ATTEMPTS: u32 = 3;
 
 impl Config {
     /// The defaults for a license, with this seed.
@@ -63,6 +79,7 @@ impl Config {
             history_page_events: 50,
             rng_seed,
             legacy_start_chat: false,
+            max_frame_len: DEFAULT_MAX_FRAME_LEN,
         }
     }
 }
@@ -82,6 +99,7 @@ mod tests {
         assert_eq!(c.login_backoff, Backoff::login());
         assert_eq!(c.sneak_peek_interval, Duration::from_secs(2));
         assert_eq!(c.history_page_events, 50);
+        assert_eq!(c.max_frame_len, 16 * 1024 * 1024);
         assert_eq!(c.rng_seed, 3);
         assert!(!c.legacy_start_chat);
     }

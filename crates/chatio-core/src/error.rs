@@ -52,6 +52,15 @@ pub enum Error {
         /// What was wrong with it.
         message: String,
     },
+    /// A `send_event` was in flight when the connection dropped, and checking whether it
+    /// arrived failed: each of [`MAX_VERIFY_ATTEMPTS`](crate::MAX_VERIFY_ATTEMPTS) checks
+    /// ended with a frame from the server too large to read (the chat's newest thread does
+    /// not fit in [`Config::max_frame_len`](crate::Config::max_frame_len)). The event may or
+    /// may not have been delivered; it is not sent again, which could deliver it twice.
+    DeliveryUnknown {
+        /// How many checks were attempted.
+        attempts: u32,
+    },
 }
 
 impl Error {
@@ -92,6 +101,11 @@ impl fmt::Display for Error {
             Error::Closed => f.write_str("the session is closed"),
             Error::Upload { message } => write!(f, "upload failed: {message}"),
             Error::Protocol { message } => write!(f, "protocol error: {message}"),
+            Error::DeliveryUnknown { attempts } => write!(
+                f,
+                "unknown whether the event arrived: {attempts} checks got an answer too large to read \
+                 (it was not sent again, to avoid a duplicate)"
+            ),
         }
     }
 }

@@ -220,7 +220,7 @@ mod token;
 mod validate;
 
 pub use backoff::Backoff;
-pub use config::{Config, OutboxPolicy};
+pub use config::{Config, DEFAULT_MAX_FRAME_LEN, MAX_VERIFY_ATTEMPTS, OutboxPolicy};
 pub use error::Error;
 pub use output::{Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, Reply, SdkEvent, UploadRequest};
 pub use session::{Session, UploadFailure};

@@ -7,7 +7,7 @@
 //! event, the others are queued again. Events of one chat go out in the order they were given,
 //! and nothing of a chat is sent while that chat is being verified.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use chatio_wire::{ChatId, NewEvent, RequestId};
@@ -43,6 +43,9 @@ pub(crate) struct Outbox {
     entries: Vec<Entry>,
     /// Chats whose unconfirmed events are being looked up.
     verifying: BTreeSet<ChatId>,
+    /// Checks per chat that ended with a connection dropped for a too-large frame, since its
+    /// last finished check.
+    oversize: BTreeMap<ChatId, u32>,
 }
 
 impl Outbox {
@@ -66,11 +69,19 @@ impl Outbox {
     /// Takes every entry (to fail them all).
     pub(crate) fn drain(&mut self) -> Vec<Entry> {
         self.verifying.clear();
+        self.oversize.clear();
         std::mem::take(&mut self.entries)
     }
 
-    /// The connection dropped: in-flight events become unconfirmed.
-    pub(crate) fn connection_lost(&mut self) {
+    /// The connection dropped: in-flight events become unconfirmed. `oversize`: it dropped
+    /// because a frame from the server was too large to read, which counts against the
+    /// checks in progress (their answer may be that frame, and would be again).
+    pub(crate) fn connection_lost(&mut self, oversize: bool) {
+        if oversize {
+            for chat in &self.verifying {
+                *self.oversize.entry(chat.clone()).or_default() += 1;
+            }
+        }
         self.verifying.clear();
         for e in &mut self.entries {
             if e.state == State::InFlight {
@@ -113,14 +124,19 @@ impl Outbox {
         out
     }
 
-    pub(crate) fn start_verifying(&mut self, chat: ChatId) {
+    /// Marks `chat` as being checked; returns how many of its checks since the last one
+    /// that finished were ended by a too-large frame.
+    pub(crate) fn start_verifying(&mut self, chat: ChatId) -> u32 {
+        let n = self.oversize.get(&chat).copied().unwrap_or(0);
         self.verifying.insert(chat);
+        n
     }
 
     /// Verification of `chat` ended: `found(custom_id)` says whether an event arrived.
     /// Returns the entries that arrived (removed); the rest are queued again.
     pub(crate) fn finish_verifying(&mut self, chat: &ChatId, found: impl Fn(&str) -> bool) -> Vec<Entry> {
         self.verifying.remove(chat);
+        self.oversize.remove(chat);
         let (arrived, mut keep): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut self.entries)
             .into_iter()
             .partition(|e| &e.chat == chat && e.state == State::Unconfirmed && e.custom_id().is_some_and(&found));
@@ -134,6 +150,7 @@ impl Outbox {
     /// Verification of `chat` failed for good: its unconfirmed entries are returned (removed).
     pub(crate) fn abandon_verifying(&mut self, chat: &ChatId) -> Vec<Entry> {
         self.verifying.remove(chat);
+        self.oversize.remove(chat);
         let (gone, keep): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut self.entries)
             .into_iter()
             .partition(|e| &e.chat == chat && e.state == State::Unconfirmed);
@@ -193,7 +210,7 @@ mod tests {
         o.push(RequestId::new("2"), ChatId::new("A"), ev("a2"));
         o.push(RequestId::new("3"), ChatId::new("B"), ev("b1"));
         assert_eq!(o.take_sendable(now, |c| (c.as_str() == "A").then_some(4)).len(), 3);
-        o.connection_lost();
+        o.connection_lost(false);
         o.push(RequestId::new("4"), ChatId::new("A"), ev("a3"));
         assert!(o.take_sendable(now, |_| None).is_empty());
         assert_eq!(o.chats_to_verify(), vec![(ChatId::new("A"), 2, 4), (ChatId::new("B"), 1, 0)]);
@@ -226,5 +243,30 @@ mod tests {
         assert!(o.has_custom_id("b1") && o.contains(&RequestId::new("3")));
         assert_eq!(o.drain().len(), 1);
         assert!(!o.has_custom_id("b1"));
+    }
+
+    #[test]
+    fn only_drops_for_too_large_frames_count_against_a_check() {
+        let now = Instant::now();
+        let mut o = Outbox::default();
+        let a = ChatId::new("A");
+        o.push(RequestId::new("1"), a.clone(), ev("a1"));
+        o.take_sendable(now, |_| None);
+        o.connection_lost(false);
+        for _ in 0..5 {
+            assert_eq!(o.start_verifying(a.clone()), 0, "ordinary drops never count");
+            o.connection_lost(false);
+        }
+        assert_eq!(o.start_verifying(a.clone()), 0);
+        o.connection_lost(true);
+        assert_eq!(o.start_verifying(a.clone()), 1);
+        o.connection_lost(true);
+        assert_eq!(o.start_verifying(a.clone()), 2);
+        o.connection_lost(false);
+        assert_eq!(o.start_verifying(a.clone()), 2, "kept across ordinary drops");
+        o.finish_verifying(&a, |_| false);
+        o.take_sendable(now, |_| None);
+        o.connection_lost(true);
+        assert_eq!(o.start_verifying(a), 0, "a finished check starts the count again");
     }
 }

@@ -299,6 +299,13 @@ pub enum Disconnect {
         /// What happened.
         message: String,
     },
+    /// The driver's websocket refused a message from the server longer than
+    /// [`Config::max_frame_len`](crate::Config::max_frame_len) and dropped the connection
+    /// (a stream cannot be read past such a message).
+    FrameTooLarge {
+        /// What the websocket said (sizes included).
+        message: String,
+    },
 }
 
 /// What the caller says of a file to upload; the bytes stay with the driver.

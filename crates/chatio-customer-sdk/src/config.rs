@@ -69,6 +69,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Events a history page aims at (50, as the JS SDK).
     pub history_page_events: u64,
+    /// Largest frame accepted from the server (16 MiB; see
+    /// [`chatio_core::Config::max_frame_len`]).
+    pub max_frame_len: usize,
     /// An observer of every frame and connection event (debugging, recording).
     pub tap: Option<Arc<dyn chatio_transport::Tap>>,
     /// Delays between reconnect attempts (1 s to 5 s, jitter 0.5).
@@ -106,6 +109,7 @@ impl Config {
             seed: None,
             request_timeout: Duration::from_secs(15),
             history_page_events: 50,
+            max_frame_len: chatio_core::DEFAULT_MAX_FRAME_LEN,
             tap: None,
             reconnect: chatio_core::Backoff::socket(),
         }
@@ -175,6 +179,16 @@ impl Config {
     #[must_use]
     pub fn history_page_events(mut self, n: u64) -> Self {
         self.history_page_events = n.max(1);
+        self
+    }
+
+    /// Sets the largest frame accepted from the server (default 16 MiB, at least 64 KiB). A
+    /// `get_chat_threads` response carries whole threads (about 200 bytes an event), so the
+    /// limit bounds the longest thread whose history can be read; a longer frame closes the
+    /// connection with an error event, and the session reconnects.
+    #[must_use]
+    pub fn max_frame_len(mut self, bytes: usize) -> Self {
+        self.max_frame_len = bytes.max(64 * 1024);
         self
     }
 

@@ -144,6 +144,7 @@ impl CustomerSdk {
         core.outbox = config.outbox;
         core.request_timeout = config.request_timeout;
         core.history_page_events = config.history_page_events;
+        core.max_frame_len = config.max_frame_len;
         core.reconnect = config.reconnect;
         let session = Session::new(core, rt.now());
         let mut dcfg = chatio_transport::DriverConfig::new(server);

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_tungstenite::tungstenite::Message;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use async_tungstenite::tungstenite::{Error as WsError, Message};
 use chatio_core::{
     AccessToken, Disconnect, DriverAction, Error as CoreError, FileSpec, Output, Reply, SdkEvent, Session,
     UploadFailure,
@@ -341,11 +341,25 @@ impl Driver {
                 Wake::Internal(None) => {}
                 Wake::Frame(Some(Ok(msg))) => self.frame(msg, now),
                 Wake::Frame(Some(Err(e))) => {
-                    tracing::debug!(error = %e, "websocket failed");
+                    let how = match e {
+                        WsError::Capacity(c) => {
+                            let limit = self.session.config().max_frame_len;
+                            tracing::warn!(error = %c, limit, "a frame from the server is too large");
+                            let message = format!("a frame from the server exceeds the {limit}-byte limit: {c}");
+                            Disconnect::FrameTooLarge { message }
+                        }
+                        e => {
+                            tracing::debug!(error = %e, "websocket failed");
+                            Disconnect::Failed { message: e.to_string() }
+                        }
+                    };
                     self.socket = None;
-                    let message = e.to_string();
-                    self.tap(TapEvent::Disconnected { code: None, reason: &message });
-                    self.session.handle_disconnected(Disconnect::Failed { message }, now);
+                    let reason = match &how {
+                        Disconnect::FrameTooLarge { message } | Disconnect::Failed { message } => message.as_str(),
+                        _ => "",
+                    };
+                    self.tap(TapEvent::Disconnected { code: None, reason });
+                    self.session.handle_disconnected(how, now);
                 }
                 Wake::Frame(None) => {
                     self.socket = None;
@@ -528,11 +542,12 @@ impl Driver {
                 let (rt, tls, url, tx) =
                     (self.rt.clone(), self.config.tls.clone(), self.rtm_url.clone(), self.internal.clone());
                 let timeout = self.config.connect_timeout;
+                let max_frame_len = self.session.config().max_frame_len;
                 let span = tracing::info_span!("chatio.connect", attempt, url = %crate::net::redact(&url));
                 self.rt.spawn(Box::pin(
                     async move {
                         let deadline = rt.now() + timeout;
-                        let connect = ws::connect(&rt, &tls, &url);
+                        let connect = ws::connect(&rt, &tls, &url, max_frame_len);
                         futures::pin_mut!(connect);
                         let r = match futures::future::select(connect, rt.sleep_until(deadline)).await {
                             futures::future::Either::Left((r, _)) => r,

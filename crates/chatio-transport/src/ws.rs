@@ -15,9 +15,6 @@ use crate::runtime::{BoxIo, Runtime};
 /// An open RTM websocket.
 pub type RtmSocket = WebSocketStream<BoxIo>;
 
-/// Largest frame accepted from the server (the protocol's 1 MiB limit, G23).
-pub const MAX_FRAME: usize = 1 << 20;
-
 /// The RTM websocket URL for a server base URL (`http(s)://host[:port][/prefix]` or
 /// `ws(s)://…`) and a license.
 ///
@@ -55,15 +52,21 @@ pub fn web_api_url(base: &Url, license: LicenseId, action: &str) -> Result<Url, 
     Ok(url)
 }
 
-/// Opens the websocket.
+/// Opens the websocket. Messages from the server longer than `max_frame_len` bytes fail the
+/// stream (the session's [`Config::max_frame_len`](chatio_core::Config::max_frame_len)).
 ///
 /// # Errors
 /// Connection, TLS and handshake failures (an HTTP status other than 101 included).
-pub async fn connect(rt: &Arc<dyn Runtime>, tls: &TlsConfig, url: &Url) -> Result<RtmSocket, Error> {
+pub async fn connect(
+    rt: &Arc<dyn Runtime>,
+    tls: &TlsConfig,
+    url: &Url,
+    max_frame_len: usize,
+) -> Result<RtmSocket, Error> {
     let io = net::connect(rt, tls, url).await?;
     let mut config = WebSocketConfig::default();
-    config.max_message_size = Some(MAX_FRAME);
-    config.max_frame_size = Some(MAX_FRAME);
+    config.max_message_size = Some(max_frame_len);
+    config.max_frame_size = Some(max_frame_len);
     let (socket, _response) = async_tungstenite::client_async_with_config(url.as_str(), io, Some(config))
         .await
         .map_err(|e| Error::WebSocket(format!("handshake with {}: {e}", net::redact(url))))?;

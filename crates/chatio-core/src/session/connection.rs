@@ -253,12 +253,12 @@ impl Session {
     /// JS SDK), except outbox events under [`OutboxPolicy::Resend`], which wait to be checked;
     /// requests not written yet wait for the next login; internal steps in flight are dropped
     /// (the connect sequence and outbox checks start again after the next login).
-    pub(super) fn connection_lost(&mut self) {
+    pub(super) fn connection_lost(&mut self, oversize: bool) {
         let policy = self.config.outbox;
         // Uploads go through the Web API and do not depend on the socket; frames not written
         // yet (user requests, history steps issued while disconnected) wait for the login.
         let lost = self.pending.take_where(|p| p.is_sent() && p.purpose != Purpose::Upload);
-        self.outbox.connection_lost();
+        self.outbox.connection_lost(oversize);
         let mut failed_histories = Vec::new();
         for (id, p) in lost {
             match p.purpose {

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
 use chatio_wire as wire;
-use chatio_wire::{ChatId, DisconnectReason, RequestId, ServerFrame, UserId};
+use chatio_wire::{ChatId, DisconnectReason, Limits, RequestId, ServerFrame, UserId};
 
 use crate::chats::Chats;
 use crate::config::Config;
@@ -150,6 +150,8 @@ pub struct Session {
     reconnect_attempt: u32,
     /// The server said `too_many_connections`: reconnect only with the maximum delay (G9).
     too_many: bool,
+    /// The connection is ending because a frame from the server was too large to read.
+    oversize: bool,
     customer_id: Option<UserId>,
     /// Logged in at least once: the next login is a `ConnectionRestored`.
     ever_ready: bool,
@@ -205,6 +207,7 @@ impl Session {
             login_failed: false,
             reconnect_attempt: 0,
             too_many: false,
+            oversize: false,
             customer_id: None,
             ever_ready: false,
             pending: PendingTable::default(),
@@ -320,6 +323,7 @@ impl Session {
         }
         self.timers.set(Timer::Ping, now + self.config.ping_interval);
         self.conn = Conn::Open(Phase::AwaitingToken);
+        self.oversize = false;
         if self.token_usable(now) {
             self.send_login(now);
         } else if !self.token_requested && self.timers.get(Timer::TokenRetry).is_none() {
@@ -332,16 +336,25 @@ impl Session {
 
     /// A text frame arrived. Anything that does not decode, answers nothing the session waits
     /// for or is not understood is reported as an event (never a panic); frames arriving
-    /// while the session has no open socket are ignored.
+    /// while the session has no open socket are ignored. A frame longer than
+    /// [`Config::max_frame_len`] is not parsed: its answer cannot be matched to its request,
+    /// so the session also asks the driver to close the connection (requests in flight then
+    /// fail or are kept, as on any drop), as when the driver refuses such a frame itself
+    /// ([`Disconnect::FrameTooLarge`]).
     pub fn handle_frame(&mut self, text: &str, now: Instant) {
         let now = self.tick(now);
         if !matches!(self.conn, Conn::Open(_)) {
             return;
         }
-        match ServerFrame::decode(text) {
+        match ServerFrame::decode_with(text, &Limits::with_max_frame_len(self.config.max_frame_len)) {
             Ok(ServerFrame::Response(r)) => self.on_response(r, now),
             Ok(ServerFrame::Push(p)) => self.on_push(p),
             Ok(_) => {}
+            Err(e) if e.kind() == wire::DecodeErrorKind::TooLarge => {
+                self.emit(SdkEvent::Error(Error::Protocol { message: e.to_string() }));
+                self.oversize = true;
+                self.actions.push_back(DriverAction::Close);
+            }
             Err(e) => self.on_undecodable(&e, now),
         }
         self.rearm();
@@ -372,6 +385,12 @@ impl Session {
         if close_reason == Some(DisconnectReason::TooManyConnections) {
             self.too_many = true;
         }
+        if let Disconnect::FrameTooLarge { message } = &how {
+            if was_open {
+                self.emit(SdkEvent::Error(Error::Protocol { message: message.clone() }));
+            }
+            self.oversize = true;
+        }
         let final_reason = match &self.conn {
             Conn::Stopped(r) => Some(r.clone()),
             _ => close_reason.filter(DisconnectReason::is_final),
@@ -384,7 +403,8 @@ impl Session {
             (_, Some(reason)) => self.stop(reason, false),
             (Conn::Backoff, None) => {}
             (_, None) => {
-                self.connection_lost();
+                let oversize = std::mem::take(&mut self.oversize);
+                self.connection_lost(oversize);
                 self.schedule_reconnect(now);
             }
         }

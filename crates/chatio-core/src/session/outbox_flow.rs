@@ -9,7 +9,11 @@
 //! there by `custom_id` (and authored by this customer) complete with the stored event; the
 //! others are sent again. Nothing of the chat is sent while it is checked, so the order of
 //! its events is kept. A chat of which no thread was known has floor 0: all its threads are
-//! read.
+//! read. A check that a dropped connection interrupted is started again after the reconnect,
+//! however often that happens; but when [`MAX_VERIFY_ATTEMPTS`] checks of a chat in a row
+//! ended with a frame too large to read (the chat's newest thread outgrew
+//! [`Config::max_frame_len`](crate::Config::max_frame_len)), its unconfirmed events fail with
+//! [`Error::DeliveryUnknown`] and the chat moves on.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -17,6 +21,7 @@ use std::time::Instant;
 use chatio_wire::{ChatId, GetChatThreads, GetChatThreadsSummary, Request, ResponseData, SendEvent, ThreadId};
 
 use super::Session;
+use crate::config::MAX_VERIFY_ATTEMPTS;
 use crate::error::Error;
 use crate::history;
 use crate::model::Event;
@@ -43,7 +48,14 @@ impl Session {
     /// Starts checking every chat with unconfirmed events.
     pub(super) fn start_verification(&mut self, now: Instant) {
         for (chat, n, floor) in self.outbox.chats_to_verify() {
-            self.outbox.start_verifying(chat.clone());
+            let oversize = self.outbox.start_verifying(chat.clone());
+            if oversize >= MAX_VERIFY_ATTEMPTS {
+                // Each check so far ended with a frame too large to read (most likely its
+                // answer: the chat's newest thread): give up on these events rather than
+                // loop on reconnects and block the chat's later events.
+                self.verify_failed(&chat, Error::DeliveryUnknown { attempts: MAX_VERIFY_ATTEMPTS }, now);
+                continue;
+            }
             let limit = (n as u64 + 1).min(history::BATCH);
             let page = VerifyPage { chat: chat.clone(), offset: 0, floor, found: Vec::new() };
             self.verify_page(page, limit, now);

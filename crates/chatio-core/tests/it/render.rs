@@ -87,6 +87,7 @@ pub fn error(e: &Error) -> Value {
         Error::Closed => json!("closed"),
         Error::Upload { message } => json!({"upload": message}),
         Error::Protocol { message } => json!({"protocol": message}),
+        Error::DeliveryUnknown { attempts } => json!({"delivery_unknown": attempts}),
         other => json!({"other": other.to_string()}),
     }
 }

@@ -369,6 +369,42 @@ fn the_outbox_resends_only_what_did_not_arrive() {
 }
 
 #[test]
+fn a_check_whose_answer_is_too_large_fails_its_events_and_frees_the_chat() {
+    let mut config = Sim::config(17);
+    config.max_frame_len = 4096;
+    let mut sim = Sim::new(config);
+    sim.connect();
+    let c = start_chat(&mut sim);
+    // The thread grows past what one frame may carry.
+    for i in 0..30 {
+        let id = sim.s.send_message(&c, &format!("message number {i}"), sim.now).expect("send");
+        sim.issued(id, Issued::Event { chat_exists: true });
+    }
+    sim.settle();
+    // Stored by the server, but its answer is lost with the connection.
+    let id = sim.s.send_message(&c, "did it arrive?", sim.now).expect("send");
+    sim.issued(id.clone(), Issued::Event { chat_exists: true });
+    sim.deliver_to_server(1, true);
+    sim.to_client.clear();
+    sim.drop_connection();
+    let later = sim.s.send_message(&c, "later", sim.now).expect("send");
+    sim.issued(later.clone(), Issued::Event { chat_exists: true });
+    // Each check's `get_chat_threads` answer is refused; after the last one the session gives
+    // up on the unconfirmed event, and the chat's next event goes out.
+    sim.settle();
+    assert_eq!(sim.finished[&id.to_string()].1, Err(Error::DeliveryUnknown { attempts: 3 }));
+    assert!(matches!(&sim.finished[&later.to_string()].1, Ok(Reply::Event(e)) if e.text() == Some("later")));
+    assert!(sim.server.stored.values().all(|n| *n == 1), "nothing sent twice: {:?}", sim.server.stored);
+    let too_large = sim
+        .events
+        .iter()
+        .filter(|e| matches!(e, SdkEvent::Error(Error::Protocol { message }) if message.contains("4096")))
+        .count();
+    assert_eq!(too_large, 3, "each refused frame is reported once");
+    assert!(sim.s.is_ready());
+}
+
+#[test]
 fn with_the_js_policy_in_flight_events_fail() {
     let mut config = Sim::config(16);
     config.outbox = OutboxPolicy::FailOnDisconnect;

@@ -177,3 +177,62 @@ fn a_static_token_that_is_refused_reports_authentication() {
         server.shutdown().await;
     });
 }
+
+#[test]
+fn a_check_whose_answer_exceeds_the_frame_limit_fails_the_event_instead_of_looping() {
+    run(async {
+        let server = quiet_server().await;
+        let (token, customer) = server.create_token(100, None).expect("token");
+        let creds = chatio_customer_sdk::Credentials::bearer(token);
+        let fast = chatio_customer_sdk::Backoff::new(
+            std::time::Duration::from_millis(5),
+            std::time::Duration::from_millis(40),
+            0.5,
+        );
+        let small = config(&server).token(TokenSource::Static(creds.clone())).max_frame_len(64 * 1024).reconnect(fast);
+        let (a, mut ea) = connect_with(small).await;
+        let (b, mut eb) = connect_with(config(&server).token(TokenSource::Static(creds))).await;
+        let chat = a.start_chat(StartChat::new()).await.expect("chat");
+        // A thread whose `get_chat_threads` answer is larger than 64 KiB.
+        let long = "x".repeat(2000);
+        for _ in 0..40 {
+            a.send_message(&chat.id, &long).await.expect("send");
+        }
+        server.swallow_next_response(100, customer.as_str());
+        let send = a.send_message(&chat.id, "arrived, unacknowledged");
+        let chaos = async {
+            wait(&mut eb, "the event on the other connection", |e| match e {
+                SdkEvent::NewEvent { event, .. } if event.text() == Some("arrived, unacknowledged") => Some(()),
+                _ => None,
+            })
+            .await;
+            server.drop_connections(100, customer.as_str());
+        };
+        let (r, ()) = within("the send", futures::future::join(send, chaos)).await;
+        assert_eq!(r.err(), Some(Error::DeliveryUnknown { attempts: 3 }));
+        // Each refused answer was reported, and the chat is free again.
+        let mut refused = 0;
+        while refused < 3 {
+            refused += wait(&mut ea, "a refused frame", |e| match e {
+                SdkEvent::Error(Error::Protocol { message })
+                    if message.contains("a frame from the server exceeds the 65536-byte limit") =>
+                {
+                    Some(1)
+                }
+                _ => None,
+            })
+            .await;
+        }
+        let next = within("the next send", a.send_message(&chat.id, "later")).await.expect("the chat moves on");
+        assert_eq!(next.text(), Some("later"));
+        let stored = server
+            .chat_events(100, chat.id.as_str())
+            .iter()
+            .filter(|e| matches!(&e.kind, EventKind::Message(m) if m.text == "arrived, unacknowledged"))
+            .count();
+        assert_eq!(stored, 1, "not sent twice");
+        a.destroy().await;
+        b.destroy().await;
+        server.shutdown().await;
+    });
+}
