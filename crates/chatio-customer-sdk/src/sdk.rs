@@ -156,7 +156,11 @@ impl CustomerSdk {
     }
 
     /// Every SDK event from now on, as a `Stream`. Any number of subscribers; dropping the
-    /// stream unsubscribes (`on`/`off`/`$$observable` in the JS SDK).
+    /// stream unsubscribes (`on`/`off`/`$$observable` in the JS SDK). The session starts
+    /// connecting in [`init`](Self::init), so the *first* stream also receives the events
+    /// that happened before it was made (`Connected` included; up to
+    /// [`chatio_transport::driver::BACKLOG`] of them): subscribing right after `init`, even
+    /// after an `.await`, misses nothing. Later streams start from their creation.
     pub fn events(&self) -> Events {
         Events::new(self.driver.subscribe())
     }

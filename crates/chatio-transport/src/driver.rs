@@ -4,7 +4,7 @@
 //! websocket, writes frames, arms the timer from `poll_timeout`, runs uploads. Calls from the
 //! facade arrive as messages; events fan out to every subscriber. It holds no protocol logic.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -203,7 +203,8 @@ impl DriverHandle {
         (id_rx, reply_rx)
     }
 
-    /// A new stream of every SDK event from now on. Dropping it unsubscribes.
+    /// A new stream of every SDK event from now on; the first stream also gets the events
+    /// that happened before it (up to [`BACKLOG`], the newest). Dropping it unsubscribes.
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<SdkEvent> {
         let (tx, rx) = mpsc::unbounded();
         let _ = self.tx.unbounded_send(Command::Subscribe(tx));
@@ -230,6 +231,9 @@ impl DriverHandle {
         !self.tx.is_closed()
     }
 }
+
+/// How many events the driver keeps for its first subscriber, from before it subscribed.
+pub const BACKLOG: usize = 1024;
 
 /// Starts a driver task for `session` on `rt`.
 pub fn spawn(
@@ -259,6 +263,7 @@ pub fn spawn(
         uploads: HashMap::new(),
         running_uploads: HashMap::new(),
         subscribers: Vec::new(),
+        backlog: Some(VecDeque::new()),
         credentials: None,
         close_info: None,
     };
@@ -284,6 +289,8 @@ struct Driver {
     uploads: HashMap<RequestId, (FileSource, Option<Progress>)>,
     running_uploads: HashMap<RequestId, AbortHandle>,
     subscribers: Vec<mpsc::UnboundedSender<SdkEvent>>,
+    /// Events kept for the first subscriber, until it comes (at most [`BACKLOG`]).
+    backlog: Option<VecDeque<SdkEvent>>,
     credentials: Option<Credentials>,
     close_info: Option<(Option<u16>, String)>,
 }
@@ -415,7 +422,16 @@ impl Driver {
                     }
                 }
             }
-            Command::Subscribe(tx) => self.subscribers.push(tx),
+            Command::Subscribe(tx) => {
+                // The first subscriber also gets what happened before it subscribed (the
+                // connection starts at once: `Connected` can come before `events()`).
+                if let Some(backlog) = self.backlog.take() {
+                    for e in backlog {
+                        let _ = tx.unbounded_send(e);
+                    }
+                }
+                self.subscribers.push(tx);
+            }
             Command::Token(tx) => {
                 let _ = tx.send(self.credentials.clone());
             }
@@ -630,6 +646,14 @@ impl Driver {
                     }
                     SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
                     _ => {}
+                }
+                if let Some(backlog) = &mut self.backlog {
+                    if backlog.len() == BACKLOG {
+                        backlog.pop_front();
+                        tracing::warn!("no subscriber yet: the oldest event kept for the first one is dropped");
+                    }
+                    backlog.push_back(e);
+                    return;
                 }
                 self.subscribers.retain(|s| s.unbounded_send(e.clone()).is_ok());
             }

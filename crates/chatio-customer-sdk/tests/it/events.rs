@@ -201,3 +201,41 @@ fn any_number_of_subscribers_and_dropping_unsubscribes() {
         server.shutdown().await;
     });
 }
+
+#[test]
+fn the_first_subscriber_gets_what_happened_before_it_later_ones_do_not() {
+    run(async {
+        let server = quiet_server().await;
+        let sdk = chatio_customer_sdk::CustomerSdk::init(config(&server)).expect("init");
+        // Subscribe only once the session is logged in: `Connected` is in the past.
+        within("the login", async {
+            let rt = chatio_customer_sdk::runtime::default_runtime().expect("a runtime");
+            while !sdk.is_connected().await {
+                rt.sleep_until(rt.now() + std::time::Duration::from_millis(2)).await;
+            }
+        })
+        .await;
+        let mut first = sdk.events();
+        let mut second = sdk.events();
+        let early: Vec<SdkEvent> = within("the backlog", first.by_ref().take(2).collect()).await;
+        let early: Vec<&str> = early.iter().map(SdkEvent::name).collect();
+        assert_eq!(early, ["customer_id", "connected"]);
+        // From now on both get everything, and the second nothing from before.
+        let chat = sdk.start_chat(StartChat::new()).await.expect("start_chat");
+        for (events, which) in [(&mut first, "first"), (&mut second, "second")] {
+            let mut before = Vec::new();
+            within("the thread summary", async {
+                while let Some(e) = events.next().await {
+                    if matches!(&e, SdkEvent::ThreadSummary(t) if t.chat == chat.id) {
+                        return;
+                    }
+                    before.push(e.name());
+                }
+            })
+            .await;
+            assert!(!before.contains(&"connected") && !before.contains(&"customer_id"), "{which}: {before:?}");
+        }
+        sdk.destroy().await;
+        server.shutdown().await;
+    });
+}

@@ -12,7 +12,14 @@ use futures::StreamExt;
 pub const WAIT: Duration = Duration::from_secs(15);
 
 /// Runs a test body on the runtime the features select (tokio > async-std > smol).
+/// `CHATIO_TEST_LOG=debug` (an `EnvFilter`) prints the SDK's and the server's traces.
 pub fn run<F: Future<Output = ()> + Send + 'static>(f: F) {
+    if let Ok(filter) = std::env::var("CHATIO_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
     #[cfg(feature = "tokio")]
     {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio");
