@@ -59,8 +59,9 @@
 //! they return a [`DecodeError`] saying what is wrong and where (action, field path, line and
 //! column, and the request id when it could be read), and never panic. Limits:
 //!
-//! * frame size: at most [`MAX_FRAME_LEN`] (1 MiB) by default, checked before parsing
-//!   ([`Limits`] changes it);
+//! * frame size: at most [`MAX_FRAME_LEN`] (1 MiB, the limit on what a server accepts, G23)
+//!   by default, checked before parsing ([`Limits`] changes it; the SDK's core decodes server
+//!   frames with a 16 MiB limit, since a `get_chat_threads` answer carries whole threads);
 //! * nesting: a value the decoder reads may be nested at most [`MAX_DEPTH`] (128) levels
 //!   (serde_json's recursion limit; deeper fails with [`DecodeErrorKind::TooDeep`]). Values
 //!   it skips (unknown keys) or keeps raw (the payload of an unknown action or push) are

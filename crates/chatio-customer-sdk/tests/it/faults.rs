@@ -75,9 +75,32 @@ fn nothing_lost_nothing_twice_across_dropped_connections() {
     });
 }
 
-/// Sends a message whose response the server swallows, waits until a second connection of
-/// the same customer sees it stored, then drops the customer's connections. Returns the
-/// outcome of the send.
+/// `a` sends a message whose response the server swallows; once a second connection of the
+/// same customer (`other`) sees it stored, the server drops the customer's connections.
+/// Returns the outcome of the send.
+async fn send_swallowed_then_drop(
+    server: &chatio_server::ServerHandle,
+    customer: &str,
+    a: &chatio_customer_sdk::CustomerSdk,
+    other: &mut chatio_customer_sdk::Events,
+    chat: &chatio_customer_sdk::ChatId,
+) -> Result<chatio_customer_sdk::Event, Error> {
+    server.swallow_next_response(100, customer);
+    let send = a.send_message(chat, "arrived, unacknowledged");
+    let chaos = async {
+        wait(other, "the event on the other connection", |e| match e {
+            SdkEvent::NewEvent { event, .. } if event.text() == Some("arrived, unacknowledged") => Some(()),
+            _ => None,
+        })
+        .await;
+        server.drop_connections(100, customer);
+    };
+    let (r, ()) = within("the send", futures::future::join(send, chaos)).await;
+    r
+}
+
+/// [`send_swallowed_then_drop`] in a fresh chat with this outbox policy; also returns how
+/// many times the message is stored.
 async fn send_then_drop(policy: OutboxPolicy) -> (Result<chatio_customer_sdk::Event, Error>, usize) {
     let server = quiet_server().await;
     let (token, customer) = server.create_token(100, None).expect("token");
@@ -85,17 +108,7 @@ async fn send_then_drop(policy: OutboxPolicy) -> (Result<chatio_customer_sdk::Ev
     let (a, _ea) = connect_with(config(&server).token(TokenSource::Static(creds.clone())).outbox(policy)).await;
     let (b, mut eb) = connect_with(config(&server).token(TokenSource::Static(creds))).await;
     let chat = a.start_chat(StartChat::new()).await.expect("chat");
-    server.swallow_next_response(100, customer.as_str());
-    let send = a.send_message(&chat.id, "arrived, unacknowledged");
-    let chaos = async {
-        wait(&mut eb, "the event on the other connection", |e| match e {
-            SdkEvent::NewEvent { event, .. } if event.text() == Some("arrived, unacknowledged") => Some(()),
-            _ => None,
-        })
-        .await;
-        server.drop_connections(100, customer.as_str());
-    };
-    let (r, ()) = within("the send", futures::future::join(send, chaos)).await;
+    let r = send_swallowed_then_drop(&server, customer.as_str(), &a, &mut eb, &chat.id).await;
     let stored = server
         .chat_events(100, chat.id.as_str())
         .iter()
@@ -207,17 +220,7 @@ fn a_check_whose_answer_exceeds_the_frame_limit_fails_the_event_instead_of_loopi
         for _ in 0..40 {
             a.send_message(&chat.id, &long).await.expect("send");
         }
-        server.swallow_next_response(100, customer.as_str());
-        let send = a.send_message(&chat.id, "arrived, unacknowledged");
-        let chaos = async {
-            wait(&mut eb, "the event on the other connection", |e| match e {
-                SdkEvent::NewEvent { event, .. } if event.text() == Some("arrived, unacknowledged") => Some(()),
-                _ => None,
-            })
-            .await;
-            server.drop_connections(100, customer.as_str());
-        };
-        let (r, ()) = within("the send", futures::future::join(send, chaos)).await;
+        let r = send_swallowed_then_drop(&server, customer.as_str(), &a, &mut eb, &chat.id).await;
         assert_eq!(r.err(), Some(Error::DeliveryUnknown { attempts: 3 }));
         // Each refused answer was reported, and the chat is free again.
         let mut refused = 0;
