@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::{Error, ServerBuilder, ServerConfig};
+use chatio_wire::Token;
+
+use crate::{DeclaredProperty, Error, ServerBuilder, ServerConfig};
 
 const AFTER_HELP: &str = "\
 Endpoints (HOST:PORT as printed on start):
@@ -77,6 +79,29 @@ pub struct Args {
     /// Worker threads of the server's runtime.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub workers: usize,
+    /// Chats one customer may start (default: unlimited); one more `start_chat` fails with
+    /// `validation` "too many chats".
+    #[arg(long, value_name = "N")]
+    pub max_chats_per_customer: Option<usize>,
+    /// Declare a property customers may write (`rw`) or only read (`ro`); repeatable. Once
+    /// one is declared, customers' writes of other properties fail with `authorization`.
+    #[arg(long = "property", value_name = "NAMESPACE.NAME=rw|ro", value_parser = DeclaredProperty::parse)]
+    pub properties: Vec<DeclaredProperty>,
+    /// Require this app access token (`Authorization: Bearer TOKEN`) at the token endpoint;
+    /// repeatable. Read from the environment variable so that it stays out of `ps`.
+    #[arg(
+        long = "app-token",
+        env = "CHATIO_APP_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true,
+        value_parser = app_token
+    )]
+    pub app_tokens: Vec<Token>,
+}
+
+/// Wraps an `--app-token` at once, so that it is redacted in `Debug` output.
+fn app_token(text: &str) -> Result<Token, String> {
+    if text.trim().is_empty() { Err("the app token is empty".into()) } else { Ok(Token::new(text)) }
 }
 
 impl Args {
@@ -91,6 +116,9 @@ impl Args {
             admin: self.admin,
             seed: self.seed,
             workers: self.workers.max(1),
+            max_chats_per_customer: self.max_chats_per_customer,
+            declared_properties: self.properties.clone(),
+            app_tokens: self.app_tokens.clone(),
             ..ServerConfig::default()
         };
         if !self.licenses.is_empty() {
@@ -205,8 +233,17 @@ mod tests {
             "--admin",
             "--seed",
             "9",
+            "--max-chats-per-customer",
+            "4",
+            "--property",
+            "routing.priority=ro",
+            "--property",
+            "ui.bold=rw",
+            "--app-token",
+            "secret-app-token",
         ])
         .expect("valid options");
+        assert!(!format!("{args:?}").contains("secret-app-token"), "the app token shows in Debug");
         let c = args.config();
         assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 0)));
         assert_eq!(c.licenses, vec![7, 8]);
@@ -216,6 +253,23 @@ mod tests {
         assert_eq!(c.idle_timeout, Duration::from_secs(5));
         assert!(c.admin);
         assert_eq!(c.seed, Some(9));
+        assert_eq!(c.max_chats_per_customer, Some(4));
+        assert_eq!(
+            c.declared_properties,
+            vec![
+                DeclaredProperty::new("routing", "priority", crate::PropertyAccess::ReadOnly),
+                DeclaredProperty::new("ui", "bold", crate::PropertyAccess::ReadWrite),
+            ]
+        );
+        assert_eq!(c.app_tokens.iter().map(Token::expose).collect::<Vec<_>>(), ["secret-app-token"]);
+    }
+
+    #[test]
+    fn bad_property_declarations_are_refused_with_the_reason() {
+        let err = Args::try_parse_from(["chatio-server", "--property", "routing.priority=write"])
+            .expect_err("not rw or ro")
+            .to_string();
+        assert!(err.contains("neither `rw` nor `ro`"), "{err}");
     }
 
     #[test]
@@ -240,6 +294,9 @@ mod tests {
             "--max-connections-per-customer",
             "--idle-timeout-s",
             "--admin",
+            "--max-chats-per-customer",
+            "--property",
+            "--app-token",
             "/rich",
             "/close",
             "/leave",

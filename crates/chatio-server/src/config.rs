@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use chatio_wire::Token;
+
 /// How the server behaves. Build it with [`Server::builder`](crate::Server::builder).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -40,6 +42,66 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Largest uploaded file (10 MiB, G14).
     pub max_file_size: u64,
+    /// Chats one customer may start (G4; `None`, the default: unlimited). The `start_chat`
+    /// over the cap fails with `validation` "too many chats".
+    pub max_chats_per_customer: Option<usize>,
+    /// Properties customers may write (G15). Empty, the default: any namespace and name.
+    /// Otherwise a customer's write of a property that is not declared, or declared
+    /// [`PropertyAccess::ReadOnly`], fails with `authorization` (chat, thread and event
+    /// properties alike; the agent is not restricted).
+    pub declared_properties: Vec<DeclaredProperty>,
+    /// App access tokens the token endpoint accepts in `Authorization: Bearer <token>`
+    /// (G11). Empty, the default: the header is not checked.
+    pub app_tokens: Vec<Token>,
+}
+
+/// What a customer may do with a declared property (G15).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PropertyAccess {
+    /// The customer reads and writes it.
+    ReadWrite,
+    /// The customer reads it; writes fail with `authorization`.
+    ReadOnly,
+}
+
+/// A property declared in the server's configuration (G15; the hosted service declared
+/// them with its Configuration API, which v0.5 customers cannot reach).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeclaredProperty {
+    /// The namespace, e.g. `"routing"`.
+    pub namespace: String,
+    /// The property's name within the namespace.
+    pub name: String,
+    /// The customer's rights.
+    pub access: PropertyAccess,
+}
+
+impl DeclaredProperty {
+    /// Declares `namespace.name` with the customer's `access`.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>, access: PropertyAccess) -> Self {
+        Self { namespace: namespace.into(), name: name.into(), access }
+    }
+
+    /// Parses `NAMESPACE.NAME=rw` or `NAMESPACE.NAME=ro` (the `--property` option).
+    ///
+    /// # Errors
+    /// A message saying what is wrong with the text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (key, access) = text
+            .rsplit_once('=')
+            .ok_or_else(|| format!("`{text}`: expected NAMESPACE.NAME=rw or NAMESPACE.NAME=ro"))?;
+        let access = match access {
+            "rw" => PropertyAccess::ReadWrite,
+            "ro" => PropertyAccess::ReadOnly,
+            other => return Err(format!("`{text}`: access `{other}` is neither `rw` nor `ro`")),
+        };
+        match key.split_once('.') {
+            Some((ns, name)) if !ns.is_empty() && !name.is_empty() => Ok(Self::new(ns, name, access)),
+            _ => Err(format!("`{text}`: expected NAMESPACE.NAME before `=`")),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -61,6 +123,36 @@ impl Default for ServerConfig {
             workers: 2,
             public_url: None,
             max_file_size: 10 * 1024 * 1024,
+            max_chats_per_customer: None,
+            declared_properties: Vec::new(),
+            app_tokens: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_properties_parse_from_the_command_line_form() {
+        assert_eq!(
+            DeclaredProperty::parse("routing.priority=ro"),
+            Ok(DeclaredProperty::new("routing", "priority", PropertyAccess::ReadOnly))
+        );
+        assert_eq!(
+            DeclaredProperty::parse("a.b.c=rw"),
+            Ok(DeclaredProperty::new("a", "b.c", PropertyAccess::ReadWrite))
+        );
+        for bad in ["routing.priority", "routing.priority=x", ".p=rw", "ns.=ro", "nodot=rw"] {
+            let err = DeclaredProperty::parse(bad).expect_err(bad);
+            assert!(err.contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn app_tokens_do_not_show_in_debug_output() {
+        let config = ServerConfig { app_tokens: vec![Token::new("app-secret-123")], ..ServerConfig::default() };
+        assert!(!format!("{config:?}").contains("app-secret-123"));
     }
 }

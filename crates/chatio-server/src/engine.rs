@@ -12,6 +12,7 @@ use chatio_wire::{
     ThreadId, Timestamp, UserId,
 };
 
+use crate::PropertyAccess;
 use crate::store::{ChatRec, Customer, Store, ThreadRec};
 
 /// Longest text (G23).
@@ -116,6 +117,27 @@ fn check_properties(field: &str, p: &Properties) -> Result<(), ErrorObject> {
         }
     }
     Ok(())
+}
+
+/// A customer's write of properties, against the declared ones (G15).
+fn check_rights(store: &Store, field: &str, p: &Properties) -> Result<(), ErrorObject> {
+    let declared = &store.policy.declared_properties;
+    if declared.is_empty() {
+        return Ok(());
+    }
+    for (ns, name, _) in p.iter() {
+        match declared.iter().find(|d| d.namespace == ns && d.name == name) {
+            Some(d) if d.access == PropertyAccess::ReadWrite => {}
+            Some(_) => return Err(authorization(format!("`{field}.{ns}.{name}` is read-only for customers"))),
+            None => return Err(authorization(format!("`{field}.{ns}.{name}` is not a declared property"))),
+        }
+    }
+    Ok(())
+}
+
+/// Every property a new event carries, against the declared ones.
+fn check_event_rights(store: &Store, field: &str, e: &NewEvent) -> Result<(), ErrorObject> {
+    e.properties.as_ref().map_or(Ok(()), |p| check_rights(store, &format!("{field}.properties"), p))
 }
 
 fn check_customer_data(c: &wire::CustomerData) -> Result<(), ErrorObject> {
@@ -330,6 +352,19 @@ fn dispatch(
             }
             let thread_props = p.chat.thread.as_ref().and_then(|t| t.properties.clone()).unwrap_or_default();
             check_properties("chat.thread.properties", &thread_props)?;
+            if let Some(props) = &p.chat.properties {
+                check_rights(store, "chat.properties", props)?;
+            }
+            check_rights(store, "chat.thread.properties", &thread_props)?;
+            for (i, e) in events.iter().enumerate() {
+                check_event_rights(store, &format!("chat.thread.events[{i}]"), e)?;
+            }
+            if let Some(cap) = store.policy.max_chats_per_customer {
+                let lic = store.licenses.get(&lic_id).ok_or_else(|| authorization("unknown license"))?;
+                if lic.chats_of.get(&caller.customer).map_or(0, Vec::len) >= cap {
+                    return Err(validation(format!("too many chats: a customer may start at most {cap}")));
+                }
+            }
             let chat_id = ChatId::new(store.ids.short());
             let thread_id = ThreadId::new(store.ids.short());
             let mut chat = ChatRec {
@@ -380,6 +415,7 @@ fn dispatch(
         }
         Request::SendEvent(p) => {
             check_new_event("event", &p.event)?;
+            check_event_rights(store, "event", &p.event)?;
             let (thread_id, event, opened) = add_customer_event(store, caller, &p.chat_id, p.event, now)?;
             let text = match &event.kind {
                 EventKind::Message(m) => Some(m.text.clone()),
@@ -486,6 +522,7 @@ fn dispatch(
         }
         Request::UpdateChatProperties(p) => {
             check_properties("properties", &p.properties)?;
+            check_rights(store, "properties", &p.properties)?;
             let chat = chat_of(store, caller, &p.chat_id)?;
             chat.properties.merge(&p.properties);
             fx.push(
@@ -497,6 +534,7 @@ fn dispatch(
         }
         Request::UpdateChatThreadProperties(p) => {
             check_properties("properties", &p.properties)?;
+            check_rights(store, "properties", &p.properties)?;
             let chat = chat_of(store, caller, &p.chat_id)?;
             let t = chat
                 .thread_mut(&p.thread_id)

@@ -457,7 +457,28 @@ fn token_error(status: StatusCode, error: &str, description: &str) -> Resp {
     json_resp(status, &json!({"error": error, "error_description": description}))
 }
 
+/// The app access token check of the token endpoint (G11), when the server has app tokens.
+fn app_token_ok(shared: &Shared, req: &hyper::Request<Incoming>) -> bool {
+    let wanted = &shared.config.app_tokens;
+    if wanted.is_empty() {
+        return true;
+    }
+    let Some(given) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let given = chatio_wire::Token::new(given);
+    let given = given.access_token();
+    !given.is_empty() && wanted.iter().any(|t| t.access_token() == given)
+}
+
 async fn token_endpoint(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
+    if !app_token_ok(&shared, &req) {
+        return token_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized_client",
+            "a valid app access token is required (`Authorization: Bearer <app access token>`)",
+        );
+    }
     let mut params = query(&req);
     let is_json = req
         .headers()

@@ -32,6 +32,9 @@
 //! | `--admin` | off | serve the `/admin/...` fault-injection routes |
 //! | `--seed N` | random | seed of the id generator |
 //! | `--workers N` | `2` | worker threads of the server's runtime |
+//! | `--max-chats-per-customer N` | unlimited | chats one customer may start; one more `start_chat` is `validation` "too many chats" (G4) |
+//! | `--property NS.NAME=rw\|ro` | none | declare a property customers may write (`rw`) or only read (`ro`); repeatable; once one is declared, customers' writes of any other property (chat, thread or event) are `authorization` (G15) |
+//! | `--app-token TOKEN` (or `CHATIO_APP_TOKEN`) | none | app access token the token endpoint requires as `Authorization: Bearer TOKEN`; repeatable; unchecked when absent (G11) |
 //!
 //! ### The library
 //!
@@ -100,6 +103,11 @@
 //!   of one more gets `customer_disconnected` `too_many_connections` and close 4000.
 //! * On the requester's connection the response is written before the pushes it causes
 //!   (G8), then the agent's reactions.
+//! * Optional rules, off by default: a cap on the chats one customer starts (G4), declared
+//!   properties with the customer's read/write rights (G15; the agent is not restricted),
+//!   and the app access token the token endpoint requires (G11). See the options above and
+//!   [`ServerBuilder::max_chats_per_customer`], [`ServerBuilder::declare_property`],
+//!   [`ServerBuilder::app_token`].
 //! * Limits (G23): frame 1 MiB, texts 16 384 characters, ids 256 bytes, 100 customer
 //!   fields of 4 096 characters, files 10 MiB (checked while the upload streams in: 413
 //!   and a `validation` error, nothing stored).
@@ -191,6 +199,6 @@ mod hub;
 mod server;
 mod store;
 
-pub use config::ServerConfig;
+pub use config::{DeclaredProperty, PropertyAccess, ServerConfig};
 pub use error::Error;
 pub use server::{Server, ServerBuilder, ServerHandle};

@@ -5,18 +5,18 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chatio_wire::{ChatId, DisconnectReason, Event, Push, RequestId, UserId};
+use chatio_wire::{ChatId, DisconnectReason, Event, Push, RequestId, Token, UserId};
 use futures::channel::oneshot;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::agent;
-use crate::config::ServerConfig;
+use crate::config::{DeclaredProperty, PropertyAccess, ServerConfig};
 use crate::engine::{self, Effects, Trigger};
 use crate::error::Error;
 use crate::hub::{ConnId, Hub, Out};
-use crate::store::{Store, TokenRecord};
+use crate::store::{Policy, Store, TokenRecord};
 
 /// How long a clean shutdown waits for connections to finish their close handshake.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -350,6 +350,33 @@ impl ServerBuilder {
         self
     }
 
+    /// Limits the chats one customer may start (unlimited by default, G4): the
+    /// `start_chat` over the cap fails with `validation` "too many chats".
+    pub fn max_chats_per_customer(mut self, n: usize) -> Self {
+        self.config.max_chats_per_customer = Some(n);
+        self
+    }
+
+    /// Declares a property customers may read and write, or only read (G15). Once one is
+    /// declared, a customer's write of any undeclared or read-only property fails with
+    /// `authorization`; by default every property is writable.
+    pub fn declare_property(
+        mut self,
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+        access: PropertyAccess,
+    ) -> Self {
+        self.config.declared_properties.push(DeclaredProperty::new(namespace, name, access));
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` with this app access token (or another one
+    /// given the same way) at the token endpoint (G11; not checked by default).
+    pub fn app_token(mut self, token: impl Into<String>) -> Self {
+        self.config.app_tokens.push(Token::new(token.into()));
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &ServerConfig {
         &self.config
@@ -437,7 +464,11 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
     };
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-    let store = Store::new(seed, &config.licenses, &config.expired_licenses, &public_url);
+    let mut store = Store::new(seed, &config.licenses, &config.expired_licenses, &public_url);
+    store.policy = Policy {
+        max_chats_per_customer: config.max_chats_per_customer,
+        declared_properties: config.declared_properties.clone(),
+    };
     let (stop_tx, mut stop) = watch::channel(false);
     let (control_tx, mut control_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {

@@ -190,6 +190,17 @@ pub(crate) struct Store {
     pub(crate) agents: Vec<Agent>,
     /// Files by URL path (`/api/file/chatio/att/<license>/<hex>.<ext>`).
     pub(crate) files: HashMap<String, FileRec>,
+    /// The configured rules the actions enforce.
+    pub(crate) policy: Policy,
+}
+
+/// The configured rules the actions enforce (G4, G15).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Policy {
+    /// Chats one customer may start (`None`: unlimited).
+    pub(crate) max_chats_per_customer: Option<usize>,
+    /// Properties customers may write (empty: any).
+    pub(crate) declared_properties: Vec<crate::DeclaredProperty>,
 }
 
 impl Store {
@@ -202,7 +213,14 @@ impl Store {
         };
         let licenses =
             licenses.iter().map(|l| (*l, License { expired: expired.contains(l), ..License::default() })).collect();
-        Self { ids, licenses, tokens: HashMap::new(), agents: vec![bot], files: HashMap::new() }
+        Self {
+            ids,
+            licenses,
+            tokens: HashMap::new(),
+            agents: vec![bot],
+            files: HashMap::new(),
+            policy: Policy::default(),
+        }
     }
 
     pub(crate) fn bot(&self) -> Option<&Agent> {

@@ -9,5 +9,6 @@ mod faults;
 mod lifecycle;
 mod login;
 mod pagination;
+mod policy;
 mod robustness;
 mod web;
