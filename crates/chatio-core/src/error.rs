@@ -35,7 +35,8 @@ pub enum Error {
         data: Option<Value>,
     },
     /// The server ended the session for good (`customer_banned`, `license_not_found`,
-    /// `unsupported_version`, `too_many_connections`); no reconnect is attempted.
+    /// `unsupported_version`); no reconnect is attempted. (`too_many_connections` is not
+    /// final: the session reconnects after the maximum reconnect delay, G9.)
     Disconnected {
         /// Why.
         reason: DisconnectReason,
