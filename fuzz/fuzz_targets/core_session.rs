@@ -1,8 +1,10 @@
 //! A logged-in session fed arbitrary input never panics, and its deadlines never go back.
 //!
 //! The input is text, one operation per line: a line starting with `!` is a driver event
-//! (`!d` disconnect, `!c` connected, `!t` timeout, `!k` token, `!s…` send a message, `!h`
-//! next history page, `!p…` sneak peek), any other line is a frame from the server.
+//! (`!d` disconnect, `!D` disconnect for a too-large frame, `!c` connected, `!t` timeout,
+//! `!k` token, `!s…` send a message, `!h` next history page, `!p…` sneak peek), any other
+//! line is a frame from the server. Frames are limited to 2 KiB so that the too-large path
+//! is reached too.
 #![no_main]
 
 use std::time::{Duration, Instant};
@@ -21,7 +23,9 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let t0 = Instant::now();
     let mut now = t0;
-    let mut s = Session::new(Config::new(LicenseId(100), 1), now);
+    let mut config = Config::new(LicenseId(100), 1);
+    config.max_frame_len = 2048;
+    let mut s = Session::new(config, now);
     s.handle_token(AccessToken::bearer("t").with_customer_id("c"), now);
     s.handle_connected(now);
     drain(&mut s);
@@ -32,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
         match line.as_bytes().first() {
             Some(b'!') => match line.as_bytes().get(1) {
                 Some(b'd') => s.handle_disconnected(Disconnect::Failed { message: "x".into() }, now),
+                Some(b'D') => s.handle_disconnected(Disconnect::FrameTooLarge { message: "x".into() }, now),
                 Some(b'c') => s.handle_connected(now),
                 Some(b't') => {
                     if let Some(d) = s.poll_timeout() {

@@ -219,7 +219,8 @@ impl AccountsToken {
             *id = Some(e.clone());
         }
         if let Ok(mut c) = inner.cached.lock() {
-            *c = Some((creds.clone(), expires_in.map(|d| started + d)));
+            // An `expires_in` too large to add is network input: cached without expiry, no panic.
+            *c = Some((creds.clone(), expires_in.and_then(|d| started.checked_add(d))));
         }
         tracing::debug!(customer_id = ?creds.customer_id, "customer token fetched");
         Ok(creds)

@@ -35,9 +35,15 @@ impl Timestamp {
         self.0.saturating_mul(1000)
     }
 
-    /// The timestamp as a [`SystemTime`].
+    /// The latest timestamp [`to_system_time`](Self::to_system_time) represents:
+    /// 9999-12-31T23:59:59Z, within `SystemTime`'s range on every platform.
+    pub const MAX: Timestamp = Timestamp(253_402_300_799);
+
+    /// The timestamp as a [`SystemTime`]. Total: a value past [`Timestamp::MAX`] (which no
+    /// real server sends, but a frame may carry: `SystemTime` would overflow) gives
+    /// `Timestamp::MAX`'s time.
     pub fn to_system_time(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.0)
+        UNIX_EPOCH + Duration::from_secs(self.0.min(Self::MAX.0))
     }
 
     /// The whole seconds of `t` since the Unix epoch; times before the epoch give 0.
@@ -106,6 +112,18 @@ mod tests {
         assert_eq!(t.as_millis(), 1_520_000_000_000);
         assert_eq!(Timestamp::from_system_time(t.to_system_time()), t);
         assert_eq!(Timestamp::from_system_time(UNIX_EPOCH - Duration::from_secs(5)).as_secs(), 0);
+    }
+
+    #[test]
+    fn any_wire_value_converts_without_overflow() {
+        // Found by the `core_session` fuzzer: `UNIX_EPOCH + u64::MAX seconds` panicked.
+        for secs in [Timestamp::MAX.as_secs(), Timestamp::MAX.as_secs() + 1, i64::MAX as u64, u64::MAX] {
+            assert_eq!(Timestamp::from_secs(secs).to_system_time(), Timestamp::MAX.to_system_time(), "{secs}");
+        }
+        assert_eq!(Timestamp::from_system_time(Timestamp::MAX.to_system_time()), Timestamp::MAX);
+        assert_eq!(Timestamp::from_secs(u64::MAX).as_millis(), u64::MAX);
+        let huge: Timestamp = serde_json::from_str("18446744073709551615").unwrap();
+        assert_eq!(huge.to_system_time(), Timestamp::MAX.to_system_time());
     }
 
     #[test]

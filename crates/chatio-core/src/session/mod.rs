@@ -458,7 +458,9 @@ impl Session {
         if let Some(id) = &token.customer_id {
             self.learn_customer_id(id.clone());
         }
-        self.token_expiry = token.expires_in.map(|d| now + d);
+        // An `expires_in` too large to add (from the accounts service: network input) means
+        // no known expiry rather than a panic.
+        self.token_expiry = token.expires_in.and_then(|d| now.checked_add(d));
         for mut u in std::mem::take(&mut self.uploads_waiting) {
             u.access_token = token.secret().to_owned();
             self.actions.push_back(DriverAction::Upload(u));

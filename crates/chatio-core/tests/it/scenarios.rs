@@ -571,6 +571,55 @@ fn pushes_for_nobody_are_events_and_own_copies_are_not() {
     }
 }
 
+/// Regression test for the `core_session` fuzzer's find: a timestamp past what `SystemTime`
+/// holds (here `u64::MAX` seconds) panicked while converting. Every wire time is now read,
+/// saturating at 9999-12-31T23:59:59Z.
+#[test]
+fn timestamps_too_large_for_system_time_are_read_not_a_panic() {
+    let mut sim = ready(21);
+    let c = start_chat(&mut sim);
+    let max = chatio_wire::Timestamp::MAX.to_system_time();
+    for push in [
+        format!(
+            r#"{{"action":"incoming_event","type":"push","payload":{{"chat_id":"{c}","thread_id":"T9","event":{{"id":"x","order":99,"type":"message","author_id":"agent","timestamp":18446744073709551615,"text":"from the far future"}}}}}}"#
+        ),
+        format!(
+            r#"{{"action":"incoming_typing_indicator","type":"push","payload":{{"chat_id":"{c}","typing_indicator":{{"author_id":"agent","timestamp":18446744073709551615,"is_typing":true}}}}}}"#
+        ),
+        format!(
+            r#"{{"action":"last_seen_timestamp_updated","type":"push","payload":{{"chat_id":"{c}","user_id":"agent","timestamp":9223372036854775808}}}}"#
+        ),
+    ] {
+        let before = sim.events.len();
+        sim.inject(&push);
+        sim.deliver_to_client(1);
+        assert!(sim.events.len() > before, "no event for {push}");
+    }
+    let times: Vec<_> = sim
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            SdkEvent::NewEvent { event, .. } => Some(event.timestamp),
+            SdkEvent::LastSeenTimestampUpdated { timestamp, .. } => Some(*timestamp),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(times, [max, max], "{:?}", sim.events);
+    assert!(sim.s.is_ready());
+}
+
+/// The accounts service's `expires_in` is network input too: one too large to add to the
+/// clock means no known expiry, not a panic.
+#[test]
+fn a_token_lifetime_too_large_to_add_is_no_expiry() {
+    let t0 = std::time::Instant::now();
+    let mut s = Session::new(Config::new(LicenseId(1), 1), t0);
+    assert_eq!(s.poll_action(), Some(DriverAction::FetchToken { fresh: false }));
+    s.handle_token(AccessToken::bearer("a").with_expires_in(Duration::MAX), t0);
+    s.handle_connected(t0);
+    assert!(s.poll_transmit().is_some_and(|f| f.contains("Bearer a")));
+}
+
 #[test]
 fn a_response_for_another_action_is_a_protocol_error() {
     let mut sim = ready(20);
