@@ -6,7 +6,8 @@ use chatio_wire::{ClientFrame, ErrorObject, ErrorType, Request, Response, Respon
 
 use crate::agent;
 use crate::engine::{self, Caller, Presence};
-use crate::store::{Store, TokenRecord};
+use crate::store::{Policy, Store, TokenRecord};
+use crate::{DeclaredProperty, PropertyAccess};
 
 const LICENSE: u64 = 100;
 const URL: &str = "http://fuzz.invalid";
@@ -35,6 +36,20 @@ impl Harness {
             TokenRecord { license: LICENSE, customer: UserId::new("c"), expires_at: u64::MAX },
         );
         Self { store, presence: Presence::default(), customer: None, now: 1_700_000_000 }
+    }
+
+    /// Like [`Harness::new`], with the optional rules on: at most 3 chats per customer (G4),
+    /// `ui.bold` writable and `routing.priority` read-only for customers (G15).
+    pub fn with_policy() -> Self {
+        let mut h = Self::new();
+        h.store.policy = Policy {
+            max_chats_per_customer: Some(3),
+            declared_properties: vec![
+                DeclaredProperty::new("ui", "bold", PropertyAccess::ReadWrite),
+                DeclaredProperty::new("routing", "priority", PropertyAccess::ReadOnly),
+            ],
+        };
+        h
     }
 
     /// The valid token.
@@ -125,5 +140,23 @@ mod tests {
         assert!(r.contains(r#""success":true"#), "{r}");
         assert!(h.frame(b"not json").contains("validation"));
         assert!(h.web("close_thread", br#"{"chat_id":"nope"}"#).contains("authorization"));
+    }
+
+    #[test]
+    fn the_policy_harness_enforces_the_rules() {
+        let mut h = Harness::with_policy();
+        let login =
+            format!(r#"{{"request_id":"l","action":"login","payload":{{"token":"Bearer {}"}}}}"#, Harness::TOKEN);
+        assert!(h.frame(login.as_bytes()).contains(r#""success":true"#));
+        let r = h.frame(
+            br#"{"request_id":"1","action":"start_chat","payload":{"chat":{"properties":{"routing":{"priority":1}}}}}"#,
+        );
+        assert!(r.contains("read-only"), "{r}");
+        for i in 0..3 {
+            let r = h.frame(format!(r#"{{"request_id":"{i}","action":"start_chat","payload":{{"chat":{{"properties":{{"ui":{{"bold":true}}}}}}}}}}"#).as_bytes());
+            assert!(r.contains(r#""success":true"#), "{r}");
+        }
+        let r = h.frame(br#"{"request_id":"4","action":"start_chat","payload":{}}"#);
+        assert!(r.contains("too many chats"), "{r}");
     }
 }
