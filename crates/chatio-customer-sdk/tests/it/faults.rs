@@ -29,6 +29,62 @@ fn a_fresh_token_after_the_server_expired_it() {
     });
 }
 
+/// An accounts service that answers every request with a real token of `server` and an
+/// `expires_in` of `u64::MAX` seconds (more than any clock can add). Plain std threads and
+/// sockets: it is network input the reference server cannot be made to send.
+fn accounts_with_endless_tokens(server: &chatio_server::ServerHandle) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let (token, customer) = server.create_token(100, None).expect("token");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let _ = reader.by_ref().take(length).read_to_end(&mut Vec::new());
+            let body = format!(
+                r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":18446744073709551615,"entity_id":"{customer}","client_id":"sdk-tests"}}"#
+            );
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = reader.get_mut().write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+/// A token lifetime too large for the clock (network input from the accounts service) is
+/// treated as no known expiry by the transport's cache and by the core, not a panic.
+#[test]
+fn a_token_lifetime_past_the_clock_is_no_expiry() {
+    run(async {
+        let server = quiet_server().await;
+        let accounts = accounts_with_endless_tokens(&server);
+        let (sdk, _events) = connect_with(config(&server).accounts(accounts)).await;
+        let token = sdk.auth().token().await.expect("cached token");
+        assert_eq!(token.expires_in, Some(std::time::Duration::from_secs(u64::MAX)));
+        let chat = sdk.start_chat(StartChat::new()).await.expect("logged in with it");
+        assert!(!chat.id.as_str().is_empty());
+        sdk.destroy().await;
+        server.shutdown().await;
+    });
+}
+
 #[test]
 fn nothing_lost_nothing_twice_across_dropped_connections() {
     run(async {
