@@ -51,7 +51,7 @@ fn reason_text(reason: &DisconnectReason) -> &'static str {
 }
 
 /// Sends `customer_disconnected` and a 4000 close to one connection.
-fn disconnect(hub: &Hub, id: ConnId, reason: DisconnectReason) {
+pub(crate) fn disconnect(hub: &Hub, id: ConnId, reason: DisconnectReason) {
     hub.send(id, Out::Text(disconnected_frame(reason.clone())));
     hub.send(id, Out::Close(CLOSE_DISCONNECTED, reason_text(&reason)));
 }
@@ -215,8 +215,8 @@ fn undecodable(e: &chatio_wire::DecodeError) -> Response {
     Response::failure(e.request_id().cloned(), action, ErrorObject::validation(message))
 }
 
-/// Handles one text frame.
-fn on_text(shared: &Arc<Shared>, id: ConnId, license: u64, text: &str) {
+/// Handles one text frame (of any transport).
+pub(crate) fn on_text(shared: &Arc<Shared>, id: ConnId, license: u64, text: &str) {
     let frame = match ClientFrame::decode(text) {
         Ok(f) => f,
         Err(e) => {

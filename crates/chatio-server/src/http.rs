@@ -39,7 +39,15 @@ const WRITE_BUFFER: usize = 8 * 1024;
 pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<tokio::net::TcpStream>, peer: SocketAddr) {
     let svc = hyper::service::service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(route(shared, req).await) }
+        async move {
+            let origin = req.headers().get(header::ORIGIN).cloned();
+            if req.method() == Method::OPTIONS {
+                return Ok::<_, Infallible>(preflight(&req, origin));
+            }
+            let mut resp = route(shared, req).await;
+            allow_origin(&mut resp, origin);
+            Ok::<_, Infallible>(resp)
+        }
     });
     // The timer makes hyper's header read timeout (30 s) effective: a client that never
     // finishes its request head does not hold the connection forever.
@@ -51,6 +59,30 @@ pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<tokio::net
     if let Err(e) = conn.await {
         tracing::debug!(%peer, error = %e, "http connection ended with an error");
     }
+}
+
+/// CORS (the JS SDK runs on the customer's website, another origin): every answer to a
+/// request with an `Origin` allows that origin, with credentials (socket.io's polling
+/// requests are sent `withCredentials`).
+fn allow_origin(resp: &mut Resp, origin: Option<header::HeaderValue>) {
+    let Some(origin) = origin else { return };
+    let h = resp.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, header::HeaderValue::from_static("true"));
+    h.append(header::VARY, header::HeaderValue::from_static("Origin"));
+}
+
+/// The answer to a CORS preflight (`sendFile`'s upload carries `Authorization`).
+fn preflight(req: &hyper::Request<Incoming>, origin: Option<header::HeaderValue>) -> Resp {
+    let mut r = respond(StatusCode::NO_CONTENT, "text/plain", Bytes::new());
+    allow_origin(&mut r, origin);
+    let h = r.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, header::HeaderValue::from_static("GET, POST, OPTIONS"));
+    if let Some(asked) = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
+    }
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, header::HeaderValue::from_static("600"));
+    r
 }
 
 fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Resp {
@@ -76,8 +108,9 @@ async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
     match (req.method().clone(), segments.as_slice()) {
         (Method::GET, ["customer", version, "rtm", "ws"]) => websocket(shared, req, Some((*version).to_owned())),
         (Method::GET, ["customer", "rtm", "ws"]) => websocket(shared, req, None),
+        (_, ["customer", "v0.5", "rtm", "sio"]) => crate::sio::serve(&shared, req).await,
         (_, ["customer", _, "rtm", "sio"]) | (_, ["customer", "rtm", "sio"]) => {
-            respond(StatusCode::NOT_FOUND, "text/plain", "socket.io is not served: use /customer/v0.5/rtm/ws")
+            respond(StatusCode::NOT_FOUND, "text/plain", "socket.io is served at /customer/v0.5/rtm/sio only")
         }
         (Method::POST, ["customer", version, "action", action]) => {
             let (v, a) = ((*version).to_owned(), (*action).to_owned());
@@ -88,6 +121,7 @@ async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
             web_api(shared, req, None, a).await
         }
         (Method::POST, ["customer"]) => token_endpoint(shared, req).await,
+        (Method::GET, ["customer"]) => crate::accounts::page(&shared, &req),
         (Method::GET, ["api", "file", ..]) => file(&shared, &path),
         (Method::GET, ["static", "bot.png"]) => respond(StatusCode::OK, "image/png", files::sample_png(48, 48)),
         (Method::GET, ["licence", license, "config.json"]) => {

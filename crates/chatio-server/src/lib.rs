@@ -185,6 +185,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod accounts;
 mod agent;
 pub mod cli;
 mod config;
@@ -197,6 +198,7 @@ pub mod fuzzing;
 mod http;
 mod hub;
 mod server;
+mod sio;
 mod store;
 
 pub use config::{DeclaredProperty, PropertyAccess, ServerConfig};

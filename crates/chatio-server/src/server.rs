@@ -73,6 +73,8 @@ pub(crate) struct Shared {
     /// Signalled whenever a websocket connection ends.
     pub(crate) conn_gone: Notify,
     control: mpsc::UnboundedSender<Control>,
+    /// The socket.io transport's Engine.IO service (set right after construction).
+    pub(crate) sio: std::sync::OnceLock<crate::sio::Service>,
 }
 
 impl Shared {
@@ -478,7 +480,9 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
         shutdown: stop.clone(),
         conn_gone: Notify::new(),
         control: control_tx,
+        sio: std::sync::OnceLock::new(),
     });
+    let _ = shared.sio.set(crate::sio::service(Arc::downgrade(&shared), shared.config.idle_timeout));
     tracing::info!(%addr, "chatio-server listening");
     if started.send(Ok(Started { addr, shared: shared.clone(), stop: stop_tx })).is_err() {
         return;
