@@ -6,6 +6,7 @@ mod agent;
 mod client;
 mod fanout;
 mod faults;
+mod hostile;
 mod js_sdk;
 mod lifecycle;
 mod login;

@@ -103,12 +103,12 @@ test('startChat resolves the chat; thread_summary, user_data; the agent joins (u
   assert.deepStrictEqual(chat.users, [ctx.customer]);
   ctx.chat = chat.id;
   ctx.thread = chat.threads[0];
-  const ts = await rec.wait('thread_summary', (p) => p.chat === chat.id, 5000, from);
+  const ts = await rec.wait('thread_summary', (p) => p.chat === chat.id, 15000, from);
   assert.strictEqual(ts.id, ctx.thread);
-  const joined = await rec.wait('user_joined_chat', (p) => p.chat === chat.id, 5000, from);
+  const joined = await rec.wait('user_joined_chat', (p) => p.chat === chat.id, 15000, from);
   ctx.agent = joined.user;
-  await rec.wait('user_data', (p) => p.id === ctx.agent && p.type === 'agent' && p.name === 'Chatio Bot', 5000, from);
-  await rec.wait('new_event', (p) => p.chat === chat.id && p.event.type === 'system_message', 5000, from);
+  await rec.wait('user_data', (p) => p.id === ctx.agent && p.type === 'agent' && p.name === 'Chatio Bot', 15000, from);
+  await rec.wait('new_event', (p) => p.chat === chat.id && p.event.type === 'system_message', 15000, from);
 });
 
 test('sendMessage resolves the event (customId kept); the agent types and answers', async () => {
@@ -121,10 +121,10 @@ test('sendMessage resolves the event (customId kept); the agent types and answer
   assert.strictEqual(ev.author, ctx.customer);
   assert.strictEqual(ev.thread, ctx.thread);
   assert.ok(ev.timestamp > 1e12, 'timestamp in ms');
-  await rec.wait('user_is_typing', (p) => p.chat === ctx.chat && p.user === ctx.agent, 5000, from);
-  const answer = await rec.wait('new_event', (p) => p.event.author === ctx.agent && /hello 😀 ünïcode/.test(p.event.text || ''), 5000, from);
+  await rec.wait('user_is_typing', (p) => p.chat === ctx.chat && p.user === ctx.agent, 15000, from);
+  const answer = await rec.wait('new_event', (p) => p.event.author === ctx.agent && /hello 😀 ünïcode/.test(p.event.text || ''), 15000, from);
   assert.strictEqual(answer.event.type, 'message');
-  await rec.wait('user_stopped_typing', (p) => p.chat === ctx.chat && p.user === ctx.agent, 5000, from);
+  await rec.wait('user_stopped_typing', (p) => p.chat === ctx.chat && p.user === ctx.agent, 15000, from);
 });
 
 test('sendEvent resolves the event', async () => {
@@ -144,9 +144,9 @@ test('updateChatProperties, updateChatThreadProperties resolve {success:true}; t
   assert.deepStrictEqual(await sdk.updateChatThreadProperties(ctx.chat, ctx.thread, { harness: { step: 'props' } }), { success: true });
   const from = rec.mark();
   await sdk.sendMessage(ctx.chat, { text: '/props' });
-  const cp = await rec.wait('chat_properties_updated', (p) => p.chat === ctx.chat, 5000, from);
+  const cp = await rec.wait('chat_properties_updated', (p) => p.chat === ctx.chat, 15000, from);
   assert.strictEqual(typeof cp.properties, 'object');
-  const tp = await rec.wait('chat_thread_properties_updated', (p) => p.chat === ctx.chat, 5000, from);
+  const tp = await rec.wait('chat_thread_properties_updated', (p) => p.chat === ctx.chat, 15000, from);
   assert.strictEqual(tp.thread, ctx.thread);
 });
 
@@ -160,7 +160,7 @@ test('updateLastSeenTimestamp resolves {timestamp} in ms; the agent\'s /seen →
   assert.ok(Math.abs(r.timestamp - Date.now()) < 120000, `timestamp ${r.timestamp}`);
   const from = rec.mark();
   await sdk.sendMessage(ctx.chat, { text: '/seen' });
-  const seen = await rec.wait('last_seen_timestamp_updated', (p) => p.chat === ctx.chat && p.user === ctx.agent, 5000, from);
+  const seen = await rec.wait('last_seen_timestamp_updated', (p) => p.chat === ctx.chat && p.user === ctx.agent, 15000, from);
   assert.ok(seen.timestamp > 1e12);
 });
 
@@ -176,10 +176,10 @@ test('the agent\'s pushes: rich message, form, custom, annotation, system messag
   const from = rec.mark();
   for (const c of ['/rich', '/form', '/custom', '/annotation', '/system', '/multicast', '/scopes']) await sdk.sendMessage(ctx.chat, { text: c });
   for (const type of ['rich_message', 'filled_form', 'custom', 'annotation', 'system_message']) {
-    await rec.wait('new_event', (p) => p.chat === ctx.chat && p.event.type === type && p.event.author !== ctx.customer, 5000, from);
+    await rec.wait('new_event', (p) => p.chat === ctx.chat && p.event.type === type && p.event.author !== ctx.customer, 15000, from);
   }
-  await rec.wait('incoming_multicast', () => true, 5000, from);
-  const scopes = await rec.wait('chat_scopes_updated', () => true, 5000, from);
+  await rec.wait('incoming_multicast', () => true, 15000, from);
+  const scopes = await rec.wait('chat_scopes_updated', () => true, 15000, from);
   assert.strictEqual(scopes.chat_id, ctx.chat, 'raw snake_case payload');
 });
 
@@ -216,7 +216,7 @@ test('sendFile uploads with progress; the file event arrives with its image size
   assert.ok(progress.length >= 3, `progress ${JSON.stringify(progress)}`);
   assert.strictEqual(progress[progress.length - 1], 1);
   assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]), 'monotonic');
-  const ev = await rec.wait('new_event', (p) => p.event.type === 'file' && p.event.url === res.url, 5000, from);
+  const ev = await rec.wait('new_event', (p) => p.event.type === 'file' && p.event.url === res.url, 15000, from);
   assert.strictEqual(ev.event.width, 48);
   assert.strictEqual(ev.event.height, 48);
   assert.strictEqual(ev.event.contentType, 'image/png');
@@ -237,7 +237,7 @@ test('on/off: a removed listener is not called', async () => {
   sdk.off('new_event', h);
   const from = rec.mark();
   await sdk.sendMessage(ctx.chat, { text: '/echo off' });
-  await rec.wait('new_event', (p) => p.event.text === 'off', 5000, from);
+  await rec.wait('new_event', (p) => p.event.text === 'off', 15000, from);
   assert.strictEqual(calls, 0);
 });
 
@@ -248,12 +248,12 @@ test('closeThread resolves {success:true}; the next message opens a thread; the 
   const ev = await sdk.sendMessage(ctx.chat, { text: 'a new thread' });
   assert.notStrictEqual(ev.thread, ctx.thread);
   ctx.thread = ev.thread;
-  await rec.wait('thread_summary', (p) => p.id === ev.thread, 5000, from);
+  await rec.wait('thread_summary', (p) => p.id === ev.thread, 15000, from);
   await sdk.sendMessage(ctx.chat, { text: '/close' });
-  await rec.wait('thread_closed', (p) => p.chat === ctx.chat, 5000, from);
+  await rec.wait('thread_closed', (p) => p.chat === ctx.chat, 15000, from);
   from = rec.mark();
   await sdk.sendMessage(ctx.chat, { text: '/leave' });
-  await rec.wait('user_left_chat', (p) => p.chat === ctx.chat && p.user === ctx.agent, 5000, from);
+  await rec.wait('user_left_chat', (p) => p.chat === ctx.chat && p.user === ctx.agent, 15000, from);
 });
 
 test('getChatHistory pages through 30 threads (more than one summary page) and returns every event once, in order', async () => {
@@ -288,7 +288,7 @@ test('reconnect after the server drops the socket: connection_lost, connection_r
   const from = rec.mark();
   const opened = browser.stats.websocketsOpened;
   await admin('drop', ctx.customer);
-  await rec.wait('connection_lost', () => true, 5000, from);
+  await rec.wait('connection_lost', () => true, 15000, from);
   const restored = await rec.wait('connection_restored', () => true, 15000, from);
   assert.strictEqual(restored.totalChats, 2);
   const ev = await sdk.sendMessage(ctx.chat, { text: 'after the drop' });
@@ -318,9 +318,9 @@ test('a second visitor is another customer; a ban sends disconnected {reason: cu
   assert.ok(chat.id);
   const from = other.rec.mark();
   await admin('ban', other.customer);
-  const d = await other.rec.wait('disconnected', () => true, 5000, from);
+  const d = await other.rec.wait('disconnected', () => true, 15000, from);
   assert.deepStrictEqual(d, { reason: 'customer_banned' });
-  await other.rec.wait('connection_lost', () => true, 5000, from);
+  await other.rec.wait('connection_lost', () => true, 15000, from);
   await sleep(1500);
   assert.ok(!other.rec.seen.slice(from).some((e) => e.type === 'connection_restored'), 'no reconnect after a ban');
   await admin('unban', other.customer);
@@ -335,7 +335,7 @@ test('disconnect() closes the session: pending requests fail with CONNECTION_LOS
   const from = v.rec.mark();
   const pending = v.sdk.getChatsSummary();
   v.sdk.disconnect();
-  await v.rec.wait('connection_lost', () => true, 5000, from);
+  await v.rec.wait('connection_lost', () => true, 15000, from);
   await assert.rejects(pending, (e) => e.code === 'CONNECTION_LOST');
 });
 

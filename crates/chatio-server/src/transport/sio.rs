@@ -9,18 +9,20 @@
 //! the client must reconnect), and answering binary attachments itself.
 //!
 //! Each v0.5 frame travels as the only argument of a socket.io event named `message`, both
-//! ways: `2["message",{…frame…}]`. The connection is one more entry of the hub, like a
-//! websocket connection: the same request handling (`conn::on_text`), limits, per-customer
-//! cap, fault injection and pushes. Activity: Engine.IO's own heartbeat is the idle rule
-//! (a client whose pings stop is dropped after the server's idle limit), so heartbeats count
-//! as activity and a quiet, connected SDK is never closed.
+//! ways: `2["message",{…frame…}]`. Each socket.io connection is one session of the session
+//! engine (`crate::session`), like a websocket connection: the same request handling,
+//! limits, outbound queue bound, per-customer cap, fault injection and pushes. Activity:
+//! Engine.IO's heartbeat is sized to the server's idle limit (`ping_interval +
+//! ping_timeout = idle_timeout`), engineioxide drops a socket whose pings stop, and while the
+//! socket is open the session is marked active: heartbeats count as activity, and a quiet
+//! but connected SDK is never closed.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use chatio_wire::{DisconnectReason, ErrorObject, Response};
+use chatio_wire::DisconnectReason;
 use engineioxide::config::EngineIoConfig;
 use engineioxide::handler::EngineIoHandler;
 use engineioxide::service::{EngineIoService, NotFoundService};
@@ -29,21 +31,22 @@ use http::StatusCode;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde_json::value::RawValue;
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 
-use crate::conn::{self, CLOSE_DISCONNECTED};
-use crate::hub::{ConnId, Out};
-use crate::server::Shared;
+use crate::hub::{CLOSE_DISCONNECTED, Out};
+use crate::session::{self, MAX_FRAME, Outbound, Session};
+use crate::state::Shared;
 
 /// The path the socket.io client requests (it appends a `/`).
 pub(crate) const PATH: &str = "/customer/v0.5/rtm/sio";
 
-/// Most packets queued for one client before it counts as too slow and is dropped.
-const MAX_QUEUED: usize = 4096;
+/// Packets engineioxide buffers for one client; beyond, the writer waits and the session's
+/// byte-bounded outbox (and its slow-consumer close) takes over.
+const MAX_QUEUED: usize = 256;
 
 /// The largest polling body or websocket message accepted (the v0.5 frame limit plus the
 /// socket.io envelope).
-const MAX_PAYLOAD: u64 = (conn::MAX_FRAME as u64) + 1024;
+const MAX_PAYLOAD: u64 = (MAX_FRAME as u64) + 1024;
 
 /// The Engine.IO service of one server.
 pub(crate) type Service = EngineIoService<Handler, NotFoundService>;
@@ -57,10 +60,20 @@ pub(crate) struct Handler {
 /// Per-socket state.
 #[derive(Debug, Default)]
 pub(crate) struct SockData {
-    /// The hub connection, once the socket is registered.
-    conn: OnceLock<ConnId>,
+    /// The session, from the Engine.IO open until the socket ends.
+    session: Mutex<Option<Arc<Session>>>,
     /// Binary attachments announced by a binary packet and not yet received (swallowed).
     pending_attachments: AtomicUsize,
+}
+
+impl SockData {
+    fn session(&self) -> Option<Arc<Session>> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn end(&self) {
+        drop(self.session.lock().unwrap_or_else(|e| e.into_inner()).take());
+    }
 }
 
 /// Builds the service; heartbeats are sized so that a client whose pings stop is dropped
@@ -101,9 +114,11 @@ pub(crate) async fn serve(shared: &Arc<Shared>, req: hyper::Request<Incoming>) -
     let eio3 = q.get("EIO").is_some_and(|v| v == "3");
     let b64 = q.contains_key("b64");
     let (mut parts, body) = req.into_parts();
-    let body = match http_body_util::Limited::new(body, MAX_PAYLOAD as usize).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
+    let read = http_body_util::Limited::new(body, MAX_PAYLOAD as usize).collect();
+    let body = match tokio::time::timeout(shared.config.body_timeout, read).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
+        Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time"),
     };
     let is_text = |h: &http::HeaderMap| {
         h.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.starts_with("text/plain"))
@@ -234,16 +249,26 @@ fn message_packet(frame: &str) -> String {
     }
 }
 
-/// Writes the hub's queue for one socket to it until the queue or the socket ends.
-async fn forward(socket: Arc<Socket<SockData>>, mut rx: mpsc::UnboundedReceiver<Out>) {
-    while let Some(out) = rx.recv().await {
-        match out {
+/// Drains the session's queue into the socket until either ends.
+async fn write_loop(socket: Arc<Socket<SockData>>, mut out: Outbound) {
+    while let Some(item) = out.next().await {
+        match item {
             Out::Text(t) => {
-                if socket.emit(message_packet(t.as_str())).is_err() {
-                    // Full: the client reads too slowly; closed: it is gone.
-                    socket.close(EioReason::TransportError);
-                    return;
+                let len = t.len();
+                let mut packet = Some(Str::from(message_packet(t.as_str())));
+                while let Some(p) = packet.take() {
+                    match socket.reserve() {
+                        Ok(permit) => permit.emit(p),
+                        // engineioxide's buffer is full: wait; the outbox counts the bytes
+                        // and closes a client that stays this slow (4002).
+                        Err(TrySendError::Full(())) => {
+                            packet = Some(p);
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        Err(TrySendError::Closed(())) => return,
+                    }
                 }
+                out.flushed(len);
             }
             Out::Close(code, _) if code == CLOSE_DISCONNECTED => {
                 // After `customer_disconnected`: a socket.io `disconnect` packet, which the
@@ -253,8 +278,9 @@ async fn forward(socket: Arc<Socket<SockData>>, mut rx: mpsc::UnboundedReceiver<
                 socket.close(EioReason::ClosingServer);
                 return;
             }
-            Out::Close(..) | Out::Drop => {
-                // An abrupt transport close: the client reconnects.
+            Out::Close(..) | Out::Finish | Out::Drop => {
+                // A transport close (idle, shutdown, slow consumer, dropped): the client
+                // reconnects.
                 socket.close(EioReason::TransportClose);
                 return;
             }
@@ -262,12 +288,29 @@ async fn forward(socket: Arc<Socket<SockData>>, mut rx: mpsc::UnboundedReceiver<
     }
 }
 
-impl Handler {
-    /// Answers a packet this transport does not accept with a v0.5 validation error (G7).
-    fn refuse_packet(&self, socket: &Socket<SockData>, message: &'static str) {
-        let (Some(shared), Some(id)) = (self.shared.upgrade(), socket.data.conn.get()) else { return };
-        shared.lock().hub.respond(*id, Response::failure(None, "", ErrorObject::validation(message)));
+/// Runs one socket's session: its writer, its timers, and the activity the open socket
+/// (kept open by heartbeats) stands for.
+async fn drive(socket: Arc<Socket<SockData>>, session: Arc<Session>, out: Outbound, idle: Duration) {
+    let mut writer = tokio::spawn(write_loop(socket.clone(), out));
+    let tick = (idle / 4).max(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut writer => break,
+            () = socket.closed() => break,
+            _ = session.ended() => {
+                tracing::debug!(conn = session.id(), "writer stuck: dropping the socket");
+                break;
+            }
+            () = tokio::time::sleep(tick) => session.activity(),
+        }
     }
+    writer.abort();
+    if !socket.is_closed() {
+        socket.close(EioReason::TransportError);
+    }
+    socket.data.end();
+    drop(session);
 }
 
 impl EngineIoHandler for Handler {
@@ -284,39 +327,25 @@ impl EngineIoHandler for Handler {
             socket.close(EioReason::ClosingServer);
             return;
         };
-        let (tx, rx) = mpsc::unbounded_channel();
-        let id = shared.lock().hub.add(license, tx);
-        let _ = socket.data.conn.set(id);
-        tokio::spawn(forward(socket.clone(), rx));
+        let (session, out) = session::open(&shared, license);
+        let session = Arc::new(session);
+        *socket.data.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(session.clone());
         if !shared.config.licenses.contains(&license) {
             // G12: unknown license → the push, then the disconnect (no retry).
-            conn::disconnect(&shared.lock().hub, id, DisconnectReason::LicenseNotFound);
+            shared.lock().hub.disconnect(session.id(), &DisconnectReason::LicenseNotFound);
         }
-        let mut shutdown = shared.shutdown.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = shutdown.wait_for(|v| *v) => socket.close(EioReason::ClosingServer),
-                () = socket.closed() => {}
-            }
-        });
+        tokio::spawn(drive(socket, session, out, shared.config.idle_timeout));
     }
 
     fn on_disconnect(&self, socket: Arc<Socket<SockData>>, _reason: EioReason) {
-        let (Some(shared), Some(id)) = (self.shared.upgrade(), socket.data.conn.get()) else { return };
-        shared.lock().hub.remove(*id);
-        shared.conn_gone.notify_one();
+        socket.data.end();
     }
 
     fn on_message(self: &Arc<Self>, msg: Str, socket: Arc<Socket<SockData>>) {
-        let Some(shared) = self.shared.upgrade() else { return };
-        let Some(&id) = socket.data.conn.get() else { return };
+        let Some(session) = socket.data.session() else { return };
         match parse(msg.as_str()) {
-            Packet::Message(frame) => {
-                if let Some(license) = license_of(&socket) {
-                    conn::on_text(&shared, id, license, frame);
-                }
-            }
-            Packet::OtherEvent | Packet::Ignored => {}
+            Packet::Message(frame) => session.text(frame),
+            Packet::OtherEvent | Packet::Ignored => session.activity(),
             Packet::Connect("/") => {
                 let _ = socket.emit("0");
             }
@@ -326,9 +355,10 @@ impl EngineIoHandler for Handler {
             Packet::Disconnect => socket.close(EioReason::TransportClose),
             Packet::Binary(n) => {
                 socket.data.pending_attachments.fetch_add(n, Ordering::Relaxed);
-                self.refuse_packet(&socket, "binary attachments are not used: send the frame as JSON");
+                session.unsupported("binary attachments are not used: send the frame as JSON");
             }
             Packet::Invalid => {
+                session.activity();
                 let _ = socket.emit("4\"parser error\"");
             }
         }

@@ -19,7 +19,7 @@ use http_body_util::Full;
 use serde_json::{Value, json};
 
 use crate::engine;
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// The cookie naming the customer of one license.
 fn cookie_name(license: u64) -> String {
