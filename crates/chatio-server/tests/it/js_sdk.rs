@@ -126,3 +126,38 @@ async fn the_js_sdk_in_node() {
     assert!(ok, "the JS SDK tests failed:\n{output}");
     assert!(output.contains(" passed, 0 failed"), "{output}");
 }
+
+/// The first of `names` found on `PATH`.
+fn which(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|n| std::env::split_paths(&path).map(|d| d.join(n)).find(|p| p.is_file()))
+}
+
+/// The real package in headless Chromium (`tests/js/sdk_browser.js` + `browser_page.js`): the
+/// accounts iframe and its postMessage, XHR long-polling then the websocket upgrade,
+/// a cross-origin upload, history, from a page on another origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_js_sdk_in_chromium() {
+    let Some(dir) = prepared() else { return };
+    let Some(chromium) = which(&["chromium", "chromium-browser", "google-chrome"]) else {
+        return skip("chromium is not installed (Debian: apt-get install chromium chromium-driver)").unwrap_or(());
+    };
+    let Some(driver) = which(&["chromedriver"]) else {
+        return skip("chromedriver is not installed (Debian: apt-get install chromium-driver)").unwrap_or(());
+    };
+    let server = builder().agent_delay(Duration::from_millis(5)).start().await.expect("server starts");
+    let origin = server.http_url().trim_end_matches('/').to_owned();
+    let mut cmd = Command::new("node");
+    cmd.arg(scripts_dir().join("sdk_browser.js"))
+        .arg(dir.join("package"))
+        .arg(&origin)
+        .arg(chromium)
+        .arg(driver)
+        .current_dir(scripts_dir());
+    let (ok, output) = tokio::task::spawn_blocking(move || run_with_deadline(&mut cmd, Duration::from_secs(180)))
+        .await
+        .expect("the runner");
+    println!("{output}");
+    assert!(ok, "the JS SDK in Chromium failed:\n{output}");
+    assert!(output.contains("browser: all checks passed"), "{output}");
+}
