@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's workflows, one subcommand each.
 //!
 //! * `cargo xtask ci` — what `.ci/run` runs: format check, clippy with `-D warnings`, and the
-//!   README's test command (`cargo test --workspace`).
+//!   README's test command (`cargo test --workspace`), the SDK suite on smol and tokio, every
+//!   SDK example run to completion, and `cargo doc` with warnings denied.
 
 mod bench;
 mod bench_server;
@@ -37,7 +38,8 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio (what .ci/run runs)\n  \
+         ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio,\n          \
+         every SDK example, cargo doc with warnings denied (what .ci/run runs)\n  \
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
          bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
@@ -73,7 +75,56 @@ fn ci() -> Result<(), String> {
         ])?;
         cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
     }
+    examples()?;
+    docs()?;
     Ok(())
+}
+
+/// Every example of the SDK, run as the README lists it (no arguments: each starts the
+/// reference server in-process and must finish by itself, successfully, within 2 minutes).
+fn examples() -> Result<(), String> {
+    let dir = root().join("crates/chatio-customer-sdk/examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_suffix(".rs").map(str::to_owned))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err(format!("no examples in {}", dir.display()));
+    }
+    cargo(&["build", "-p", "chatio-customer-sdk", "--examples"])?;
+    for name in &names {
+        let args = ["run", "-q", "-p", "chatio-customer-sdk", "--example", name.as_str()];
+        eprintln!("$ cargo {}", args.join(" "));
+        let mut child = Command::new(env!("CARGO")).args(args).spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let status = loop {
+            match child.try_wait().map_err(|e| format!("waiting for the example {name}: {e}"))? {
+                Some(status) => break status,
+                None if std::time::Instant::now() > deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("the example {name} did not finish within 120 s"));
+                }
+                None => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        };
+        if !status.success() {
+            return Err(format!("the example {name} failed ({status})"));
+        }
+    }
+    Ok(())
+}
+
+/// The API docs build without a warning (broken links included).
+fn docs() -> Result<(), String> {
+    eprintln!("$ RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps");
+    let status = Command::new(env!("CARGO"))
+        .args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`cargo doc` has warnings or errors ({status})")) }
 }
 
 /// `cargo xtask soak [--cycles N] [--seed S]`.

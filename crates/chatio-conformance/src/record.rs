@@ -1,5 +1,5 @@
 //! Recording: scripted SDK sessions against the reference server, captured through the
-//! transport's [`Tap`](chatio_transport::Tap) and normalised.
+//! transport's [`chatio_transport::Tap`] and normalised.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 //! # chatio-transport
 //!
-//! Runtime-agnostic I/O for a [`chatio-core`] customer session: the websocket, Web API uploads,
+//! Runtime-agnostic I/O for a [`chatio-core`](chatio_core) customer session: the websocket, Web API uploads,
 //! the customer token endpoint, timers and reconnects.
 //!
 //! ## Crate features
