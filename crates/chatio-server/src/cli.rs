@@ -38,7 +38,8 @@ Agent commands (send them as chat messages):
   /leave       the agent leaves (chat_users_updated, agent_left)
   /echo TEXT   answers TEXT      anything else: \"You said: ...\"
 
-Logs go to stderr; RUST_LOG filters them (default info). Tokens are never logged.";
+Logs go to stderr (coloured only on a terminal without NO_COLOR or TERM=dumb); RUST_LOG
+filters them (default info). Tokens are never logged.";
 
 /// The chat.io Customer API v0.5 reference server.
 ///
@@ -140,6 +141,7 @@ pub fn run(args: Args) -> Result<(), Error> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(log_colors())
         .try_init();
     // Signal handlers first: a SIGTERM sent as soon as the line is read must not find the
     // default action (an abrupt exit) still in place.
@@ -153,6 +155,15 @@ pub fn run(args: Args) -> Result<(), Error> {
     tracing::info!("stopping");
     futures::executor::block_on(handle.shutdown());
     Ok(())
+}
+
+/// Colours in the log only on a terminal, and not with `NO_COLOR` (non-empty) or
+/// `TERM=dumb`: a log redirected to a file stays plain text.
+fn log_colors() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    !no_color && !dumb && std::io::stderr().is_terminal()
 }
 
 /// Ctrl-C and (on Unix) SIGTERM, caught from the moment [`Signals::install`] returns.
