@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("record") => record(&args[1..]),
+        Some("examples") => examples(),
         Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
@@ -40,6 +41,7 @@ fn print_help() {
          tasks:\n  \
          ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio,\n          \
          every SDK example, cargo doc with warnings denied (what .ci/run runs)\n  \
+         examples  runs every SDK example as the README lists it (part of ci)\n  \
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
          bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
@@ -113,6 +115,49 @@ fn examples() -> Result<(), String> {
             return Err(format!("the example {name} failed ({status})"));
         }
     }
+    examples_fail_fast()
+}
+
+/// A refused token or an unknown license ends `history_dump` at once with a non-zero exit
+/// and the reason (it used to hang without a word).
+fn examples_fail_fast() -> Result<(), String> {
+    let server = chatio_server::Server::builder()
+        .ephemeral()
+        .start_blocking()
+        .map_err(|e| format!("cannot start the reference server: {e}"))?;
+    let url = server.http_url();
+    for (env, expected) in [(("CHATIO_TOKEN", "bad-token"), "cannot log in"), (("CHATIO_LICENSE", "7"), "license")] {
+        let customer = if env.0 == "CHATIO_TOKEN" { "-" } else { "someone" };
+        let args = ["run", "-q", "-p", "chatio-customer-sdk", "--example", "history_dump", "--", &url, customer];
+        eprintln!("$ {}={} cargo {}", env.0, env.1, args.join(" "));
+        let mut child = Command::new(env!("CARGO"))
+            .args(args)
+            .env(env.0, env.1)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            match child.try_wait().map_err(|e| format!("waiting for history_dump: {e}"))? {
+                Some(status) => break status,
+                None if std::time::Instant::now() > deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("history_dump with {}={} hangs", env.0, env.1));
+                }
+                None => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        };
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        eprint!("{err}");
+        if status.success() || !err.contains(expected) {
+            return Err(format!("history_dump with {}={} should fail saying `{expected}` ({status})", env.0, env.1));
+        }
+    }
+    async_std::task::block_on(server.shutdown());
     Ok(())
 }
 
