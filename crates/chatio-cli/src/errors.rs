@@ -29,10 +29,10 @@ pub fn fatal(e: &SdkEvent, license: u64, static_token: bool) -> Option<String> {
             }
             other => format!("the server ended the session: {other}"),
         }),
-        SdkEvent::Error(Error::Authentication { message }) if static_token => {
+        SdkEvent::Error(Error::Authentication { message, .. }) if static_token => {
             Some(format!("the server refused the token ({message}); check --token or CHATIO_TOKEN"))
         }
-        SdkEvent::Error(Error::Authentication { message }) if message.contains("unknown `license_id`") => {
+        SdkEvent::Error(Error::Authentication { message, .. }) if message.contains("unknown `license_id`") => {
             Some(format!("the server does not know license {license} (set --license or CHATIO_LICENSE)"))
         }
         _ => None,
