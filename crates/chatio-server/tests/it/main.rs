@@ -6,6 +6,7 @@ mod agent;
 mod client;
 mod fanout;
 mod faults;
+mod hostile;
 mod lifecycle;
 mod login;
 mod pagination;
