@@ -223,6 +223,6 @@ pub use backoff::Backoff;
 pub use config::{Config, DEFAULT_MAX_FRAME_LEN, MAX_VERIFY_ATTEMPTS, OutboxPolicy};
 pub use error::{Cause, EXCERPT_LEN, Error, ErrorKind, Operation, ProtocolError, TransportError, chain};
 pub use output::{Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, Reply, SdkEvent, UploadRequest};
-pub use session::{Session, UploadFailure};
+pub use session::{ConnectionStatus, Session, UploadFailure};
 pub use token::AccessToken;
 pub use validate::{MAX_FIELD_LEN, MAX_FIELDS, MAX_ID_LEN, MAX_TEXT_LEN, check_sneak_peek};

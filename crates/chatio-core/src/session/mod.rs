@@ -240,6 +240,19 @@ impl Session {
         self.customer_id.as_ref()
     }
 
+    /// Where the connection is, for users (`is_connected`, status displays).
+    pub fn status(&self) -> ConnectionStatus {
+        match &self.conn {
+            Conn::Connecting => ConnectionStatus::Connecting,
+            Conn::Open(Phase::Ready) => ConnectionStatus::Connected,
+            Conn::Open(_) => ConnectionStatus::LoggingIn,
+            Conn::Backoff => ConnectionStatus::Reconnecting,
+            Conn::Idle => ConnectionStatus::Disconnected,
+            Conn::Stopped(r) => ConnectionStatus::Stopped(r.clone()),
+            Conn::Destroyed => ConnectionStatus::Destroyed,
+        }
+    }
+
     /// Whether the session is logged in and requests flow.
     pub fn is_ready(&self) -> bool {
         self.conn == Conn::Open(Phase::Ready)
@@ -609,6 +622,26 @@ impl Session {
         }
         false
     }
+}
+
+/// Where a session's connection is ([`Session::status`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionStatus {
+    /// Opening the socket (first time or again).
+    Connecting,
+    /// The socket is open; logging in (token, `login`, chats summary).
+    LoggingIn,
+    /// Logged in: requests flow.
+    Connected,
+    /// Waiting to reconnect after a drop.
+    Reconnecting,
+    /// Disconnected by the user (`disconnect`); `connect` starts again.
+    Disconnected,
+    /// Ended by the server for good.
+    Stopped(DisconnectReason),
+    /// Destroyed by the user.
+    Destroyed,
 }
 
 /// Why an upload failed, as the driver reports it to
