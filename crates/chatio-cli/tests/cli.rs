@@ -351,3 +351,46 @@ fn ctrl_c_exits_the_chat_client_cleanly() {
     let status = child.wait().expect("exit");
     assert!(status.success(), "Ctrl-C exits with 0: {status:?}");
 }
+
+#[test]
+fn verbose_shows_the_sdk_logs_and_quiet_is_the_default() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let run = |extra: &[&str], rust_log: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(extra).args(["chat", "--url", &server.http_url(), "--license", "7", "--plain"]);
+        cmd.env_remove("RUST_LOG").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some(l) = rust_log {
+            cmd.env("RUST_LOG", l);
+        }
+        let mut child = cmd.spawn().expect("spawn");
+        let _stdin = child.stdin.take();
+        let status = exit_within(&mut child, 20);
+        assert_eq!(status.code(), Some(1));
+        stderr_of(&mut child)
+    };
+    let quiet = run(&[], None);
+    assert!(!quiet.contains("chatio_transport"), "no logs without -v: {quiet}");
+    let verbose = run(&["-vv"], None);
+    assert!(verbose.contains("chatio_transport") && verbose.contains("DEBUG"), "-vv logs: {verbose}");
+    assert!(!verbose.contains('\u{1b}'), "logs to a pipe are plain: {verbose}");
+    let filtered = run(&[], Some("chatio_transport=debug"));
+    assert!(filtered.contains("chatio_transport"), "RUST_LOG filters the logs: {filtered}");
+}
+
+#[test]
+fn the_server_log_is_plain_text_when_redirected() {
+    let mut child = Command::new(BIN)
+        .args(["server", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chatio server");
+    let rx = lines(&mut child);
+    expect_line(&rx, "http://127.0.0.1:", &mut Vec::new());
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = stderr_of(&mut child);
+    assert!(log.contains("listening"), "{log}");
+    assert!(!log.contains('\u{1b}'), "ANSI codes in a redirected log: {log:?}");
+}
