@@ -292,7 +292,7 @@ fn timed<F: std::future::Future>(
 fn kind(e: &Error) -> String {
     match e {
         Error::ConnectionLost => "connection_lost".into(),
-        Error::Upload { .. } => "upload".into(),
+        Error::Transport(t) if t.operation() == chatio_customer_sdk::Operation::Upload => "upload".into(),
         Error::Timeout => "timeout".into(),
         other => other.to_string(),
     }

@@ -284,7 +284,7 @@ impl std::fmt::Debug for UploadRequest {
 }
 
 /// How the connection ended, as the driver saw it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Disconnect {
     /// The websocket was closed (by either side).
@@ -294,11 +294,10 @@ pub enum Disconnect {
         /// The close reason text.
         reason: String,
     },
-    /// The connection failed (I/O error, failed handshake, refused connect).
-    Failed {
-        /// What happened.
-        message: String,
-    },
+    /// The connection failed (I/O error, failed handshake, refused connect), with the
+    /// driver's error kept whole. A failed connection attempt is reported to the user as
+    /// [`SdkEvent::Error`] with [`Error::Transport`].
+    Failed(crate::TransportError),
     /// The driver's websocket refused a message from the server longer than
     /// [`Config::max_frame_len`](crate::Config::max_frame_len) and dropped the connection
     /// (a stream cannot be read past such a message).

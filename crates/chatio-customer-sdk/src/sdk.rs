@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use chatio_core::{Error, Rating, Reply, Session};
+use chatio_core::{Cause, Error, Operation, Rating, Reply, Session};
 use chatio_transport::DriverHandle;
 use chatio_transport::http::HttpClient;
 use chatio_transport::runtime::default_runtime;
@@ -71,17 +71,19 @@ impl Auth {
     /// A token: the cached one while valid, else a fresh one (`auth.getToken()`).
     ///
     /// # Errors
-    /// [`Error::Authentication`] when no token can be had.
+    /// [`Error::Authentication`] when the token endpoint refuses; [`Error::Transport`]
+    /// (with [`Operation::FetchToken`](chatio_core::Operation::FetchToken), transient for a
+    /// timeout or a 5xx) when it cannot be reached.
     pub async fn token(&self) -> Result<Credentials, Error> {
-        self.provider.token(false).await.map_err(|e| Error::Authentication { message: e.to_string() })
+        self.provider.token(false).await.map_err(|e| e.into_core(Operation::FetchToken))
     }
 
     /// A fresh token, bypassing the cache (`auth.getFreshToken()`).
     ///
     /// # Errors
-    /// [`Error::Authentication`] when no token can be had.
+    /// As [`token`](Self::token).
     pub async fn fresh_token(&self) -> Result<Credentials, Error> {
-        self.provider.token(true).await.map_err(|e| Error::Authentication { message: e.to_string() })
+        self.provider.token(true).await.map_err(|e| e.into_core(Operation::FetchToken))
     }
 }
 
@@ -95,11 +97,11 @@ pub struct CustomerSdk {
 }
 
 fn unexpected(r: Reply) -> Error {
-    Error::Protocol { message: format!("unexpected reply {r:?}") }
+    Error::protocol(format!("unexpected reply {r:?}"))
 }
 
-fn bad_url(what: &str, url: &str, e: impl std::fmt::Display) -> Error {
-    Error::InvalidArgs { reason: format!("the {what} `{url}` is not a valid URL: {e}") }
+fn bad_url(what: &str, url: &str, e: url::ParseError) -> Error {
+    Error::Config { reason: format!("the {what} `{url}` is not a valid URL"), source: Some(Cause::new(e)) }
 }
 
 impl CustomerSdk {
@@ -107,15 +109,16 @@ impl CustomerSdk {
     /// SDK). Subscribe with [`events`](Self::events) right away to see `Connected`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgs`] for unusable URLs or when no async runtime is available (enable
-    /// a runtime feature, or call from inside a tokio runtime with the `tokio` feature).
+    /// [`Error::Config`] for unusable URLs or when no async runtime is available (enable
+    /// a runtime feature, or call from inside a tokio runtime with the `tokio` feature); the
+    /// cause is its `source()`.
     pub fn init(config: Config) -> Result<Self, Error> {
         let server = Url::parse(&config.server_url).map_err(|e| bad_url("server URL", &config.server_url, e))?;
         let accounts =
             Url::parse(&config.accounts_url).map_err(|e| bad_url("accounts URL", &config.accounts_url, e))?;
         let rt = match config.runtime.clone() {
             Some(rt) => rt,
-            None => default_runtime().map_err(|e| Error::InvalidArgs { reason: e.to_string() })?,
+            None => default_runtime().map_err(|e| chatio_transport::Error::from(e).into_core(Operation::Connect))?,
         };
         let http = HttpClient::new(rt.clone(), config.tls.clone(), Duration::from_secs(15));
         let provider: Arc<dyn TokenProvider> = match config.token.clone() {
@@ -134,7 +137,7 @@ impl CustomerSdk {
                     Some(config.license),
                     id,
                 )
-                .map_err(|e| Error::InvalidArgs { reason: e.to_string() })?;
+                .map_err(|e| e.into_core(Operation::FetchToken))?;
                 Arc::new(p)
             }
         };
@@ -151,7 +154,7 @@ impl CustomerSdk {
         dcfg.tls = config.tls.clone();
         dcfg.tap = config.tap.clone();
         let driver = chatio_transport::spawn(rt, session, dcfg, provider.clone())
-            .map_err(|e| Error::InvalidArgs { reason: e.to_string() })?;
+            .map_err(|e| e.into_core(Operation::Connect))?;
         Ok(Self { driver, auth: Auth { provider } })
     }
 

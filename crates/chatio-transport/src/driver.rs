@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::{Error as WsError, Message};
 use chatio_core::{
-    AccessToken, Disconnect, DriverAction, Error as CoreError, FileSpec, Output, Reply, SdkEvent, Session,
+    AccessToken, Disconnect, DriverAction, Error as CoreError, FileSpec, Operation, Output, Reply, SdkEvent, Session,
     UploadFailure,
 };
 use chatio_wire::{ChatId, RequestId};
@@ -357,15 +357,17 @@ impl Driver {
                         }
                         e => {
                             tracing::debug!(error = %e, "websocket failed");
-                            Disconnect::Failed { message: e.to_string() }
+                            let e = Error::WebSocket { context: "reading".into(), source: e };
+                            Disconnect::Failed(e.into_transport(Operation::Socket))
                         }
                     };
                     self.socket = None;
                     let reason = match &how {
-                        Disconnect::FrameTooLarge { message } | Disconnect::Failed { message } => message.as_str(),
-                        _ => "",
+                        Disconnect::FrameTooLarge { message } => message.clone(),
+                        Disconnect::Failed(t) => chatio_core::chain(t),
+                        _ => String::new(),
                     };
-                    self.tap(TapEvent::Disconnected { code: None, reason });
+                    self.tap(TapEvent::Disconnected { code: None, reason: &reason });
                     self.session.handle_disconnected(how, now);
                 }
                 Wake::Frame(None) => {
@@ -451,7 +453,7 @@ impl Driver {
             }
             Internal::Token(_, Err(e)) => {
                 tracing::warn!(error = %e, "no token");
-                self.session.handle_token_error(e.to_string(), now);
+                self.session.handle_token_error(e.into_core(Operation::FetchToken), now);
             }
             Internal::Connected(attempt, result) => {
                 if self.connecting != Some(attempt) {
@@ -467,10 +469,11 @@ impl Driver {
                         self.session.handle_connected(now);
                     }
                     Err(e) => {
-                        tracing::info!(error = %e, "cannot connect");
-                        let message = e.to_string();
+                        let failure = e.into_transport(Operation::Connect);
+                        let message = chatio_core::chain(&failure);
+                        tracing::info!(error = %message, "cannot connect");
                         self.tap(TapEvent::Disconnected { code: None, reason: &message });
-                        self.session.handle_disconnected(Disconnect::Failed { message }, now);
+                        self.session.handle_disconnected(Disconnect::Failed(failure), now);
                     }
                 }
             }
@@ -478,7 +481,7 @@ impl Driver {
                 self.running_uploads.remove(&id);
                 let result = result.map_err(|e| match e {
                     UploadError::Server(o) => UploadFailure::Server(o),
-                    UploadError::Transport(t) => UploadFailure::Transport(t.to_string()),
+                    UploadError::Transport(t) => UploadFailure::Transport(t.into_transport(Operation::Upload)),
                 });
                 self.session.handle_upload_result(&id, result, now);
             }
@@ -516,9 +519,11 @@ impl Driver {
                         tracing::debug!(error = %e, "write failed");
                         self.socket = None;
                         let now = self.rt.now();
-                        let message = e.to_string();
+                        let failure =
+                            Error::WebSocket { context: "writing".into(), source: e }.into_transport(Operation::Socket);
+                        let message = chatio_core::chain(&failure);
                         self.tap(TapEvent::Disconnected { code: None, reason: &message });
-                        self.session.handle_disconnected(Disconnect::Failed { message }, now);
+                        self.session.handle_disconnected(Disconnect::Failed(failure), now);
                     }
                 }
                 // Without a socket the frame is dropped: the session only writes when it knows

@@ -31,7 +31,7 @@ use crate::pending::{PendingTable, Purpose};
 use crate::rng::Rng;
 use crate::sneak::SneakPeeks;
 use crate::timer::{Timer, TimerTable};
-use crate::{AccessToken, Error};
+use crate::{AccessToken, Error, ProtocolError};
 
 /// The frame that keeps the connection alive (protocol file, 2.7); its response is ignored.
 pub(crate) const PING_FRAME: &str = r#"{"action":"ping"}"#;
@@ -351,11 +351,11 @@ impl Session {
             Ok(ServerFrame::Push(p)) => self.on_push(p),
             Ok(_) => {}
             Err(e) if e.kind() == wire::DecodeErrorKind::TooLarge => {
-                self.emit(SdkEvent::Error(Error::Protocol { message: e.to_string() }));
+                self.emit(SdkEvent::Error(Error::Protocol(ProtocolError::undecodable(e, text))));
                 self.oversize = true;
                 self.actions.push_back(DriverAction::Close);
             }
-            Err(e) => self.on_undecodable(&e, now),
+            Err(e) => self.on_undecodable(e, text, now),
         }
         self.rearm();
     }
@@ -366,7 +366,7 @@ impl Session {
         let _ = self.tick(now);
         if matches!(self.conn, Conn::Open(_)) {
             let message = format!("a binary frame of {len} bytes (the protocol uses text frames only)");
-            self.emit(SdkEvent::Error(Error::Protocol { message }));
+            self.emit(SdkEvent::Error(Error::protocol(message)));
         }
     }
 
@@ -387,9 +387,13 @@ impl Session {
         }
         if let Disconnect::FrameTooLarge { message } = &how {
             if was_open {
-                self.emit(SdkEvent::Error(Error::Protocol { message: message.clone() }));
+                self.emit(SdkEvent::Error(Error::protocol(message.clone())));
             }
             self.oversize = true;
+        }
+        if let (Disconnect::Failed(t), Conn::Connecting) = (&how, &self.conn) {
+            // A connection attempt failed: nothing else tells the user why.
+            self.emit(SdkEvent::Error(Error::Transport(t.clone())));
         }
         let final_reason = match &self.conn {
             Conn::Stopped(r) => Some(r.clone()),
@@ -472,14 +476,14 @@ impl Session {
         self.rearm();
     }
 
-    /// No token could be had (the token provider failed): reported as
-    /// [`SdkEvent::Error`] with [`Error::Authentication`]; uploads waiting for a token fail;
-    /// the session asks again after the login backoff.
-    pub fn handle_token_error(&mut self, message: impl Into<String>, now: Instant) {
+    /// No token could be had: reported as [`SdkEvent::Error`] with `err` — the driver says
+    /// whether the provider refused ([`Error::Authentication`]) or could not be reached
+    /// ([`Error::Transport`] with [`Operation::FetchToken`](crate::Operation::FetchToken),
+    /// transient for a timeout or a 5xx); uploads waiting for a token fail with it; the
+    /// session asks again after the login backoff.
+    pub fn handle_token_error(&mut self, err: Error, now: Instant) {
         let now = self.tick(now);
         self.token_requested = false;
-        let message = message.into();
-        let err = Error::Authentication { message };
         self.emit(SdkEvent::Error(err.clone()));
         for u in std::mem::take(&mut self.uploads_waiting) {
             if self.pending.remove(&u.id).is_some() {
@@ -510,7 +514,7 @@ impl Session {
         let result = match result {
             Ok(r) => Ok(Reply::File { url: r.url }),
             Err(UploadFailure::Server(e)) => Err(Error::from_server(e)),
-            Err(UploadFailure::Transport(message)) => Err(Error::Upload { message }),
+            Err(UploadFailure::Transport(t)) => Err(Error::Transport(t)),
         };
         self.complete(id.clone(), result);
     }
@@ -615,6 +619,6 @@ pub enum UploadFailure {
     /// The server refused it with an error object (becomes [`Error::Server`] or
     /// [`Error::Authentication`]).
     Server(wire::ErrorObject),
-    /// The transport failed: connection, file, timeout (becomes [`Error::Upload`]).
-    Transport(String),
+    /// The transport failed: connection, file, timeout (becomes [`Error::Transport`]).
+    Transport(crate::TransportError),
 }

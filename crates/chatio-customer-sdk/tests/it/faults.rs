@@ -282,8 +282,9 @@ fn a_check_whose_answer_exceeds_the_frame_limit_fails_the_event_instead_of_loopi
         let mut refused = 0;
         while refused < 3 {
             refused += wait(&mut ea, "a refused frame", |e| match e {
-                SdkEvent::Error(Error::Protocol { message })
-                    if message.contains("a frame from the server exceeds the 65536-byte limit") =>
+                SdkEvent::Error(e @ Error::Protocol(_))
+                    if chatio_customer_sdk::chain(e)
+                        .contains("a frame from the server exceeds the 65536-byte limit") =>
                 {
                     Some(1)
                 }

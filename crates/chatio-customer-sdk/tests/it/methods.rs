@@ -223,6 +223,9 @@ fn init_refuses_bad_urls() {
     run(async {
         let e = chatio_customer_sdk::CustomerSdk::init(chatio_customer_sdk::Config::new(1, "x").server("not a url"))
             .expect_err("bad URL");
-        assert!(matches!(e, Error::InvalidArgs { .. }), "{e}");
+        assert!(matches!(e, Error::Config { .. }), "{e}");
+        assert_eq!(e.kind(), chatio_customer_sdk::ErrorKind::Usage);
+        let parse = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<url::ParseError>());
+        assert!(parse.is_some(), "the URL parser's error is the source: {e:?}");
     });
 }
