@@ -288,7 +288,7 @@ async fn command(
     rest: &str,
 ) -> Result<(), String> {
     match cmd {
-        "help" => println!("{HELP}"),
+        "help" => out.block(HELP),
         "new" => {
             let chat = sdk.start_chat(StartChat::new()).await.map_err(|e| describe(&e))?;
             if let Ok(mut s) = state.lock() {

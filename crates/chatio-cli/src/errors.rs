@@ -1,7 +1,7 @@
 //! Errors as the commands print them: Display and the cause chain (never `Debug`), and which
 //! SDK events end a session for good.
 
-use chatio_customer_sdk::{DisconnectReason, Error, SdkEvent, chain};
+use chatio_customer_sdk::{DisconnectReason, Error, Operation, SdkEvent, chain};
 
 /// An error and its causes, one `: ` apart (the SDK's [`chain`]).
 pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
@@ -37,7 +37,10 @@ pub fn fatal(e: &SdkEvent, license: u64, static_token: bool) -> Option<String> {
             Some(format!("the token endpoint refused to give a token: {}", chain(err)))
         }
         Error::Authentication { .. } => Some(format!("the server refused a fresh token: {}", chain(err))),
-        Error::Transport(t) if !t.is_transient() => {
+        // Connecting or getting a token: an upload's failure is its command's, not the session's.
+        Error::Transport(t)
+            if !t.is_transient() && matches!(t.operation(), Operation::Connect | Operation::FetchToken) =>
+        {
             Some(format!("{}; check --url or CHATIO_URL (http:// or https://, the server's base URL)", chain(err)))
         }
         Error::Config { .. } => Some(chain(err)),

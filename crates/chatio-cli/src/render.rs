@@ -89,10 +89,19 @@ fn content(kind: &EventKind) -> Value {
 /// event's content.
 pub fn event_json(e: &SdkEvent) -> Value {
     let mut v = e.to_json();
-    if let SdkEvent::NewEvent { event, .. } = e {
-        if let Some(data) = v.get_mut("data").and_then(Value::as_object_mut) {
-            data.insert("content".into(), content(&event.kind));
+    match e {
+        SdkEvent::NewEvent { event, .. } => {
+            if let Some(data) = v.get_mut("data").and_then(Value::as_object_mut) {
+                data.insert("content".into(), content(&event.kind));
+            }
         }
+        SdkEvent::Error(err) => {
+            if let Some(m) = v.as_object_mut() {
+                m.insert("message".into(), Value::from(crate::errors::describe(err)));
+                m.insert("transient".into(), Value::from(err.is_transient()));
+            }
+        }
+        _ => {}
     }
     if let Some(m) = v.as_object_mut() {
         m.insert("type".into(), Value::from("event"));
@@ -160,6 +169,11 @@ impl Renderer {
             Mode::Json => self.json("step", text),
             Mode::Text { .. } => self.line(&format!("{} {text}", self.style(Style::new().cyan().bold()).apply_to("→"))),
         }
+    }
+
+    /// Lines printed as they are (a help text).
+    pub fn block(&self, text: &str) {
+        self.line(text);
     }
 
     /// A heading.
