@@ -136,24 +136,50 @@ fn examples() -> Result<(), String> {
     for name in &names {
         let args = ["run", "-q", "-p", "chatio-customer-sdk", "--example", name.as_str()];
         eprintln!("$ cargo {}", args.join(" "));
-        let mut child = Command::new(env!("CARGO")).args(args).spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        let status = loop {
-            match child.try_wait().map_err(|e| format!("waiting for the example {name}: {e}"))? {
-                Some(status) => break status,
-                None if std::time::Instant::now() > deadline => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(format!("the example {name} did not finish within 120 s"));
-                }
-                None => std::thread::sleep(std::time::Duration::from_millis(100)),
-            }
-        };
+        let (status, out, err) = run_bounded(Command::new(env!("CARGO")).args(args), 120)?;
+        print!("{out}");
+        eprint!("{err}");
         if !status.success() {
             return Err(format!("the example {name} failed ({status})"));
         }
+        // What a reader sees: no Debug output (`Some(…)`, `Error: InvalidArgs { … }`).
+        if let Some(line) = out.lines().chain(err.lines()).find(|l| l.contains("Some(") || l.contains(" { ")) {
+            return Err(format!("the example {name} prints Debug output: {line}"));
+        }
     }
     examples_fail_fast()
+}
+
+/// Runs a command with its output captured, killing it after `secs` seconds.
+fn run_bounded(cmd: &mut Command, secs: u64) -> Result<(std::process::ExitStatus, String, String), String> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child =
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| format!("cannot run: {e}"))?;
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let out = read(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = read(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        match child.try_wait().map_err(|e| format!("waiting: {e}"))? {
+            Some(status) => break status,
+            None if std::time::Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("did not finish within {secs} s"));
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    };
+    Ok((status, out.join().unwrap_or_default(), err.join().unwrap_or_default()))
 }
 
 /// A refused token or an unknown license ends `history_dump` at once with a non-zero exit
@@ -168,29 +194,12 @@ fn examples_fail_fast() -> Result<(), String> {
         let customer = if env.0 == "CHATIO_TOKEN" { "-" } else { "someone" };
         let args = ["run", "-q", "-p", "chatio-customer-sdk", "--example", "history_dump", "--", &url, customer];
         eprintln!("$ {}={} cargo {}", env.0, env.1, args.join(" "));
-        let mut child = Command::new(env!("CARGO"))
-            .args(args)
-            .env(env.0, env.1)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let status = loop {
-            match child.try_wait().map_err(|e| format!("waiting for history_dump: {e}"))? {
-                Some(status) => break status,
-                None if std::time::Instant::now() > deadline => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(format!("history_dump with {}={} hangs", env.0, env.1));
-                }
-                None => std::thread::sleep(std::time::Duration::from_millis(100)),
-            }
-        };
-        let mut err = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut e, &mut err);
-        }
+        let (status, _, err) = run_bounded(Command::new(env!("CARGO")).args(args).env(env.0, env.1), 60)
+            .map_err(|e| format!("history_dump with {}={}: {e}", env.0, env.1))?;
         eprint!("{err}");
+        if err.contains("bad-token") {
+            return Err("history_dump printed the token".into());
+        }
         if status.success() || !err.contains(expected) {
             return Err(format!("history_dump with {}={} should fail saying `{expected}` ({status})", env.0, env.1));
         }

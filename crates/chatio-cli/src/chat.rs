@@ -144,10 +144,7 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
         }
     });
 
-    let ctrl = tx.clone();
-    let _ = ctrlc::set_handler(move || {
-        let _ = ctrl.unbounded_send(Input::Interrupt);
-    });
+    on_ctrl_c(tx.clone());
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         let mut line = String::new();
@@ -198,6 +195,29 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
     sdk.destroy().await;
     let _ = printer.now_or_never();
     result
+}
+
+/// Ctrl-C ends the client cleanly (through tokio's signal handling, which the reference
+/// server's CLI uses too: no extra dependency, and a build shared with the examples).
+fn on_ctrl_c(tx: mpsc::UnboundedSender<Input>) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+    // Registered before returning: a Ctrl-C right after start is caught too.
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut sigint) = rt.block_on(async { signal(SignalKind::interrupt()) }) else { return };
+        std::thread::spawn(move || {
+            if rt.block_on(sigint.recv()).is_some() {
+                let _ = tx.unbounded_send(Input::Interrupt);
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    std::thread::spawn(move || {
+        if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+            let _ = tx.unbounded_send(Input::Interrupt);
+        }
+    });
 }
 
 /// Remembers the current chat and the rich message buttons.
@@ -268,7 +288,7 @@ async fn command(
     rest: &str,
 ) -> Result<(), String> {
     match cmd {
-        "help" => println!("{HELP}"),
+        "help" => out.block(HELP),
         "new" => {
             let chat = sdk.start_chat(StartChat::new()).await.map_err(|e| describe(&e))?;
             if let Ok(mut s) = state.lock() {

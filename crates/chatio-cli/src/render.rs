@@ -2,7 +2,7 @@
 //! otherwise (or with `--plain`, `NO_COLOR`, `TERM=dumb`), or JSON lines (`--json`), each
 //! with a `type` field: `title`, `step`, `ok`, `error`, `progress` or `event`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -30,8 +30,9 @@ struct Memory {
     /// Joins and leaves printed from `chat_users_updated`, whose system message (the
     /// reference server's `agent_joined`, `agent_left`) would say the same again.
     membership: Vec<(ChatId, &'static str)>,
-    /// The last error line, not printed again until the connection is back.
-    last_error: Option<String>,
+    /// The error lines printed since the session was last connected: each once (reconnect
+    /// attempts fail the same way again and again).
+    errors_shown: HashSet<String>,
     status_shown: bool,
 }
 
@@ -88,10 +89,19 @@ fn content(kind: &EventKind) -> Value {
 /// event's content.
 pub fn event_json(e: &SdkEvent) -> Value {
     let mut v = e.to_json();
-    if let SdkEvent::NewEvent { event, .. } = e {
-        if let Some(data) = v.get_mut("data").and_then(Value::as_object_mut) {
-            data.insert("content".into(), content(&event.kind));
+    match e {
+        SdkEvent::NewEvent { event, .. } => {
+            if let Some(data) = v.get_mut("data").and_then(Value::as_object_mut) {
+                data.insert("content".into(), content(&event.kind));
+            }
         }
+        SdkEvent::Error(err) => {
+            if let Some(m) = v.as_object_mut() {
+                m.insert("message".into(), Value::from(crate::errors::describe(err)));
+                m.insert("transient".into(), Value::from(err.is_transient()));
+            }
+        }
+        _ => {}
     }
     if let Some(m) = v.as_object_mut() {
         m.insert("type".into(), Value::from("event"));
@@ -159,6 +169,11 @@ impl Renderer {
             Mode::Json => self.json("step", text),
             Mode::Text { .. } => self.line(&format!("{} {text}", self.style(Style::new().cyan().bold()).apply_to("→"))),
         }
+    }
+
+    /// Lines printed as they are (a help text).
+    pub fn block(&self, text: &str) {
+        self.line(text);
     }
 
     /// A heading.
@@ -265,7 +280,7 @@ impl Renderer {
                 }
             }
             SdkEvent::CustomerId(id) => m.me = Some(id.clone()),
-            SdkEvent::Connected { .. } | SdkEvent::ConnectionRestored { .. } => m.last_error = None,
+            SdkEvent::Connected { .. } | SdkEvent::ConnectionRestored { .. } => m.errors_shown.clear(),
             SdkEvent::NewEvent { chat, event } => {
                 let thread = event.thread.clone()?;
                 let previous = m.threads.insert(chat.clone(), thread.clone());
@@ -374,12 +389,9 @@ impl Renderer {
             SdkEvent::UnknownPush { action, .. } => format!("unknown push `{action}`"),
             SdkEvent::Error(e) => {
                 let text = format!("error: {}", crate::errors::describe(e));
-                let mut m = self.memory();
-                if m.last_error.as_deref() == Some(text.as_str()) {
+                if !self.memory().errors_shown.insert(text.clone()) {
                     return None;
                 }
-                m.last_error = Some(text.clone());
-                drop(m);
                 self.style(Style::new().red()).apply_to(text).to_string()
             }
             other => format!("{} event", other.name()),

@@ -184,8 +184,13 @@ fn lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
 }
 
 fn expect_line(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) {
+    expect_line_within(rx, needle, seen, 15);
+}
+
+/// Waits for a line containing `needle`, at most `secs` seconds between lines.
+fn expect_line_within(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>, secs: u64) {
     loop {
-        match rx.recv_timeout(Duration::from_secs(15)) {
+        match rx.recv_timeout(Duration::from_secs(secs)) {
             Ok(line) => {
                 let hit = line.contains(needle);
                 seen.push(line);
@@ -350,4 +355,180 @@ fn ctrl_c_exits_the_chat_client_cleanly() {
     expect_line(&rx, "bye", &mut seen);
     let status = child.wait().expect("exit");
     assert!(status.success(), "Ctrl-C exits with 0: {status:?}");
+}
+
+#[test]
+fn verbose_shows_the_sdk_logs_and_quiet_is_the_default() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let run = |extra: &[&str], rust_log: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(extra).args(["chat", "--url", &server.http_url(), "--license", "7", "--plain"]);
+        cmd.env_remove("RUST_LOG").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some(l) = rust_log {
+            cmd.env("RUST_LOG", l);
+        }
+        let mut child = cmd.spawn().expect("spawn");
+        let _stdin = child.stdin.take();
+        let status = exit_within(&mut child, 20);
+        assert_eq!(status.code(), Some(1));
+        stderr_of(&mut child)
+    };
+    let quiet = run(&[], None);
+    assert!(!quiet.contains("chatio_transport"), "no logs without -v: {quiet}");
+    let verbose = run(&["-vv"], None);
+    assert!(verbose.contains("chatio_transport"), "-vv logs: {verbose}");
+    assert!(!verbose.contains('\u{1b}'), "logs to a pipe are plain: {verbose}");
+    let filtered = run(&[], Some("chatio_transport=debug"));
+    assert!(filtered.contains("chatio_transport"), "RUST_LOG filters the logs: {filtered}");
+}
+
+#[test]
+fn the_server_log_is_plain_text_when_redirected() {
+    let mut child = Command::new(BIN)
+        .args(["server", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chatio server");
+    let rx = lines(&mut child);
+    expect_line(&rx, "http://127.0.0.1:", &mut Vec::new());
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = stderr_of(&mut child);
+    assert!(log.contains("listening"), "{log}");
+    assert!(!log.contains('\u{1b}'), "ANSI codes in a redirected log: {log:?}");
+}
+
+/// How a hostile server answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Hostile {
+    /// A token at the token endpoint; HTTP 500 to the websocket upgrade.
+    Status500,
+    /// A token at the token endpoint; reads the upgrade request and never answers.
+    No101,
+    /// HTTP 404 to everything (a wrong base URL).
+    NotFound,
+}
+
+/// A tiny HTTP server on a loopback port that misbehaves as told. Each connection is handled
+/// on its own thread, for at most 60 s.
+fn hostile(how: Hostile) -> String {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let token_request = head.starts_with(b"POST /customer/");
+                let answer: Vec<u8> = match how {
+                    Hostile::Status500 | Hostile::No101 if token_request => {
+                        let body = r#"{"access_token":"t0k","token_type":"Bearer","expires_in":3600,"entity_id":"c1"}"#;
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .into_bytes()
+                    }
+                    Hostile::Status500 => {
+                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\noops"
+                            .to_vec()
+                    }
+                    Hostile::NotFound => {
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found".to_vec()
+                    }
+                    Hostile::No101 => {
+                        std::thread::sleep(Duration::from_secs(60));
+                        return;
+                    }
+                };
+                let _ = conn.write_all(&answer);
+            });
+        }
+    });
+    url
+}
+
+/// Runs `chatio chat --url URL` until a line containing `until`, then `:quit`; returns its
+/// stdout lines, stderr and exit status.
+fn chat_until(url: &str, until: &str) -> (String, String, std::process::ExitStatus) {
+    let mut child = chat(&["--url", url, "--plain"]);
+    let rx = lines(&mut child);
+    let mut seen = Vec::new();
+    let mut stdin = child.stdin.take().expect("stdin");
+    expect_line_within(&rx, until, &mut seen, 40);
+    writeln!(stdin, ":quit").expect("write");
+    let status = exit_within(&mut child, 20);
+    while let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+        seen.push(l);
+    }
+    (seen.join("\n"), stderr_of(&mut child), status)
+}
+
+#[test]
+fn a_500_on_the_upgrade_is_shown_once_with_its_cause() {
+    let url = hostile(Hostile::Status500);
+    let (out, err, status) = chat_until(&url, "reconnecting (attempt 3)");
+    assert!(status.success(), "not fatal: the server may recover; {err}");
+    let cause = "connecting failed: websocket error: handshake with ws://";
+    assert!(out.contains(cause) && out.contains("HTTP error: 500 Internal Server Error"), "{out}");
+    assert_eq!(out.matches(cause).count(), 1, "the same error once:\n{out}");
+    assert!(!out.contains("authentication failed") && !err.contains("authentication failed"), "{out}\n{err}");
+}
+
+#[test]
+fn a_server_that_never_answers_101_is_shown_timing_out() {
+    let url = hostile(Hostile::No101);
+    // The SDK's connect timeout is 20 s.
+    let (out, err, status) = chat_until(&url, "timed out after");
+    assert!(status.success(), "{err}");
+    assert!(out.contains("error: connecting failed: timed out after 20.0 s"), "{out}");
+    assert!(!out.contains("authentication failed"), "{out}");
+}
+
+#[test]
+fn a_404_is_fatal_and_says_to_check_the_url() {
+    let url = hostile(Hostile::NotFound);
+    let mut child = chat(&["--url", &url, "--plain"]);
+    let _stdin = child.stdin.take();
+    let status = exit_within(&mut child, 20);
+    let err = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("HTTP status 404") && err.contains("check --url or CHATIO_URL"), "{err}");
+    assert!(!err.contains("authentication failed"), "{err}");
+}
+
+#[test]
+fn a_tls_failure_is_fatal_and_labelled_as_tls() {
+    // https:// to a server that speaks plain HTTP.
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let url = server.http_url().replace("http://", "https://");
+    let mut child = chat(&["--url", &url, "--plain"]);
+    let _stdin = child.stdin.take();
+    let status = exit_within(&mut child, 20);
+    let err = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("TLS with 127.0.0.1 failed"), "{err}");
+    assert!(!err.contains("authentication failed"), "{err}");
+}
+
+#[test]
+fn a_refused_connection_is_retried_and_shown_once() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let (out, err, status) = chat_until(&format!("http://127.0.0.1:{port}"), "reconnecting (attempt 3)");
+    assert!(status.success(), "{err}");
+    let refused = "connecting failed: cannot connect to ws://";
+    assert_eq!(out.matches(refused).count(), 1, "{out}");
+    assert_eq!(out.matches("fetching a token failed: cannot connect to http://").count(), 1, "{out}");
+    assert!(!out.contains("authentication failed"), "{out}");
 }
