@@ -119,6 +119,7 @@ fn js_sdk_tests() -> Result<(), String> {
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("the JS SDK tests failed ({status})")) }
+}
 
 /// Every example of the SDK, run as the README lists it (no arguments: each starts the
 /// reference server in-process and must finish by itself, successfully, within 2 minutes).
