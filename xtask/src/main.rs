@@ -40,7 +40,7 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          tasks:\n  \
          ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio,\n          \
-         every SDK example, cargo doc with warnings denied (what .ci/run runs)\n  \
+         every SDK example, cargo doc with warnings denied, the JS SDK 0.9.1 in Node and Chromium (what .ci/run runs)\n  \
          examples  runs every SDK example as the README lists it (part of ci)\n  \
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
          bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
@@ -79,7 +79,46 @@ fn ci() -> Result<(), String> {
     }
     examples()?;
     docs()?;
+    js_sdk_tests()?;
     Ok(())
+}
+
+/// Whether a program is on `PATH`.
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+}
+
+/// The official JS SDK 0.9.1 against the reference server, in Node and in headless Chromium
+/// (issue 13; `crates/chatio-server/tests/it/js_sdk.rs`). Installs what is missing with
+/// apt-get (nodejs, npm, chromium, chromium-driver; the tests install the npm package
+/// themselves), then runs the tests with `CHATIO_JS_REQUIRED=1`, so that a missing tool or a
+/// failed npm install is a failure instead of a skip.
+fn js_sdk_tests() -> Result<(), String> {
+    let wanted = [("node", "nodejs"), ("npm", "npm"), ("chromium", "chromium"), ("chromedriver", "chromium-driver")];
+    let missing: Vec<&str> = wanted.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
+    if !missing.is_empty() {
+        eprintln!("$ apt-get install {}", missing.join(" "));
+        let apt = |args: &[&str]| -> Result<(), String> {
+            let status = Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .map_err(|e| format!("cannot run apt-get: {e}"))?;
+            if status.success() { Ok(()) } else { Err(format!("`apt-get {}` failed ({status})", args.join(" "))) }
+        };
+        apt(&["update", "-q"])?;
+        let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+        args.extend(&missing);
+        apt(&args)?;
+    }
+    let args = ["test", "-p", "chatio-server", "--test", "it", "js_sdk", "--", "--nocapture"];
+    eprintln!("$ CHATIO_JS_REQUIRED=1 cargo {}", args.join(" "));
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .env("CHATIO_JS_REQUIRED", "1")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("the JS SDK tests failed ({status})")) }
 }
 
 /// Every example of the SDK, run as the README lists it (no arguments: each starts the

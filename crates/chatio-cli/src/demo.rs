@@ -136,7 +136,7 @@ async fn script(out: &Renderer, url: &str, license: u64) -> Result<(), String> {
 
 async fn conversation(out: &Renderer, sdk: &CustomerSdk, w: &mut Waiter) -> Result<(), String> {
     w.until("the connection", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await?;
-    sdk.customer_id().await.ok_or("no customer id after connecting")?;
+    sdk.customer_id().ok_or("no customer id after connecting")?;
     out.ok("logged in");
 
     out.step("starting a chat with a first message");

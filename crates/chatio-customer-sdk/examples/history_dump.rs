@@ -90,7 +90,7 @@ async fn dump(sdk: &CustomerSdk, url: &str, args: &[String]) -> Result<(), Box<d
             None => return Err("the session ended before it connected".into()),
         }
     }
-    let me = sdk.customer_id().await;
+    let me = sdk.customer_id();
     let chat = match (args.get(1), args.get(2)) {
         (_, Some(id)) => ChatId::new(id.clone()),
         (Some(_), None) => {

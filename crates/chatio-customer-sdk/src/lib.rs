@@ -131,7 +131,7 @@ mod sdk;
 mod upload;
 
 pub use config::{Config, TokenSource};
-pub use events::Events;
+pub use events::{Events, SharedEvents};
 pub use history::{ChatHistory, HistoryPage};
 pub use sdk::{Auth, ChatsSummary, CustomerSdk, Pagination, ThreadsSummary};
 pub use upload::{Canceller, File, SendFile, Upload};
@@ -142,8 +142,8 @@ pub mod model {
 }
 
 pub use chatio_core::{
-    Backoff, Cause, EXCERPT_LEN, Error, ErrorKind, Operation, OutboxPolicy, ProtocolError, Rating, SdkEvent,
-    TransportError, chain,
+    Backoff, Cause, ConnectionStatus, EXCERPT_LEN, Error, ErrorKind, Operation, OutboxPolicy, ProtocolError, Rating,
+    SdkEvent, TransportError, chain,
 };
 pub use chatio_transport::token::{Credentials, TokenProvider};
 pub use chatio_wire::{
@@ -152,6 +152,17 @@ pub use chatio_wire::{
     RichMessage, Scopes, StartChat, SystemMessage, ThreadId, UserId, UserType,
 };
 pub use model::*;
+
+pub use chatio_transport::net::TlsConfig;
+pub use chatio_transport::{Tap, TapEvent};
+
+/// The transport's own types: its error (the cause under [`Error::Transport`], and what a
+/// [`TokenProvider`] returns), the tap, TLS settings.
+pub mod transport {
+    pub use chatio_transport::error::BoxError;
+    pub use chatio_transport::net::TlsConfig;
+    pub use chatio_transport::{Error, Tap, TapEvent};
+}
 
 /// The runtime interface and the runtimes, to choose one explicitly.
 pub mod runtime {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use chatio_core::{Cause, Error, Operation, Rating, Reply, Session};
+use chatio_core::{Cause, ConnectionStatus, Error, Operation, Rating, Reply, Session};
 use chatio_transport::DriverHandle;
 use chatio_transport::http::HttpClient;
 use chatio_transport::runtime::default_runtime;
@@ -153,6 +153,7 @@ impl CustomerSdk {
         let mut dcfg = chatio_transport::DriverConfig::new(server);
         dcfg.tls = config.tls.clone();
         dcfg.tap = config.tap.clone();
+        dcfg.event_capacity = config.event_buffer;
         let driver = chatio_transport::spawn(rt, session, dcfg, provider.clone())
             .map_err(|e| e.into_core(Operation::Connect))?;
         Ok(Self { driver, auth: Auth { provider } })
@@ -162,10 +163,31 @@ impl CustomerSdk {
     /// stream unsubscribes (`on`/`off`/`$$observable` in the JS SDK). The session starts
     /// connecting in [`init`](Self::init), so the *first* stream also receives the events
     /// that happened before it was made (`Connected` included; up to
-    /// [`chatio_transport::driver::BACKLOG`] of them): subscribing right after `init`, even
-    /// after an `.await`, misses nothing. Later streams start from their creation.
+    /// [`Config::event_buffer`] of them): subscribing right after `init`, even after an
+    /// `.await`, misses nothing. Later streams start from their creation.
+    ///
+    /// Bounded: a subscriber that falls behind by more than [`Config::event_buffer`] events
+    /// reads [`SdkEvent::Lagged`](crate::SdkEvent::Lagged) in place of those it missed (see
+    /// [`Events`]). Filter by name with [`Events::named`] (the JS SDK's `on(name, …)`).
     pub fn events(&self) -> Events {
         Events::new(self.driver.subscribe())
+    }
+
+    /// The next event named `name` ([`SdkEvent::name`](crate::SdkEvent::name), e.g.
+    /// `"new_event"`), from now on — the JS SDK's `once(name, …)`. `None` if the session
+    /// ends first.
+    ///
+    /// **Cancellation:** dropping the future unsubscribes; nothing is lost for other
+    /// subscribers.
+    pub async fn once(&self, name: &str) -> Option<crate::SdkEvent> {
+        use futures::StreamExt;
+        let mut events = self.events().named(&[name]);
+        while let Some(e) = events.next().await {
+            if !matches!(e, crate::SdkEvent::Lagged { .. }) {
+                return Some(e);
+            }
+        }
+        None
     }
 
     /// The token access (`auth` in the JS SDK).
@@ -173,14 +195,20 @@ impl CustomerSdk {
         &self.auth
     }
 
-    /// The customer id, once known.
-    pub async fn customer_id(&self) -> Option<chatio_wire::UserId> {
-        self.driver.exec(|s, _| s.customer_id().cloned()).await.ok().flatten()
+    /// The customer id, once known (no round trip to the session's task: as of its last
+    /// step).
+    pub fn customer_id(&self) -> Option<chatio_wire::UserId> {
+        self.driver.snapshot().customer_id
     }
 
-    /// Whether the session is logged in right now.
-    pub async fn is_connected(&self) -> bool {
-        self.driver.exec(|s, _| s.is_ready()).await.unwrap_or(false)
+    /// Whether the session is logged in (as of its task's last step; no round trip).
+    pub fn is_connected(&self) -> bool {
+        self.driver.snapshot().status == ConnectionStatus::Connected
+    }
+
+    /// Where the connection is (as of the session task's last step; no round trip).
+    pub fn status(&self) -> ConnectionStatus {
+        self.driver.snapshot().status
     }
 
     /// Closes the connection and stays disconnected until [`connect`](Self::connect);

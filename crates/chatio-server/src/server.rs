@@ -184,6 +184,13 @@ impl ServerBuilder {
         self
     }
 
+    /// How long expired tokens are kept before they are purged (5 minutes by default);
+    /// customers with nothing left go with their last token.
+    pub fn expired_token_grace(mut self, d: Duration) -> Self {
+        self.config.expired_token_grace = d;
+        self
+    }
+
     /// How long an HTTP request body may take to arrive (30 s by default).
     pub fn body_timeout(mut self, d: Duration) -> Self {
         self.config.body_timeout = d;
@@ -288,7 +295,9 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
         conn_gone: Notify::new(),
         control: control_tx,
         counters: Arc::new(Counters::default()),
+        sio: std::sync::OnceLock::new(),
     });
+    let _ = shared.sio.set(crate::transport::sio::service(Arc::downgrade(&shared), shared.config.idle_timeout));
     tracing::info!(%addr, "chatio-server listening");
     if started.send(Ok(Started { addr, shared: shared.clone(), stop: stop_tx })).is_err() {
         return;

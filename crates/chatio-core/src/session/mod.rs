@@ -152,6 +152,10 @@ pub struct Session {
     too_many: bool,
     /// The connection is ending because a frame from the server was too large to read.
     oversize: bool,
+    /// When the last frame arrived on the open socket (health).
+    last_rx: Instant,
+    /// `ConnectionUnstable` was emitted and nothing arrived since.
+    unstable: bool,
     customer_id: Option<UserId>,
     /// Logged in at least once: the next login is a `ConnectionRestored`.
     ever_ready: bool,
@@ -208,6 +212,8 @@ impl Session {
             reconnect_attempt: 0,
             too_many: false,
             oversize: false,
+            last_rx: now,
+            unstable: false,
             customer_id: None,
             ever_ready: false,
             pending: PendingTable::default(),
@@ -238,6 +244,19 @@ impl Session {
     /// The customer id, once known (from the token's `entity_id`, or the login response).
     pub fn customer_id(&self) -> Option<&UserId> {
         self.customer_id.as_ref()
+    }
+
+    /// Where the connection is, for users (`is_connected`, status displays).
+    pub fn status(&self) -> ConnectionStatus {
+        match &self.conn {
+            Conn::Connecting => ConnectionStatus::Connecting,
+            Conn::Open(Phase::Ready) => ConnectionStatus::Connected,
+            Conn::Open(_) => ConnectionStatus::LoggingIn,
+            Conn::Backoff => ConnectionStatus::Reconnecting,
+            Conn::Idle => ConnectionStatus::Disconnected,
+            Conn::Stopped(r) => ConnectionStatus::Stopped(r.clone()),
+            Conn::Destroyed => ConnectionStatus::Destroyed,
+        }
     }
 
     /// Whether the session is logged in and requests flow.
@@ -346,6 +365,7 @@ impl Session {
         if !matches!(self.conn, Conn::Open(_)) {
             return;
         }
+        self.heard(now);
         match ServerFrame::decode_with(text, &Limits::with_max_frame_len(self.config.max_frame_len)) {
             Ok(ServerFrame::Response(r)) => self.on_response(r, now),
             Ok(ServerFrame::Push(p)) => self.on_push(p),
@@ -363,8 +383,9 @@ impl Session {
     /// A binary frame arrived: the protocol uses text frames only (2.1); it is reported as a
     /// protocol error event, like any frame that does not decode.
     pub fn handle_binary_frame(&mut self, len: usize, now: Instant) {
-        let _ = self.tick(now);
+        let now = self.tick(now);
         if matches!(self.conn, Conn::Open(_)) {
+            self.heard(now);
             let message = format!("a binary frame of {len} bytes (the protocol uses text frames only)");
             self.emit(SdkEvent::Error(Error::protocol(message)));
         }
@@ -377,6 +398,8 @@ impl Session {
         let now = self.tick(now);
         let was_open = matches!(self.conn, Conn::Open(_));
         self.timers.stop(Timer::Ping);
+        self.timers.stop(Timer::Health);
+        self.unstable = false;
         self.sneak.clear();
         let close_reason = match &how {
             Disconnect::Closed { code: Some(4000), reason } => Some(DisconnectReason::parse(reason)),
@@ -445,6 +468,9 @@ impl Session {
         }
         if self.timers.expired(Timer::Requests, now) {
             self.expire_requests(now);
+        }
+        if self.timers.expired(Timer::Health, now) {
+            self.check_health(now);
         }
         if self.timers.expired(Timer::SneakPeek, now) {
             self.flush_sneak_peeks(now);
@@ -609,6 +635,26 @@ impl Session {
         }
         false
     }
+}
+
+/// Where a session's connection is ([`Session::status`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionStatus {
+    /// Opening the socket (first time or again).
+    Connecting,
+    /// The socket is open; logging in (token, `login`, chats summary).
+    LoggingIn,
+    /// Logged in: requests flow.
+    Connected,
+    /// Waiting to reconnect after a drop.
+    Reconnecting,
+    /// Disconnected by the user (`disconnect`); `connect` starts again.
+    Disconnected,
+    /// Ended by the server for good.
+    Stopped(DisconnectReason),
+    /// Destroyed by the user.
+    Destroyed,
 }
 
 /// Why an upload failed, as the driver reports it to

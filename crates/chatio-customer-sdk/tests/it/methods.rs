@@ -195,7 +195,7 @@ fn rich_message_postbacks() {
         assert!(matches!(e, Error::Server { kind: ErrorType::Validation, .. }), "{e}");
         // The server recorded the toggle.
         let stored = server.chat_events(100, chat.id.as_str());
-        let me = sdk.customer_id().await.expect("customer id");
+        let me = sdk.customer_id().expect("customer id");
         let toggled = stored.iter().any(|ev| match &ev.kind {
             EventKind::RichMessage(r) => r.buttons().any(|b| b.postback_id == button && b.user_ids.contains(&me)),
             _ => false,
