@@ -181,7 +181,7 @@ async fn command(
                 *history = Some(sdk.chat_history(&chat).await.map_err(|e| e.to_string())?);
             }
             if let Some(h) = history.as_mut() {
-                let page = h.next().await.map_err(|e| format!("history: {e}"))?;
+                let page = h.next_page().await.map_err(|e| format!("history: {e}"))?;
                 for e in &page.events {
                     out.event(&SdkEvent::NewEvent { chat: chat.clone(), event: e.clone() });
                 }

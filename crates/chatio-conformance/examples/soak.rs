@@ -94,7 +94,7 @@ async fn run(a: Args) -> Result<bool, String> {
     if !matches!(wait_for(&mut events, false).await, Ok(true)) {
         return Err("no connection".into());
     }
-    let customer = sdk.customer_id().await.ok_or("no customer id")?.to_string();
+    let customer = sdk.customer_id().ok_or("no customer id")?.to_string();
     let chat = sdk.start_chat(StartChat::new()).await.map_err(|e| e.to_string())?;
     let mut rng = fastrand::Rng::with_seed(a.seed);
     let mut sent = Vec::new();

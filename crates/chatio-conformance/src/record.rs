@@ -182,7 +182,7 @@ pub async fn record(name: &str) -> Result<Transcript, String> {
     let sdk = CustomerSdk::init(config).map_err(err)?;
     let mut events = sdk.events();
     wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await?;
-    let customer = sdk.customer_id().await.map(|c| c.to_string()).unwrap_or_default();
+    let customer = sdk.customer_id().map(|c| c.to_string()).unwrap_or_default();
     settle(&mut events).await;
     let mut ctx = Ctx { server, sdk, events, recorder, customer };
     let result = match name {
@@ -362,7 +362,7 @@ async fn history(c: &mut Ctx) -> Result<(), String> {
     settle(ev).await;
     let mut h = sdk.chat_history(&chat.id).await.map_err(err)?;
     loop {
-        let page = h.next().await.map_err(err)?;
+        let page = h.next_page().await.map_err(err)?;
         settle(ev).await;
         if page.done {
             break;

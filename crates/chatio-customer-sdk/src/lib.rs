@@ -124,17 +124,19 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod call;
 mod config;
 mod events;
 mod history;
 mod sdk;
 mod upload;
 
+pub use call::{Call, Canceller};
 pub use config::{Config, TokenSource};
 pub use events::{Events, SharedEvents};
 pub use history::{ChatHistory, HistoryPage};
 pub use sdk::{Auth, ChatsSummary, CustomerSdk, Pagination, ThreadsSummary};
-pub use upload::{Canceller, File, SendFile, Upload};
+pub use upload::{File, SendFile, Upload};
 
 /// The SDK's view of chats, threads, users and events (times as `SystemTime`).
 pub mod model {
