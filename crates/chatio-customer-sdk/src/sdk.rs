@@ -8,9 +8,7 @@ use chatio_transport::DriverHandle;
 use chatio_transport::http::HttpClient;
 use chatio_transport::runtime::default_runtime;
 use chatio_transport::token::{AccountsToken, Credentials, StaticToken, TokenProvider};
-use chatio_wire::{
-    ChatId, CustomerData, EventId, LicenseId, NewEvent, Postback, Properties, Scopes, StartChat, ThreadId,
-};
+use chatio_wire::{ChatId, CustomerData, EventId, NewEvent, Postback, Properties, Scopes, StartChat, ThreadId};
 use url::Url;
 
 use crate::call::Call;
@@ -79,6 +77,12 @@ impl Auth {
     /// **Cancellation:** safe to drop: a token fetch in flight is abandoned.
     pub async fn token(&self) -> Result<Credentials, Error> {
         self.provider.token(false).await.map_err(|e| e.into_core(Operation::FetchToken))
+    }
+
+    /// Forgets the cached token (`auth.invalidate()`): the next [`token`](Self::token) fetches
+    /// a new one. The session keeps the token it logged in with until it needs another.
+    pub fn invalidate(&self) {
+        self.provider.invalidate();
     }
 
     /// A fresh token, bypassing the cache (`auth.getFreshToken()`).
@@ -163,7 +167,7 @@ impl CustomerSdk {
                     &accounts,
                     config.client_id.clone(),
                     config.redirect_uri.clone(),
-                    Some(config.license),
+                    Some(config.license.0),
                     id,
                 )
                 .map_err(|e| e.into_core(Operation::FetchToken))?;
@@ -171,13 +175,14 @@ impl CustomerSdk {
             }
         };
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-        let mut core = chatio_core::Config::new(LicenseId(config.license), seed);
+        let mut core = chatio_core::Config::new(config.license, seed);
         core.customer = config.customer.clone();
         core.outbox = config.outbox;
         core.request_timeout = config.request_timeout;
         core.history_page_events = config.history_page_events;
         core.max_frame_len = config.max_frame_len;
         core.reconnect = config.reconnect;
+        core.legacy_start_chat = config.legacy_start_chat;
         let session = Session::new(core, rt.now());
         let mut dcfg = chatio_transport::DriverConfig::new(server);
         dcfg.tls = config.tls.clone();
@@ -320,6 +325,21 @@ impl CustomerSdk {
         self.send_event(chat, NewEvent::message(text)).await
     }
 
+    /// Sends a text message with a custom id (`sendMessage(chatId, {text, customId})`).
+    ///
+    /// **Cancellation:** as [`send_event`](Self::send_event).
+    ///
+    /// # Errors
+    /// As [`send_event`](Self::send_event).
+    pub async fn send_message_with_custom_id(
+        &self,
+        chat: &ChatId,
+        text: impl Into<String>,
+        custom_id: impl Into<String>,
+    ) -> Result<Event, Error> {
+        self.send_event(chat, NewEvent::message(text).with_custom_id(custom_id)).await
+    }
+
     /// Uploads a file (`sendFile`): `.custom_id(..)`, `.on_progress(..)`, then `.await` it,
     /// or [`start`](SendFile::start) it to get a handle that can `cancel()`.
     pub fn send_file(&self, chat: &ChatId, file: File) -> SendFile {
@@ -450,11 +470,11 @@ impl CustomerSdk {
         }
     }
 
-    /// A page of a chat's threads, newest first (`getChatThreadsSummary`; limit at most 100,
-    /// default 25).
+    /// A page of a chat's threads, newest first (`getChatThreadsSummary`; limit at most
+    /// 1 000 as in the JS SDK, default 25; the server answers at most 100 a page).
     ///
     /// # Errors
-    /// [`Error::InvalidArgs`] for a limit over 100, [`Error::Server`].
+    /// [`Error::InvalidArgs`] for a limit over 1 000, [`Error::Server`].
     ///
     /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn chat_threads_summary(&self, chat: &ChatId, page: Pagination) -> Result<ThreadsSummary, Error> {

@@ -747,6 +747,8 @@ impl Driver {
                     SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
                     _ => {}
                 }
+                // The snapshot first: a subscriber reacting to `Connected` sees it connected.
+                self.publish_state();
                 self.bus.publish(e);
             }
             _ => {}
