@@ -11,7 +11,7 @@ use chatio_transport::DriverHandle;
 
 use crate::call::{Canceller, State};
 use chatio_transport::upload::{FileSource, Progress, file_size};
-use chatio_wire::{ChatId, SendFile as Limits};
+use chatio_wire::ChatId;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
@@ -105,11 +105,11 @@ async fn run(b: SendFile, state: Arc<State>) -> Result<String, Error> {
         FileSource::Bytes(bytes) => bytes.len() as u64,
         FileSource::Path(p) => file_size(p.clone()).await.map_err(|e| e.into_core(Operation::ReadFile))?,
     };
-    if size > Limits::MAX_FILE_SIZE {
+    if size > chatio_wire::limits::MAX_FILE_SIZE {
         return Err(Error::InvalidArgs {
             reason: format!(
                 "The file is too big: {size} bytes (max size is 10.00 MB, {} bytes)",
-                Limits::MAX_FILE_SIZE
+                chatio_wire::limits::MAX_FILE_SIZE
             ),
         });
     }

@@ -15,10 +15,10 @@ use chatio_wire::{
 use crate::PropertyAccess;
 use crate::store::{ChatRec, Customer, Store, ThreadRec};
 
-/// Longest text (G23).
-pub(crate) const MAX_TEXT: usize = 16_384;
+/// Longest text (G23; the one definition is in `chatio_wire::limits`).
+pub(crate) const MAX_TEXT: usize = wire::limits::MAX_TEXT_LEN;
 /// Longest id or custom id, in bytes (G23).
-pub(crate) const MAX_ID: usize = 256;
+pub(crate) const MAX_ID: usize = wire::limits::MAX_ID_LEN;
 
 /// Who is calling.
 #[derive(Clone, Debug)]
@@ -142,11 +142,11 @@ fn check_event_rights(store: &Store, field: &str, e: &NewEvent) -> Result<(), Er
 
 fn check_customer_data(c: &wire::CustomerData) -> Result<(), ErrorObject> {
     if let Some(f) = &c.fields {
-        if f.len() > 100 {
+        if f.len() > wire::limits::MAX_CUSTOMER_FIELDS {
             return Err(validation("`customer.fields` has more than 100 entries"));
         }
         for (k, v) in f {
-            if v.chars().count() > 4096 {
+            if v.chars().count() > wire::limits::MAX_CUSTOMER_FIELD_LEN {
                 return Err(validation(format!("`customer.fields.{k}` is longer than 4096 characters")));
             }
         }

@@ -121,11 +121,11 @@ impl Session {
     pub fn send_file(&mut self, chat: &ChatId, file: FileSpec, now: Instant) -> Result<RequestId, Error> {
         self.tick(now);
         check_chat(chat)?;
-        if file.size > SendFile::MAX_FILE_SIZE {
+        if file.size > chatio_wire::limits::MAX_FILE_SIZE {
             return Err(Error::invalid(format!(
                 "the file is too big: {} bytes (max size is {} bytes, 10.00 MB)",
                 file.size,
-                SendFile::MAX_FILE_SIZE
+                chatio_wire::limits::MAX_FILE_SIZE
             )));
         }
         if file.name.is_empty() {
