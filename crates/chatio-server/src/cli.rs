@@ -8,7 +8,7 @@ use clap::Parser;
 
 use chatio_wire::Token;
 
-use crate::{DeclaredProperty, Error, ServerBuilder, ServerConfig};
+use crate::{ConformanceFault, DeclaredProperty, Error, ServerBuilder, ServerConfig};
 
 const AFTER_HELP: &str = "\
 Endpoints (HOST:PORT as printed on start):
@@ -97,6 +97,10 @@ pub struct Args {
         value_parser = app_token
     )]
     pub app_tokens: Vec<Token>,
+    /// Test-only: break the protocol on purpose (`timestamps-ms`, `drop-push`), to show that
+    /// `chatio conformance server` catches it.
+    #[arg(long, hide = true, value_name = "FAULT", value_parser = ConformanceFault::parse)]
+    pub conformance_fault: Option<ConformanceFault>,
 }
 
 /// Wraps an `--app-token` at once, so that it is redacted in `Debug` output.
@@ -119,6 +123,7 @@ impl Args {
             max_chats_per_customer: self.max_chats_per_customer,
             declared_properties: self.properties.clone(),
             app_tokens: self.app_tokens.clone(),
+            conformance_fault: self.conformance_fault,
             ..ServerConfig::default()
         };
         if !self.licenses.is_empty() {

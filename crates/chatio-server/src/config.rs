@@ -53,6 +53,34 @@ pub struct ServerConfig {
     /// App access tokens the token endpoint accepts in `Authorization: Bearer <token>`
     /// (G11). Empty, the default: the header is not checked.
     pub app_tokens: Vec<Token>,
+    /// A deliberate protocol fault, for testing conformance checkers only (`None`, the
+    /// default: none). Never set it in production.
+    pub conformance_fault: Option<ConformanceFault>,
+}
+
+/// A deliberate deviation from the protocol, so that `chatio conformance server` can be
+/// shown to fail on a broken server (hidden option `--conformance-fault`). Test-only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConformanceFault {
+    /// Events stamped by customer requests carry timestamps in milliseconds.
+    TimestampsMs,
+    /// The first `incoming_event` push caused by a customer request is not sent.
+    DropPush,
+}
+
+impl ConformanceFault {
+    /// Parses `timestamps-ms` or `drop-push`.
+    ///
+    /// # Errors
+    /// A message naming the accepted values.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "timestamps-ms" => Ok(Self::TimestampsMs),
+            "drop-push" => Ok(Self::DropPush),
+            other => Err(format!("`{other}`: expected `timestamps-ms` or `drop-push`")),
+        }
+    }
 }
 
 /// What a customer may do with a declared property (G15).
@@ -126,6 +154,7 @@ impl Default for ServerConfig {
             max_chats_per_customer: None,
             declared_properties: Vec::new(),
             app_tokens: Vec::new(),
+            conformance_fault: None,
         }
     }
 }

@@ -199,6 +199,6 @@ mod hub;
 mod server;
 mod store;
 
-pub use config::{DeclaredProperty, PropertyAccess, ServerConfig};
+pub use config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
 pub use error::Error;
 pub use server::{Server, ServerBuilder, ServerHandle};

@@ -11,6 +11,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 
+use crate::ConformanceFault;
 use crate::agent;
 use crate::config::{DeclaredProperty, PropertyAccess, ServerConfig};
 use crate::engine::{self, Effects, Trigger};
@@ -370,6 +371,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Test-only: breaks the protocol on purpose (see [`ConformanceFault`]), so that a
+    /// conformance checker can be shown to catch it.
+    pub fn conformance_fault(mut self, fault: ConformanceFault) -> Self {
+        self.config.conformance_fault = Some(fault);
+        self
+    }
+
     /// Requires `Authorization: Bearer <token>` with this app access token (or another one
     /// given the same way) at the token endpoint (G11; not checked by default).
     pub fn app_token(mut self, token: impl Into<String>) -> Self {
@@ -468,6 +476,8 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
     store.policy = Policy {
         max_chats_per_customer: config.max_chats_per_customer,
         declared_properties: config.declared_properties.clone(),
+        conformance_fault: config.conformance_fault,
+        push_dropped: false,
     };
     let (stop_tx, mut stop) = watch::channel(false);
     let (control_tx, mut control_rx) = mpsc::unbounded_channel();
