@@ -91,11 +91,11 @@ fn transcripts(c: &Common, only: Option<&str>) -> Result<Vec<(String, Transcript
 }
 
 fn print(report: &Report, json: bool) -> ExitCode {
-    if json {
-        println!("{}", report.json());
-    } else {
-        print!("{}", report.text());
-    }
+    use std::io::Write;
+    let text = if json { format!("{}\n", report.json()) } else { report.text() };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 

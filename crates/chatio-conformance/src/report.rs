@@ -118,7 +118,10 @@ impl Report {
     /// The report for people.
     pub fn text(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "chatio conformance {}: {}", self.mode, self.target);
+        let _ = match self.mode.as_str() {
+            "client" => writeln!(s, "chatio conformance serve: the client at {}", self.target),
+            mode => writeln!(s, "chatio conformance {mode}: {}", self.target),
+        };
         let width = self.transcripts.iter().map(|t| t.name.len()).max().unwrap_or(0);
         for t in &self.transcripts {
             let tag = match t.status {
@@ -135,7 +138,8 @@ impl Report {
                     let _ = writeln!(s, "  {}", t.reason.as_deref().unwrap_or(""));
                 }
                 Status::Fail => {
-                    let _ = writeln!(s, "  after {} matching frames", t.frames_compared);
+                    let n = t.frames_compared;
+                    let _ = writeln!(s, "  after {n} matching frame{}", if n == 1 { "" } else { "s" });
                     for f in &t.failures {
                         let _ = writeln!(s, "        line {}: {}: {}", f.line, f.frame, f.message);
                         for d in &f.diffs {
