@@ -113,6 +113,35 @@ impl IdMap {
         Self { known, ..Self::default() }
     }
 
+    /// The file URLs of a transcript's server frames (every string under a `url` key): the
+    /// reference server names uploaded files with unseeded random names, so even a seeded
+    /// replay pairs them.
+    pub fn of_urls(t: &Transcript) -> Self {
+        fn urls(v: &Value, out: &mut HashSet<String>) {
+            match v {
+                Value::Array(a) => a.iter().for_each(|x| urls(x, out)),
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        match (k.as_str(), x) {
+                            ("url", Value::String(s)) => {
+                                out.insert(s.clone());
+                            }
+                            _ => urls(x, out),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut known = HashSet::new();
+        for l in &t.lines {
+            if let Line::In { frame, .. } = l {
+                urls(frame, &mut known);
+            }
+        }
+        Self { known, ..Self::default() }
+    }
+
     /// A map pairing these recorded strings (e.g. the request ids of the client frames).
     pub fn with_known(known: impl IntoIterator<Item = String>) -> Self {
         Self { known: known.into_iter().collect(), ..Self::default() }

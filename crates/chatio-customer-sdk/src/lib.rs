@@ -85,9 +85,34 @@
 //!
 //! ## Errors
 //!
-//! One enum, [`Error`]: `Authentication`, `ConnectionLost`, `Timeout`, `InvalidArgs`,
-//! `Cancelled`, `Server { kind, message, data }`, `Disconnected { reason }`, `Closed`, `Upload`,
-//! `Protocol`. Arguments are checked before anything is sent.
+//! One enum, [`Error`], layered as rustls and quinn do it. [`Error::kind`] sorts every error
+//! into an [`ErrorKind`]:
+//!
+//! | kind | variants | transient? |
+//! |---|---|---|
+//! | [`ErrorKind::Usage`] (the caller's mistake) | `InvalidArgs`, `Config` (no runtime, bad URL), `Closed` | no |
+//! | [`ErrorKind::Cancelled`] | `Cancelled` | no |
+//! | [`ErrorKind::Refused`] (the server said no) | `Server { kind, message, data }`, `Authentication`, `Disconnected { reason }` | `Server` with `internal` or `request_timeout` only |
+//! | [`ErrorKind::Protocol`] (the server broke the protocol) | `Protocol(`[`ProtocolError`]`)`: the wire [`DecodeError`](chatio_wire::DecodeError) and a bounded excerpt of the frame | no |
+//! | [`ErrorKind::Transport`] (network, TLS, HTTP, token endpoint, files) | `Transport(`[`TransportError`]`)`: the [`Operation`] and the transport's error | as the cause says ([`TransportError::is_transient`]) |
+//! | [`ErrorKind::Connection`] | `ConnectionLost`, `Timeout`, `DeliveryUnknown` | `ConnectionLost`, `Timeout` |
+//!
+//! `std::error::Error::source` walks down to the cause: the transport's
+//! [`chatio_transport::Error`], then the `io::Error`, rustls, hyper or tungstenite error under
+//! it. [`chain`] prints the whole chain on one line:
+//!
+//! ```
+//! # use chatio_customer_sdk::{Error, ErrorKind, chain};
+//! fn report(e: &Error) {
+//!     match e.kind() {
+//!         ErrorKind::Transport | ErrorKind::Connection if e.is_transient() => eprintln!("retrying: {}", chain(e)),
+//!         ErrorKind::Usage => eprintln!("fix the program: {}", chain(e)),
+//!         _ => eprintln!("failed: {}", chain(e)),
+//!     }
+//! }
+//! ```
+//!
+//! Arguments are checked before anything is sent.
 //!
 //! ## Embedding only the core
 //!
@@ -106,7 +131,7 @@ mod sdk;
 mod upload;
 
 pub use config::{Config, TokenSource};
-pub use events::Events;
+pub use events::{Events, SharedEvents};
 pub use history::{ChatHistory, HistoryPage};
 pub use sdk::{Auth, ChatsSummary, CustomerSdk, Pagination, ThreadsSummary};
 pub use upload::{Canceller, File, SendFile, Upload};
@@ -116,7 +141,10 @@ pub mod model {
     pub use chatio_core::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
 }
 
-pub use chatio_core::{Backoff, Error, OutboxPolicy, Rating, SdkEvent};
+pub use chatio_core::{
+    Backoff, Cause, ConnectionStatus, EXCERPT_LEN, Error, ErrorKind, Operation, OutboxPolicy, ProtocolError, Rating,
+    SdkEvent, TransportError, chain,
+};
 pub use chatio_transport::token::{Credentials, TokenProvider};
 pub use chatio_wire::{
     Annotation, Button, ChatId, Custom, CustomerData, DisconnectReason, ErrorType, EventId, EventKind, FileAttachment,
@@ -124,6 +152,17 @@ pub use chatio_wire::{
     RichMessage, Scopes, StartChat, SystemMessage, ThreadId, UserId, UserType,
 };
 pub use model::*;
+
+pub use chatio_transport::net::TlsConfig;
+pub use chatio_transport::{Tap, TapEvent};
+
+/// The transport's own types: its error (the cause under [`Error::Transport`], and what a
+/// [`TokenProvider`] returns), the tap, TLS settings.
+pub mod transport {
+    pub use chatio_transport::error::BoxError;
+    pub use chatio_transport::net::TlsConfig;
+    pub use chatio_transport::{Error, Tap, TapEvent};
+}
 
 /// The runtime interface and the runtimes, to choose one explicitly.
 pub mod runtime {

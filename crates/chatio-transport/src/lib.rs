@@ -1,6 +1,6 @@
 //! # chatio-transport
 //!
-//! Runtime-agnostic I/O for a [`chatio-core`] customer session: the websocket, Web API uploads,
+//! Runtime-agnostic I/O for a [`chatio-core`](chatio_core) customer session: the websocket, Web API uploads,
 //! the customer token endpoint, timers and reconnects.
 //!
 //! ## Crate features
@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod bus;
 pub mod driver;
 pub mod error;
 pub mod http;
@@ -26,5 +27,6 @@ pub mod token;
 pub mod upload;
 pub mod ws;
 
-pub use driver::{DriverConfig, DriverHandle, Tap, TapEvent, spawn};
+pub use bus::{Recv, Subscriber};
+pub use driver::{DriverConfig, DriverHandle, Snapshot, Tap, TapEvent, spawn};
 pub use error::Error;

@@ -5,6 +5,7 @@
 //! `cargo test -p chatio-customer-sdk --no-default-features --features tokio,tls`.
 //! Without the `tls` feature (`--features tokio`, say) everything but the `wss://` test runs.
 
+mod errors;
 mod events;
 mod faults;
 mod history;
