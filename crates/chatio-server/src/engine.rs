@@ -308,11 +308,30 @@ pub(crate) fn handle(
     now: u64,
 ) -> (Result<ResponseData, ErrorObject>, Effects) {
     let mut fx = Effects::default();
+    // A deliberate fault for conformance tests: times in milliseconds.
+    let now = if store.policy.conformance_fault == Some(crate::ConformanceFault::TimestampsMs) {
+        now.saturating_mul(1000)
+    } else {
+        now
+    };
     let result = dispatch(store, presence, caller, request, now, &mut fx);
     if result.is_err() {
         fx = Effects::default();
     }
+    conformance_drop_push(store, &mut fx);
     (result, fx)
+}
+
+/// A deliberate fault for conformance tests: the first `incoming_event` push a request
+/// causes is not delivered.
+fn conformance_drop_push(store: &mut Store, fx: &mut Effects) {
+    if store.policy.conformance_fault != Some(crate::ConformanceFault::DropPush) || store.policy.push_dropped {
+        return;
+    }
+    if let Some(i) = fx.deliveries.iter().position(|d| matches!(d.push, Push::IncomingEvent(_))) {
+        fx.deliveries.remove(i);
+        store.policy.push_dropped = true;
+    }
 }
 
 fn dispatch(
