@@ -212,6 +212,6 @@ mod state;
 mod store;
 mod transport;
 
-pub use config::{DeclaredProperty, PropertyAccess, ServerConfig};
+pub use config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
 pub use error::Error;
 pub use server::{Server, ServerBuilder, ServerHandle, Stats};
