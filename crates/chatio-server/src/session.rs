@@ -100,6 +100,14 @@ impl Outbound {
         self.rx.try_recv().ok()
     }
 
+    /// A queue bounded at `max` bytes that belongs to no registered session, and its
+    /// draining half (to test a writer on its own).
+    #[cfg(test)]
+    pub(crate) fn detached(max: usize) -> (Arc<Outbox>, Self) {
+        let (outbox, rx) = Outbox::new(max, Arc::default());
+        (outbox.clone(), Self { rx, outbox })
+    }
+
     /// The writer flushed `bytes` of text frames to the transport.
     pub(crate) fn flushed(&self, bytes: usize) {
         self.outbox.flushed(bytes);

@@ -108,16 +108,23 @@ where
 
 type Sink<S> = WebSocketSender<S>;
 
-/// The writer: drains the session's queue into the socket, batching a burst into one
-/// flush, and reports what it flushed. Returns the sink half when it ends.
+/// The writer: drains the session's queue into the socket, batching a burst (at most
+/// [`WRITE_BATCH`] frames) into one flush, and reports what it flushed. Returns the sink
+/// half when it ends.
+///
+/// An item is taken from the queue only when it will be written in this batch: an item
+/// taken and then dropped at the batch limit would be lost while its bytes stayed counted
+/// as pending, and the slow-consumer deadline would close a healthy session (4002) after
+/// `write_timeout` (the client then waited that long and resent the request).
 async fn write_loop<S>(mut sink: Sink<S>, mut out: Outbound) -> Sink<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     while let Some(first) = out.next().await {
-        let mut item = first;
+        let mut next = Some(first);
         let mut bytes = 0;
-        for _ in 0..WRITE_BATCH {
+        let mut batched = 0;
+        while let Some(item) = next.take() {
             match item {
                 Out::Text(t) => {
                     bytes += t.len();
@@ -137,9 +144,9 @@ where
                 }
                 Out::Drop => return sink,
             }
-            match out.try_next() {
-                Some(next) => item = next,
-                None => break,
+            batched += 1;
+            if batched < WRITE_BATCH {
+                next = out.try_next();
             }
         }
         if sink.flush().await.is_err() {
@@ -235,5 +242,45 @@ where
         if n == 0 {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A burst longer than one write batch reaches the client whole, in order, and leaves
+    /// nothing counted as pending (the writer once dropped the item it took at the batch
+    /// limit: a lost response, and a 4002 close of a healthy session `write_timeout` later).
+    #[tokio::test]
+    async fn a_burst_longer_than_a_batch_is_written_whole_and_counted_flushed() {
+        let (outbox, outbound) = session::Outbound::detached(1 << 20);
+        let n = 3 * WRITE_BATCH + 5;
+        for i in 0..n {
+            outbox.send(Out::Text(format!("frame {i}").into()));
+        }
+        outbox.send(Out::Close(1000, "done".into()));
+        let (server_io, client_io) = tokio::io::duplex(1 << 20);
+        let server = WebSocketStream::from_raw_socket(TokioAdapter::new(server_io), Role::Server, None).await;
+        let mut client = WebSocketStream::from_raw_socket(TokioAdapter::new(client_io), Role::Client, None).await;
+        let (sink, _stream) = server.split();
+        let writer = tokio::spawn(write_loop(sink, outbound));
+        let mut got = Vec::new();
+        let read = async {
+            while let Some(Ok(msg)) = client.next().await {
+                match msg {
+                    Message::Text(t) => got.push(t.to_string()),
+                    Message::Close(_) => break,
+                    _ => {}
+                }
+            }
+        };
+        // A bound against a hang only: everything is already queued.
+        tokio::time::timeout(std::time::Duration::from_secs(10), read).await.expect("the writer delivered the close");
+        let _ = writer.await;
+        let want: Vec<String> = (0..n).map(|i| format!("frame {i}")).collect();
+        assert_eq!(got.len(), n, "frames lost: {:?}", want.iter().filter(|w| !got.contains(w)).collect::<Vec<_>>());
+        assert_eq!(got, want);
+        assert_eq!(outbox.pending(), 0, "every written byte is counted flushed");
     }
 }
