@@ -11,6 +11,7 @@ mod faults;
 mod history;
 mod methods;
 mod parity;
+mod pipelined;
 mod support;
 #[cfg(feature = "tls")]
 mod tls;
