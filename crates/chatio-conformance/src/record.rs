@@ -414,7 +414,7 @@ async fn history(c: &mut Ctx) -> Result<(), String> {
     settle(ev).await;
     let mut h = sdk.chat_history(&chat.id).await.map_err(err)?;
     loop {
-        let page = h.next().await.map_err(err)?;
+        let page = h.next_page().await.map_err(err)?;
         settle(ev).await;
         if page.done {
             break;

@@ -13,6 +13,10 @@ use crate::{ConformanceFault, DeclaredProperty, Error, ServerBuilder, ServerConf
 const AFTER_HELP: &str = "\
 Endpoints (HOST:PORT as printed on start):
   GET  /customer/v0.5/rtm/ws?license_id=N       RTM websocket (every action, pushes)
+       /customer/v0.5/rtm/sio/?EIO=3&license_id=N
+                                                the same over socket.io (the JS SDK 0.9.1)
+  GET  /customer?license_id=N&client_id=…&response_type=token&redirect_uri=…
+                                                the accounts iframe page (postMessage)
   POST /customer/v0.5/action/<action>?license_id=N
                                                 Web API (Authorization: Bearer TOKEN);
                                                 send_file as multipart, 10 MiB max

@@ -168,7 +168,7 @@ impl Default for ServerConfig {
             archive_after: None,
             workers: 2,
             public_url: None,
-            max_file_size: 10 * 1024 * 1024,
+            max_file_size: chatio_wire::limits::MAX_FILE_SIZE,
             expired_token_grace: Duration::from_secs(300),
             max_chats_per_customer: None,
             declared_properties: Vec::new(),
