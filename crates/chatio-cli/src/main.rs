@@ -1,8 +1,11 @@
 //! `chatio`: the demo, a terminal chat client, and the reference server in one binary.
 
 mod chat;
+mod conformance;
 mod demo;
+mod errors;
 mod render;
+mod term;
 
 use std::process::ExitCode;
 
@@ -14,6 +17,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Show the SDK's (and the server's) logs on stderr: -v info, -vv debug, -vvv trace.
+    /// Without it, RUST_LOG filters them (the server logs `info` by default).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Subcommand, Debug)]
@@ -25,10 +32,13 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Runs the reference server (same options as `chatio-server`).
     Server(chatio_server::cli::Args),
+    /// Checks another v0.5 server or client against the recorded transcripts.
+    Conformance(conformance::ConformanceArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    term::init_tracing(cli.verbose, if matches!(cli.command, Command::Server(_)) { "info" } else { "off" });
     match cli.command {
         Command::Server(args) => match chatio_server::cli::run(args) {
             Ok(()) => ExitCode::SUCCESS,
@@ -39,6 +49,7 @@ fn main() -> ExitCode {
         },
         Command::Demo(args) => finish("demo", async_std::task::block_on(demo::run(args))),
         Command::Chat(args) => finish("chat", async_std::task::block_on(chat::run(args))),
+        Command::Conformance(args) => conformance::run(args),
     }
 }
 

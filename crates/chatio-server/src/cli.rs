@@ -8,11 +8,15 @@ use clap::Parser;
 
 use chatio_wire::Token;
 
-use crate::{DeclaredProperty, Error, ServerBuilder, ServerConfig};
+use crate::{ConformanceFault, DeclaredProperty, Error, ServerBuilder, ServerConfig};
 
 const AFTER_HELP: &str = "\
 Endpoints (HOST:PORT as printed on start):
   GET  /customer/v0.5/rtm/ws?license_id=N       RTM websocket (every action, pushes)
+       /customer/v0.5/rtm/sio/?EIO=3&license_id=N
+                                                the same over socket.io (the JS SDK 0.9.1)
+  GET  /customer?license_id=N&client_id=…&response_type=token&redirect_uri=…
+                                                the accounts iframe page (postMessage)
   POST /customer/v0.5/action/<action>?license_id=N
                                                 Web API (Authorization: Bearer TOKEN);
                                                 send_file as multipart, 10 MiB max
@@ -44,8 +48,8 @@ error (ask for fewer items). A websocket client that lets more than --max-queued
 up unread, or reads nothing for --write-timeout-s, is closed with 4002 slow_consumer.
 Invalid UTF-8 closes with 1007, protocol errors with 1002.
 
-Logs go to stderr; RUST_LOG filters them (default info). Tokens are never logged, at any
-level (frame contents are never logged, the websocket library's trace output is off).";
+Logs go to stderr (coloured only on a terminal without NO_COLOR or TERM=dumb); RUST_LOG
+filters them (default info). Tokens are never logged, at any level (frame contents are never logged, the websocket library's trace output is off).";
 
 /// The chat.io Customer API v0.5 reference server.
 ///
@@ -123,6 +127,10 @@ pub struct Args {
     /// connection is closed).
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub body_timeout_s: u64,
+    /// Test-only: break the protocol on purpose (`timestamps-ms`, `drop-push`), to show that
+    /// `chatio conformance server` catches it.
+    #[arg(long, hide = true, value_name = "FAULT", value_parser = ConformanceFault::parse)]
+    pub conformance_fault: Option<ConformanceFault>,
 }
 
 /// Wraps an `--app-token` at once, so that it is redacted in `Debug` output.
@@ -149,6 +157,7 @@ impl Args {
             max_queued_bytes: self.max_queued_kib.max(1).saturating_mul(1024),
             write_timeout: Duration::from_secs(self.write_timeout_s.max(1)),
             body_timeout: Duration::from_secs(self.body_timeout_s.max(1)),
+            conformance_fault: self.conformance_fault,
             ..ServerConfig::default()
         };
         if let Some(n) = self.max_connections {
@@ -168,11 +177,9 @@ impl Args {
 /// When the address cannot be bound or the runtime cannot start.
 pub fn run(args: Args) -> Result<(), Error> {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(log_filter())
         .with_writer(std::io::stderr)
+        .with_ansi(log_colors())
         .try_init();
     // Signal handlers first: a SIGTERM sent as soon as the line is read must not find the
     // default action (an abrupt exit) still in place.
@@ -186,6 +193,36 @@ pub fn run(args: Args) -> Result<(), Error> {
     tracing::info!("stopping");
     futures::executor::block_on(handle.shutdown());
     Ok(())
+}
+
+/// Colours in the log only on a terminal, and not with `NO_COLOR` (non-empty) or
+/// `TERM=dumb`: a log redirected to a file stays plain text.
+fn log_colors() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    !no_color && !dumb && std::io::stderr().is_terminal()
+}
+
+/// Targets whose trace output prints websocket frames as they are (login tokens
+/// included): held at `debug` whatever `RUST_LOG` asks, so that tokens are never logged.
+const FRAME_DUMPERS: &[&str] = &["tungstenite", "async_tungstenite"];
+
+/// The log filter: `RUST_LOG` (default `info`), with [`FRAME_DUMPERS`] capped at `debug`.
+pub(crate) fn log_filter() -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Only a filter that lets trace through somewhere needs the cap (adding it to an
+    // `info` filter would turn those targets' debug output on).
+    let traces = filter.max_level_hint().is_none_or(|l| l >= tracing_subscriber::filter::LevelFilter::TRACE);
+    if traces {
+        for target in FRAME_DUMPERS {
+            if let Ok(d) = format!("{target}=debug").parse() {
+                filter = filter.add_directive(d);
+            }
+        }
+    }
+    filter
 }
 
 /// Ctrl-C and (on Unix) SIGTERM, caught from the moment [`Signals::install`] returns.

@@ -1,15 +1,16 @@
 //! The HTTP layer: the router and the handlers of the plain HTTP routes (Web API, uploads,
-//! the token endpoint, files, admin). The websocket route hands the upgraded connection to
-//! `transport::ws`.
+//! the token endpoint, the accounts iframe page, files, admin). The websocket route hands the
+//! upgraded connection to `transport::ws`, the socket.io routes go to `transport::sio`.
 
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use chatio_wire::{ErrorObject, ErrorType, Response, ServerFrame};
+use chatio_wire::{ErrorObject, ErrorType, Response};
 use http::{StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
+pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod files;
 pub(crate) mod router;
@@ -53,7 +54,9 @@ pub(crate) fn status_of(e: &ErrorObject) -> StatusCode {
 
 /// A Web API answer: the RTM response envelope without `request_id`.
 pub(crate) fn envelope(status: StatusCode, response: Response) -> Resp {
-    respond(status, "application/json", ServerFrame::Response(response).encode())
+    let (text, replaced) = crate::engine::encode_response(response);
+    let status = if replaced { StatusCode::BAD_REQUEST } else { status };
+    respond(status, "application/json", text)
 }
 
 /// A Web API error answer.
