@@ -52,6 +52,9 @@ pub fn web_api_url(base: &Url, license: LicenseId, action: &str) -> Result<Url, 
     Ok(url)
 }
 
+/// The websocket's read buffer, allocated per connection and grown in chunks of this size.
+pub const READ_BUFFER: usize = 4 * 1024;
+
 /// Opens the websocket. Messages from the server longer than `max_frame_len` bytes fail the
 /// stream (the session's [`Config::max_frame_len`](chatio_core::Config::max_frame_len)).
 ///
@@ -65,6 +68,10 @@ pub async fn connect(
 ) -> Result<RtmSocket, Error> {
     let io = net::connect(rt, tls, url).await?;
     let mut config = WebSocketConfig::default();
+    // tungstenite allocates its whole read buffer up front (128 KiB by default): that was
+    // nearly all of an idle session's memory. Small chunks cost a few more reads for a large
+    // frame, which are rare (history answers), and nothing for the usual ones.
+    config.read_buffer_size = READ_BUFFER;
     config.max_message_size = Some(max_frame_len);
     config.max_frame_size = Some(max_frame_len);
     let (socket, _response) = async_tungstenite::client_async_with_config(url.as_str(), io, Some(config))
