@@ -117,7 +117,7 @@ pub struct Args {
     pub max_connections_per_address: usize,
     /// KiB queued for one websocket client and not yet written to it; past it the session
     /// is closed with 4002 `slow_consumer`.
-    #[arg(long, default_value_t = 4096, value_name = "KIB")]
+    #[arg(long, default_value_t = 2048, value_name = "KIB")]
     pub max_queued_kib: usize,
     /// Seconds queued frames may wait without write progress (then close 4002), and a
     /// close handshake may take (then the connection is dropped).

@@ -63,7 +63,7 @@ pub struct ServerConfig {
     /// Open TCP connections allowed from one client IP address (default 512).
     pub max_connections_per_address: usize,
     /// Bytes queued for one websocket session and not yet written to its socket (default
-    /// 4 MiB): past it the session is closed with 4002 `slow_consumer`.
+    /// 2 MiB, room for two frames of the largest size): past it the session is closed with 4002 `slow_consumer`.
     pub max_queued_bytes: usize,
     /// How long queued frames may wait without any write progress, and how long a close
     /// handshake may take, before the session is closed (4002) or dropped (default 10 s).
@@ -175,7 +175,7 @@ impl Default for ServerConfig {
             app_tokens: Vec::new(),
             max_connections: default_max_connections(),
             max_connections_per_address: 512,
-            max_queued_bytes: 4 * 1024 * 1024,
+            max_queued_bytes: 2 * 1024 * 1024,
             write_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             conformance_fault: None,

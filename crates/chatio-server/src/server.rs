@@ -177,7 +177,7 @@ impl ServerBuilder {
         self
     }
 
-    /// Bytes one websocket session may have queued and unflushed (4 MiB by default); past
+    /// Bytes one websocket session may have queued and unflushed (2 MiB by default); past
     /// it the session is closed with 4002 `slow_consumer`.
     pub fn max_queued_bytes(mut self, n: usize) -> Self {
         self.config.max_queued_bytes = n.max(1);
