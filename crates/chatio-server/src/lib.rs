@@ -189,6 +189,7 @@ mod agent;
 pub mod cli;
 mod config;
 mod conn;
+mod cors;
 mod engine;
 mod error;
 mod files;
