@@ -6,6 +6,7 @@
 mod bench;
 mod bench_server;
 mod fuzz;
+mod wasm;
 
 use std::process::{Command, ExitCode};
 
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("soak") => soak(&args[1..]),
+        Some("wasm") => wasm::main(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -41,7 +43,8 @@ fn print_help() {
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
          bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
-         soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points"
+         soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
+         wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium)"
     );
 }
 
@@ -73,6 +76,8 @@ fn ci() -> Result<(), String> {
         ])?;
         cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
     }
+    // The SDK in the browser: wasm32 builds, the core's tests in Node, the in-browser suite.
+    wasm::ci()?;
     Ok(())
 }
 
