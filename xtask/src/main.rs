@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Some("record") => record(&args[1..]),
         Some("examples") => examples(),
         Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => wasm::bench(&args[2..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("soak") => soak(&args[1..]),
@@ -48,7 +49,7 @@ fn print_help() {
          bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
-         wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium)"
+         wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time"
     );
 }
 
