@@ -185,17 +185,134 @@ pub fn main(args: &[String]) -> Result<(), String> {
     if all || which == "sdk" {
         example("chatio-conformance", "sdk_throughput", &[], &mut out)?;
     }
+    if which == "vs-js" {
+        vs_js(&args[1..], &mut out)?;
+    }
     if all || which == "server" {
         crate::bench_server::main(&args[args.len().min(1)..])?;
     }
-    if !["all", "wire", "core", "recorded", "js", "sdk", "server"].contains(&which) {
-        return Err(format!("unknown benchmark `{which}`: use wire, core, recorded, js, server, sdk or all"));
+    if !["all", "wire", "core", "recorded", "js", "sdk", "server", "vs-js"].contains(&which) {
+        return Err(format!("unknown benchmark `{which}`: use wire, core, recorded, js, server, sdk, vs-js or all"));
     }
     println!("\n== summary ({}, {} cores)", cpu(), std::thread::available_parallelism().map_or(0, |n| n.get()));
     for l in &out {
         println!("{l}");
     }
     println!("criterion reports: {}", target_dir().join("criterion").display());
+    Ok(())
+}
+
+/// `vs-js [--messages N] [--sessions S] [--seconds T]`: the same scenario through the same
+/// reference server (a release binary, agent off), by our SDK (`vs_js` example) and by the
+/// JS SDK 0.9.1 under Node (`xtask/js/vs_js.js`, socket.io). Not part of `all` (it runs
+/// about a minute and holds 2 000 sessions).
+fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<(), String> {
+    let (mut n, mut sessions, mut seconds) = ("2000".to_owned(), "1000".to_owned(), "20".to_owned());
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let v = it.next().cloned().ok_or_else(|| format!("`{a}` needs a value"))?;
+        match a.as_str() {
+            "--messages" => n = v,
+            "--sessions" => sessions = v,
+            "--seconds" => seconds = v,
+            other => return Err(format!("unknown vs-js option `{other}` (--messages, --sessions, --seconds)")),
+        }
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        out.push("vs-js: skipped (node is not installed)".into());
+        return Ok(());
+    }
+    // The package and `ws`, in the directory the JS SDK tests use.
+    let dir = target_dir().join("js-sdk");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    if !dir.join("package/dist/chat.io-customer-sdk.js").exists() {
+        run(Command::new("npm").args(["pack", "@livechat/chat.io-customer-sdk@0.9.1", "--silent"]).current_dir(&dir))?;
+        run(Command::new("tar").args(["xzf", "livechat-chat.io-customer-sdk-0.9.1.tgz"]).current_dir(&dir))?;
+    }
+    if !dir.join("node_modules/ws/package.json").exists() {
+        std::fs::write(dir.join("package.json"), r#"{"name":"chatio-js-sdk-tests","version":"1.0.0","private":true}"#)
+            .map_err(|e| e.to_string())?;
+        run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "ws@8"]).current_dir(&dir))?;
+    }
+    crate::cargo(&[
+        "build",
+        "--release",
+        "-q",
+        "-p",
+        "chatio-server",
+        "--bin",
+        "chatio-server",
+        "-p",
+        "chatio-conformance",
+        "--example",
+        "vs_js",
+    ])?;
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(target_dir().join("release/chatio-server"))
+        .args(["--listen", &addr, "--no-agent", "--max-connections", "8192", "--max-connections-per-address", "8192"])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let result = (|| {
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(&addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let origin = format!("http://{addr}");
+        let ours = Command::new(target_dir().join("release/examples/vs_js"))
+            .args(["--server", &origin, "--messages", &n, "--sessions", &sessions, "--seconds", &seconds])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !ours.status.success() {
+            return Err(format!("our half failed: {}", String::from_utf8_lossy(&ours.stderr)));
+        }
+        let js = Command::new("node")
+            .arg("--expose-gc")
+            .arg(root().join("xtask/js/vs_js.js"))
+            .arg(dir.join("package"))
+            .arg(&origin)
+            .arg(dir.join("node_modules/ws"))
+            .args([&n, &sessions, &seconds])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !js.status.success() {
+            return Err(format!("the JS half failed: {}", String::from_utf8_lossy(&js.stderr)));
+        }
+        let parse = |b: &[u8]| -> Result<serde_json::Value, String> {
+            let text = String::from_utf8_lossy(b);
+            let line = text.lines().last().unwrap_or_default().to_owned();
+            serde_json::from_str(&line).map_err(|e| format!("bench output `{line}`: {e}"))
+        };
+        Ok((parse(&ours.stdout)?, parse(&js.stdout)?))
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    let (ours, js) = result?;
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    out.push(format!("vs-js: same reference server (release, agent off), N = {n}, {sessions} sessions, {seconds} s"));
+    out.push(format!("  ours: {}", ours["client"].as_str().unwrap_or("?")));
+    out.push(format!("  JS:   {}", js["client"].as_str().unwrap_or("?")));
+    out.push(format!("  {:<34} {:>12} {:>12} {:>9}  target", "", "ours", "JS", "ratio"));
+    let row = |out: &mut Vec<String>, label: &str, key: &str, higher_better: bool, unit: &str, target: f64| {
+        let (o, j) = (f(&ours, key), f(&js, key));
+        let ratio = if higher_better { o / j } else { j / o };
+        let verdict = if ratio >= target { "met" } else { "MISSED" };
+        out.push(format!("  {label:<34} {o:>10.1}{unit} {j:>10.1}{unit} {ratio:>8.1}x  >= {target}x {verdict}"));
+    };
+    row(out, "one at a time: msgs/s", "seq_msgs_per_s", true, "  ", 5.0);
+    row(out, "one at a time: p50 ack (ms)", "seq_p50_ms", false, "  ", 5.0);
+    row(out, "one at a time: p99 ack (ms)", "seq_p99_ms", false, "  ", 5.0);
+    row(out, "64 in flight: msgs/s", "win64_msgs_per_s", true, "  ", 5.0);
+    row(out, "64 in flight: p50 ack (ms)", "win64_p50_ms", false, "  ", 5.0);
+    row(out, "64 in flight: p99 ack (ms)", "win64_p99_ms", false, "  ", 5.0);
+    row(out, "idle: client RSS / session (KiB)", "idle_rss_per_session_kib", false, "  ", 10.0);
+    row(out, "1 msg/s each: p99 ack (ms)", "load_p99_ms", false, "  ", 5.0);
+    out.push(format!("  raw: ours {ours}"));
+    out.push(format!("  raw: JS   {js}"));
     Ok(())
 }
 

@@ -304,7 +304,7 @@ async fn command(
                 *history = Some(sdk.chat_history(&chat).await.map_err(|e| chat_error(state, &chat, "history", &e))?);
             }
             if let Some(h) = history.as_mut() {
-                let page = h.next().await.map_err(|e| chat_error(state, &chat, "history", &e))?;
+                let page = h.next_page().await.map_err(|e| chat_error(state, &chat, "history", &e))?;
                 let mut thread = None;
                 for e in &page.events {
                     if e.thread.is_some() && e.thread != thread {

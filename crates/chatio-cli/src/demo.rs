@@ -221,7 +221,7 @@ async fn conversation(out: &Renderer, sdk: &CustomerSdk, w: &mut Waiter) -> Resu
     let mut pages = 0;
     let mut total = 0;
     loop {
-        let page = history.next().await.map_err(|e| format!("history failed: {}", describe(&e)))?;
+        let page = history.next_page().await.map_err(|e| format!("history failed: {}", describe(&e)))?;
         w.drain(Duration::from_millis(5)).await;
         if !page.events.is_empty() {
             pages += 1;

@@ -1,6 +1,7 @@
 //! `chatio`: the demo, a terminal chat client, and the reference server in one binary.
 
 mod chat;
+mod conformance;
 mod demo;
 mod errors;
 mod render;
@@ -31,6 +32,8 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Runs the reference server (same options as `chatio-server`).
     Server(chatio_server::cli::Args),
+    /// Checks another v0.5 server or client against the recorded transcripts.
+    Conformance(conformance::ConformanceArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         },
         Command::Demo(args) => finish("demo", async_std::task::block_on(demo::run(args))),
         Command::Chat(args) => finish("chat", async_std::task::block_on(chat::run(args))),
+        Command::Conformance(args) => conformance::run(args),
     }
 }
 

@@ -326,6 +326,13 @@ impl Renderer {
             SdkEvent::Connected { total_chats, .. } => format!("connected ({})", plural(*total_chats as usize, "chat")),
             SdkEvent::ConnectionLost => self.style(Style::new().yellow()).apply_to("connection lost").to_string(),
             SdkEvent::ConnectionRestored { .. } => "connection restored".into(),
+            SdkEvent::ConnectionUnstable => {
+                self.style(Style::new().yellow()).apply_to("the server is silent: checking the connection").to_string()
+            }
+            SdkEvent::ConnectionRecovered => "the connection is fine again".into(),
+            SdkEvent::Lagged { missed } => {
+                format!("{} not shown (the terminal fell behind)", plural(*missed as usize, "event"))
+            }
             SdkEvent::Reconnecting { attempt, delay } => {
                 format!("reconnecting (attempt {attempt}) in {:.1} s", delay.as_secs_f64())
             }

@@ -121,6 +121,7 @@ fn demo_on_a_terminal(env: &[(&str, &str)]) -> Option<String> {
 fn colours_only_on_a_terminal_without_no_color_or_term_dumb() {
     let Some(coloured) = demo_on_a_terminal(&[]) else { return };
     assert!(coloured.contains('\u{1b}'), "a terminal gets colours:\n{coloured}");
+    assert!(coloured.contains("/3.00 MiB"), "the progress bar counts bytes:\n{coloured}");
     for env in [("NO_COLOR", "1"), ("TERM", "dumb")] {
         let plain = demo_on_a_terminal(&[env]).expect("script ran once");
         assert!(!plain.contains('\u{1b}'), "{env:?} still prints escape codes:\n{plain}");

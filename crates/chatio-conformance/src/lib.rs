@@ -12,6 +12,15 @@
 //! * [`replay_server`]: each transcript drives a fresh [`chatio_server`]: client frames in,
 //!   server frames compared.
 //!
+//! Another implementation is checked with the same transcripts:
+//!
+//! * [`check_server`]: `chatio conformance server URL` replays the client side against any
+//!   running v0.5 server, pairing ids as they come ([`compare`]);
+//! * [`serve`]: `chatio conformance serve` plays the server side on a local port for any
+//!   client;
+//!
+//! both giving a [`report::Report`].
+//!
 //! A change in either side's behaviour shows up as a failing replay or a snapshot diff.
 //! The format is in [`transcript`]; `docs/conformance.md` explains how another
 //! implementation can be checked against the transcripts.
@@ -19,10 +28,14 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod check_server;
+pub mod compare;
 pub mod normalize;
 pub mod record;
 pub mod replay_core;
 pub mod replay_server;
+pub mod report;
+pub mod serve;
 pub mod summary;
 pub mod transcript;
 

@@ -100,16 +100,34 @@ impl Tap for Recorder {
 
 /// What a recording script works with.
 pub struct Ctx {
-    /// The server.
-    pub server: ServerHandle,
+    /// The reference server, when recording; `None` when the script drives the SDK against
+    /// a player of the transcript ([`crate::serve`]), which plays the faults itself.
+    pub server: Option<ServerHandle>,
     /// The SDK session.
     pub sdk: CustomerSdk,
     /// Its events.
     pub events: Events,
-    /// The recorder (for fault lines).
-    pub recorder: Arc<Recorder>,
+    /// The recorder (for fault lines), when recording.
+    pub recorder: Option<Arc<Recorder>>,
     /// The customer id.
     pub customer: String,
+}
+
+impl Ctx {
+    /// Notes a fault and injects it into the reference server (a player plays it itself).
+    fn fault(&self, fault: &str) {
+        if let Some(r) = &self.recorder {
+            r.fault(fault, &self.customer);
+        }
+        if let Some(server) = &self.server {
+            match fault {
+                "drop_connections" => server.drop_connections(LICENSE, &self.customer),
+                "expire_tokens" => server.expire_tokens(LICENSE, &self.customer),
+                "swallow_next_response" => server.swallow_next_response(LICENSE, &self.customer),
+                _ => {}
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Ctx {
@@ -171,17 +189,49 @@ pub async fn record(name: &str) -> Result<Transcript, String> {
         agent,
     };
     let recorder = Arc::new(Recorder::new(header, server.http_url()));
-    let mut config = Config::new(LICENSE, "conformance")
-        .server(server.http_url())
-        .seed(CLIENT_SEED)
-        .tap(recorder.clone())
-        .history_page_events(3);
+    let url = server.http_url();
+    let (r, server) = script(name, &url, CLIENT_SEED, Some(server), Some(recorder.clone())).await;
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    r?;
+    Arc::try_unwrap(recorder).map(Recorder::into_transcript).map_err(|_| "the recorder is still in use".to_owned())
+}
+
+/// Drives the SDK through the scenario of the recorded session `name` against `url`,
+/// typically a player of that transcript ([`crate::serve::Player`]): what a client under
+/// test must do in client mode. `seed` is the SDK's (another seed than the recorded one
+/// gives other request ids).
+///
+/// # Errors
+/// When the script fails (naming the step).
+pub async fn drive(name: &str, url: &str, seed: u64) -> Result<(), String> {
+    script(name, url, seed, None, None).await.0
+}
+
+async fn script(
+    name: &str,
+    url: &str,
+    seed: u64,
+    server: Option<ServerHandle>,
+    recorder: Option<Arc<Recorder>>,
+) -> (Result<(), String>, Option<ServerHandle>) {
+    let mut config = Config::new(LICENSE, "conformance").server(url).seed(seed).history_page_events(3);
+    if let Some(r) = &recorder {
+        config = config.tap(r.clone());
+    }
     if name == "outbox" {
         config = config.outbox(OutboxPolicy::Resend);
     }
-    let sdk = CustomerSdk::init(config).map_err(err)?;
+    let sdk = match CustomerSdk::init(config) {
+        Ok(s) => s,
+        Err(e) => return (Err(e.to_string()), server),
+    };
     let mut events = sdk.events();
-    wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await?;
+    if let Err(e) = wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await {
+        sdk.destroy().await;
+        return (Err(e), server);
+    }
     let customer = sdk.customer_id().map(|c| c.to_string()).unwrap_or_default();
     settle(&mut events).await;
     let mut ctx = Ctx { server, sdk, events, recorder, customer };
@@ -199,9 +249,7 @@ pub async fn record(name: &str) -> Result<Transcript, String> {
     };
     settle(&mut ctx.events).await;
     ctx.sdk.destroy().await;
-    ctx.server.shutdown().await;
-    result.map_err(|e| format!("session `{name}`: {e}"))?;
-    Arc::try_unwrap(ctx.recorder).map(Recorder::into_transcript).map_err(|_| "the recorder is still in use".to_owned())
+    (result.map_err(|e| format!("session `{name}`: {e}")), ctx.server)
 }
 
 /// Records every session into `dir` (`<name>.jsonl`).
@@ -270,6 +318,7 @@ async fn agent_pushes(c: &mut Ctx) -> Result<(), String> {
     let chat = sdk.start_chat(StartChat::new()).await.map_err(err)?;
     says(ev, "Chatio Bot").await?;
     settle(ev).await;
+    let mut rich = None;
     for cmd in [
         "/rich",
         "/file",
@@ -284,15 +333,21 @@ async fn agent_pushes(c: &mut Ctx) -> Result<(), String> {
         "/typing",
     ] {
         sdk.send_message(&chat.id, cmd).await.map_err(err)?;
+        if cmd == "/rich" {
+            rich = Some(
+                wait(ev, "the rich message", |e| match e {
+                    SdkEvent::NewEvent { event, .. } if matches!(event.kind, EventKind::RichMessage(_)) => {
+                        Some(event.clone())
+                    }
+                    _ => None,
+                })
+                .await?,
+            );
+        }
         settle(ev).await;
     }
     // Answer the rich message.
-    let rich = c
-        .server
-        .chat_events(LICENSE, chat.id.as_str())
-        .into_iter()
-        .find(|e| matches!(e.kind, EventKind::RichMessage(_)))
-        .ok_or("no rich message")?;
+    let rich = rich.ok_or("no rich message")?;
     let EventKind::RichMessage(r) = &rich.kind else { return Err("not a rich message".into()) };
     let button = r.buttons().next().ok_or("no button")?.postback_id.clone();
     let thread =
@@ -325,8 +380,7 @@ async fn reconnect(c: &mut Ctx) -> Result<(), String> {
     let chat = c.sdk.start_chat(StartChat::new()).await.map_err(err)?;
     says(&mut c.events, "Chatio Bot").await?;
     settle(&mut c.events).await;
-    c.recorder.fault("drop_connections", &c.customer);
-    c.server.drop_connections(LICENSE, &c.customer);
+    c.fault("drop_connections");
     wait(&mut c.events, "connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(()))
         .await?;
     settle(&mut c.events).await;
@@ -337,10 +391,8 @@ async fn reconnect(c: &mut Ctx) -> Result<(), String> {
 }
 
 async fn token_refresh(c: &mut Ctx) -> Result<(), String> {
-    c.recorder.fault("expire_tokens", &c.customer);
-    c.server.expire_tokens(LICENSE, &c.customer);
-    c.recorder.fault("drop_connections", &c.customer);
-    c.server.drop_connections(LICENSE, &c.customer);
+    c.fault("expire_tokens");
+    c.fault("drop_connections");
     wait(&mut c.events, "connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(()))
         .await?;
     settle(&mut c.events).await;
@@ -362,7 +414,7 @@ async fn history(c: &mut Ctx) -> Result<(), String> {
     settle(ev).await;
     let mut h = sdk.chat_history(&chat.id).await.map_err(err)?;
     loop {
-        let page = h.next().await.map_err(err)?;
+        let page = h.next_page().await.map_err(err)?;
         settle(ev).await;
         if page.done {
             break;
@@ -376,7 +428,9 @@ async fn file_upload(c: &mut Ctx) -> Result<(), String> {
     says(&mut c.events, "Chatio Bot").await?;
     settle(&mut c.events).await;
     let data = crate::upload_bytes(4096);
-    c.recorder.upload(chat.id.as_str(), Some("f-1"), "data.bin", 4096);
+    if let Some(r) = &c.recorder {
+        r.upload(chat.id.as_str(), Some("f-1"), "data.bin", 4096);
+    }
     c.sdk.send_file(&chat.id, File::bytes("data.bin", data)).custom_id("f-1").await.map_err(err)?;
     wait(&mut c.events, "the file event", |e| match e {
         SdkEvent::NewEvent { event, .. } => matches!(event.kind, EventKind::File(_)).then_some(()),
@@ -392,22 +446,20 @@ async fn outbox(c: &mut Ctx) -> Result<(), String> {
     settle(&mut c.events).await;
     // The next response is lost; then the connection drops: after reconnecting, the SDK finds
     // the event by its custom id instead of sending it twice.
-    c.recorder.fault("swallow_next_response", &c.customer);
-    c.server.swallow_next_response(LICENSE, &c.customer);
+    c.fault("swallow_next_response");
     let send = c.sdk.send_event(&chat.id, NewEvent::message("arrived").with_custom_id("o-1"));
     let chaos = async {
+        let Some(server) = &c.server else { return };
         // The server stores the event before it would have answered.
-        while c.server.chat_events(LICENSE, chat.id.as_str()).is_empty() {
+        while server.chat_events(LICENSE, chat.id.as_str()).is_empty() {
             async_std::task::sleep(Duration::from_millis(2)).await;
         }
-        c.recorder.fault("drop_connections", &c.customer);
-        c.server.drop_connections(LICENSE, &c.customer);
+        c.fault("drop_connections");
     };
     let (r, ()) = futures::future::join(send, chaos).await;
     r.map_err(err)?;
     // And one that is queued while disconnected, sent after.
-    c.recorder.fault("drop_connections", &c.customer);
-    c.server.drop_connections(LICENSE, &c.customer);
+    c.fault("drop_connections");
     c.sdk.send_event(&chat.id, NewEvent::message("queued").with_custom_id("o-2")).await.map_err(err)?;
     settle(&mut c.events).await;
     Ok(())

@@ -154,6 +154,23 @@ impl Transcript {
         Ok(Self { lines })
     }
 
+    /// Parses a transcript from its text; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// Lines that are not transcript lines (with the line number).
+    pub fn parse(text: &str, origin: &str) -> io::Result<Self> {
+        let mut lines = Vec::new();
+        for (n, l) in text.lines().enumerate() {
+            if l.trim().is_empty() {
+                continue;
+            }
+            let line = serde_json::from_str(l)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{origin}:{}: {e}", n + 1)))?;
+            lines.push(line);
+        }
+        Ok(Self { lines })
+    }
+
     /// Writes it as JSON lines.
     ///
     /// # Errors

@@ -82,6 +82,21 @@ fn pushes(c: &mut Criterion) {
             assert_eq!(drain(&mut s), 2);
         });
     });
+    // The same push with 1 000 requests and 1 000 outbox events waiting for answers: every
+    // input re-arms the timers, which must not cost in proportion to what waits.
+    g.bench_function("incoming_event, 2 000 waiting", |b| {
+        let (mut s, now) = ready();
+        let chat = chatio_wire::ChatId::new("OU0V0P0OWT");
+        for i in 0..1000 {
+            let _ = s.send_message(&chat, &format!("m{i}"), now);
+            let _ = s.get_chats_summary(0, 10, now);
+        }
+        while s.poll_transmit().is_some() {}
+        b.iter(|| {
+            s.handle_frame(black_box(INCOMING_EVENT), now);
+            assert_eq!(drain(&mut s), 1);
+        });
+    });
     g.finish();
 }
 

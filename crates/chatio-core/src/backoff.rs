@@ -47,7 +47,7 @@ impl Backoff {
     pub fn base(&self, attempt: u32) -> Duration {
         let factor = 2f64.powi(attempt.min(62) as i32);
         let base = self.min.as_secs_f64() * factor;
-        Duration::from_secs_f64(base.min(self.max.as_secs_f64()))
+        secs(base.min(self.max.as_secs_f64()), self.max)
     }
 
     /// The delay before attempt `attempt` (0-based), given a random draw in [0, 1) (a draw
@@ -56,20 +56,27 @@ impl Backoff {
         let base = self.base(attempt).as_secs_f64();
         let r = if random.is_finite() { random.clamp(0.0, 1.0) } else { 0.5 };
         let jittered = base * (1.0 - self.jitter + 2.0 * self.jitter * r);
-        Duration::from_secs_f64(jittered.clamp(0.0, self.max.as_secs_f64()))
+        secs(jittered.clamp(0.0, self.max.as_secs_f64()), self.max)
     }
 
     /// The smallest delay this policy can produce.
     pub fn lower_bound(&self) -> Duration {
-        self.min.mul_f64(1.0 - self.jitter)
+        secs(self.min.as_secs_f64() * (1.0 - self.jitter), self.min)
     }
 
     /// The bounds of the delay of attempt `attempt`: `[base × (1 − jitter), min(max, base ×
     /// (1 + jitter))]`.
     pub fn bounds(&self, attempt: u32) -> (Duration, Duration) {
         let base = self.base(attempt);
-        (base.mul_f64(1.0 - self.jitter), base.mul_f64(1.0 + self.jitter).min(self.max))
+        let b = base.as_secs_f64();
+        (secs(b * (1.0 - self.jitter), base), secs(b * (1.0 + self.jitter), self.max).min(self.max))
     }
+}
+
+/// Seconds as a `Duration`; a value too large for one (durations near `Duration::MAX` lose
+/// precision as `f64` and round above it) becomes `cap`, never a panic.
+fn secs(s: f64, cap: Duration) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(cap)
 }
 
 #[cfg(test)]
@@ -111,6 +118,19 @@ mod tests {
         assert_eq!(s.delay(0, f64::NAN), Duration::from_secs(1));
         assert_eq!(s.delay(0, -3.0), Duration::from_millis(500));
         assert_eq!(s.delay(0, 9.0), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn duration_max_settings_do_not_panic() {
+        let b = Backoff::new(Duration::MAX, Duration::MAX, 0.5);
+        assert_eq!(b.base(0), Duration::MAX);
+        assert_eq!(b.delay(3, 0.9), Duration::MAX);
+        let _ = b.lower_bound();
+        let (lo, hi) = b.bounds(7);
+        assert!(lo <= hi);
+        let c = Backoff::new(Duration::from_secs(1), Duration::MAX, 1.0);
+        assert_eq!(c.base(0), Duration::from_secs(1));
+        assert!(c.delay(200, 0.99) > Duration::from_secs(1 << 40));
     }
 
     // proptest needs getrandom, which has no default backend on wasm32-unknown-unknown.

@@ -185,8 +185,8 @@
 //!   `total_events` (falling back on `events_count`, D2); concurrent calls answered in order.
 //! * **Sneak peeks**: one frame per 2 s per chat, the last text winning; none for chats whose
 //!   last thread is known to be closed.
-//! * **Pushes**: every push of the protocol becomes a typed [`SdkEvent`], those the JS SDK
-//!   dropped included; unknown ones become [`SdkEvent::UnknownPush`].
+//! * **Pushes**: every push of the protocol becomes a typed [`SdkEvent`] (those the JS SDK
+//!   emits under their raw push names included); unknown ones become [`SdkEvent::UnknownPush`].
 //! * **Times**: wire seconds become [`SystemTime`](std::time::SystemTime)s once, here.
 //!
 //! ## Errors
@@ -233,7 +233,7 @@ pub use backoff::Backoff;
 pub use config::{Config, DEFAULT_MAX_FRAME_LEN, MAX_VERIFY_ATTEMPTS, OutboxPolicy};
 pub use error::{Cause, EXCERPT_LEN, Error, ErrorKind, Operation, ProtocolError, TransportError, chain};
 pub use output::{Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, Reply, SdkEvent, UploadRequest};
-pub use session::{ConnectionStatus, Session, UploadFailure};
+pub use session::{ConnectionStatus, REFRESH_AHEAD, Session, UploadFailure};
 pub use token::AccessToken;
 pub use validate::{MAX_FIELD_LEN, MAX_FIELDS, MAX_ID_LEN, MAX_TEXT_LEN, check_sneak_peek};
 /// The session's clock type: `std::time::Instant` on native targets, `performance.now()` in a

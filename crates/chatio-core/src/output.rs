@@ -11,8 +11,10 @@ use serde_json::Value;
 use crate::Error;
 use crate::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
 
-/// An SDK event: what the JS SDK emits with `on(name, …)`, typed, plus the v0.5 pushes it
-/// dropped.
+/// An SDK event: what the JS SDK emits with `on(name, …)`, typed. The pushes it has no
+/// event of its own for (`incoming_rich_message_postback`, `incoming_multicast`,
+/// `chat_scopes_updated`, `customer_updated`) it emits under their raw push names, and so
+/// does [`SdkEvent::name`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum SdkEvent {
@@ -135,7 +137,7 @@ pub enum SdkEvent {
     },
     /// `thread_summary`: a thread was started, or loaded by history.
     ThreadSummary(ThreadSummary),
-    /// `incoming_rich_message_postback` (dropped by the JS SDK).
+    /// `incoming_rich_message_postback` (emitted by the JS SDK under this raw push name).
     RichMessagePostback {
         /// Who sent it.
         user: UserId,
@@ -148,14 +150,14 @@ pub enum SdkEvent {
         /// The postback.
         postback: Postback,
     },
-    /// `incoming_multicast` (dropped by the JS SDK).
+    /// `incoming_multicast` (emitted by the JS SDK under this raw push name).
     Multicast {
         /// Who sent it.
         author: UserId,
         /// What.
         content: Value,
     },
-    /// `chat_scopes_updated` (dropped by the JS SDK).
+    /// `chat_scopes_updated` (emitted by the JS SDK under this raw push name).
     ChatScopesUpdated {
         /// The chat.
         chat: ChatId,
@@ -164,7 +166,8 @@ pub enum SdkEvent {
         /// Groups removed.
         removed: Scopes,
     },
-    /// `customer_updated` (dropped by the JS SDK): one per active chat.
+    /// `customer_updated` (emitted by the JS SDK under this raw push name): one per active
+    /// chat.
     CustomerUpdated {
         /// The chat.
         chat: ChatId,

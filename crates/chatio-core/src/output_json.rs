@@ -31,7 +31,7 @@ fn user(u: &User) -> Value {
 
 impl SdkEvent {
     /// The JS SDK's name for the event (`new_event`, `user_joined_chat`...); the pushes it
-    /// dropped use their push names.
+    /// has no event of its own for use their raw push names, as it emits them.
     pub fn name(&self) -> &'static str {
         match self {
             SdkEvent::Connected { .. } => "connected",

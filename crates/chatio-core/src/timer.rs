@@ -2,6 +2,12 @@
 
 use crate::Instant;
 
+/// `now + d`, without the overflow panic of a huge configured duration (`Duration::MAX`):
+/// a deadline that cannot be represented is put a century away (in effect, never).
+pub(crate) fn later(now: Instant, d: std::time::Duration) -> Instant {
+    now.checked_add(d).or_else(|| now.checked_add(std::time::Duration::from_secs(100 * 365 * 86_400))).unwrap_or(now)
+}
+
 /// The session's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Timer {
@@ -17,11 +23,13 @@ pub(crate) enum Timer {
     TokenRetry = 4,
     /// The connection's health: silence past `unstable_after`, then `dead_after`.
     Health = 5,
+    /// Refresh the token before it expires.
+    TokenRefresh = 6,
 }
 
 /// A deadline per [`Timer`].
 #[derive(Clone, Debug, Default)]
-pub(crate) struct TimerTable([Option<Instant>; 6]);
+pub(crate) struct TimerTable([Option<Instant>; 7]);
 
 impl TimerTable {
     pub(crate) fn set(&mut self, t: Timer, at: Instant) {

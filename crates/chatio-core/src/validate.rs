@@ -8,14 +8,15 @@ use chatio_wire::{ChatId, EventKind, NewEvent, Properties};
 
 use crate::Error;
 
-/// Longest `text`, `sneak_peek_text` and rating comment, in characters (G23).
-pub const MAX_TEXT_LEN: usize = 16_384;
+/// Longest `text`, `sneak_peek_text` and rating comment, in characters (G23; defined in
+/// [`chatio_wire::limits`]).
+pub const MAX_TEXT_LEN: usize = chatio_wire::limits::MAX_TEXT_LEN;
 /// Longest `custom_id` and id, in bytes (G23).
-pub const MAX_ID_LEN: usize = 256;
+pub const MAX_ID_LEN: usize = chatio_wire::limits::MAX_ID_LEN;
 /// Most custom fields of a customer (G23).
-pub const MAX_FIELDS: usize = 100;
+pub const MAX_FIELDS: usize = chatio_wire::limits::MAX_CUSTOMER_FIELDS;
 /// Longest custom field value, in characters (G23).
-pub const MAX_FIELD_LEN: usize = 4_096;
+pub const MAX_FIELD_LEN: usize = chatio_wire::limits::MAX_CUSTOMER_FIELD_LEN;
 
 /// The checks [`Session::set_sneak_peek`](crate::Session::set_sneak_peek) makes, for callers
 /// that want the verdict before handing the call to a driver.
@@ -43,7 +44,7 @@ pub(crate) fn check_id(what: &str, id: &str) -> Result<(), Error> {
 
 pub(crate) fn check_text(what: &str, text: &str) -> Result<(), Error> {
     // Cheap first: a string of at most MAX_TEXT_LEN bytes has at most as many characters.
-    if text.len() > MAX_TEXT_LEN && text.chars().count() > MAX_TEXT_LEN {
+    if chatio_wire::limits::too_many_chars(text, MAX_TEXT_LEN) {
         return Err(Error::invalid(format!("the {what} is longer than {MAX_TEXT_LEN} characters")));
     }
     Ok(())
@@ -51,7 +52,7 @@ pub(crate) fn check_text(what: &str, text: &str) -> Result<(), Error> {
 
 pub(crate) fn check_properties(p: &Properties) -> Result<(), Error> {
     for (ns, name, v) in p.iter() {
-        if !v.is_scalar() {
+        if !chatio_wire::limits::is_writable_property(v) {
             return Err(Error::invalid(format!(
                 "property `{ns}.{name}` must be an int32, a bool or a string, not {v}"
             )));
@@ -65,7 +66,7 @@ pub(crate) fn check_fields<'a>(fields: impl ExactSizeIterator<Item = (&'a String
         return Err(Error::invalid(format!("at most {MAX_FIELDS} custom fields")));
     }
     for (k, v) in fields {
-        if v.len() > MAX_FIELD_LEN && v.chars().count() > MAX_FIELD_LEN {
+        if chatio_wire::limits::too_many_chars(v, MAX_FIELD_LEN) {
             return Err(Error::invalid(format!("field `{k}` is longer than {MAX_FIELD_LEN} characters")));
         }
     }

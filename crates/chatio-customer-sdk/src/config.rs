@@ -9,7 +9,7 @@ use chatio_core::OutboxPolicy;
 use chatio_transport::net::TlsConfig;
 use chatio_transport::runtime::Runtime;
 use chatio_transport::token::{Credentials, TokenProvider};
-use chatio_wire::{CustomerData, UserId};
+use chatio_wire::{CustomerData, LicenseId, UserId};
 
 /// Where the SDK gets its customer access tokens.
 #[derive(Clone, Default)]
@@ -45,7 +45,7 @@ impl fmt::Debug for TokenSource {
 #[non_exhaustive]
 pub struct Config {
     /// The license (account) number.
-    pub license: u64,
+    pub license: LicenseId,
     /// The application's client id.
     pub client_id: String,
     /// The application's redirect URI (sent to the token endpoint).
@@ -82,6 +82,9 @@ pub struct Config {
     /// How many events are kept for slow [`events()`](crate::CustomerSdk::events)
     /// subscribers (1 024; see [`Events`](crate::Events) for the policy).
     pub event_buffer: usize,
+    /// Send `start_chat` in the JS SDK's legacy `{routing_scope, events, properties}` shape
+    /// (D1) instead of the reference `{chat: {scopes, properties, thread}}` (default false).
+    pub legacy_start_chat: bool,
 }
 
 impl fmt::Debug for Config {
@@ -100,9 +103,9 @@ impl fmt::Debug for Config {
 
 impl Config {
     /// A configuration for a license and an application client id.
-    pub fn new(license: u64, client_id: impl Into<String>) -> Self {
+    pub fn new(license: impl Into<LicenseId>, client_id: impl Into<String>) -> Self {
         Self {
-            license,
+            license: license.into(),
             client_id: client_id.into(),
             redirect_uri: "https://localhost/".into(),
             server_url: "https://api.chat.io".into(),
@@ -121,6 +124,7 @@ impl Config {
             tap: None,
             reconnect: chatio_core::Backoff::socket(),
             event_buffer: chatio_transport::bus::DEFAULT_CAPACITY,
+            legacy_start_chat: false,
         }
     }
 
@@ -225,10 +229,42 @@ impl Config {
         self
     }
 
+    /// Sends `start_chat` in the JS SDK's legacy `routing_scope` shape (for servers that only
+    /// know it).
+    #[must_use]
+    pub fn legacy_start_chat(mut self, on: bool) -> Self {
+        self.legacy_start_chat = on;
+        self
+    }
+
+    /// Sets the TLS settings for `https`/`wss`: a private CA
+    /// ([`TlsConfig::with_extra_roots_pem`](crate::TlsConfig::with_extra_roots_pem)), or any
+    /// rustls client configuration, client certificates included
+    /// ([`TlsConfig::with_rustls`](crate::TlsConfig::with_rustls)).
+    /// Native targets only (the browser does its own TLS).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[must_use]
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = tls;
+        self
+    }
+
     /// Sets the request timeout.
     #[must_use]
     pub fn request_timeout(mut self, d: Duration) -> Self {
         self.request_timeout = d;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_license_is_typed_and_numbers_still_work() {
+        assert_eq!(Config::new(LicenseId(7), "x").license, LicenseId(7));
+        assert_eq!(Config::new(7, "x").license, LicenseId(7));
+        assert_eq!(Config::new(7, "x").event_buffer(0).event_buffer, 1);
     }
 }

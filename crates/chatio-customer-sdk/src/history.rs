@@ -9,6 +9,8 @@ use crate::driver::DriverHandle;
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream};
 
+// `next_page`, not `next`: `StreamExt::next` stays the `Stream`'s.
+
 use crate::model::Event;
 
 /// A page of history.
@@ -23,8 +25,15 @@ pub struct HistoryPage {
 
 /// Older and older pages of a chat's events (about 50 each, whole threads), newest first.
 ///
-/// Call [`next`](Self::next) for pages (calls while one loads are queued and answered in
-/// order), or use it as a `Stream` of event batches that ends after the first thread.
+/// Call [`next_page`](Self::next_page) for pages, or use it as a `Stream` of event batches
+/// that ends after the first thread (`StreamExt::next`).
+///
+/// # Cancellation
+///
+/// Cancel-safe: the page being loaded belongs to the cursor, not to the future. Dropping a
+/// `next_page()` future (in a `select!`, on a timeout) loses nothing: the next call (or the
+/// next `Stream` poll) returns that same page when it arrives. Dropping the cursor closes it
+/// in the session.
 #[must_use = "a history cursor loads nothing unless asked"]
 pub struct ChatHistory {
     driver: DriverHandle,
@@ -54,15 +63,31 @@ impl ChatHistory {
         Self { driver, id, done: false, pending: None }
     }
 
-    /// The next (older) page. After the last page, returns empty pages with `done`.
+    /// The next (older) page (`getChatHistory().next()`). After the last page, returns
+    /// empty pages with `done`.
+    ///
+    /// **Cancellation:** safe — see [the type's docs](Self#cancellation).
     ///
     /// # Errors
     /// [`Error::ConnectionLost`], [`Error::Timeout`], [`Error::Server`]; a failed page can be
     /// asked again.
-    pub async fn next(&mut self) -> Result<HistoryPage, Error> {
-        let page = load(self.driver.clone(), self.id).await?;
-        self.done |= page.done;
-        Ok(page)
+    pub async fn next_page(&mut self) -> Result<HistoryPage, Error> {
+        futures::future::poll_fn(|cx| self.poll_page(cx)).await
+    }
+
+    /// Polls the page in flight (starting one if none is).
+    fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Result<HistoryPage, Error>> {
+        let (driver, id) = (self.driver.clone(), self.id);
+        let fut = self.pending.get_or_insert_with(|| load(driver, id));
+        let page = match fut.poll_unpin(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(p) => p,
+        };
+        self.pending = None;
+        if let Ok(p) = &page {
+            self.done |= p.done;
+        }
+        Poll::Ready(page)
     }
 
     /// Whether the first thread has been reached.
@@ -79,21 +104,11 @@ impl Stream for ChatHistory {
             if self.done && self.pending.is_none() {
                 return Poll::Ready(None);
             }
-            let (driver, id) = (self.driver.clone(), self.id);
-            let fut = self.pending.get_or_insert_with(|| load(driver, id));
-            let page = match fut.poll_unpin(cx) {
+            match self.poll_page(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(p) => p,
-            };
-            self.pending = None;
-            match page {
-                Err(e) => return Poll::Ready(Some(Err(e))),
-                Ok(p) => {
-                    self.done |= p.done;
-                    if !p.events.is_empty() {
-                        return Poll::Ready(Some(Ok(p.events)));
-                    }
-                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Ok(p)) if !p.events.is_empty() => return Poll::Ready(Some(Ok(p.events))),
+                Poll::Ready(Ok(_)) => {}
             }
         }
     }

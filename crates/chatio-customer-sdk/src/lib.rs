@@ -55,26 +55,50 @@
 //!
 //! ## The JS SDK, in Rust
 //!
-//! | JS | Rust |
-//! |---|---|
-//! | `init({license, clientId, redirectUri})` | [`CustomerSdk::init`]`(`[`Config`]`)` |
-//! | `auth.getToken()` | [`sdk.auth().token().await`](Auth::token) |
-//! | `on` / `off` / `$$observable` | [`sdk.events()`](CustomerSdk::events): a `Stream` of [`SdkEvent`]; drop to unsubscribe |
-//! | `closeThread`, `destroy`, `disconnect` | [`close_thread`](CustomerSdk::close_thread), [`destroy`](CustomerSdk::destroy), [`disconnect`](CustomerSdk::disconnect) |
-//! | `getChatHistory` | [`chat_history`](CustomerSdk::chat_history): `next().await` and `Stream` |
-//! | `getChatsSummary`, `getChatThreads`, `getChatThreadsSummary` | [`chats_summary`](CustomerSdk::chats_summary), [`chat_threads`](CustomerSdk::chat_threads), [`chat_threads_summary`](CustomerSdk::chat_threads_summary) |
-//! | `sendEvent`, `sendMessage`, `sendFile` | [`send_event`](CustomerSdk::send_event), [`send_message`](CustomerSdk::send_message), [`send_file`](CustomerSdk::send_file) (`.custom_id()`, `.on_progress()`, `start().cancel()`) |
-//! | `sendRating` (never implemented) | [`send_rating`](CustomerSdk::send_rating) |
-//! | `setSneakPeek`, `startChat` | [`set_sneak_peek`](CustomerSdk::set_sneak_peek), [`start_chat`](CustomerSdk::start_chat) |
-//! | `updateChatProperties`, `updateChatThreadProperties`, `updateCustomer`, `updateLastSeenTimestamp` | same names in snake_case |
-//! | (protocol only) | [`send_rich_message_postback`](CustomerSdk::send_rich_message_postback), [`update_chat_scopes`](CustomerSdk::update_chat_scopes) |
+//! Every method and event of `@livechat/chat.io-customer-sdk` 0.9, name by name. "Same" means
+//! same arguments, same wire frames, same outcome.
 //!
-//! Every seed event is an [`SdkEvent`] variant (`Connected`, `ConnectionLost`,
-//! `ConnectionRestored`, `CustomerId`, `Disconnected`, `ChatPropertiesUpdated`,
-//! `ChatThreadPropertiesUpdated`, `LastSeenTimestampUpdated`, `NewEvent`, `UserData`,
-//! `UserJoinedChat`, `UserLeftChat`, `UserIsTyping`, `UserStoppedTyping`, `ThreadClosed`,
-//! `ThreadSummary`), plus the pushes the JS SDK dropped (`RichMessagePostback`, `Multicast`,
-//! `ChatScopesUpdated`, `CustomerUpdated`) and `Reconnecting`.
+//! | JS | Rust | Difference |
+//! |---|---|---|
+//! | `init({license, clientId, redirectUri})` | [`CustomerSdk::init`]`(`[`Config::new`]`(license, client_id).redirect_uri(..))` | plus the server URLs (the hosted service is gone); errors are returned, not thrown |
+//! | `auth.getToken()` | [`sdk.auth().token()`](Auth::token) | same |
+//! | `auth.getFreshToken()` | [`sdk.auth().fresh_token()`](Auth::fresh_token) | same |
+//! | `auth.hasToken()` | [`sdk.auth().token()`](Auth::token) is cached; no separate call | deliberate: a cached token is returned at once |
+//! | `auth.invalidate()` | [`sdk.auth().invalidate()`](Auth::invalidate) | same |
+//! | `on(name, fn)` / `off` | [`sdk.events()`](CustomerSdk::events)`.named(&[name])` (a `Stream`; drop to unsubscribe), or typed [`Events::filter`] | a stream, not a callback |
+//! | `once(name, fn)` | [`sdk.once(name).await`](CustomerSdk::once) | a future |
+//! | `$$observable` | [`sdk.events()`](CustomerSdk::events) | bounded: a slow subscriber reads [`SdkEvent::Lagged`] |
+//! | `closeThread(chatId)` | [`close_thread`](CustomerSdk::close_thread) | same |
+//! | `destroy()` | [`destroy`](CustomerSdk::destroy) | same (no `connection_lost`, as JS) |
+//! | `disconnect()` | [`disconnect`](CustomerSdk::disconnect) | same: emits `connection_lost` |
+//! | `getChatHistory(chatId)` | [`chat_history`](CustomerSdk::chat_history) → [`ChatHistory::next_page`] / `Stream` | same pages; cancel-safe |
+//! | `getChatsSummary({offset, limit})` | [`chats_summary`](CustomerSdk::chats_summary)`(`[`Pagination`]`)` | same limits (≤ 25) |
+//! | `getChatThreads(chatId, threadIds)` | [`chat_threads`](CustomerSdk::chat_threads) | same |
+//! | `getChatThreadsSummary(chatId, {offset, limit})` | [`chat_threads_summary`](CustomerSdk::chat_threads_summary) | same limits (≤ 1 000; the server answers at most 100 a page) |
+//! | `sendEvent(chatId, event)` | [`send_event`](CustomerSdk::send_event), [`send_event_cancellable`](CustomerSdk::send_event_cancellable) | delivered exactly once across reconnects (JS: lost on a drop) |
+//! | `sendMessage(chatId, {text, customId})` | [`send_message`](CustomerSdk::send_message), [`send_message_with_custom_id`](CustomerSdk::send_message_with_custom_id) | same |
+//! | `sendFile(chatId, {file, customId}, {onProgress})` | [`send_file`](CustomerSdk::send_file)`(..).custom_id(..).on_progress(..)`; [`Upload::cancel`] | the JS `cancel()` becomes `Upload::cancel` / dropping the future |
+//! | `sendRating` (documented, never implemented) | [`send_rating`](CustomerSdk::send_rating) | implemented (chat properties `rating.*`) |
+//! | `setSneakPeek(chatId, text)` | [`set_sneak_peek`](CustomerSdk::set_sneak_peek) | same throttle (2 s, last text wins) |
+//! | `startChat({events, properties, scope})` | [`start_chat`](CustomerSdk::start_chat)`(`[`StartChat`]`::new().with_event(..).with_properties(..).with_scopes(..))` | the JS legacy `routing_scope` shape with [`Config::legacy_start_chat`]; the reference shape by default |
+//! | `updateChatProperties`, `updateChatThreadProperties` | [`update_chat_properties`](CustomerSdk::update_chat_properties), [`update_chat_thread_properties`](CustomerSdk::update_chat_thread_properties) | same |
+//! | `updateCustomer`, `updateLastSeenTimestamp` | [`update_customer`](CustomerSdk::update_customer), [`update_last_seen_timestamp`](CustomerSdk::update_last_seen_timestamp) | same |
+//! | (protocol only) `send_rich_message_postback`, `update_chat_scopes` | [`send_rich_message_postback`](CustomerSdk::send_rich_message_postback), [`update_chat_scopes`](CustomerSdk::update_chat_scopes) | not in the JS SDK |
+//!
+//! **Events** ([`SdkEvent::name`] gives the JS name): `connected`, `connection_lost`,
+//! `connection_restored`, `customer_id`, `disconnected`, `chat_properties_updated`,
+//! `chat_thread_properties_updated`, `last_seen_timestamp_updated`, `new_event`, `user_data`,
+//! `user_joined_chat`, `user_left_chat`, `user_is_typing`, `user_stopped_typing`,
+//! `thread_closed`, `thread_summary`; the pushes the JS SDK emits under their raw names:
+//! `incoming_rich_message_postback`, `incoming_multicast`, `chat_scopes_updated`,
+//! `customer_updated` (same names here). Added: `connection_unstable` /
+//! `connection_recovered` (as in SDK 4.x), `reconnecting`, `lagged`, `error` (typed).
+//!
+//! **Deliberate differences**: errors are typed ([`Error`], [`ErrorKind`]) instead of
+//! `INVALID_ARGS`/`REQUEST_FAILED` strings; requests time out (15 s); commands issued while
+//! connecting are sent after the login (JS sent them before it); the token is refreshed an
+//! hour before it expires, as SDK 4.x does (JS 0.9 only after a refusal); a half-open
+//! connection is detected and replaced.
 //!
 //! ## Crate features
 //!
@@ -128,6 +152,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod call;
 mod config;
 mod driver;
 mod events;
@@ -135,11 +160,12 @@ mod history;
 mod sdk;
 mod upload;
 
+pub use call::{Call, Canceller};
 pub use config::{Config, TokenSource};
 pub use events::{Events, SharedEvents};
 pub use history::{ChatHistory, HistoryPage};
 pub use sdk::{Auth, ChatsSummary, CustomerSdk, Pagination, ThreadsSummary};
-pub use upload::{Canceller, File, SendFile, Upload};
+pub use upload::{File, SendFile, Upload};
 
 /// The SDK's view of chats, threads, users and events (times as `SystemTime`).
 pub mod model {
@@ -153,8 +179,8 @@ pub use chatio_core::{
 pub use chatio_transport::token::{Credentials, TokenProvider};
 pub use chatio_wire::{
     Annotation, Button, ChatId, Custom, CustomerData, DisconnectReason, ErrorType, EventId, EventKind, FileAttachment,
-    FilledForm, FormField, FormOption, Image, Message, NewEvent, Postback, Properties, PropertyValue, RichElement,
-    RichMessage, Scopes, StartChat, SystemMessage, ThreadId, UserId, UserType,
+    FilledForm, FormField, FormOption, Image, LicenseId, Message, NewEvent, Postback, Properties, PropertyValue,
+    RichElement, RichMessage, Scopes, StartChat, SystemMessage, ThreadId, UserId, UserType,
 };
 pub use model::*;
 

@@ -15,12 +15,11 @@ use chatio_transport::runtime::default_runtime;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_transport::token::{AccountsToken, StaticToken};
 use chatio_transport::token::{Credentials, TokenProvider};
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use chatio_wire::LicenseId;
 use chatio_wire::{ChatId, CustomerData, EventId, NewEvent, Postback, Properties, Scopes, StartChat, ThreadId};
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use url::Url;
 
+use crate::call::Call;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use crate::config::Config;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
@@ -86,14 +85,24 @@ impl Auth {
     /// [`Error::Authentication`] when the token endpoint refuses; [`Error::Transport`]
     /// (with [`Operation::FetchToken`](chatio_core::Operation::FetchToken), transient for a
     /// timeout or a 5xx) when it cannot be reached.
+    ///
+    /// **Cancellation:** safe to drop: a token fetch in flight is abandoned.
     pub async fn token(&self) -> Result<Credentials, Error> {
         self.provider.token(false).await.map_err(|e| e.into_core(Operation::FetchToken))
+    }
+
+    /// Forgets the cached token (`auth.invalidate()`): the next [`token`](Self::token) fetches
+    /// a new one. The session keeps the token it logged in with until it needs another.
+    pub fn invalidate(&self) {
+        self.provider.invalidate();
     }
 
     /// A fresh token, bypassing the cache (`auth.getFreshToken()`).
     ///
     /// # Errors
     /// As [`token`](Self::token).
+    ///
+    /// **Cancellation:** safe to drop: a token fetch in flight is abandoned.
     pub async fn fresh_token(&self) -> Result<Credentials, Error> {
         self.provider.token(true).await.map_err(|e| e.into_core(Operation::FetchToken))
     }
@@ -102,6 +111,30 @@ impl Auth {
 /// A chat.io customer session: connects in the background at [`init`](Self::init), then
 /// every method talks to the server. Cheap to clone; the session ends when the last clone
 /// is dropped or [`destroy`](Self::destroy) is called.
+///
+/// # Cancellation
+///
+/// Every async method hands its command to the session task on its **first poll**; the
+/// session then owns it. Dropping the future after that point stops only the *waiting*:
+///
+/// * requests (`start_chat`, `close_thread`, the `update_*` methods, the `get_*` pages,
+///   `send_rating`, postbacks, scopes) still go to the server and take effect; their answer
+///   is dropped;
+/// * [`send_event`](Self::send_event) / [`send_message`](Self::send_message) are still
+///   delivered, exactly once (the outbox resends them across reconnects) — this is by design:
+///   a message the user typed is not lost because a UI dropped its future. To be able to
+///   take one back, use [`send_event_cancellable`](Self::send_event_cancellable): cancelled
+///   before its first poll nothing is sent; after, the session stops waiting for it and
+///   stops resending it, but a frame already written may still arrive;
+/// * [`send_file`](Self::send_file): dropping the [`Upload`](crate::Upload) **cancels** the
+///   upload (no file event is posted);
+/// * [`ChatHistory::next_page`](crate::ChatHistory::next_page) is cancel-safe: the page in
+///   flight is returned by the next call;
+/// * [`once`](Self::once), [`disconnect`](Self::disconnect), [`connect`](Self::connect),
+///   [`destroy`](Self::destroy), [`chat_history`](Self::chat_history): safe to drop (the
+///   lifecycle commands take effect once sent).
+///
+/// Dropping a future before its first poll sends nothing.
 #[derive(Clone, Debug)]
 pub struct CustomerSdk {
     driver: DriverHandle,
@@ -151,7 +184,7 @@ impl CustomerSdk {
                     &accounts,
                     config.client_id.clone(),
                     config.redirect_uri.clone(),
-                    Some(config.license),
+                    Some(config.license.0),
                     id,
                 )
                 .map_err(|e| e.into_core(Operation::FetchToken))?;
@@ -159,13 +192,14 @@ impl CustomerSdk {
             }
         };
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-        let mut core = chatio_core::Config::new(LicenseId(config.license), seed);
+        let mut core = chatio_core::Config::new(config.license, seed);
         core.customer = config.customer.clone();
         core.outbox = config.outbox;
         core.request_timeout = config.request_timeout;
         core.history_page_events = config.history_page_events;
         core.max_frame_len = config.max_frame_len;
         core.reconnect = config.reconnect;
+        core.legacy_start_chat = config.legacy_start_chat;
         let session = Session::new(core, rt.now());
         let mut dcfg = chatio_transport::DriverConfig::new(server);
         dcfg.tls = config.tls.clone();
@@ -230,18 +264,24 @@ impl CustomerSdk {
 
     /// Closes the connection and stays disconnected until [`connect`](Self::connect);
     /// unfinished calls fail with [`Error::Closed`].
+    ///
+    /// **Cancellation:** once polled, it takes effect even if the future is dropped.
     pub async fn disconnect(&self) {
         let _ = self.driver.exec(|s, now| s.disconnect(now)).await;
     }
 
     /// Connects again after [`disconnect`](Self::disconnect) (or after the server ended the
     /// session).
+    ///
+    /// **Cancellation:** once polled, it takes effect even if the future is dropped.
     pub async fn connect(&self) {
         let _ = self.driver.exec(|s, now| s.connect(now)).await;
     }
 
     /// Ends the session: closes the connection, fails unfinished calls with
     /// [`Error::Closed`], stops the background task. Later calls fail with `Closed`.
+    ///
+    /// **Cancellation:** once polled, it takes effect even if the future is dropped.
     pub async fn destroy(&self) {
         self.driver.shutdown().await;
     }
@@ -250,6 +290,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::InvalidArgs`], [`Error::Server`], [`Error::ConnectionLost`], [`Error::Timeout`].
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn start_chat(&self, chat: StartChat) -> Result<Chat, Error> {
         match self.driver.request(move |s, now| s.start_chat(chat, now)).await? {
             Reply::Chat(c) => Ok(c),
@@ -262,6 +304,9 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] (system messages, files), [`Error::Server`], [`Error::Timeout`].
+    ///
+    /// **Cancellation:** once polled, the event is delivered even if the future is dropped
+    /// (see [the type's docs](Self#cancellation)).
     pub async fn send_event(&self, chat: &ChatId, event: NewEvent) -> Result<Event, Error> {
         let chat = chat.clone();
         match self.driver.request(move |s, now| s.send_event(&chat, event, now)).await? {
@@ -270,12 +315,46 @@ impl CustomerSdk {
         }
     }
 
+    /// [`send_event`](Self::send_event) that can be cancelled: `.await` the [`Call`] for
+    /// the stored event, `cancel()` it (or pass its [`canceller`](Call::canceller) to
+    /// another task). Cancelled before its first poll, nothing is sent; after, the session
+    /// stops waiting for it and will not resend it, but a frame already written may still be
+    /// stored by the server.
+    pub fn send_event_cancellable(&self, chat: &ChatId, event: NewEvent) -> Call<Event> {
+        let chat = chat.clone();
+        Call::new(
+            self.driver.clone(),
+            move |s, now| s.send_event(&chat, event, now),
+            |r| match r {
+                Reply::Event(e) => Ok(e),
+                other => Err(unexpected(other)),
+            },
+        )
+    }
+
     /// Sends a text message (`sendMessage`).
     ///
     /// # Errors
     /// As [`send_event`](Self::send_event).
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn send_message(&self, chat: &ChatId, text: impl Into<String>) -> Result<Event, Error> {
         self.send_event(chat, NewEvent::message(text)).await
+    }
+
+    /// Sends a text message with a custom id (`sendMessage(chatId, {text, customId})`).
+    ///
+    /// **Cancellation:** as [`send_event`](Self::send_event).
+    ///
+    /// # Errors
+    /// As [`send_event`](Self::send_event).
+    pub async fn send_message_with_custom_id(
+        &self,
+        chat: &ChatId,
+        text: impl Into<String>,
+        custom_id: impl Into<String>,
+    ) -> Result<Event, Error> {
+        self.send_event(chat, NewEvent::message(text).with_custom_id(custom_id)).await
     }
 
     /// Uploads a file (`sendFile`): `.custom_id(..)`, `.on_progress(..)`, then `.await` it,
@@ -289,6 +368,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// As [`update_chat_properties`](Self::update_chat_properties).
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn send_rating(&self, chat: &ChatId, rating: Rating, comment: Option<&str>) -> Result<(), Error> {
         let (chat, comment) = (chat.clone(), comment.map(str::to_owned));
         self.driver.request(move |s, now| s.send_rating(&chat, rating, comment.as_deref(), now)).await.map(drop)
@@ -312,6 +393,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::Server`] (`validation` when there is no active thread, `authorization`).
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn close_thread(&self, chat: &ChatId) -> Result<(), Error> {
         let chat = chat.clone();
         self.driver.request(move |s, now| s.close_thread(&chat, now)).await.map(drop)
@@ -322,6 +405,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] for oversize fields, [`Error::Server`].
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn update_customer(&self, customer: CustomerData) -> Result<User, Error> {
         match self.driver.request(move |s, now| s.update_customer(customer, now)).await? {
             Reply::Customer(u) => Ok(u),
@@ -333,6 +418,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] for values other than int32, bool or string; [`Error::Server`].
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn update_chat_properties(&self, chat: &ChatId, properties: Properties) -> Result<(), Error> {
         let chat = chat.clone();
         self.driver.request(move |s, now| s.update_chat_properties(&chat, properties, now)).await.map(drop)
@@ -342,6 +429,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// As [`update_chat_properties`](Self::update_chat_properties).
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn update_chat_thread_properties(
         &self,
         chat: &ChatId,
@@ -360,6 +449,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] for a time before 1970, [`Error::Server`].
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn update_last_seen_timestamp(&self, chat: &ChatId, at: Option<SystemTime>) -> Result<SystemTime, Error> {
         let chat = chat.clone();
         match self.driver.request(move |s, now| s.update_last_seen_timestamp(&chat, at, now)).await? {
@@ -372,6 +463,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] for a limit over 25.
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn chats_summary(&self, page: Pagination) -> Result<ChatsSummary, Error> {
         let limit = page.limit.unwrap_or(chatio_wire::GetChatsSummary::DEFAULT_LIMIT);
         match self.driver.request(move |s, now| s.get_chats_summary(page.offset, limit, now)).await? {
@@ -384,6 +477,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::Server`] (`authorization` for another customer's chat).
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn chat_threads(&self, chat: &ChatId, threads: &[ThreadId]) -> Result<Vec<Thread>, Error> {
         let (chat, threads) = (chat.clone(), threads.to_vec());
         match self.driver.request(move |s, now| s.get_chat_threads(&chat, &threads, now)).await? {
@@ -392,11 +487,13 @@ impl CustomerSdk {
         }
     }
 
-    /// A page of a chat's threads, newest first (`getChatThreadsSummary`; limit at most 100,
-    /// default 25).
+    /// A page of a chat's threads, newest first (`getChatThreadsSummary`; limit at most
+    /// 1 000 as in the JS SDK, default 25; the server answers at most 100 a page).
     ///
     /// # Errors
-    /// [`Error::InvalidArgs`] for a limit over 100, [`Error::Server`].
+    /// [`Error::InvalidArgs`] for a limit over 1 000, [`Error::Server`].
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn chat_threads_summary(&self, chat: &ChatId, page: Pagination) -> Result<ThreadsSummary, Error> {
         let chat = chat.clone();
         let limit = page.limit.unwrap_or(chatio_wire::GetChatThreadsSummary::DEFAULT_LIMIT);
@@ -413,6 +510,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] for an empty chat id, [`Error::Closed`].
+    ///
+    /// **Cancellation:** safe to drop (a cursor created meanwhile stays idle, holding no request, until the session ends).
     pub async fn chat_history(&self, chat: &ChatId) -> Result<ChatHistory, Error> {
         let chat = chat.clone();
         let id = self.driver.exec(move |s, _| s.chat_history(&chat)).await??;
@@ -423,6 +522,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::Server`] (`validation` for an unknown event or postback id).
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn send_rich_message_postback(
         &self,
         chat: &ChatId,
@@ -441,6 +542,8 @@ impl CustomerSdk {
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] when both are `None`, [`Error::Server`].
+    ///
+    /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn update_chat_scopes(
         &self,
         chat: &ChatId,

@@ -7,7 +7,6 @@ use std::time::Duration;
 use chatio_core::{Error, Instant, Operation, Session};
 use chatio_transport::token::{StaticToken, TokenProvider};
 use chatio_transport::web;
-use chatio_wire::LicenseId;
 use url::Url;
 
 use super::{Auth, CustomerSdk, bad_url};
@@ -39,7 +38,7 @@ impl CustomerSdk {
                     &accounts,
                     config.client_id.clone(),
                     config.redirect_uri.clone(),
-                    Some(config.license),
+                    Some(config.license.0),
                     id,
                     Duration::from_secs(15),
                 )
@@ -48,13 +47,14 @@ impl CustomerSdk {
             }
         };
         let seed = config.seed.unwrap_or_else(web::random_seed);
-        let mut core = chatio_core::Config::new(LicenseId(config.license), seed);
+        let mut core = chatio_core::Config::new(config.license, seed);
         core.customer = config.customer.clone();
         core.outbox = config.outbox;
         core.request_timeout = config.request_timeout;
         core.history_page_events = config.history_page_events;
         core.max_frame_len = config.max_frame_len;
         core.reconnect = config.reconnect;
+        core.legacy_start_chat = config.legacy_start_chat;
         let session = Session::new(core, Instant::now());
         let mut dcfg = web::DriverConfig::new(server);
         dcfg.event_capacity = config.event_buffer;

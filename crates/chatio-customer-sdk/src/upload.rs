@@ -3,14 +3,15 @@
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use chatio_core::{Error, FileSpec, Operation, Reply};
 use chatio_transport::upload::{FileSource, Progress};
+use chatio_wire::ChatId;
 
+use crate::call::{Canceller, State};
 use crate::driver::{DriverHandle, file_size};
-use chatio_wire::{ChatId, RequestId, SendFile as Limits};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
@@ -98,47 +99,33 @@ impl SendFile {
     }
 }
 
-#[derive(Default)]
-struct State {
-    cancelled: Mutex<bool>,
-    id: Mutex<Option<(RequestId, DriverHandle)>>,
-}
-
 async fn run(b: SendFile, state: Arc<State>) -> Result<String, Error> {
     // Size checks and local I/O come before any network I/O.
     let size = match &b.file.source {
         FileSource::Bytes(bytes) => bytes.len() as u64,
         FileSource::Path(p) => file_size(p.clone()).await.map_err(|e| e.into_core(Operation::ReadFile))?,
     };
-    if size > Limits::MAX_FILE_SIZE {
+    if size > chatio_wire::limits::MAX_FILE_SIZE {
         return Err(Error::InvalidArgs {
             reason: format!(
                 "The file is too big: {size} bytes (max size is 10.00 MB, {} bytes)",
-                Limits::MAX_FILE_SIZE
+                chatio_wire::limits::MAX_FILE_SIZE
             ),
         });
     }
     let content_type = b.file.content_type.clone().unwrap_or_else(|| guess(&b.file.name).to_owned());
     let mut spec = FileSpec::new(b.file.name.clone(), size, content_type);
     spec.custom_id = b.custom_id.clone();
-    if state.cancelled.lock().map(|c| *c).unwrap_or(false) {
+    if state.is_cancelled() {
         return Err(Error::Cancelled);
     }
-    let (id_rx, reply_rx) = b.driver.upload(b.chat.clone(), spec, b.file.source.clone(), b.progress.clone());
+    // Dropping this future (and with it `guard`) before the outcome cancels the upload.
+    let (id_rx, reply_rx, guard) = b.driver.upload(b.chat.clone(), spec, b.file.source.clone(), b.progress.clone());
     let id = id_rx.await.unwrap_or(Err(Error::Closed))?;
-    let cancel_now = {
-        let cancelled = state.cancelled.lock().map(|c| *c).unwrap_or(false);
-        if let Ok(mut slot) = state.id.lock() {
-            *slot = Some((id.clone(), b.driver.clone()));
-        }
-        cancelled
-    };
-    if cancel_now {
-        let _ = b.driver.exec_detached(move |s, now| {
-            s.cancel(&id, now);
-        });
-    }
-    match reply_rx.await.unwrap_or(Err(Error::Closed))? {
+    state.started(id, &b.driver);
+    let reply = reply_rx.await.unwrap_or(Err(Error::Closed));
+    guard.disarm();
+    match reply? {
         Reply::File { url } => Ok(url),
         other => Err(Error::protocol(format!("unexpected reply {other:?}"))),
     }
@@ -146,6 +133,13 @@ async fn run(b: SendFile, state: Arc<State>) -> Result<String, Error> {
 
 /// A running upload: resolves to the file's URL; [`cancel`](Self::cancel) stops it (the
 /// outcome is then [`Error::Cancelled`]).
+///
+/// # Cancellation
+///
+/// Dropping the future before it resolves cancels the upload: the transfer is aborted and
+/// no file event is posted (unless the server had already stored it). [`cancel`](Self::cancel)
+/// or a [`Canceller`] does the same while the future is kept, which then resolves to
+/// [`Error::Cancelled`].
 #[must_use = "an upload's outcome is only known by awaiting it"]
 pub struct Upload {
     fut: BoxFuture<'static, Result<String, Error>>,
@@ -167,33 +161,6 @@ impl Upload {
     /// Cancels the upload.
     pub fn cancel(&self) {
         self.canceller().cancel();
-    }
-}
-
-/// Cancels an [`Upload`] from another task.
-#[derive(Clone)]
-pub struct Canceller {
-    state: Arc<State>,
-}
-
-impl std::fmt::Debug for Canceller {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Canceller")
-    }
-}
-
-impl Canceller {
-    /// Cancels the upload (no effect once it has finished).
-    pub fn cancel(&self) {
-        if let Ok(mut c) = self.state.cancelled.lock() {
-            *c = true;
-        }
-        let started = self.state.id.lock().ok().and_then(|s| s.clone());
-        if let Some((id, driver)) = started {
-            let _ = driver.exec_detached(move |s, now| {
-                s.cancel(&id, now);
-            });
-        }
     }
 }
 

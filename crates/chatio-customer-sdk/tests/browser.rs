@@ -240,7 +240,7 @@ async fn history_pages_back_to_the_first_thread() {
     let mut history = sdk.chat_history(&chat.id).await.expect("history");
     let mut pages = Vec::new();
     loop {
-        let page = history.next().await.expect("page");
+        let page = history.next_page().await.expect("page");
         // The agent talks too (this server runs it): keep the customer's messages.
         let texts: Vec<String> =
             page.events.iter().filter_map(|e| e.text().filter(|t| t.starts_with('t')).map(str::to_owned)).collect();

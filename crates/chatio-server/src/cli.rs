@@ -8,11 +8,15 @@ use clap::Parser;
 
 use chatio_wire::Token;
 
-use crate::{DeclaredProperty, Error, ServerBuilder, ServerConfig};
+use crate::{ConformanceFault, DeclaredProperty, Error, ServerBuilder, ServerConfig};
 
 const AFTER_HELP: &str = "\
 Endpoints (HOST:PORT as printed on start):
   GET  /customer/v0.5/rtm/ws?license_id=N       RTM websocket (every action, pushes)
+       /customer/v0.5/rtm/sio/?EIO=3&license_id=N
+                                                the same over socket.io (the JS SDK 0.9.1)
+  GET  /customer?license_id=N&client_id=…&response_type=token&redirect_uri=…
+                                                the accounts iframe page (postMessage)
   POST /customer/v0.5/action/<action>?license_id=N
                                                 Web API (Authorization: Bearer TOKEN);
                                                 send_file as multipart, 10 MiB max
@@ -123,6 +127,10 @@ pub struct Args {
     /// connection is closed).
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub body_timeout_s: u64,
+    /// Test-only: break the protocol on purpose (`timestamps-ms`, `drop-push`), to show that
+    /// `chatio conformance server` catches it.
+    #[arg(long, hide = true, value_name = "FAULT", value_parser = ConformanceFault::parse)]
+    pub conformance_fault: Option<ConformanceFault>,
 }
 
 /// Wraps an `--app-token` at once, so that it is redacted in `Debug` output.
@@ -149,6 +157,7 @@ impl Args {
             max_queued_bytes: self.max_queued_kib.max(1).saturating_mul(1024),
             write_timeout: Duration::from_secs(self.write_timeout_s.max(1)),
             body_timeout: Duration::from_secs(self.body_timeout_s.max(1)),
+            conformance_fault: self.conformance_fault,
             ..ServerConfig::default()
         };
         if let Some(n) = self.max_connections {

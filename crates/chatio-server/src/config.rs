@@ -71,6 +71,34 @@ pub struct ServerConfig {
     /// How long an HTTP request body may take to arrive in full (default 30 s): a slower
     /// one ends the connection (HTTP 408 when it can still be written).
     pub body_timeout: Duration,
+    /// A deliberate protocol fault, for testing conformance checkers only (`None`, the
+    /// default: none). Never set it in production.
+    pub conformance_fault: Option<ConformanceFault>,
+}
+
+/// A deliberate deviation from the protocol, so that `chatio conformance server` can be
+/// shown to fail on a broken server (hidden option `--conformance-fault`). Test-only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConformanceFault {
+    /// Events stamped by customer requests carry timestamps in milliseconds.
+    TimestampsMs,
+    /// The first `incoming_event` push caused by a customer request is not sent.
+    DropPush,
+}
+
+impl ConformanceFault {
+    /// Parses `timestamps-ms` or `drop-push`.
+    ///
+    /// # Errors
+    /// A message naming the accepted values.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "timestamps-ms" => Ok(Self::TimestampsMs),
+            "drop-push" => Ok(Self::DropPush),
+            other => Err(format!("`{other}`: expected `timestamps-ms` or `drop-push`")),
+        }
+    }
 }
 
 /// What a customer may do with a declared property (G15).
@@ -140,7 +168,7 @@ impl Default for ServerConfig {
             archive_after: None,
             workers: 2,
             public_url: None,
-            max_file_size: 10 * 1024 * 1024,
+            max_file_size: chatio_wire::limits::MAX_FILE_SIZE,
             expired_token_grace: Duration::from_secs(300),
             max_chats_per_customer: None,
             declared_properties: Vec::new(),
@@ -150,6 +178,7 @@ impl Default for ServerConfig {
             max_queued_bytes: 4 * 1024 * 1024,
             write_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            conformance_fault: None,
         }
     }
 }

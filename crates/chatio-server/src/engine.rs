@@ -15,10 +15,10 @@ use chatio_wire::{
 use crate::PropertyAccess;
 use crate::store::{ChatRec, Customer, Store, ThreadRec};
 
-/// Longest text (G23).
-pub(crate) const MAX_TEXT: usize = 16_384;
+/// Longest text (G23; the one definition is in `chatio_wire::limits`).
+pub(crate) const MAX_TEXT: usize = wire::limits::MAX_TEXT_LEN;
 /// Longest id or custom id, in bytes (G23).
-pub(crate) const MAX_ID: usize = 256;
+pub(crate) const MAX_ID: usize = wire::limits::MAX_ID_LEN;
 /// Largest frame, either way (G7, G23): a larger inbound frame closes the websocket with
 /// 1009; a larger answer is replaced by [`too_large`].
 pub(crate) const MAX_FRAME: usize = 1 << 20;
@@ -45,7 +45,7 @@ pub(crate) fn encode_response(response: wire::Response) -> (String, bool) {
 }
 
 /// Most customer fields (G23).
-pub(crate) const MAX_FIELDS: usize = 100;
+pub(crate) const MAX_FIELDS: usize = wire::limits::MAX_CUSTOMER_FIELDS;
 
 /// Who is calling.
 #[derive(Clone, Debug)]
@@ -173,7 +173,7 @@ fn check_customer_data(c: &wire::CustomerData) -> Result<(), ErrorObject> {
             return Err(validation("`customer.fields` has more than 100 entries"));
         }
         for (k, v) in f {
-            if v.chars().count() > 4096 {
+            if v.chars().count() > wire::limits::MAX_CUSTOMER_FIELD_LEN {
                 return Err(validation(format!("`customer.fields.{k}` is longer than 4096 characters")));
             }
         }
@@ -308,11 +308,30 @@ pub(crate) fn handle(
     now: u64,
 ) -> (Result<ResponseData, ErrorObject>, Effects) {
     let mut fx = Effects::default();
+    // A deliberate fault for conformance tests: times in milliseconds.
+    let now = if store.policy.conformance_fault == Some(crate::ConformanceFault::TimestampsMs) {
+        now.saturating_mul(1000)
+    } else {
+        now
+    };
     let result = dispatch(store, presence, caller, request, now, &mut fx);
     if result.is_err() {
         fx = Effects::default();
     }
+    conformance_drop_push(store, &mut fx);
     (result, fx)
+}
+
+/// A deliberate fault for conformance tests: the first `incoming_event` push a request
+/// causes is not delivered.
+fn conformance_drop_push(store: &mut Store, fx: &mut Effects) {
+    if store.policy.conformance_fault != Some(crate::ConformanceFault::DropPush) || store.policy.push_dropped {
+        return;
+    }
+    if let Some(i) = fx.deliveries.iter().position(|d| matches!(d.push, Push::IncomingEvent(_))) {
+        fx.deliveries.remove(i);
+        store.policy.push_dropped = true;
+    }
 }
 
 fn dispatch(

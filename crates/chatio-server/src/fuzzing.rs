@@ -48,6 +48,7 @@ impl Harness {
                 DeclaredProperty::new("ui", "bold", PropertyAccess::ReadWrite),
                 DeclaredProperty::new("routing", "priority", PropertyAccess::ReadOnly),
             ],
+            ..Policy::default()
         };
         h
     }

@@ -69,6 +69,8 @@
 //! | endpoint | what |
 //! |---|---|
 //! | `GET /customer/v0.5/rtm/ws?license_id=N` | RTM websocket: every action of the protocol, pushes to every logged-in connection of the customer (the requester's copy carries its `request_id`) |
+//! | `/customer/v0.5/rtm/sio/?EIO=3&transport=polling\|websocket&license_id=N` | the same RTM sessions over socket.io (Engine.IO 3, socket.io 4; each frame the argument of a `message` event), what the official JS SDK 0.9.1 speaks (G29) |
+//! | `GET /customer?license_id=N&response_type=token&client_id=…&redirect_uri=…&post_message_uri=…&state=…` | the accounts page the JS SDK loads in a hidden iframe: posts the token to the parent window (G36) |
 //! | `POST /customer/v0.5/action/<action>?license_id=N` | Web API with `Authorization: Bearer <token>`: JSON bodies (`{"payload":{…}}` or bare), `send_file` as multipart (`payload.chat_id`, `payload.custom_id`, `payload.file`); answers the RTM response envelope without `request_id`, with the HTTP statuses of section 2.6 |
 //! | `POST /customer/` (and `/customer`) | customer token endpoint (G11): form, JSON or query; `client_id`, `response_type=token`, `redirect_uri`, optional `customer_id` (the same id gives the same entity; unknown ids are created as given), `valid_for`, `license_id`; answers `{access_token, token_type: "Bearer", expires_in, client_id, entity_id, license_id}` |
 //! | `GET /api/file/chatio/att/<license>/<32 hex>.<ext>` | uploaded files (and the agent's), with their content type |
@@ -78,7 +80,8 @@
 //!
 //! Other API versions in the path get `unsupported_version` (a `customer_disconnected` push
 //! and close 4000 on the websocket, HTTP 400 on the Web API); the unversioned
-//! `/customer/rtm/ws` and `/customer/action/<action>` act as v0.5; `…/rtm/sio` answers 404.
+//! `/customer/rtm/ws` and `/customer/action/<action>` act as v0.5; socket.io is served for
+//! v0.5 only (other `…/rtm/sio` paths answer 404).
 //! A missing or non-integer `license_id` is HTTP 400 before the upgrade; an unknown license
 //! gets `customer_disconnected` `license_not_found` and close 4000.
 //!
@@ -209,6 +212,6 @@ mod state;
 mod store;
 mod transport;
 
-pub use config::{DeclaredProperty, PropertyAccess, ServerConfig};
+pub use config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
 pub use error::Error;
 pub use server::{Server, ServerBuilder, ServerHandle, Stats};

@@ -9,7 +9,7 @@ use chatio_wire::{ChatId, Event, Token, UserId};
 use futures::channel::oneshot;
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::config::{DeclaredProperty, PropertyAccess, ServerConfig};
+use crate::config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
 use crate::error::Error;
 use crate::hub::{Hub, Out};
 use crate::net::listener;
@@ -150,6 +150,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Test-only: breaks the protocol on purpose (see [`ConformanceFault`]), so that a
+    /// conformance checker can be shown to catch it.
+    pub fn conformance_fault(mut self, fault: ConformanceFault) -> Self {
+        self.config.conformance_fault = Some(fault);
+        self
+    }
+
     /// Requires `Authorization: Bearer <token>` with this app access token (or another one
     /// given the same way) at the token endpoint (G11; not checked by default).
     pub fn app_token(mut self, token: impl Into<String>) -> Self {
@@ -284,6 +291,8 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
     store.policy = Policy {
         max_chats_per_customer: config.max_chats_per_customer,
         declared_properties: config.declared_properties.clone(),
+        conformance_fault: config.conformance_fault,
+        push_dropped: false,
     };
     let (stop_tx, stop) = watch::channel(false);
     let (control_tx, control_rx) = mpsc::unbounded_channel();

@@ -233,6 +233,10 @@ pub(crate) struct Policy {
     pub(crate) max_chats_per_customer: Option<usize>,
     /// Properties customers may write (empty: any).
     pub(crate) declared_properties: Vec<crate::DeclaredProperty>,
+    /// A deliberate fault for conformance tests (see [`crate::ConformanceFault`]).
+    pub(crate) conformance_fault: Option<crate::ConformanceFault>,
+    /// Whether [`crate::ConformanceFault::DropPush`] has dropped its push.
+    pub(crate) push_dropped: bool,
 }
 
 impl Store {

@@ -41,7 +41,7 @@ type ExecFn = Box<dyn FnOnce(&mut Session, Instant) + Send>;
 
 /// A message to the driver task.
 enum Command {
-    Request(RequestFn, oneshot::Sender<Result<Reply, CoreError>>),
+    Request(RequestFn, oneshot::Sender<Result<Reply, CoreError>>, Option<oneshot::Sender<RequestId>>),
     Exec(ExecFn),
     Upload {
         chat: ChatId,
@@ -50,6 +50,7 @@ enum Command {
         progress: Option<Progress>,
         id: oneshot::Sender<Result<RequestId, CoreError>>,
         reply: oneshot::Sender<Result<Reply, CoreError>>,
+        abandon: oneshot::Receiver<()>,
     },
     Token(oneshot::Sender<Option<Credentials>>),
     Shutdown(oneshot::Sender<()>),
@@ -60,6 +61,22 @@ enum Internal {
     Token(bool, Result<Credentials, Error>),
     Connected(u64, Result<RtmSocket, Error>),
     Uploaded(RequestId, Result<chatio_wire::SendFileResponse, UploadError>),
+    /// The caller dropped the upload's [`AbandonOnDrop`]: cancel it.
+    Abandoned(RequestId),
+}
+
+/// Cancels its upload when dropped (see [`DriverHandle::upload`]); [`disarm`](Self::disarm)
+/// it once the outcome is in.
+#[derive(Debug)]
+pub struct AbandonOnDrop(Option<oneshot::Sender<()>>);
+
+impl AbandonOnDrop {
+    /// The upload finished: dropping no longer cancels anything.
+    pub fn disarm(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
 }
 
 /// What a [`Tap`] sees.
@@ -174,8 +191,20 @@ impl DriverHandle {
         f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
     ) -> Result<Reply, CoreError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.unbounded_send(Command::Request(Box::new(f), tx)).map_err(|_| CoreError::Closed)?;
+        self.tx.unbounded_send(Command::Request(Box::new(f), tx, None)).map_err(|_| CoreError::Closed)?;
         rx.await.unwrap_or(Err(CoreError::Closed))
+    }
+
+    /// Runs a command on the session; its request id (for [`Session::cancel`]) arrives on the
+    /// first receiver as soon as the session took it, its outcome on the second.
+    pub fn request_with_id(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
+    ) -> (oneshot::Receiver<RequestId>, ReplyReceiver) {
+        let (tx, rx) = oneshot::channel();
+        let (id_tx, id_rx) = oneshot::channel();
+        let _ = self.tx.unbounded_send(Command::Request(Box::new(f), tx, Some(id_tx)));
+        (id_rx, rx)
     }
 
     /// Runs a function on the session (for calls with an immediate result).
@@ -202,7 +231,9 @@ impl DriverHandle {
         self.tx.unbounded_send(Command::Exec(Box::new(f))).map_err(|_| CoreError::Closed)
     }
 
-    /// Starts an upload; returns its request id (for cancelling) and the outcome.
+    /// Starts an upload; returns its request id (for cancelling), the outcome, and a guard
+    /// that cancels the upload when dropped before it is [disarmed](AbandonOnDrop::disarm)
+    /// (so that dropping the caller's future stops the upload and posts no file event).
     ///
     /// # Errors
     /// The session's refusal (e.g. a file over 10 MiB) through the id receiver.
@@ -212,11 +243,20 @@ impl DriverHandle {
         spec: FileSpec,
         source: FileSource,
         progress: Option<Progress>,
-    ) -> (UploadIdReceiver, ReplyReceiver) {
+    ) -> (UploadIdReceiver, ReplyReceiver, AbandonOnDrop) {
         let (id_tx, id_rx) = oneshot::channel();
         let (reply_tx, reply_rx) = oneshot::channel();
-        let _ = self.tx.unbounded_send(Command::Upload { chat, spec, source, progress, id: id_tx, reply: reply_tx });
-        (id_rx, reply_rx)
+        let (abandon_tx, abandon) = oneshot::channel();
+        let _ = self.tx.unbounded_send(Command::Upload {
+            chat,
+            spec,
+            source,
+            progress,
+            id: id_tx,
+            reply: reply_tx,
+            abandon,
+        });
+        (id_rx, reply_rx, AbandonOnDrop(Some(abandon_tx)))
     }
 
     /// A new subscription to every SDK event from now on; the first one also gets the
@@ -315,7 +355,7 @@ struct Driver {
     connecting: Option<u64>,
     attempt: u64,
     waiters: HashMap<RequestId, (oneshot::Sender<Result<Reply, CoreError>>, tracing::Span)>,
-    uploads: HashMap<RequestId, (FileSource, Option<Progress>)>,
+    uploads: HashMap<RequestId, (FileSource, Option<Progress>, oneshot::Receiver<()>)>,
     running_uploads: HashMap<RequestId, AbortHandle>,
     bus: Bus,
     state: Arc<Mutex<Snapshot>>,
@@ -439,8 +479,11 @@ impl Driver {
 
     fn command(&mut self, c: Command, now: Instant) {
         match c {
-            Command::Request(f, reply) => match f(&mut self.session, now) {
+            Command::Request(f, reply, id_tx) => match f(&mut self.session, now) {
                 Ok(id) => {
+                    if let Some(t) = id_tx {
+                        let _ = t.send(id.clone());
+                    }
                     let span = tracing::debug_span!("chatio.request", request = %id);
                     span.in_scope(|| tracing::trace!("sent"));
                     self.waiters.insert(id, (reply, span));
@@ -450,10 +493,10 @@ impl Driver {
                 }
             },
             Command::Exec(f) => f(&mut self.session, now),
-            Command::Upload { chat, spec, source, progress, id, reply } => {
+            Command::Upload { chat, spec, source, progress, id, reply, abandon } => {
                 match self.session.send_file(&chat, spec, now) {
                     Ok(rid) => {
-                        self.uploads.insert(rid.clone(), (source, progress));
+                        self.uploads.insert(rid.clone(), (source, progress, abandon));
                         let span = tracing::debug_span!("chatio.request", request = %rid, action = "send_file");
                         self.waiters.insert(rid.clone(), (reply, span));
                         let _ = id.send(Ok(rid));
@@ -505,6 +548,12 @@ impl Driver {
                         self.tap(TapEvent::Disconnected { code: None, reason: &message });
                         self.session.handle_disconnected(Disconnect::Failed(failure), now);
                     }
+                }
+            }
+            Internal::Abandoned(id) => {
+                self.running_uploads.remove(&id);
+                if self.session.cancel(&id, now) {
+                    tracing::debug!(request = %id, "upload abandoned by its caller: cancelled");
                 }
             }
             Internal::Uploaded(id, result) => {
@@ -628,7 +677,7 @@ impl Driver {
                 }
             }
             DriverAction::Upload(req) => {
-                let Some((source, progress)) = self.uploads.remove(&req.id) else {
+                let Some((source, progress, abandon)) = self.uploads.remove(&req.id) else {
                     return;
                 };
                 let upload = Upload {
@@ -646,9 +695,24 @@ impl Driver {
                 let span = tracing::info_span!("chatio.upload", request = %id, size = req.size);
                 self.rt.spawn(Box::pin(
                     async move {
-                        let run = Abortable::new(upload::send_file(&http, upload, progress), reg);
-                        if let Ok(result) = run.await {
-                            let _ = tx.unbounded_send(Internal::Uploaded(id, result));
+                        let run = Abortable::new(upload::send_file(&http, upload, progress), reg).fuse();
+                        futures::pin_mut!(run);
+                        let mut abandon = abandon.fuse();
+                        futures::select_biased! {
+                            // Dropped guard (`Err(Canceled)`): the caller gave up. Disarmed
+                            // (`Ok`): it cannot happen before the outcome; ignore it.
+                            a = abandon => {
+                                if a.is_err() {
+                                    let _ = tx.unbounded_send(Internal::Abandoned(id));
+                                } else if let Ok(result) = run.await {
+                                    let _ = tx.unbounded_send(Internal::Uploaded(id, result));
+                                }
+                            }
+                            r = run => {
+                                if let Ok(result) = r {
+                                    let _ = tx.unbounded_send(Internal::Uploaded(id, result));
+                                }
+                            }
                         }
                     }
                     .instrument(span),
@@ -683,6 +747,8 @@ impl Driver {
                     SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
                     _ => {}
                 }
+                // The snapshot first: a subscriber reacting to `Connected` sees it connected.
+                self.publish_state();
                 self.bus.publish(e);
             }
             _ => {}

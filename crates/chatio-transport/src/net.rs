@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use url::Url;
 
+#[cfg(feature = "tls")]
+use crate::error::BoxError;
 use crate::error::Error;
 use crate::runtime::{BoxIo, Runtime};
 
@@ -30,6 +32,36 @@ impl TlsConfig {
     #[cfg(feature = "tls")]
     pub fn with_rustls(config: Arc<futures_rustls::rustls::ClientConfig>) -> Self {
         Self { client: Some(config) }
+    }
+
+    /// Trusts these CA certificates (PEM, one or more) in addition to the webpki roots:
+    /// for a server with a private CA. For client certificates or other rustls settings, use
+    /// [`with_rustls`](Self::with_rustls).
+    ///
+    /// # Errors
+    /// [`Error::Tls`] when the PEM holds no certificate or one rustls refuses.
+    #[cfg(feature = "tls")]
+    pub fn with_extra_roots_pem(pem: &[u8]) -> Result<Self, Error> {
+        use futures_rustls::rustls;
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let bad = |source: BoxError| Error::Tls { host: "the extra root certificates".into(), source };
+        let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| bad(Box::new(e)))?;
+            roots.add(cert).map_err(|e| bad(Box::new(e)))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad("no certificate in the PEM".into()));
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad(Box::new(e)))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self::with_rustls(Arc::new(config)))
     }
 
     #[cfg(feature = "tls")]

@@ -65,6 +65,10 @@ impl fmt::Debug for Credentials {
 pub trait TokenProvider: Send + Sync + 'static {
     /// A token: the cached one if still valid, unless `fresh` asks for a new one.
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>>;
+
+    /// Forgets the cached token (the JS SDK's `auth.invalidate()`): the next `token(false)`
+    /// fetches a new one. The default does nothing (a provider without a cache).
+    fn invalidate(&self) {}
 }
 
 /// A fixed token.
@@ -242,6 +246,12 @@ impl AccountsToken {
 
 #[cfg(not(target_arch = "wasm32"))]
 impl TokenProvider for AccountsToken {
+    fn invalidate(&self) {
+        if let Ok(mut c) = self.inner.cached.lock() {
+            *c = None;
+        }
+    }
+
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
         let this = self.clone();
         Box::pin(async move {

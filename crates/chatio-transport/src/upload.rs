@@ -191,11 +191,11 @@ pub async fn send_file(
     upload: Upload,
     progress: Option<Progress>,
 ) -> Result<SendFileResponse, UploadError> {
-    if upload.size > SendFile::MAX_FILE_SIZE {
+    if upload.size > chatio_wire::limits::MAX_FILE_SIZE {
         return Err(UploadError::Server(ErrorObject::validation(format!(
             "The file is too big: {} bytes (max size is {} bytes)",
             upload.size,
-            SendFile::MAX_FILE_SIZE
+            chatio_wire::limits::MAX_FILE_SIZE
         ))));
     }
     let b = boundary();

@@ -110,6 +110,12 @@ string_id!(
 #[serde(transparent)]
 pub struct LicenseId(pub u64);
 
+impl From<u64> for LicenseId {
+    fn from(n: u64) -> Self {
+        LicenseId(n)
+    }
+}
+
 impl fmt::Display for LicenseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)

@@ -85,6 +85,7 @@
 mod actions;
 mod frame;
 mod ids;
+pub mod limits;
 mod objects;
 mod pushes;
 mod raw;

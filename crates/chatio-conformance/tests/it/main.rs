@@ -31,3 +31,6 @@ fn replay_against_the_server() {
         assert!(n > 0, "{}: no server frame compared", path.display());
     }
 }
+
+mod check_server;
+mod serve;

@@ -123,11 +123,11 @@ impl Session {
     pub fn send_file(&mut self, chat: &ChatId, file: FileSpec, now: Instant) -> Result<RequestId, Error> {
         self.tick(now);
         check_chat(chat)?;
-        if file.size > SendFile::MAX_FILE_SIZE {
+        if file.size > chatio_wire::limits::MAX_FILE_SIZE {
             return Err(Error::invalid(format!(
                 "the file is too big: {} bytes (max size is {} bytes, 10.00 MB)",
                 file.size,
-                SendFile::MAX_FILE_SIZE
+                chatio_wire::limits::MAX_FILE_SIZE
             )));
         }
         if file.name.is_empty() {
@@ -346,11 +346,11 @@ impl Session {
     }
 
     /// `get_chat_threads_summary`: a page of a chat's threads, offset 0 being the newest
-    /// (limit 1 to 100, D3). Outcome: [`Reply::ThreadsSummary`](crate::Reply::ThreadsSummary),
+    /// (limit 1 to 1 000 as the JS SDK; the server answers at most 100 a page, D3). Outcome: [`Reply::ThreadsSummary`](crate::Reply::ThreadsSummary),
     /// ascending by order.
     ///
     /// # Errors
-    /// [`Error::InvalidArgs`] for an empty chat id or a limit of 0 or over 100.
+    /// [`Error::InvalidArgs`] for an empty chat id or a limit of 0 or over 1 000.
     pub fn get_chat_threads_summary(
         &mut self,
         chat: &ChatId,
@@ -360,10 +360,10 @@ impl Session {
     ) -> Result<RequestId, Error> {
         let now = self.tick(now);
         check_chat(chat)?;
-        if limit == 0 || limit > GetChatThreadsSummary::MAX_LIMIT {
+        if limit == 0 || limit > GetChatThreadsSummary::MAX_REQUEST_LIMIT {
             return Err(Error::invalid(format!(
                 "the limit must be between 1 and {} (got {limit})",
-                GetChatThreadsSummary::MAX_LIMIT
+                GetChatThreadsSummary::MAX_REQUEST_LIMIT
             )));
         }
         let req = Request::GetChatThreadsSummary(GetChatThreadsSummary::new(chat.clone(), offset, limit));

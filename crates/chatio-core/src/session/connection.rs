@@ -123,7 +123,7 @@ impl Session {
             _ => self.is_ready(),
         };
         let mut p = Pending::new(purpose, action, chat);
-        p.deadline = Some(now + self.config.request_timeout);
+        p.deadline = Some(crate::timer::later(now, self.config.request_timeout));
         if immediate {
             self.transmit.push_back(frame);
         } else {
@@ -188,7 +188,7 @@ impl Session {
             self.emit(SdkEvent::ConnectionRecovered);
         }
         if self.is_ready() {
-            self.timers.set(Timer::Health, now + self.config.unstable_after);
+            self.timers.set(Timer::Health, crate::timer::later(now, self.config.unstable_after));
         }
     }
 
@@ -227,7 +227,7 @@ impl Session {
         self.conn = Conn::Open(Phase::Ready);
         self.last_rx = now;
         self.unstable = false;
-        self.timers.set(Timer::Health, now + self.config.unstable_after);
+        self.timers.set(Timer::Health, crate::timer::later(now, self.config.unstable_after));
         self.login_failures = 0;
         self.login_failed = false;
         self.reconnect_attempt = 0;
@@ -334,7 +334,7 @@ impl Session {
             self.config.reconnect.delay(self.reconnect_attempt, r)
         };
         self.reconnect_attempt = self.reconnect_attempt.saturating_add(1);
-        self.timers.set(Timer::Reconnect, now + delay);
+        self.timers.set(Timer::Reconnect, crate::timer::later(now, delay));
         self.emit(SdkEvent::Reconnecting { attempt: self.reconnect_attempt, delay });
     }
 

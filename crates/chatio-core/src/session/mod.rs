@@ -33,6 +33,9 @@ use crate::sneak::SneakPeeks;
 use crate::timer::{Timer, TimerTable};
 use crate::{AccessToken, Error, ProtocolError};
 
+/// How long before its expiry a token is refreshed (at most half its lifetime).
+pub const REFRESH_AHEAD: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The frame that keeps the connection alive (protocol file, 2.7); its response is ignored.
 pub(crate) const PING_FRAME: &str = r#"{"action":"ping"}"#;
 
@@ -340,7 +343,7 @@ impl Session {
             }
             Conn::Open(_) => return,
         }
-        self.timers.set(Timer::Ping, now + self.config.ping_interval);
+        self.timers.set(Timer::Ping, crate::timer::later(now, self.config.ping_interval));
         self.conn = Conn::Open(Phase::AwaitingToken);
         self.oversize = false;
         if self.token_usable(now) {
@@ -454,6 +457,12 @@ impl Session {
                 self.request_token(true);
             }
         }
+        if self.timers.expired(Timer::TokenRefresh, now) {
+            self.timers.stop(Timer::TokenRefresh);
+            if !self.token_requested && !self.is_closed() && self.conn != Conn::Idle {
+                self.request_token(true);
+            }
+        }
         if self.timers.expired(Timer::Ping, now) {
             match self.conn {
                 Conn::Open(phase) => {
@@ -461,7 +470,7 @@ impl Session {
                     if matches!(phase, Phase::Summary | Phase::Ready) {
                         self.transmit.push_back(PING_FRAME.to_owned());
                     }
-                    self.timers.set(Timer::Ping, now + self.config.ping_interval);
+                    self.timers.set(Timer::Ping, crate::timer::later(now, self.config.ping_interval));
                 }
                 _ => self.timers.stop(Timer::Ping),
             }
@@ -479,8 +488,10 @@ impl Session {
     }
 
     /// A token arrived, as asked by [`DriverAction::FetchToken`]. Its `customer_id`
-    /// (`entity_id`) is announced with [`SdkEvent::CustomerId`]; its `expires_in` makes the
-    /// session ask for a new one before logging in after it expired.
+    /// (`entity_id`) is announced with [`SdkEvent::CustomerId`]; with an `expires_in` the
+    /// session asks for a fresh one ([`DriverAction::FetchToken`] `{ fresh: true }`) when
+    /// [`REFRESH_AHEAD`] (an hour, or half the lifetime if shorter) remains, as SDK 4.x does,
+    /// and in any case before logging in with an expired one.
     pub fn handle_token(&mut self, token: AccessToken, now: Instant) {
         let now = self.tick(now);
         self.token_requested = false;
@@ -491,6 +502,10 @@ impl Session {
         // An `expires_in` too large to add (from the accounts service: network input) means
         // no known expiry rather than a panic.
         self.token_expiry = token.expires_in.and_then(|d| now.checked_add(d));
+        // Refresh ahead of the expiry, as SDK 4.x does: when less than an hour remains (half
+        // the lifetime for tokens shorter than two hours).
+        let refresh = token.expires_in.and_then(|d| now.checked_add(d.saturating_sub(REFRESH_AHEAD.min(d / 2))));
+        self.timers.set_opt(Timer::TokenRefresh, refresh);
         for mut u in std::mem::take(&mut self.uploads_waiting) {
             u.access_token = token.secret().to_owned();
             self.actions.push_back(DriverAction::Upload(u));
@@ -519,7 +534,7 @@ impl Session {
         if !self.is_closed() && self.conn != Conn::Idle {
             let delay = self.config.login_backoff.delay(self.login_failures, self.rng.next_f64());
             self.login_failures = self.login_failures.saturating_add(1);
-            self.timers.set(Timer::TokenRetry, now + delay);
+            self.timers.set(Timer::TokenRetry, crate::timer::later(now, delay));
         }
         self.rearm();
     }
@@ -563,11 +578,20 @@ impl Session {
 
     /// Closes the connection and stays disconnected until [`connect`](Self::connect). Every
     /// unfinished command (outbox events included) fails with [`Error::Closed`]; commands
-    /// made while disconnected fail the same way.
+    /// made while disconnected fail the same way. An open connection ends with
+    /// [`SdkEvent::ConnectionLost`], as the JS SDK emits `connection_lost` on `disconnect()`
+    /// (not on [`destroy`](Self::destroy)).
     pub fn disconnect(&mut self, now: Instant) {
         self.tick(now);
         if self.conn == Conn::Destroyed {
             return;
+        }
+        self.disconnect_inner(true);
+    }
+
+    fn disconnect_inner(&mut self, announce: bool) {
+        if announce && matches!(self.conn, Conn::Open(_)) {
+            self.emit(SdkEvent::ConnectionLost);
         }
         if matches!(self.conn, Conn::Open(_) | Conn::Connecting) {
             self.actions.push_back(DriverAction::Close);
@@ -581,7 +605,10 @@ impl Session {
     /// Ends the session: closes the connection and fails every unfinished command with
     /// [`Error::Closed`]; later commands fail the same way and `connect` does nothing.
     pub fn destroy(&mut self, now: Instant) {
-        self.disconnect(now);
+        self.tick(now);
+        if self.conn != Conn::Destroyed {
+            self.disconnect_inner(false);
+        }
         self.conn = Conn::Destroyed;
         self.histories.clear();
     }

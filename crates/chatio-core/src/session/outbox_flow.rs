@@ -34,7 +34,7 @@ impl Session {
         if !self.is_ready() {
             return;
         }
-        let deadline = now + self.config.request_timeout;
+        let deadline = crate::timer::later(now, self.config.request_timeout);
         let chats = &self.chats;
         let sendable = self.outbox.take_sendable(deadline, |c| chats.last_thread_order(c));
         for (id, chat, event) in sendable {

@@ -228,7 +228,7 @@ fn run(ops: Vec<Op>, policy: OutboxPolicy, seed: u64) -> Result<(), TestCaseErro
                 let (c, _) = chat(&sim, p);
                 let refused = match p % 4 {
                     0 => sim.s.get_chats_summary(0, 26, now).err(),
-                    1 => sim.s.get_chat_threads_summary(&c, 0, 101, now).err(),
+                    1 => sim.s.get_chat_threads_summary(&c, 0, 1001, now).err(),
                     2 => sim.s.send_file(&c, FileSpec::new("big", 10 * 1024 * 1024 + 1, "x/y"), now).err(),
                     _ => sim.s.send_event(&ChatId::new(""), NewEvent::message("x"), now).err(),
                 };

@@ -127,10 +127,15 @@ fn an_expired_token_is_replaced_before_login() {
         Disconnect::Failed(TransportError::msg(Operation::Socket, "x")),
         t0 + Duration::from_secs(61),
     );
-    let deadline = s.poll_timeout().expect("reconnect timer");
-    s.handle_timeout(deadline);
-    assert_eq!(s.poll_action(), Some(DriverAction::FetchToken { fresh: true }));
-    assert_eq!(s.poll_action(), Some(DriverAction::Connect));
+    // The refresh timer (half the 60 s lifetime) and the reconnect timer both fire.
+    let mut actions = Vec::new();
+    let mut deadline = t0;
+    while !actions.contains(&DriverAction::Connect) {
+        deadline = s.poll_timeout().expect("a timer");
+        s.handle_timeout(deadline);
+        actions.extend(std::iter::from_fn(|| s.poll_action()));
+    }
+    assert_eq!(actions, [DriverAction::FetchToken { fresh: true }, DriverAction::Connect]);
     s.handle_connected(deadline);
     assert_eq!(s.poll_transmit(), None, "no login with the expired token");
     s.handle_token(AccessToken::bearer("b"), deadline);
@@ -538,7 +543,9 @@ fn disconnect_fails_everything_and_connect_starts_again() {
     sim.open = false;
     sim.s.handle_disconnected(Disconnect::Closed { code: Some(1000), reason: String::new() }, sim.now);
     sim.pump(false);
-    assert!(!sim.events.contains(&SdkEvent::ConnectionLost), "a user disconnect is no loss");
+    // As the JS SDK: one `connection_lost` for the user's disconnect, none for the close.
+    let lost = sim.events.iter().filter(|e| matches!(e, SdkEvent::ConnectionLost)).count();
+    assert_eq!(lost, 1, "{:?}", sim.events);
     sim.s.connect(sim.now);
     sim.pump(false);
     sim.settle();
@@ -723,4 +730,71 @@ fn a_binary_frame_is_reported_not_fatal() {
     }
     assert!(reported);
     assert!(sim.s.is_ready(), "the session goes on");
+}
+
+#[test]
+fn a_token_is_refreshed_an_hour_before_it_expires_without_reconnecting() {
+    let mut sim = ready(21);
+    let issued = sim.now;
+    let token =
+        AccessToken::bearer("short-lived").with_customer_id(CUSTOMER).with_expires_in(Duration::from_secs(7200));
+    sim.s.handle_token(token, sim.now);
+    sim.pump(false);
+    let before = sim.events.len();
+    let mut asked_at = None;
+    for _ in 0..400 {
+        sim.advance(Duration::from_secs(10));
+        if sim.actions.contains(&DriverAction::FetchToken { fresh: true }) {
+            asked_at = Some(sim.now - issued);
+            break;
+        }
+        // A healthy network: pings answered.
+        sim.deliver_to_server(usize::MAX, false);
+        sim.deliver_to_client(usize::MAX);
+        sim.perform_actions();
+    }
+    let asked_at = asked_at.expect("a fresh token is asked before the expiry");
+    assert!(asked_at >= Duration::from_secs(3600) && asked_at < Duration::from_secs(3610), "{asked_at:?}");
+    sim.perform_actions();
+    assert!(sim.s.is_ready(), "the refresh does not disturb the connection");
+    assert!(!sim.events[before..].iter().any(|e| matches!(e, SdkEvent::ConnectionLost)));
+    // A token shorter than two hours is refreshed at half its life.
+    let t = sim.now;
+    sim.s.handle_token(AccessToken::bearer("x").with_expires_in(Duration::from_secs(600)), t);
+    sim.pump(false);
+    assert_eq!(sim.s.poll_timeout().map(|d| d <= t + Duration::from_secs(300)), Some(true));
+}
+
+#[test]
+fn disconnect_emits_connection_lost_as_the_js_sdk_does_but_destroy_does_not() {
+    let mut sim = ready(22);
+    let n = sim.events.len();
+    sim.s.disconnect(sim.now);
+    sim.pump(false);
+    assert!(matches!(sim.events[n..], [SdkEvent::ConnectionLost]), "{:?}", &sim.events[n..]);
+    let mut sim = ready(23);
+    let n = sim.events.len();
+    sim.s.destroy(sim.now);
+    sim.pump(false);
+    assert!(!sim.events[n..].iter().any(|e| matches!(e, SdkEvent::ConnectionLost)), "{:?}", &sim.events[n..]);
+}
+
+#[test]
+fn duration_max_settings_never_panic() {
+    let mut c = Sim::config(31);
+    c.reconnect = Backoff::new(Duration::MAX, Duration::MAX, 0.5);
+    c.login_backoff = Backoff::new(Duration::MAX, Duration::MAX, 0.3);
+    c.request_timeout = Duration::MAX;
+    c.ping_interval = Duration::MAX;
+    c.unstable_after = Duration::MAX;
+    c.dead_after = Duration::MAX;
+    let mut sim = Sim::new(c);
+    sim.connect();
+    let chat = start_chat(&mut sim);
+    let id = sim.s.send_message(&chat, "x", sim.now).expect("send");
+    sim.issued(id, Issued::Other);
+    sim.drop_connection();
+    sim.s.handle_token_error(Error::authentication("no"), sim.now);
+    sim.pump(false);
+    assert!(sim.s.poll_timeout().is_some(), "a reconnect, a century away");
 }

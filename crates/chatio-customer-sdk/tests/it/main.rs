@@ -13,6 +13,7 @@ mod events;
 mod faults;
 mod history;
 mod methods;
+mod parity;
 mod support;
 #[cfg(feature = "tls")]
 mod tls;

@@ -151,7 +151,10 @@ fn customer_last_seen_and_summaries() {
 
         let threads = sdk.chat_threads_summary(&a.id, Pagination::default()).await.expect("threads summary");
         assert_eq!(threads.total_threads, 1);
-        let e = sdk.chat_threads_summary(&a.id, Pagination::new(0, 101)).await.expect_err("limit 101");
+        // As the JS SDK: limits up to 1 000 are accepted (the server answers at most 100).
+        let big = sdk.chat_threads_summary(&a.id, Pagination::new(0, 1000)).await.expect("limit 1000");
+        assert_eq!(big.total_threads, 1);
+        let e = sdk.chat_threads_summary(&a.id, Pagination::new(0, 1001)).await.expect_err("limit 1001");
         assert!(matches!(e, Error::InvalidArgs { .. }), "{e}");
         let t = sdk.chat_threads(&a.id, &[threads.threads_summary[0].id.clone()]).await.expect("threads");
         assert_eq!(t.len(), 1);
@@ -227,5 +230,50 @@ fn init_refuses_bad_urls() {
         assert_eq!(e.kind(), chatio_customer_sdk::ErrorKind::Usage);
         let parse = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<url::ParseError>());
         assert!(parse.is_some(), "the URL parser's error is the source: {e:?}");
+    });
+}
+
+/// The stored message events of a chat with this text.
+fn stored(server: &chatio_server::ServerHandle, chat: &chatio_customer_sdk::ChatId, text: &str) -> usize {
+    server
+        .chat_events(100, chat.as_str())
+        .iter()
+        .filter(|e| matches!(&e.kind, chatio_customer_sdk::EventKind::Message(m) if m.text == text))
+        .count()
+}
+
+#[test]
+fn a_dropped_send_event_is_still_delivered_once_and_a_cancelled_one_is_not_sent() {
+    use futures::FutureExt;
+    run(async {
+        let server = quiet_server().await;
+        let (sdk, _events) = connect(&server).await;
+        let chat = sdk.start_chat(StartChat::new()).await.expect("chat");
+        // Documented: once polled, a send_event belongs to the session.
+        let dropped = sdk.send_message(&chat.id, "dropped");
+        futures::pin_mut!(dropped);
+        assert!(dropped.as_mut().now_or_never().is_none());
+        // A later call's answer proves the earlier frame was handled (frames are in order).
+        sdk.send_message(&chat.id, "after").await.expect("send");
+        assert_eq!(stored(&server, &chat.id, "dropped"), 1);
+        // Cancelled before its first poll: nothing is sent.
+        let call = sdk.send_event_cancellable(&chat.id, chatio_customer_sdk::NewEvent::message("never"));
+        call.cancel();
+        assert!(matches!(call.await, Err(Error::Cancelled)));
+        // Cancelled from another handle while in flight: the outcome is `Cancelled` at once.
+        let call = sdk.send_event_cancellable(&chat.id, chatio_customer_sdk::NewEvent::message("maybe"));
+        let canceller = call.canceller();
+        futures::pin_mut!(call);
+        let first = call.as_mut().now_or_never();
+        if first.is_none() {
+            canceller.cancel();
+            let r = within("the cancelled call", call).await;
+            assert!(matches!(r, Err(Error::Cancelled)) || r.is_ok(), "{r:?}");
+        }
+        sdk.send_message(&chat.id, "last").await.expect("send");
+        assert_eq!(stored(&server, &chat.id, "never"), 0);
+        assert!(stored(&server, &chat.id, "maybe") <= 1, "never twice");
+        sdk.destroy().await;
+        server.shutdown().await;
     });
 }

@@ -12,7 +12,14 @@ use crate::support::*;
 
 /// Accepts TLS on a free port and forwards the bytes to `backend`.
 async fn tls_terminator(backend: std::net::SocketAddr) -> (u16, Arc<rustls::ClientConfig>) {
+    let (port, client, _pem) = tls_terminator_pem(backend).await;
+    (port, client)
+}
+
+/// [`tls_terminator`], also giving its certificate as PEM.
+async fn tls_terminator_pem(backend: std::net::SocketAddr) -> (u16, Arc<rustls::ClientConfig>, String) {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
+    let pem = cert.cert.pem();
     let der = cert.cert.der().clone();
     let key = rustls_pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).expect("key");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -45,7 +52,25 @@ async fn tls_terminator(backend: std::net::SocketAddr) -> (u16, Arc<rustls::Clie
             });
         }
     });
-    (port, Arc::new(client))
+    (port, Arc::new(client), pem)
+}
+
+#[test]
+fn a_private_ca_through_config_only() {
+    run(async {
+        let server = quiet_server().await;
+        let (port, _client, pem) = tls_terminator_pem(server.addr()).await;
+        // Only the facade's types: no chatio-transport or rustls in the user's code.
+        let tls = chatio_customer_sdk::TlsConfig::with_extra_roots_pem(pem.as_bytes()).expect("PEM");
+        let cfg = config(&server).server(format!("https://localhost:{port}")).tls(tls);
+        let (sdk, _events) = connect_with(cfg).await;
+        let chat = sdk.start_chat(StartChat::new()).await.expect("start_chat over wss");
+        assert!(!chat.id.as_str().is_empty());
+        let e = chatio_customer_sdk::TlsConfig::with_extra_roots_pem(b"not a certificate").expect_err("no PEM");
+        assert!(e.to_string().contains("TLS"), "{e}");
+        sdk.destroy().await;
+        server.shutdown().await;
+    });
 }
 
 #[test]

@@ -125,3 +125,54 @@ fn an_upload_can_be_cancelled() {
         server.shutdown().await;
     });
 }
+
+/// Whether the server stored a file event in the chat within `for_ms` (checked every 50 ms).
+async fn file_stored_within(server: &chatio_server::ServerHandle, chat: &str, for_ms: u64) -> bool {
+    let rt = chatio_customer_sdk::runtime::default_runtime().expect("a runtime");
+    for _ in 0..for_ms / 50 {
+        if server.chat_events(100, chat).iter().any(|e| matches!(e.kind, EventKind::File(_))) {
+            return true;
+        }
+        rt.sleep_until(rt.now() + std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[test]
+fn dropping_the_upload_future_cancels_the_upload() {
+    use futures::FutureExt;
+    run(async {
+        let server = quiet_server().await;
+        let (sdk, _events) = connect(&server).await;
+        let chat = sdk.start_chat(StartChat::new()).await.expect("chat");
+        // Dropped after its first poll: the command is out, the upload must not happen.
+        let mut small = sdk.send_file(&chat.id, File::bytes("small.txt", &b"tiny"[..])).start();
+        assert!((&mut small).now_or_never().is_none());
+        drop(small);
+        // Dropped mid-body, from a `select` that gave up on it.
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let tx = Mutex::new(Some(tx));
+        let big = sdk
+            .send_file(&chat.id, File::bytes("big.bin", vec![7u8; 8 * 1024 * 1024]))
+            .on_progress(move |p| {
+                if p > 0.0 {
+                    if let Some(tx) = tx.lock().expect("lock").take() {
+                        let _ = tx.send(());
+                    }
+                }
+            })
+            .start();
+        match futures::future::select(big, rx).await {
+            futures::future::Either::Left((r, _)) => panic!("the upload finished before any progress: {r:?}"),
+            futures::future::Either::Right((_, big)) => drop(big),
+        }
+        // The session goes on, and no file event is ever stored.
+        sdk.send_message(&chat.id, "after").await.expect("send");
+        assert!(!file_stored_within(&server, chat.id.as_str(), 1000).await, "a dropped upload posted its file");
+        // An upload that is awaited to the end still works.
+        let url = sdk.send_file(&chat.id, File::bytes("kept.txt", &b"kept"[..])).await.expect("upload");
+        assert!(url.ends_with(".txt"), "{url}");
+        sdk.destroy().await;
+        server.shutdown().await;
+    });
+}

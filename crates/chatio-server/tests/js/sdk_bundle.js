@@ -31,10 +31,12 @@ function patchedSource(pkgDir, origin) {
 
 /** Writes the patched bundle next to the package and loads a fresh instance of it. */
 function load(pkgDir, origin, tag) {
-  const file = path.join(pkgDir, `chat.io-customer-sdk.local-${new URL(origin).port}-${tag || 0}.js`);
+  const file = path.join(pkgDir, `chat.io-customer-sdk.local-${process.pid}-${new URL(origin).port}-${tag || 0}.js`);
   fs.writeFileSync(file, patchedSource(pkgDir, origin));
   delete require.cache[require.resolve(file)];
-  return require(file);
+  const sdk = require(file);
+  fs.unlinkSync(file);
+  return sdk;
 }
 
 module.exports = { patchedSource, load };

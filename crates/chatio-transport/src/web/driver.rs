@@ -39,7 +39,7 @@ type ExecFn = Box<dyn FnOnce(&mut Session, Instant) + Send>;
 
 /// A message to the driver task.
 enum Command {
-    Request(RequestFn, oneshot::Sender<Result<Reply, CoreError>>),
+    Request(RequestFn, oneshot::Sender<Result<Reply, CoreError>>, Option<oneshot::Sender<RequestId>>),
     Exec(ExecFn),
     Upload {
         chat: ChatId,
@@ -48,6 +48,7 @@ enum Command {
         progress: Option<Progress>,
         id: oneshot::Sender<Result<RequestId, CoreError>>,
         reply: oneshot::Sender<Result<Reply, CoreError>>,
+        abandon: oneshot::Receiver<()>,
     },
     Token(oneshot::Sender<Option<Credentials>>),
     Shutdown(oneshot::Sender<()>),
@@ -60,6 +61,22 @@ enum Internal {
     Uploaded(RequestId, Result<chatio_wire::SendFileResponse, UploadError>),
     Offline,
     Online,
+    /// The caller dropped the upload's [`AbandonOnDrop`]: cancel it.
+    Abandoned(RequestId),
+}
+
+/// Cancels its upload when dropped (see [`DriverHandle::upload`]); [`disarm`](Self::disarm)
+/// it once the outcome is in (as the native driver's).
+#[derive(Debug)]
+pub struct AbandonOnDrop(Option<oneshot::Sender<()>>);
+
+impl AbandonOnDrop {
+    /// The upload finished: dropping no longer cancels anything.
+    pub fn disarm(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
 }
 
 /// Where the driver connects and how.
@@ -125,8 +142,20 @@ impl DriverHandle {
         f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
     ) -> Result<Reply, CoreError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.unbounded_send(Command::Request(Box::new(f), tx)).map_err(|_| CoreError::Closed)?;
+        self.tx.unbounded_send(Command::Request(Box::new(f), tx, None)).map_err(|_| CoreError::Closed)?;
         rx.await.unwrap_or(Err(CoreError::Closed))
+    }
+
+    /// Runs a command on the session; its request id (for [`Session::cancel`]) arrives on the
+    /// first receiver as soon as the session took it, its outcome on the second.
+    pub fn request_with_id(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
+    ) -> (oneshot::Receiver<RequestId>, ReplyReceiver) {
+        let (tx, rx) = oneshot::channel();
+        let (id_tx, id_rx) = oneshot::channel();
+        let _ = self.tx.unbounded_send(Command::Request(Box::new(f), tx, Some(id_tx)));
+        (id_rx, rx)
     }
 
     /// Runs a function on the session (for calls with an immediate result).
@@ -153,18 +182,28 @@ impl DriverHandle {
         self.tx.unbounded_send(Command::Exec(Box::new(f))).map_err(|_| CoreError::Closed)
     }
 
-    /// Starts an upload; returns its request id (for cancelling) and the outcome.
+    /// Starts an upload; returns its request id (for cancelling), the outcome, and a guard
+    /// that cancels the upload when dropped before [`AbandonOnDrop::disarm`].
     pub fn upload(
         &self,
         chat: ChatId,
         spec: FileSpec,
         source: FileSource,
         progress: Option<Progress>,
-    ) -> (UploadIdReceiver, ReplyReceiver) {
+    ) -> (UploadIdReceiver, ReplyReceiver, AbandonOnDrop) {
         let (id_tx, id_rx) = oneshot::channel();
         let (reply_tx, reply_rx) = oneshot::channel();
-        let _ = self.tx.unbounded_send(Command::Upload { chat, spec, source, progress, id: id_tx, reply: reply_tx });
-        (id_rx, reply_rx)
+        let (abandon_tx, abandon) = oneshot::channel();
+        let _ = self.tx.unbounded_send(Command::Upload {
+            chat,
+            spec,
+            source,
+            progress,
+            id: id_tx,
+            reply: reply_tx,
+            abandon,
+        });
+        (id_rx, reply_rx, AbandonOnDrop(Some(abandon_tx)))
     }
 
     /// A new subscriber of the event bus (see [`crate::bus`]): the first one also reads the
@@ -289,7 +328,7 @@ struct Driver {
     waiting_online: bool,
     attempt: u64,
     waiters: HashMap<RequestId, oneshot::Sender<Result<Reply, CoreError>>>,
-    uploads: HashMap<RequestId, (FileSource, Option<Progress>)>,
+    uploads: HashMap<RequestId, (FileSource, Option<Progress>, oneshot::Receiver<()>)>,
     running_uploads: HashMap<RequestId, AbortHandle>,
     bus: Bus,
     state: Arc<Mutex<Snapshot>>,
@@ -416,8 +455,11 @@ impl Driver {
 
     fn command(&mut self, c: Command, now: Instant) {
         match c {
-            Command::Request(f, reply) => match f(&mut self.session, now) {
+            Command::Request(f, reply, id_tx) => match f(&mut self.session, now) {
                 Ok(id) => {
+                    if let Some(t) = id_tx {
+                        let _ = t.send(id.clone());
+                    }
                     self.waiters.insert(id, reply);
                 }
                 Err(e) => {
@@ -425,10 +467,10 @@ impl Driver {
                 }
             },
             Command::Exec(f) => f(&mut self.session, now),
-            Command::Upload { chat, spec, source, progress, id, reply } => {
+            Command::Upload { chat, spec, source, progress, id, reply, abandon } => {
                 match self.session.send_file(&chat, spec, now) {
                     Ok(rid) => {
-                        self.uploads.insert(rid.clone(), (source, progress));
+                        self.uploads.insert(rid.clone(), (source, progress, abandon));
                         self.waiters.insert(rid.clone(), reply);
                         let _ = id.send(Ok(rid));
                     }
@@ -482,6 +524,12 @@ impl Driver {
                     UploadError::Transport(t) => UploadFailure::Transport(t.into_transport(Operation::Upload)),
                 });
                 self.session.handle_upload_result(&id, result, now);
+            }
+            Internal::Abandoned(id) => {
+                self.running_uploads.remove(&id);
+                if self.session.cancel(&id, now) {
+                    tracing::debug!(request = %id, "upload abandoned by its caller: cancelled");
+                }
             }
             Internal::Offline => {
                 tracing::info!("the browser went offline");
@@ -576,7 +624,7 @@ impl Driver {
                 }
             }
             DriverAction::Upload(req) => {
-                let Some((source, progress)) = self.uploads.remove(&req.id) else {
+                let Some((source, progress, abandon)) = self.uploads.remove(&req.id) else {
                     return;
                 };
                 let upload = Upload {
@@ -593,9 +641,22 @@ impl Driver {
                 let (tx, id, timeout) = (self.internal.clone(), req.id.clone(), self.config.upload_timeout);
                 wasm_bindgen_futures::spawn_local(async move {
                     // Aborting drops the request, which calls `XMLHttpRequest.abort()`.
-                    let run = Abortable::new(super::upload::send_file(upload, progress, timeout), reg);
-                    if let Ok(result) = run.await {
-                        let _ = tx.unbounded_send(Internal::Uploaded(id, result));
+                    let run = Abortable::new(super::upload::send_file(upload, progress, timeout), reg).fuse();
+                    let mut run = std::pin::pin!(run);
+                    let mut abandon = abandon.fuse();
+                    futures::select_biased! {
+                        a = abandon => {
+                            if a.is_err() {
+                                let _ = tx.unbounded_send(Internal::Abandoned(id));
+                            } else if let Ok(result) = run.await {
+                                let _ = tx.unbounded_send(Internal::Uploaded(id, result));
+                            }
+                        }
+                        r = run => {
+                            if let Ok(result) = r {
+                                let _ = tx.unbounded_send(Internal::Uploaded(id, result));
+                            }
+                        }
                     }
                 });
             }

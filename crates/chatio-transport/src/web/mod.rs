@@ -23,7 +23,7 @@ pub mod socket;
 pub mod time;
 pub mod upload;
 
-pub use driver::{DriverConfig, DriverHandle, ReplyReceiver, UploadIdReceiver, spawn};
+pub use driver::{AbandonOnDrop, DriverConfig, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver, spawn};
 pub use fetch::AccountsToken;
 
 use wasm_bindgen::{JsCast, JsValue};

@@ -23,6 +23,9 @@ impl GetChatThreadsSummary {
     pub const DEFAULT_LIMIT: u64 = 25;
     /// Largest page size (the reference's; the JS SDK allowed 1000, D3).
     pub const MAX_LIMIT: u64 = 100;
+    /// The largest `limit` a client may ask for: 1 000, as the JS SDK accepts (D3). The
+    /// server answers at most [`MAX_LIMIT`](Self::MAX_LIMIT) summaries per page.
+    pub const MAX_REQUEST_LIMIT: u64 = 1000;
 
     /// A request for this page.
     pub fn new(chat_id: impl Into<ChatId>, offset: u64, limit: u64) -> Self {

@@ -20,7 +20,7 @@ pub struct SendFile {
 
 impl SendFile {
     /// Largest accepted file: 10 MiB (the JS SDK's own check).
-    pub const MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+    pub const MAX_FILE_SIZE: u64 = crate::limits::MAX_FILE_SIZE;
     /// Multipart field name of the chat id.
     pub const FIELD_CHAT_ID: &'static str = "payload.chat_id";
     /// Multipart field name of the custom id.

@@ -31,6 +31,35 @@ impl StartChat {
         Self { chat: NewChat { thread: Some(NewThread { events, properties: None }), ..NewChat::default() } }
     }
 
+    /// Only agents of these groups may see the chat (the JS SDK's `startChat({scope})`, sent
+    /// as `routing_scope: {type: "group", ids}` in the legacy shape).
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: Scopes) -> Self {
+        self.chat.scopes = Some(scopes);
+        self
+    }
+
+    /// Initial chat properties (the JS SDK's `startChat({properties})`).
+    #[must_use]
+    pub fn with_properties(mut self, properties: Properties) -> Self {
+        self.chat.properties = Some(properties);
+        self
+    }
+
+    /// Initial properties of the first thread (reference shape only).
+    #[must_use]
+    pub fn with_thread_properties(mut self, properties: Properties) -> Self {
+        self.chat.thread.get_or_insert_with(NewThread::default).properties = Some(properties);
+        self
+    }
+
+    /// Adds an initial event to the first thread (the JS SDK's `startChat({events})`).
+    #[must_use]
+    pub fn with_event(mut self, event: NewEvent) -> Self {
+        self.chat.thread.get_or_insert_with(NewThread::default).events.push(event);
+        self
+    }
+
     /// The legacy shape `{routing_scope, events?, properties?}` (D1), for servers that only
     /// know it. Thread properties have no place there and are left out.
     pub fn to_legacy_json(&self) -> Value {
