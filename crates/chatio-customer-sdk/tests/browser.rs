@@ -367,6 +367,24 @@ async fn reconnects_after_the_server_drops_the_socket() {
 }
 
 #[wasm_bindgen_test]
+async fn the_browsers_offline_event_drops_the_socket_and_it_comes_back() {
+    let (sdk, mut events) = connect().await;
+    let chat = sdk.start_chat(StartChat::new()).await.expect("chat");
+    // The page's `offline` event (what the browser fires when the network goes): the socket
+    // is dropped at once, not left to time out. `navigator.onLine` is still true here, so the
+    // reconnect starts at once (offline for real, it would wait for `online`).
+    let window = web_sys::window().expect("window");
+    let offline = web_sys::Event::new("offline").expect("event");
+    window.dispatch_event(&offline).expect("dispatch");
+    wait(&mut events, "connection_lost", |e| matches!(e, SdkEvent::ConnectionLost).then_some(())).await;
+    let online = web_sys::Event::new("online").expect("event");
+    window.dispatch_event(&online).expect("dispatch");
+    wait(&mut events, "connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(())).await;
+    sdk.send_message(&chat.id, "back online").await.expect("works again");
+    sdk.destroy().await;
+}
+
+#[wasm_bindgen_test]
 async fn bad_input_gets_typed_errors_not_panics() {
     // A malformed frame: an error event, and the session goes on.
     let (sdk, mut events) = connect_with(config().request_timeout(Duration::from_secs(2))).await;
