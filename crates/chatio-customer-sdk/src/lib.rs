@@ -191,7 +191,7 @@ pub use chatio_transport::{Tap, TapEvent};
 
 /// The transport's own types: its error (the cause under [`Error::Transport`], and what a
 /// [`TokenProvider`] returns), the tap, TLS settings (native targets; in a browser the error's
-/// sources are [`BrowserError`](transport::BrowserError)s).
+/// sources are `BrowserError`s).
 pub mod transport {
     pub use chatio_transport::Error;
     pub use chatio_transport::error::BoxError;

@@ -10,15 +10,15 @@
 //! * `tokio` — run on tokio (inside a running tokio runtime).
 //! * `tls` (default) — `wss://` and `https://` through rustls with the webpki roots.
 //!
-//! * `web` — the browser driver ([`web`]), for `wasm32-unknown-unknown` (build with
+//! * `web` — the browser driver (the `web` module), for `wasm32-unknown-unknown` (build with
 //!   `--no-default-features --features web`).
 //!
 //! Runtime features are additive; [`runtime::default_runtime`] picks a running tokio runtime
 //! first, then async-std, then smol.
 //!
-//! On `wasm32` the native driver (TCP, hyper, tungstenite) is not built: the [`web`] module
+//! On `wasm32` the native driver (TCP, hyper, tungstenite) is not built: the `web` module
 //! drives the same core session with the browser's `WebSocket`, `fetch`, `XMLHttpRequest` and
-//! `setTimeout`, behind a [`web::DriverHandle`] with the native handle's methods.
+//! `setTimeout`, behind a `web::DriverHandle` with the native handle's methods.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
