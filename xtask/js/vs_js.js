@@ -25,15 +25,30 @@ const gc = () => { if (global.gc) { global.gc(); global.gc(); } };
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * p))] : 0);
 
-function session() {
+// Sessions whose `connected` never came (see docs/benchmarks.md: an intermittent stall of
+// the login under the JS SDK, not understood yet); each is destroyed and replaced, and
+// counted in the output.
+let stalls = 0;
+
+function attempt() {
   return new Promise((resolve, reject) => {
     const sdk = init({ license: 100, clientId: 'bench' });
-    const t = setTimeout(() => reject(new Error('no connected event in 30 s')), 30000);
+    const t = setTimeout(() => { sdk.destroy(); resolve(null); }, 10000);
     sdk.on('connected', () => {
       clearTimeout(t);
       sdk.startChat().then((chat) => resolve({ sdk, chat: chat.id }), reject);
     });
   });
+}
+
+async function session() {
+  for (let i = 0; i < 5; i++) {
+    const s = await attempt();
+    if (s) return s;
+    stalls += 1;
+    if (process.env.VS_JS_DEBUG) console.error('a session did not connect in 10 s: replaced');
+  }
+  throw new Error('5 sessions in a row did not connect');
 }
 
 async function burst(s, n, window) {
@@ -74,7 +89,10 @@ async function burst(s, n, window) {
   const all = [];
   // One after the other: the token library's iframe answers are told apart only by a fixed
   // state string, so concurrent inits in one window would share a token.
-  for (let i = 0; i < SESSIONS; i++) all.push(await session());
+  for (let i = 0; i < SESSIONS; i++) {
+    if (process.env.VS_JS_DEBUG) console.error(`session ${i}`);
+    all.push(await session());
+  }
   await new Promise((r) => setTimeout(r, 2000));
   gc();
   const idlePerSession = (process.memoryUsage().rss - before) / SESSIONS;
@@ -98,6 +116,7 @@ async function burst(s, n, window) {
     seq_msgs_per_s: seq.rate, seq_p50_ms: percentile(seq.lat, 0.5), seq_p99_ms: percentile(seq.lat, 0.99),
     win64_msgs_per_s: win.rate, win64_p50_ms: percentile(win.lat, 0.5), win64_p99_ms: percentile(win.lat, 0.99),
     sessions: SESSIONS, idle_rss_per_session_kib: idlePerSession / 1024,
+    connect_stalls: stalls,
     load_messages: load.length, load_p50_ms: percentile(load, 0.5), load_p99_ms: percentile(load, 0.99),
   }));
   process.exit(0);

@@ -47,7 +47,7 @@ fn print_help() {
          every SDK example, cargo doc with warnings denied, the JS SDK 0.9.1 in Node and Chromium (what .ci/run runs)\n  \
          examples  runs every SDK example as the README lists it (part of ci)\n  \
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
-         bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
+         bench   [wire|core|recorded|js|server|sdk|all|vs-js] the benchmarks, in release mode, with a summary (vs-js: our SDK vs the JS SDK 0.9.1 through one server)\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
          wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time\n  \

@@ -171,7 +171,7 @@ impl Shared {
             Fault::ExpireTokens => {
                 for t in inner.store.tokens.values_mut() {
                     if t.license == license && t.customer == *customer {
-                        t.expires_at = 0;
+                        t.expires_at = t.expires_at.min(now_secs());
                     }
                 }
             }

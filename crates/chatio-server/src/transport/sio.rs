@@ -48,8 +48,21 @@ const MAX_QUEUED: usize = 256;
 /// socket.io envelope).
 const MAX_PAYLOAD: u64 = (MAX_FRAME as u64) + 1024;
 
-/// The Engine.IO service of one server.
-pub(crate) type Service = EngineIoService<Handler, NotFoundService>;
+/// The Engine.IO service of one server, and the sessions being upgraded to a websocket.
+#[derive(Debug)]
+pub(crate) struct Service {
+    engine: EngineIoService<Handler, NotFoundService>,
+    /// Sids with a websocket upgrade under way (see [`serve`]); entries expire after
+    /// [`UPGRADE_WINDOW`].
+    upgrading: Mutex<std::collections::HashSet<String>>,
+}
+
+/// How long a sid counts as upgrading after its websocket request.
+const UPGRADE_WINDOW: Duration = Duration::from_secs(10);
+
+/// How long a poll of an upgrading session waits for data before it is answered with a
+/// `noop` (engine.io's reference server re-checks every 100 ms as well).
+const UPGRADE_NOOP_AFTER: Duration = Duration::from_millis(100);
 
 /// The Engine.IO handler: the socket.io layer and its link to the hub.
 #[derive(Debug)]
@@ -87,7 +100,10 @@ pub(crate) fn service(shared: Weak<Shared>, idle: Duration) -> Service {
         .max_buffer_size(MAX_QUEUED)
         .max_payload(MAX_PAYLOAD)
         .build();
-    EngineIoService::with_config(Arc::new(Handler { shared }), config)
+    Service {
+        engine: EngineIoService::with_config(Arc::new(Handler { shared }), config),
+        upgrading: Mutex::new(std::collections::HashSet::new()),
+    }
 }
 
 /// Serves one HTTP request under [`PATH`] (polling, or the websocket upgrade).
@@ -137,7 +153,45 @@ pub(crate) async fn serve(shared: &Arc<Shared>, req: hyper::Request<Incoming>) -
     } else {
         body
     };
-    let resp = match svc.call(hyper::Request::from_parts(parts, Full::new(body))).await {
+    // The upgrade race engineioxide does not cover: after the probe it answers the pending
+    // poll with one `noop`, but a client may already have sent its next poll, which would
+    // then hang until the next heartbeat — and engine.io-client does not send the `upgrade`
+    // packet (nor anything else: the login waits) before that poll completes. engine.io's
+    // own server answers every poll with a `noop` while an upgrade is under way; so do we,
+    // when such a poll has nothing to carry after 100 ms.
+    let sid = q.get("sid").cloned();
+    let websocket = q.get("transport").is_some_and(|t| t == "websocket");
+    if let (true, Some(sid)) = (websocket, &sid) {
+        lock(&svc.upgrading).insert(sid.clone());
+        let shared = Arc::downgrade(shared);
+        let sid = sid.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(UPGRADE_WINDOW).await;
+            if let Some(shared) = shared.upgrade() {
+                if let Some(svc) = shared.sio.get() {
+                    lock(&svc.upgrading).remove(&sid);
+                }
+            }
+        });
+    }
+    let watch_upgrade = polling && parts.method == http::Method::GET && sid.is_some();
+    let call = svc.engine.call(hyper::Request::from_parts(parts, Full::new(body)));
+    tokio::pin!(call);
+    let resp = loop {
+        if !watch_upgrade {
+            break call.await;
+        }
+        tokio::select! {
+            r = &mut call => break r,
+            () = tokio::time::sleep(UPGRADE_NOOP_AFTER) => {
+                let upgrading = sid.as_ref().is_some_and(|s| lock(&svc.upgrading).contains(s));
+                if upgrading {
+                    return noop(b64);
+                }
+            }
+        }
+    };
+    let resp = match resp {
         Ok(r) => r,
         Err(never) => match never {},
     };
@@ -224,6 +278,19 @@ fn char_payload_to_binary(text: &str) -> Option<Vec<u8>> {
 fn char_payload_to_utf16(text: &str) -> Option<String> {
     let packets = split_payload(text, |_| 1)?;
     Some(packets.iter().map(|p| format!("{}:{p}", p.encode_utf16().count())).collect())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A poll answer carrying one `noop` packet, in the client's payload format.
+fn noop(b64: bool) -> hyper::Response<Full<Bytes>> {
+    let (body, ct): (&'static [u8], &'static str) =
+        if b64 { (b"1:6", "text/plain; charset=UTF-8") } else { (&[0, 1, 0xFF, b'6'], "application/octet-stream") };
+    let mut r = hyper::Response::new(Full::new(Bytes::from_static(body)));
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(ct));
+    r
 }
 
 fn plain(status: StatusCode, text: &'static str) -> hyper::Response<Full<Bytes>> {

@@ -214,8 +214,18 @@ async fn the_session_upgrades_to_a_websocket() {
     ws.send(Message::text("2probe")).await.expect("probe");
     let pong = tokio::time::timeout(WAIT, ws.next()).await.expect("in time").expect("a frame").expect("ok");
     assert_eq!(pong.into_text().expect("text").as_str(), "3probe");
-    // The pending poll is released; then the upgrade completes.
-    let _ = s.poll().await;
+    // A poll sent during the upgrade is answered with a noop at once (engine.io-client
+    // does not send `5` before its last poll completes; without the noop the session hung
+    // until the next heartbeat, and the JS SDK's login with it).
+    // The first poll takes engineioxide's own noop; the second is the one that hung.
+    for _ in 0..2 {
+        let started = Instant::now();
+        let polled = tokio::time::timeout(Duration::from_secs(3), s.poll())
+            .await
+            .expect("the poll is answered during the upgrade");
+        assert_eq!(polled, Ok(vec!["6".to_owned()]));
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
     ws.send(Message::text("5")).await.expect("upgrade");
     let frame = json!({"request_id":"g1","action":"get_chats_summary","payload":{}});
     ws.send(Message::text(format!("42[\"message\",{frame}]"))).await.expect("send");
