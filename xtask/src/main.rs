@@ -8,6 +8,7 @@ mod bench;
 mod bench_server;
 mod fuzz;
 mod soak_server;
+mod wasm;
 
 use std::process::{Command, ExitCode};
 
@@ -18,9 +19,11 @@ fn main() -> ExitCode {
         Some("record") => record(&args[1..]),
         Some("examples") => examples(),
         Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => wasm::bench(&args[2..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("soak") => soak(&args[1..]),
+        Some("wasm") => wasm::main(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -47,6 +50,7 @@ fn print_help() {
          bench   [wire|core|recorded|js|server|sdk|all|vs-js] the benchmarks, in release mode, with a summary (vs-js: our SDK vs the JS SDK 0.9.1 through one server)\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
+         wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time\n  \
          soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)"
     );
 }
@@ -82,6 +86,8 @@ fn ci() -> Result<(), String> {
     examples()?;
     docs()?;
     js_sdk_tests()?;
+    // The SDK in the browser: wasm32 builds, the core's tests in Node, the in-browser suite.
+    wasm::ci()?;
     Ok(())
 }
 

@@ -6,7 +6,8 @@
 //! requester's push copy that follows a response (G8) is still recognised as ours.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
-use std::time::Instant;
+
+use crate::Instant;
 
 use chatio_wire::{Action, ChatId, RequestId, ThreadId};
 
@@ -189,6 +190,8 @@ impl PendingTable {
 mod tests {
     use super::*;
     use std::time::Duration;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn req(frame: Option<&str>, deadline: Option<Instant>) -> Pending {
         let mut p = Pending::new(Purpose::User, Action::CloseThread, None);

@@ -4,7 +4,9 @@
 //! one chat is never replaced by another chat's.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::Instant;
 
 use chatio_wire::ChatId;
 
@@ -97,6 +99,8 @@ impl SneakPeeks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn leading_then_trailing_with_the_last_text() {
