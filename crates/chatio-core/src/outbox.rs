@@ -7,8 +7,8 @@
 //! event, the others are queued again. Events of one chat go out in the order they were given,
 //! and nothing of a chat is sent while that chat is being verified.
 
+use crate::Instant;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
 
 use chatio_wire::{ChatId, NewEvent, RequestId};
 

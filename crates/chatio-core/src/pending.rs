@@ -5,8 +5,8 @@
 //! before `login`, 6.14), then *sent*. Completed ids are remembered for a while so that the
 //! requester's push copy that follows a response (G8) is still recognised as ours.
 
+use crate::Instant;
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::time::Instant;
 
 use chatio_wire::{Action, ChatId, RequestId, ThreadId};
 

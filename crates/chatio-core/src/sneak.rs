@@ -4,7 +4,9 @@
 //! one chat is never replaced by another chat's.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::Instant;
 
 use chatio_wire::ChatId;
 

@@ -1,6 +1,6 @@
 //! Timers as data: one slot per kind, the next deadline is the earliest slot.
 
-use std::time::Instant;
+use crate::Instant;
 
 /// The session's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -82,6 +82,10 @@
 //! * `smol` — run on smol.
 //! * `tokio` — run on tokio (call `init` inside a tokio runtime).
 //! * `tls` (default) — `https://` and `wss://` through rustls.
+//! * `web` — run in a browser: `cargo build --target wasm32-unknown-unknown --no-default-features
+//!   --features web`. The same [`CustomerSdk`] API on the browser's `WebSocket`, `fetch`,
+//!   `XMLHttpRequest` and `setTimeout` (see `chatio_transport::web`); [`File::bytes`] only (a
+//!   page has no file system), no `tls`, `tap` or `runtime` settings (the browser owns those).
 //!
 //! ## Errors
 //!
@@ -100,6 +104,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod config;
+mod driver;
 mod events;
 mod history;
 mod sdk;

@@ -1,19 +1,31 @@
 //! [`CustomerSdk`]: the JS SDK's methods, each a few lines over the session.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use std::time::Duration;
+use std::time::SystemTime;
 
-use chatio_core::{Error, Rating, Reply, Session};
-use chatio_transport::DriverHandle;
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use chatio_core::Session;
+use chatio_core::{Error, Rating, Reply};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_transport::http::HttpClient;
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_transport::runtime::default_runtime;
-use chatio_transport::token::{AccountsToken, Credentials, StaticToken, TokenProvider};
-use chatio_wire::{
-    ChatId, CustomerData, EventId, LicenseId, NewEvent, Postback, Properties, Scopes, StartChat, ThreadId,
-};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use chatio_transport::token::{AccountsToken, StaticToken};
+use chatio_transport::token::{Credentials, TokenProvider};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use chatio_wire::LicenseId;
+use chatio_wire::{ChatId, CustomerData, EventId, NewEvent, Postback, Properties, Scopes, StartChat, ThreadId};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use url::Url;
 
-use crate::config::{Config, TokenSource};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use crate::config::Config;
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use crate::config::TokenSource;
+use crate::driver::DriverHandle;
 use crate::events::Events;
 use crate::history::ChatHistory;
 use crate::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
@@ -94,6 +106,10 @@ pub struct CustomerSdk {
     auth: Auth,
 }
 
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+#[path = "sdk_web.rs"]
+mod web;
+
 fn unexpected(r: Reply) -> Error {
     Error::Protocol { message: format!("unexpected reply {r:?}") }
 }
@@ -109,6 +125,7 @@ impl CustomerSdk {
     /// # Errors
     /// [`Error::InvalidArgs`] for unusable URLs or when no async runtime is available (enable
     /// a runtime feature, or call from inside a tokio runtime with the `tokio` feature).
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
     pub fn init(config: Config) -> Result<Self, Error> {
         let server = Url::parse(&config.server_url).map_err(|e| bad_url("server URL", &config.server_url, e))?;
         let accounts =

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use chatio_core::{Error, FileSpec, Reply};
-use chatio_transport::DriverHandle;
-use chatio_transport::upload::{FileSource, Progress, file_size};
+use chatio_transport::upload::{FileSource, Progress};
+
+use crate::driver::{DriverHandle, file_size};
 use chatio_wire::{ChatId, RequestId, SendFile as Limits};
 use futures::FutureExt;
 use futures::future::BoxFuture;

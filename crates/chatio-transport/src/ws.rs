@@ -1,18 +1,24 @@
 //! The RTM websocket: `<base>/customer/v0.5/rtm/ws?license_id=N` over the runtime's TCP
 //! (and rustls for `wss://`).
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::Arc;
 
+#[cfg(not(target_arch = "wasm32"))]
 use async_tungstenite::WebSocketStream;
+#[cfg(not(target_arch = "wasm32"))]
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use chatio_wire::LicenseId;
 use url::Url;
 
 use crate::error::Error;
+#[cfg(not(target_arch = "wasm32"))]
 use crate::net::{self, TlsConfig};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::runtime::{BoxIo, Runtime};
 
 /// An open RTM websocket.
+#[cfg(not(target_arch = "wasm32"))]
 pub type RtmSocket = WebSocketStream<BoxIo>;
 
 /// The RTM websocket URL for a server base URL (`http(s)://host[:port][/prefix]` or
@@ -52,6 +58,7 @@ pub fn web_api_url(base: &Url, license: LicenseId, action: &str) -> Result<Url, 
     Ok(url)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Opens the websocket. Messages from the server longer than `max_frame_len` bytes fail the
 /// stream (the session's [`Config::max_frame_len`](chatio_core::Config::max_frame_len)).
 ///
