@@ -38,7 +38,14 @@ Agent commands (send them as chat messages):
   /leave       the agent leaves (chat_users_updated, agent_left)
   /echo TEXT   answers TEXT      anything else: \"You said: ...\"
 
-Logs go to stderr; RUST_LOG filters them (default info). Tokens are never logged.";
+Limits: frames 1 MiB (close 1009); texts 16 384 characters; ids 256 bytes; 100 customer
+fields of 4 096 characters; files 10 MiB; an answer larger than 1 MiB is a `validation`
+error (ask for fewer items). A websocket client that lets more than --max-queued-kib pile
+up unread, or reads nothing for --write-timeout-s, is closed with 4002 slow_consumer.
+Invalid UTF-8 closes with 1007, protocol errors with 1002.
+
+Logs go to stderr; RUST_LOG filters them (default info). Tokens are never logged, at any
+level (frame contents are never logged, the websocket library's trace output is off).";
 
 /// The chat.io Customer API v0.5 reference server.
 ///
@@ -97,6 +104,25 @@ pub struct Args {
         value_parser = app_token
     )]
     pub app_tokens: Vec<Token>,
+    /// Open TCP connections allowed in total; one more gets HTTP 503 and is closed
+    /// (default: 4096, or fewer to fit the open-file limit).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Open TCP connections allowed from one IP address.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_connections_per_address: usize,
+    /// KiB queued for one websocket client and not yet written to it; past it the session
+    /// is closed with 4002 `slow_consumer`.
+    #[arg(long, default_value_t = 4096, value_name = "KIB")]
+    pub max_queued_kib: usize,
+    /// Seconds queued frames may wait without write progress (then close 4002), and a
+    /// close handshake may take (then the connection is dropped).
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub write_timeout_s: u64,
+    /// Seconds an HTTP request body may take to arrive in full (then HTTP 408 and the
+    /// connection is closed).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub body_timeout_s: u64,
 }
 
 /// Wraps an `--app-token` at once, so that it is redacted in `Debug` output.
@@ -119,8 +145,15 @@ impl Args {
             max_chats_per_customer: self.max_chats_per_customer,
             declared_properties: self.properties.clone(),
             app_tokens: self.app_tokens.clone(),
+            max_connections_per_address: self.max_connections_per_address.max(1),
+            max_queued_bytes: self.max_queued_kib.max(1).saturating_mul(1024),
+            write_timeout: Duration::from_secs(self.write_timeout_s.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_s.max(1)),
             ..ServerConfig::default()
         };
+        if let Some(n) = self.max_connections {
+            c.max_connections = n.max(1);
+        }
         if !self.licenses.is_empty() {
             c.licenses = self.licenses.clone();
         }
@@ -297,6 +330,11 @@ mod tests {
             "--max-chats-per-customer",
             "--property",
             "--app-token",
+            "--max-connections",
+            "--max-connections-per-address",
+            "--max-queued-kib",
+            "--write-timeout-s",
+            "--body-timeout-s",
             "/rich",
             "/close",
             "/leave",

@@ -53,6 +53,20 @@ pub struct ServerConfig {
     /// App access tokens the token endpoint accepts in `Authorization: Bearer <token>`
     /// (G11). Empty, the default: the header is not checked.
     pub app_tokens: Vec<Token>,
+    /// Open TCP connections allowed in total (default 4096, lowered to fit the process's
+    /// open-file limit when it is known); one more gets HTTP 503 and is closed.
+    pub max_connections: usize,
+    /// Open TCP connections allowed from one client IP address (default 512).
+    pub max_connections_per_address: usize,
+    /// Bytes queued for one websocket session and not yet written to its socket (default
+    /// 4 MiB): past it the session is closed with 4002 `slow_consumer`.
+    pub max_queued_bytes: usize,
+    /// How long queued frames may wait without any write progress, and how long a close
+    /// handshake may take, before the session is closed (4002) or dropped (default 10 s).
+    pub write_timeout: Duration,
+    /// How long an HTTP request body may take to arrive in full (default 30 s): a slower
+    /// one ends the connection (HTTP 408 when it can still be written).
+    pub body_timeout: Duration,
 }
 
 /// What a customer may do with a declared property (G15).
@@ -126,7 +140,27 @@ impl Default for ServerConfig {
             max_chats_per_customer: None,
             declared_properties: Vec::new(),
             app_tokens: Vec::new(),
+            max_connections: default_max_connections(),
+            max_connections_per_address: 512,
+            max_queued_bytes: 4 * 1024 * 1024,
+            write_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
         }
+    }
+}
+
+/// 4096, or fewer when the open-file limit (read from `/proc/self/limits` on Linux) would
+/// not leave room for them: a server out of descriptors cannot even refuse politely.
+pub(crate) fn default_max_connections() -> usize {
+    const DEFAULT: usize = 4096;
+    let limit = std::fs::read_to_string("/proc/self/limits").ok().and_then(|text| {
+        let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+        line.split_whitespace().nth(3)?.parse::<usize>().ok()
+    });
+    match limit {
+        // Leave room for the listener, logs, files and the process's own needs.
+        Some(n) => DEFAULT.min(n.saturating_sub(32).max(16)),
+        None => DEFAULT,
     }
 }
 

@@ -5,34 +5,47 @@
 //! by a request are queued in one order: the response first, then its pushes (G8), then the
 //! agent's reactions. Each connection task drains its own queue.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_tungstenite::tungstenite::Utf8Bytes;
-use chatio_wire::{PushFrame, RequestId, Response, ServerFrame, UserId};
-use tokio::sync::mpsc;
+use chatio_wire::{CustomerDisconnected, DisconnectReason, Push, PushFrame, RequestId, Response, ServerFrame, UserId};
 
 use crate::engine::{Delivery, Presence};
+pub(crate) use crate::outbox::Out;
+use crate::outbox::Outbox;
 
 /// A connection's id.
 pub(crate) type ConnId = u64;
 
-/// What a connection task must do next.
-#[derive(Debug)]
-pub(crate) enum Out {
-    /// Write a text frame.
-    Text(Utf8Bytes),
-    /// Write a close frame with this code and reason, then end.
-    Close(u16, &'static str),
-    /// End at once, without a close frame (an abrupt drop).
-    Drop,
+/// Close code after `customer_disconnected` (G9).
+pub(crate) const CLOSE_DISCONNECTED: u16 = 4000;
+
+/// The `customer_disconnected` push.
+pub(crate) fn disconnected_frame(reason: DisconnectReason) -> Utf8Bytes {
+    let push = Push::CustomerDisconnected(CustomerDisconnected::new(reason));
+    Utf8Bytes::from(ServerFrame::Push(PushFrame::new(None, push)).encode())
+}
+
+/// The reason text of the close that follows `customer_disconnected`.
+pub(crate) fn reason_text(reason: &DisconnectReason) -> &'static str {
+    match reason {
+        DisconnectReason::CustomerBanned => "customer_banned",
+        DisconnectReason::TooManyConnections => "too_many_connections",
+        DisconnectReason::LicenseNotFound => "license_not_found",
+        DisconnectReason::UnsupportedVersion => "unsupported_version",
+        DisconnectReason::PingTimeout => "ping_timeout",
+        _ => "internal_error",
+    }
 }
 
 #[derive(Debug)]
 struct Conn {
     license: u64,
     customer: Option<UserId>,
-    tx: mpsc::UnboundedSender<Out>,
+    tx: Arc<Outbox>,
 }
 
 /// Faults armed for a customer, consumed by its next response.
@@ -54,7 +67,7 @@ pub(crate) struct Hub {
 
 impl Hub {
     /// Registers a new (not yet logged-in) connection.
-    pub(crate) fn add(&mut self, license: u64, tx: mpsc::UnboundedSender<Out>) -> ConnId {
+    pub(crate) fn add(&mut self, license: u64, tx: Arc<Outbox>) -> ConnId {
         self.next_id += 1;
         self.conns.insert(self.next_id, Conn { license, customer: None, tx });
         self.next_id
@@ -99,8 +112,21 @@ impl Hub {
     /// Queues for one connection.
     pub(crate) fn send(&self, id: ConnId, out: Out) {
         if let Some(c) = self.conns.get(&id) {
-            let _ = c.tx.send(out);
+            c.tx.send(out);
         }
+    }
+
+    /// Sends `customer_disconnected` and a 4000 close to one connection.
+    pub(crate) fn disconnect(&self, id: ConnId, reason: &DisconnectReason) {
+        self.send(id, Out::Text(disconnected_frame(reason.clone())));
+        self.send(id, Out::Close(CLOSE_DISCONNECTED, Cow::Borrowed(reason_text(reason))));
+    }
+
+    /// Sends `customer_disconnected` and a 4000 close to every connection of a customer.
+    pub(crate) fn disconnect_customer(&self, license: u64, customer: &UserId, reason: &DisconnectReason) {
+        let frame = disconnected_frame(reason.clone());
+        self.send_customer(license, customer, || Out::Text(frame.clone()));
+        self.send_customer(license, customer, || Out::Close(CLOSE_DISCONNECTED, Cow::Borrowed(reason_text(reason))));
     }
 
     /// Queues for every logged-in connection of a customer.
@@ -113,7 +139,7 @@ impl Hub {
     /// Queues for every connection, logged in or not.
     pub(crate) fn send_all(&self, mut make: impl FnMut() -> Out) {
         for c in self.conns.values() {
-            let _ = c.tx.send(make());
+            c.tx.send(make());
         }
     }
 
@@ -141,14 +167,14 @@ impl Hub {
                         let tx = conn.tx.clone();
                         rt.spawn(async move {
                             tokio::time::sleep(d).await;
-                            let _ = tx.send(Out::Text(frame));
+                            tx.send(Out::Text(frame));
                         });
                         return;
                     }
                 }
             }
         }
-        let _ = conn.tx.send(Out::Text(frame));
+        conn.tx.send(Out::Text(frame));
     }
 
     /// Delivers pushes to every logged-in connection of the customer; the requester's
@@ -190,8 +216,9 @@ mod tests {
     #[test]
     fn requester_copy_carries_the_request_id_and_faults_apply_once() {
         let mut hub = Hub::default();
-        let (tx1, mut rx1) = mpsc::unbounded_channel();
-        let (tx2, mut rx2) = mpsc::unbounded_channel();
+        let counters = Arc::new(crate::outbox::Counters::default());
+        let (tx1, mut rx1) = Outbox::new(1 << 20, counters.clone());
+        let (tx2, mut rx2) = Outbox::new(1 << 20, counters);
         let c = UserId::new("c1");
         let a = hub.add(100, tx1);
         let b = hub.add(100, tx2);

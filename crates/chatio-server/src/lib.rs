@@ -35,6 +35,11 @@
 //! | `--max-chats-per-customer N` | unlimited | chats one customer may start; one more `start_chat` is `validation` "too many chats" (G4) |
 //! | `--property NS.NAME=rw\|ro` | none | declare a property customers may write (`rw`) or only read (`ro`); repeatable; once one is declared, customers' writes of any other property (chat, thread or event) are `authorization` (G15) |
 //! | `--app-token TOKEN` (or `CHATIO_APP_TOKEN`) | none | app access token the token endpoint requires as `Authorization: Bearer TOKEN`; repeatable; unchecked when absent (G11) |
+//! | `--max-connections N` | 4096 (fewer under a low open-file limit) | open TCP connections in total; one more gets HTTP 503 and is closed |
+//! | `--max-connections-per-address N` | `512` | open TCP connections from one IP address |
+//! | `--max-queued-kib KIB` | `4096` | bytes queued unflushed for one websocket client; past it: close 4002 `slow_consumer` |
+//! | `--write-timeout-s S` | `10` | queued frames without write progress this long: close 4002; a close not delivered this long: the connection is dropped |
+//! | `--body-timeout-s S` | `30` | an HTTP request body must arrive in full within this (else 408, connection closed) |
 //!
 //! ### The library
 //!
@@ -177,7 +182,8 @@
 //! ## Performance
 //!
 //! Each websocket session costs a few KiB: small tungstenite buffers (2 KiB read buffer,
-//! writes batched per burst and flushed once), one task, one queue. All state sits behind
+//! writes batched per burst and flushed once), two tasks (reader + timers, writer), one
+//! bounded queue. All state sits behind
 //! one lock; frames are encoded once per form and shared between connections. Figures
 //! from `cargo xtask bench server` are in `docs/benchmarks.md`.
 
@@ -188,7 +194,6 @@
 mod agent;
 pub mod cli;
 mod config;
-mod conn;
 mod engine;
 mod error;
 mod files;
@@ -196,9 +201,14 @@ mod files;
 pub mod fuzzing;
 mod http;
 mod hub;
+mod net;
+mod outbox;
 mod server;
+mod session;
+mod state;
 mod store;
+mod transport;
 
 pub use config::{DeclaredProperty, PropertyAccess, ServerConfig};
 pub use error::Error;
-pub use server::{Server, ServerBuilder, ServerHandle};
+pub use server::{Server, ServerBuilder, ServerHandle, Stats};

@@ -1,241 +1,21 @@
-//! The server: its own tokio runtime on its own thread, the listener, the shared state, and
-//! the handle that tests and the demo hold.
+//! The server as a whole: the builder, its own tokio runtime on its own thread, the start-up
+//! that wires the layers together, and the handle that tests and the demo hold.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use chatio_wire::{ChatId, DisconnectReason, Event, Push, RequestId, Token, UserId};
+use chatio_wire::{ChatId, Event, Token, UserId};
 use futures::channel::oneshot;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::agent;
 use crate::config::{DeclaredProperty, PropertyAccess, ServerConfig};
-use crate::engine::{self, Effects, Trigger};
 use crate::error::Error;
-use crate::hub::{ConnId, Hub, Out};
-use crate::store::{Policy, Store, TokenRecord};
-
-/// How long a clean shutdown waits for connections to finish their close handshake.
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
-
-/// Unix seconds now (the wire's time unit).
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// Data and connections, behind one lock so that frames go out in one order.
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) store: Store,
-    pub(crate) hub: Hub,
-}
-
-/// A fault to inject for one customer (through the handle or the admin routes).
-#[derive(Clone, Debug)]
-pub(crate) enum Fault {
-    /// Drop every connection abruptly, without a close frame.
-    Drop,
-    /// Hold the next response back this long.
-    DelayNextResponse(Duration),
-    /// Never send the next response.
-    SwallowNextResponse,
-    /// Send a text frame that is not JSON.
-    Malformed,
-    /// Make every token of the customer expired.
-    ExpireTokens,
-    /// Ban: `customer_disconnected` `customer_banned`, close 4000, later logins refused.
-    Ban,
-    /// Lift a ban.
-    Unban,
-}
-
-/// The text of the malformed frame sent by [`Fault::Malformed`].
-pub(crate) const MALFORMED_FRAME: &str = "{\"action\": \"incoming_event\", \"type\": \"push\", \"payload\": oops";
-
-/// Requests to the accept loop.
-#[derive(Debug)]
-pub(crate) enum Control {
-    /// Drop every connection and listen again on the same address.
-    Restart(oneshot::Sender<Result<(), Error>>),
-}
-
-/// What every task of the server shares.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) config: ServerConfig,
-    pub(crate) public_url: String,
-    inner: Mutex<Inner>,
-    /// Flips to `true` when the server shuts down.
-    pub(crate) shutdown: watch::Receiver<bool>,
-    /// Signalled whenever a websocket connection ends.
-    pub(crate) conn_gone: Notify,
-    control: mpsc::UnboundedSender<Control>,
-}
-
-impl Shared {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock poisons it; every mutation is completed before the
-        // deliveries, so the data is consistent enough to keep serving.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Delivers what a call did: its pushes now, then the agent's reactions (at once with a
-    /// zero delay, else on a timer task).
-    pub(crate) fn finish(
-        self: &Arc<Self>,
-        inner: &mut Inner,
-        license: u64,
-        fx: Effects,
-        requester: Option<(ConnId, Option<&RequestId>)>,
-    ) {
-        inner.hub.deliver(fx.deliveries, requester);
-        if self.config.agent {
-            for t in fx.triggers {
-                self.run_agent(inner, license, t);
-            }
-        }
-    }
-
-    fn run_agent(self: &Arc<Self>, inner: &mut Inner, license: u64, trigger: Trigger) {
-        let (chat, steps) = agent::plan(&inner.store, license, &trigger);
-        if steps.is_empty() {
-            return;
-        }
-        let delay = self.config.agent_delay;
-        if delay.is_zero() {
-            for step in &steps {
-                let fx = agent::apply(&mut inner.store, license, &chat, step, now_secs(), &self.public_url);
-                inner.hub.deliver(fx.deliveries, None);
-            }
-            return;
-        }
-        let shared = self.clone();
-        tokio::spawn(async move {
-            for step in steps {
-                tokio::time::sleep(delay).await;
-                let mut guard = shared.lock();
-                let inner = &mut *guard;
-                let fx = agent::apply(&mut inner.store, license, &chat, &step, now_secs(), &shared.public_url);
-                inner.hub.deliver(fx.deliveries, None);
-            }
-        });
-    }
-
-    /// Creates a token for a customer (made if absent), as the token endpoint does.
-    /// Returns the secret, the customer and the lifetime in seconds.
-    pub(crate) fn issue_token(
-        &self,
-        inner: &mut Inner,
-        license: u64,
-        customer: Option<UserId>,
-        valid_for: Option<u64>,
-    ) -> Result<(String, UserId, u64), Error> {
-        if !inner.store.licenses.contains_key(&license) {
-            return Err(Error::UnknownLicense(license));
-        }
-        let customer = match customer {
-            Some(c) => c,
-            None => UserId::new(inner.store.ids.uuid()),
-        };
-        if let Some(l) = inner.store.licenses.get_mut(&license) {
-            l.customers.entry(customer.clone()).or_default();
-        }
-        let lifetime = valid_for.unwrap_or(self.config.token_lifetime.as_secs());
-        let secret = inner.store.ids.token();
-        let expires_at = now_secs().saturating_add(lifetime);
-        inner.store.tokens.insert(secret.clone(), TokenRecord { license, customer: customer.clone(), expires_at });
-        Ok((secret, customer, lifetime))
-    }
-
-    /// Injects a fault for one customer.
-    pub(crate) fn inject(&self, license: u64, customer: &UserId, fault: Fault) {
-        let mut guard = self.lock();
-        let inner = &mut *guard;
-        tracing::info!(license, ?fault, "fault injected");
-        match fault {
-            Fault::Drop => inner.hub.send_customer(license, customer, || Out::Drop),
-            Fault::DelayNextResponse(d) => {
-                inner.hub.faults.entry((license, customer.clone())).or_default().delay_next_response = Some(d);
-            }
-            Fault::SwallowNextResponse => {
-                inner.hub.faults.entry((license, customer.clone())).or_default().swallow_next_response = true;
-            }
-            Fault::Malformed => inner.hub.send_customer(license, customer, || Out::Text(MALFORMED_FRAME.into())),
-            Fault::ExpireTokens => {
-                for t in inner.store.tokens.values_mut() {
-                    if t.license == license && t.customer == *customer {
-                        t.expires_at = 0;
-                    }
-                }
-            }
-            Fault::Ban | Fault::Unban => {
-                let banned = matches!(fault, Fault::Ban);
-                if let Some(l) = inner.store.licenses.get_mut(&license) {
-                    l.customers.entry(customer.clone()).or_default().banned = banned;
-                }
-                if banned {
-                    crate::conn::disconnect_customer(&inner.hub, license, customer, DisconnectReason::CustomerBanned);
-                }
-            }
-        }
-    }
-
-    /// Asks the accept loop to restart; resolves once it listens again.
-    pub(crate) async fn restart(&self) -> Result<(), Error> {
-        let (tx, rx) = oneshot::channel();
-        self.control.send(Control::Restart(tx)).map_err(|_| Error::Stopped)?;
-        rx.await.map_err(|_| Error::Stopped)?
-    }
-
-    /// The events of a chat, ascending by order.
-    pub(crate) fn chat_events(&self, license: u64, chat: &ChatId) -> Option<Vec<Event>> {
-        let inner = self.lock();
-        let c = inner.store.licenses.get(&license)?.chats.get(chat)?;
-        let mut events: Vec<Event> = c.threads.iter().flat_map(|t| t.events.iter().cloned()).collect();
-        events.sort_by_key(|e| e.order);
-        Some(events)
-    }
-
-    /// Routine work: archive idle threads (G3) when configured.
-    fn sweep(&self) {
-        let Some(after) = self.config.archive_after else { return };
-        let now = now_secs();
-        let mut guard = self.lock();
-        let inner = &mut *guard;
-        let mut fx = Effects::default();
-        for (license, lic) in &mut inner.store.licenses {
-            for chat in lic.chats.values_mut() {
-                let idle = chat.active_thread().is_some_and(|t| now.saturating_sub(t.last_activity) >= after.as_secs());
-                if !idle {
-                    continue;
-                }
-                let kind = chatio_wire::EventKind::SystemMessage(chatio_wire::SystemMessage::new(
-                    "Chat archived due to long inactivity",
-                    "routing.archived",
-                ));
-                let Some((thread, ev)) = engine::add_agent_event(chat, None, kind, now) else { continue };
-                if let Some(t) = chat.active_thread_mut() {
-                    t.active = false;
-                }
-                for push in [
-                    Push::IncomingEvent(chatio_wire::IncomingEvent::new(chat.id.clone(), thread.clone(), ev)),
-                    Push::ThreadClosed(chatio_wire::ThreadClosed::new(chat.id.clone(), thread, None)),
-                ] {
-                    fx.deliveries.push(engine::Delivery {
-                        license: *license,
-                        customer: chat.customer.clone(),
-                        push,
-                        caused_by_request: false,
-                    });
-                }
-            }
-        }
-        inner.hub.deliver(fx.deliveries, None);
-    }
-}
+use crate::hub::{Hub, Out};
+use crate::net::listener;
+use crate::outbox::Counters;
+use crate::state::{Fault, Inner, Shared};
+use crate::store::{Policy, Store};
 
 /// The reference server. Start one with [`Server::builder`].
 #[derive(Debug)]
@@ -377,6 +157,39 @@ impl ServerBuilder {
         self
     }
 
+    /// Open TCP connections allowed in total (4096 by default, fewer when the open-file
+    /// limit is lower); one more gets HTTP 503 and is closed.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n.max(1);
+        self
+    }
+
+    /// Open TCP connections allowed from one IP address (512 by default).
+    pub fn max_connections_per_address(mut self, n: usize) -> Self {
+        self.config.max_connections_per_address = n.max(1);
+        self
+    }
+
+    /// Bytes one websocket session may have queued and unflushed (4 MiB by default); past
+    /// it the session is closed with 4002 `slow_consumer`.
+    pub fn max_queued_bytes(mut self, n: usize) -> Self {
+        self.config.max_queued_bytes = n.max(1);
+        self
+    }
+
+    /// How long queued frames may wait without write progress, and a close may take, before
+    /// the session is closed with 4002 or dropped (10 s by default).
+    pub fn write_timeout(mut self, d: Duration) -> Self {
+        self.config.write_timeout = d;
+        self
+    }
+
+    /// How long an HTTP request body may take to arrive (30 s by default).
+    pub fn body_timeout(mut self, d: Duration) -> Self {
+        self.config.body_timeout = d;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &ServerConfig {
         &self.config
@@ -443,12 +256,8 @@ fn spawn_server_thread(
     Ok((thread, exited_rx))
 }
 
-async fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
-    TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })
-}
-
 async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Error>>) {
-    let listener = match bind(config.listen).await {
+    let listener = match listener::bind(config.listen).await {
         Ok(l) => l,
         Err(e) => {
             let _ = started.send(Err(e));
@@ -469,8 +278,8 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
         max_chats_per_customer: config.max_chats_per_customer,
         declared_properties: config.declared_properties.clone(),
     };
-    let (stop_tx, mut stop) = watch::channel(false);
-    let (control_tx, mut control_rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop) = watch::channel(false);
+    let (control_tx, control_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         config,
         public_url,
@@ -478,66 +287,34 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
         shutdown: stop.clone(),
         conn_gone: Notify::new(),
         control: control_tx,
+        counters: Arc::new(Counters::default()),
     });
     tracing::info!(%addr, "chatio-server listening");
     if started.send(Ok(Started { addr, shared: shared.clone(), stop: stop_tx })).is_err() {
         return;
     }
-    let mut sweep = tokio::time::interval(Duration::from_secs(1));
-    let mut listener = Some(listener);
-    while let Some(l) = &listener {
-        tokio::select! {
-            accepted = l.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let shared = shared.clone();
-                    tokio::spawn(crate::http::serve_connection(shared, TokioIo::new(stream), peer));
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: wait a little, keep serving.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            },
-            Some(Control::Restart(reply)) = control_rx.recv() => {
-                listener = None;
-                shared.lock().hub.send_all(|| Out::Drop);
-                match bind(addr).await {
-                    Ok(l) => {
-                        listener = Some(l);
-                        tracing::info!(%addr, "restarted with state kept");
-                        let _ = reply.send(Ok(()));
-                    }
-                    Err(e) => {
-                        tracing::error!(%addr, error = %e, "cannot listen again after a restart");
-                        let _ = reply.send(Err(e));
-                    }
-                }
-            },
-            _ = sweep.tick() => shared.sweep(),
-            changed = stop.changed() => {
-                if changed.is_err() || *stop.borrow() {
-                    break;
-                }
-            }
-        }
-    }
-    drop(listener);
-    close_all(&shared).await;
+    listener::run(&shared, listener, addr, control_rx, stop).await;
     tracing::info!(%addr, "chatio-server stopped");
 }
 
-/// Closes every websocket connection cleanly (1001) and waits, a bounded time, for them
-/// to finish.
-async fn close_all(shared: &Shared) {
-    shared.lock().hub.send_all(|| Out::Close(1001, "server shutting down"));
-    let deadline = tokio::time::Instant::now() + CLOSE_GRACE;
-    while shared.lock().hub.len() > 0 {
-        if tokio::time::timeout_at(deadline, shared.conn_gone.notified()).await.is_err() {
-            tracing::debug!("connections still open after the grace period");
-            break;
-        }
-    }
+/// A snapshot of a server's counters ([`ServerHandle::stats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Open websocket sessions (logged in or not).
+    pub sessions: usize,
+    /// Bytes queued for websocket clients and not yet flushed to their sockets.
+    pub queued_bytes: usize,
+    /// Sessions closed by the slow-consumer policy (4002) since the start.
+    pub slow_consumers: u64,
+    /// TCP connections refused by a connection cap since the start.
+    pub refused_connections: u64,
+    /// HTTP requests ended because their body was too slow, since the start.
+    pub body_timeouts: u64,
+    /// Customer tokens held (expired ones are purged).
+    pub tokens: usize,
+    /// Customers held, every license together.
+    pub customers: usize,
 }
 
 /// A running server. Dropping it shuts the server down (without waiting; use
@@ -686,6 +463,22 @@ impl ServerHandle {
     /// The configuration the server runs with.
     pub fn config(&self) -> &ServerConfig {
         &self.shared.config
+    }
+
+    /// The server's counters now: what it holds and what its limits refused.
+    pub fn stats(&self) -> Stats {
+        use std::sync::atomic::Ordering::Relaxed;
+        let c = &self.shared.counters;
+        let inner = self.shared.lock();
+        Stats {
+            sessions: inner.hub.len(),
+            queued_bytes: c.queued_bytes.load(Relaxed),
+            slow_consumers: c.slow_consumers.load(Relaxed),
+            refused_connections: c.refused_connections.load(Relaxed),
+            body_timeouts: c.body_timeouts.load(Relaxed),
+            tokens: inner.store.tokens.len(),
+            customers: inner.store.licenses.values().map(|l| l.customers.len()).sum(),
+        }
     }
 }
 

@@ -1,0 +1,76 @@
+//! Routing: one hyper HTTP/1.1 connection per accepted socket, each request to its handler.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::{Method, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+
+use super::{Resp, admin, files, json_resp, respond, token, web_api};
+use crate::state::Shared;
+use crate::transport;
+
+/// Serves HTTP/1.1 on one accepted connection (upgrades included).
+pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<tokio::net::TcpStream>, peer: SocketAddr) {
+    let svc = hyper::service::service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(route(shared, req).await) }
+    });
+    // The timer makes hyper's header read timeout (30 s) effective: a client that never
+    // finishes its request head does not hold the connection forever.
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_buf_size(64 * 1024)
+        .serve_connection(io, svc)
+        .with_upgrades();
+    if let Err(e) = conn.await {
+        tracing::debug!(%peer, error = %e, "http connection ended with an error");
+    }
+}
+
+/// Routes one request.
+async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
+    let path = req.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (req.method().clone(), segments.as_slice()) {
+        (Method::GET, ["customer", version, "rtm", "ws"]) => {
+            transport::ws::upgrade(shared, req, Some((*version).to_owned()))
+        }
+        (Method::GET, ["customer", "rtm", "ws"]) => transport::ws::upgrade(shared, req, None),
+        (_, ["customer", _, "rtm", "sio"]) | (_, ["customer", "rtm", "sio"]) => {
+            respond(StatusCode::NOT_FOUND, "text/plain", "socket.io is not served: use /customer/v0.5/rtm/ws")
+        }
+        (Method::POST, ["customer", version, "action", action]) => {
+            let (v, a) = ((*version).to_owned(), (*action).to_owned());
+            web_api::web_api(shared, req, Some(v), a).await
+        }
+        (Method::POST, ["customer", "action", action]) => {
+            let a = (*action).to_owned();
+            web_api::web_api(shared, req, None, a).await
+        }
+        (Method::POST, ["customer"]) => token::token_endpoint(shared, req).await,
+        (Method::GET, ["api", "file", ..]) => files::file(&shared, &path),
+        (Method::GET, ["static", "bot.png"]) => respond(StatusCode::OK, "image/png", crate::files::sample_png(48, 48)),
+        (Method::GET, ["licence", license, "config.json"]) => {
+            let known = license.parse::<u64>().ok().is_some_and(|l| shared.config.licenses.contains(&l));
+            if known {
+                json_resp(StatusCode::OK, &json!({}))
+            } else {
+                respond(StatusCode::NOT_FOUND, "text/plain", "no such license")
+            }
+        }
+        (_, ["admin", op]) if shared.config.admin => {
+            let op = (*op).to_owned();
+            admin::admin(&shared, req, &op).await
+        }
+        (Method::GET, [""]) => respond(
+            StatusCode::OK,
+            "text/plain",
+            "chatio reference server: chat.io Customer API v0.5 at /customer/v0.5/rtm/ws and /customer/v0.5/action/<action>\n",
+        ),
+        _ => respond(StatusCode::NOT_FOUND, "text/plain", "not found"),
+    }
+}

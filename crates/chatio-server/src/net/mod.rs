@@ -1,0 +1,3 @@
+//! The network layer: the TCP listener and its connection caps.
+
+pub(crate) mod listener;
