@@ -6,6 +6,7 @@
 mod bench;
 mod bench_server;
 mod fuzz;
+mod widget;
 
 use std::process::{Command, ExitCode};
 
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("soak") => soak(&args[1..]),
+        Some("widget") => widget::build(),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -41,7 +43,8 @@ fn print_help() {
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
          bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
-         soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points"
+         soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
+         widget  builds the chat widget for the browser into target/widget/ (wasm32, wasm-bindgen, wasm-opt)"
     );
 }
 
@@ -73,7 +76,14 @@ fn ci() -> Result<(), String> {
         ])?;
         cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
     }
+    ci_widget()?;
     Ok(())
+}
+
+/// The chat widget in headless Chromium: installs chromium, chromium-driver, the wasm target
+/// and the pinned wasm-bindgen-cli when missing, builds the widget, runs its WebDriver test.
+fn ci_widget() -> Result<(), String> {
+    widget::ci_widget()
 }
 
 /// `cargo xtask soak [--cycles N] [--seed S]`.

@@ -1,6 +1,7 @@
 //! Server configuration.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chatio_wire::Token;
@@ -67,6 +68,9 @@ pub struct ServerConfig {
     /// How long an HTTP request body may take to arrive in full (default 30 s): a slower
     /// one ends the connection (HTTP 408 when it can still be written).
     pub body_timeout: Duration,
+    /// A directory of static files served under `/widget/` (the chat widget built by
+    /// `cargo xtask widget`, in `target/widget/`). `None`, the default: not served.
+    pub widget_dir: Option<PathBuf>,
 }
 
 /// What a customer may do with a declared property (G15).
@@ -145,6 +149,7 @@ impl Default for ServerConfig {
             max_queued_bytes: 4 * 1024 * 1024,
             write_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            widget_dir: None,
         }
     }
 }

@@ -734,6 +734,7 @@ impl App {
             }
             Err(e) => Err(e),
         };
+        let loaded = page.is_ok();
         match page {
             Ok(page) => {
                 let before = self.ui.messages.scroll_height() - self.ui.messages.scroll_top();
@@ -761,6 +762,11 @@ impl App {
             }
         }
         self.st.borrow_mut().history_loading = false;
+        // Until the list can scroll, there is no scroll-up to ask for more: fill it.
+        let m = &self.ui.messages;
+        if loaded && !self.st.borrow().history_done && m.scroll_height() <= m.client_height() + 40 {
+            spawn_local(self.clone().load_history(initial));
+        }
     }
 
     /// Older events, ascending, above the rows shown; a divider where the thread changes.

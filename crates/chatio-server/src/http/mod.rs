@@ -13,6 +13,7 @@ use hyper::body::Incoming;
 pub(crate) mod admin;
 pub(crate) mod files;
 pub(crate) mod router;
+pub(crate) mod static_files;
 pub(crate) mod token;
 pub(crate) mod web_api;
 

@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 
-use super::{Resp, admin, files, json_resp, respond, token, web_api};
+use super::{Resp, admin, files, json_resp, respond, static_files, token, web_api};
 use crate::state::Shared;
 use crate::transport;
 
@@ -65,6 +65,9 @@ async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
         (_, ["admin", op]) if shared.config.admin => {
             let op = (*op).to_owned();
             admin::admin(&shared, req, &op).await
+        }
+        (Method::GET, ["widget", rest @ ..]) => {
+            static_files::serve(shared.config.widget_dir.as_deref(), &path, rest)
         }
         (Method::GET, [""]) => respond(
             StatusCode::OK,
