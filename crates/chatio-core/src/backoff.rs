@@ -75,7 +75,10 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(not(target_arch = "wasm32"))]
     use proptest::prelude::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn delays_grow_then_cap() {
@@ -110,6 +113,8 @@ mod tests {
         assert_eq!(s.delay(0, 9.0), Duration::from_millis(1500));
     }
 
+    // proptest needs getrandom, which has no default backend on wasm32-unknown-unknown.
+    #[cfg(not(target_arch = "wasm32"))]
     proptest! {
         #[test]
         fn every_delay_stays_in_its_bounds(

@@ -197,6 +197,8 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn ev(c: &str) -> NewEvent {
         NewEvent::message("x").with_custom_id(c)

@@ -174,6 +174,8 @@ impl PendingTable {
 mod tests {
     use super::*;
     use std::time::Duration;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn req(frame: Option<&str>, deadline: Option<Instant>) -> Pending {
         let mut p = Pending::new(Purpose::User, Action::CloseThread, None);

@@ -85,6 +85,8 @@ impl SneakPeeks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn leading_then_trailing_with_the_last_text() {

@@ -53,6 +53,8 @@ impl TimerTable {
 mod tests {
     use super::*;
     use std::time::Duration;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn the_next_deadline_is_the_earliest_slot() {

@@ -194,6 +194,7 @@
 mod agent;
 pub mod cli;
 mod config;
+mod cors;
 mod engine;
 mod error;
 mod files;

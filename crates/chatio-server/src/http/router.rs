@@ -31,8 +31,19 @@ pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<tokio::net
     }
 }
 
-/// Routes one request.
+/// Browser clients: preflights answered, every answer readable by the requesting origin.
 async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
+    if let Some(r) = crate::cors::preflight(&req) {
+        return r;
+    }
+    let origin = crate::cors::origin(&req);
+    let mut resp = route_request(shared, req).await;
+    crate::cors::allow(&mut resp, origin);
+    resp
+}
+
+/// Routes one request.
+async fn route_request(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (req.method().clone(), segments.as_slice()) {
