@@ -190,13 +190,7 @@ impl Args {
 /// # Errors
 /// When the address cannot be bound or the runtime cannot start.
 pub fn run(args: Args) -> Result<(), Error> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).try_init();
     // Signal handlers first: a SIGTERM sent as soon as the line is read must not find the
     // default action (an abrupt exit) still in place.
     let signals = Signals::install();
@@ -219,6 +213,27 @@ pub fn run(args: Args) -> Result<(), Error> {
     tracing::info!("stopping");
     futures::executor::block_on(handle.shutdown());
     Ok(())
+}
+
+/// Targets whose trace output prints websocket frames as they are (login tokens
+/// included): held at `debug` whatever `RUST_LOG` asks, so that tokens are never logged.
+const FRAME_DUMPERS: &[&str] = &["tungstenite", "async_tungstenite"];
+
+/// The log filter: `RUST_LOG` (default `info`), with [`FRAME_DUMPERS`] capped at `debug`.
+pub(crate) fn log_filter() -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Only a filter that lets trace through somewhere needs the cap (adding it to an
+    // `info` filter would turn those targets' debug output on).
+    let traces = filter.max_level_hint().is_none_or(|l| l >= tracing_subscriber::filter::LevelFilter::TRACE);
+    if traces {
+        for target in FRAME_DUMPERS {
+            if let Ok(d) = format!("{target}=debug").parse() {
+                filter = filter.add_directive(d);
+            }
+        }
+    }
+    filter
 }
 
 /// Ctrl-C and (on Unix) SIGTERM, caught from the moment [`Signals::install`] returns.

@@ -41,6 +41,10 @@ pub struct ServerConfig {
     /// Public base URL used in file URLs and `static_config_path` (default: the bound
     /// `http://HOST:PORT`).
     pub public_url: Option<String>,
+    /// How long an expired token is kept (so that using it says "expired") before it is
+    /// purged (default 5 minutes). Customers with no token, chat or connection left are
+    /// purged with their last token.
+    pub expired_token_grace: Duration,
     /// Largest uploaded file (10 MiB, G14).
     pub max_file_size: u64,
     /// Chats one customer may start (G4; `None`, the default: unlimited). The `start_chat`
@@ -141,6 +145,7 @@ impl Default for ServerConfig {
             workers: 2,
             public_url: None,
             max_file_size: 10 * 1024 * 1024,
+            expired_token_grace: Duration::from_secs(300),
             max_chats_per_customer: None,
             declared_properties: Vec::new(),
             app_tokens: Vec::new(),

@@ -19,6 +19,33 @@ use crate::store::{ChatRec, Customer, Store, ThreadRec};
 pub(crate) const MAX_TEXT: usize = 16_384;
 /// Longest id or custom id, in bytes (G23).
 pub(crate) const MAX_ID: usize = 256;
+/// Largest frame, either way (G7, G23): a larger inbound frame closes the websocket with
+/// 1009; a larger answer is replaced by [`too_large`].
+pub(crate) const MAX_FRAME: usize = 1 << 20;
+
+/// The response that replaces an answer larger than [`MAX_FRAME`] (RTM and Web API alike):
+/// `validation`, same request id and action.
+pub(crate) fn too_large(request_id: Option<wire::RequestId>, action: &str) -> wire::Response {
+    wire::Response::failure(
+        request_id,
+        action,
+        validation("the answer would be larger than 1 MiB (G23): ask for less (fewer `thread_ids`, a smaller `limit`)"),
+    )
+}
+
+/// Encodes a response, replacing one larger than [`MAX_FRAME`] by [`too_large`].
+pub(crate) fn encode_response(response: wire::Response) -> (String, bool) {
+    let request_id = response.request_id.clone();
+    let action = response.action().to_owned();
+    let text = wire::ServerFrame::Response(response).encode();
+    if text.len() <= MAX_FRAME {
+        return (text, false);
+    }
+    (wire::ServerFrame::Response(too_large(request_id, &action)).encode(), true)
+}
+
+/// Most customer fields (G23).
+pub(crate) const MAX_FIELDS: usize = 100;
 
 /// Who is calling.
 #[derive(Clone, Debug)]
@@ -142,7 +169,7 @@ fn check_event_rights(store: &Store, field: &str, e: &NewEvent) -> Result<(), Er
 
 fn check_customer_data(c: &wire::CustomerData) -> Result<(), ErrorObject> {
     if let Some(f) = &c.fields {
-        if f.len() > 100 {
+        if f.len() > MAX_FIELDS {
             return Err(validation("`customer.fields` has more than 100 entries"));
         }
         for (k, v) in f {
@@ -155,6 +182,17 @@ fn check_customer_data(c: &wire::CustomerData) -> Result<(), ErrorObject> {
         if let Some(v) = v {
             check_text(field, v)?;
         }
+    }
+    Ok(())
+}
+
+/// Checks that merging `data` into what the customer has keeps 100 fields at most (G23).
+fn check_merged_fields(store: &Store, license: u64, id: &UserId, data: &wire::CustomerData) -> Result<(), ErrorObject> {
+    let Some(new) = &data.fields else { return Ok(()) };
+    let old = store.licenses.get(&license).and_then(|l| l.customers.get(id)).map(|c| &c.fields);
+    let added = new.keys().filter(|k| old.is_none_or(|o| !o.contains_key(*k))).count();
+    if old.map_or(0, |o| o.len()) + added > MAX_FIELDS {
+        return Err(validation(format!("`customer.fields` would have more than {MAX_FIELDS} entries")));
     }
     Ok(())
 }
@@ -515,6 +553,7 @@ fn dispatch(
         }
         Request::UpdateCustomer(p) => {
             check_customer_data(&p.customer)?;
+            check_merged_fields(store, lic_id, &caller.customer, &p.customer)?;
             apply_customer_data(store, lic_id, &caller.customer, &p.customer);
             customer_updated(store, presence, lic_id, &caller.customer, true, fx);
             let user = store.customer_user(lic_id, &caller.customer, None, pres);
@@ -703,6 +742,7 @@ pub(crate) fn login(
     let mut changed = false;
     if let Some(data) = &payload.customer {
         check_customer_data(data)?;
+        check_merged_fields(store, license, &customer, data)?;
         changed = apply_customer_data(store, license, &customer, data);
     } else if let Some(lic) = store.licenses.get_mut(&license) {
         lic.customers.entry(customer.clone()).or_default();

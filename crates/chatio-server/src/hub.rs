@@ -151,7 +151,7 @@ impl Hub {
     /// Writes a response to the requester, through the customer's armed faults.
     pub(crate) fn respond(&mut self, id: ConnId, response: Response) {
         let Some(conn) = self.conns.get(&id) else { return };
-        let frame = Utf8Bytes::from(ServerFrame::Response(response).encode());
+        let frame = Utf8Bytes::from(crate::engine::encode_response(response).0);
         if let Some(cust) = &conn.customer {
             if let Some(f) = self.faults.get_mut(&(conn.license, cust.clone())) {
                 if f.swallow_next_response {

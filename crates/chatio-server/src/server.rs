@@ -184,6 +184,13 @@ impl ServerBuilder {
         self
     }
 
+    /// How long expired tokens are kept before they are purged (5 minutes by default);
+    /// customers with nothing left go with their last token.
+    pub fn expired_token_grace(mut self, d: Duration) -> Self {
+        self.config.expired_token_grace = d;
+        self
+    }
+
     /// How long an HTTP request body may take to arrive (30 s by default).
     pub fn body_timeout(mut self, d: Duration) -> Self {
         self.config.body_timeout = d;

@@ -42,7 +42,7 @@ use crate::outbox::Outbox;
 use crate::state::{Shared, now_secs};
 
 /// Largest frame accepted (G7, G23); larger ones close the connection with 1009.
-pub(crate) const MAX_FRAME: usize = 1 << 20;
+pub(crate) use crate::engine::MAX_FRAME;
 
 /// Close code of the idle timeout (G9).
 pub(crate) const CLOSE_IDLE: u16 = 4001;

@@ -146,7 +146,7 @@ impl Shared {
             l.customers.entry(customer.clone()).or_default();
         }
         let lifetime = valid_for.unwrap_or(self.config.token_lifetime.as_secs());
-        let secret = inner.store.ids.token();
+        let secret = crate::store::Ids::token();
         let expires_at = now_secs().saturating_add(lifetime);
         inner.store.tokens.insert(secret.clone(), TokenRecord { license, customer: customer.clone(), expires_at });
         Ok((secret, customer, lifetime))
@@ -201,8 +201,47 @@ impl Shared {
         Some(events)
     }
 
-    /// Routine work: archive idle threads (G3) when configured.
+    /// Routine work: purge what can no longer be used, and archive idle threads (G3) when
+    /// configured.
     pub(crate) fn sweep(&self) {
+        self.purge(now_secs());
+        self.archive();
+    }
+
+    /// Forgets tokens expired for longer than `expired_token_grace` (until then `login`
+    /// says "expired" rather than "invalid"), then customers with nothing left: no token, no chat, no
+    /// connection, no ban, no armed fault (nobody can reach them any more). Returns how
+    /// many tokens and customers went.
+    pub(crate) fn purge(&self, now: u64) -> (usize, usize) {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let before = inner.store.tokens.len();
+        let grace = self.config.expired_token_grace.as_secs();
+        inner.store.tokens.retain(|_, t| t.expires_at.saturating_add(grace) > now);
+        let tokens = before - inner.store.tokens.len();
+        let held: std::collections::HashSet<(u64, &UserId)> =
+            inner.store.tokens.values().map(|t| (t.license, &t.customer)).collect();
+        let hub = &inner.hub;
+        let mut customers = 0;
+        for (license, lic) in &mut inner.store.licenses {
+            let chats_of = &lic.chats_of;
+            let before = lic.customers.len();
+            lic.customers.retain(|id, c| {
+                c.banned
+                    || held.contains(&(*license, id))
+                    || chats_of.get(id).is_some_and(|v| !v.is_empty())
+                    || hub.count(*license, id) > 0
+                    || hub.faults.contains_key(&(*license, id.clone()))
+            });
+            customers += before - lic.customers.len();
+        }
+        if tokens + customers > 0 {
+            tracing::debug!(tokens, customers, "purged");
+        }
+        (tokens, customers)
+    }
+
+    fn archive(&self) {
         let Some(after) = self.config.archive_after else { return };
         let now = now_secs();
         let mut guard = self.lock();

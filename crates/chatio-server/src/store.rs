@@ -8,17 +8,40 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chatio_wire as wire;
 use chatio_wire::{ChatId, Event, Properties, ThreadId, Timestamp, UserId};
 
-/// Id generation per G1, from a seeded generator; token secrets from an unseeded one, so
-/// that a known seed never makes tokens guessable (and issuing a token does not shift ids).
+/// Id generation per G1, from a seeded generator; secrets (tokens, the names of uploaded
+/// files, which are capabilities) from the operating system's random source, so that a
+/// known `--seed` never makes them guessable (and issuing one does not shift ids).
 #[derive(Debug)]
 pub(crate) struct Ids {
     rng: fastrand::Rng,
-    secrets: fastrand::Rng,
+}
+
+/// `n` bytes from the operating system's random source. Should it ever fail (no
+/// `getrandom(2)`, no `/dev/urandom`), an unseeded generator fills in and the failure is
+/// logged: the server keeps working, tokens are then only as good as that generator.
+fn os_random(n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    if let Err(e) = getrandom::fill(&mut buf) {
+        tracing::error!(error = %e, "the OS random source failed: secrets come from a weaker generator");
+        let mut rng = fastrand::Rng::new();
+        rng.fill(&mut buf);
+    }
+    buf
 }
 
 impl Ids {
     pub(crate) fn new(seed: u64) -> Self {
-        Self { rng: fastrand::Rng::with_seed(seed), secrets: fastrand::Rng::new() }
+        Self { rng: fastrand::Rng::with_seed(seed) }
+    }
+
+    /// `n` lower-case hex characters from the OS random source (file-URL capabilities).
+    pub(crate) fn secret_hex(n: usize) -> String {
+        os_random(n.div_ceil(2))
+            .iter()
+            .flat_map(|b| [b >> 4, b & 0x0f])
+            .take(n)
+            .map(|d| char::from(b"0123456789abcdef"[usize::from(d)]))
+            .collect()
     }
 
     /// 10 characters of `[0-9A-Z]` (chat and thread ids).
@@ -48,10 +71,19 @@ impl Ids {
         (0..n).map(|_| char::from(b"0123456789abcdef"[self.rng.usize(..16)])).collect()
     }
 
-    /// An opaque token secret.
-    pub(crate) fn token(&mut self) -> String {
+    /// An opaque token secret: 22 characters of `[0-9a-zA-Z]` (131 bits) from the OS
+    /// random source.
+    pub(crate) fn token() -> String {
         const A: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let body: String = (0..22).map(|_| char::from(A[self.secrets.usize(..A.len())])).collect();
+        // Rejection sampling keeps every character equally likely (62 does not divide 256).
+        let mut body = String::with_capacity(22);
+        while body.len() < 22 {
+            for b in os_random(32) {
+                if usize::from(b) < 4 * A.len() && body.len() < 22 {
+                    body.push(char::from(A[usize::from(b) % A.len()]));
+                }
+            }
+        }
         format!("dev-{body}")
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use chatio_wire::{ErrorObject, ErrorType, Response, ServerFrame};
+use chatio_wire::{ErrorObject, ErrorType, Response};
 use http::{StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -54,7 +54,9 @@ pub(crate) fn status_of(e: &ErrorObject) -> StatusCode {
 
 /// A Web API answer: the RTM response envelope without `request_id`.
 pub(crate) fn envelope(status: StatusCode, response: Response) -> Resp {
-    respond(status, "application/json", ServerFrame::Response(response).encode())
+    let (text, replaced) = crate::engine::encode_response(response);
+    let status = if replaced { StatusCode::BAD_REQUEST } else { status };
+    respond(status, "application/json", text)
 }
 
 /// A Web API error answer.

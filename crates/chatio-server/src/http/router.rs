@@ -10,24 +10,45 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 
 use super::{Resp, admin, files, json_resp, respond, static_files, token, web_api};
+use crate::net::io::TimedStream;
 use crate::state::Shared;
 use crate::transport;
 
 /// Serves HTTP/1.1 on one accepted connection (upgrades included).
-pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<tokio::net::TcpStream>, peer: SocketAddr) {
+pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<TimedStream>, peer: SocketAddr) {
+    let body_timeout = shared.config.body_timeout;
     let svc = hyper::service::service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(route(shared, req).await) }
+        async move { Ok::<_, Infallible>(route_in_time(shared, req).await) }
     });
-    // The timer makes hyper's header read timeout (30 s) effective: a client that never
-    // finishes its request head does not hold the connection forever.
+    // The timer makes hyper's header read timeout effective: a client that never finishes
+    // its request head (or sends none on a kept-alive connection) does not hold the
+    // connection forever. Writes time out in `TimedStream`.
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(body_timeout)
         .max_buf_size(64 * 1024)
         .serve_connection(io, svc)
         .with_upgrades();
     if let Err(e) = conn.await {
         tracing::debug!(%peer, error = %e, "http connection ended with an error");
+    }
+}
+
+/// Routes one request, giving it `body_timeout` to arrive and be handled: a body that
+/// trickles in slower gets 408 and the connection is closed.
+async fn route_in_time(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
+    let limit = shared.config.body_timeout;
+    let counters = shared.counters.clone();
+    match tokio::time::timeout(limit, route(shared, req)).await {
+        Ok(r) => r,
+        Err(_) => {
+            counters.body_timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!("request body too slow: 408, closing");
+            let mut r = respond(StatusCode::REQUEST_TIMEOUT, "text/plain", "the request body did not arrive in time");
+            r.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+            r
+        }
     }
 }
 

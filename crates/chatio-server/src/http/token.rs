@@ -30,6 +30,13 @@ fn app_token_ok(shared: &Shared, req: &hyper::Request<Incoming>) -> bool {
     !given.is_empty() && wanted.iter().any(|t| t.access_token() == given)
 }
 
+/// Whether a customer id given to the token endpoint is acceptable: ASCII letters, digits
+/// and `-_.:@+` (UUIDs, e-mail-like and prefixed ids pass; quotes, markup and control
+/// characters, which would follow the id into logs, pages and JSON, do not).
+pub(crate) fn valid_customer_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@+".contains(&b))
+}
+
 /// Serves `POST /customer/`.
 pub(crate) async fn token_endpoint(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
     if !app_token_ok(&shared, &req) {
@@ -114,6 +121,13 @@ pub(crate) async fn token_endpoint(shared: Arc<Shared>, req: hyper::Request<Inco
     let customer = params.get("customer_id").filter(|c| !c.is_empty()).map(|c| UserId::new(c.clone()));
     if customer.as_ref().is_some_and(|c| c.as_str().len() > engine::MAX_ID) {
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", "`customer_id` is longer than 256 bytes");
+    }
+    if customer.as_ref().is_some_and(|c| !valid_customer_id(c.as_str())) {
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "`customer_id` may only hold letters, digits and `-_.:@+`",
+        );
     }
     let mut inner = shared.lock();
     let Ok((token, customer, expires_in)) = shared.issue_token(&mut inner, license, customer, valid_for) else {

@@ -197,7 +197,7 @@ async fn send_file(shared: Arc<Shared>, req: hyper::Request<Incoming>, caller: C
     let key = format!(
         "/api/file/chatio/att/{}/{}.{}",
         caller.license,
-        inner.store.ids.hex(32),
+        crate::store::Ids::secret_hex(32),
         files::extension(&name, &content_type)
     );
     let url = format!("{}{key}", shared.public_url);

@@ -12,6 +12,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
+use super::io::TimedStream;
 use crate::error::Error;
 use crate::http::router;
 use crate::hub::Out;
@@ -99,7 +100,8 @@ pub(crate) async fn run(
                     let _ = stream.set_nodelay(true);
                     let shared = shared.clone();
                     tokio::spawn(async move {
-                        router::serve_connection(shared, TokioIo::new(stream), peer).await;
+                        let io = TimedStream::new(stream, shared.config.write_timeout);
+                        router::serve_connection(shared, TokioIo::new(io), peer).await;
                         drop(slot);
                     });
                 }

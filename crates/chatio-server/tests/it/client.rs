@@ -275,6 +275,7 @@ impl Client {
 pub struct HttpReply {
     pub status: u16,
     pub content_type: String,
+    pub headers: hyper::header::HeaderMap,
     pub body: Bytes,
 }
 
@@ -306,8 +307,9 @@ pub async fn http(
     let resp = tokio::time::timeout(WAIT, sender.send_request(req)).await.expect("in time").expect("response");
     let status = resp.status().as_u16();
     let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.expect("body").to_bytes();
-    HttpReply { status, content_type, body }
+    HttpReply { status, content_type, headers, body }
 }
 
 /// A Web API call with a JSON body.

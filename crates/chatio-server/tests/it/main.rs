@@ -7,6 +7,7 @@ mod client;
 mod cors;
 mod fanout;
 mod faults;
+mod hostile;
 mod lifecycle;
 mod login;
 mod pagination;

@@ -222,6 +222,18 @@ pub(crate) fn diagnose<T: DeserializeOwned>(input: &str, err: serde_json::Error)
             if msg.contains("recursion limit") {
                 return too_deep(input, msg, line, column);
             }
+            if msg.contains("number out of range") {
+                // The rest of the frame is valid JSON: its request id and action can still
+                // be read (the head skips the number without converting it, G7).
+                let head = serde_json::from_str::<Head>(input).unwrap_or_default();
+                return DecodeError {
+                    request_id: head.request_id.or(head.legacy_id),
+                    action: head.action,
+                    line,
+                    column,
+                    ..DecodeError::new(DecodeErrorKind::Syntax, msg)
+                };
+            }
             return DecodeError { line, column, ..DecodeError::new(DecodeErrorKind::Syntax, msg) };
         }
         Category::Data => {}

@@ -251,3 +251,18 @@ fn server_bytes_must_be_utf8_too() {
         DecodeErrorKind::MissingAction
     );
 }
+
+/// A frame failing on a number out of range (`1e400`) still names its request id and action
+/// (G7); before, both were lost.
+#[test]
+fn out_of_range_numbers_keep_the_request_id_and_action() {
+    for frame in [
+        r#"{"request_id":"r7","action":"get_chats_summary","payload":{"limit":1e400}}"#,
+        r#"{"action":"get_chats_summary","payload":{"offset":-1e999},"request_id":"r7"}"#,
+    ] {
+        let e = ClientFrame::decode(frame).expect_err("out of range");
+        assert_eq!(e.request_id(), Some(&RequestId::new("r7")), "{frame}: {e}");
+        assert_eq!(e.action(), Some("get_chats_summary"), "{frame}: {e}");
+        assert!(e.to_string().contains("number out of range"), "{e}");
+    }
+}
