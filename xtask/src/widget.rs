@@ -29,10 +29,10 @@ pub(crate) fn locked_wasm_bindgen() -> Result<String, String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_owned());
-            }
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
         }
     }
     Err("no wasm-bindgen in Cargo.lock".into())
@@ -66,11 +66,8 @@ pub(crate) fn ensure_wasm_bindgen() -> Result<(), String> {
 }
 
 fn gzip_len(path: &Path) -> Result<u64, String> {
-    let out = Command::new("gzip")
-        .args(["-9", "-c"])
-        .arg(path)
-        .output()
-        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    let out =
+        Command::new("gzip").args(["-9", "-c"]).arg(path).output().map_err(|e| format!("cannot run gzip: {e}"))?;
     if !out.status.success() {
         return Err(format!("gzip {} failed", path.display()));
     }
@@ -96,15 +93,12 @@ pub(crate) fn build() -> Result<(), String> {
     run(&mut build)?;
     let out = out_dir();
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let wasm = root.join("target/wasm32-unknown-unknown/release/chatio_widget.wasm");
-    run(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&out)
-        .arg(&wasm))?;
-    let bg = out.join("chatio_widget_bg.wasm");
+    let mut wasm = root.join("target/wasm32-unknown-unknown/release/chatio_widget.wasm");
+    // wasm-opt runs before wasm-bindgen: Debian's binaryen (108) corrupts the externref table
+    // that wasm-bindgen's output uses ("WebAssembly.Table.set(): Argument 1 is invalid").
     if output("wasm-opt", &["--version"]).is_some() {
-        let tmp = out.join("chatio_widget_bg.opt.wasm");
-        let opt = run(Command::new("wasm-opt")
+        let opt = root.join("target/wasm32-unknown-unknown/release/chatio_widget.opt.wasm");
+        let ran = run(Command::new("wasm-opt")
             .args([
                 "-Oz",
                 "--enable-bulk-memory",
@@ -114,19 +108,20 @@ pub(crate) fn build() -> Result<(), String> {
                 "--enable-reference-types",
                 "--enable-multivalue",
             ])
-            .arg(&bg)
+            .arg(&wasm)
             .arg("-o")
-            .arg(&tmp));
-        match opt {
-            Ok(()) => std::fs::rename(&tmp, &bg).map_err(|e| format!("{}: {e}", bg.display()))?,
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                eprintln!("wasm-opt failed, keeping the unoptimized module: {e}");
-            }
+            .arg(&opt));
+        match ran {
+            Ok(()) => wasm = opt,
+            Err(e) => eprintln!("wasm-opt failed, going on with the unoptimized module: {e}"),
         }
     } else {
         eprintln!("wasm-opt not found (Debian: apt-get install binaryen): the module is not size-optimized");
     }
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-name", "chatio_widget", "--out-dir"])
+        .arg(&out)
+        .arg(&wasm))?;
     for asset in ["index.html", "widget.css"] {
         std::fs::copy(root.join("crates/chatio-widget/assets").join(asset), out.join(asset))
             .map_err(|e| format!("{asset}: {e}"))?;

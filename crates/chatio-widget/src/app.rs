@@ -67,6 +67,17 @@ impl Ui {
     }
 }
 
+/// Why a history page is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Load {
+    /// The chat's newest page, at connection.
+    Initial,
+    /// The customer scrolled to the top.
+    Scroll,
+    /// The list does not fill its box yet.
+    Fill,
+}
+
 #[derive(Default)]
 struct State {
     me: Option<UserId>,
@@ -80,6 +91,8 @@ struct State {
     thread_closed: bool,
     last_thread: Option<ThreadId>,
     upload: Option<Canceller>,
+    /// URLs of the files this page sent: their `new_event` echo is not shown twice.
+    sent_files: HashSet<String>,
     storage_key: String,
 }
 
@@ -193,7 +206,7 @@ impl App {
         let app = self.clone();
         on(&self.ui.messages, "scroll", move |_| {
             if app.ui.messages.scroll_top() < 40 {
-                spawn_local(app.clone().load_history(false));
+                spawn_local(app.clone().load_history(Load::Scroll));
             }
         })?;
         let app = self.clone();
@@ -247,7 +260,7 @@ impl App {
                 };
                 self.show_agents();
                 if load {
-                    spawn_local(self.clone().load_history(true));
+                    spawn_local(self.clone().load_history(Load::Initial));
                 } else {
                     text(&self.ui.history_top, "");
                 }
@@ -413,6 +426,11 @@ impl App {
     fn live_event(&self, event: &Event) {
         if !self.st.borrow_mut().shown.insert(event.id.clone()) {
             return;
+        }
+        if let chatio_wire::EventKind::File(f) = &event.kind {
+            if !self.st.borrow_mut().sent_files.insert(f.url.clone()) {
+                return; // this page sent it and shows it already
+            }
         }
         let new_thread = {
             let mut st = self.st.borrow_mut();
@@ -657,6 +675,9 @@ impl App {
             Ok(url) => {
                 self.set_progress(1.0);
                 text(&self.ui.upload_state, "Sent");
+                if !self.st.borrow_mut().sent_files.insert(url.clone()) {
+                    return; // its `new_event` came first and is shown
+                }
                 let item = Item {
                     who: Who::Me,
                     author: "You".into(),
@@ -710,7 +731,8 @@ impl App {
         upload.await
     }
 
-    async fn load_history(self: Rc<Self>, initial: bool) {
+    async fn load_history(self: Rc<Self>, why: Load) {
+        let initial = why == Load::Initial;
         let chat = {
             let mut st = self.st.borrow_mut();
             if st.history_loading || st.history_done {
@@ -735,6 +757,9 @@ impl App {
             Err(e) => Err(e),
         };
         let loaded = page.is_ok();
+        // What loaded the pages so far, for tests and curious readers: `initial fill scroll...`.
+        let log = self.ui.history_top.get_attribute("data-loads").unwrap_or_default();
+        let _ = self.ui.history_top.set_attribute("data-loads", format!("{log} {why:?}").trim());
         match page {
             Ok(page) => {
                 let before = self.ui.messages.scroll_height() - self.ui.messages.scroll_top();
@@ -765,7 +790,7 @@ impl App {
         // Until the list can scroll, there is no scroll-up to ask for more: fill it.
         let m = &self.ui.messages;
         if loaded && !self.st.borrow().history_done && m.scroll_height() <= m.client_height() + 40 {
-            spawn_local(self.clone().load_history(initial));
+            spawn_local(self.clone().load_history(Load::Fill));
         }
     }
 
@@ -850,7 +875,7 @@ impl App {
             return text(&self.ui.rating_state, "Start a chat first.");
         };
         text(&self.ui.rating_state, "Sending…");
-        let thanks = if matches!(rating, Rating::Good) { "Thanks for rating 👍" } else { "Thanks for rating 👎" };
+        let thanks = if matches!(rating, Rating::Good) { "Thanks for rating: good" } else { "Thanks for rating: bad" };
         match self.sdk.send_rating(&chat, rating, None).await {
             Ok(()) => text(&self.ui.rating_state, thanks),
             Err(e) => {

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 const WAIT: Duration = Duration::from_secs(30);
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // chromedriver wants canonical paths for uploads.
+    root.canonicalize().unwrap_or(root)
 }
 
 fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
@@ -79,7 +81,7 @@ async fn browser(driver: &Driver, chromium: &Path) -> Client {
         json!({
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=440,720", "--hide-scrollbars"],
+                     "--window-size=440,900", "--hide-scrollbars"],
         }),
     );
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -107,8 +109,11 @@ async fn until(c: &Client, expr: &str, what: &str) -> Value {
             return v;
         }
         if Instant::now() > deadline {
-            let error = js(c, "document.getElementById('error-text') && document.getElementById('error-text').textContent").await;
-            let status = js(c, "document.getElementById('status') && document.getElementById('status').textContent").await;
+            let error =
+                js(c, "document.getElementById('error-text') && document.getElementById('error-text').textContent")
+                    .await;
+            let status =
+                js(c, "document.getElementById('status') && document.getElementById('status').textContent").await;
             let _ = shot(c, "failure").await;
             panic!("timed out waiting for {what} (status {status}, error bar {error})");
         }
@@ -189,8 +194,12 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
 
     // Press a card's button: the postback goes out and the button shows as chosen.
     c.find(Locator::Css("button[data-postback='like_yes']")).await.unwrap().click().await.unwrap();
-    until(&c, "document.querySelector(\"button[data-postback='like_yes']\").classList.contains('chosen')", "the chosen button")
-        .await;
+    until(
+        &c,
+        "document.querySelector(\"button[data-postback='like_yes']\").classList.contains('chosen')",
+        "the chosen button",
+    )
+    .await;
 
     // Upload a file: the progress bar goes to 100 % and the file appears in the list.
     let upload = root().join("target/widget-test/photo-of-the-issue.bin");
@@ -227,32 +236,52 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     say(&c, "Back again").await;
     until(&c, &has_text(".line.divider", "new thread"), "the new-thread divider").await;
     until(&c, &has_text(".row.other", "You said: Back again"), "the answer in the new thread").await;
+    assert_eq!(
+        js(&c, "Array.from(document.querySelectorAll('.file-link')).filter(e => e.textContent === 'photo-of-the-issue.bin').length").await,
+        json!(1),
+        "the sent file is shown once (the upload's answer and its new_event echo are the same file)"
+    );
+    let screenshot = shot(&c, "widget").await;
+    eprintln!("screenshot: {}", screenshot.display());
+    say(&c, "/rich").await;
+    until(&c, "document.querySelectorAll('.card').length >= 4", "the second rich message").await;
     say(&c, "/help").await;
     until(&c, &has_text(".row.other", "/rich"), "the help text").await;
     // Forms and system messages are displayed.
     say(&c, "/form").await;
     until(&c, "document.querySelector('.row dl.form') !== null", "the form").await;
     until(&c, "document.querySelector('.row.system') !== null", "a system message").await;
-    let screenshot = shot(&c, "widget").await;
-    eprintln!("screenshot: {}", screenshot.display());
+    shot(&c, "help-and-form").await;
 
     // Reload: the same customer (remembered in localStorage) sees the newest thread; scrolling
     // up loads the older one.
     c.goto(&format!("{base}?history=1")).await.unwrap();
     until(&c, "document.getElementById('status').textContent === 'Connected'", "Connected again").await;
     until(&c, &has_text(".row", "You said: Back again"), "the newest thread from history").await;
+    let layout = js(
+        &c,
+        "(() => { const m = document.getElementById('messages'); return {rows: m.querySelectorAll('.row').length, \
+         scroll: m.scrollHeight, client: m.clientHeight, top: m.scrollTop, \
+         history: document.getElementById('history-top').textContent, \
+         loads: document.getElementById('history-top').dataset.loads}; })()",
+    )
+    .await;
+    eprintln!("after reload: {layout}");
     assert_eq!(
         js(&c, &has_text(".row", "Hello from the browser")).await,
         json!(false),
-        "the first thread should wait for a scroll up"
+        "the first thread should wait for a scroll up ({layout})"
     );
     // Scroll to the top, as the wheel would, until the first thread is there.
     let deadline = Instant::now() + WAIT;
     while js(&c, &has_text(".row", "Hello from the browser")).await != json!(true) {
         assert!(Instant::now() < deadline, "scrolling up never loaded the first thread");
-        c.execute("const m = document.getElementById('messages'); m.scrollTop = 0; m.dispatchEvent(new Event('scroll'));", vec![])
-            .await
-            .unwrap();
+        c.execute(
+            "const m = document.getElementById('messages'); m.scrollTop = 0; m.dispatchEvent(new Event('scroll'));",
+            vec![],
+        )
+        .await
+        .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     until(&c, "document.getElementById('history-top').textContent.includes('beginning')", "the start of history").await;

@@ -98,9 +98,7 @@ async fn route_request(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Re
             let op = (*op).to_owned();
             admin::admin(&shared, req, &op).await
         }
-        (Method::GET, ["widget", rest @ ..]) => {
-            static_files::serve(shared.config.widget_dir.as_deref(), &path, rest)
-        }
+        (Method::GET, ["widget", rest @ ..]) => static_files::serve(shared.config.widget_dir.as_deref(), &path, rest),
         (Method::GET, [""]) => respond(
             StatusCode::OK,
             "text/plain",
