@@ -180,6 +180,17 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     until(&c, "document.getElementById('agents').textContent.includes('is here')", "the agent in the header").await;
     until(&c, &has_text(".presence.joined", "joined the chat"), "the agent joining").await;
 
+    // The server drops the connection: the banner says so, then the session is back.
+    server.drop_all_connections();
+    until(&c, "!document.getElementById('banner').hidden && document.getElementById('banner').textContent.includes('Reconnecting')", "the reconnect banner").await;
+    shot(&c, "reconnecting").await;
+    until(
+        &c,
+        "document.getElementById('status').textContent === 'Connected' && document.getElementById('banner').hidden",
+        "the connection restored",
+    )
+    .await;
+
     // The agent types before answering: the indicator shows while it does.
     c.execute(
         "window.__typing = false; new MutationObserver(() => { if (!document.getElementById('typing').hidden) window.__typing = true; })\
