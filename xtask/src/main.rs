@@ -6,6 +6,7 @@
 mod bench;
 mod bench_server;
 mod fuzz;
+mod wasm;
 mod widget;
 
 use std::process::{Command, ExitCode};
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("soak") => soak(&args[1..]),
+        Some("wasm") => wasm::main(&args[1..]),
         Some("widget") => widget::build(),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
@@ -44,6 +46,7 @@ fn print_help() {
          bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
+         wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium)\n  \
          widget  builds the chat widget for the browser into target/widget/ (wasm32, wasm-bindgen, wasm-opt)"
     );
 }
@@ -76,7 +79,11 @@ fn ci() -> Result<(), String> {
         ])?;
         cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
     }
+    // The widget first: its install of wasm-bindgen-cli falls back to an unlocked install
+    // when `cargo install --locked` cannot resolve (wasm::ci then finds it installed).
     ci_widget()?;
+    // The SDK in the browser: wasm32 builds, the core's tests in Node, the in-browser suite.
+    wasm::ci()?;
     Ok(())
 }
 
