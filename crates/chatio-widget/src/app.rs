@@ -296,26 +296,17 @@ impl App {
                 self.st.borrow_mut().names.insert(customer.id.clone(), display_name(&customer));
             }
             SdkEvent::NewEvent { event, .. } => self.live_event(&event),
+            // Joins and leaves show in the header; the server's system messages
+            // ("... joined the chat") tell them in the list.
             SdkEvent::UserJoinedChat { user, .. } => {
                 let is_me = self.st.borrow().me.as_ref() == Some(&user);
-                if !is_me {
-                    let added = {
-                        let mut st = self.st.borrow_mut();
-                        let new = !st.agents.contains(&user);
-                        if new {
-                            st.agents.push(user.clone());
-                        }
-                        new
-                    };
-                    if added {
-                        self.presence(&format!("{} joined the chat", self.name(&user)), "joined");
-                    }
-                    self.show_agents();
+                if !is_me && !self.st.borrow().agents.contains(&user) {
+                    self.st.borrow_mut().agents.push(user);
                 }
+                self.show_agents();
             }
             SdkEvent::UserLeftChat { user, .. } => {
                 self.st.borrow_mut().agents.retain(|a| a != &user);
-                self.presence(&format!("{} left the chat", self.name(&user)), "left");
                 self.show_agents();
                 show(&self.ui.typing, false);
             }
@@ -414,12 +405,6 @@ impl App {
         let row = el(&self.doc, "div", &format!("line {class}"), Some(msg))?;
         self.append(&row)?;
         Ok(row)
-    }
-
-    fn presence(&self, msg: &str, class: &str) {
-        if let Err(e) = self.append_line(msg, &format!("presence {class}")) {
-            self.show_error(&dom::js_text(&e));
-        }
     }
 
     /// An event from someone else, or from another tab of this customer.

@@ -178,7 +178,7 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     until(&c, &has_text(".row.other", "You said: Hello from the browser"), "the agent's answer").await;
     until(&c, "document.querySelector('.row.me[data-event]') !== null", "my message acknowledged").await;
     until(&c, "document.getElementById('agents').textContent.includes('is here')", "the agent in the header").await;
-    until(&c, &has_text(".presence.joined", "joined the chat"), "the agent joining").await;
+    until(&c, &has_text(".row.system", "joined the chat"), "the agent joining").await;
 
     // The server drops the connection: the banner says so, then the session is back.
     server.drop_all_connections();
@@ -263,6 +263,9 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     until(&c, "document.querySelector('.row dl.form') !== null", "the form").await;
     until(&c, "document.querySelector('.row.system') !== null", "a system message").await;
     shot(&c, "help-and-form").await;
+    // The agent leaves: the header says so.
+    say(&c, "/leave").await;
+    until(&c, "document.getElementById('agents').textContent === 'No agent in the chat'", "the agent leaving").await;
 
     // Reload: the same customer (remembered in localStorage) sees the newest thread; scrolling
     // up loads the older one.
