@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
         now += Duration::from_millis(7);
         match line.as_bytes().first() {
             Some(b'!') => match line.as_bytes().get(1) {
-                Some(b'd') => s.handle_disconnected(Disconnect::Failed { message: "x".into() }, now),
+                Some(b'd') => s.handle_disconnected(Disconnect::Failed(chatio_core::TransportError::msg(chatio_core::Operation::Socket, "x")), now),
                 Some(b'D') => s.handle_disconnected(Disconnect::FrameTooLarge { message: "x".into() }, now),
                 Some(b'c') => s.handle_connected(now),
                 Some(b't') => {

@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's workflows, one subcommand each.
 //!
 //! * `cargo xtask ci` — what `.ci/run` runs: format check, clippy with `-D warnings`, and the
-//!   README's test command (`cargo test --workspace`).
+//!   README's test command (`cargo test --workspace`), the SDK suite on smol and tokio, every
+//!   SDK example run to completion, and `cargo doc` with warnings denied.
 
 mod bench;
 mod bench_server;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("record") => record(&args[1..]),
+        Some("examples") => examples(),
         Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
@@ -41,7 +43,9 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio (what .ci/run runs)\n  \
+         ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio,\n          \
+         every SDK example, cargo doc with warnings denied, the JS SDK 0.9.1 in Node and Chromium (what .ci/run runs)\n  \
+         examples  runs every SDK example as the README lists it (part of ci)\n  \
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
          bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
@@ -79,6 +83,9 @@ fn ci() -> Result<(), String> {
         ])?;
         cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
     }
+    examples()?;
+    docs()?;
+    js_sdk_tests()?;
     // The widget first: its install of wasm-bindgen-cli falls back to an unlocked install
     // when `cargo install --locked` cannot resolve (wasm::ci then finds it installed).
     ci_widget()?;
@@ -91,6 +98,143 @@ fn ci() -> Result<(), String> {
 /// and the pinned wasm-bindgen-cli when missing, builds the widget, runs its WebDriver test.
 fn ci_widget() -> Result<(), String> {
     widget::ci_widget()
+}
+
+/// Whether a program is on `PATH`.
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+}
+
+/// The official JS SDK 0.9.1 against the reference server, in Node and in headless Chromium
+/// (issue 13; `crates/chatio-server/tests/it/js_sdk.rs`). Installs what is missing with
+/// apt-get (nodejs, npm, chromium, chromium-driver; the tests install the npm package
+/// themselves), then runs the tests with `CHATIO_JS_REQUIRED=1`, so that a missing tool or a
+/// failed npm install is a failure instead of a skip.
+fn js_sdk_tests() -> Result<(), String> {
+    let wanted = [("node", "nodejs"), ("npm", "npm"), ("chromium", "chromium"), ("chromedriver", "chromium-driver")];
+    let missing: Vec<&str> = wanted.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
+    if !missing.is_empty() {
+        eprintln!("$ apt-get install {}", missing.join(" "));
+        let apt = |args: &[&str]| -> Result<(), String> {
+            let status = Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .map_err(|e| format!("cannot run apt-get: {e}"))?;
+            if status.success() { Ok(()) } else { Err(format!("`apt-get {}` failed ({status})", args.join(" "))) }
+        };
+        apt(&["update", "-q"])?;
+        let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+        args.extend(&missing);
+        apt(&args)?;
+    }
+    let args = ["test", "-p", "chatio-server", "--test", "it", "js_sdk", "--", "--nocapture"];
+    eprintln!("$ CHATIO_JS_REQUIRED=1 cargo {}", args.join(" "));
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .env("CHATIO_JS_REQUIRED", "1")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("the JS SDK tests failed ({status})")) }
+}
+
+/// Every example of the SDK, run as the README lists it (no arguments: each starts the
+/// reference server in-process and must finish by itself, successfully, within 2 minutes).
+fn examples() -> Result<(), String> {
+    let dir = root().join("crates/chatio-customer-sdk/examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_suffix(".rs").map(str::to_owned))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err(format!("no examples in {}", dir.display()));
+    }
+    cargo(&["build", "-p", "chatio-customer-sdk", "--examples"])?;
+    for name in &names {
+        let args = ["run", "-q", "-p", "chatio-customer-sdk", "--example", name.as_str()];
+        eprintln!("$ cargo {}", args.join(" "));
+        let (status, out, err) = run_bounded(Command::new(env!("CARGO")).args(args), 120)?;
+        print!("{out}");
+        eprint!("{err}");
+        if !status.success() {
+            return Err(format!("the example {name} failed ({status})"));
+        }
+        // What a reader sees: no Debug output (`Some(…)`, `Error: InvalidArgs { … }`).
+        if let Some(line) = out.lines().chain(err.lines()).find(|l| l.contains("Some(") || l.contains(" { ")) {
+            return Err(format!("the example {name} prints Debug output: {line}"));
+        }
+    }
+    examples_fail_fast()
+}
+
+/// Runs a command with its output captured, killing it after `secs` seconds.
+fn run_bounded(cmd: &mut Command, secs: u64) -> Result<(std::process::ExitStatus, String, String), String> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child =
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| format!("cannot run: {e}"))?;
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let out = read(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = read(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        match child.try_wait().map_err(|e| format!("waiting: {e}"))? {
+            Some(status) => break status,
+            None if std::time::Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("did not finish within {secs} s"));
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    };
+    Ok((status, out.join().unwrap_or_default(), err.join().unwrap_or_default()))
+}
+
+/// A refused token or an unknown license ends `history_dump` at once with a non-zero exit
+/// and the reason (it used to hang without a word).
+fn examples_fail_fast() -> Result<(), String> {
+    let server = chatio_server::Server::builder()
+        .ephemeral()
+        .start_blocking()
+        .map_err(|e| format!("cannot start the reference server: {e}"))?;
+    let url = server.http_url();
+    for (env, expected) in [(("CHATIO_TOKEN", "bad-token"), "cannot log in"), (("CHATIO_LICENSE", "7"), "license")] {
+        let customer = if env.0 == "CHATIO_TOKEN" { "-" } else { "someone" };
+        let args = ["run", "-q", "-p", "chatio-customer-sdk", "--example", "history_dump", "--", &url, customer];
+        eprintln!("$ {}={} cargo {}", env.0, env.1, args.join(" "));
+        let (status, _, err) = run_bounded(Command::new(env!("CARGO")).args(args).env(env.0, env.1), 60)
+            .map_err(|e| format!("history_dump with {}={}: {e}", env.0, env.1))?;
+        eprint!("{err}");
+        if err.contains("bad-token") {
+            return Err("history_dump printed the token".into());
+        }
+        if status.success() || !err.contains(expected) {
+            return Err(format!("history_dump with {}={} should fail saying `{expected}` ({status})", env.0, env.1));
+        }
+    }
+    async_std::task::block_on(server.shutdown());
+    Ok(())
+}
+
+/// The API docs build without a warning (broken links included).
+fn docs() -> Result<(), String> {
+    eprintln!("$ RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps");
+    let status = Command::new(env!("CARGO"))
+        .args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`cargo doc` has warnings or errors ({status})")) }
 }
 
 /// `cargo xtask soak [--cycles N] [--seed S]`.

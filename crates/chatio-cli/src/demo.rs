@@ -1,8 +1,8 @@
 //! `chatio demo`: the reference server and the SDK in one process, playing a short scripted
 //! conversation that shows each capability as it happens.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_std::future::timeout;
@@ -13,21 +13,24 @@ use chatio_customer_sdk::{
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::render::{Mode, Renderer};
+use crate::errors::{describe, fatal};
+use crate::render::{Mode, Renderer, bytes, clock, plural};
 
 /// Options of `chatio demo`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DemoArgs {
     /// Use a running server (e.g. `http://127.0.0.1:8080`) instead of starting one in-process.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, env = "CHATIO_URL", value_name = "URL")]
     pub url: Option<String>,
     /// The license to use.
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, env = "CHATIO_LICENSE", default_value_t = 100, value_name = "N")]
     pub license: u64,
-    /// Plain text, no colours or progress bar.
+    /// Plain text, no colours or progress bar (also with NO_COLOR set, TERM=dumb, or output
+    /// not a terminal).
     #[arg(long, conflicts_with = "json")]
     pub plain: bool,
-    /// Print the events as JSON lines.
+    /// Print JSON lines, each with a `type`: `title`, `step`, `ok`, `error`, `progress` or
+    /// `event` (the SDK event, chat events with their whole content).
     #[arg(long)]
     pub json: bool,
     /// How long the in-process agent waits before each of its steps (milliseconds).
@@ -40,6 +43,7 @@ struct Waiter {
     events: chatio_customer_sdk::Events,
     out: Renderer,
     deadline: Duration,
+    license: u64,
 }
 
 impl Waiter {
@@ -49,6 +53,9 @@ impl Waiter {
                 self.out.event(&e);
                 if let Some(t) = f(&e) {
                     return Ok(t);
+                }
+                if let Some(why) = fatal(&e, self.license, false) {
+                    return Err(format!("{why} (while waiting for {what})"));
                 }
             }
             Err(format!("the session ended while waiting for {what}"))
@@ -76,7 +83,7 @@ fn agent_says(text: &str) -> impl FnMut(&SdkEvent) -> Option<()> + '_ {
 /// Runs the demo; `Err` carries a message saying what failed.
 pub async fn run(args: DemoArgs) -> Result<(), String> {
     let started = Instant::now();
-    let color = !args.plain && console::Term::stdout().is_term();
+    let color = crate::term::color_stdout(args.plain);
     let mode = if args.json { Mode::Json } else { Mode::Text { color } };
     let out = Renderer::new(mode);
     let server = match &args.url {
@@ -88,7 +95,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
                 .licenses([args.license])
                 .start()
                 .await
-                .map_err(|e| format!("cannot start the reference server: {e}"))?,
+                .map_err(|e| format!("cannot start the reference server: {}", describe(&e)))?,
         ),
     };
     let url = match (&args.url, &server) {
@@ -97,7 +104,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         (None, None) => return Err("no server".into()),
     };
     out.title("chatio demo: the Rust SDK for the chat.io Customer API v0.5");
-    out.step(&format!("reference server at {url}"));
+    out.step(&format!("{} at {url}", if args.url.is_some() { "server" } else { "reference server" }));
     let result = script(&out, &url, args.license).await;
     if let Some(s) = server {
         s.shutdown().await;
@@ -119,8 +126,8 @@ async fn script(out: &Renderer, url: &str, license: u64) -> Result<(), String> {
         .customer(CustomerData::new().name("Demo Customer"))
         // Small history pages, so that paging back shows one thread per page.
         .history_page_events(2);
-    let sdk = CustomerSdk::init(config).map_err(|e| format!("cannot start the SDK: {e}"))?;
-    let mut waiter = Waiter { events: sdk.events(), out: out.clone(), deadline: Duration::from_secs(10) };
+    let sdk = CustomerSdk::init(config).map_err(|e| format!("cannot start the SDK: {}", describe(&e)))?;
+    let mut waiter = Waiter { events: sdk.events(), out: out.clone(), deadline: Duration::from_secs(10), license };
     let r = conversation(out, &sdk, &mut waiter).await;
     waiter.drain(Duration::from_millis(50)).await;
     sdk.destroy().await;
@@ -129,30 +136,33 @@ async fn script(out: &Renderer, url: &str, license: u64) -> Result<(), String> {
 
 async fn conversation(out: &Renderer, sdk: &CustomerSdk, w: &mut Waiter) -> Result<(), String> {
     w.until("the connection", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await?;
-    let me = sdk.customer_id().await.ok_or("no customer id after connecting")?;
-    out.ok(&format!("logged in as customer {me}"));
+    sdk.customer_id().ok_or("no customer id after connecting")?;
+    out.ok("logged in");
 
     out.step("starting a chat with a first message");
     let chat = sdk
         .start_chat(StartChat::with_events(vec![NewEvent::message("Hi! I'm trying the Rust SDK.")]))
         .await
-        .map_err(|e| format!("start_chat failed: {e}"))?;
+        .map_err(|e| format!("start_chat failed: {}", describe(&e)))?;
     let chat_id = chat.id.clone();
     out.ok(&format!(
         "chat {} started (thread {})",
         chat.id,
         chat.threads.first().map(|t| t.id.to_string()).unwrap_or_default()
     ));
+    for event in chat.threads.iter().flat_map(|t| &t.events) {
+        out.event(&SdkEvent::NewEvent { chat: chat_id.clone(), event: event.clone() });
+    }
     w.until("the agent to join", |e| matches!(e, SdkEvent::UserJoinedChat { .. }).then_some(())).await?;
     w.until("the agent to type", |e| matches!(e, SdkEvent::UserIsTyping { .. }).then_some(())).await?;
     w.until("the agent's answer", agent_says("You said:")).await?;
 
     out.step("sending a message");
-    sdk.send_message(&chat_id, "What can you do?").await.map_err(|e| format!("send_message failed: {e}"))?;
+    say(out, sdk, &chat_id, "What can you do?").await?;
     w.until("the agent's answer", agent_says("You said: What can you do?")).await?;
 
     out.step("asking for a rich message (/rich)");
-    sdk.send_message(&chat_id, "/rich").await.map_err(|e| format!("send_message failed: {e}"))?;
+    say(out, sdk, &chat_id, "/rich").await?;
     let (thread, event, button) = w
         .until("a rich message", |e| match e {
             SdkEvent::NewEvent { event, .. } => match &event.kind {
@@ -168,7 +178,7 @@ async fn conversation(out: &Renderer, sdk: &CustomerSdk, w: &mut Waiter) -> Resu
     out.step(&format!("answering the first button with a postback (`{button}`)"));
     sdk.send_rich_message_postback(&chat_id, &thread, &event, Postback::new(button, true))
         .await
-        .map_err(|e| format!("postback failed: {e}"))?;
+        .map_err(|e| format!("postback failed: {}", describe(&e)))?;
     out.ok("postback accepted");
 
     w.drain(Duration::from_millis(20)).await;
@@ -182,8 +192,8 @@ async fn conversation(out: &Renderer, sdk: &CustomerSdk, w: &mut Waiter) -> Resu
     out.step("setting a chat property and asking the agent for properties (/props)");
     sdk.update_chat_properties(&chat_id, Properties::new().with("demo", "step", 7))
         .await
-        .map_err(|e| format!("update_chat_properties failed: {e}"))?;
-    sdk.send_message(&chat_id, "/props").await.map_err(|e| format!("send_message failed: {e}"))?;
+        .map_err(|e| format!("update_chat_properties failed: {}", describe(&e)))?;
+    say(out, sdk, &chat_id, "/props").await?;
     w.until("the thread properties", |e| matches!(e, SdkEvent::ChatThreadPropertiesUpdated { .. }).then_some(()))
         .await?;
 
@@ -191,84 +201,97 @@ async fn conversation(out: &Renderer, sdk: &CustomerSdk, w: &mut Waiter) -> Resu
     let seen = sdk
         .update_last_seen_timestamp(&chat_id, None)
         .await
-        .map_err(|e| format!("update_last_seen_timestamp failed: {e}"))?;
-    out.ok(&format!("last seen stored: {} s", seen.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())));
-    sdk.send_message(&chat_id, "/seen").await.map_err(|e| format!("send_message failed: {e}"))?;
+        .map_err(|e| format!("update_last_seen_timestamp failed: {}", describe(&e)))?;
+    out.ok(&format!("last seen stored: {}", clock(seen)));
+    say(out, sdk, &chat_id, "/seen").await?;
     w.until("the agent's last-seen update", |e| matches!(e, SdkEvent::LastSeenTimestampUpdated { .. }).then_some(()))
         .await?;
 
     out.step("asking the agent to close the thread (/close)");
-    sdk.send_message(&chat_id, "/close").await.map_err(|e| format!("send_message failed: {e}"))?;
+    say(out, sdk, &chat_id, "/close").await?;
     w.until("the thread to close", |e| matches!(e, SdkEvent::ThreadClosed { .. }).then_some(())).await?;
 
     out.step("writing again: a new thread opens");
-    sdk.send_message(&chat_id, "One more question, please.").await.map_err(|e| format!("send_message failed: {e}"))?;
+    say(out, sdk, &chat_id, "One more question, please.").await?;
     w.until("the agent's answer", agent_says("You said: One more question")).await?;
 
     w.drain(Duration::from_millis(20)).await;
     out.step("paging the history back");
-    let mut history = sdk.chat_history(&chat_id).await.map_err(|e| format!("chat_history failed: {e}"))?;
+    let mut history = sdk.chat_history(&chat_id).await.map_err(|e| format!("chat_history failed: {}", describe(&e)))?;
     let mut pages = 0;
     let mut total = 0;
     loop {
-        let page = history.next().await.map_err(|e| format!("history failed: {e}"))?;
+        let page = history.next().await.map_err(|e| format!("history failed: {}", describe(&e)))?;
         w.drain(Duration::from_millis(5)).await;
         if !page.events.is_empty() {
             pages += 1;
             total += page.events.len();
             let first = page.events.first().and_then(|e| e.text()).unwrap_or("");
-            out.ok(&format!("history page {pages}: {} events, starting with “{first}”", page.events.len()));
+            out.ok(&format!("history page {pages}: {}, starting with “{first}”", plural(page.events.len(), "event")));
         }
         if page.done {
             break;
         }
     }
-    out.ok(&format!("whole history loaded: {total} events in {pages} pages"));
+    out.ok(&format!("whole history loaded: {} in {}", plural(total, "event"), plural(pages, "page")));
 
     out.step("rating the chat");
     sdk.send_rating(&chat_id, Rating::Good, Some("Great demo!"))
         .await
-        .map_err(|e| format!("send_rating failed: {e}"))?;
+        .map_err(|e| format!("send_rating failed: {}", describe(&e)))?;
     out.ok("rated good");
     Ok(())
 }
 
+/// Sends a message and prints it (the server does not push our own messages back to us).
+async fn say(out: &Renderer, sdk: &CustomerSdk, chat: &ChatId, text: &str) -> Result<(), String> {
+    let event = sdk.send_message(chat, text).await.map_err(|e| format!("send_message failed: {}", describe(&e)))?;
+    out.event(&SdkEvent::NewEvent { chat: chat.clone(), event });
+    Ok(())
+}
+
 async fn upload(out: &Renderer, sdk: &CustomerSdk, chat: &ChatId) -> Result<(), String> {
-    let size = 3 * 1024 * 1024;
-    let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-    out.step(&format!("uploading a {} MiB file with progress", size / (1024 * 1024)));
+    const NAME: &str = "chatio-demo.bin";
+    let size: u64 = 3 * 1024 * 1024;
+    let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    out.step(&format!("uploading a {} file with progress", bytes(size)));
     let last = Arc::new(AtomicU64::new(0));
-    let bar: Arc<Mutex<Option<ProgressBar>>> = Arc::new(Mutex::new(None));
-    if let Mode::Text { color: true } = out.mode() {
-        let pb = ProgressBar::new(1000);
-        if let Ok(style) = ProgressStyle::with_template("    {bar:40.cyan/blue} {percent:>3}% {msg}") {
-            pb.set_style(style.progress_chars("█▉▊▋▌▍▎▏ "));
+    // A bar on a colour terminal; elsewhere a progress line per quarter (text or JSON).
+    let bar = match out.mode() {
+        Mode::Text { color: true } => {
+            let pb = ProgressBar::new(size);
+            if let Ok(style) =
+                ProgressStyle::with_template("    {bar:40.cyan/blue} {percent:>3}% {bytes}/{total_bytes} {msg}")
+            {
+                pb.set_style(style.progress_chars("█▉▊▋▌▍▎▏ "));
+            }
+            pb.set_message(NAME);
+            Some(pb)
         }
-        pb.set_message("chatio-demo.bin");
-        if let Ok(mut b) = bar.lock() {
-            *b = Some(pb);
-        }
-    }
-    let (bar2, last2) = (bar.clone(), last.clone());
+        _ => None,
+    };
+    let (bar2, last2, out2) = (bar.clone(), last.clone(), out.clone());
     let url = sdk
-        .send_file(chat, File::bytes("chatio-demo.bin", bytes).content_type("application/octet-stream"))
+        .send_file(chat, File::bytes(NAME, data).content_type("application/octet-stream"))
         .custom_id("demo-file")
         .on_progress(move |p| {
-            last2.store((p * 1000.0) as u64, Ordering::Relaxed);
-            if let Ok(b) = bar2.lock() {
-                if let Some(pb) = b.as_ref() {
-                    pb.set_position((p * 1000.0) as u64);
-                }
+            let sent = (p.clamp(0.0, 1.0) * size as f64) as u64;
+            let before = last2.fetch_max(sent, Ordering::Relaxed);
+            match &bar2 {
+                Some(pb) => pb.set_position(sent),
+                None if sent * 4 / size > before * 4 / size => out2.progress(NAME, sent, size),
+                None => {}
             }
         })
         .await
-        .map_err(|e| format!("send_file failed: {e}"))?;
-    if let Ok(b) = bar.lock() {
-        if let Some(pb) = b.as_ref() {
-            pb.finish_and_clear();
-        }
+        .map_err(|e| format!("send_file failed: {}", describe(&e)))?;
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
     }
-    let reached = last.load(Ordering::Relaxed) as f64 / 1000.0;
-    out.ok(&format!("uploaded (progress reached {reached:.2}): {url}"));
+    let sent = last.load(Ordering::Relaxed);
+    if sent < size {
+        return Err(format!("the upload finished with progress at {} of {}", bytes(sent), bytes(size)));
+    }
+    out.ok(&format!("uploaded {} (progress reported up to 100%): {url}", bytes(size)));
     Ok(())
 }

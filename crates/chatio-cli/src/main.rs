@@ -2,7 +2,9 @@
 
 mod chat;
 mod demo;
+mod errors;
 mod render;
+mod term;
 
 use std::process::ExitCode;
 
@@ -14,6 +16,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Show the SDK's (and the server's) logs on stderr: -v info, -vv debug, -vvv trace.
+    /// Without it, RUST_LOG filters them (the server logs `info` by default).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Subcommand, Debug)]
@@ -29,6 +35,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    term::init_tracing(cli.verbose, if matches!(cli.command, Command::Server(_)) { "info" } else { "off" });
     match cli.command {
         Command::Server(args) => match chatio_server::cli::run(args) {
             Ok(()) => ExitCode::SUCCESS,

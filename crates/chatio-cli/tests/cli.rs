@@ -16,18 +16,24 @@ fn the_demo_runs_to_completion() {
     assert!(out.status.success(), "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
     for line in [
         "reference server at http://127.0.0.1:",
-        "customer id ",
+        "you are customer ",
         "connected (0 chats)",
-        "Chatio Bot is now in the chat",
+        "Chatio Bot joined the chat",
         "Chatio Bot is typing",
+        "you: Hi! I'm trying the Rust SDK.",
         "Chatio Bot: You said: Hi! I'm trying the Rust SDK.",
+        "you: What can you do?",
         "sent a rich message (cards)",
         "postback accepted",
-        "uploaded (progress reached 1.00)",
+        // Not a terminal: plain progress lines with byte counts instead of a bar.
+        "upload 100%  3.0 MiB of 3.0 MiB",
+        "uploaded 3.0 MiB",
         "chat properties updated: bot.mood=cheerful",
         "thread properties updated: bot.topic=demo",
-        "last seen stored",
+        "last seen stored: ",
+        " UTC",
         "thread closed by Chatio Bot",
+        "new thread ",
         "history page 2",
         "whole history loaded",
         "rated good",
@@ -36,6 +42,17 @@ fn the_demo_runs_to_completion() {
         assert!(stdout.contains(line), "missing `{line}` in:\n{stdout}");
     }
     assert!(!stdout.contains('\u{1b}'), "--plain prints no escape codes");
+    // Each thing once, in words.
+    assert_eq!(stdout.matches("joined the chat").count(), 1, "the agent's join once:\n{stdout}");
+    let me = stdout.lines().find_map(|l| l.split("you are customer ").nth(1)).expect("customer id");
+    assert_eq!(stdout.matches(me.trim()).count(), 1, "the customer id once:\n{stdout}");
+    for wrong in [" 1 events", " 1 pages", "progress reached", "Some("] {
+        assert!(!stdout.contains(wrong), "`{wrong}` in:\n{stdout}");
+    }
+    // Times of day, not epoch seconds.
+    let seen = stdout.lines().find_map(|l| l.split("saw the chat at ").nth(1)).expect("a last-seen line");
+    let clock = seen.trim().strip_suffix(" UTC").unwrap_or_else(|| panic!("not a UTC time: {seen}"));
+    assert!(clock.len() == 8 && clock.split(':').all(|p| p.len() == 2 && p.parse::<u8>().is_ok()), "{seen}");
 }
 
 #[test]
@@ -44,12 +61,28 @@ fn the_demo_prints_json_lines() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut events = Vec::new();
+    let (mut types, mut rich, mut progress) = (std::collections::BTreeSet::new(), false, 0);
     for line in stdout.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-        if let Some(e) = v.get("event").and_then(|e| e.as_str()) {
-            events.push(e.to_owned());
+        let t = v["type"].as_str().unwrap_or_else(|| panic!("no `type`: {line}")).to_owned();
+        if t == "event" {
+            events.push(v["event"].as_str().expect("event name").to_owned());
+            if v["data"]["type"] == "rich_message" {
+                rich = v["data"]["content"]["elements"][0]["buttons"][0]["postback_id"] == "like_yes";
+            }
         }
+        if t == "progress" {
+            assert_eq!(v["total_bytes"], 3 * 1024 * 1024, "{line}");
+            assert!(v["sent_bytes"].as_u64().is_some(), "{line}");
+            progress += 1;
+        }
+        types.insert(t);
     }
+    for t in ["title", "step", "ok", "event", "progress"] {
+        assert!(types.contains(t), "no line of type `{t}` in {types:?}");
+    }
+    assert!(rich, "the rich message's cards and buttons are in its line:\n{stdout}");
+    assert!(progress >= 2, "progress lines: {progress}");
     for e in [
         "customer_id",
         "connected",
@@ -63,18 +96,77 @@ fn the_demo_prints_json_lines() {
     }
 }
 
+/// Runs `chatio demo` on a pseudo-terminal (`script`), with extra environment variables;
+/// `None` when `script` is missing.
+fn demo_on_a_terminal(env: &[(&str, &str)]) -> Option<String> {
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &format!("{BIN} demo --agent-delay-ms 0"), "/dev/null"]).env("TERM", "xterm-256color");
+    cmd.env_remove("NO_COLOR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = match cmd.stdin(Stdio::null()).output() {
+        Ok(o) => o,
+        Err(e) => {
+            println!("SKIPPED: `script` (util-linux) is not available to make a terminal: {e}");
+            return None;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    Some(stdout)
+}
+
+#[test]
+fn colours_only_on_a_terminal_without_no_color_or_term_dumb() {
+    let Some(coloured) = demo_on_a_terminal(&[]) else { return };
+    assert!(coloured.contains('\u{1b}'), "a terminal gets colours:\n{coloured}");
+    for env in [("NO_COLOR", "1"), ("TERM", "dumb")] {
+        let plain = demo_on_a_terminal(&[env]).expect("script ran once");
+        assert!(!plain.contains('\u{1b}'), "{env:?} still prints escape codes:\n{plain}");
+        assert!(plain.contains("upload 100%  3.0 MiB of 3.0 MiB"), "no bar, progress lines: {plain}");
+    }
+}
+
 #[test]
 fn bad_arguments_say_what_to_type() {
-    let out = Command::new(BIN).args(["chat", "--license", "100"]).output().expect("run");
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--url <URL>"), "{err}");
     let out = Command::new(BIN).args(["chat", "--url", "http://x", "--license", "abc"]).output().expect("run");
+    assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid value 'abc' for '--license <N>'"), "{err}");
     let out = Command::new(BIN).args(["demo", "--plain", "--json"]).output().expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+    let out = Command::new(BIN).args(["chatting"]).output().expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand 'chatting'"));
+    let out = Command::new(BIN).args(["demo", "--help"]).output().expect("run");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in ["CHATIO_URL", "CHATIO_LICENSE", "[default: 100]", "--verbose"] {
+        assert!(help.contains(needle), "demo --help lacks {needle}:\n{help}");
+    }
+    let out = Command::new(BIN).args(["chat", "--help"]).output().expect("run");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in ["CHATIO_URL", "CHATIO_LICENSE", "CHATIO_TOKEN", "[default: 100]"] {
+        assert!(help.contains(needle), "chat --help lacks {needle}:\n{help}");
+    }
+}
+
+#[test]
+fn the_environment_gives_the_url_and_the_license() {
+    // An unknown license from the environment reaches the server, which refuses it.
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let out = Command::new(BIN)
+        .args(["demo", "--plain"])
+        .env("CHATIO_URL", server.http_url())
+        .env("CHATIO_LICENSE", "7")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("server at {}", server.http_url())), "{stdout}");
+    assert!(stderr.contains("the server does not know license 7"), "{stderr}");
 }
 
 /// Reads the child's stdout on a thread, so the test can wait for a line with a deadline.
@@ -92,8 +184,13 @@ fn lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
 }
 
 fn expect_line(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) {
+    expect_line_within(rx, needle, seen, 15);
+}
+
+/// Waits for a line containing `needle`, at most `secs` seconds between lines.
+fn expect_line_within(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>, secs: u64) {
     loop {
-        match rx.recv_timeout(Duration::from_secs(15)) {
+        match rx.recv_timeout(Duration::from_secs(secs)) {
             Ok(line) => {
                 let hit = line.contains(needle);
                 seen.push(line);
@@ -106,56 +203,150 @@ fn expect_line(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>
     }
 }
 
-#[test]
-fn the_chat_client_talks_to_a_server() {
-    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
-    let mut child = Command::new(BIN)
-        .args(["chat", "--url", &server.http_url(), "--license", "100", "--plain", "--name", "Tester"])
+/// Starts `chatio chat` with these arguments, stdin, stdout and stderr piped.
+fn chat(args: &[&str]) -> std::process::Child {
+    Command::new(BIN)
+        .arg("chat")
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn chatio chat");
+        .expect("spawn chatio chat")
+}
+
+fn stderr_of(child: &mut std::process::Child) -> String {
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    err
+}
+
+#[test]
+fn the_chat_client_talks_to_a_server() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let mut child = chat(&["--url", &server.http_url(), "--plain", "--name", "Tester"]);
     let rx = lines(&mut child);
     let mut seen = Vec::new();
     let mut stdin = child.stdin.take().expect("stdin");
     expect_line(&rx, "connected (0 chats)", &mut seen);
     writeln!(stdin, "hello from the terminal").expect("write");
     expect_line(&rx, "You said: hello from the terminal", &mut seen);
+    // The agent's commands reach the agent, its /help included.
+    writeln!(stdin, "/help").expect("write");
+    expect_line(&rx, "Chatio Bot: Commands: /rich", &mut seen);
+    // The client's own help, and what it says is true.
+    writeln!(stdin, ":help").expect("write");
+    expect_line(&rx, "::TEXT", &mut seen);
     writeln!(stdin, "/rich").expect("write");
     expect_line(&rx, "(1) Yes!", &mut seen);
-    writeln!(stdin, "/postback 1").expect("write");
+    writeln!(stdin, ":postback 1").expect("write");
     expect_line(&rx, "postback `like_yes` sent", &mut seen);
-    writeln!(stdin, "/props color=blue").expect("write");
+    writeln!(stdin, "/scopes").expect("write");
+    expect_line(&rx, "chat scopes updated: added group 1; removed nothing", &mut seen);
+    writeln!(stdin, ":props color=blue").expect("write");
     expect_line(&rx, "property cli.color set", &mut seen);
-    writeln!(stdin, "/name Grace").expect("write");
+    writeln!(stdin, ":name Grace").expect("write");
     expect_line(&rx, "you are now Grace", &mut seen);
-    writeln!(stdin, "/history").expect("write");
-    expect_line(&rx, "older events", &mut seen);
+    let file = std::env::temp_dir().join(format!("chatio-cli-test-{}.bin", std::process::id()));
+    std::fs::write(&file, vec![7u8; 200 * 1024]).expect("temp file");
+    writeln!(stdin, ":file {}", file.display()).expect("write");
+    expect_line(&rx, "uploaded ", &mut seen);
+    let _ = std::fs::remove_file(&file);
     writeln!(stdin, "/close").expect("write");
-    expect_line(&rx, "thread closed", &mut seen);
-    writeln!(stdin, "/postback 9").expect("write");
-    writeln!(stdin, "/quit").expect("write");
+    expect_line(&rx, "Closing this thread", &mut seen);
+    expect_line(&rx, "thread closed by Chatio Bot", &mut seen);
+    writeln!(stdin, ":history").expect("write");
+    expect_line(&rx, "older events", &mut seen);
+    writeln!(stdin, "::help").expect("write");
+    expect_line(&rx, "You said: :help", &mut seen);
+    writeln!(stdin, ":postback 9").expect("write");
+    writeln!(stdin, ":nope").expect("write");
+    writeln!(stdin, ":quit").expect("write");
     expect_line(&rx, "bye", &mut seen);
     let status = child.wait().expect("exit");
     assert!(status.success(), "{status:?}");
-    let mut err = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = std::io::Read::read_to_string(&mut e, &mut err);
-    }
+    let all = seen.join("\n");
+    assert_eq!(all.matches("upload 100%").count(), 1, "upload 100% once:\n{all}");
+    // The history listing is one block: no thread summary line inside it.
+    let listing = all.split(":history").last().unwrap_or_default();
+    assert!(!listing.contains("events)"), "{all}");
+    let err = stderr_of(&mut child);
     assert!(err.contains("no button 9"), "a bad command is reported, not fatal: {err}");
+    assert!(err.contains("no command `:nope`"), "{err}");
+}
+
+/// Waits for the child's exit, at most `secs`; kills it and fails otherwise.
+fn exit_within(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_refused_token_ends_the_chat_client_with_an_error() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    // stdin stays open: the client must end by itself.
+    let mut child = chat(&["--url", &server.http_url(), "--token", "not-a-token", "--plain"]);
+    let _stdin = child.stdin.take();
+    let status = exit_within(&mut child, 20);
+    let err = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("the server refused the token"), "{err}");
+    assert!(!err.contains("not-a-token"), "the token is not printed: {err}");
+}
+
+#[test]
+fn an_unknown_license_ends_the_chat_client_with_an_error() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let mut child = chat(&["--url", &server.http_url(), "--license", "7", "--plain"]);
+    let _stdin = child.stdin.take();
+    let status = exit_within(&mut child, 20);
+    let err = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("the server does not know license 7 (set --license or CHATIO_LICENSE)"), "{err}");
+}
+
+#[test]
+fn a_chat_lost_in_a_server_restart_says_to_start_a_new_one() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let url = server.http_url();
+    let mut child = chat(&["--url", &url, "--plain"]);
+    let rx = lines(&mut child);
+    let mut seen = Vec::new();
+    let mut stdin = child.stdin.take().expect("stdin");
+    expect_line(&rx, "connected (0 chats)", &mut seen);
+    writeln!(stdin, "first").expect("write");
+    expect_line(&rx, "You said: first", &mut seen);
+    // A new server on the same port: the chat is gone.
+    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().expect("addr");
+    futures::executor::block_on(server.shutdown());
+    let _again = chatio_server::Server::builder().listen(addr).start_blocking().expect("server again");
+    expect_line(&rx, "connection restored", &mut seen);
+    writeln!(stdin, "second").expect("write");
+    writeln!(stdin, "third").expect("write");
+    expect_line(&rx, "You said: third", &mut seen);
+    writeln!(stdin, ":quit").expect("write");
+    let status = exit_within(&mut child, 20);
+    assert!(status.success());
+    let err = stderr_of(&mut child);
+    assert_eq!(err.matches("authorization").count(), 1, "one error line: {err}");
+    assert!(err.contains("your next message starts a new chat"), "{err}");
 }
 
 #[test]
 fn ctrl_c_exits_the_chat_client_cleanly() {
     let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
-    let mut child = Command::new(BIN)
-        .args(["chat", "--url", &server.http_url(), "--license", "100", "--plain"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn chatio chat");
+    let mut child = chat(&["--url", &server.http_url(), "--plain"]);
     let rx = lines(&mut child);
     let mut seen = Vec::new();
     expect_line(&rx, "connected (0 chats)", &mut seen);
@@ -164,4 +355,180 @@ fn ctrl_c_exits_the_chat_client_cleanly() {
     expect_line(&rx, "bye", &mut seen);
     let status = child.wait().expect("exit");
     assert!(status.success(), "Ctrl-C exits with 0: {status:?}");
+}
+
+#[test]
+fn verbose_shows_the_sdk_logs_and_quiet_is_the_default() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let run = |extra: &[&str], rust_log: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(extra).args(["chat", "--url", &server.http_url(), "--license", "7", "--plain"]);
+        cmd.env_remove("RUST_LOG").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some(l) = rust_log {
+            cmd.env("RUST_LOG", l);
+        }
+        let mut child = cmd.spawn().expect("spawn");
+        let _stdin = child.stdin.take();
+        let status = exit_within(&mut child, 20);
+        assert_eq!(status.code(), Some(1));
+        stderr_of(&mut child)
+    };
+    let quiet = run(&[], None);
+    assert!(!quiet.contains("chatio_transport"), "no logs without -v: {quiet}");
+    let verbose = run(&["-vv"], None);
+    assert!(verbose.contains("chatio_transport"), "-vv logs: {verbose}");
+    assert!(!verbose.contains('\u{1b}'), "logs to a pipe are plain: {verbose}");
+    let filtered = run(&[], Some("chatio_transport=debug"));
+    assert!(filtered.contains("chatio_transport"), "RUST_LOG filters the logs: {filtered}");
+}
+
+#[test]
+fn the_server_log_is_plain_text_when_redirected() {
+    let mut child = Command::new(BIN)
+        .args(["server", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chatio server");
+    let rx = lines(&mut child);
+    expect_line(&rx, "http://127.0.0.1:", &mut Vec::new());
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = stderr_of(&mut child);
+    assert!(log.contains("listening"), "{log}");
+    assert!(!log.contains('\u{1b}'), "ANSI codes in a redirected log: {log:?}");
+}
+
+/// How a hostile server answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Hostile {
+    /// A token at the token endpoint; HTTP 500 to the websocket upgrade.
+    Status500,
+    /// A token at the token endpoint; reads the upgrade request and never answers.
+    No101,
+    /// HTTP 404 to everything (a wrong base URL).
+    NotFound,
+}
+
+/// A tiny HTTP server on a loopback port that misbehaves as told. Each connection is handled
+/// on its own thread, for at most 60 s.
+fn hostile(how: Hostile) -> String {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let token_request = head.starts_with(b"POST /customer/");
+                let answer: Vec<u8> = match how {
+                    Hostile::Status500 | Hostile::No101 if token_request => {
+                        let body = r#"{"access_token":"t0k","token_type":"Bearer","expires_in":3600,"entity_id":"c1"}"#;
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .into_bytes()
+                    }
+                    Hostile::Status500 => {
+                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\noops"
+                            .to_vec()
+                    }
+                    Hostile::NotFound => {
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found".to_vec()
+                    }
+                    Hostile::No101 => {
+                        std::thread::sleep(Duration::from_secs(60));
+                        return;
+                    }
+                };
+                let _ = conn.write_all(&answer);
+            });
+        }
+    });
+    url
+}
+
+/// Runs `chatio chat --url URL` until a line containing `until`, then `:quit`; returns its
+/// stdout lines, stderr and exit status.
+fn chat_until(url: &str, until: &str) -> (String, String, std::process::ExitStatus) {
+    let mut child = chat(&["--url", url, "--plain"]);
+    let rx = lines(&mut child);
+    let mut seen = Vec::new();
+    let mut stdin = child.stdin.take().expect("stdin");
+    expect_line_within(&rx, until, &mut seen, 40);
+    writeln!(stdin, ":quit").expect("write");
+    let status = exit_within(&mut child, 20);
+    while let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+        seen.push(l);
+    }
+    (seen.join("\n"), stderr_of(&mut child), status)
+}
+
+#[test]
+fn a_500_on_the_upgrade_is_shown_once_with_its_cause() {
+    let url = hostile(Hostile::Status500);
+    let (out, err, status) = chat_until(&url, "reconnecting (attempt 3)");
+    assert!(status.success(), "not fatal: the server may recover; {err}");
+    let cause = "connecting failed: websocket error: handshake with ws://";
+    assert!(out.contains(cause) && out.contains("HTTP error: 500 Internal Server Error"), "{out}");
+    assert_eq!(out.matches(cause).count(), 1, "the same error once:\n{out}");
+    assert!(!out.contains("authentication failed") && !err.contains("authentication failed"), "{out}\n{err}");
+}
+
+#[test]
+fn a_server_that_never_answers_101_is_shown_timing_out() {
+    let url = hostile(Hostile::No101);
+    // The SDK's connect timeout is 20 s.
+    let (out, err, status) = chat_until(&url, "timed out after");
+    assert!(status.success(), "{err}");
+    assert!(out.contains("error: connecting failed: timed out after 20.0 s"), "{out}");
+    assert!(!out.contains("authentication failed"), "{out}");
+}
+
+#[test]
+fn a_404_is_fatal_and_says_to_check_the_url() {
+    let url = hostile(Hostile::NotFound);
+    let mut child = chat(&["--url", &url, "--plain"]);
+    let _stdin = child.stdin.take();
+    let status = exit_within(&mut child, 20);
+    let err = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("HTTP status 404") && err.contains("check --url or CHATIO_URL"), "{err}");
+    assert!(!err.contains("authentication failed"), "{err}");
+}
+
+#[test]
+fn a_tls_failure_is_fatal_and_labelled_as_tls() {
+    // https:// to a server that speaks plain HTTP.
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let url = server.http_url().replace("http://", "https://");
+    let mut child = chat(&["--url", &url, "--plain"]);
+    let _stdin = child.stdin.take();
+    let status = exit_within(&mut child, 20);
+    let err = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("TLS with 127.0.0.1 failed"), "{err}");
+    assert!(!err.contains("authentication failed"), "{err}");
+}
+
+#[test]
+fn a_refused_connection_is_retried_and_shown_once() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let (out, err, status) = chat_until(&format!("http://127.0.0.1:{port}"), "reconnecting (attempt 3)");
+    assert!(status.success(), "{err}");
+    let refused = "connecting failed: cannot connect to ws://";
+    assert_eq!(out.matches(refused).count(), 1, "{out}");
+    assert_eq!(out.matches("fetching a token failed: cannot connect to http://").count(), 1, "{out}");
+    assert!(!out.contains("authentication failed"), "{out}");
 }

@@ -94,7 +94,7 @@ async fn run(a: Args) -> Result<bool, String> {
     if !matches!(wait_for(&mut events, false).await, Ok(true)) {
         return Err("no connection".into());
     }
-    let customer = sdk.customer_id().await.ok_or("no customer id")?.to_string();
+    let customer = sdk.customer_id().ok_or("no customer id")?.to_string();
     let chat = sdk.start_chat(StartChat::new()).await.map_err(|e| e.to_string())?;
     let mut rng = fastrand::Rng::with_seed(a.seed);
     let mut sent = Vec::new();
@@ -292,7 +292,7 @@ fn timed<F: std::future::Future>(
 fn kind(e: &Error) -> String {
     match e {
         Error::ConnectionLost => "connection_lost".into(),
-        Error::Upload { .. } => "upload".into(),
+        Error::Transport(t) if t.operation() == chatio_customer_sdk::Operation::Upload => "upload".into(),
         Error::Timeout => "timeout".into(),
         other => other.to_string(),
     }

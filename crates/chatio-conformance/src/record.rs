@@ -1,5 +1,5 @@
 //! Recording: scripted SDK sessions against the reference server, captured through the
-//! transport's [`Tap`](chatio_transport::Tap) and normalised.
+//! transport's [`chatio_transport::Tap`] and normalised.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -182,7 +182,7 @@ pub async fn record(name: &str) -> Result<Transcript, String> {
     let sdk = CustomerSdk::init(config).map_err(err)?;
     let mut events = sdk.events();
     wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await?;
-    let customer = sdk.customer_id().await.map(|c| c.to_string()).unwrap_or_default();
+    let customer = sdk.customer_id().map(|c| c.to_string()).unwrap_or_default();
     settle(&mut events).await;
     let mut ctx = Ctx { server, sdk, events, recorder, customer };
     let result = match name {

@@ -153,7 +153,10 @@ pub fn replay(t: &Transcript) -> Result<CoreReplay, String> {
             Line::Disconnected { code, reason, .. } => {
                 let how = match code {
                     Some(c) => Disconnect::Closed { code: Some(*c), reason: reason.clone() },
-                    None => Disconnect::Failed { message: reason.clone() },
+                    None => Disconnect::Failed(chatio_core::TransportError::msg(
+                        chatio_core::Operation::Socket,
+                        reason.clone(),
+                    )),
                 };
                 s.handle_disconnected(how, now);
             }

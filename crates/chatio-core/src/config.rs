@@ -32,6 +32,15 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How often a `ping` frame keeps the connection alive (15 s).
     pub ping_interval: Duration,
+    /// Silence (no frame at all from the server) after which a logged-in connection is
+    /// reported unstable with [`SdkEvent::ConnectionUnstable`](crate::SdkEvent::ConnectionUnstable)
+    /// and probed with a ping (20 s: the ping of every 15 s went unanswered for 5 s). Keep it
+    /// above `ping_interval` plus the round trip.
+    pub unstable_after: Duration,
+    /// Silence after which the connection is taken for half-open (network gone, no FIN):
+    /// the session closes it and reconnects (35 s: two pings unanswered). At least
+    /// `unstable_after`.
+    pub dead_after: Duration,
     /// Reconnect delays after the socket drops (1 s to 5 s, jitter 0.5). After a
     /// `too_many_connections` disconnect the session waits `reconnect.max` (G9).
     pub reconnect: Backoff,
@@ -73,6 +82,8 @@ impl Config {
             outbox: OutboxPolicy::Resend,
             request_timeout: Duration::from_secs(15),
             ping_interval: Duration::from_secs(15),
+            unstable_after: Duration::from_secs(20),
+            dead_after: Duration::from_secs(35),
             reconnect: Backoff::socket(),
             login_backoff: Backoff::login(),
             sneak_peek_interval: Duration::from_secs(2),

@@ -162,8 +162,13 @@
 //!   copy of a push only updates the chat state and emits the side events the JS SDK emits
 //!   (`UserData`, `ThreadSummary`), never a duplicate `NewEvent`. A push for a request
 //!   nobody waits for is an ordinary event; nothing the server sends makes the session panic.
-//! * **Keep-alive**: a `{"action":"ping"}` frame every 15 s once logged in (the server
-//!   answers it; the answer is ignored).
+//! * **Keep-alive and health**: a `{"action":"ping"}` frame every 15 s once logged in. Any
+//!   frame from the server proves the connection alive; after
+//!   [`Config::unstable_after`] (20 s) of silence the session emits
+//!   [`SdkEvent::ConnectionUnstable`] and probes with a ping, after [`Config::dead_after`]
+//!   (35 s) it takes the connection for half-open (network gone, no FIN), reports an
+//!   [`Error::Transport`] event, closes it and reconnects; a frame arriving in between emits
+//!   [`SdkEvent::ConnectionRecovered`].
 //! * **Reconnects**: capped exponential backoff with jitter ([`Backoff`]: 1 s to 5 s, jitter
 //!   0.5 after a drop; 0.3 s to 60 s, jitter 0.3 after failed logins). `customer_banned`,
 //!   `license_not_found` and `unsupported_version` (push or close code 4000) stop the session
@@ -226,9 +231,9 @@ mod validate;
 
 pub use backoff::Backoff;
 pub use config::{Config, DEFAULT_MAX_FRAME_LEN, MAX_VERIFY_ATTEMPTS, OutboxPolicy};
-pub use error::Error;
+pub use error::{Cause, EXCERPT_LEN, Error, ErrorKind, Operation, ProtocolError, TransportError, chain};
 pub use output::{Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, Reply, SdkEvent, UploadRequest};
-pub use session::{Session, UploadFailure};
+pub use session::{ConnectionStatus, Session, UploadFailure};
 pub use token::AccessToken;
 pub use validate::{MAX_FIELD_LEN, MAX_FIELDS, MAX_ID_LEN, MAX_TEXT_LEN, check_sneak_peek};
 /// The session's clock type: `std::time::Instant` on native targets, `performance.now()` in a

@@ -32,6 +32,21 @@ pub enum SdkEvent {
         /// How many chats the customer has.
         total_chats: u64,
     },
+    /// `connection_unstable` (SDK 4.x): the connection looks half-open — a ping went
+    /// unanswered, or nothing arrived for [`Config::unstable_after`](crate::Config::unstable_after).
+    /// Followed by [`SdkEvent::ConnectionRecovered`] if something arrives again, or by a
+    /// reconnect ([`SdkEvent::ConnectionLost`]) after
+    /// [`Config::dead_after`](crate::Config::dead_after) of silence.
+    ConnectionUnstable,
+    /// `connection_recovered` (SDK 4.x): a frame arrived after [`SdkEvent::ConnectionUnstable`].
+    ConnectionRecovered,
+    /// Not emitted by the session: an [`events()`](https://docs.rs/chatio-customer-sdk)
+    /// subscriber fell behind the bounded event buffer and this many events were dropped
+    /// before it read them (as tokio's `broadcast` reports `Lagged(n)`).
+    Lagged {
+        /// How many events this subscriber missed.
+        missed: u64,
+    },
     /// Not in the JS SDK: the session will try to connect again after `delay`.
     Reconnecting {
         /// Attempt number, from 1.
@@ -284,7 +299,7 @@ impl std::fmt::Debug for UploadRequest {
 }
 
 /// How the connection ended, as the driver saw it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Disconnect {
     /// The websocket was closed (by either side).
@@ -294,11 +309,10 @@ pub enum Disconnect {
         /// The close reason text.
         reason: String,
     },
-    /// The connection failed (I/O error, failed handshake, refused connect).
-    Failed {
-        /// What happened.
-        message: String,
-    },
+    /// The connection failed (I/O error, failed handshake, refused connect), with the
+    /// driver's error kept whole. A failed connection attempt is reported to the user as
+    /// [`SdkEvent::Error`] with [`Error::Transport`].
+    Failed(crate::TransportError),
     /// The driver's websocket refused a message from the server longer than
     /// [`Config::max_frame_len`](crate::Config::max_frame_len) and dropped the connection
     /// (a stream cannot be read past such a message).

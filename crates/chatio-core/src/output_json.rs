@@ -38,6 +38,9 @@ impl SdkEvent {
             SdkEvent::ConnectionLost => "connection_lost",
             SdkEvent::ConnectionRestored { .. } => "connection_restored",
             SdkEvent::Reconnecting { .. } => "reconnecting",
+            SdkEvent::ConnectionUnstable => "connection_unstable",
+            SdkEvent::ConnectionRecovered => "connection_recovered",
+            SdkEvent::Lagged { .. } => "lagged",
             SdkEvent::CustomerId(_) => "customer_id",
             SdkEvent::Disconnected { .. } => "disconnected",
             SdkEvent::ChatPropertiesUpdated { .. } => "chat_properties_updated",
@@ -68,7 +71,8 @@ impl SdkEvent {
                 "total_chats": total_chats,
                 "chats": chats_summary.iter().map(|c| c.id.to_string()).collect::<Vec<_>>(),
             }),
-            SdkEvent::ConnectionLost => json!({}),
+            SdkEvent::ConnectionLost | SdkEvent::ConnectionUnstable | SdkEvent::ConnectionRecovered => json!({}),
+            SdkEvent::Lagged { missed } => json!({"missed": missed}),
             SdkEvent::Reconnecting { attempt, delay } => {
                 json!({"attempt": attempt, "delay_ms": delay.as_millis() as u64})
             }

@@ -15,11 +15,13 @@ pub(crate) enum Timer {
     SneakPeek = 3,
     /// Ask for a token again after the provider failed.
     TokenRetry = 4,
+    /// The connection's health: silence past `unstable_after`, then `dead_after`.
+    Health = 5,
 }
 
 /// A deadline per [`Timer`].
 #[derive(Clone, Debug, Default)]
-pub(crate) struct TimerTable([Option<Instant>; 5]);
+pub(crate) struct TimerTable([Option<Instant>; 6]);
 
 impl TimerTable {
     pub(crate) fn set(&mut self, t: Timer, at: Instant) {

@@ -79,6 +79,9 @@ pub struct Config {
     pub tap: Option<Arc<dyn chatio_transport::Tap>>,
     /// Delays between reconnect attempts (1 s to 5 s, jitter 0.5).
     pub reconnect: chatio_core::Backoff,
+    /// How many events are kept for slow [`events()`](crate::CustomerSdk::events)
+    /// subscribers (1 024; see [`Events`](crate::Events) for the policy).
+    pub event_buffer: usize,
 }
 
 impl fmt::Debug for Config {
@@ -117,6 +120,7 @@ impl Config {
             #[cfg(not(target_arch = "wasm32"))]
             tap: None,
             reconnect: chatio_core::Backoff::socket(),
+            event_buffer: chatio_transport::bus::DEFAULT_CAPACITY,
         }
     }
 
@@ -210,6 +214,14 @@ impl Config {
     #[must_use]
     pub fn reconnect(mut self, backoff: chatio_core::Backoff) -> Self {
         self.reconnect = backoff;
+        self
+    }
+
+    /// Sets how many events are kept for slow subscribers (at least 1; default 1 024). A
+    /// subscriber further behind reads [`SdkEvent::Lagged`](crate::SdkEvent::Lagged).
+    #[must_use]
+    pub fn event_buffer(mut self, events: usize) -> Self {
+        self.event_buffer = events.max(1);
         self
     }
 

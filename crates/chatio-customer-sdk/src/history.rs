@@ -43,7 +43,7 @@ fn load(driver: DriverHandle, id: HistoryId) -> BoxFuture<'static, Result<Histor
     async move {
         match driver.request(move |s, now| s.history_next(id, now)).await? {
             Reply::History { events, done } => Ok(HistoryPage { events, done }),
-            other => Err(Error::Protocol { message: format!("unexpected reply {other:?}") }),
+            other => Err(Error::protocol(format!("unexpected reply {other:?}"))),
         }
     }
     .boxed()

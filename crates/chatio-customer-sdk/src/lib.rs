@@ -89,9 +89,34 @@
 //!
 //! ## Errors
 //!
-//! One enum, [`Error`]: `Authentication`, `ConnectionLost`, `Timeout`, `InvalidArgs`,
-//! `Cancelled`, `Server { kind, message, data }`, `Disconnected { reason }`, `Closed`, `Upload`,
-//! `Protocol`. Arguments are checked before anything is sent.
+//! One enum, [`Error`], layered as rustls and quinn do it. [`Error::kind`] sorts every error
+//! into an [`ErrorKind`]:
+//!
+//! | kind | variants | transient? |
+//! |---|---|---|
+//! | [`ErrorKind::Usage`] (the caller's mistake) | `InvalidArgs`, `Config` (no runtime, bad URL), `Closed` | no |
+//! | [`ErrorKind::Cancelled`] | `Cancelled` | no |
+//! | [`ErrorKind::Refused`] (the server said no) | `Server { kind, message, data }`, `Authentication`, `Disconnected { reason }` | `Server` with `internal` or `request_timeout` only |
+//! | [`ErrorKind::Protocol`] (the server broke the protocol) | `Protocol(`[`ProtocolError`]`)`: the wire [`DecodeError`](chatio_wire::DecodeError) and a bounded excerpt of the frame | no |
+//! | [`ErrorKind::Transport`] (network, TLS, HTTP, token endpoint, files) | `Transport(`[`TransportError`]`)`: the [`Operation`] and the transport's error | as the cause says ([`TransportError::is_transient`]) |
+//! | [`ErrorKind::Connection`] | `ConnectionLost`, `Timeout`, `DeliveryUnknown` | `ConnectionLost`, `Timeout` |
+//!
+//! `std::error::Error::source` walks down to the cause: the transport's
+//! [`chatio_transport::Error`], then the `io::Error`, rustls, hyper or tungstenite error under
+//! it. [`chain`] prints the whole chain on one line:
+//!
+//! ```
+//! # use chatio_customer_sdk::{Error, ErrorKind, chain};
+//! fn report(e: &Error) {
+//!     match e.kind() {
+//!         ErrorKind::Transport | ErrorKind::Connection if e.is_transient() => eprintln!("retrying: {}", chain(e)),
+//!         ErrorKind::Usage => eprintln!("fix the program: {}", chain(e)),
+//!         _ => eprintln!("failed: {}", chain(e)),
+//!     }
+//! }
+//! ```
+//!
+//! Arguments are checked before anything is sent.
 //!
 //! ## Embedding only the core
 //!
@@ -111,7 +136,7 @@ mod sdk;
 mod upload;
 
 pub use config::{Config, TokenSource};
-pub use events::Events;
+pub use events::{Events, SharedEvents};
 pub use history::{ChatHistory, HistoryPage};
 pub use sdk::{Auth, ChatsSummary, CustomerSdk, Pagination, ThreadsSummary};
 pub use upload::{Canceller, File, SendFile, Upload};
@@ -121,7 +146,10 @@ pub mod model {
     pub use chatio_core::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
 }
 
-pub use chatio_core::{Backoff, Error, OutboxPolicy, Rating, SdkEvent};
+pub use chatio_core::{
+    Backoff, Cause, ConnectionStatus, EXCERPT_LEN, Error, ErrorKind, Operation, OutboxPolicy, ProtocolError, Rating,
+    SdkEvent, TransportError, chain,
+};
 pub use chatio_transport::token::{Credentials, TokenProvider};
 pub use chatio_wire::{
     Annotation, Button, ChatId, Custom, CustomerData, DisconnectReason, ErrorType, EventId, EventKind, FileAttachment,
@@ -129,6 +157,25 @@ pub use chatio_wire::{
     RichMessage, Scopes, StartChat, SystemMessage, ThreadId, UserId, UserType,
 };
 pub use model::*;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use chatio_transport::net::TlsConfig;
+#[cfg(not(target_arch = "wasm32"))]
+pub use chatio_transport::{Tap, TapEvent};
+
+/// The transport's own types: its error (the cause under [`Error::Transport`], and what a
+/// [`TokenProvider`] returns), the tap, TLS settings (native targets; in a browser the error's
+/// sources are [`BrowserError`](transport::BrowserError)s).
+pub mod transport {
+    pub use chatio_transport::Error;
+    pub use chatio_transport::error::BoxError;
+    #[cfg(target_arch = "wasm32")]
+    pub use chatio_transport::error::BrowserError;
+    #[cfg(not(target_arch = "wasm32"))]
+    pub use chatio_transport::net::TlsConfig;
+    #[cfg(not(target_arch = "wasm32"))]
+    pub use chatio_transport::{Tap, TapEvent};
+}
 
 /// The runtime interface and the runtimes, to choose one explicitly.
 pub mod runtime {

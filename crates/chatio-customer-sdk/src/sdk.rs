@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_core::Session;
-use chatio_core::{Error, Rating, Reply};
+use chatio_core::{Cause, ConnectionStatus, Error, Operation, Rating, Reply};
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_transport::http::HttpClient;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
@@ -83,17 +83,19 @@ impl Auth {
     /// A token: the cached one while valid, else a fresh one (`auth.getToken()`).
     ///
     /// # Errors
-    /// [`Error::Authentication`] when no token can be had.
+    /// [`Error::Authentication`] when the token endpoint refuses; [`Error::Transport`]
+    /// (with [`Operation::FetchToken`](chatio_core::Operation::FetchToken), transient for a
+    /// timeout or a 5xx) when it cannot be reached.
     pub async fn token(&self) -> Result<Credentials, Error> {
-        self.provider.token(false).await.map_err(|e| Error::Authentication { message: e.to_string() })
+        self.provider.token(false).await.map_err(|e| e.into_core(Operation::FetchToken))
     }
 
     /// A fresh token, bypassing the cache (`auth.getFreshToken()`).
     ///
     /// # Errors
-    /// [`Error::Authentication`] when no token can be had.
+    /// As [`token`](Self::token).
     pub async fn fresh_token(&self) -> Result<Credentials, Error> {
-        self.provider.token(true).await.map_err(|e| Error::Authentication { message: e.to_string() })
+        self.provider.token(true).await.map_err(|e| e.into_core(Operation::FetchToken))
     }
 }
 
@@ -111,11 +113,11 @@ pub struct CustomerSdk {
 mod web;
 
 fn unexpected(r: Reply) -> Error {
-    Error::Protocol { message: format!("unexpected reply {r:?}") }
+    Error::protocol(format!("unexpected reply {r:?}"))
 }
 
-fn bad_url(what: &str, url: &str, e: impl std::fmt::Display) -> Error {
-    Error::InvalidArgs { reason: format!("the {what} `{url}` is not a valid URL: {e}") }
+fn bad_url(what: &str, url: &str, e: url::ParseError) -> Error {
+    Error::Config { reason: format!("the {what} `{url}` is not a valid URL"), source: Some(Cause::new(e)) }
 }
 
 impl CustomerSdk {
@@ -123,8 +125,9 @@ impl CustomerSdk {
     /// SDK). Subscribe with [`events`](Self::events) right away to see `Connected`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgs`] for unusable URLs or when no async runtime is available (enable
-    /// a runtime feature, or call from inside a tokio runtime with the `tokio` feature).
+    /// [`Error::Config`] for unusable URLs or when no async runtime is available (enable
+    /// a runtime feature, or call from inside a tokio runtime with the `tokio` feature); the
+    /// cause is its `source()`.
     #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
     pub fn init(config: Config) -> Result<Self, Error> {
         let server = Url::parse(&config.server_url).map_err(|e| bad_url("server URL", &config.server_url, e))?;
@@ -132,7 +135,7 @@ impl CustomerSdk {
             Url::parse(&config.accounts_url).map_err(|e| bad_url("accounts URL", &config.accounts_url, e))?;
         let rt = match config.runtime.clone() {
             Some(rt) => rt,
-            None => default_runtime().map_err(|e| Error::InvalidArgs { reason: e.to_string() })?,
+            None => default_runtime().map_err(|e| chatio_transport::Error::from(e).into_core(Operation::Connect))?,
         };
         let http = HttpClient::new(rt.clone(), config.tls.clone(), Duration::from_secs(15));
         let provider: Arc<dyn TokenProvider> = match config.token.clone() {
@@ -151,7 +154,7 @@ impl CustomerSdk {
                     Some(config.license),
                     id,
                 )
-                .map_err(|e| Error::InvalidArgs { reason: e.to_string() })?;
+                .map_err(|e| e.into_core(Operation::FetchToken))?;
                 Arc::new(p)
             }
         };
@@ -167,8 +170,9 @@ impl CustomerSdk {
         let mut dcfg = chatio_transport::DriverConfig::new(server);
         dcfg.tls = config.tls.clone();
         dcfg.tap = config.tap.clone();
+        dcfg.event_capacity = config.event_buffer;
         let driver = chatio_transport::spawn(rt, session, dcfg, provider.clone())
-            .map_err(|e| Error::InvalidArgs { reason: e.to_string() })?;
+            .map_err(|e| e.into_core(Operation::Connect))?;
         Ok(Self { driver, auth: Auth { provider } })
     }
 
@@ -176,10 +180,31 @@ impl CustomerSdk {
     /// stream unsubscribes (`on`/`off`/`$$observable` in the JS SDK). The session starts
     /// connecting in [`init`](Self::init), so the *first* stream also receives the events
     /// that happened before it was made (`Connected` included; up to
-    /// [`chatio_transport::driver::BACKLOG`] of them): subscribing right after `init`, even
-    /// after an `.await`, misses nothing. Later streams start from their creation.
+    /// [`Config::event_buffer`] of them): subscribing right after `init`, even after an
+    /// `.await`, misses nothing. Later streams start from their creation.
+    ///
+    /// Bounded: a subscriber that falls behind by more than [`Config::event_buffer`] events
+    /// reads [`SdkEvent::Lagged`](crate::SdkEvent::Lagged) in place of those it missed (see
+    /// [`Events`]). Filter by name with [`Events::named`] (the JS SDK's `on(name, …)`).
     pub fn events(&self) -> Events {
         Events::new(self.driver.subscribe())
+    }
+
+    /// The next event named `name` ([`SdkEvent::name`](crate::SdkEvent::name), e.g.
+    /// `"new_event"`), from now on — the JS SDK's `once(name, …)`. `None` if the session
+    /// ends first.
+    ///
+    /// **Cancellation:** dropping the future unsubscribes; nothing is lost for other
+    /// subscribers.
+    pub async fn once(&self, name: &str) -> Option<crate::SdkEvent> {
+        use futures::StreamExt;
+        let mut events = self.events().named(&[name]);
+        while let Some(e) = events.next().await {
+            if !matches!(e, crate::SdkEvent::Lagged { .. }) {
+                return Some(e);
+            }
+        }
+        None
     }
 
     /// The token access (`auth` in the JS SDK).
@@ -187,14 +212,20 @@ impl CustomerSdk {
         &self.auth
     }
 
-    /// The customer id, once known.
-    pub async fn customer_id(&self) -> Option<chatio_wire::UserId> {
-        self.driver.exec(|s, _| s.customer_id().cloned()).await.ok().flatten()
+    /// The customer id, once known (no round trip to the session's task: as of its last
+    /// step).
+    pub fn customer_id(&self) -> Option<chatio_wire::UserId> {
+        self.driver.snapshot().customer_id
     }
 
-    /// Whether the session is logged in right now.
-    pub async fn is_connected(&self) -> bool {
-        self.driver.exec(|s, _| s.is_ready()).await.unwrap_or(false)
+    /// Whether the session is logged in (as of its task's last step; no round trip).
+    pub fn is_connected(&self) -> bool {
+        self.driver.snapshot().status == ConnectionStatus::Connected
+    }
+
+    /// Where the connection is (as of the session task's last step; no round trip).
+    pub fn status(&self) -> ConnectionStatus {
+        self.driver.snapshot().status
     }
 
     /// Closes the connection and stays disconnected until [`connect`](Self::connect);

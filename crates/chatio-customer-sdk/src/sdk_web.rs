@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chatio_core::{Error, Instant, Session};
+use chatio_core::{Error, Instant, Operation, Session};
 use chatio_transport::token::{StaticToken, TokenProvider};
 use chatio_transport::web;
 use chatio_wire::LicenseId;
@@ -22,7 +22,7 @@ impl CustomerSdk {
     /// the page's thread.
     ///
     /// # Errors
-    /// [`Error::InvalidArgs`] for unusable URLs.
+    /// [`Error::Config`] for unusable URLs; the cause is its `source()`.
     pub fn init(config: Config) -> Result<Self, Error> {
         let server = Url::parse(&config.server_url).map_err(|e| bad_url("server URL", &config.server_url, e))?;
         let accounts =
@@ -43,7 +43,7 @@ impl CustomerSdk {
                     id,
                     Duration::from_secs(15),
                 )
-                .map_err(|e| Error::InvalidArgs { reason: e.to_string() })?;
+                .map_err(|e| e.into_core(Operation::FetchToken))?;
                 Arc::new(p)
             }
         };
@@ -56,8 +56,9 @@ impl CustomerSdk {
         core.max_frame_len = config.max_frame_len;
         core.reconnect = config.reconnect;
         let session = Session::new(core, Instant::now());
-        let driver = web::spawn(session, web::DriverConfig::new(server), provider.clone())
-            .map_err(|e| Error::InvalidArgs { reason: e.to_string() })?;
+        let mut dcfg = web::DriverConfig::new(server);
+        dcfg.event_capacity = config.event_buffer;
+        let driver = web::spawn(session, dcfg, provider.clone()).map_err(|e| e.into_core(Operation::Connect))?;
         Ok(Self { driver, auth: Auth { provider } })
     }
 }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use chatio_core::{Error, FileSpec, Reply};
+use chatio_core::{Error, FileSpec, Operation, Reply};
 use chatio_transport::upload::{FileSource, Progress};
 
 use crate::driver::{DriverHandle, file_size};
@@ -108,7 +108,7 @@ async fn run(b: SendFile, state: Arc<State>) -> Result<String, Error> {
     // Size checks and local I/O come before any network I/O.
     let size = match &b.file.source {
         FileSource::Bytes(bytes) => bytes.len() as u64,
-        FileSource::Path(p) => file_size(p.clone()).await.map_err(|e| Error::InvalidArgs { reason: e.to_string() })?,
+        FileSource::Path(p) => file_size(p.clone()).await.map_err(|e| e.into_core(Operation::ReadFile))?,
     };
     if size > Limits::MAX_FILE_SIZE {
         return Err(Error::InvalidArgs {
@@ -140,7 +140,7 @@ async fn run(b: SendFile, state: Arc<State>) -> Result<String, Error> {
     }
     match reply_rx.await.unwrap_or(Err(Error::Closed))? {
         Reply::File { url } => Ok(url),
-        other => Err(Error::Protocol { message: format!("unexpected reply {other:?}") }),
+        other => Err(Error::protocol(format!("unexpected reply {other:?}"))),
     }
 }
 

@@ -47,8 +47,8 @@ error (ask for fewer items). A websocket client that lets more than --max-queued
 up unread, or reads nothing for --write-timeout-s, is closed with 4002 slow_consumer.
 Invalid UTF-8 closes with 1007, protocol errors with 1002.
 
-Logs go to stderr; RUST_LOG filters them (default info). Tokens are never logged, at any
-level (frame contents are never logged, the websocket library's trace output is off).";
+Logs go to stderr (coloured only on a terminal without NO_COLOR or TERM=dumb); RUST_LOG
+filters them (default info). Tokens are never logged, at any level (frame contents are never logged, the websocket library's trace output is off).";
 
 /// The chat.io Customer API v0.5 reference server.
 ///
@@ -190,7 +190,11 @@ impl Args {
 /// # Errors
 /// When the address cannot be bound or the runtime cannot start.
 pub fn run(args: Args) -> Result<(), Error> {
-    let _ = tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(log_filter())
+        .with_writer(std::io::stderr)
+        .with_ansi(log_colors())
+        .try_init();
     // Signal handlers first: a SIGTERM sent as soon as the line is read must not find the
     // default action (an abrupt exit) still in place.
     let signals = Signals::install();
@@ -213,6 +217,15 @@ pub fn run(args: Args) -> Result<(), Error> {
     tracing::info!("stopping");
     futures::executor::block_on(handle.shutdown());
     Ok(())
+}
+
+/// Colours in the log only on a terminal, and not with `NO_COLOR` (non-empty) or
+/// `TERM=dumb`: a log redirected to a file stays plain text.
+fn log_colors() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    !no_color && !dumb && std::io::stderr().is_terminal()
 }
 
 /// Targets whose trace output prints websocket frames as they are (login tokens

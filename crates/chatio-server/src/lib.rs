@@ -194,7 +194,6 @@
 mod agent;
 pub mod cli;
 mod config;
-mod cors;
 mod engine;
 mod error;
 mod files;

@@ -301,7 +301,9 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
         conn_gone: Notify::new(),
         control: control_tx,
         counters: Arc::new(Counters::default()),
+        sio: std::sync::OnceLock::new(),
     });
+    let _ = shared.sio.set(crate::transport::sio::service(Arc::downgrade(&shared), shared.config.idle_timeout));
     tracing::info!(%addr, "chatio-server listening");
     if started.send(Ok(Started { addr, shared: shared.clone(), stop: stop_tx })).is_err() {
         return;

@@ -75,6 +75,8 @@ pub(crate) struct Shared {
     pub(crate) control: mpsc::UnboundedSender<Control>,
     /// Server-wide counters (queued bytes, slow consumers...).
     pub(crate) counters: Arc<Counters>,
+    /// The socket.io transport's Engine.IO service (set right after construction).
+    pub(crate) sio: std::sync::OnceLock<crate::transport::sio::Service>,
 }
 
 impl Shared {

@@ -4,15 +4,15 @@
 //! websocket, writes frames, arms the timer from `poll_timeout`, runs uploads. Calls from the
 //! facade arrive as messages; events fan out to every subscriber. It holds no protocol logic.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::{Error as WsError, Message};
 use chatio_core::{
-    AccessToken, Disconnect, DriverAction, Error as CoreError, FileSpec, Output, Reply, SdkEvent, Session,
-    UploadFailure,
+    AccessToken, ConnectionStatus, Disconnect, DriverAction, Error as CoreError, FileSpec, Operation, Output, Reply,
+    SdkEvent, Session, UploadFailure,
 };
 use chatio_wire::{ChatId, RequestId};
 use futures::channel::{mpsc, oneshot};
@@ -21,6 +21,7 @@ use futures::{FutureExt, StreamExt};
 use tracing::Instrument;
 use url::Url;
 
+use crate::bus::{Bus, Subscriber};
 use crate::error::Error;
 use crate::http::HttpClient;
 use crate::net::TlsConfig;
@@ -50,7 +51,6 @@ enum Command {
         id: oneshot::Sender<Result<RequestId, CoreError>>,
         reply: oneshot::Sender<Result<Reply, CoreError>>,
     },
-    Subscribe(mpsc::UnboundedSender<SdkEvent>),
     Token(oneshot::Sender<Option<Credentials>>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -109,6 +109,8 @@ pub struct DriverConfig {
     pub upload_timeout: Duration,
     /// An observer of the traffic.
     pub tap: Option<Arc<dyn Tap>>,
+    /// How many events the event bus keeps for slow subscribers (1 024; see [`crate::bus`]).
+    pub event_capacity: usize,
 }
 
 impl std::fmt::Debug for DriverConfig {
@@ -131,6 +133,7 @@ impl DriverConfig {
             connect_timeout: Duration::from_secs(20),
             upload_timeout: Duration::from_secs(300),
             tap: None,
+            event_capacity: crate::bus::DEFAULT_CAPACITY,
         }
     }
 }
@@ -140,6 +143,19 @@ impl DriverConfig {
 #[derive(Clone, Debug)]
 pub struct DriverHandle {
     tx: mpsc::UnboundedSender<Command>,
+    bus: Bus,
+    state: Arc<Mutex<Snapshot>>,
+}
+
+/// What the driver publishes of the session after every step, for reading without a round
+/// trip to the driver task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// Where the connection is.
+    pub status: ConnectionStatus,
+    /// The customer id, once known.
+    pub customer_id: Option<chatio_wire::UserId>,
 }
 
 impl std::fmt::Debug for Command {
@@ -203,12 +219,21 @@ impl DriverHandle {
         (id_rx, reply_rx)
     }
 
-    /// A new stream of every SDK event from now on; the first stream also gets the events
-    /// that happened before it (up to [`BACKLOG`], the newest). Dropping it unsubscribes.
-    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<SdkEvent> {
-        let (tx, rx) = mpsc::unbounded();
-        let _ = self.tx.unbounded_send(Command::Subscribe(tx));
-        rx
+    /// A new subscription to every SDK event from now on; the first one also gets the
+    /// events that happened before it (those the bus still keeps). Bounded: see
+    /// [`crate::bus`] for the policy. Dropping it unsubscribes.
+    pub fn subscribe(&self) -> Subscriber {
+        self.bus.subscribe()
+    }
+
+    /// The event bus (its length and capacity, for observing the bound).
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// The session's status and customer id as of the driver's last step (no round trip).
+    pub fn snapshot(&self) -> Snapshot {
+        self.state.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
 
     /// The current credentials, if the session has a token.
@@ -232,8 +257,9 @@ impl DriverHandle {
     }
 }
 
-/// How many events the driver keeps for its first subscriber, from before it subscribed.
-pub const BACKLOG: usize = 1024;
+/// How many events the driver keeps by default for its first subscriber, from before it
+/// subscribed, and for slow subscribers ([`DriverConfig::event_capacity`]).
+pub const BACKLOG: usize = crate::bus::DEFAULT_CAPACITY;
 
 /// Starts a driver task for `session` on `rt`.
 pub fn spawn(
@@ -247,6 +273,9 @@ pub fn spawn(
     let (tx, rx) = mpsc::unbounded();
     let (itx, irx) = mpsc::unbounded();
     let http = HttpClient::new(rt.clone(), config.tls.clone(), config.upload_timeout);
+    let bus = Bus::new(config.event_capacity);
+    let state =
+        Arc::new(Mutex::new(Snapshot { status: session.status(), customer_id: session.customer_id().cloned() }));
     let driver = Driver {
         rt: rt.clone(),
         session,
@@ -262,14 +291,14 @@ pub fn spawn(
         waiters: HashMap::new(),
         uploads: HashMap::new(),
         running_uploads: HashMap::new(),
-        subscribers: Vec::new(),
-        backlog: Some(VecDeque::new()),
+        bus: bus.clone(),
+        state: state.clone(),
         credentials: None,
         close_info: None,
     };
     let span = tracing::info_span!("chatio.session", license = %driver.session.config().license_id);
     rt.spawn(Box::pin(driver.run(rx, irx).instrument(span)));
-    Ok(DriverHandle { tx })
+    Ok(DriverHandle { tx, bus, state })
 }
 
 struct Driver {
@@ -288,9 +317,8 @@ struct Driver {
     waiters: HashMap<RequestId, (oneshot::Sender<Result<Reply, CoreError>>, tracing::Span)>,
     uploads: HashMap<RequestId, (FileSource, Option<Progress>)>,
     running_uploads: HashMap<RequestId, AbortHandle>,
-    subscribers: Vec<mpsc::UnboundedSender<SdkEvent>>,
-    /// Events kept for the first subscriber, until it comes (at most [`BACKLOG`]).
-    backlog: Option<VecDeque<SdkEvent>>,
+    bus: Bus,
+    state: Arc<Mutex<Snapshot>>,
     credentials: Option<Credentials>,
     close_info: Option<(Option<u16>, String)>,
 }
@@ -357,15 +385,17 @@ impl Driver {
                         }
                         e => {
                             tracing::debug!(error = %e, "websocket failed");
-                            Disconnect::Failed { message: e.to_string() }
+                            let e = Error::WebSocket { context: "reading".into(), source: e };
+                            Disconnect::Failed(e.into_transport(Operation::Socket))
                         }
                     };
                     self.socket = None;
                     let reason = match &how {
-                        Disconnect::FrameTooLarge { message } | Disconnect::Failed { message } => message.as_str(),
-                        _ => "",
+                        Disconnect::FrameTooLarge { message } => message.clone(),
+                        Disconnect::Failed(t) => chatio_core::chain(t),
+                        _ => String::new(),
                     };
-                    self.tap(TapEvent::Disconnected { code: None, reason });
+                    self.tap(TapEvent::Disconnected { code: None, reason: &reason });
                     self.session.handle_disconnected(how, now);
                 }
                 Wake::Frame(None) => {
@@ -384,8 +414,20 @@ impl Driver {
         for (_, h) in self.running_uploads.drain() {
             h.abort();
         }
+        self.publish_state();
+        self.bus.close();
         if let Some(done) = shutdown {
             let _ = done.send(());
+        }
+    }
+
+    /// Publishes the session's status for [`DriverHandle::snapshot`].
+    fn publish_state(&self) {
+        let snap = Snapshot { status: self.session.status(), customer_id: self.session.customer_id().cloned() };
+        if let Ok(mut s) = self.state.lock() {
+            if *s != snap {
+                *s = snap;
+            }
         }
     }
 
@@ -422,16 +464,6 @@ impl Driver {
                     }
                 }
             }
-            Command::Subscribe(tx) => {
-                // The first subscriber also gets what happened before it subscribed (the
-                // connection starts at once: `Connected` can come before `events()`).
-                if let Some(backlog) = self.backlog.take() {
-                    for e in backlog {
-                        let _ = tx.unbounded_send(e);
-                    }
-                }
-                self.subscribers.push(tx);
-            }
             Command::Token(tx) => {
                 let _ = tx.send(self.credentials.clone());
             }
@@ -451,7 +483,7 @@ impl Driver {
             }
             Internal::Token(_, Err(e)) => {
                 tracing::warn!(error = %e, "no token");
-                self.session.handle_token_error(e.to_string(), now);
+                self.session.handle_token_error(e.into_core(Operation::FetchToken), now);
             }
             Internal::Connected(attempt, result) => {
                 if self.connecting != Some(attempt) {
@@ -467,10 +499,11 @@ impl Driver {
                         self.session.handle_connected(now);
                     }
                     Err(e) => {
-                        tracing::info!(error = %e, "cannot connect");
-                        let message = e.to_string();
+                        let failure = e.into_transport(Operation::Connect);
+                        let message = chatio_core::chain(&failure);
+                        tracing::info!(error = %message, "cannot connect");
                         self.tap(TapEvent::Disconnected { code: None, reason: &message });
-                        self.session.handle_disconnected(Disconnect::Failed { message }, now);
+                        self.session.handle_disconnected(Disconnect::Failed(failure), now);
                     }
                 }
             }
@@ -478,7 +511,7 @@ impl Driver {
                 self.running_uploads.remove(&id);
                 let result = result.map_err(|e| match e {
                     UploadError::Server(o) => UploadFailure::Server(o),
-                    UploadError::Transport(t) => UploadFailure::Transport(t.to_string()),
+                    UploadError::Transport(t) => UploadFailure::Transport(t.into_transport(Operation::Upload)),
                 });
                 self.session.handle_upload_result(&id, result, now);
             }
@@ -516,9 +549,11 @@ impl Driver {
                         tracing::debug!(error = %e, "write failed");
                         self.socket = None;
                         let now = self.rt.now();
-                        let message = e.to_string();
+                        let failure =
+                            Error::WebSocket { context: "writing".into(), source: e }.into_transport(Operation::Socket);
+                        let message = chatio_core::chain(&failure);
                         self.tap(TapEvent::Disconnected { code: None, reason: &message });
-                        self.session.handle_disconnected(Disconnect::Failed { message }, now);
+                        self.session.handle_disconnected(Disconnect::Failed(failure), now);
                     }
                 }
                 // Without a socket the frame is dropped: the session only writes when it knows
@@ -536,6 +571,7 @@ impl Driver {
                 break;
             }
         }
+        self.publish_state();
     }
 
     async fn action(&mut self, action: DriverAction) {
@@ -647,15 +683,7 @@ impl Driver {
                     SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
                     _ => {}
                 }
-                if let Some(backlog) = &mut self.backlog {
-                    if backlog.len() == BACKLOG {
-                        backlog.pop_front();
-                        tracing::warn!("no subscriber yet: the oldest event kept for the first one is dropped");
-                    }
-                    backlog.push_back(e);
-                    return;
-                }
-                self.subscribers.retain(|s| s.unbounded_send(e.clone()).is_ok());
+                self.bus.publish(e);
             }
             _ => {}
         }

@@ -1,8 +1,39 @@
-//! The transport's errors.
+//! The transport's errors: each variant keeps the error it comes from as its `source()`.
+//!
+//! Displays follow the convention of error chains: a variant says what the transport was
+//! doing, its `source()` says why (walk it, or print [`chatio_core::chain`]).
 
+use std::error::Error as StdError;
 use std::fmt;
 use std::io;
 use std::time::Duration;
+
+use chatio_core::{Cause, Operation, TransportError};
+
+/// A boxed underlying error.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// The websocket library's error: tungstenite's on native targets.
+#[cfg(not(target_arch = "wasm32"))]
+pub type WebSocketError = async_tungstenite::tungstenite::Error;
+/// The websocket library's error: on wasm32, what the browser said.
+#[cfg(target_arch = "wasm32")]
+pub type WebSocketError = BrowserError;
+
+/// A failure the browser reported (wasm32): its exceptions and events carry only a message.
+#[cfg(target_arch = "wasm32")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserError(pub String);
+
+#[cfg(target_arch = "wasm32")]
+impl fmt::Display for BrowserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl StdError for BrowserError {}
 
 /// Something the transport could not do.
 #[derive(Debug)]
@@ -18,9 +49,19 @@ pub enum Error {
         source: io::Error,
     },
     /// TLS setup or handshake failed.
-    Tls(String),
+    Tls {
+        /// The host (or what was being set up).
+        host: String,
+        /// The rustls or I/O error.
+        source: BoxError,
+    },
     /// An HTTP-level failure (handshake, protocol, body).
-    Http(String),
+    Http {
+        /// What was being done (`handshake with http://…`, `reading the body`...).
+        context: String,
+        /// The hyper (or other) error.
+        source: BoxError,
+    },
     /// The server answered with an unexpected status.
     Status {
         /// The HTTP status.
@@ -28,8 +69,13 @@ pub enum Error {
         /// The body (truncated to 512 bytes; never contains a token we sent).
         body: String,
     },
-    /// A websocket failure.
-    WebSocket(String),
+    /// A websocket failure (handshake, or the open socket).
+    WebSocket {
+        /// What was being done.
+        context: String,
+        /// The tungstenite error (on wasm32: what the browser said).
+        source: WebSocketError,
+    },
     /// The operation took longer than allowed.
     Timeout(Duration),
     /// A local file could not be read.
@@ -41,34 +87,110 @@ pub enum Error {
     },
     /// No usable async runtime.
     NoRuntime(crate::runtime::NoRuntime),
-    /// The token endpoint's answer could not be used.
-    Token(String),
+    /// The token endpoint refused to issue a token (`{"error": …}` with a 4xx status).
+    TokenRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The OAuth error code (`invalid_client`...).
+        error: String,
+        /// Its description.
+        description: String,
+    },
+    /// The token endpoint's answer could not be read.
+    TokenAnswer {
+        /// The JSON error.
+        source: serde_json::Error,
+    },
     /// The operation was cancelled.
     Cancelled,
+}
+
+impl Error {
+    /// Whether trying again later may work: a refused or reset connection, a timeout, an
+    /// HTTP 5xx or 429, a websocket that broke. Not: an unusable URL, a TLS failure (an
+    /// untrusted certificate stays untrusted), a missing file, a token refusal, no runtime.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Connect { .. } | Error::Timeout(_) | Error::Http { .. } | Error::WebSocket { .. } => true,
+            // A connection that broke during the handshake is transient; a certificate the
+            // roots do not trust is not.
+            Error::Tls { source, .. } => source.downcast_ref::<io::Error>().is_some_and(|e| {
+                matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::UnexpectedEof
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::BrokenPipe
+                )
+            }),
+            Error::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            Error::InvalidUrl(_)
+            | Error::File { .. }
+            | Error::NoRuntime(_)
+            | Error::TokenRefused { .. }
+            | Error::TokenAnswer { .. }
+            | Error::Cancelled => false,
+        }
+    }
+
+    /// The session's error for this failure while doing `op`: a token refusal is
+    /// [`chatio_core::Error::Authentication`], a missing runtime or an unusable URL is
+    /// [`chatio_core::Error::Config`], a cancellation [`chatio_core::Error::Cancelled`];
+    /// anything else is [`chatio_core::Error::Transport`] with this error as the cause.
+    pub fn into_core(self, op: Operation) -> chatio_core::Error {
+        match self {
+            Error::TokenRefused { .. } | Error::TokenAnswer { .. } => {
+                chatio_core::Error::Authentication { message: self.to_string(), source: Some(Cause::new(self)) }
+            }
+            Error::NoRuntime(_) | Error::InvalidUrl(_) => {
+                chatio_core::Error::Config { reason: self.to_string(), source: Some(Cause::new(self)) }
+            }
+            Error::Cancelled => chatio_core::Error::Cancelled,
+            e => chatio_core::Error::Transport(e.into_transport(op)),
+        }
+    }
+
+    /// This failure as the core's [`TransportError`] (for [`chatio_core::Disconnect::Failed`]
+    /// and [`chatio_core::UploadFailure::Transport`]).
+    pub fn into_transport(self, op: Operation) -> TransportError {
+        let transient = self.is_transient();
+        TransportError::new(op, transient, Cause::new(self))
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidUrl(m) => write!(f, "invalid URL: {m}"),
-            Error::Connect { url, source } => write!(f, "cannot connect to {url}: {source}"),
-            Error::Tls(m) => write!(f, "TLS error: {m}"),
-            Error::Http(m) => write!(f, "HTTP error: {m}"),
+            Error::Connect { url, .. } => write!(f, "cannot connect to {url}"),
+            Error::Tls { host, .. } => write!(f, "TLS with {host} failed"),
+            Error::Http { context, .. } => write!(f, "HTTP error: {context}"),
             Error::Status { status, body } => write!(f, "HTTP status {status}: {body}"),
-            Error::WebSocket(m) => write!(f, "websocket error: {m}"),
+            Error::WebSocket { context, .. } => write!(f, "websocket error: {context}"),
             Error::Timeout(d) => write!(f, "timed out after {:.1} s", d.as_secs_f64()),
-            Error::File { path, source } => write!(f, "cannot read {path}: {source}"),
+            Error::File { path, .. } => write!(f, "cannot read {path}"),
             Error::NoRuntime(e) => e.fmt(f),
-            Error::Token(m) => write!(f, "token endpoint: {m}"),
+            Error::TokenRefused { status, error, description } => {
+                write!(f, "the token endpoint refused ({status}): {error}")?;
+                if !description.is_empty() {
+                    write!(f, ": {description}")?;
+                }
+                Ok(())
+            }
+            Error::TokenAnswer { .. } => f.write_str("the token endpoint's answer is unreadable"),
             Error::Cancelled => f.write_str("cancelled"),
         }
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
             Error::Connect { source, .. } | Error::File { source, .. } => Some(source),
+            Error::Tls { source, .. } | Error::Http { source, .. } => Some(source.as_ref()),
+            Error::WebSocket { source, .. } => Some(source),
+            Error::TokenAnswer { source } => Some(source),
             Error::NoRuntime(e) => Some(e),
             _ => None,
         }
@@ -87,5 +209,38 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     match text.char_indices().nth(512) {
         Some((i, _)) => format!("{}…", text.get(..i).unwrap_or_default()),
         None => text.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transience_and_the_core_mapping() {
+        let refused = Error::Connect {
+            url: "ws://127.0.0.1:1/".into(),
+            source: io::Error::new(io::ErrorKind::ConnectionRefused, "refused"),
+        };
+        assert!(refused.is_transient());
+        let core = refused.into_core(Operation::Connect);
+        assert_eq!(core.kind(), chatio_core::ErrorKind::Transport);
+        assert!(core.is_transient());
+        let io = core.source().and_then(|s| s.source()).and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(io.map(io::Error::kind), Some(io::ErrorKind::ConnectionRefused));
+
+        let timeout = Error::Timeout(Duration::from_secs(15)).into_core(Operation::FetchToken);
+        assert!(matches!(timeout, chatio_core::Error::Transport(_)) && timeout.is_transient());
+        let five = Error::Status { status: 503, body: String::new() }.into_core(Operation::FetchToken);
+        assert!(five.is_transient());
+        let four = Error::Status { status: 404, body: String::new() };
+        assert!(!four.is_transient());
+        let refusal = Error::TokenRefused { status: 400, error: "invalid_client".into(), description: String::new() };
+        let auth = refusal.into_core(Operation::FetchToken);
+        assert!(matches!(auth, chatio_core::Error::Authentication { source: Some(_), .. }));
+        assert!(!auth.is_transient());
+        let nort = Error::NoRuntime(crate::runtime::NoRuntime("none")).into_core(Operation::Connect);
+        assert_eq!(nort.kind(), chatio_core::ErrorKind::Usage);
+        assert!(matches!(nort, chatio_core::Error::Config { .. }));
     }
 }

@@ -107,9 +107,9 @@ impl HttpClient {
         let deadline = self.rt.now() + self.timeout;
         let call = async {
             let io = net::connect(&self.rt, &self.tls, url).await?;
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(HyperIo(io))
-                .await
-                .map_err(|e| Error::Http(format!("handshake with {}: {e}", net::redact(url))))?;
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(HyperIo(io)).await.map_err(|e| {
+                Error::Http { context: format!("handshake with {}", net::redact(url)), source: Box::new(e) }
+            })?;
             self.rt.spawn(Box::pin(async move {
                 if let Err(e) = conn.await {
                     tracing::debug!(error = %e, "http connection ended with an error");
@@ -127,15 +127,19 @@ impl HttpClient {
             if let Ok(v) = http::HeaderValue::from_str(&host) {
                 req.headers_mut().insert(http::header::HOST, v);
             }
-            let resp = sender.send_request(req).await.map_err(|e| Error::Http(e.to_string()))?;
+            let resp = sender.send_request(req).await.map_err(|e| Error::Http {
+                context: format!("request to {}", net::redact(url)),
+                source: Box::new(e),
+            })?;
             let (parts, body) = resp.into_parts();
             let max = self.max_response;
             let body = Limited::new(body, max).collect().await.map_err(|e| {
-                if e.downcast_ref::<LengthLimitError>().is_some() {
-                    Error::Http(format!("response body over {max} bytes"))
+                let context = if e.downcast_ref::<LengthLimitError>().is_some() {
+                    format!("response body over {max} bytes")
                 } else {
-                    Error::Http(e.to_string())
-                }
+                    "reading the response body".to_owned()
+                };
+                Error::Http { context, source: e }
             })?;
             Ok(HttpResponse { status: parts.status, headers: parts.headers, body: body.to_bytes() })
         };

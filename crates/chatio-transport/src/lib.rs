@@ -1,6 +1,6 @@
 //! # chatio-transport
 //!
-//! Runtime-agnostic I/O for a [`chatio-core`] customer session: the websocket, Web API uploads,
+//! Runtime-agnostic I/O for a [`chatio-core`](chatio_core) customer session: the websocket, Web API uploads,
 //! the customer token endpoint, timers and reconnects.
 //!
 //! ## Crate features
@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod bus;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod driver;
 pub mod error;
@@ -38,6 +39,7 @@ pub mod upload;
 pub mod web;
 pub mod ws;
 
+pub use bus::{Recv, Subscriber};
 #[cfg(not(target_arch = "wasm32"))]
-pub use driver::{DriverConfig, DriverHandle, Tap, TapEvent, spawn};
+pub use driver::{DriverConfig, DriverHandle, Snapshot, Tap, TapEvent, spawn};
 pub use error::Error;

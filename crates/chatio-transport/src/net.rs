@@ -41,7 +41,7 @@ impl TlsConfig {
         let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Tls(e.to_string()))?
+            .map_err(|e| Error::Tls { host: "the client configuration".into(), source: Box::new(e) })?
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(Arc::new(config))
@@ -82,13 +82,16 @@ async fn tls_wrap(tls: &TlsConfig, host: &str, tcp: BoxIo) -> Result<BoxIo, Erro
     let connector = futures_rustls::TlsConnector::from(tls.client()?);
     let name = rustls_pki_types::ServerName::try_from(host.to_owned())
         .map_err(|e| Error::InvalidUrl(format!("`{host}` is not a valid TLS server name: {e}")))?;
-    let stream = connector.connect(name, tcp).await.map_err(|e: std::io::Error| Error::Tls(e.to_string()))?;
+    let stream = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e: std::io::Error| Error::Tls { host: host.to_owned(), source: Box::new(e) })?;
     Ok(Box::new(stream))
 }
 
 #[cfg(not(feature = "tls"))]
 async fn tls_wrap(_tls: &TlsConfig, host: &str, _tcp: BoxIo) -> Result<BoxIo, Error> {
-    Err(Error::Tls(format!("`{host}` needs TLS but the `tls` feature of chatio-transport is disabled")))
+    Err(Error::InvalidUrl(format!("`{host}` needs TLS but the `tls` feature of chatio-transport is disabled")))
 }
 
 /// The URL without credentials, for logs and errors.

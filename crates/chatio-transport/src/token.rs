@@ -206,22 +206,21 @@ impl AccountsToken {
             .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(http::header::ACCEPT, "application/json")
             .body(full(form))
-            .map_err(|e| Error::Http(e.to_string()))?;
+            .map_err(|e| Error::Http { context: "building the token request".into(), source: Box::new(e) })?;
         let started = inner.client.runtime().now();
         let resp = inner.client.send(&inner.endpoint, req).await?;
         if !resp.status.is_success() {
             return Err(match serde_json::from_slice::<TokenFailure>(&resp.body) {
-                Ok(f) => Error::Token(format!(
-                    "{} ({}): {}",
-                    f.error,
-                    resp.status.as_u16(),
-                    f.error_description.unwrap_or_default()
-                )),
-                Err(_) => Error::Status { status: resp.status.as_u16(), body: excerpt(&resp.body) },
+                // A refusal (4xx with an OAuth error); a 5xx stays a transient status error.
+                Ok(f) if resp.status.is_client_error() => Error::TokenRefused {
+                    status: resp.status.as_u16(),
+                    error: f.error,
+                    description: f.error_description.unwrap_or_default(),
+                },
+                Ok(_) | Err(_) => Error::Status { status: resp.status.as_u16(), body: excerpt(&resp.body) },
             });
         }
-        let answer: TokenAnswer =
-            serde_json::from_slice(&resp.body).map_err(|e| Error::Token(format!("unreadable answer: {e}")))?;
+        let answer: TokenAnswer = serde_json::from_slice(&resp.body).map_err(|source| Error::TokenAnswer { source })?;
         let expires_in = answer.expires_in.map(Duration::from_secs);
         let creds = Credentials {
             access_token: answer.access_token,

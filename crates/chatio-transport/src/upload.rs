@@ -97,7 +97,14 @@ impl std::fmt::Display for UploadError {
     }
 }
 
-impl std::error::Error for UploadError {}
+impl std::error::Error for UploadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            UploadError::Server(_) => None,
+            UploadError::Transport(e) => Some(e),
+        }
+    }
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 /// Reads the size of a file on disk (local I/O only).
@@ -224,7 +231,9 @@ pub async fn send_file(
         .header(http::header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
         .header(http::header::CONTENT_LENGTH, total)
         .body(body)
-        .map_err(|e| UploadError::Transport(Error::Http(e.to_string())))?;
+        .map_err(|e| {
+            UploadError::Transport(Error::Http { context: "building the upload request".into(), source: Box::new(e) })
+        })?;
     let resp = client.send(&upload.url, req).await.map_err(UploadError::Transport)?;
     match Response::decode_web("send_file", &resp.body) {
         Ok(Response { result: Ok(ResponseData::SendFile(r)), .. }) if resp.status.is_success() => {

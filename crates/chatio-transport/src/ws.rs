@@ -76,7 +76,7 @@ pub async fn connect(
     config.max_frame_size = Some(max_frame_len);
     let (socket, _response) = async_tungstenite::client_async_with_config(url.as_str(), io, Some(config))
         .await
-        .map_err(|e| Error::WebSocket(format!("handshake with {}: {e}", net::redact(url))))?;
+        .map_err(|e| Error::WebSocket { context: format!("handshake with {}", net::redact(url)), source: e })?;
     Ok(socket)
 }
 

@@ -180,9 +180,54 @@ impl Session {
         self.submit(id, Request::GetChatsSummary(GetChatsSummary::default()), Purpose::Summary, None, now);
     }
 
+    /// A frame arrived on the open socket: the connection is alive.
+    pub(super) fn heard(&mut self, now: Instant) {
+        self.last_rx = now;
+        if self.unstable {
+            self.unstable = false;
+            self.emit(SdkEvent::ConnectionRecovered);
+        }
+        if self.is_ready() {
+            self.timers.set(Timer::Health, now + self.config.unstable_after);
+        }
+    }
+
+    /// The health deadline passed: nothing arrived for `unstable_after` (report it and
+    /// probe with a ping) or for `dead_after` (a half-open connection: close it; the
+    /// session reconnects when the driver reports the close).
+    pub(super) fn check_health(&mut self, now: Instant) {
+        if !self.is_ready() || self.actions.contains(&DriverAction::Close) {
+            // Not logged in, or the connection is being closed anyway.
+            self.timers.stop(Timer::Health);
+            return;
+        }
+        let dead_at = self.last_rx + self.config.dead_after.max(self.config.unstable_after);
+        if now >= dead_at {
+            self.timers.stop(Timer::Health);
+            self.emit(SdkEvent::Error(Error::Transport(crate::TransportError::msg(
+                crate::Operation::Socket,
+                format!(
+                    "nothing from the server for {} ms: the connection is taken for half-open and closed",
+                    now.saturating_duration_since(self.last_rx).as_millis()
+                ),
+            ))));
+            self.actions.push_back(DriverAction::Close);
+        } else if !self.unstable {
+            self.unstable = true;
+            self.emit(SdkEvent::ConnectionUnstable);
+            self.transmit.push_back(super::PING_FRAME.to_owned());
+            self.timers.set(Timer::Health, dead_at);
+        } else {
+            self.timers.set(Timer::Health, dead_at);
+        }
+    }
+
     /// The connect sequence finished: write what waited for it.
     pub(super) fn ready(&mut self, now: Instant) {
         self.conn = Conn::Open(Phase::Ready);
+        self.last_rx = now;
+        self.unstable = false;
+        self.timers.set(Timer::Health, now + self.config.unstable_after);
         self.login_failures = 0;
         self.login_failed = false;
         self.reconnect_attempt = 0;

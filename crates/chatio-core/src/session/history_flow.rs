@@ -84,9 +84,9 @@ impl Session {
                     .collect();
                 Next::Page(threads.into_iter().flat_map(|t| t.events).collect(), summaries)
             }
-            (_, other) => Next::Fail(Error::Protocol {
-                message: format!("unexpected `{}` answer in a history page", other.action()),
-            }),
+            (_, other) => {
+                Next::Fail(Error::protocol(format!("unexpected `{}` answer in a history page", other.action())))
+            }
         };
         match next {
             Next::Step(step) => self.history_step(hid, step, now),

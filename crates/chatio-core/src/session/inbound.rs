@@ -7,7 +7,7 @@ use chatio_wire as wire;
 use chatio_wire::{DecodeError, EventKind, Push, PushFrame, ResponseData};
 
 use super::{Conn, Phase, Session};
-use crate::error::Error;
+use crate::error::{Error, ProtocolError};
 use crate::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
 use crate::output::{Reply, SdkEvent};
 use crate::pending::{Pending, Purpose};
@@ -16,21 +16,22 @@ impl Session {
     /// A frame that does not decode. A response whose request id and action could still be
     /// read answers that request with [`Error::Protocol`] rather than letting it run into its
     /// timeout (a push copy has another action name and is only reported).
-    pub(super) fn on_undecodable(&mut self, e: &DecodeError, now: Instant) {
-        let message = e.to_string();
-        if let Some(id) = e.request_id() {
-            let answerable = self
-                .pending
-                .get(id)
-                .is_some_and(|p| p.is_sent() && p.purpose != Purpose::Upload && e.action() == Some(p.action.as_str()));
+    pub(super) fn on_undecodable(&mut self, e: DecodeError, frame: &str, now: Instant) {
+        let request_id = e.request_id().cloned();
+        let action = e.action().map(str::to_owned);
+        let err = Error::Protocol(ProtocolError::undecodable(e, frame));
+        if let Some(id) = &request_id {
+            let answerable = self.pending.get(id).is_some_and(|p| {
+                p.is_sent() && p.purpose != Purpose::Upload && action.as_deref() == Some(p.action.as_str())
+            });
             if answerable {
                 if let Some(p) = self.pending.remove(id) {
-                    self.fail_pending(id.clone(), p, Error::Protocol { message }, now);
+                    self.fail_pending(id.clone(), p, err, now);
                     return;
                 }
             }
         }
-        self.emit(SdkEvent::Error(Error::Protocol { message }));
+        self.emit(SdkEvent::Error(err));
     }
 
     pub(super) fn on_response(&mut self, r: wire::Response, now: Instant) {
@@ -302,5 +303,5 @@ impl Session {
 
 /// The error for a response of another action than the request's.
 fn mismatch(p: &Pending, data: &ResponseData) -> Error {
-    Error::Protocol { message: format!("a `{}` response answered a `{}` request", data.action(), p.action) }
+    Error::protocol(format!("a `{}` response answered a `{}` request", data.action(), p.action))
 }

@@ -31,7 +31,7 @@ use crate::pending::{PendingTable, Purpose};
 use crate::rng::Rng;
 use crate::sneak::SneakPeeks;
 use crate::timer::{Timer, TimerTable};
-use crate::{AccessToken, Error};
+use crate::{AccessToken, Error, ProtocolError};
 
 /// The frame that keeps the connection alive (protocol file, 2.7); its response is ignored.
 pub(crate) const PING_FRAME: &str = r#"{"action":"ping"}"#;
@@ -152,6 +152,10 @@ pub struct Session {
     too_many: bool,
     /// The connection is ending because a frame from the server was too large to read.
     oversize: bool,
+    /// When the last frame arrived on the open socket (health).
+    last_rx: Instant,
+    /// `ConnectionUnstable` was emitted and nothing arrived since.
+    unstable: bool,
     customer_id: Option<UserId>,
     /// Logged in at least once: the next login is a `ConnectionRestored`.
     ever_ready: bool,
@@ -208,6 +212,8 @@ impl Session {
             reconnect_attempt: 0,
             too_many: false,
             oversize: false,
+            last_rx: now,
+            unstable: false,
             customer_id: None,
             ever_ready: false,
             pending: PendingTable::default(),
@@ -238,6 +244,19 @@ impl Session {
     /// The customer id, once known (from the token's `entity_id`, or the login response).
     pub fn customer_id(&self) -> Option<&UserId> {
         self.customer_id.as_ref()
+    }
+
+    /// Where the connection is, for users (`is_connected`, status displays).
+    pub fn status(&self) -> ConnectionStatus {
+        match &self.conn {
+            Conn::Connecting => ConnectionStatus::Connecting,
+            Conn::Open(Phase::Ready) => ConnectionStatus::Connected,
+            Conn::Open(_) => ConnectionStatus::LoggingIn,
+            Conn::Backoff => ConnectionStatus::Reconnecting,
+            Conn::Idle => ConnectionStatus::Disconnected,
+            Conn::Stopped(r) => ConnectionStatus::Stopped(r.clone()),
+            Conn::Destroyed => ConnectionStatus::Destroyed,
+        }
     }
 
     /// Whether the session is logged in and requests flow.
@@ -346,16 +365,17 @@ impl Session {
         if !matches!(self.conn, Conn::Open(_)) {
             return;
         }
+        self.heard(now);
         match ServerFrame::decode_with(text, &Limits::with_max_frame_len(self.config.max_frame_len)) {
             Ok(ServerFrame::Response(r)) => self.on_response(r, now),
             Ok(ServerFrame::Push(p)) => self.on_push(p),
             Ok(_) => {}
             Err(e) if e.kind() == wire::DecodeErrorKind::TooLarge => {
-                self.emit(SdkEvent::Error(Error::Protocol { message: e.to_string() }));
+                self.emit(SdkEvent::Error(Error::Protocol(ProtocolError::undecodable(e, text))));
                 self.oversize = true;
                 self.actions.push_back(DriverAction::Close);
             }
-            Err(e) => self.on_undecodable(&e, now),
+            Err(e) => self.on_undecodable(e, text, now),
         }
         self.rearm();
     }
@@ -363,10 +383,11 @@ impl Session {
     /// A binary frame arrived: the protocol uses text frames only (2.1); it is reported as a
     /// protocol error event, like any frame that does not decode.
     pub fn handle_binary_frame(&mut self, len: usize, now: Instant) {
-        let _ = self.tick(now);
+        let now = self.tick(now);
         if matches!(self.conn, Conn::Open(_)) {
+            self.heard(now);
             let message = format!("a binary frame of {len} bytes (the protocol uses text frames only)");
-            self.emit(SdkEvent::Error(Error::Protocol { message }));
+            self.emit(SdkEvent::Error(Error::protocol(message)));
         }
     }
 
@@ -377,6 +398,8 @@ impl Session {
         let now = self.tick(now);
         let was_open = matches!(self.conn, Conn::Open(_));
         self.timers.stop(Timer::Ping);
+        self.timers.stop(Timer::Health);
+        self.unstable = false;
         self.sneak.clear();
         let close_reason = match &how {
             Disconnect::Closed { code: Some(4000), reason } => Some(DisconnectReason::parse(reason)),
@@ -387,9 +410,13 @@ impl Session {
         }
         if let Disconnect::FrameTooLarge { message } = &how {
             if was_open {
-                self.emit(SdkEvent::Error(Error::Protocol { message: message.clone() }));
+                self.emit(SdkEvent::Error(Error::protocol(message.clone())));
             }
             self.oversize = true;
+        }
+        if let (Disconnect::Failed(t), Conn::Connecting) = (&how, &self.conn) {
+            // A connection attempt failed: nothing else tells the user why.
+            self.emit(SdkEvent::Error(Error::Transport(t.clone())));
         }
         let final_reason = match &self.conn {
             Conn::Stopped(r) => Some(r.clone()),
@@ -442,6 +469,9 @@ impl Session {
         if self.timers.expired(Timer::Requests, now) {
             self.expire_requests(now);
         }
+        if self.timers.expired(Timer::Health, now) {
+            self.check_health(now);
+        }
         if self.timers.expired(Timer::SneakPeek, now) {
             self.flush_sneak_peeks(now);
         }
@@ -472,14 +502,14 @@ impl Session {
         self.rearm();
     }
 
-    /// No token could be had (the token provider failed): reported as
-    /// [`SdkEvent::Error`] with [`Error::Authentication`]; uploads waiting for a token fail;
-    /// the session asks again after the login backoff.
-    pub fn handle_token_error(&mut self, message: impl Into<String>, now: Instant) {
+    /// No token could be had: reported as [`SdkEvent::Error`] with `err` — the driver says
+    /// whether the provider refused ([`Error::Authentication`]) or could not be reached
+    /// ([`Error::Transport`] with [`Operation::FetchToken`](crate::Operation::FetchToken),
+    /// transient for a timeout or a 5xx); uploads waiting for a token fail with it; the
+    /// session asks again after the login backoff.
+    pub fn handle_token_error(&mut self, err: Error, now: Instant) {
         let now = self.tick(now);
         self.token_requested = false;
-        let message = message.into();
-        let err = Error::Authentication { message };
         self.emit(SdkEvent::Error(err.clone()));
         for u in std::mem::take(&mut self.uploads_waiting) {
             if self.pending.remove(&u.id).is_some() {
@@ -510,7 +540,7 @@ impl Session {
         let result = match result {
             Ok(r) => Ok(Reply::File { url: r.url }),
             Err(UploadFailure::Server(e)) => Err(Error::from_server(e)),
-            Err(UploadFailure::Transport(message)) => Err(Error::Upload { message }),
+            Err(UploadFailure::Transport(t)) => Err(Error::Transport(t)),
         };
         self.complete(id.clone(), result);
     }
@@ -607,6 +637,26 @@ impl Session {
     }
 }
 
+/// Where a session's connection is ([`Session::status`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionStatus {
+    /// Opening the socket (first time or again).
+    Connecting,
+    /// The socket is open; logging in (token, `login`, chats summary).
+    LoggingIn,
+    /// Logged in: requests flow.
+    Connected,
+    /// Waiting to reconnect after a drop.
+    Reconnecting,
+    /// Disconnected by the user (`disconnect`); `connect` starts again.
+    Disconnected,
+    /// Ended by the server for good.
+    Stopped(DisconnectReason),
+    /// Destroyed by the user.
+    Destroyed,
+}
+
 /// Why an upload failed, as the driver reports it to
 /// [`Session::handle_upload_result`].
 #[derive(Clone, Debug, PartialEq)]
@@ -615,6 +665,6 @@ pub enum UploadFailure {
     /// The server refused it with an error object (becomes [`Error::Server`] or
     /// [`Error::Authentication`]).
     Server(wire::ErrorObject),
-    /// The transport failed: connection, file, timeout (becomes [`Error::Upload`]).
-    Transport(String),
+    /// The transport failed: connection, file, timeout (becomes [`Error::Transport`]).
+    Transport(crate::TransportError),
 }

@@ -72,7 +72,7 @@ impl Session {
     pub(super) fn on_verify_summary(&mut self, page: VerifyPage, data: ResponseData, now: Instant) {
         let ResponseData::GetChatThreadsSummary(r) = data else {
             let message = format!("unexpected `{}` answer to get_chat_threads_summary", data.action());
-            self.verify_failed(&page.chat, Error::Protocol { message }, now);
+            self.verify_failed(&page.chat, Error::protocol(message), now);
             return;
         };
         let VerifyPage { chat, offset, floor, mut found } = page;
@@ -101,7 +101,7 @@ impl Session {
     pub(super) fn on_verify_threads(&mut self, chat: ChatId, data: ResponseData, now: Instant) {
         let ResponseData::GetChatThreads(r) = data else {
             let message = format!("unexpected `{}` answer to get_chat_threads", data.action());
-            self.verify_failed(&chat, Error::Protocol { message }, now);
+            self.verify_failed(&chat, Error::protocol(message), now);
             return;
         };
         let mut by_custom: BTreeMap<String, Event> = BTreeMap::new();
@@ -118,7 +118,7 @@ impl Session {
         for e in arrived {
             match e.custom_id().and_then(|c| by_custom.get(c)).cloned() {
                 Some(ev) => self.complete(e.id, Ok(Reply::Event(ev))),
-                None => self.complete(e.id, Err(Error::Protocol { message: "a checked event vanished".into() })),
+                None => self.complete(e.id, Err(Error::protocol("a checked event vanished"))),
             }
         }
         self.flush_outbox(now);

@@ -3,6 +3,7 @@
 
 #![cfg_attr(target_arch = "wasm32", allow(dead_code))] // helpers the native-only tests use
 
+mod health;
 // On wasm32 (wasm-bindgen-test in Node): the scenarios. The transcripts read fixture files
 // and insta snapshots from disk, and proptest needs getrandom: native only.
 #[cfg(not(target_arch = "wasm32"))]

@@ -77,7 +77,7 @@ fn chat_summary(c: &ChatSummary) -> Value {
 
 pub fn error(e: &Error) -> Value {
     match e {
-        Error::Authentication { message } => json!({"authentication": message}),
+        Error::Authentication { message, .. } => json!({"authentication": message}),
         Error::ConnectionLost => json!("connection_lost"),
         Error::Timeout => json!("timeout"),
         Error::InvalidArgs { reason } => json!({"invalid_args": reason}),
@@ -85,8 +85,8 @@ pub fn error(e: &Error) -> Value {
         Error::Server { kind, message, data } => json!({"server": kind.as_str(), "message": message, "data": data}),
         Error::Disconnected { reason } => json!({"disconnected": reason.as_str()}),
         Error::Closed => json!("closed"),
-        Error::Upload { message } => json!({"upload": message}),
-        Error::Protocol { message } => json!({"protocol": message}),
+        Error::Transport(t) => json!({"transport": t.operation().to_string(), "cause": t.cause().to_string()}),
+        Error::Protocol(p) => json!({"protocol": chatio_core::chain(e), "message": p.message()}),
         Error::DeliveryUnknown { attempts } => json!({"delivery_unknown": attempts}),
         other => json!({"other": other.to_string()}),
     }

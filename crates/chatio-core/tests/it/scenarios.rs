@@ -5,8 +5,8 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use chatio_core::{
-    AccessToken, Backoff, Config, Disconnect, DriverAction, Error, FileSpec, OutboxPolicy, Output, Reply, SdkEvent,
-    Session,
+    AccessToken, Backoff, Config, Disconnect, DriverAction, Error, FileSpec, Operation, OutboxPolicy, Output, Reply,
+    SdkEvent, Session, TransportError,
 };
 use chatio_wire::{ChatId, DisconnectReason, ErrorType, LicenseId, NewEvent, RequestId, StartChat};
 use serde_json::Value;
@@ -58,7 +58,7 @@ fn reconnect_delays_grow_and_stay_in_their_bounds() {
         for _ in 0..12 {
             assert!(sim.advance_to_deadline());
             assert_eq!(sim.actions.pop_front(), Some(DriverAction::Connect));
-            sim.s.handle_disconnected(Disconnect::Failed { message: "refused".into() }, sim.now);
+            sim.s.handle_disconnected(Disconnect::Failed(TransportError::msg(Operation::Connect, "refused")), sim.now);
             sim.pump(false);
         }
         let delays = reconnect_delays(&sim);
@@ -123,7 +123,10 @@ fn an_expired_token_is_replaced_before_login() {
     s.handle_token(AccessToken::bearer("a").with_expires_in(Duration::from_secs(60)), t0);
     s.handle_connected(t0);
     assert!(s.poll_transmit().is_some_and(|f| f.contains("Bearer a")));
-    s.handle_disconnected(Disconnect::Failed { message: "x".into() }, t0 + Duration::from_secs(61));
+    s.handle_disconnected(
+        Disconnect::Failed(TransportError::msg(Operation::Socket, "x")),
+        t0 + Duration::from_secs(61),
+    );
     let deadline = s.poll_timeout().expect("reconnect timer");
     s.handle_timeout(deadline);
     assert_eq!(s.poll_action(), Some(DriverAction::FetchToken { fresh: true }));
@@ -401,7 +404,7 @@ fn a_check_whose_answer_is_too_large_fails_its_events_and_frees_the_chat() {
     let too_large = sim
         .events
         .iter()
-        .filter(|e| matches!(e, SdkEvent::Error(Error::Protocol { message }) if message.contains("4096")))
+        .filter(|e| matches!(e, SdkEvent::Error(e @ Error::Protocol(_)) if chatio_core::chain(e).contains("4096")))
         .count();
     assert_eq!(too_large, 3, "each refused frame is reported once");
     assert!(sim.s.is_ready());
@@ -506,7 +509,7 @@ fn a_failed_token_fetch_fails_waiting_uploads_and_retries_later() {
     let mut s = Session::new(Config::new(LicenseId(1), 1), t0);
     let _ = (s.poll_action(), s.poll_action());
     let up = s.send_file(&ChatId::new("C1"), FileSpec::new("a", 1, ""), t0).expect("upload");
-    s.handle_token_error("the endpoint is down", t0);
+    s.handle_token_error(Error::authentication("the endpoint refused"), t0);
     let outs: Vec<Output> = std::iter::from_fn(|| s.poll_event()).collect();
     assert!(matches!(&outs[0], Output::Event(SdkEvent::Error(Error::Authentication { .. }))));
     assert!(matches!(&outs[1], Output::Completed { id, result: Err(Error::Authentication { .. }) } if *id == up));
@@ -633,7 +636,7 @@ fn a_response_for_another_action_is_a_protocol_error() {
         format!(r#"{{"request_id":"{id}","action":"close_thread","type":"response","success":true,"payload":{{}}}}"#);
     sim.inject(&wrong);
     sim.deliver_to_client(1);
-    assert!(matches!(&sim.finished[&id.to_string()].1, Err(Error::Protocol { .. })));
+    assert!(matches!(&sim.finished[&id.to_string()].1, Err(Error::Protocol(_))));
     let id = sim.s.get_chats_summary(0, 1, sim.now).expect("summary");
     sim.issued(id.clone(), Issued::Other);
     sim.to_server.clear();
@@ -642,7 +645,7 @@ fn a_response_for_another_action_is_a_protocol_error() {
     );
     sim.inject(&broken);
     sim.deliver_to_client(1);
-    assert!(matches!(&sim.finished[&id.to_string()].1, Err(Error::Protocol { .. })), "answered, not left to time out");
+    assert!(matches!(&sim.finished[&id.to_string()].1, Err(Error::Protocol(_))), "answered, not left to time out");
 }
 
 #[test]
@@ -713,7 +716,8 @@ fn a_binary_frame_is_reported_not_fatal() {
     sim.s.handle_binary_frame(12, now);
     let mut reported = false;
     while let Some(o) = sim.s.poll_event() {
-        if let Output::Event(SdkEvent::Error(Error::Protocol { message })) = o {
+        if let Output::Event(SdkEvent::Error(e @ Error::Protocol(_))) = &o {
+            let message = chatio_core::chain(e);
             reported = message.contains("binary frame of 12 bytes");
         }
     }

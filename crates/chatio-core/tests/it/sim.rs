@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use chatio_core::Instant;
 
-use chatio_core::{AccessToken, Config, Disconnect, DriverAction, Error, Output, Reply, SdkEvent, Session};
+use chatio_core::{
+    AccessToken, Config, Disconnect, DriverAction, Error, Operation, Output, Reply, SdkEvent, Session, TransportError,
+};
 use chatio_wire::{LicenseId, RequestId, SendFileResponse};
 
 use crate::server::{CUSTOMER, Server};
@@ -189,7 +191,8 @@ impl Sim {
         self.open = false;
         self.to_server.clear();
         self.to_client.clear();
-        self.s.handle_disconnected(Disconnect::Failed { message: "reset by peer".into() }, self.now);
+        self.s
+            .handle_disconnected(Disconnect::Failed(TransportError::msg(Operation::Socket, "reset by peer")), self.now);
         self.pump(false);
     }
 
@@ -199,7 +202,10 @@ impl Sim {
             match a {
                 DriverAction::FetchToken { fresh } => {
                     if std::mem::take(&mut self.fail_next_token) {
-                        self.s.handle_token_error("the token endpoint is down", self.now);
+                        self.s.handle_token_error(
+                            Error::Transport(TransportError::msg(Operation::FetchToken, "the token endpoint is down")),
+                            self.now,
+                        );
                     } else {
                         let token = match (&self.cached_token, fresh) {
                             (Some(t), false) => t.clone(),

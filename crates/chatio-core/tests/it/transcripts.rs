@@ -9,7 +9,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use chatio_core::Instant;
 
-use chatio_core::{AccessToken, Config, Disconnect, FileSpec, HistoryId, OutboxPolicy, Rating, Session, UploadFailure};
+use chatio_core::{
+    AccessToken, Config, Disconnect, Error, FileSpec, HistoryId, Operation, OutboxPolicy, Rating, Session,
+    TransportError, UploadFailure,
+};
 use chatio_wire::{
     ChatId, CustomerData, ErrorObject, EventId, LicenseId, NewEvent, Postback, Properties, RequestId, Scopes,
     SendFileResponse, StartChat, ThreadId,
@@ -165,7 +168,10 @@ impl Replay {
                 }
                 self.s.handle_token(t, now);
             }
-            "token_error" => self.s.handle_token_error(string(line, "message")?, now),
+            "token_error" => self.s.handle_token_error(
+                Error::Transport(TransportError::msg(Operation::FetchToken, string(line, "message")?)),
+                now,
+            ),
             "in" => {
                 let text = match line.get("raw") {
                     Some(r) => r.as_str().ok_or("`raw` must be a string")?.to_owned(),
@@ -183,7 +189,10 @@ impl Replay {
             }
             "disconnect" => {
                 let how = match line.get("error") {
-                    Some(e) => Disconnect::Failed { message: e.as_str().unwrap_or_default().to_owned() },
+                    Some(e) => Disconnect::Failed(TransportError::msg(
+                        Operation::Socket,
+                        e.as_str().unwrap_or_default().to_owned(),
+                    )),
                     None => Disconnect::Closed {
                         code: line.get("code").and_then(Value::as_u64).map(|c| c as u16),
                         reason: line.get("reason").and_then(Value::as_str).unwrap_or_default().to_owned(),
@@ -216,7 +225,7 @@ impl Replay {
                         serde_json::from_value::<ErrorObject>(e.clone()).map_err(|e| e.to_string())?,
                     ))
                 } else {
-                    Err(UploadFailure::Transport(string(line, "transport")?))
+                    Err(UploadFailure::Transport(TransportError::msg(Operation::Upload, string(line, "transport")?)))
                 };
                 self.s.handle_upload_result(&id, result, now);
             }

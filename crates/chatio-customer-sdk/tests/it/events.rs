@@ -1,7 +1,7 @@
 //! Every event of the seed (and the pushes the JS SDK dropped), observed from a real server.
 
 use chatio_customer_sdk::{CustomerData, EventKind, Postback, SdkEvent, StartChat, TokenSource};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 
 use crate::support::*;
 
@@ -17,7 +17,7 @@ fn the_agent_triggers_every_push() {
         })
         .await;
         wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await;
-        assert_eq!(sdk.customer_id().await.as_ref(), Some(&id));
+        assert_eq!(sdk.customer_id().as_ref(), Some(&id));
 
         let chat = sdk.start_chat(StartChat::new()).await.expect("start_chat");
         wait(&mut events, "thread_summary", |e| {
@@ -104,7 +104,7 @@ fn a_second_connection_sees_what_the_first_does() {
         let creds = chatio_customer_sdk::Credentials::bearer(token);
         let (a, _ea) = connect_with(config(&server).token(TokenSource::Static(creds.clone()))).await;
         let (b, mut eb) = connect_with(config(&server).token(TokenSource::Static(creds))).await;
-        assert_eq!(a.customer_id().await.map(|c| c.to_string()), Some(customer.to_string()));
+        assert_eq!(a.customer_id().map(|c| c.to_string()), Some(customer.to_string()));
 
         let chat = a.start_chat(StartChat::new()).await.expect("start_chat");
         // Pushes from the other connection are ordinary events there.
@@ -210,7 +210,7 @@ fn the_first_subscriber_gets_what_happened_before_it_later_ones_do_not() {
         // Subscribe only once the session is logged in: `Connected` is in the past.
         within("the login", async {
             let rt = chatio_customer_sdk::runtime::default_runtime().expect("a runtime");
-            while !sdk.is_connected().await {
+            while !sdk.is_connected() {
                 rt.sleep_until(rt.now() + std::time::Duration::from_millis(2)).await;
             }
         })
@@ -236,6 +236,75 @@ fn the_first_subscriber_gets_what_happened_before_it_later_ones_do_not() {
             assert!(!before.contains(&"connected") && !before.contains(&"customer_id"), "{which}: {before:?}");
         }
         sdk.destroy().await;
+        server.shutdown().await;
+    });
+}
+
+#[test]
+fn a_stalled_subscriber_stays_within_its_bound_and_reads_lagged() {
+    run(async {
+        let server = quiet_server().await;
+        let (token, _customer) = server.create_token(100, None).expect("token");
+        let creds = chatio_customer_sdk::Credentials::bearer(token);
+        const BOUND: usize = 8;
+        let (a, _ea) =
+            connect_with(config(&server).token(TokenSource::Static(creds.clone())).event_buffer(BOUND)).await;
+        let (b, _eb) = connect_with(config(&server).token(TokenSource::Static(creds))).await;
+        let chat = b.start_chat(StartChat::new()).await.expect("start_chat");
+        // `stalled` is never polled while the traffic flows; `live` reads everything.
+        let mut stalled = a.events();
+        let mut live = a.events().named(&["new_event"]);
+        const SENT: usize = 30;
+        for i in 0..SENT {
+            b.send_message(&chat.id, format!("m{i}")).await.expect("send");
+            // `live` keeps up: it reads each event as it comes.
+            match within("the live subscriber's event", live.next()).await {
+                Some(SdkEvent::NewEvent { .. }) => {}
+                Some(SdkEvent::Lagged { missed }) => panic!("the live subscriber lagged by {missed}"),
+                other => panic!("only new_event passes the filter: {other:?}"),
+            }
+        }
+        let published = stalled.backlog();
+        assert!(published as usize >= SENT, "{published}");
+        // The stalled subscriber first learns what it missed, then reads at most BOUND events.
+        let first = stalled.next().now_or_never().flatten();
+        let missed = match first {
+            Some(SdkEvent::Lagged { missed }) => missed,
+            other => panic!("expected Lagged first, got {other:?}"),
+        };
+        let mut kept = 0u64;
+        while let Some(Some(e)) = stalled.next().now_or_never() {
+            assert!(!matches!(e, SdkEvent::Lagged { .. }), "one marker per gap");
+            kept += 1;
+        }
+        assert!(kept as usize <= BOUND, "kept {kept} > {BOUND}");
+        assert_eq!(missed + kept, published, "every published event is either read or counted as missed");
+        a.destroy().await;
+        b.destroy().await;
+        server.shutdown().await;
+    });
+}
+
+#[test]
+fn subscribe_by_name_and_once() {
+    run(async {
+        let server = quiet_server().await;
+        let (token, _customer) = server.create_token(100, None).expect("token");
+        let creds = chatio_customer_sdk::Credentials::bearer(token);
+        let (a, _ea) = connect_with(config(&server).token(TokenSource::Static(creds.clone()))).await;
+        let (b, _eb) = connect_with(config(&server).token(TokenSource::Static(creds))).await;
+        let chat = b.start_chat(StartChat::new()).await.expect("start_chat");
+        let once = a.once("new_event");
+        futures::pin_mut!(once);
+        assert!(once.as_mut().now_or_never().is_none(), "nothing yet");
+        let mut typed = a.events().filter(|e| matches!(e, SdkEvent::NewEvent { .. }));
+        b.send_message(&chat.id, "hello").await.expect("send");
+        let e = within("once", once).await.expect("an event");
+        assert!(matches!(&e, SdkEvent::NewEvent { event, .. } if event.text() == Some("hello")), "{e:?}");
+        let t = within("typed", typed.next()).await.expect("an event");
+        assert_eq!(t.name(), "new_event");
+        a.destroy().await;
+        b.destroy().await;
         server.shutdown().await;
     });
 }

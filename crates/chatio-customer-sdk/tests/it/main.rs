@@ -8,6 +8,7 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod errors;
 mod events;
 mod faults;
 mod history;

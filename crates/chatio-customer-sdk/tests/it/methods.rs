@@ -195,7 +195,7 @@ fn rich_message_postbacks() {
         assert!(matches!(e, Error::Server { kind: ErrorType::Validation, .. }), "{e}");
         // The server recorded the toggle.
         let stored = server.chat_events(100, chat.id.as_str());
-        let me = sdk.customer_id().await.expect("customer id");
+        let me = sdk.customer_id().expect("customer id");
         let toggled = stored.iter().any(|ev| match &ev.kind {
             EventKind::RichMessage(r) => r.buttons().any(|b| b.postback_id == button && b.user_ids.contains(&me)),
             _ => false,
@@ -223,6 +223,9 @@ fn init_refuses_bad_urls() {
     run(async {
         let e = chatio_customer_sdk::CustomerSdk::init(chatio_customer_sdk::Config::new(1, "x").server("not a url"))
             .expect_err("bad URL");
-        assert!(matches!(e, Error::InvalidArgs { .. }), "{e}");
+        assert!(matches!(e, Error::Config { .. }), "{e}");
+        assert_eq!(e.kind(), chatio_customer_sdk::ErrorKind::Usage);
+        let parse = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<url::ParseError>());
+        assert!(parse.is_some(), "the URL parser's error is the source: {e:?}");
     });
 }

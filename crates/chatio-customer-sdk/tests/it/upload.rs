@@ -69,7 +69,15 @@ fn files_from_disk_and_their_errors() {
         assert!(url.ends_with(".txt"), "{url}");
 
         let e = sdk.send_file(&chat.id, File::path(dir.join("missing.txt"))).await.expect_err("missing file");
-        assert!(matches!(e, Error::InvalidArgs { .. }), "{e}");
+        // A missing file is the file system's answer, not bad arguments: a permanent
+        // transport failure whose cause is the `io::Error`.
+        assert!(matches!(&e, Error::Transport(t) if t.operation() == chatio_customer_sdk::Operation::ReadFile), "{e}");
+        assert!(!e.is_transient());
+        let io = std::error::Error::source(&e)
+            .and_then(std::error::Error::source)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the io::Error in the chain");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
         let big = vec![0u8; 10 * 1024 * 1024 + 1];
         let e = sdk.send_file(&chat.id, File::bytes("big.bin", big)).await.expect_err("too big");
         assert!(matches!(&e, Error::InvalidArgs { reason } if reason.contains("too big")), "{e}");

@@ -1,6 +1,6 @@
 //! The HTTP layer: the router and the handlers of the plain HTTP routes (Web API, uploads,
-//! the token endpoint, files, admin). The websocket route hands the upgraded connection to
-//! `transport::ws`.
+//! the token endpoint, the accounts iframe page, files, admin). The websocket route hands the
+//! upgraded connection to `transport::ws`, the socket.io routes go to `transport::sio`.
 
 use std::collections::HashMap;
 
@@ -10,6 +10,7 @@ use http::{StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
+pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod files;
 pub(crate) mod router;

@@ -4,12 +4,12 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{Method, StatusCode};
+use http::{Method, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 
-use super::{Resp, admin, files, json_resp, respond, static_files, token, web_api};
+use super::{Resp, accounts, admin, files, json_resp, respond, static_files, token, web_api};
 use crate::net::io::TimedStream;
 use crate::state::Shared;
 use crate::transport;
@@ -19,7 +19,15 @@ pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<TimedStrea
     let body_timeout = shared.config.body_timeout;
     let svc = hyper::service::service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(route_in_time(shared, req).await) }
+        async move {
+            let origin = req.headers().get(header::ORIGIN).cloned();
+            if req.method() == Method::OPTIONS {
+                return Ok::<_, Infallible>(preflight(&req, origin));
+            }
+            let mut resp = route_in_time(shared, req).await;
+            allow_origin(&mut resp, origin);
+            Ok::<_, Infallible>(resp)
+        }
     });
     // The timer makes hyper's header read timeout effective: a client that never finishes
     // its request head (or sends none on a kept-alive connection) does not hold the
@@ -35,9 +43,38 @@ pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<TimedStrea
     }
 }
 
+/// CORS (the JS SDK runs on the customer's website, another origin): every answer to a
+/// request with an `Origin` allows that origin, with credentials (socket.io's polling
+/// requests are sent `withCredentials`).
+fn allow_origin(resp: &mut Resp, origin: Option<header::HeaderValue>) {
+    let Some(origin) = origin else { return };
+    let h = resp.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, header::HeaderValue::from_static("true"));
+    h.append(header::VARY, header::HeaderValue::from_static("Origin"));
+}
+
+/// The answer to a CORS preflight (`sendFile`'s upload carries `Authorization`).
+fn preflight(req: &hyper::Request<Incoming>, origin: Option<header::HeaderValue>) -> Resp {
+    let mut r = respond(StatusCode::NO_CONTENT, "text/plain", bytes::Bytes::new());
+    allow_origin(&mut r, origin);
+    let h = r.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, header::HeaderValue::from_static("GET, POST, OPTIONS"));
+    if let Some(asked) = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
+    }
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, header::HeaderValue::from_static("600"));
+    r
+}
+
 /// Routes one request, giving it `body_timeout` to arrive and be handled: a body that
-/// trickles in slower gets 408 and the connection is closed.
+/// trickles in slower gets 408 and the connection is closed. socket.io requests are the
+/// exception: a long-poll legitimately waits up to a heartbeat interval for data, so
+/// `transport::sio` bounds only the time its body takes to arrive.
 async fn route_in_time(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
+    if req.uri().path().starts_with(transport::sio::PATH) {
+        return route(shared, req).await;
+    }
     let limit = shared.config.body_timeout;
     let counters = shared.counters.clone();
     match tokio::time::timeout(limit, route(shared, req)).await {
@@ -52,19 +89,8 @@ async fn route_in_time(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Re
     }
 }
 
-/// Browser clients: preflights answered, every answer readable by the requesting origin.
-async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
-    if let Some(r) = crate::cors::preflight(&req) {
-        return r;
-    }
-    let origin = crate::cors::origin(&req);
-    let mut resp = route_request(shared, req).await;
-    crate::cors::allow(&mut resp, origin);
-    resp
-}
-
 /// Routes one request.
-async fn route_request(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
+async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (req.method().clone(), segments.as_slice()) {
@@ -72,8 +98,9 @@ async fn route_request(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Re
             transport::ws::upgrade(shared, req, Some((*version).to_owned()))
         }
         (Method::GET, ["customer", "rtm", "ws"]) => transport::ws::upgrade(shared, req, None),
+        (_, ["customer", "v0.5", "rtm", "sio"]) => transport::sio::serve(&shared, req).await,
         (_, ["customer", _, "rtm", "sio"]) | (_, ["customer", "rtm", "sio"]) => {
-            respond(StatusCode::NOT_FOUND, "text/plain", "socket.io is not served: use /customer/v0.5/rtm/ws")
+            respond(StatusCode::NOT_FOUND, "text/plain", "socket.io is served at /customer/v0.5/rtm/sio only")
         }
         (Method::POST, ["customer", version, "action", action]) => {
             let (v, a) = ((*version).to_owned(), (*action).to_owned());
@@ -84,6 +111,7 @@ async fn route_request(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Re
             web_api::web_api(shared, req, None, a).await
         }
         (Method::POST, ["customer"]) => token::token_endpoint(shared, req).await,
+        (Method::GET, ["customer"]) => accounts::page(&shared, &req),
         (Method::GET, ["api", "file", ..]) => files::file(&shared, &path),
         (Method::GET, ["static", "bot.png"]) => respond(StatusCode::OK, "image/png", crate::files::sample_png(48, 48)),
         (Method::GET, ["licence", license, "config.json"]) => {
@@ -98,7 +126,9 @@ async fn route_request(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Re
             let op = (*op).to_owned();
             admin::admin(&shared, req, &op).await
         }
-        (Method::GET, ["widget", rest @ ..]) => static_files::serve(shared.config.widget_dir.as_deref(), &path, rest),
+        (Method::GET, ["widget", rest @ ..]) => {
+            static_files::serve(shared.config.widget_dir.as_deref(), &path, rest)
+        }
         (Method::GET, [""]) => respond(
             StatusCode::OK,
             "text/plain",

@@ -38,7 +38,7 @@ async fn preflights_are_answered_and_answers_name_the_origin() {
     .await;
     assert!(h.starts_with("http/1.1 204"), "{h}");
     assert!(h.contains(&format!("access-control-allow-origin: {origin}")), "{h}");
-    assert!(h.contains("access-control-allow-headers: authorization, content-type"), "{h}");
+    assert!(h.contains("access-control-allow-headers: authorization"), "{h}");
     assert!(h.contains("access-control-allow-methods: get, post, options"), "{h}");
     // The token endpoint's answer is readable by the page.
     let form = "client_id=web&response_type=token&redirect_uri=https%3A%2F%2Fa%2F";
@@ -64,13 +64,11 @@ async fn preflights_are_answered_and_answers_name_the_origin() {
     .await;
     assert!(h.starts_with("http/1.1 401"), "{h}");
     assert!(h.contains(&format!("access-control-allow-origin: {origin}")), "{h}");
-    // No `Origin`, no CORS headers; an `OPTIONS` that is no preflight is routed as before.
+    // No `Origin`, no CORS headers.
     let h = head(
         addr,
         format!("POST /customer/?{form} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
     )
     .await;
     assert!(h.starts_with("http/1.1 200") && !h.contains("access-control"), "{h}");
-    let h = head(addr, format!("OPTIONS /customer/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")).await;
-    assert!(h.starts_with("http/1.1 404"), "{h}");
 }

@@ -171,7 +171,10 @@ async fn plain_http_errors_on_the_websocket_paths() {
         ("/customer/v0.5/rtm/ws", 400),
         ("/customer/v0.5/rtm/ws?license_id=abc", 400),
         ("/customer/v0.5/rtm/ws?license_id=100", 400),
-        ("/customer/v0.5/rtm/sio?license_id=100", 404),
+        // socket.io: not an Engine.IO request (no EIO, no transport); other versions are not served.
+        ("/customer/v0.5/rtm/sio?license_id=100", 400),
+        ("/customer/v0.4/rtm/sio?license_id=100", 404),
+        ("/customer/rtm/sio?license_id=100", 404),
         ("/nothing/here", 404),
     ] {
         assert_eq!(http(&server, "GET", path, &[], "").await.status, status, "{path}");

@@ -38,8 +38,8 @@ pub type BoxIo = Box<dyn AsyncIo>;
 
 /// What the transport needs from an async runtime.
 ///
-/// Implemented for async-std ([`AsyncStd`]), smol ([`Smol`]) and tokio ([`Tokio`]) behind
-/// their features; implement it to run the SDK on another executor.
+/// Implemented for async-std (`AsyncStd`), smol (`Smol`) and tokio (`Tokio`), each behind
+/// its feature; implement it to run the SDK on another executor.
 pub trait Runtime: Send + Sync + 'static {
     /// Runs a task in the background.
     fn spawn(&self, task: BoxFuture<()>);

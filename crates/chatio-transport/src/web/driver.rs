@@ -2,14 +2,14 @@
 //! [`chatio_core::Session`], like the native [`crate::driver`] (whose loop this mirrors) but on
 //! the browser's websocket, `fetch`, `XMLHttpRequest` and `setTimeout`. No protocol logic.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chatio_core::{
-    AccessToken, Disconnect, DriverAction, Error as CoreError, FileSpec, Instant, Output, Reply, SdkEvent, Session,
-    UploadFailure,
+    AccessToken, ConnectionStatus, Disconnect, DriverAction, Error as CoreError, FileSpec, Instant, Operation, Output,
+    Reply, SdkEvent, Session, UploadFailure,
 };
 use chatio_wire::{ChatId, RequestId};
 use futures::channel::{mpsc, oneshot};
@@ -22,7 +22,8 @@ use web_sys::Event;
 
 use super::socket::{Socket, SocketEvent};
 use super::time::{sleep, sleep_until};
-use crate::error::Error;
+use crate::bus::{Bus, Subscriber};
+use crate::error::{BrowserError, Error};
 use crate::token::{Credentials, TokenProvider};
 use crate::upload::{FileSource, Progress, Upload, UploadError};
 use crate::ws;
@@ -48,7 +49,6 @@ enum Command {
         id: oneshot::Sender<Result<RequestId, CoreError>>,
         reply: oneshot::Sender<Result<Reply, CoreError>>,
     },
-    Subscribe(mpsc::UnboundedSender<SdkEvent>),
     Token(oneshot::Sender<Option<Credentials>>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -72,13 +72,31 @@ pub struct DriverConfig {
     pub connect_timeout: Duration,
     /// Time allowed for one upload (5 min).
     pub upload_timeout: Duration,
+    /// How many events the event bus keeps for slow subscribers (1 024; see [`crate::bus`]).
+    pub event_capacity: usize,
 }
 
 impl DriverConfig {
     /// Defaults for a server.
     pub fn new(server: Url) -> Self {
-        Self { server, connect_timeout: Duration::from_secs(20), upload_timeout: Duration::from_secs(300) }
+        Self {
+            server,
+            connect_timeout: Duration::from_secs(20),
+            upload_timeout: Duration::from_secs(300),
+            event_capacity: crate::bus::DEFAULT_CAPACITY,
+        }
     }
+}
+
+/// What the driver publishes of the session after every step (as the native driver's
+/// `Snapshot`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// Where the connection is.
+    pub status: ConnectionStatus,
+    /// The customer id, once known.
+    pub customer_id: Option<chatio_wire::UserId>,
 }
 
 /// A handle on a running browser driver, with the native [`crate::DriverHandle`]'s methods.
@@ -87,6 +105,8 @@ impl DriverConfig {
 #[derive(Clone)]
 pub struct DriverHandle {
     tx: mpsc::UnboundedSender<Command>,
+    bus: Bus,
+    state: Arc<Mutex<Snapshot>>,
 }
 
 impl std::fmt::Debug for DriverHandle {
@@ -147,13 +167,20 @@ impl DriverHandle {
         (id_rx, reply_rx)
     }
 
-    /// A new stream of every SDK event from now on; the first stream also gets the events
-    /// that happened before it (up to [`crate::driver::BACKLOG`]'s 1 024). Dropping it
-    /// unsubscribes.
-    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<SdkEvent> {
-        let (tx, rx) = mpsc::unbounded();
-        let _ = self.tx.unbounded_send(Command::Subscribe(tx));
-        rx
+    /// A new subscriber of the event bus (see [`crate::bus`]): the first one also reads the
+    /// events published before it subscribed. Dropping it unsubscribes.
+    pub fn subscribe(&self) -> Subscriber {
+        self.bus.subscribe()
+    }
+
+    /// The event bus.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// The session's status and customer id as of the driver's last step.
+    pub fn snapshot(&self) -> Snapshot {
+        self.state.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
 
     /// The current credentials, if the session has a token.
@@ -176,9 +203,6 @@ impl DriverHandle {
         !self.tx.is_closed()
     }
 }
-
-/// How many events the driver keeps for its first subscriber (as the native driver).
-const BACKLOG: usize = 1024;
 
 /// The `offline`/`online` listeners on `window`, removed on drop.
 struct NetListeners {
@@ -225,6 +249,9 @@ pub fn spawn(session: Session, config: DriverConfig, tokens: Arc<dyn TokenProvid
     let (tx, rx) = mpsc::unbounded();
     let (itx, irx) = mpsc::unbounded();
     let net = NetListeners::install(&itx);
+    let bus = Bus::new(config.event_capacity);
+    let state =
+        Arc::new(Mutex::new(Snapshot { status: session.status(), customer_id: session.customer_id().cloned() }));
     let driver = Driver {
         session,
         config,
@@ -239,13 +266,13 @@ pub fn spawn(session: Session, config: DriverConfig, tokens: Arc<dyn TokenProvid
         waiters: HashMap::new(),
         uploads: HashMap::new(),
         running_uploads: HashMap::new(),
-        subscribers: Vec::new(),
-        backlog: Some(VecDeque::new()),
+        bus: bus.clone(),
+        state: state.clone(),
         credentials: None,
         _net: net,
     };
     wasm_bindgen_futures::spawn_local(driver.run(rx, irx));
-    Ok(DriverHandle { tx })
+    Ok(DriverHandle { tx, bus, state })
 }
 
 struct Driver {
@@ -264,8 +291,8 @@ struct Driver {
     waiters: HashMap<RequestId, oneshot::Sender<Result<Reply, CoreError>>>,
     uploads: HashMap<RequestId, (FileSource, Option<Progress>)>,
     running_uploads: HashMap<RequestId, AbortHandle>,
-    subscribers: Vec<mpsc::UnboundedSender<SdkEvent>>,
-    backlog: Option<VecDeque<SdkEvent>>,
+    bus: Bus,
+    state: Arc<Mutex<Snapshot>>,
     credentials: Option<Credentials>,
     _net: Option<NetListeners>,
 }
@@ -286,6 +313,7 @@ impl Driver {
         let mut shutdown: Option<oneshot::Sender<()>> = None;
         loop {
             self.pump();
+            self.publish_state();
             if shutdown.is_some() {
                 break;
             }
@@ -330,8 +358,20 @@ impl Driver {
         for (_, h) in self.running_uploads.drain() {
             h.abort();
         }
+        self.publish_state();
+        self.bus.close();
         if let Some(done) = shutdown {
             let _ = done.send(());
+        }
+    }
+
+    /// Publishes the session's status for [`DriverHandle::snapshot`].
+    fn publish_state(&self) {
+        let snap = Snapshot { status: self.session.status(), customer_id: self.session.customer_id().cloned() };
+        if let Ok(mut s) = self.state.lock() {
+            if *s != snap {
+                *s = snap;
+            }
         }
     }
 
@@ -355,7 +395,7 @@ impl Driver {
                 self.socket = None;
                 tracing::debug!(code, %reason, "websocket closed");
                 let how = if code == 1006 {
-                    Disconnect::Failed { message: "the connection dropped without a close frame (1006)".into() }
+                    socket_failure("the connection dropped without a close frame (1006)")
                 } else {
                     Disconnect::Closed { code: Some(code), reason }
                 };
@@ -363,7 +403,7 @@ impl Driver {
             }
             None => {
                 self.socket = None;
-                self.session.handle_disconnected(Disconnect::Failed { message: "the websocket went away".into() }, now);
+                self.session.handle_disconnected(socket_failure("the websocket went away"), now);
             }
         }
     }
@@ -398,14 +438,6 @@ impl Driver {
                     }
                 }
             }
-            Command::Subscribe(tx) => {
-                if let Some(backlog) = self.backlog.take() {
-                    for e in backlog {
-                        let _ = tx.unbounded_send(e);
-                    }
-                }
-                self.subscribers.push(tx);
-            }
             Command::Token(tx) => {
                 let _ = tx.send(self.credentials.clone());
             }
@@ -424,7 +456,7 @@ impl Driver {
             }
             Internal::Token(Err(e)) => {
                 tracing::warn!(error = %e, "no token");
-                self.session.handle_token_error(e.to_string(), now);
+                self.session.handle_token_error(e.into_core(Operation::FetchToken), now);
             }
             Internal::Connected(attempt, result) => {
                 if self.connecting != Some(attempt) {
@@ -439,7 +471,7 @@ impl Driver {
                     }
                     Err(e) => {
                         tracing::info!(error = %e, "cannot connect");
-                        self.session.handle_disconnected(Disconnect::Failed { message: e.to_string() }, now);
+                        self.session.handle_disconnected(Disconnect::Failed(e.into_transport(Operation::Connect)), now);
                     }
                 }
             }
@@ -447,7 +479,7 @@ impl Driver {
                 self.running_uploads.remove(&id);
                 let result = result.map_err(|e| match e {
                     UploadError::Server(o) => UploadFailure::Server(o),
-                    UploadError::Transport(t) => UploadFailure::Transport(t.to_string()),
+                    UploadError::Transport(t) => UploadFailure::Transport(t.into_transport(Operation::Upload)),
                 });
                 self.session.handle_upload_result(&id, result, now);
             }
@@ -455,8 +487,7 @@ impl Driver {
                 tracing::info!("the browser went offline");
                 if self.socket.is_some() {
                     self.drop_socket();
-                    let message = "the browser went offline".to_owned();
-                    self.session.handle_disconnected(Disconnect::Failed { message }, now);
+                    self.session.handle_disconnected(socket_failure("the browser went offline"), now);
                 }
             }
             Internal::Online => {
@@ -480,8 +511,8 @@ impl Driver {
                     if let Err(e) = s.send(&frame) {
                         tracing::debug!(error = %e, "write failed");
                         self.drop_socket();
-                        let message = e.to_string();
-                        self.session.handle_disconnected(Disconnect::Failed { message }, Instant::now());
+                        let failure = Disconnect::Failed(e.into_transport(Operation::Socket));
+                        self.session.handle_disconnected(failure, Instant::now());
                     }
                 }
                 // Without a socket the frame is dropped: the session requeues what matters.
@@ -593,18 +624,17 @@ impl Driver {
                     SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
                     _ => {}
                 }
-                if let Some(backlog) = &mut self.backlog {
-                    if backlog.len() == BACKLOG {
-                        backlog.pop_front();
-                    }
-                    backlog.push_back(e);
-                    return;
-                }
-                self.subscribers.retain(|s| s.unbounded_send(e.clone()).is_ok());
+                self.bus.publish(e);
             }
             _ => {}
         }
     }
+}
+
+/// The socket broke: `why` as a websocket failure.
+fn socket_failure(why: &str) -> Disconnect {
+    let e = Error::WebSocket { context: "reading".into(), source: BrowserError(why.to_owned()) };
+    Disconnect::Failed(e.into_transport(Operation::Socket))
 }
 
 /// Opens the websocket and waits for `open` (or its failure), at most `timeout`.

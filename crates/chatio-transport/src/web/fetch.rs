@@ -15,8 +15,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, RequestMode, Response};
 
-use super::js_message;
 use super::time::sleep;
+use super::{http_error, js_message};
 use crate::error::{Error, excerpt};
 use crate::runtime::BoxFuture;
 use crate::token::{Credentials, TokenProvider};
@@ -46,26 +46,27 @@ pub async fn post(
     headers: &[(&str, &str)],
     timeout: Duration,
 ) -> Result<FetchResponse, Error> {
-    let window = web_sys::window().ok_or_else(|| Error::Http("no `window`: run in a browser page".into()))?;
-    let abort = AbortController::new().map_err(|e| Error::Http(js_message(&e)))?;
+    let window = web_sys::window()
+        .ok_or_else(|| http_error("no `window`: the SDK runs in a browser page", &JsValue::UNDEFINED))?;
+    let abort = AbortController::new().map_err(|e| http_error("AbortController", &e))?;
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_mode(RequestMode::Cors);
     init.set_body(&JsValue::from_str(body));
     init.set_signal(Some(&abort.signal()));
-    let h = Headers::new().map_err(|e| Error::Http(js_message(&e)))?;
-    h.set("Content-Type", content_type).map_err(|e| Error::Http(js_message(&e)))?;
+    let h = Headers::new().map_err(|e| http_error("headers", &e))?;
+    h.set("Content-Type", content_type).map_err(|e| http_error("headers", &e))?;
     for (k, v) in headers {
-        h.set(k, v).map_err(|e| Error::Http(js_message(&e)))?;
+        h.set(k, v).map_err(|e| http_error("headers", &e))?;
     }
     init.set_headers(&h);
     let request = Request::new_with_str_and_init(url.as_str(), &init).map_err(|e| connect_error(url, &e))?;
     let run = async {
         let resp = JsFuture::from(window.fetch_with_request(&request)).await.map_err(|e| connect_error(url, &e))?;
-        let resp: Response = resp.dyn_into().map_err(|_| Error::Http("fetch gave no Response".into()))?;
+        let resp: Response = resp.dyn_into().map_err(|v| http_error("fetch gave no Response", &v))?;
         let status = resp.status();
-        let text = resp.text().map_err(|e| Error::Http(js_message(&e)))?;
-        let text = JsFuture::from(text).await.map_err(|e| Error::Http(js_message(&e)))?;
+        let text = resp.text().map_err(|e| http_error("reading the body", &e))?;
+        let text = JsFuture::from(text).await.map_err(|e| http_error("reading the body", &e))?;
         Ok(FetchResponse { status, body: text.as_string().unwrap_or_default() })
     };
     futures::pin_mut!(run);
@@ -206,14 +207,16 @@ impl AccountsToken {
         .await?;
         if !(200..300).contains(&resp.status) {
             return Err(match serde_json::from_str::<TokenFailure>(&resp.body) {
-                Ok(f) => {
-                    Error::Token(format!("{} ({}): {}", f.error, resp.status, f.error_description.unwrap_or_default()))
-                }
-                Err(_) => Error::Status { status: resp.status, body: excerpt(resp.body.as_bytes()) },
+                // A refusal (4xx with an OAuth error); a 5xx stays a transient status error.
+                Ok(f) if (400..500).contains(&resp.status) => Error::TokenRefused {
+                    status: resp.status,
+                    error: f.error,
+                    description: f.error_description.unwrap_or_default(),
+                },
+                Ok(_) | Err(_) => Error::Status { status: resp.status, body: excerpt(resp.body.as_bytes()) },
             });
         }
-        let answer: TokenAnswer =
-            serde_json::from_str(&resp.body).map_err(|e| Error::Token(format!("unreadable answer: {e}")))?;
+        let answer: TokenAnswer = serde_json::from_str(&resp.body).map_err(|source| Error::TokenAnswer { source })?;
         let expires_in = answer.expires_in.map(Duration::from_secs);
         let mut creds = Credentials::bearer(answer.access_token);
         creds.token_type = answer.token_type.filter(|t| !t.is_empty()).unwrap_or_else(|| "Bearer".into());

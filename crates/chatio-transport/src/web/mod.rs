@@ -28,6 +28,8 @@ pub use fetch::AccountsToken;
 
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::error::{BrowserError, Error};
+
 /// A readable message from a JavaScript exception or value (never a token: we only describe
 /// errors the browser raised).
 pub(crate) fn js_message(v: &JsValue) -> String {
@@ -38,6 +40,11 @@ pub(crate) fn js_message(v: &JsValue) -> String {
         return s;
     }
     format!("{v:?}")
+}
+
+/// An HTTP-level failure the browser reported while doing `context`.
+pub(crate) fn http_error(context: &str, v: &JsValue) -> Error {
+    Error::Http { context: context.to_owned(), source: Box::new(BrowserError(js_message(v))) }
 }
 
 /// 64 random bits from the browser's `Math.random()`, for the session's seed (without

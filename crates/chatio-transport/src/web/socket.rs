@@ -10,7 +10,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::js_message;
-use crate::error::Error;
+use crate::error::{BrowserError, Error};
 
 /// What the browser's websocket reported.
 #[derive(Debug)]
@@ -98,7 +98,9 @@ impl Socket {
     /// # Errors
     /// [`Error::WebSocket`] when the socket is not open.
     pub fn send(&self, text: &str) -> Result<(), Error> {
-        self.ws.send_with_str(text).map_err(|e| Error::WebSocket(js_message(&e)))
+        self.ws
+            .send_with_str(text)
+            .map_err(|e| Error::WebSocket { context: "writing".into(), source: BrowserError(js_message(&e)) })
     }
 
     /// Closes with a code and a reason (the handlers stay until the socket is dropped).

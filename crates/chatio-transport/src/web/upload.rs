@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Blob, BlobPropertyBag, FormData, ProgressEvent, XmlHttpRequest};
 
-use super::js_message;
+use super::{http_error, js_message};
 use crate::error::{Error, excerpt};
 use crate::upload::{FileSource, Progress, Upload, UploadError};
 
@@ -48,7 +48,7 @@ fn transport(e: Error) -> UploadError {
 }
 
 fn http(e: &wasm_bindgen::JsValue) -> UploadError {
-    transport(Error::Http(js_message(e)))
+    transport(http_error("preparing the upload", e))
 }
 
 /// Uploads a file with `send_file` and returns the server's answer.

@@ -49,7 +49,7 @@ impl Thread {
 }
 
 /// An item of `get_chat_threads_summary` (protocol file, 3.10).
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Deserialize)]
 #[serde(from = "ThreadSummaryRepr")]
 #[non_exhaustive]
 pub struct ThreadSummary {
@@ -59,9 +59,23 @@ pub struct ThreadSummary {
     pub order: u64,
     /// Number of events in the thread. Read from `total_events`, else from the JS SDK's
     /// `events_count` (D2; a summary carrying both is read too); `None` when neither is
-    /// present. Written as `total_events`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// present. Written as both `total_events` and `events_count` (D2: the JS SDK 0.9.1
+    /// reads only `events_count`), or neither when `None`.
     pub total_events: Option<u64>,
+}
+
+impl Serialize for ThreadSummary {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = serializer.serialize_map(Some(if self.total_events.is_some() { 4 } else { 2 }))?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("order", &self.order)?;
+        if let Some(n) = self.total_events {
+            m.serialize_entry("total_events", &n)?;
+            m.serialize_entry("events_count", &n)?;
+        }
+        m.end()
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,291 @@
+//! The event bus: one bounded ring of shared events, read by any number of subscribers.
+//!
+//! **Policy.** The driver publishes each event once, as an `Arc<SdkEvent>`, into a ring of
+//! `capacity` events shared by every subscriber: memory is bounded by the capacity whatever
+//! the number of subscribers and however slow they are, and no event is copied per
+//! subscriber. The driver never waits for a subscriber. A subscriber that falls more than
+//! `capacity` events behind loses the oldest ones it had not read and is told how many with
+//! a [`Lagged`](Recv::Lagged) marker (as tokio's `broadcast` does), then reads on from the
+//! oldest event still kept.
+//!
+//! The first subscriber also reads the events published before it subscribed (those still
+//! in the ring): the session connects at once, so `Connected` can come before `events()`.
+//! Later subscribers start at the newest event.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use chatio_core::SdkEvent;
+
+/// The default capacity of the ring: 1 024 events.
+pub const DEFAULT_CAPACITY: usize = 1024;
+
+/// What a subscriber reads next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recv {
+    /// An event (shared with the other subscribers).
+    Event(Arc<SdkEvent>),
+    /// The subscriber fell behind: this many events were dropped before it read them.
+    Lagged(u64),
+    /// The bus is closed (the session ended) and everything was read.
+    Closed,
+}
+
+struct Inner {
+    capacity: usize,
+    /// Sequence number of `ring[0]`.
+    head: u64,
+    ring: VecDeque<Arc<SdkEvent>>,
+    /// Whether anyone subscribed yet (the first subscriber reads the backlog).
+    subscribed: bool,
+    closed: bool,
+    next_id: u64,
+    wakers: HashMap<u64, Waker>,
+}
+
+impl Inner {
+    fn tail(&self) -> u64 {
+        self.head + self.ring.len() as u64
+    }
+}
+
+/// The publishing side, kept by the driver.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let g = self.lock();
+        f.debug_struct("Bus").field("capacity", &g.capacity).field("len", &g.ring.len()).finish_non_exhaustive()
+    }
+}
+
+impl Bus {
+    /// A bus keeping at most `capacity` events (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(Inner {
+                capacity: capacity.max(1),
+                head: 0,
+                ring: VecDeque::new(),
+                subscribed: false,
+                closed: false,
+                next_id: 0,
+                wakers: HashMap::new(),
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Nothing panics while holding the lock; a poisoned lock still holds consistent data.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Publishes an event to every subscriber; the oldest event goes when the ring is full.
+    pub fn publish(&self, event: SdkEvent) {
+        let wakers: Vec<Waker> = {
+            let mut g = self.lock();
+            if g.closed {
+                return;
+            }
+            g.ring.push_back(Arc::new(event));
+            while g.ring.len() > g.capacity {
+                g.ring.pop_front();
+                g.head += 1;
+            }
+            g.wakers.drain().map(|(_, w)| w).collect()
+        };
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// Ends every subscription once it has read what is kept.
+    pub fn close(&self) {
+        let wakers: Vec<Waker> = {
+            let mut g = self.lock();
+            g.closed = true;
+            g.wakers.drain().map(|(_, w)| w).collect()
+        };
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// A new subscriber (the first one also reads the events still kept).
+    pub fn subscribe(&self) -> Subscriber {
+        let mut g = self.lock();
+        let next = if g.subscribed { g.tail() } else { g.head };
+        g.subscribed = true;
+        let id = g.next_id;
+        g.next_id += 1;
+        Subscriber { inner: self.inner.clone(), id, next }
+    }
+
+    /// How many events the ring holds now (never more than its capacity).
+    pub fn len(&self) -> usize {
+        self.lock().ring.len()
+    }
+
+    /// Whether the ring is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ring's capacity.
+    pub fn capacity(&self) -> usize {
+        self.lock().capacity
+    }
+}
+
+/// One subscription: reads the bus at its own pace.
+pub struct Subscriber {
+    inner: Arc<Mutex<Inner>>,
+    id: u64,
+    /// Sequence number of the next event to read.
+    next: u64,
+}
+
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscriber").field("next", &self.next).finish_non_exhaustive()
+    }
+}
+
+impl Subscriber {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The next item if one is ready, without waiting.
+    pub fn try_recv(&mut self) -> Option<Recv> {
+        let g = self.lock();
+        let (head, tail, closed) = (g.head, g.tail(), g.closed);
+        if self.next < head {
+            let missed = head - self.next;
+            drop(g);
+            self.next = head;
+            return Some(Recv::Lagged(missed));
+        }
+        if self.next < tail {
+            let idx = usize::try_from(self.next - head).unwrap_or(usize::MAX);
+            let e = g.ring.get(idx).cloned();
+            drop(g);
+            self.next += 1;
+            return e.map(Recv::Event);
+        }
+        closed.then_some(Recv::Closed)
+    }
+
+    /// Waits for the next item.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Recv> {
+        if let Some(r) = self.try_recv() {
+            return Poll::Ready(r);
+        }
+        let mut g = self.lock();
+        // Re-check under the lock: a publish between `try_recv` and here must not be missed.
+        if self.next < g.tail() || self.next < g.head || g.closed {
+            drop(g);
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        g.wakers.insert(self.id, cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// How many published events this subscriber has not read yet (those dropped included).
+    pub fn backlog(&self) -> u64 {
+        self.lock().tail().saturating_sub(self.next)
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let id = self.id;
+        self.lock().wakers.remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatio_core::SdkEvent;
+    use std::time::Duration;
+
+    fn ev(n: u32) -> SdkEvent {
+        SdkEvent::Reconnecting { attempt: n, delay: Duration::ZERO }
+    }
+
+    fn attempt(r: Option<Recv>) -> u32 {
+        match r {
+            Some(Recv::Event(e)) => match &*e {
+                SdkEvent::Reconnecting { attempt, .. } => *attempt,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_stalled_subscriber_stays_within_the_bound_and_is_told_what_it_missed() {
+        let bus = Bus::new(4);
+        let mut fast = bus.subscribe();
+        let mut stalled = bus.subscribe();
+        for i in 0..10 {
+            bus.publish(ev(i));
+            assert_eq!(attempt(fast.try_recv()), i, "the fast one reads everything");
+            assert!(bus.len() <= 4, "the ring never exceeds its capacity");
+        }
+        assert_eq!(stalled.backlog(), 10);
+        assert_eq!(stalled.try_recv(), Some(Recv::Lagged(6)));
+        for i in 6..10 {
+            assert_eq!(attempt(stalled.try_recv()), i);
+        }
+        assert_eq!(stalled.try_recv(), None);
+        bus.close();
+        assert_eq!(stalled.try_recv(), Some(Recv::Closed));
+    }
+
+    #[test]
+    fn events_are_shared_not_copied_per_subscriber() {
+        let bus = Bus::new(8);
+        let mut a = bus.subscribe();
+        let mut b = bus.subscribe();
+        bus.publish(ev(1));
+        match (a.try_recv(), b.try_recv()) {
+            (Some(Recv::Event(x)), Some(Recv::Event(y))) => assert!(Arc::ptr_eq(&x, &y)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_subscriber_reads_the_backlog_later_ones_do_not() {
+        let bus = Bus::new(2);
+        for i in 0..3 {
+            bus.publish(ev(i));
+        }
+        let mut first = bus.subscribe();
+        let mut second = bus.subscribe();
+        assert_eq!(attempt(first.try_recv()), 1, "the newest two are kept");
+        assert_eq!(attempt(first.try_recv()), 2);
+        assert_eq!(second.try_recv(), None);
+    }
+
+    #[test]
+    fn a_waiting_subscriber_is_woken() {
+        let bus = Bus::new(2);
+        let mut s = bus.subscribe();
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(s.poll_recv(&mut cx).is_pending());
+        assert_eq!(bus.lock().wakers.len(), 1);
+        bus.publish(ev(7));
+        assert!(bus.lock().wakers.is_empty(), "woken and forgotten");
+        assert!(matches!(s.poll_recv(&mut cx), Poll::Ready(Recv::Event(_))));
+        drop(s);
+        assert!(bus.lock().wakers.is_empty());
+    }
+}
