@@ -104,11 +104,11 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
 }
 
-fn cargo_release(args: &[&str]) -> Result<(), String> {
+pub(crate) fn cargo_release(args: &[&str]) -> Result<(), String> {
     eprintln!("$ cargo build --release {}", args.join(" "));
     let status = Command::new(env!("CARGO"))
         .current_dir(workspace_root())
@@ -121,7 +121,7 @@ fn cargo_release(args: &[&str]) -> Result<(), String> {
 
 /// Spawns `program args` with the soft file-descriptor limit raised to 20 000 (10 000
 /// sockets per process need more than the usual 1 024).
-fn spawn_raised(program: &PathBuf, args: &[String], stdin: Stdio) -> Result<Child, String> {
+pub(crate) fn spawn_raised(program: &PathBuf, args: &[String], stdin: Stdio) -> Result<Child, String> {
     Command::new("sh")
         .arg("-c")
         .arg(r#"ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@""#)
@@ -136,7 +136,7 @@ fn spawn_raised(program: &PathBuf, args: &[String], stdin: Stdio) -> Result<Chil
 }
 
 /// The server's resident memory in KiB.
-fn rss_kib(pid: u32) -> Result<u64, String> {
+pub(crate) fn rss_kib(pid: u32) -> Result<u64, String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc: {e}"))?;
     status
         .lines()
@@ -146,7 +146,7 @@ fn rss_kib(pid: u32) -> Result<u64, String> {
 }
 
 /// User + system CPU time of a process, in seconds.
-fn cpu_secs(pid: u32) -> Result<f64, String> {
+pub(crate) fn cpu_secs(pid: u32) -> Result<f64, String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| format!("/proc: {e}"))?;
     let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or("bad /proc/<pid>/stat")?;
     let fields: Vec<&str> = rest.split_whitespace().collect();

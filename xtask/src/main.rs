@@ -7,6 +7,7 @@
 mod bench;
 mod bench_server;
 mod fuzz;
+mod soak_server;
 mod wasm;
 mod widget;
 
@@ -50,6 +51,7 @@ fn print_help() {
          bench   [wire|core|recorded|js|server|sdk|all] the benchmarks, in release mode, with a summary\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
+         soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)\n  \
          wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium)\n  \
          widget  builds the chat widget for the browser into target/widget/ (wasm32, wasm-bindgen, wasm-opt)"
     );
@@ -237,8 +239,13 @@ fn docs() -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("`cargo doc` has warnings or errors ({status})")) }
 }
 
-/// `cargo xtask soak [--cycles N] [--seed S]`.
+/// `cargo xtask soak [--cycles N] [--seed S]`, or `cargo xtask soak --server [...]`.
 fn soak(args: &[String]) -> Result<(), String> {
+    if let Some(i) = args.iter().position(|a| a == "--server") {
+        let mut rest = args.to_vec();
+        rest.remove(i);
+        return soak_server::main(&rest);
+    }
     let mut a = vec!["run", "--release", "-q", "-p", "chatio-conformance", "--example", "soak", "--"];
     a.extend(args.iter().map(String::as_str));
     cargo(&a)
