@@ -134,27 +134,43 @@ pub fn reconnecting_text(attempt: u32, delay: Duration) -> String {
     }
 }
 
-/// An SDK error as a sentence for the customer.
+/// The causes under an error (`source()` chain), as `": cause: cause"`.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = String::new();
+    let mut next = e.source();
+    while let Some(c) = next {
+        let text = c.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = c.source();
+    }
+    out
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// An SDK error as a sentence for the customer (with its causes, which say what failed).
 pub fn error_text(e: &Error) -> String {
     match e {
-        Error::Authentication { message } => format!("Could not log in: {message}."),
+        Error::Authentication { message, .. } => format!("Could not log in: {message}{}.", causes(e)),
         Error::ConnectionLost => "The connection dropped before the server answered. Please try again.".into(),
         Error::Timeout => "The server did not answer in time. Please try again.".into(),
         Error::InvalidArgs { reason } => format!("That cannot be sent: {reason}."),
+        Error::Config { reason, .. } => format!("The chat cannot start: {reason}{}.", causes(e)),
         Error::Cancelled => "Cancelled.".into(),
         Error::Server { kind, message, .. } => format!("The server refused: {message} ({kind})."),
         Error::Disconnected { reason } => format!("The server closed the connection: {reason}."),
         Error::Closed => "The chat session has ended. Reload the page to chat again.".into(),
-        Error::Upload { message } => format!("The upload failed: {message}."),
-        Error::Protocol { message } => format!("The server sent something unreadable: {message}."),
-        other => {
-            let mut s = other.to_string();
-            if let Some(first) = s.get(..1) {
-                let upper = first.to_uppercase();
-                s.replace_range(..1, &upper);
-            }
-            format!("{s}.")
-        }
+        Error::Protocol(p) => format!("The server sent something unreadable: {}.", p.message()),
+        other => format!("{}{}.", capitalized(&other.to_string()), causes(other)),
     }
 }
 

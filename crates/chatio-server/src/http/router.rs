@@ -126,9 +126,7 @@ async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
             let op = (*op).to_owned();
             admin::admin(&shared, req, &op).await
         }
-        (Method::GET, ["widget", rest @ ..]) => {
-            static_files::serve(shared.config.widget_dir.as_deref(), &path, rest)
-        }
+        (Method::GET, ["widget", rest @ ..]) => static_files::serve(shared.config.widget_dir.as_deref(), &path, rest),
         (Method::GET, [""]) => respond(
             StatusCode::OK,
             "text/plain",
