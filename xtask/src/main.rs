@@ -9,6 +9,7 @@ mod bench_server;
 mod fuzz;
 mod soak_server;
 mod wasm;
+mod widget;
 
 use std::process::{Command, ExitCode};
 
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("soak") => soak(&args[1..]),
         Some("wasm") => wasm::main(&args[1..]),
+        Some("widget") => widget::build(),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -51,7 +53,8 @@ fn print_help() {
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
          wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time\n  \
-         soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)"
+         soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)\n  \
+         widget  builds the chat widget for the browser into target/widget/ (wasm32, wasm-bindgen, wasm-opt)"
     );
 }
 
@@ -86,9 +89,18 @@ fn ci() -> Result<(), String> {
     examples()?;
     docs()?;
     js_sdk_tests()?;
+    // The widget first: its install of wasm-bindgen-cli falls back to an unlocked install
+    // when `cargo install --locked` cannot resolve (wasm::ci then finds it installed).
+    ci_widget()?;
     // The SDK in the browser: wasm32 builds, the core's tests in Node, the in-browser suite.
     wasm::ci()?;
     Ok(())
+}
+
+/// The chat widget in headless Chromium: installs chromium, chromium-driver, the wasm target
+/// and the pinned wasm-bindgen-cli when missing, builds the widget, runs its WebDriver test.
+fn ci_widget() -> Result<(), String> {
+    widget::ci_widget()
 }
 
 /// Whether a program is on `PATH`.

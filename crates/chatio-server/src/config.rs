@@ -1,6 +1,7 @@
 //! Server configuration.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chatio_wire::Token;
@@ -71,6 +72,9 @@ pub struct ServerConfig {
     /// How long an HTTP request body may take to arrive in full (default 30 s): a slower
     /// one ends the connection (HTTP 408 when it can still be written).
     pub body_timeout: Duration,
+    /// A directory of static files served under `/widget/` (the chat widget built by
+    /// `cargo xtask widget`, in `target/widget/`). `None`, the default: not served.
+    pub widget_dir: Option<PathBuf>,
     /// A deliberate protocol fault, for testing conformance checkers only (`None`, the
     /// default: none). Never set it in production.
     pub conformance_fault: Option<ConformanceFault>,
@@ -179,6 +183,7 @@ impl Default for ServerConfig {
             write_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             conformance_fault: None,
+            widget_dir: None,
         }
     }
 }

@@ -204,6 +204,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves the static files of `dir` under `/widget/` (the chat widget's assets).
+    pub fn widget_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.widget_dir = Some(dir.into());
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &ServerConfig {
         &self.config
