@@ -8,6 +8,8 @@ mod bench;
 mod bench_server;
 mod fuzz;
 mod soak_server;
+mod wasm;
+mod widget;
 
 use std::process::{Command, ExitCode};
 
@@ -18,9 +20,12 @@ fn main() -> ExitCode {
         Some("record") => record(&args[1..]),
         Some("examples") => examples(),
         Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => wasm::bench(&args[2..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("soak") => soak(&args[1..]),
+        Some("wasm") => wasm::main(&args[1..]),
+        Some("widget") => widget::build(),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -47,7 +52,9 @@ fn print_help() {
          bench   [wire|core|recorded|js|server|sdk|all|vs-js] the benchmarks, in release mode, with a summary (vs-js: our SDK vs the JS SDK 0.9.1 through one server)\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
-         soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)"
+         wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time\n  \
+         soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)\n  \
+         widget  builds the chat widget for the browser into target/widget/ (wasm32, wasm-bindgen, wasm-opt)"
     );
 }
 
@@ -82,7 +89,18 @@ fn ci() -> Result<(), String> {
     examples()?;
     docs()?;
     js_sdk_tests()?;
+    // The widget first: its install of wasm-bindgen-cli falls back to an unlocked install
+    // when `cargo install --locked` cannot resolve (wasm::ci then finds it installed).
+    ci_widget()?;
+    // The SDK in the browser: wasm32 builds, the core's tests in Node, the in-browser suite.
+    wasm::ci()?;
     Ok(())
+}
+
+/// The chat widget in headless Chromium: installs chromium, chromium-driver, the wasm target
+/// and the pinned wasm-bindgen-cli when missing, builds the widget, runs its WebDriver test.
+fn ci_widget() -> Result<(), String> {
+    widget::ci_widget()
 }
 
 /// Whether a program is on `PATH`.

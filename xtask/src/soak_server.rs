@@ -7,9 +7,9 @@
 //! * well-behaved sessions (90 % by default): one chat each, one `send_event` a second; each
 //!   message's response and its `incoming_event` push are counted, the round trip to the
 //!   response is timed;
-//! * stalled readers (5 %): log in, start a chat, then send a 4 KiB message every second and
-//!   never read (4 KiB receive buffer); when the server ends the connection they reconnect
-//!   and do it again;
+//! * stalled readers (5 %): log in, start a chat of 4 × 16 000 characters (once), then ask
+//!   for that thread (`get_chat_threads`, a ~65 kB answer) every 500 ms and never read (4 KiB
+//!   receive buffer); when the server ends the connection they log in again and go on;
 //! * slow-body clients (5 %): `POST /customer/` (the token endpoint) announcing a 1 MiB body, one byte
 //!   every 5 s; when the server ends the connection they start over.
 //!
@@ -490,6 +490,27 @@ mod load {
         v["access_token"].as_str().map(str::to_owned).ok_or_else(|| format!("no token: {v}"))
     }
 
+    /// Connects and logs in with `t`, then starts a chat when asked: (websocket, chat id,
+    /// thread id; empty without a chat).
+    async fn login(addr: &str, t: &str, rcvbuf: Option<u32>, chat: bool) -> Res<(Ws, String, String)> {
+        let mut ws = Ws::connect(addr, rcvbuf).await?;
+        let mut pushes = 0;
+        ws.send(&format!(r#"{{"request_id":"login","action":"login","payload":{{"token":"Bearer {t}"}}}}"#)).await?;
+        let r = ws.response("login", &mut pushes).await?;
+        if !contains(&r, b"\"success\":true") {
+            return Err(format!("login failed: {}", String::from_utf8_lossy(&r)));
+        }
+        if !chat {
+            return Ok((ws, String::new(), String::new()));
+        }
+        ws.send(r#"{"request_id":"start","action":"start_chat","payload":{}}"#).await?;
+        let r = ws.response("start", &mut pushes).await?;
+        let v: serde_json::Value = serde_json::from_slice(&r).map_err(|e| e.to_string())?;
+        let id = v["payload"]["chat"]["id"].as_str().ok_or("start_chat: no chat id")?.to_owned();
+        let thread = v["payload"]["chat"]["thread"]["id"].as_str().unwrap_or_default().to_owned();
+        Ok((ws, id, thread))
+    }
+
     /// Connects, logs in, starts a chat: (websocket, chat id).
     async fn session(addr: &str, rcvbuf: Option<u32>) -> Res<(Ws, String)> {
         let t = token(addr).await?;
@@ -516,25 +537,33 @@ mod load {
     /// A stalled reader until `end`: 4 KiB a second, never a read; starts over when the
     /// server ends the connection.
     async fn stalled(addr: String, end: tokio::time::Instant, counts: Arc<Counts>) {
-        let text = "s".repeat(4096);
+        // One customer and one chat of 4 × 16 000 characters, made once (so the stored data
+        // does not grow with the attack), then a `get_chat_threads` of it (~65 kB answer)
+        // every 500 ms that is never read, again on every new connection.
+        let Ok(token) = token(&addr).await else { return };
+        let Ok((mut ws, chat, thread)) = login(&addr, &token, Some(4096), true).await else { return };
+        let text = "s".repeat(16_000);
+        let mut pushes = 0;
+        for i in 0..4 {
+            let f = format!(
+                r#"{{"request_id":"f{i}","action":"send_event","payload":{{"chat_id":"{chat}","event":{{"type":"message","text":"{text}"}}}}}}"#
+            );
+            if ws.send(&f).await.is_err() || ws.response(&format!("f{i}"), &mut pushes).await.is_err() {
+                return;
+            }
+        }
+        let ask = format!(
+            r#"{{"request_id":"t","action":"get_chat_threads","payload":{{"chat_id":"{chat}","thread_ids":["{thread}"]}}}}"#
+        );
         while tokio::time::Instant::now() < end {
-            let Ok((mut ws, chat)) = session(&addr, Some(4096)).await else {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            };
-            let mut n = 0u64;
             loop {
                 if tokio::time::Instant::now() >= end {
                     return;
                 }
-                let frame = format!(
-                    r#"{{"request_id":"x{n}","action":"send_event","payload":{{"chat_id":"{chat}","event":{{"type":"message","text":"{text}"}}}}}}"#
-                );
-                n += 1;
-                match tokio::time::timeout(Duration::from_secs(5), ws.send(&frame)).await {
-                    Ok(Ok(())) => tokio::time::sleep(Duration::from_secs(1)).await,
-                    // A write error: the server ended the connection. A write that blocks
-                    // 5 s: the server stopped reading (it is closing us); probe with a read.
+                match tokio::time::timeout(Duration::from_secs(5), ws.send(&ask)).await {
+                    Ok(Ok(())) => tokio::time::sleep(Duration::from_millis(500)).await,
+                    // A write error: the server ended the connection. A write blocked 5 s: the
+                    // server stopped reading; a zero-length or failed read then says it is gone.
                     Ok(Err(_)) => break,
                     Err(_) => {
                         let mut b = [0u8; 1];
@@ -547,6 +576,18 @@ mod load {
                 }
             }
             counts.stalled_reconnects.fetch_add(1, Ordering::Relaxed);
+            loop {
+                if tokio::time::Instant::now() >= end {
+                    return;
+                }
+                match login(&addr, &token, Some(4096), false).await {
+                    Ok((w, _, _)) => {
+                        ws = w;
+                        break;
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            }
         }
     }
 
@@ -780,7 +821,11 @@ mod attacks {
             "\n| attack | server's response | server alive after | RSS before → peak → after |\n|---|---|---|---|"
         );
         let samples = samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let label = |key: &str| results.iter().find(|(k, _)| *k == format!("{key}-name")).map(|(_, v)| v.clone());
         for (name, response) in &results {
+            if name.ends_with("-alive") || name.ends_with("-name") {
+                continue;
+            }
             let (Some(before), Some(after)) =
                 (stages.get(&format!("{name}-before")), stages.get(&format!("{name}-after")))
             else {
@@ -793,11 +838,9 @@ mod attacks {
                 .max()
                 .unwrap_or(after.1);
             let answered = results.iter().any(|(k, v)| k == &format!("{name}-alive") && v == "yes");
-            if name.ends_with("-alive") {
-                continue;
-            }
             println!(
-                "| {name} | {response} | {} | {} → {} → {} KiB |",
+                "| {} | {response} | {} | {} → {} → {} KiB |",
+                label(name).unwrap_or_else(|| name.clone()),
                 if answered && alive { "yes" } else { "no" },
                 before.1,
                 peak.max(before.1).max(after.1),
@@ -901,7 +944,8 @@ mod attacks {
 
     /// 1. A logged-in websocket that never reads while 300 Web API calls push 1 MB each to it.
     async fn stalled_reader(addr: &str) -> Res<()> {
-        let name = "1. stalled reader, 300 × 1 MB pushes";
+        let name = "a1";
+        result("a1-name", "1. stalled reader, 300 × 1 MB pushes");
         let token = token(addr).await?;
         let sa: SocketAddr = addr.parse().map_err(|e| format!("{e}"))?;
         let sock = TcpSocket::new_v4().map_err(|e| e.to_string())?;
@@ -958,7 +1002,8 @@ mod attacks {
 
     /// 2. 140 requests announcing a 1 GiB body that never comes.
     async fn slow_bodies(addr: &str) -> Res<()> {
-        let name = "2. 140 POST /customer/ with Content-Length 1 GiB, no body";
+        let name = "a2";
+        result("a2-name", "2. 140 POST /customer/ with Content-Length 1 GiB, no body");
         stage(&format!("{name}-before"))?;
         let mut socks = Vec::new();
         for _ in 0..140 {
@@ -999,7 +1044,8 @@ mod attacks {
 
     /// 3. 20 concurrent `get_chat_threads` of a thread over 1 MiB, by clients that do not read.
     async fn big_answers(addr: &str) -> Res<()> {
-        let name = "3. 20 concurrent get_chat_threads of a 1.1 MB thread, answers unread";
+        let name = "a3";
+        result("a3-name", "3. 20 concurrent get_chat_threads of a 1.1 MB thread, answers unread");
         let token = token(addr).await?;
         let (_, chat) = web(addr, &token, "start_chat", &serde_json::json!({})).await?;
         let thread = chat["payload"]["chat"]["thread"]["id"].as_str().ok_or("no thread")?.to_owned();
@@ -1045,7 +1091,8 @@ mod attacks {
 
     /// 6. 20 000 unauthenticated token requests.
     async fn token_flood(addr: &str) -> Res<()> {
-        let name = "6. 20 000 token requests (new customers)";
+        let name = "a6";
+        result("a6-name", "6. 20 000 token requests (new customers)");
         stage(&format!("{name}-before"))?;
         let mut tasks = tokio::task::JoinSet::new();
         for lane in 0..4 {

@@ -111,6 +111,8 @@ struct Conn {
     ahead: VecDeque<Value>,
     sync: u64,
     timeout: Duration,
+    /// The server was told to drop it.
+    dropped: bool,
 }
 
 impl Conn {
@@ -273,16 +275,19 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
                 let ws = chatio_transport::ws::connect(&run.rt, &tls(), &url, 16 << 20)
                     .await
                     .map_err(|e| fail(at, "the websocket".into(), format!("cannot connect: {e}")))?;
-                conn = Some(Conn { ws, ahead: VecDeque::new(), sync: 0, timeout: target.timeout });
+                conn = Some(Conn { ws, ahead: VecDeque::new(), sync: 0, timeout: target.timeout, dropped: false });
             }
             Line::Out { frame, .. } => {
                 let c = conn.as_mut().ok_or_else(|| fail(at, frame_name(frame), "a frame but no connection"))?;
+                if c.dropped {
+                    // Written to a connection the server had been told to drop: lost when
+                    // recording (the client resends it later), so not sent.
+                    continue;
+                }
                 let mut f = run.ids.to_actual(frame);
                 if f.get("action").and_then(Value::as_str) == Some("login") {
                     f["payload"]["token"] = Value::String(format!("Bearer {}", run.token));
                 }
-                // A frame written to a connection the server already dropped is lost, as it
-                // was when recording.
                 let _ = c.ws.send(Message::text(f.to_string())).await;
             }
             Line::In { frame, .. } => {
@@ -338,6 +343,11 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
                     other => return Err(fail(at, "a fault".into(), format!("unknown fault `{other}`"))),
                 };
                 run.admin(op).await.map_err(|e| fail(at, format!("the fault `{fault}`"), e))?;
+                if op == "drop" {
+                    if let Some(c) = conn.as_mut() {
+                        c.dropped = true;
+                    }
+                }
             }
             Line::Upload { chat_id, custom_id, name, size, .. } => {
                 if let Some(c) = conn.as_mut() {

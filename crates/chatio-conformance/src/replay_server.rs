@@ -27,6 +27,8 @@ struct Conn {
     /// Frames read ahead while waiting for a sync ping's answer.
     ahead: VecDeque<Value>,
     sync: u64,
+    /// The server was told to drop it.
+    dropped: bool,
 }
 
 impl Conn {
@@ -124,16 +126,19 @@ async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usiz
                 let (ws, _) = async_tungstenite::client_async(server.ws_url(license), tcp)
                     .await
                     .map_err(|e| format!("line {at}: {e}"))?;
-                conn = Some(Conn { ws, ahead: VecDeque::new(), sync: 0 });
+                conn = Some(Conn { ws, ahead: VecDeque::new(), sync: 0, dropped: false });
             }
             Line::Out { frame, .. } => {
                 let c = conn.as_mut().ok_or_else(|| format!("line {at}: a frame but no connection"))?;
+                if c.dropped {
+                    // Written to a connection the server had dropped: lost when recording
+                    // (the client resends it later), so not sent.
+                    continue;
+                }
                 let mut f = frame.clone();
                 if f.get("action").and_then(Value::as_str) == Some("login") {
                     f["payload"]["token"] = Value::String(format!("Bearer {token}"));
                 }
-                // A frame written to a connection the server already dropped is lost, as it
-                // was when recording.
                 let _ = c.ws.send(Message::text(f.to_string())).await;
             }
             Line::In { frame, .. } => {
@@ -154,7 +159,12 @@ async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usiz
                     c.sync().await.map_err(|e| format!("line {at}: {e}"))?;
                 }
                 match fault.as_str() {
-                    "drop_connections" => server.drop_connections(license, customer_id),
+                    "drop_connections" => {
+                        if let Some(c) = conn.as_mut() {
+                            c.dropped = true;
+                        }
+                        server.drop_connections(license, customer_id);
+                    }
                     "expire_tokens" => server.expire_tokens(license, customer_id),
                     "swallow_next_response" => server.swallow_next_response(license, customer_id),
                     "ban" => server.ban(license, customer_id),

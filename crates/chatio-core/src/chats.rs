@@ -131,6 +131,8 @@ impl Chats {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn chat_with(id: &str, threads: &[(&str, bool, u64)]) -> wire::Chat {
         let mut c = wire::Chat::new(id);

@@ -460,6 +460,8 @@ pub fn chain(e: &(dyn StdError + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn server_errors_keep_their_type_and_authentication_stands_apart() {

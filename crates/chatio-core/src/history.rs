@@ -158,6 +158,8 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn sum(order: u64, n: u64) -> ThreadSummary {
         ThreadSummary::new(format!("T{order}"), order, n)

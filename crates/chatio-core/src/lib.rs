@@ -29,6 +29,11 @@
 //! Every input takes `now: Instant` from the driver's clock. The session compares instants it
 //! was given and nothing else, so tests run on simulated time.
 //!
+//! [`Instant`] is the [`web-time`](https://docs.rs/web-time) crate's: on native targets it *is*
+//! `std::time::Instant` (a re-export, so nothing changes there); on `wasm32-unknown-unknown`,
+//! where `std::time::Instant::now()` panics, it reads the browser's `performance.now()`. A
+//! driver takes its instants from `chatio_core::Instant::now()` and runs everywhere.
+//!
 //! ## Poll order
 //!
 //! After **every** input or command, drain in this order, then wait for the next input:
@@ -49,8 +54,8 @@
 //! alive.
 //!
 //! ```
-//! use std::time::{Duration, Instant};
-//! use chatio_core::{AccessToken, Config, DriverAction, Output, Reply, SdkEvent, Session};
+//! use std::time::Duration;
+//! use chatio_core::{AccessToken, Instant, Config, DriverAction, Output, Reply, SdkEvent, Session};
 //! use chatio_wire::{ChatId, LicenseId};
 //! use serde_json::{Value, json};
 //!
@@ -231,3 +236,6 @@ pub use output::{Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, 
 pub use session::{ConnectionStatus, REFRESH_AHEAD, Session, UploadFailure};
 pub use token::AccessToken;
 pub use validate::{MAX_FIELD_LEN, MAX_FIELDS, MAX_ID_LEN, MAX_TEXT_LEN, check_sneak_peek};
+/// The session's clock type: `std::time::Instant` on native targets, `performance.now()` in a
+/// browser (`web-time`).
+pub use web_time::Instant;

@@ -251,6 +251,8 @@ impl ThreadSummary {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn ev(id: &str, order: u64) -> wire::Event {
         wire::Event::new(

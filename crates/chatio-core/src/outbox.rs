@@ -7,8 +7,8 @@
 //! event, the others are queued again. Events of one chat go out in the order they were given,
 //! and nothing of a chat is sent while that chat is being verified.
 
+use crate::Instant;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
 
 use chatio_wire::{ChatId, NewEvent, RequestId};
 
@@ -46,6 +46,22 @@ pub(crate) struct Outbox {
     /// Checks per chat that ended with a connection dropped for a too-large frame, since its
     /// last finished check.
     oversize: BTreeMap<ChatId, u32>,
+    /// The in-flight deadlines, ordered, with their count (a multiset): the earliest is
+    /// read without scanning the entries.
+    deadlines: BTreeMap<Instant, usize>,
+}
+
+fn add_deadline(set: &mut BTreeMap<Instant, usize>, d: Instant) {
+    *set.entry(d).or_default() += 1;
+}
+
+fn remove_deadline(set: &mut BTreeMap<Instant, usize>, d: Instant) {
+    if let Some(n) = set.get_mut(&d) {
+        *n -= 1;
+        if *n == 0 {
+            set.remove(&d);
+        }
+    }
 }
 
 impl Outbox {
@@ -63,13 +79,18 @@ impl Outbox {
 
     pub(crate) fn remove(&mut self, id: &RequestId) -> Option<Entry> {
         let i = self.entries.iter().position(|e| &e.id == id)?;
-        Some(self.entries.remove(i))
+        let e = self.entries.remove(i);
+        if let Some(d) = e.deadline {
+            remove_deadline(&mut self.deadlines, d);
+        }
+        Some(e)
     }
 
     /// Takes every entry (to fail them all).
     pub(crate) fn drain(&mut self) -> Vec<Entry> {
         self.verifying.clear();
         self.oversize.clear();
+        self.deadlines.clear();
         std::mem::take(&mut self.entries)
     }
 
@@ -89,23 +110,31 @@ impl Outbox {
                 e.deadline = None;
             }
         }
+        // No entry is in flight any more: no deadline is left.
+        self.deadlines.clear();
     }
 
     /// An in-flight send timed out: treat it as unconfirmed (the connection is suspect).
     pub(crate) fn timed_out(&mut self, now: Instant) -> bool {
+        if self.earliest_deadline().is_none_or(|d| d > now) {
+            return false;
+        }
         let mut any = false;
         for e in &mut self.entries {
             if e.state == State::InFlight && e.deadline.is_some_and(|d| d <= now) {
+                if let Some(d) = e.deadline.take() {
+                    remove_deadline(&mut self.deadlines, d);
+                }
                 e.state = State::Unconfirmed;
-                e.deadline = None;
                 any = true;
             }
         }
         any
     }
 
+    /// The earliest in-flight deadline (from the ordered index: no scan).
     pub(crate) fn earliest_deadline(&self) -> Option<Instant> {
-        self.entries.iter().filter_map(|e| e.deadline).min()
+        self.deadlines.first_key_value().map(|(d, _)| *d)
     }
 
     /// Chats with unconfirmed events that are not being verified yet: how many, and the
@@ -178,7 +207,10 @@ impl Outbox {
                 }
                 State::Queued => {
                     e.state = State::InFlight;
-                    e.deadline = Some(deadline);
+                    if let Some(old) = e.deadline.replace(deadline) {
+                        remove_deadline(&mut self.deadlines, old);
+                    }
+                    add_deadline(&mut self.deadlines, deadline);
                     e.floor = floor_of(&e.chat).unwrap_or(0);
                     out.push((e.id.clone(), e.chat.clone(), e.event.clone()));
                 }
@@ -197,6 +229,8 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn ev(c: &str) -> NewEvent {
         NewEvent::message("x").with_custom_id(c)

@@ -119,6 +119,8 @@ impl SdkEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn named_like_the_js_sdk() {

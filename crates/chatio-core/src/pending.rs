@@ -5,8 +5,9 @@
 //! before `login`, 6.14), then *sent*. Completed ids are remembered for a while so that the
 //! requester's push copy that follows a response (G8) is still recognised as ours.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::time::Instant;
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+
+use crate::Instant;
 
 use chatio_wire::{Action, ChatId, RequestId, ThreadId};
 
@@ -89,6 +90,9 @@ pub(crate) struct PendingTable {
     recent: VecDeque<RequestId>,
     recent_set: HashSet<RequestId>,
     seq: u64,
+    /// Every deadline, ordered (with the request's `seq` to tell equal instants apart): the
+    /// earliest is read in O(log n) after every input instead of scanning the table.
+    deadlines: BTreeSet<(Instant, u64)>,
 }
 
 impl PendingTable {
@@ -96,6 +100,14 @@ impl PendingTable {
     pub(crate) fn insert(&mut self, id: RequestId, mut p: Pending) {
         self.seq += 1;
         p.seq = self.seq;
+        if let Some(d) = p.deadline {
+            self.deadlines.insert((d, p.seq));
+        }
+        if let Some(old) = self.map.get(&id) {
+            if let Some(d) = old.deadline {
+                self.deadlines.remove(&(d, old.seq));
+            }
+        }
         if p.frame.is_some() {
             self.queue.push_back(id.clone());
         }
@@ -113,6 +125,9 @@ impl PendingTable {
 
     pub(crate) fn remove(&mut self, id: &RequestId) -> Option<Pending> {
         let p = self.map.remove(id)?;
+        if let Some(d) = p.deadline {
+            self.deadlines.remove(&(d, p.seq));
+        }
         if !p.is_sent() {
             self.queue.retain(|q| q != id);
         }
@@ -154,14 +169,15 @@ impl PendingTable {
     /// Removes every request, in issue order.
     pub(crate) fn take_all(&mut self) -> Vec<(RequestId, Pending)> {
         self.queue.clear();
+        self.deadlines.clear();
         let mut out: Vec<(RequestId, Pending)> = std::mem::take(&mut self.map).into_iter().collect();
         out.sort_by_key(|(_, p)| p.seq);
         out
     }
 
-    /// The earliest request deadline.
+    /// The earliest request deadline (from the ordered index: no scan).
     pub(crate) fn earliest_deadline(&self) -> Option<Instant> {
-        self.map.values().filter_map(|p| p.deadline).min()
+        self.deadlines.first().map(|(d, _)| *d)
     }
 
     /// Requests whose outcome is the user's.
@@ -174,12 +190,38 @@ impl PendingTable {
 mod tests {
     use super::*;
     use std::time::Duration;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn req(frame: Option<&str>, deadline: Option<Instant>) -> Pending {
         let mut p = Pending::new(Purpose::User, Action::CloseThread, None);
         p.frame = frame.map(str::to_owned);
         p.deadline = deadline;
         p
+    }
+
+    #[test]
+    fn the_deadline_index_follows_every_change() {
+        let t0 = Instant::now();
+        let at = |s: u64| Some(t0 + Duration::from_secs(s));
+        let mut t = PendingTable::default();
+        for (id, s) in [("a", 5), ("b", 2), ("c", 9), ("d", 2)] {
+            t.insert(RequestId::new(id), req(None, at(s)));
+        }
+        t.insert(RequestId::new("e"), req(None, None));
+        assert_eq!(t.earliest_deadline(), at(2));
+        t.remove(&RequestId::new("b"));
+        assert_eq!(t.earliest_deadline(), at(2), "d has the same deadline");
+        t.remove(&RequestId::new("d"));
+        assert_eq!(t.earliest_deadline(), at(5));
+        let taken = t.take_where(|p| p.deadline.is_some_and(|d| d <= t0 + Duration::from_secs(5)));
+        assert_eq!(taken.len(), 1);
+        assert_eq!(t.earliest_deadline(), at(9));
+        // Replacing a request under the same id drops its old deadline.
+        t.insert(RequestId::new("c"), req(None, at(20)));
+        assert_eq!(t.earliest_deadline(), at(20));
+        t.take_all();
+        assert_eq!(t.earliest_deadline(), None);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! one chat is never replaced by another chat's.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::Instant;
 
 use chatio_wire::ChatId;
 
@@ -19,11 +21,14 @@ struct Peek {
 pub(crate) struct SneakPeeks {
     interval: Duration,
     chats: BTreeMap<ChatId, Peek>,
+    /// How many chats have a kept text: none (the common case) makes
+    /// [`next_deadline`](Self::next_deadline) O(1).
+    kept: usize,
 }
 
 impl SneakPeeks {
     pub(crate) fn new(interval: Duration) -> Self {
-        Self { interval, chats: BTreeMap::new() }
+        Self { interval, chats: BTreeMap::new(), kept: 0 }
     }
 
     /// The customer typed `text` in `chat`: returns the text to send now, if the throttle
@@ -33,12 +38,16 @@ impl SneakPeeks {
         let peek = self.chats.entry(chat.clone()).or_default();
         match peek.last_sent {
             Some(last) if now < last + interval => {
-                peek.pending = Some(text.to_owned());
+                if peek.pending.replace(text.to_owned()).is_none() {
+                    self.kept += 1;
+                }
                 None
             }
             _ => {
                 peek.last_sent = Some(now);
-                peek.pending = None;
+                if peek.pending.take().is_some() {
+                    self.kept -= 1;
+                }
                 Some(text.to_owned())
             }
         }
@@ -51,6 +60,7 @@ impl SneakPeeks {
         for (chat, p) in &mut self.chats {
             if p.last_sent.is_none_or(|l| l + interval <= now) {
                 if let Some(text) = p.pending.take() {
+                    self.kept -= 1;
                     p.last_sent = Some(now);
                     out.push((chat.clone(), text));
                 }
@@ -61,13 +71,18 @@ impl SneakPeeks {
 
     /// When the next kept text is due.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        if self.kept == 0 {
+            return None;
+        }
         self.chats.values().filter(|p| p.pending.is_some()).filter_map(|p| p.last_sent.map(|l| l + self.interval)).min()
     }
 
     /// Forgets the kept text of `chat` (its thread closed).
     pub(crate) fn drop_pending(&mut self, chat: &ChatId) {
         if let Some(p) = self.chats.get_mut(chat) {
-            p.pending = None;
+            if p.pending.take().is_some() {
+                self.kept -= 1;
+            }
         }
     }
 
@@ -77,12 +92,15 @@ impl SneakPeeks {
         for p in self.chats.values_mut() {
             p.pending = None;
         }
+        self.kept = 0;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn leading_then_trailing_with_the_last_text() {

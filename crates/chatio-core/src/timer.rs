@@ -1,6 +1,6 @@
 //! Timers as data: one slot per kind, the next deadline is the earliest slot.
 
-use std::time::Instant;
+use crate::Instant;
 
 /// `now + d`, without the overflow panic of a huge configured duration (`Duration::MAX`):
 /// a deadline that cannot be represented is put a century away (in effect, never).
@@ -63,6 +63,8 @@ impl TimerTable {
 mod tests {
     use super::*;
     use std::time::Duration;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn the_next_deadline_is_the_earliest_slot() {

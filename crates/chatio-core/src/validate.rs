@@ -108,6 +108,8 @@ pub(crate) fn check_new_event(e: &NewEvent) -> Result<(), Error> {
 mod tests {
     use super::*;
     use chatio_wire::{Annotation, FileAttachment, PropertyValue, RichElement, RichMessage, SystemMessage};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn refused(r: Result<(), Error>) -> String {
         match r {

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use chatio_core::Error;
-use chatio_transport::DriverHandle;
 use chatio_wire::RequestId;
+
+use crate::driver::DriverHandle;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
@@ -84,7 +85,7 @@ impl<T> std::fmt::Debug for Call<T> {
 impl<T: Send + 'static> Call<T> {
     pub(crate) fn new(
         driver: DriverHandle,
-        f: impl FnOnce(&mut chatio_core::Session, std::time::Instant) -> Result<RequestId, Error> + Send + 'static,
+        f: impl FnOnce(&mut chatio_core::Session, chatio_core::Instant) -> Result<RequestId, Error> + Send + 'static,
         map: impl FnOnce(chatio_core::Reply) -> Result<T, Error> + Send + 'static,
     ) -> Self {
         let state = Arc::new(State::default());

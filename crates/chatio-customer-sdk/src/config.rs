@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chatio_core::OutboxPolicy;
+#[cfg(not(target_arch = "wasm32"))]
 use chatio_transport::net::TlsConfig;
 use chatio_transport::runtime::Runtime;
 use chatio_transport::token::{Credentials, TokenProvider};
@@ -61,7 +62,8 @@ pub struct Config {
     pub customer: CustomerData,
     /// The runtime to run on (default: see `chatio_transport::runtime::default_runtime`).
     pub runtime: Option<Arc<dyn Runtime>>,
-    /// TLS settings for `https`/`wss` URLs.
+    /// TLS settings for `https`/`wss` URLs (native targets: the browser does its own TLS).
+    #[cfg(not(target_arch = "wasm32"))]
     pub tls: TlsConfig,
     /// Seed of the session's randomness (default: random).
     pub seed: Option<u64>,
@@ -72,7 +74,8 @@ pub struct Config {
     /// Largest frame accepted from the server (16 MiB; see
     /// [`chatio_core::Config::max_frame_len`]).
     pub max_frame_len: usize,
-    /// An observer of every frame and connection event (debugging, recording).
+    /// An observer of every frame and connection event (debugging, recording; native targets).
+    #[cfg(not(target_arch = "wasm32"))]
     pub tap: Option<Arc<dyn chatio_transport::Tap>>,
     /// Delays between reconnect attempts (1 s to 5 s, jitter 0.5).
     pub reconnect: chatio_core::Backoff,
@@ -111,11 +114,13 @@ impl Config {
             outbox: OutboxPolicy::Resend,
             customer: CustomerData::default(),
             runtime: None,
+            #[cfg(not(target_arch = "wasm32"))]
             tls: TlsConfig::default(),
             seed: None,
             request_timeout: Duration::from_secs(15),
             history_page_events: 50,
             max_frame_len: chatio_core::DEFAULT_MAX_FRAME_LEN,
+            #[cfg(not(target_arch = "wasm32"))]
             tap: None,
             reconnect: chatio_core::Backoff::socket(),
             event_buffer: chatio_transport::bus::DEFAULT_CAPACITY,
@@ -201,7 +206,8 @@ impl Config {
     }
 
     /// Observes every frame and connection event (see [`chatio_transport::Tap`]; it sees
-    /// the login token, so redact before logging).
+    /// the login token, so redact before logging). Native targets only.
+    #[cfg(not(target_arch = "wasm32"))]
     #[must_use]
     pub fn tap(mut self, tap: Arc<dyn chatio_transport::Tap>) -> Self {
         self.tap = Some(tap);
@@ -235,6 +241,8 @@ impl Config {
     /// ([`TlsConfig::with_extra_roots_pem`](crate::TlsConfig::with_extra_roots_pem)), or any
     /// rustls client configuration, client certificates included
     /// ([`TlsConfig::with_rustls`](crate::TlsConfig::with_rustls)).
+    /// Native targets only (the browser does its own TLS).
+    #[cfg(not(target_arch = "wasm32"))]
     #[must_use]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = tls;

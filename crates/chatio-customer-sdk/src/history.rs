@@ -4,7 +4,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use chatio_core::{Error, HistoryId, Reply};
-use chatio_transport::DriverHandle;
+
+use crate::driver::DriverHandle;
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream};
 

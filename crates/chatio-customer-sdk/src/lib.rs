@@ -106,6 +106,10 @@
 //! * `smol` — run on smol.
 //! * `tokio` — run on tokio (call `init` inside a tokio runtime).
 //! * `tls` (default) — `https://` and `wss://` through rustls.
+//! * `web` — run in a browser: `cargo build --target wasm32-unknown-unknown --no-default-features
+//!   --features web`. The same [`CustomerSdk`] API on the browser's `WebSocket`, `fetch`,
+//!   `XMLHttpRequest` and `setTimeout` (see `chatio_transport::web`); [`File::bytes`] only (a
+//!   page has no file system), no `tls`, `tap` or `runtime` settings (the browser owns those).
 //!
 //! ## Errors
 //!
@@ -150,6 +154,7 @@
 
 mod call;
 mod config;
+mod driver;
 mod events;
 mod history;
 mod sdk;
@@ -179,15 +184,23 @@ pub use chatio_wire::{
 };
 pub use model::*;
 
+#[cfg(not(target_arch = "wasm32"))]
 pub use chatio_transport::net::TlsConfig;
+#[cfg(not(target_arch = "wasm32"))]
 pub use chatio_transport::{Tap, TapEvent};
 
 /// The transport's own types: its error (the cause under [`Error::Transport`], and what a
-/// [`TokenProvider`] returns), the tap, TLS settings.
+/// [`TokenProvider`] returns), the tap, TLS settings (native targets; in a browser the error's
+/// sources are `BrowserError`s).
 pub mod transport {
+    pub use chatio_transport::Error;
     pub use chatio_transport::error::BoxError;
+    #[cfg(target_arch = "wasm32")]
+    pub use chatio_transport::error::BrowserError;
+    #[cfg(not(target_arch = "wasm32"))]
     pub use chatio_transport::net::TlsConfig;
-    pub use chatio_transport::{Error, Tap, TapEvent};
+    #[cfg(not(target_arch = "wasm32"))]
+    pub use chatio_transport::{Tap, TapEvent};
 }
 
 /// The runtime interface and the runtimes, to choose one explicitly.

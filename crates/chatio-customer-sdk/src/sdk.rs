@@ -1,18 +1,30 @@
 //! [`CustomerSdk`]: the JS SDK's methods, each a few lines over the session.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use std::time::Duration;
+use std::time::SystemTime;
 
-use chatio_core::{Cause, ConnectionStatus, Error, Operation, Rating, Reply, Session};
-use chatio_transport::DriverHandle;
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use chatio_core::Session;
+use chatio_core::{Cause, ConnectionStatus, Error, Operation, Rating, Reply};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_transport::http::HttpClient;
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_transport::runtime::default_runtime;
-use chatio_transport::token::{AccountsToken, Credentials, StaticToken, TokenProvider};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use chatio_transport::token::{AccountsToken, StaticToken};
+use chatio_transport::token::{Credentials, TokenProvider};
 use chatio_wire::{ChatId, CustomerData, EventId, NewEvent, Postback, Properties, Scopes, StartChat, ThreadId};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use url::Url;
 
 use crate::call::Call;
-use crate::config::{Config, TokenSource};
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use crate::config::Config;
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+use crate::config::TokenSource;
+use crate::driver::DriverHandle;
 use crate::events::Events;
 use crate::history::ChatHistory;
 use crate::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
@@ -129,6 +141,10 @@ pub struct CustomerSdk {
     auth: Auth,
 }
 
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+#[path = "sdk_web.rs"]
+mod web;
+
 fn unexpected(r: Reply) -> Error {
     Error::protocol(format!("unexpected reply {r:?}"))
 }
@@ -145,6 +161,7 @@ impl CustomerSdk {
     /// [`Error::Config`] for unusable URLs or when no async runtime is available (enable
     /// a runtime feature, or call from inside a tokio runtime with the `tokio` feature); the
     /// cause is its `source()`.
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
     pub fn init(config: Config) -> Result<Self, Error> {
         let server = Url::parse(&config.server_url).map_err(|e| bad_url("server URL", &config.server_url, e))?;
         let accounts =

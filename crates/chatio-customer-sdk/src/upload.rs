@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use chatio_core::{Error, FileSpec, Operation, Reply};
-use chatio_transport::DriverHandle;
+use chatio_transport::upload::{FileSource, Progress};
+use chatio_wire::ChatId;
 
 use crate::call::{Canceller, State};
-use chatio_transport::upload::{FileSource, Progress, file_size};
-use chatio_wire::ChatId;
+use crate::driver::{DriverHandle, file_size};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 

@@ -2,6 +2,7 @@
 //! clap [`Args`] and [`run`].
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
@@ -25,6 +26,8 @@ Endpoints (HOST:PORT as printed on start):
                                                 optional customer_id, valid_for, license_id)
   GET  /api/file/chatio/att/<license>/<name>    uploaded files
   GET  /licence/<license>/config.json           static config ({})
+  GET  /widget/                                 the chat widget (with --widget; build it
+                                                with `cargo xtask widget`)
   POST /admin/<op>?customer_id=ID&license_id=N  fault injection (with --admin only): drop,
                                                 delay_next_response&ms=N,
                                                 swallow_next_response, malformed,
@@ -117,7 +120,7 @@ pub struct Args {
     pub max_connections_per_address: usize,
     /// KiB queued for one websocket client and not yet written to it; past it the session
     /// is closed with 4002 `slow_consumer`.
-    #[arg(long, default_value_t = 4096, value_name = "KIB")]
+    #[arg(long, default_value_t = 2048, value_name = "KIB")]
     pub max_queued_kib: usize,
     /// Seconds queued frames may wait without write progress (then close 4002), and a
     /// close handshake may take (then the connection is dropped).
@@ -131,6 +134,23 @@ pub struct Args {
     /// `chatio conformance server` catches it.
     #[arg(long, hide = true, value_name = "FAULT", value_parser = ConformanceFault::parse)]
     pub conformance_fault: Option<ConformanceFault>,
+    /// Serve the chat widget (built by `cargo xtask widget`) at `/widget/`.
+    #[arg(long)]
+    pub widget: bool,
+    /// Where the widget's assets are (default: `target/widget` of the current directory, or
+    /// of this source tree). Implies `--widget`.
+    #[arg(long, value_name = "DIR")]
+    pub widget_dir: Option<PathBuf>,
+}
+
+/// The widget's assets: `./target/widget` when it exists, else this source tree's.
+pub fn default_widget_dir() -> PathBuf {
+    let here = PathBuf::from("target/widget");
+    if here.join("index.html").is_file() {
+        return here;
+    }
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/widget");
+    if tree.join("index.html").is_file() { tree } else { here }
 }
 
 /// Wraps an `--app-token` at once, so that it is redacted in `Debug` output.
@@ -166,6 +186,9 @@ impl Args {
         if !self.licenses.is_empty() {
             c.licenses = self.licenses.clone();
         }
+        if self.widget || self.widget_dir.is_some() {
+            c.widget_dir = Some(self.widget_dir.clone().unwrap_or_else(default_widget_dir));
+        }
         c
     }
 }
@@ -186,9 +209,19 @@ pub fn run(args: Args) -> Result<(), Error> {
     let signals = Signals::install();
     let config = args.config();
     let licenses = config.licenses.clone();
+    let widget = config.widget_dir.clone();
     let handle = ServerBuilder::from_config(config).start_blocking()?;
     // `println!` flushes at the newline: scripts can read the line at once.
     println!("chatio-server listening on {} (licenses {licenses:?})", handle.http_url());
+    if let Some(dir) = widget {
+        println!("chat widget: {}/widget/", handle.http_url());
+        if !dir.join("index.html").is_file() {
+            eprintln!(
+                "chat widget: not built ({} has no index.html): run `cargo xtask widget`, then reload the page",
+                dir.display()
+            );
+        }
+    }
     signals.wait();
     tracing::info!("stopping");
     futures::executor::block_on(handle.shutdown());

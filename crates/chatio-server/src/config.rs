@@ -1,6 +1,7 @@
 //! Server configuration.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chatio_wire::Token;
@@ -63,7 +64,7 @@ pub struct ServerConfig {
     /// Open TCP connections allowed from one client IP address (default 512).
     pub max_connections_per_address: usize,
     /// Bytes queued for one websocket session and not yet written to its socket (default
-    /// 4 MiB): past it the session is closed with 4002 `slow_consumer`.
+    /// 2 MiB, room for two frames of the largest size): past it the session is closed with 4002 `slow_consumer`.
     pub max_queued_bytes: usize,
     /// How long queued frames may wait without any write progress, and how long a close
     /// handshake may take, before the session is closed (4002) or dropped (default 10 s).
@@ -71,6 +72,9 @@ pub struct ServerConfig {
     /// How long an HTTP request body may take to arrive in full (default 30 s): a slower
     /// one ends the connection (HTTP 408 when it can still be written).
     pub body_timeout: Duration,
+    /// A directory of static files served under `/widget/` (the chat widget built by
+    /// `cargo xtask widget`, in `target/widget/`). `None`, the default: not served.
+    pub widget_dir: Option<PathBuf>,
     /// A deliberate protocol fault, for testing conformance checkers only (`None`, the
     /// default: none). Never set it in production.
     pub conformance_fault: Option<ConformanceFault>,
@@ -175,10 +179,11 @@ impl Default for ServerConfig {
             app_tokens: Vec::new(),
             max_connections: default_max_connections(),
             max_connections_per_address: 512,
-            max_queued_bytes: 4 * 1024 * 1024,
+            max_queued_bytes: 2 * 1024 * 1024,
             write_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             conformance_fault: None,
+            widget_dir: None,
         }
     }
 }

@@ -37,7 +37,7 @@
 //! | `--app-token TOKEN` (or `CHATIO_APP_TOKEN`) | none | app access token the token endpoint requires as `Authorization: Bearer TOKEN`; repeatable; unchecked when absent (G11) |
 //! | `--max-connections N` | 4096 (fewer under a low open-file limit) | open TCP connections in total; one more gets HTTP 503 and is closed |
 //! | `--max-connections-per-address N` | `512` | open TCP connections from one IP address |
-//! | `--max-queued-kib KIB` | `4096` | bytes queued unflushed for one websocket client; past it: close 4002 `slow_consumer` |
+//! | `--max-queued-kib KIB` | `2048` | bytes queued unflushed for one websocket client; past it: close 4002 `slow_consumer` |
 //! | `--write-timeout-s S` | `10` | queued frames without write progress this long: close 4002; a close not delivered this long: the connection is dropped |
 //! | `--body-timeout-s S` | `30` | an HTTP request body must arrive in full within this (else 408, connection closed) |
 //!
@@ -73,7 +73,7 @@
 //! | `GET /customer?license_id=N&response_type=token&client_id=…&redirect_uri=…&post_message_uri=…&state=…` | the accounts page the JS SDK loads in a hidden iframe: posts the token to the parent window (G36) |
 //! | `POST /customer/v0.5/action/<action>?license_id=N` | Web API with `Authorization: Bearer <token>`: JSON bodies (`{"payload":{…}}` or bare), `send_file` as multipart (`payload.chat_id`, `payload.custom_id`, `payload.file`); answers the RTM response envelope without `request_id`, with the HTTP statuses of section 2.6 |
 //! | `POST /customer/` (and `/customer`) | customer token endpoint (G11): form, JSON or query; `client_id`, `response_type=token`, `redirect_uri`, optional `customer_id` (the same id gives the same entity; unknown ids are created as given), `valid_for`, `license_id`; answers `{access_token, token_type: "Bearer", expires_in, client_id, entity_id, license_id}` |
-//! | `GET /api/file/chatio/att/<license>/<32 hex>.<ext>` | uploaded files (and the agent's), with their content type |
+//! | `GET /api/file/chatio/att/<license>/<32 hex>.<ext>` | uploaded files (and the agent's), with their content type, served inert: `attachment` except raster images, `nosniff`, a sandboxing CSP |
 //! | `GET /licence/<license>/config.json` | the `static_config_path` of `login` (`{}`) |
 //! | `GET /static/bot.png` | the agent's avatar |
 //! | `/admin/...` | fault injection, only with `--admin` (below) |
@@ -90,8 +90,10 @@
 //! * In memory: licenses, customers, tokens, chats, threads, events, files, properties (chat,
 //!   thread, event), scopes, last-seen times, customer data. Ids follow G1 (10 characters
 //!   `[0-9A-Z]` for chats and threads, `<thread>_<n>` for events, UUID v4 for customers,
-//!   32 hex characters for the agent) from a seedable generator; orders follow G2;
-//!   timestamps are wire seconds.
+//!   32 hex characters for the agent) from a seedable generator; secrets (tokens, the
+//!   names of uploaded files) always come from the OS random source; orders follow G2;
+//!   timestamps are wire seconds. Expired tokens are purged 5 minutes after expiry, and
+//!   customers with nothing left (no token, chat, connection or ban) with them.
 //! * Pagination with the documented defaults and maxima (`get_chats_summary` 10/25, most
 //!   recently active first; `get_chat_threads_summary` 25/100, offset counted from the
 //!   newest thread).
@@ -117,8 +119,17 @@
 //!   [`ServerBuilder::max_chats_per_customer`], [`ServerBuilder::declare_property`],
 //!   [`ServerBuilder::app_token`].
 //! * Limits (G23): frame 1 MiB, texts 16 384 characters, ids 256 bytes, 100 customer
-//!   fields of 4 096 characters, files 10 MiB (checked while the upload streams in: 413
-//!   and a `validation` error, nothing stored).
+//!   fields of 4 096 characters (after merging too), files 10 MiB (checked while the
+//!   upload streams in: 413 and a `validation` error, nothing stored); an answer over
+//!   1 MiB is replaced by a `validation` error, on the RTM and the Web API alike.
+//! * Hostile clients (protocol file 2.10): a websocket client that lets more than
+//!   [`ServerBuilder::max_queued_bytes`] pile up unread, or reads nothing for
+//!   [`ServerBuilder::write_timeout`] while frames wait, is closed with 4002
+//!   `slow_consumer`; a blocked write never stops the timers. Request heads and bodies
+//!   must arrive within [`ServerBuilder::body_timeout`] (408); connections are capped in
+//!   total and per address ([`ServerBuilder::max_connections`],
+//!   [`ServerBuilder::max_connections_per_address`]; 503). Invalid UTF-8 closes with 1007,
+//!   websocket protocol errors with 1002. [`ServerHandle::stats`] gives the counters.
 //!
 //! ## The scripted agent
 //!

@@ -177,7 +177,7 @@ impl ServerBuilder {
         self
     }
 
-    /// Bytes one websocket session may have queued and unflushed (4 MiB by default); past
+    /// Bytes one websocket session may have queued and unflushed (2 MiB by default); past
     /// it the session is closed with 4002 `slow_consumer`.
     pub fn max_queued_bytes(mut self, n: usize) -> Self {
         self.config.max_queued_bytes = n.max(1);
@@ -201,6 +201,12 @@ impl ServerBuilder {
     /// How long an HTTP request body may take to arrive (30 s by default).
     pub fn body_timeout(mut self, d: Duration) -> Self {
         self.config.body_timeout = d;
+        self
+    }
+
+    /// Serves the static files of `dir` under `/widget/` (the chat widget's assets).
+    pub fn widget_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.widget_dir = Some(dir.into());
         self
     }
 

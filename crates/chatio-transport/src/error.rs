@@ -13,6 +13,28 @@ use chatio_core::{Cause, Operation, TransportError};
 /// A boxed underlying error.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
+/// The websocket library's error: tungstenite's on native targets.
+#[cfg(not(target_arch = "wasm32"))]
+pub type WebSocketError = async_tungstenite::tungstenite::Error;
+/// The websocket library's error: on wasm32, what the browser said.
+#[cfg(target_arch = "wasm32")]
+pub type WebSocketError = BrowserError;
+
+/// A failure the browser reported (wasm32): its exceptions and events carry only a message.
+#[cfg(target_arch = "wasm32")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserError(pub String);
+
+#[cfg(target_arch = "wasm32")]
+impl fmt::Display for BrowserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl StdError for BrowserError {}
+
 /// Something the transport could not do.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -51,8 +73,8 @@ pub enum Error {
     WebSocket {
         /// What was being done.
         context: String,
-        /// The tungstenite error.
-        source: async_tungstenite::tungstenite::Error,
+        /// The tungstenite error (on wasm32: what the browser said).
+        source: WebSocketError,
     },
     /// The operation took longer than allowed.
     Timeout(Duration),

@@ -10,23 +10,36 @@
 //! * `tokio` — run on tokio (inside a running tokio runtime).
 //! * `tls` (default) — `wss://` and `https://` through rustls with the webpki roots.
 //!
+//! * `web` — the browser driver (the `web` module), for `wasm32-unknown-unknown` (build with
+//!   `--no-default-features --features web`).
+//!
 //! Runtime features are additive; [`runtime::default_runtime`] picks a running tokio runtime
 //! first, then async-std, then smol.
+//!
+//! On `wasm32` the native driver (TCP, hyper, tungstenite) is not built: the `web` module
+//! drives the same core session with the browser's `WebSocket`, `fetch`, `XMLHttpRequest` and
+//! `setTimeout`, behind a `web::DriverHandle` with the native handle's methods.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod bus;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod driver;
 pub mod error;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod http;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod net;
 pub mod runtime;
 pub mod token;
 pub mod upload;
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+pub mod web;
 pub mod ws;
 
 pub use bus::{Recv, Subscriber};
+#[cfg(not(target_arch = "wasm32"))]
 pub use driver::{DriverConfig, DriverHandle, Snapshot, Tap, TapEvent, spawn};
 pub use error::Error;

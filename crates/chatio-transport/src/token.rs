@@ -6,14 +6,22 @@
 //! `authentication` error).
 
 use std::fmt;
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(not(target_arch = "wasm32"))]
+use std::time::Instant;
 
 use chatio_wire::UserId;
+#[cfg(not(target_arch = "wasm32"))]
 use serde::Deserialize;
+#[cfg(not(target_arch = "wasm32"))]
 use url::Url;
 
-use crate::error::{Error, excerpt};
+use crate::error::Error;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::error::excerpt;
+#[cfg(not(target_arch = "wasm32"))]
 use crate::http::{HttpClient, full};
 use crate::runtime::BoxFuture;
 
@@ -88,11 +96,13 @@ impl TokenProvider for StaticToken {
 }
 
 /// The customer token endpoint (`POST <accounts>/customer/`), with a cache.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone)]
 pub struct AccountsToken {
     inner: Arc<Inner>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 struct Inner {
     client: HttpClient,
     endpoint: Url,
@@ -104,6 +114,7 @@ struct Inner {
     refresh_margin: Duration,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl fmt::Debug for AccountsToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccountsToken")
@@ -113,6 +124,7 @@ impl fmt::Debug for AccountsToken {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Deserialize)]
 struct TokenAnswer {
     access_token: String,
@@ -124,6 +136,7 @@ struct TokenAnswer {
     expires_in: Option<u64>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Deserialize)]
 struct TokenFailure {
     error: String,
@@ -131,6 +144,7 @@ struct TokenFailure {
     error_description: Option<String>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl AccountsToken {
     /// A provider asking `<accounts_base>/customer/` for tokens of `client_id`.
     ///
@@ -230,6 +244,7 @@ impl AccountsToken {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl TokenProvider for AccountsToken {
     fn invalidate(&self) {
         if let Ok(mut c) = self.inner.cached.lock() {

@@ -1,19 +1,29 @@
 //! Web API `send_file`: a multipart upload streamed from a file or from memory, with progress
 //! (protocol file, 4.7).
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chatio_wire::{ErrorObject, Response, ResponseData, SendFile, SendFileResponse};
+use chatio_wire::{ErrorObject, SendFile};
+#[cfg(not(target_arch = "wasm32"))]
+use chatio_wire::{Response, ResponseData, SendFileResponse};
+#[cfg(not(target_arch = "wasm32"))]
 use futures::io::AsyncReadExt;
+#[cfg(not(target_arch = "wasm32"))]
 use futures::{StreamExt, stream};
+#[cfg(not(target_arch = "wasm32"))]
 use http_body_util::{BodyExt, StreamBody};
+#[cfg(not(target_arch = "wasm32"))]
 use hyper::body::Frame;
 use url::Url;
 
-use crate::error::{Error, excerpt};
+use crate::error::Error;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::error::excerpt;
+#[cfg(not(target_arch = "wasm32"))]
 use crate::http::{Body, HttpClient};
 
 /// Where the file's bytes come from.
@@ -96,6 +106,7 @@ impl std::error::Error for UploadError {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Reads the size of a file on disk (local I/O only).
 ///
 /// # Errors
@@ -108,22 +119,27 @@ pub async fn file_size(path: PathBuf) -> Result<u64, Error> {
         .map_err(|source| Error::File { path: path.display().to_string(), source })
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn boundary() -> String {
     let mut rng = fastrand::Rng::new();
     (0..32).map(|_| rng.alphanumeric()).collect()
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Makes a value safe inside a quoted multipart header parameter.
 fn quoted(value: &str) -> String {
     value.chars().filter(|c| *c != '\r' && *c != '\n').map(|c| if c == '"' { '\'' } else { c }).collect()
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn text_part(boundary: &str, name: &str, value: &str) -> String {
     format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 const CHUNK: usize = 64 * 1024;
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Streams the file in chunks, exactly `size` bytes.
 fn file_chunks(source: FileSource, size: u64) -> stream::BoxStream<'static, Result<Bytes, io::Error>> {
     match source {
@@ -162,6 +178,7 @@ fn file_chunks(source: FileSource, size: u64) -> stream::BoxStream<'static, Resu
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Uploads a file with `send_file` and returns the server's answer.
 ///
 /// The size limit is checked before any I/O. `progress` receives the fraction of the body

@@ -1,18 +1,24 @@
 //! The RTM websocket: `<base>/customer/v0.5/rtm/ws?license_id=N` over the runtime's TCP
 //! (and rustls for `wss://`).
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::Arc;
 
+#[cfg(not(target_arch = "wasm32"))]
 use async_tungstenite::WebSocketStream;
+#[cfg(not(target_arch = "wasm32"))]
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use chatio_wire::LicenseId;
 use url::Url;
 
 use crate::error::Error;
+#[cfg(not(target_arch = "wasm32"))]
 use crate::net::{self, TlsConfig};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::runtime::{BoxIo, Runtime};
 
 /// An open RTM websocket.
+#[cfg(not(target_arch = "wasm32"))]
 pub type RtmSocket = WebSocketStream<BoxIo>;
 
 /// The RTM websocket URL for a server base URL (`http(s)://host[:port][/prefix]` or
@@ -52,6 +58,11 @@ pub fn web_api_url(base: &Url, license: LicenseId, action: &str) -> Result<Url, 
     Ok(url)
 }
 
+/// The websocket's read buffer, allocated per connection and grown in chunks of this size.
+#[cfg(not(target_arch = "wasm32"))]
+pub const READ_BUFFER: usize = 4 * 1024;
+
+#[cfg(not(target_arch = "wasm32"))]
 /// Opens the websocket. Messages from the server longer than `max_frame_len` bytes fail the
 /// stream (the session's [`Config::max_frame_len`](chatio_core::Config::max_frame_len)).
 ///
@@ -65,6 +76,10 @@ pub async fn connect(
 ) -> Result<RtmSocket, Error> {
     let io = net::connect(rt, tls, url).await?;
     let mut config = WebSocketConfig::default();
+    // tungstenite allocates its whole read buffer up front (128 KiB by default): that was
+    // nearly all of an idle session's memory. Small chunks cost a few more reads for a large
+    // frame, which are rare (history answers), and nothing for the usual ones.
+    config.read_buffer_size = READ_BUFFER;
     config.max_message_size = Some(max_frame_len);
     config.max_frame_size = Some(max_frame_len);
     let (socket, _response) = async_tungstenite::client_async_with_config(url.as_str(), io, Some(config))

@@ -3,6 +3,8 @@
 //! answers). Tasks run on async-std; nothing waits on real time except the bounded waits
 //! for the driver to act.
 
+#![cfg(not(target_arch = "wasm32"))] // the native driver on a fake runtime
+
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;

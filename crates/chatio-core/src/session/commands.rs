@@ -1,7 +1,9 @@
 //! The SDK commands: one method per method of the facade (design document), each checking its
 //! arguments before anything is queued.
 
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
+
+use crate::Instant;
 
 use chatio_wire as wire;
 use chatio_wire::{

@@ -1,7 +1,7 @@
 //! The connect sequence, sending and queueing, timeouts, disconnects and reconnects, and
 //! failing what waits.
 
-use std::time::Instant;
+use crate::Instant;
 
 use chatio_wire::{
     Action, ChatId, ClientFrame, DisconnectReason, ErrorType, GetChatsSummary, Login, Request, RequestId, UserId,

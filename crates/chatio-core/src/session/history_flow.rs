@@ -2,7 +2,7 @@
 //! then the threads' events) one request at a time; calls made while a page loads wait in
 //! the cursor's queue and are answered in order.
 
-use std::time::Instant;
+use crate::Instant;
 
 use chatio_wire::{GetChatThreads, GetChatThreadsSummary, Request, ResponseData};
 

@@ -1,7 +1,7 @@
 //! Frames from the server: responses resolve requests (G32), pushes become SDK events.
 
+use crate::Instant;
 use std::collections::HashSet;
-use std::time::Instant;
 
 use chatio_wire as wire;
 use chatio_wire::{DecodeError, EventKind, Push, PushFrame, ResponseData};

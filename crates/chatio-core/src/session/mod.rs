@@ -16,8 +16,8 @@ mod history_flow;
 mod inbound;
 mod outbox_flow;
 
+use crate::Instant;
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
 
 use chatio_wire as wire;
 use chatio_wire::{ChatId, DisconnectReason, Limits, RequestId, ServerFrame, UserId};

@@ -15,8 +15,8 @@
 //! [`Config::max_frame_len`](crate::Config::max_frame_len)), its unconfirmed events fail with
 //! [`Error::DeliveryUnknown`] and the chat moves on.
 
+use crate::Instant;
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use chatio_wire::{ChatId, GetChatThreads, GetChatThreadsSummary, Request, ResponseData, SendEvent, ThreadId};
 

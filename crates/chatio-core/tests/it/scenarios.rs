@@ -11,6 +11,9 @@ use chatio_core::{
 use chatio_wire::{ChatId, DisconnectReason, ErrorType, LicenseId, NewEvent, RequestId, StartChat};
 use serde_json::Value;
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use crate::server::CUSTOMER;
 use crate::sim::{Issued, Sim};
 
@@ -113,7 +116,7 @@ fn an_authentication_error_gets_one_retry_with_a_fresh_token() {
 
 #[test]
 fn an_expired_token_is_replaced_before_login() {
-    let t0 = std::time::Instant::now();
+    let t0 = chatio_core::Instant::now();
     let mut s = Session::new(Config::new(LicenseId(1), 1), t0);
     assert_eq!(s.poll_action(), Some(DriverAction::FetchToken { fresh: false }));
     assert_eq!(s.poll_action(), Some(DriverAction::Connect));
@@ -205,7 +208,7 @@ fn final_reasons_stop_the_session() {
 
 #[test]
 fn a_ban_at_login_stops_the_session() {
-    let t0 = std::time::Instant::now();
+    let t0 = chatio_core::Instant::now();
     let mut s = Session::new(Config::new(LicenseId(1), 1), t0);
     let _ = (s.poll_action(), s.poll_action());
     s.handle_token(AccessToken::bearer("a"), t0);
@@ -475,7 +478,7 @@ fn sneak_peeks_are_throttled_per_chat_and_only_for_active_chats() {
 
 #[test]
 fn uploads_wait_for_a_token_and_can_be_cancelled() {
-    let t0 = std::time::Instant::now();
+    let t0 = chatio_core::Instant::now();
     let mut s = Session::new(Config::new(LicenseId(1), 1), t0);
     let _ = (s.poll_action(), s.poll_action());
     let chat = ChatId::new("C1");
@@ -507,7 +510,7 @@ fn uploads_wait_for_a_token_and_can_be_cancelled() {
 
 #[test]
 fn a_failed_token_fetch_fails_waiting_uploads_and_retries_later() {
-    let t0 = std::time::Instant::now();
+    let t0 = chatio_core::Instant::now();
     let mut s = Session::new(Config::new(LicenseId(1), 1), t0);
     let _ = (s.poll_action(), s.poll_action());
     let up = s.send_file(&ChatId::new("C1"), FileSpec::new("a", 1, ""), t0).expect("upload");
@@ -622,7 +625,7 @@ fn timestamps_too_large_for_system_time_are_read_not_a_panic() {
 /// clock means no known expiry, not a panic.
 #[test]
 fn a_token_lifetime_too_large_to_add_is_no_expiry() {
-    let t0 = std::time::Instant::now();
+    let t0 = chatio_core::Instant::now();
     let mut s = Session::new(Config::new(LicenseId(1), 1), t0);
     assert_eq!(s.poll_action(), Some(DriverAction::FetchToken { fresh: false }));
     s.handle_token(AccessToken::bearer("a").with_expires_in(Duration::MAX), t0);
@@ -670,7 +673,7 @@ fn server_errors_keep_their_type_message_and_data() {
 #[test]
 fn secrets_stay_out_of_debug_output() {
     // The login frame waits in the session until polled: Debug must not show it.
-    let t = std::time::Instant::now();
+    let t = chatio_core::Instant::now();
     let mut s = Session::new(Config::new(LicenseId(1), 1), t);
     s.handle_token(AccessToken::bearer("top-secret-token"), t);
     s.handle_connected(t);

@@ -7,7 +7,9 @@
 //! request id is never one still pending, and `poll_timeout` never goes backwards.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chatio_core::Instant;
 
 use chatio_core::{
     AccessToken, Config, Disconnect, DriverAction, Error, Operation, Output, Reply, SdkEvent, Session, TransportError,

@@ -5,7 +5,9 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
+
+use chatio_core::Instant;
 
 use chatio_core::{
     AccessToken, Config, Disconnect, Error, FileSpec, HistoryId, Operation, OutboxPolicy, Rating, Session,

@@ -4,6 +4,9 @@
 //! `cargo test -p chatio-customer-sdk --no-default-features --features smol,tls`,
 //! `cargo test -p chatio-customer-sdk --no-default-features --features tokio,tls`.
 //! Without the `tls` feature (`--features tokio`, say) everything but the `wss://` test runs.
+//! In a browser the suite is `tests/browser.rs` (`cargo xtask wasm test`).
+
+#![cfg(not(target_arch = "wasm32"))]
 
 mod errors;
 mod events;

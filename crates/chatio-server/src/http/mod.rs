@@ -14,6 +14,7 @@ pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod files;
 pub(crate) mod router;
+pub(crate) mod static_files;
 pub(crate) mod token;
 pub(crate) mod web_api;
 

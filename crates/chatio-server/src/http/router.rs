@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 
-use super::{Resp, accounts, admin, files, json_resp, respond, token, web_api};
+use super::{Resp, accounts, admin, files, json_resp, respond, static_files, token, web_api};
 use crate::net::io::TimedStream;
 use crate::state::Shared;
 use crate::transport;
@@ -126,6 +126,7 @@ async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
             let op = (*op).to_owned();
             admin::admin(&shared, req, &op).await
         }
+        (Method::GET, ["widget", rest @ ..]) => static_files::serve(shared.config.widget_dir.as_deref(), &path, rest),
         (Method::GET, [""]) => respond(
             StatusCode::OK,
             "text/plain",

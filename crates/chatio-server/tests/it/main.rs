@@ -4,6 +4,7 @@
 mod actions;
 mod agent;
 mod client;
+mod cors;
 mod fanout;
 mod faults;
 mod hostile;

@@ -322,3 +322,39 @@ async fn the_token_endpoint_can_restrict_client_ids() {
         http(&server, "POST", "/customer/?client_id=evil&response_type=token&redirect_uri=https://a/", &[], "").await;
     assert_eq!((bad.status, bad.json()["error"].as_str()), (401, Some("unauthorized_client")));
 }
+
+#[tokio::test]
+async fn the_widget_directory_is_served_under_widget_and_nothing_outside_it() {
+    let dir = std::env::temp_dir().join(format!("chatio-widget-route-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>w</title>").unwrap();
+    std::fs::write(dir.join("chatio_widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.parent().unwrap().join("chatio-widget-secret.txt"), "secret").unwrap();
+    let server = builder().widget_dir(&dir).start().await.unwrap();
+    let page = http(&server, "GET", "/widget/", &[], "").await;
+    assert_eq!((page.status, page.content_type.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(page.body.starts_with(b"<!doctype html>"));
+    let wasm = http(&server, "GET", "/widget/chatio_widget_bg.wasm", &[], "").await;
+    assert_eq!((wasm.status, wasm.content_type.as_str()), (200, "application/wasm"));
+    assert_eq!(http(&server, "GET", "/widget", &[], "").await.status, 301);
+    assert_eq!(http(&server, "GET", "/widget/nope.js", &[], "").await.status, 404);
+    let escape = http(&server, "GET", "/widget/../chatio-widget-secret.txt", &[], "").await;
+    assert_eq!(escape.status, 404);
+    let escape = http(&server, "GET", "/widget/%2e%2e/chatio-widget-secret.txt", &[], "").await;
+    assert_eq!(escape.status, 404);
+    server.shutdown().await;
+
+    // Configured but not built: the page says what to run.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let server = builder().widget_dir(&empty).start().await.unwrap();
+    let page = http(&server, "GET", "/widget/", &[], "").await;
+    assert_eq!(page.status, 404);
+    assert!(String::from_utf8_lossy(&page.body).contains("cargo xtask widget"));
+    server.shutdown().await;
+    // Not configured: not served.
+    let server = builder().start().await.unwrap();
+    assert_eq!(http(&server, "GET", "/widget/", &[], "").await.status, 404);
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,724 @@
+//! The browser driver: one `spawn_local` task per session that pumps a
+//! [`chatio_core::Session`], like the native [`crate::driver`] (whose loop this mirrors) but on
+//! the browser's websocket, `fetch`, `XMLHttpRequest` and `setTimeout`. No protocol logic.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chatio_core::{
+    AccessToken, ConnectionStatus, Disconnect, DriverAction, Error as CoreError, FileSpec, Instant, Operation, Output,
+    Reply, SdkEvent, Session, UploadFailure,
+};
+use chatio_wire::{ChatId, RequestId};
+use futures::channel::{mpsc, oneshot};
+use futures::future::{AbortHandle, Abortable, Either, select};
+use futures::{FutureExt, StreamExt};
+use url::Url;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::Event;
+
+use super::socket::{Socket, SocketEvent};
+use super::time::{sleep, sleep_until};
+use crate::bus::{Bus, Subscriber};
+use crate::error::{BrowserError, Error};
+use crate::token::{Credentials, TokenProvider};
+use crate::upload::{FileSource, Progress, Upload, UploadError};
+use crate::ws;
+
+/// A call that yields a request id; its outcome comes later.
+type RequestFn = Box<dyn FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send>;
+/// Where an upload's request id arrives.
+pub type UploadIdReceiver = oneshot::Receiver<Result<RequestId, CoreError>>;
+/// Where a command's outcome arrives.
+pub type ReplyReceiver = oneshot::Receiver<Result<Reply, CoreError>>;
+/// A call run on the session for its own result.
+type ExecFn = Box<dyn FnOnce(&mut Session, Instant) + Send>;
+
+/// A message to the driver task.
+enum Command {
+    Request(RequestFn, oneshot::Sender<Result<Reply, CoreError>>, Option<oneshot::Sender<RequestId>>),
+    Exec(ExecFn),
+    Upload {
+        chat: ChatId,
+        spec: FileSpec,
+        source: FileSource,
+        progress: Option<Progress>,
+        id: oneshot::Sender<Result<RequestId, CoreError>>,
+        reply: oneshot::Sender<Result<Reply, CoreError>>,
+        abandon: oneshot::Receiver<()>,
+    },
+    Token(oneshot::Sender<Option<Credentials>>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Results of the driver's own background work, and the browser's network events.
+enum Internal {
+    Token(Result<Credentials, Error>),
+    Connected(u64, Result<Socket, Error>),
+    Uploaded(RequestId, Result<chatio_wire::SendFileResponse, UploadError>),
+    Offline,
+    Online,
+    /// The caller dropped the upload's [`AbandonOnDrop`]: cancel it.
+    Abandoned(RequestId),
+}
+
+/// Cancels its upload when dropped (see [`DriverHandle::upload`]); [`disarm`](Self::disarm)
+/// it once the outcome is in (as the native driver's).
+#[derive(Debug)]
+pub struct AbandonOnDrop(Option<oneshot::Sender<()>>);
+
+impl AbandonOnDrop {
+    /// The upload finished: dropping no longer cancels anything.
+    pub fn disarm(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Where the driver connects and how.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DriverConfig {
+    /// The API base URL (`http(s)://host[:port]` or `ws(s)://…`).
+    pub server: Url,
+    /// Time allowed to open the websocket (20 s).
+    pub connect_timeout: Duration,
+    /// Time allowed for one upload (5 min).
+    pub upload_timeout: Duration,
+    /// How many events the event bus keeps for slow subscribers (1 024; see [`crate::bus`]).
+    pub event_capacity: usize,
+}
+
+impl DriverConfig {
+    /// Defaults for a server.
+    pub fn new(server: Url) -> Self {
+        Self {
+            server,
+            connect_timeout: Duration::from_secs(20),
+            upload_timeout: Duration::from_secs(300),
+            event_capacity: crate::bus::DEFAULT_CAPACITY,
+        }
+    }
+}
+
+/// What the driver publishes of the session after every step (as the native driver's
+/// `Snapshot`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// Where the connection is.
+    pub status: ConnectionStatus,
+    /// The customer id, once known.
+    pub customer_id: Option<chatio_wire::UserId>,
+}
+
+/// A handle on a running browser driver, with the native [`crate::DriverHandle`]'s methods.
+/// Cloning shares the driver; when every handle is gone the session is destroyed and the
+/// task ends.
+#[derive(Clone)]
+pub struct DriverHandle {
+    tx: mpsc::UnboundedSender<Command>,
+    bus: Bus,
+    state: Arc<Mutex<Snapshot>>,
+}
+
+impl std::fmt::Debug for DriverHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverHandle").field("running", &self.is_running()).finish()
+    }
+}
+
+impl DriverHandle {
+    /// Runs a command on the session and waits for its outcome.
+    ///
+    /// # Errors
+    /// The command's error, or [`CoreError::Closed`] if the driver has ended.
+    pub async fn request(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
+    ) -> Result<Reply, CoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.unbounded_send(Command::Request(Box::new(f), tx, None)).map_err(|_| CoreError::Closed)?;
+        rx.await.unwrap_or(Err(CoreError::Closed))
+    }
+
+    /// Runs a command on the session; its request id (for [`Session::cancel`]) arrives on the
+    /// first receiver as soon as the session took it, its outcome on the second.
+    pub fn request_with_id(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
+    ) -> (oneshot::Receiver<RequestId>, ReplyReceiver) {
+        let (tx, rx) = oneshot::channel();
+        let (id_tx, id_rx) = oneshot::channel();
+        let _ = self.tx.unbounded_send(Command::Request(Box::new(f), tx, Some(id_tx)));
+        (id_rx, rx)
+    }
+
+    /// Runs a function on the session (for calls with an immediate result).
+    ///
+    /// # Errors
+    /// [`CoreError::Closed`] if the driver has ended.
+    pub async fn exec<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> T + Send + 'static,
+    ) -> Result<T, CoreError> {
+        let (tx, rx) = oneshot::channel();
+        let run: ExecFn = Box::new(move |s, now| {
+            let _ = tx.send(f(s, now));
+        });
+        self.tx.unbounded_send(Command::Exec(run)).map_err(|_| CoreError::Closed)?;
+        rx.await.map_err(|_| CoreError::Closed)
+    }
+
+    /// Runs a function on the session without waiting for it.
+    ///
+    /// # Errors
+    /// [`CoreError::Closed`] if the driver has ended.
+    pub fn exec_detached(&self, f: impl FnOnce(&mut Session, Instant) + Send + 'static) -> Result<(), CoreError> {
+        self.tx.unbounded_send(Command::Exec(Box::new(f))).map_err(|_| CoreError::Closed)
+    }
+
+    /// Starts an upload; returns its request id (for cancelling), the outcome, and a guard
+    /// that cancels the upload when dropped before [`AbandonOnDrop::disarm`].
+    pub fn upload(
+        &self,
+        chat: ChatId,
+        spec: FileSpec,
+        source: FileSource,
+        progress: Option<Progress>,
+    ) -> (UploadIdReceiver, ReplyReceiver, AbandonOnDrop) {
+        let (id_tx, id_rx) = oneshot::channel();
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let (abandon_tx, abandon) = oneshot::channel();
+        let _ = self.tx.unbounded_send(Command::Upload {
+            chat,
+            spec,
+            source,
+            progress,
+            id: id_tx,
+            reply: reply_tx,
+            abandon,
+        });
+        (id_rx, reply_rx, AbandonOnDrop(Some(abandon_tx)))
+    }
+
+    /// A new subscriber of the event bus (see [`crate::bus`]): the first one also reads the
+    /// events published before it subscribed. Dropping it unsubscribes.
+    pub fn subscribe(&self) -> Subscriber {
+        self.bus.subscribe()
+    }
+
+    /// The event bus.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// The session's status and customer id as of the driver's last step.
+    pub fn snapshot(&self) -> Snapshot {
+        self.state.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The current credentials, if the session has a token.
+    pub async fn credentials(&self) -> Option<Credentials> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.unbounded_send(Command::Token(tx)).ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// Destroys the session and ends the driver; resolves when it has closed the socket.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.unbounded_send(Command::Shutdown(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Whether the driver task still runs.
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+}
+
+/// The `offline`/`online` listeners on `window`, removed on drop.
+struct NetListeners {
+    window: web_sys::Window,
+    offline: Closure<dyn FnMut(Event)>,
+    online: Closure<dyn FnMut(Event)>,
+}
+
+impl NetListeners {
+    fn install(tx: &mpsc::UnboundedSender<Internal>) -> Option<Self> {
+        let window = web_sys::window()?;
+        let t = tx.clone();
+        let offline = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            let _ = t.unbounded_send(Internal::Offline);
+        });
+        let t = tx.clone();
+        let online = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            let _ = t.unbounded_send(Internal::Online);
+        });
+        let _ = window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        Some(Self { window, offline, online })
+    }
+}
+
+impl Drop for NetListeners {
+    fn drop(&mut self) {
+        let _ = self.window.remove_event_listener_with_callback("offline", self.offline.as_ref().unchecked_ref());
+        let _ = self.window.remove_event_listener_with_callback("online", self.online.as_ref().unchecked_ref());
+    }
+}
+
+fn browser_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// Starts a browser driver task for `session` (on the page's task queue).
+///
+/// # Errors
+/// [`Error::InvalidUrl`] when the server URL has an unusable scheme.
+pub fn spawn(session: Session, config: DriverConfig, tokens: Arc<dyn TokenProvider>) -> Result<DriverHandle, Error> {
+    let rtm_url = ws::rtm_url(&config.server, session.config().license_id)?;
+    let upload_url = ws::web_api_url(&config.server, session.config().license_id, "send_file")?;
+    let (tx, rx) = mpsc::unbounded();
+    let (itx, irx) = mpsc::unbounded();
+    let net = NetListeners::install(&itx);
+    let bus = Bus::new(config.event_capacity);
+    let state =
+        Arc::new(Mutex::new(Snapshot { status: session.status(), customer_id: session.customer_id().cloned() }));
+    let driver = Driver {
+        session,
+        config,
+        rtm_url,
+        upload_url,
+        tokens,
+        internal: itx,
+        socket: None,
+        connecting: None,
+        waiting_online: false,
+        attempt: 0,
+        waiters: HashMap::new(),
+        uploads: HashMap::new(),
+        running_uploads: HashMap::new(),
+        bus: bus.clone(),
+        state: state.clone(),
+        credentials: None,
+        _net: net,
+    };
+    wasm_bindgen_futures::spawn_local(driver.run(rx, irx));
+    Ok(DriverHandle { tx, bus, state })
+}
+
+struct Driver {
+    session: Session,
+    config: DriverConfig,
+    rtm_url: Url,
+    upload_url: Url,
+    tokens: Arc<dyn TokenProvider>,
+    internal: mpsc::UnboundedSender<Internal>,
+    socket: Option<Socket>,
+    /// The connection attempt in flight.
+    connecting: Option<u64>,
+    /// A connection is wanted but the browser is offline: it starts on `online`.
+    waiting_online: bool,
+    attempt: u64,
+    waiters: HashMap<RequestId, oneshot::Sender<Result<Reply, CoreError>>>,
+    uploads: HashMap<RequestId, (FileSource, Option<Progress>, oneshot::Receiver<()>)>,
+    running_uploads: HashMap<RequestId, AbortHandle>,
+    bus: Bus,
+    state: Arc<Mutex<Snapshot>>,
+    credentials: Option<Credentials>,
+    _net: Option<NetListeners>,
+}
+
+enum Wake {
+    Command(Option<Command>),
+    Internal(Option<Internal>),
+    Socket(Option<SocketEvent>),
+    Timer,
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut internal: mpsc::UnboundedReceiver<Internal>,
+    ) {
+        let mut shutdown: Option<oneshot::Sender<()>> = None;
+        loop {
+            self.pump();
+            self.publish_state();
+            if shutdown.is_some() {
+                break;
+            }
+            let deadline = self.session.poll_timeout();
+            let wake = {
+                let timer = match deadline {
+                    Some(d) => sleep_until(d).left_future(),
+                    None => futures::future::pending().right_future(),
+                };
+                let frame = match &mut self.socket {
+                    Some(s) => s.next().left_future(),
+                    None => futures::future::pending().right_future(),
+                };
+                futures::select_biased! {
+                    c = commands.next() => Wake::Command(c),
+                    i = internal.next() => Wake::Internal(i),
+                    f = frame.fuse() => Wake::Socket(f),
+                    () = timer.fuse() => Wake::Timer,
+                }
+            };
+            let now = Instant::now();
+            match wake {
+                Wake::Command(None) => {
+                    self.session.destroy(now);
+                    self.pump();
+                    break;
+                }
+                Wake::Command(Some(Command::Shutdown(done))) => {
+                    self.session.destroy(now);
+                    shutdown = Some(done);
+                }
+                Wake::Command(Some(c)) => self.command(c, now),
+                Wake::Internal(Some(i)) => self.internal(i, now),
+                Wake::Internal(None) => {}
+                Wake::Socket(ev) => self.socket_event(ev, now),
+                Wake::Timer => self.session.handle_timeout(now),
+            }
+        }
+        if let Some(s) = self.socket.take() {
+            s.close(1000, "closed by the client");
+        }
+        for (_, h) in self.running_uploads.drain() {
+            h.abort();
+        }
+        self.publish_state();
+        self.bus.close();
+        if let Some(done) = shutdown {
+            let _ = done.send(());
+        }
+    }
+
+    /// Publishes the session's status for [`DriverHandle::snapshot`].
+    fn publish_state(&self) {
+        let snap = Snapshot { status: self.session.status(), customer_id: self.session.customer_id().cloned() };
+        if let Ok(mut s) = self.state.lock() {
+            if *s != snap {
+                *s = snap;
+            }
+        }
+    }
+
+    fn socket_event(&mut self, ev: Option<SocketEvent>, now: Instant) {
+        match ev {
+            Some(SocketEvent::Text(text)) => {
+                let limit = self.session.config().max_frame_len;
+                if text.len() > limit {
+                    tracing::warn!(len = text.len(), limit, "a frame from the server is too large");
+                    self.drop_socket();
+                    let message =
+                        format!("a frame from the server exceeds the {limit}-byte limit ({} bytes)", text.len());
+                    self.session.handle_disconnected(Disconnect::FrameTooLarge { message }, now);
+                } else {
+                    self.session.handle_frame(&text, now);
+                }
+            }
+            Some(SocketEvent::Binary(len)) => self.session.handle_binary_frame(len, now),
+            Some(SocketEvent::Open | SocketEvent::Error) => {}
+            Some(SocketEvent::Closed { code, reason }) => {
+                self.socket = None;
+                tracing::debug!(code, %reason, "websocket closed");
+                let how = if code == 1006 {
+                    socket_failure("the connection dropped without a close frame (1006)")
+                } else {
+                    Disconnect::Closed { code: Some(code), reason }
+                };
+                self.session.handle_disconnected(how, now);
+            }
+            None => {
+                self.socket = None;
+                self.session.handle_disconnected(socket_failure("the websocket went away"), now);
+            }
+        }
+    }
+
+    fn drop_socket(&mut self) {
+        if let Some(s) = self.socket.take() {
+            s.close(1000, "closed by the client");
+        }
+    }
+
+    fn command(&mut self, c: Command, now: Instant) {
+        match c {
+            Command::Request(f, reply, id_tx) => match f(&mut self.session, now) {
+                Ok(id) => {
+                    if let Some(t) = id_tx {
+                        let _ = t.send(id.clone());
+                    }
+                    self.waiters.insert(id, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            Command::Exec(f) => f(&mut self.session, now),
+            Command::Upload { chat, spec, source, progress, id, reply, abandon } => {
+                match self.session.send_file(&chat, spec, now) {
+                    Ok(rid) => {
+                        self.uploads.insert(rid.clone(), (source, progress, abandon));
+                        self.waiters.insert(rid.clone(), reply);
+                        let _ = id.send(Ok(rid));
+                    }
+                    Err(e) => {
+                        let _ = id.send(Err(e.clone()));
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::Token(tx) => {
+                let _ = tx.send(self.credentials.clone());
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    fn internal(&mut self, i: Internal, now: Instant) {
+        match i {
+            Internal::Token(Ok(c)) => {
+                let mut t = AccessToken::new(c.access_token(), c.token_type.clone());
+                t.customer_id = c.customer_id.clone();
+                t.expires_in = c.expires_in;
+                self.credentials = Some(c);
+                self.session.handle_token(t, now);
+            }
+            Internal::Token(Err(e)) => {
+                tracing::warn!(error = %e, "no token");
+                self.session.handle_token_error(e.into_core(Operation::FetchToken), now);
+            }
+            Internal::Connected(attempt, result) => {
+                if self.connecting != Some(attempt) {
+                    return; // a stale attempt (its socket closes as it is dropped)
+                }
+                self.connecting = None;
+                match result {
+                    Ok(socket) => {
+                        tracing::info!("connected");
+                        self.socket = Some(socket);
+                        self.session.handle_connected(now);
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, "cannot connect");
+                        self.session.handle_disconnected(Disconnect::Failed(e.into_transport(Operation::Connect)), now);
+                    }
+                }
+            }
+            Internal::Uploaded(id, result) => {
+                self.running_uploads.remove(&id);
+                let result = result.map_err(|e| match e {
+                    UploadError::Server(o) => UploadFailure::Server(o),
+                    UploadError::Transport(t) => UploadFailure::Transport(t.into_transport(Operation::Upload)),
+                });
+                self.session.handle_upload_result(&id, result, now);
+            }
+            Internal::Abandoned(id) => {
+                self.running_uploads.remove(&id);
+                if self.session.cancel(&id, now) {
+                    tracing::debug!(request = %id, "upload abandoned by its caller: cancelled");
+                }
+            }
+            Internal::Offline => {
+                tracing::info!("the browser went offline");
+                if self.socket.is_some() {
+                    self.drop_socket();
+                    self.session.handle_disconnected(socket_failure("the browser went offline"), now);
+                }
+            }
+            Internal::Online => {
+                tracing::info!("the browser is online");
+                if self.waiting_online {
+                    self.waiting_online = false;
+                    self.connecting = None;
+                    self.start_connect();
+                }
+            }
+        }
+    }
+
+    /// Drains the session: frames out, actions, events and outcomes.
+    fn pump(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(frame) = self.session.poll_transmit() {
+                moved = true;
+                if let Some(s) = &self.socket {
+                    if let Err(e) = s.send(&frame) {
+                        tracing::debug!(error = %e, "write failed");
+                        self.drop_socket();
+                        let failure = Disconnect::Failed(e.into_transport(Operation::Socket));
+                        self.session.handle_disconnected(failure, Instant::now());
+                    }
+                }
+                // Without a socket the frame is dropped: the session requeues what matters.
+            }
+            while let Some(action) = self.session.poll_action() {
+                moved = true;
+                self.action(action);
+            }
+            while let Some(out) = self.session.poll_event() {
+                moved = true;
+                self.output(out);
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn start_connect(&mut self) {
+        if !browser_online() {
+            // Paused: `online` starts it (no attempt is spent while the browser is offline).
+            tracing::info!("offline: the connection waits for the browser to be online");
+            self.waiting_online = true;
+            self.connecting = Some(0);
+            return;
+        }
+        self.attempt += 1;
+        let attempt = self.attempt;
+        self.connecting = Some(attempt);
+        let (url, tx, timeout) = (self.rtm_url.clone(), self.internal.clone(), self.config.connect_timeout);
+        wasm_bindgen_futures::spawn_local(async move {
+            let r = open_socket(&url, timeout).await;
+            let _ = tx.unbounded_send(Internal::Connected(attempt, r));
+        });
+    }
+
+    fn action(&mut self, action: DriverAction) {
+        match action {
+            DriverAction::FetchToken { fresh } => {
+                let fut = self.tokens.token(fresh);
+                let tx = self.internal.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = tx.unbounded_send(Internal::Token(fut.await));
+                });
+            }
+            DriverAction::Connect => {
+                if self.socket.is_some() || self.connecting.is_some() {
+                    return;
+                }
+                self.start_connect();
+            }
+            DriverAction::Close => {
+                self.connecting = None;
+                self.waiting_online = false;
+                if let Some(s) = self.socket.take() {
+                    s.close(1000, "closed by the client");
+                    self.session.handle_disconnected(
+                        Disconnect::Closed { code: Some(1000), reason: "closed by the client".into() },
+                        Instant::now(),
+                    );
+                }
+            }
+            DriverAction::Upload(req) => {
+                let Some((source, progress, abandon)) = self.uploads.remove(&req.id) else {
+                    return;
+                };
+                let upload = Upload {
+                    url: self.upload_url.clone(),
+                    access_token: req.access_token.clone(),
+                    fields: req.fields.clone(),
+                    file_name: req.name.clone(),
+                    content_type: req.content_type.clone(),
+                    source,
+                    size: req.size,
+                };
+                let (handle, reg) = AbortHandle::new_pair();
+                self.running_uploads.insert(req.id.clone(), handle);
+                let (tx, id, timeout) = (self.internal.clone(), req.id.clone(), self.config.upload_timeout);
+                wasm_bindgen_futures::spawn_local(async move {
+                    // Aborting drops the request, which calls `XMLHttpRequest.abort()`.
+                    let run = Abortable::new(super::upload::send_file(upload, progress, timeout), reg).fuse();
+                    let mut run = std::pin::pin!(run);
+                    let mut abandon = abandon.fuse();
+                    futures::select_biased! {
+                        a = abandon => {
+                            if a.is_err() {
+                                let _ = tx.unbounded_send(Internal::Abandoned(id));
+                            } else if let Ok(result) = run.await {
+                                let _ = tx.unbounded_send(Internal::Uploaded(id, result));
+                            }
+                        }
+                        r = run => {
+                            if let Ok(result) = r {
+                                let _ = tx.unbounded_send(Internal::Uploaded(id, result));
+                            }
+                        }
+                    }
+                });
+            }
+            DriverAction::CancelUpload { id } => {
+                self.uploads.remove(&id);
+                if let Some(h) = self.running_uploads.remove(&id) {
+                    h.abort();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn output(&mut self, out: Output) {
+        match out {
+            Output::Completed { id, result } => {
+                if let Some(w) = self.waiters.remove(&id) {
+                    let _ = w.send(result);
+                }
+            }
+            Output::Event(e) => {
+                match &e {
+                    SdkEvent::Reconnecting { attempt, delay } => {
+                        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "reconnecting");
+                    }
+                    SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
+                    _ => {}
+                }
+                self.bus.publish(e);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The socket broke: `why` as a websocket failure.
+fn socket_failure(why: &str) -> Disconnect {
+    let e = Error::WebSocket { context: "reading".into(), source: BrowserError(why.to_owned()) };
+    Disconnect::Failed(e.into_transport(Operation::Socket))
+}
+
+/// Opens the websocket and waits for `open` (or its failure), at most `timeout`.
+async fn open_socket(url: &Url, timeout: Duration) -> Result<Socket, Error> {
+    let mut socket = Socket::open(url)?;
+    let opened = async {
+        loop {
+            match socket.next().await {
+                Some(SocketEvent::Open) => return Ok(()),
+                Some(SocketEvent::Error) | None => {
+                    return Err(format!("the browser could not open the websocket to {url}"));
+                }
+                Some(SocketEvent::Closed { code, reason }) => {
+                    return Err(format!("the websocket to {url} closed before opening ({code} {reason})"));
+                }
+                Some(_) => {}
+            }
+        }
+    };
+    let outcome = match select(std::pin::pin!(opened), sleep(timeout)).await {
+        Either::Left((Ok(()), _)) => Ok(()),
+        Either::Left((Err(m), _)) => Err(Error::Connect { url: url.as_str().to_owned(), source: io::Error::other(m) }),
+        Either::Right(_) => Err(Error::Timeout(timeout)),
+    };
+    outcome.map(|()| socket)
+}
