@@ -106,4 +106,24 @@ mod tests {
         );
         assert!(rtm_url(&Url::parse("ftp://x").unwrap(), LicenseId(1)).is_err());
     }
+
+    /// The workspace pins `idna_adapter` 1.0.0 (no Unicode tables; issue 12, size; see
+    /// docs/ARCHITECTURE.md): ASCII and Punycode hosts must still parse and keep their form.
+    #[test]
+    fn ascii_and_punycode_hosts_work_without_unicode_tables() {
+        for (base, host) in [
+            ("https://API.Example.com:8443/", "api.example.com"),
+            ("https://xn--bcher-kva.example/", "xn--bcher-kva.example"),
+            ("wss://chat.xn--80ak6aa92e.com", "chat.xn--80ak6aa92e.com"),
+            ("http://[::1]:80", "[::1]"),
+        ] {
+            let url = rtm_url(&Url::parse(base).unwrap(), LicenseId(3)).unwrap();
+            assert_eq!(url.host_str(), Some(host), "{base}");
+        }
+        // A Unicode host is an error with the stub (Punycode with ICU4X): never a panic.
+        match Url::parse("https://bücher.example/") {
+            Ok(u) => assert_eq!(u.host_str(), Some("xn--bcher-kva.example")),
+            Err(e) => assert_eq!(e, url::ParseError::IdnaError),
+        }
+    }
 }

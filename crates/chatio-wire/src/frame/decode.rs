@@ -1,7 +1,8 @@
 //! Total decoding of untrusted frames: limits, and errors that say what and where.
 //!
 //! The fast path is a plain `serde_json::from_str`. Only when it fails is the input read a
-//! second time, with `serde_path_to_error`, to name the field (`payload.event.text`), and a
+//! second time, with `serde_path_to_error`, to name the field (`payload.event.text`; not in
+//! the wasm32 build, see `field_path`), and a
 //! lenient probe recovers the frame's `request_id` and `action` so a server can still answer
 //! the request (G7). A failure therefore costs two parses; success costs one.
 
@@ -259,17 +260,7 @@ pub(crate) fn diagnose<T: DeserializeOwned>(input: &str, err: serde_json::Error)
         _ => None,
     };
     let request_id = request_id_of(probe.remove("request_id")).or_else(|| request_id_of(probe.remove("id")));
-    // Second pass, tracking the path to the failing field.
-    let mut de = serde_json::Deserializer::from_str(input);
-    let (path, msg, line, column) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            (Some(path), strip_position(&inner.to_string()), inner.line(), inner.column())
-        }
-        // Cannot happen for a deterministic decoder; keep the first error.
-        Ok(_) => (None, strip_position(&err.to_string()), line, column),
-    };
+    let (path, msg, line, column) = field_path::<T>(input, &err);
     let kind = if msg == "missing field `action`" {
         DecodeErrorKind::MissingAction
     } else if path.as_deref().is_some_and(is_payload_path) {
@@ -278,6 +269,32 @@ pub(crate) fn diagnose<T: DeserializeOwned>(input: &str, err: serde_json::Error)
         DecodeErrorKind::InvalidFrame
     };
     DecodeError { kind, request_id, action, path, message: msg, line, column }
+}
+
+/// Second pass, tracking the path to the failing field: the path, message and position.
+#[cfg(not(target_arch = "wasm32"))]
+fn field_path<T: DeserializeOwned>(input: &str, err: &serde_json::Error) -> (Option<String>, String, usize, usize) {
+    let mut de = serde_json::Deserializer::from_str(input);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            (Some(path), strip_position(&inner.to_string()), inner.line(), inner.column())
+        }
+        // Cannot happen for a deterministic decoder; keep the first error.
+        Ok(_) => (None, strip_position(&err.to_string()), err.line(), err.column()),
+    }
+}
+
+/// The browser build has no second pass (issue 12, size): `serde_path_to_error` would compile
+/// every frame type's decoder a second time, about a third of the module. Its errors keep the
+/// message and position but name no field, so a bad payload is
+/// [`DecodeErrorKind::InvalidFrame`] there. Only servers act on the difference, and no server
+/// runs in a browser.
+#[cfg(target_arch = "wasm32")]
+#[allow(clippy::extra_unused_type_parameters)] // the native signature
+fn field_path<T: DeserializeOwned>(_input: &str, err: &serde_json::Error) -> (Option<String>, String, usize, usize) {
+    (None, strip_position(&err.to_string()), err.line(), err.column())
 }
 
 /// The error for a frame nested deeper than [`MAX_DEPTH`], with its request id and action when
