@@ -3,7 +3,7 @@
 //!
 //! For each transcript: tokens come from the server's token endpoint; each `out` frame is
 //! sent (ids rewritten to the server's, the login carrying the real token); each `in` frame
-//! is compared with what the server sends, after [`compare`](crate::compare): ids paired
+//! is compared with what the server sends, after [`compare`]: ids paired
 //! as they come, key order free, times in seconds. Faults are injected through the reference
 //! server's `/admin/` routes when the target serves them ([`ServerTarget::admin`]); otherwise
 //! transcripts with faults are skipped, saying which faults. Transcripts recorded with the

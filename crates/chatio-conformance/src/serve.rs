@@ -4,7 +4,7 @@
 //! The [`Player`] listens on one port and serves what a v0.5 client needs:
 //!
 //! * the RTM websocket (`/customer/v0.5/rtm/ws`): each frame the client writes is compared
-//!   with the recorded `out` frame ([`compare`](crate::compare): the recorded `request_id`s
+//!   with the recorded `out` frame ([`compare`]: the recorded `request_id`s
 //!   and `custom_id`s are paired with the client's, the login token is not compared, times
 //!   need seconds); the recorded `in` frames are written back with those ids rewritten to
 //!   the client's and `http://server` to the player's address;
