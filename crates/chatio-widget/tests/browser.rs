@@ -239,6 +239,46 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     until(&c, "document.getElementById('error-text').textContent.includes('too big')", "the too-big message").await;
     c.find(Locator::Id("error-close")).await.unwrap().click().await.unwrap();
 
+    // The cancel button: pressed as soon as the upload is under way (the moment the widget
+    // says "Sending…", before the request can finish on loopback), the upload ends as
+    // "Cancelled", the button goes away and no file is posted to the chat.
+    let cancelled = root().join("target/widget-test/cancelled-upload.bin");
+    std::fs::write(&cancelled, vec![0x33u8; 9 * 1024 * 1024]).unwrap();
+    c.execute(
+        "const s = document.getElementById('upload-state');\
+         window.__cancelObserver = new MutationObserver(() => {\
+           if (s.textContent === 'Sending…') { window.__cancelObserver.disconnect(); document.getElementById('upload-cancel').click(); }\
+         });\
+         window.__cancelObserver.observe(s, {childList: true, characterData: true, subtree: true});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Id("file")).await.unwrap().send_keys(&cancelled.to_string_lossy()).await.expect("choose the file");
+    until(
+        &c,
+        "['Cancelled', 'Sent', 'Failed'].includes(document.getElementById('upload-state').textContent)",
+        "the cancelled upload to end",
+    )
+    .await;
+    assert_eq!(js(&c, "document.getElementById('upload-state').textContent").await, json!("Cancelled"));
+    assert_eq!(
+        js(&c, "document.getElementById('upload-cancel').hidden").await,
+        json!(true),
+        "the cancel button is hidden"
+    );
+    say(&c, "after the cancel").await;
+    until(&c, &has_text(".row.other", "You said: after the cancel"), "the answer after the cancel").await;
+    assert_eq!(
+        js(
+            &c,
+            "Array.from(document.querySelectorAll('.file-link')).some(e => e.textContent === 'cancelled-upload.bin')"
+        )
+        .await,
+        json!(false),
+        "a cancelled upload posts no file"
+    );
+
     // The agent closes the thread; the customer rates; the next message opens a new thread.
     say(&c, "/close").await;
     until(&c, "document.querySelector('.line.closed') !== null", "the closed thread note").await;
