@@ -74,8 +74,8 @@ fn gzip_len(path: &Path) -> Result<u64, String> {
     Ok(out.stdout.len() as u64)
 }
 
-/// `cargo xtask widget`: release build for wasm32, wasm-bindgen (`--target web`), wasm-opt
-/// when installed, the page and styles; prints the sizes.
+/// `cargo xtask widget`: release build for wasm32, wasm-bindgen (`--target web`, without the
+/// name and producers sections), the page and styles; prints the sizes.
 pub(crate) fn build() -> Result<(), String> {
     ensure_wasm_target()?;
     ensure_wasm_bindgen()?;
@@ -93,33 +93,21 @@ pub(crate) fn build() -> Result<(), String> {
     run(&mut build)?;
     let out = out_dir();
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let mut wasm = root.join("target/wasm32-unknown-unknown/release/chatio_widget.wasm");
-    // wasm-opt runs before wasm-bindgen: Debian's binaryen (108) corrupts the externref table
-    // that wasm-bindgen's output uses ("WebAssembly.Table.set(): Argument 1 is invalid").
-    if output("wasm-opt", &["--version"]).is_some() {
-        let opt = root.join("target/wasm32-unknown-unknown/release/chatio_widget.opt.wasm");
-        let ran = run(Command::new("wasm-opt")
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-mutable-globals",
-                "--enable-sign-ext",
-                "--enable-nontrapping-float-to-int",
-                "--enable-reference-types",
-                "--enable-multivalue",
-            ])
-            .arg(&wasm)
-            .arg("-o")
-            .arg(&opt));
-        match ran {
-            Ok(()) => wasm = opt,
-            Err(e) => eprintln!("wasm-opt failed, going on with the unoptimized module: {e}"),
-        }
-    } else {
-        eprintln!("wasm-opt not found (Debian: apt-get install binaryen): the module is not size-optimized");
-    }
+    // No wasm-opt: Debian's binaryen (108) makes this module smaller raw but larger gzipped
+    // (docs/benchmarks.md, "chatio-widget"); dropping the name and producers sections is
+    // what saves bytes on the wire.
+    let wasm = root.join("target/wasm32-unknown-unknown/release/chatio_widget.wasm");
     run(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--out-name", "chatio_widget", "--out-dir"])
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--remove-name-section",
+            "--remove-producers-section",
+            "--out-name",
+            "chatio_widget",
+            "--out-dir",
+        ])
         .arg(&out)
         .arg(&wasm))?;
     for asset in ["index.html", "widget.css"] {
@@ -150,7 +138,7 @@ pub(crate) fn ci_widget() -> Result<(), String> {
     if missing {
         run(Command::new("apt-get").arg("update"))?;
         run(Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver", "binaryen"])
+            .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     build()?;
