@@ -102,6 +102,13 @@ async fn every_method_and_its_errors() {
     assert!(sdk.is_connected());
     let token = sdk.auth().token().await.expect("token");
     assert_eq!(token.customer_id.as_ref(), Some(&me));
+    // `auth.invalidate()`: cached until then, a new token (for the same customer) after.
+    let cached = sdk.auth().token().await.expect("token");
+    assert_eq!(cached.access_token(), token.access_token(), "cached until invalidated");
+    sdk.auth().invalidate();
+    let fresh = sdk.auth().token().await.expect("token");
+    assert_ne!(fresh.access_token(), token.access_token(), "a new token after invalidate");
+    assert_eq!(fresh.customer_id.as_ref(), Some(&me));
 
     let chat = sdk
         .start_chat(StartChat::with_events(vec![NewEvent::message("first").with_custom_id("c-1")]))

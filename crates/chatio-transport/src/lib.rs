@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod accounts;
 pub mod bus;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod driver;

@@ -7,20 +7,16 @@
 
 use std::fmt;
 #[cfg(not(target_arch = "wasm32"))]
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-#[cfg(not(target_arch = "wasm32"))]
-use std::time::Instant;
 
 use chatio_wire::UserId;
 #[cfg(not(target_arch = "wasm32"))]
-use serde::Deserialize;
-#[cfg(not(target_arch = "wasm32"))]
 use url::Url;
 
-use crate::error::Error;
 #[cfg(not(target_arch = "wasm32"))]
-use crate::error::excerpt;
+use crate::accounts::Accounts;
+use crate::error::Error;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::http::{HttpClient, full};
 use crate::runtime::BoxFuture;
@@ -105,43 +101,17 @@ pub struct AccountsToken {
 #[cfg(not(target_arch = "wasm32"))]
 struct Inner {
     client: HttpClient,
-    endpoint: Url,
-    client_id: String,
-    redirect_uri: String,
-    license: Option<u64>,
-    customer_id: Mutex<Option<UserId>>,
-    cached: Mutex<Option<(Credentials, Option<Instant>)>>,
-    refresh_margin: Duration,
+    accounts: Accounts,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 impl fmt::Debug for AccountsToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccountsToken")
-            .field("endpoint", &self.inner.endpoint.as_str())
-            .field("client_id", &self.inner.client_id)
+            .field("endpoint", &self.inner.accounts.endpoint().as_str())
+            .field("client_id", &self.inner.accounts.client_id())
             .finish_non_exhaustive()
     }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    token_type: Option<String>,
-    #[serde(default)]
-    entity_id: Option<UserId>,
-    #[serde(default, alias = "expires_id")]
-    expires_in: Option<u64>,
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-#[derive(Deserialize)]
-struct TokenFailure {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -161,102 +131,35 @@ impl AccountsToken {
         license: Option<u64>,
         customer_id: Option<UserId>,
     ) -> Result<Self, Error> {
-        let mut endpoint = accounts_base.clone();
-        let prefix = accounts_base.path().trim_end_matches('/');
-        endpoint.set_path(&format!("{prefix}/customer/"));
-        if endpoint.cannot_be_a_base() {
-            return Err(Error::InvalidUrl(format!("`{accounts_base}` cannot be a base URL")));
-        }
-        Ok(Self {
-            inner: Arc::new(Inner {
-                client,
-                endpoint,
-                client_id: client_id.into(),
-                redirect_uri: redirect_uri.into(),
-                license,
-                customer_id: Mutex::new(customer_id),
-                cached: Mutex::new(None),
-                refresh_margin: Duration::from_secs(5),
-            }),
-        })
-    }
-
-    fn cached(&self, now: Instant) -> Option<Credentials> {
-        let guard = self.inner.cached.lock().ok()?;
-        match &*guard {
-            Some((c, Some(expiry))) if now + self.inner.refresh_margin < *expiry => Some(c.clone()),
-            Some((c, None)) => Some(c.clone()),
-            _ => None,
-        }
+        let accounts = Accounts::new(accounts_base, client_id.into(), redirect_uri.into(), license, customer_id)?;
+        Ok(Self { inner: Arc::new(Inner { client, accounts }) })
     }
 
     async fn fetch(self) -> Result<Credentials, Error> {
-        let inner = &self.inner;
-        let customer_id = inner.customer_id.lock().ok().and_then(|g| g.clone());
-        let form = {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            form.append_pair("client_id", &inner.client_id);
-            form.append_pair("response_type", "token");
-            form.append_pair("redirect_uri", &inner.redirect_uri);
-            if let Some(id) = &customer_id {
-                form.append_pair("customer_id", id.as_str());
-            }
-            if let Some(l) = inner.license {
-                form.append_pair("license_id", &l.to_string());
-            }
-            form.finish()
-        };
-        let req = http::Request::post(inner.endpoint.as_str())
+        let Inner { client, accounts } = &*self.inner;
+        let request = accounts.request();
+        let req = http::Request::post(accounts.endpoint().as_str())
             .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(http::header::ACCEPT, "application/json")
-            .body(full(form))
+            .body(full(request.form.clone()))
             .map_err(|e| Error::Http { context: "building the token request".into(), source: Box::new(e) })?;
-        let started = inner.client.runtime().now();
-        let resp = inner.client.send(&inner.endpoint, req).await?;
-        if !resp.status.is_success() {
-            return Err(match serde_json::from_slice::<TokenFailure>(&resp.body) {
-                // A refusal (4xx with an OAuth error); a 5xx stays a transient status error.
-                Ok(f) if resp.status.is_client_error() => Error::TokenRefused {
-                    status: resp.status.as_u16(),
-                    error: f.error,
-                    description: f.error_description.unwrap_or_default(),
-                },
-                Ok(_) | Err(_) => Error::Status { status: resp.status.as_u16(), body: excerpt(&resp.body) },
-            });
-        }
-        let answer: TokenAnswer = serde_json::from_slice(&resp.body).map_err(|source| Error::TokenAnswer { source })?;
-        let expires_in = answer.expires_in.map(Duration::from_secs);
-        let creds = Credentials {
-            access_token: answer.access_token,
-            token_type: answer.token_type.filter(|t| !t.is_empty()).unwrap_or_else(|| "Bearer".into()),
-            customer_id: answer.entity_id.clone().or(customer_id),
-            expires_in,
-        };
-        if let (Ok(mut id), Some(e)) = (inner.customer_id.lock(), &creds.customer_id) {
-            *id = Some(e.clone());
-        }
-        if let Ok(mut c) = inner.cached.lock() {
-            // An `expires_in` too large to add is network input: cached without expiry, no panic.
-            *c = Some((creds.clone(), expires_in.and_then(|d| started.checked_add(d))));
-        }
-        tracing::debug!(customer_id = ?creds.customer_id, "customer token fetched");
-        Ok(creds)
+        let started = client.runtime().now();
+        let resp = client.send(accounts.endpoint(), req).await?;
+        accounts.answer(request, resp.status.as_u16(), &resp.body, started)
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 impl TokenProvider for AccountsToken {
     fn invalidate(&self) {
-        if let Ok(mut c) = self.inner.cached.lock() {
-            *c = None;
-        }
+        self.inner.accounts.invalidate();
     }
 
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
         let this = self.clone();
         Box::pin(async move {
             if !fresh {
-                if let Some(c) = this.cached(this.inner.client.runtime().now()) {
+                if let Some(c) = this.inner.accounts.cached(this.inner.client.runtime().now()) {
                     return Ok(c);
                 }
             }

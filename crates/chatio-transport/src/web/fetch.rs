@@ -2,14 +2,13 @@
 
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chatio_core::Instant;
 use chatio_wire::UserId;
 use futures::channel::oneshot;
 use futures::future::{Either, select};
-use serde::Deserialize;
 use url::Url;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -17,7 +16,8 @@ use web_sys::{AbortController, Headers, Request, RequestInit, RequestMode, Respo
 
 use super::time::sleep;
 use super::{http_error, js_message};
-use crate::error::{Error, excerpt};
+use crate::accounts::Accounts;
+use crate::error::Error;
 use crate::runtime::BoxFuture;
 use crate::token::{Credentials, TokenProvider};
 
@@ -99,41 +99,17 @@ pub struct AccountsToken {
 }
 
 struct Inner {
-    endpoint: Url,
-    client_id: String,
-    redirect_uri: String,
-    license: Option<u64>,
-    customer_id: Mutex<Option<UserId>>,
-    cached: Mutex<Option<(Credentials, Option<Instant>)>>,
-    refresh_margin: Duration,
+    accounts: Accounts,
     timeout: Duration,
 }
 
 impl fmt::Debug for AccountsToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccountsToken")
-            .field("endpoint", &self.inner.endpoint.as_str())
-            .field("client_id", &self.inner.client_id)
+            .field("endpoint", &self.inner.accounts.endpoint().as_str())
+            .field("client_id", &self.inner.accounts.client_id())
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    token_type: Option<String>,
-    #[serde(default)]
-    entity_id: Option<UserId>,
-    #[serde(default, alias = "expires_id")]
-    expires_in: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct TokenFailure {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
 }
 
 impl AccountsToken {
@@ -150,94 +126,35 @@ impl AccountsToken {
         customer_id: Option<UserId>,
         timeout: Duration,
     ) -> Result<Self, Error> {
-        let mut endpoint = accounts_base.clone();
-        let prefix = accounts_base.path().trim_end_matches('/');
-        endpoint.set_path(&format!("{prefix}/customer/"));
-        if endpoint.cannot_be_a_base() {
-            return Err(Error::InvalidUrl(format!("`{accounts_base}` cannot be a base URL")));
-        }
-        Ok(Self {
-            inner: Arc::new(Inner {
-                endpoint,
-                client_id: client_id.into(),
-                redirect_uri: redirect_uri.into(),
-                license,
-                customer_id: Mutex::new(customer_id),
-                cached: Mutex::new(None),
-                refresh_margin: Duration::from_secs(5),
-                timeout,
-            }),
-        })
-    }
-
-    fn cached(&self, now: Instant) -> Option<Credentials> {
-        let guard = self.inner.cached.lock().ok()?;
-        match &*guard {
-            Some((c, Some(expiry))) if now + self.inner.refresh_margin < *expiry => Some(c.clone()),
-            Some((c, None)) => Some(c.clone()),
-            _ => None,
-        }
+        let accounts = Accounts::new(accounts_base, client_id.into(), redirect_uri.into(), license, customer_id)?;
+        Ok(Self { inner: Arc::new(Inner { accounts, timeout }) })
     }
 
     async fn fetch(self) -> Result<Credentials, Error> {
-        let inner = &self.inner;
-        let customer_id = inner.customer_id.lock().ok().and_then(|g| g.clone());
-        let form = {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            form.append_pair("client_id", &inner.client_id);
-            form.append_pair("response_type", "token");
-            form.append_pair("redirect_uri", &inner.redirect_uri);
-            if let Some(id) = &customer_id {
-                form.append_pair("customer_id", id.as_str());
-            }
-            if let Some(l) = inner.license {
-                form.append_pair("license_id", &l.to_string());
-            }
-            form.finish()
-        };
+        let Inner { accounts, timeout } = &*self.inner;
+        let request = accounts.request();
         let started = Instant::now();
         // A form body and `Accept` keep this a CORS "simple" request: no preflight.
         let resp = post(
-            &inner.endpoint,
+            accounts.endpoint(),
             "application/x-www-form-urlencoded",
-            &form,
+            &request.form,
             &[("Accept", "application/json")],
-            inner.timeout,
+            *timeout,
         )
         .await?;
-        if !(200..300).contains(&resp.status) {
-            return Err(match serde_json::from_str::<TokenFailure>(&resp.body) {
-                // A refusal (4xx with an OAuth error); a 5xx stays a transient status error.
-                Ok(f) if (400..500).contains(&resp.status) => Error::TokenRefused {
-                    status: resp.status,
-                    error: f.error,
-                    description: f.error_description.unwrap_or_default(),
-                },
-                Ok(_) | Err(_) => Error::Status { status: resp.status, body: excerpt(resp.body.as_bytes()) },
-            });
-        }
-        let answer: TokenAnswer = serde_json::from_str(&resp.body).map_err(|source| Error::TokenAnswer { source })?;
-        let expires_in = answer.expires_in.map(Duration::from_secs);
-        let mut creds = Credentials::bearer(answer.access_token);
-        creds.token_type = answer.token_type.filter(|t| !t.is_empty()).unwrap_or_else(|| "Bearer".into());
-        creds.customer_id = answer.entity_id.clone().or(customer_id);
-        creds.expires_in = expires_in;
-        if let (Ok(mut id), Some(e)) = (inner.customer_id.lock(), &creds.customer_id) {
-            *id = Some(e.clone());
-        }
-        if let Ok(mut c) = inner.cached.lock() {
-            // An `expires_in` too large to add is network input: cached without expiry, no panic.
-            *c = Some((creds.clone(), expires_in.and_then(|d| started.checked_add(d))));
-        }
-        tracing::debug!(customer_id = ?creds.customer_id, "customer token fetched");
-        Ok(creds)
+        accounts.answer(request, resp.status, resp.body.as_bytes(), started)
     }
 }
 
 impl TokenProvider for AccountsToken {
+    fn invalidate(&self) {
+        self.inner.accounts.invalidate();
+    }
+
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
         if !fresh {
-            if let Some(c) = self.cached(Instant::now()) {
+            if let Some(c) = self.inner.accounts.cached(Instant::now()) {
                 return Box::pin(async move { Ok(c) });
             }
         }
