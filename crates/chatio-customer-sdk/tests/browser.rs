@@ -391,6 +391,65 @@ async fn the_browsers_offline_event_drops_the_socket_and_it_comes_back() {
     sdk.destroy().await;
 }
 
+/// Makes `navigator.onLine` say `online` (an own property shadowing the prototype's getter);
+/// dropping the guard removes the property again, so later tests see the real value.
+struct OnLine;
+
+impl OnLine {
+    fn set(online: bool) -> OnLine {
+        let define = js_sys::Function::new_with_args(
+            "v",
+            "Object.defineProperty(navigator, 'onLine', {get: () => v, configurable: true})",
+        );
+        define.call1(&wasm_bindgen::JsValue::NULL, &wasm_bindgen::JsValue::from_bool(online)).expect("define onLine");
+        OnLine
+    }
+}
+
+impl Drop for OnLine {
+    fn drop(&mut self) {
+        let _ = js_sys::Function::new_no_args("delete navigator.onLine").call0(&wasm_bindgen::JsValue::NULL);
+    }
+}
+
+fn fire(name: &str) {
+    let window = web_sys::window().expect("window");
+    window.dispatch_event(&web_sys::Event::new(name).expect("event")).expect("dispatch");
+}
+
+#[wasm_bindgen_test]
+async fn offline_for_real_waits_for_online_and_loses_nothing() {
+    let (sdk, mut events) = connect().await;
+    let chat = sdk.start_chat(StartChat::new()).await.expect("chat");
+    // The browser is offline (`navigator.onLine` false, then the `offline` event): the socket
+    // is dropped, and no reconnect is attempted while it stays offline.
+    let offline = OnLine::set(false);
+    fire("offline");
+    wait(&mut events, "connection_lost", |e| matches!(e, SdkEvent::ConnectionLost).then_some(())).await;
+    let restored = |e: &SdkEvent| matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(());
+    match select(
+        std::pin::pin!(wait(&mut events, "no reconnect while offline", restored)),
+        sleep(Duration::from_secs(2)),
+    )
+    .await
+    {
+        Either::Left(((), _)) => panic!("reconnected while the browser said it was offline"),
+        Either::Right(_) => {}
+    }
+    assert!(!sdk.is_connected());
+    // A message sent while offline waits in the outbox and goes out once the browser is back.
+    let pending = sdk.send_message(&chat.id, "written while offline");
+    let back = async {
+        sleep(Duration::from_millis(300)).await;
+        drop(offline);
+        fire("online");
+    };
+    let (sent, ()) = within("the message after `online`", async { futures::join!(pending, back) }).await;
+    assert_eq!(sent.expect("delivered after `online`").text(), Some("written while offline"));
+    assert!(sdk.is_connected());
+    sdk.destroy().await;
+}
+
 #[wasm_bindgen_test]
 async fn bad_input_gets_typed_errors_not_panics() {
     // A malformed frame: an error event, and the session goes on.
