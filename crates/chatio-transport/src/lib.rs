@@ -29,6 +29,7 @@ pub mod bus;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod driver;
 pub mod error;
+mod handle;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod http;
 #[cfg(not(target_arch = "wasm32"))]

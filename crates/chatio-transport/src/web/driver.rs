@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chatio_core::{
-    AccessToken, ConnectionStatus, Disconnect, DriverAction, Error as CoreError, FileSpec, Instant, Operation, Output,
-    Reply, SdkEvent, Session, UploadFailure,
+    AccessToken, Disconnect, DriverAction, Error as CoreError, Instant, Operation, Output, Reply, SdkEvent, Session,
+    UploadFailure,
 };
-use chatio_wire::{ChatId, RequestId};
+use chatio_wire::RequestId;
 use futures::channel::{mpsc, oneshot};
 use futures::future::{AbortHandle, Abortable, Either, select};
 use futures::{FutureExt, StreamExt};
@@ -22,37 +22,13 @@ use web_sys::Event;
 
 use super::socket::{Socket, SocketEvent};
 use super::time::{sleep, sleep_until};
-use crate::bus::{Bus, Subscriber};
+use crate::bus::Bus;
 use crate::error::{BrowserError, Error};
+use crate::handle::Command;
+pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
 use crate::token::{Credentials, TokenProvider};
 use crate::upload::{FileSource, Progress, Upload, UploadError};
 use crate::ws;
-
-/// A call that yields a request id; its outcome comes later.
-type RequestFn = Box<dyn FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send>;
-/// Where an upload's request id arrives.
-pub type UploadIdReceiver = oneshot::Receiver<Result<RequestId, CoreError>>;
-/// Where a command's outcome arrives.
-pub type ReplyReceiver = oneshot::Receiver<Result<Reply, CoreError>>;
-/// A call run on the session for its own result.
-type ExecFn = Box<dyn FnOnce(&mut Session, Instant) + Send>;
-
-/// A message to the driver task.
-enum Command {
-    Request(RequestFn, oneshot::Sender<Result<Reply, CoreError>>, Option<oneshot::Sender<RequestId>>),
-    Exec(ExecFn),
-    Upload {
-        chat: ChatId,
-        spec: FileSpec,
-        source: FileSource,
-        progress: Option<Progress>,
-        id: oneshot::Sender<Result<RequestId, CoreError>>,
-        reply: oneshot::Sender<Result<Reply, CoreError>>,
-        abandon: oneshot::Receiver<()>,
-    },
-    Token(oneshot::Sender<Option<Credentials>>),
-    Shutdown(oneshot::Sender<()>),
-}
 
 /// Results of the driver's own background work, and the browser's network events.
 enum Internal {
@@ -63,20 +39,6 @@ enum Internal {
     Online,
     /// The caller dropped the upload's [`AbandonOnDrop`]: cancel it.
     Abandoned(RequestId),
-}
-
-/// Cancels its upload when dropped (see [`DriverHandle::upload`]); [`disarm`](Self::disarm)
-/// it once the outcome is in (as the native driver's).
-#[derive(Debug)]
-pub struct AbandonOnDrop(Option<oneshot::Sender<()>>);
-
-impl AbandonOnDrop {
-    /// The upload finished: dropping no longer cancels anything.
-    pub fn disarm(mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-    }
 }
 
 /// Where the driver connects and how.
@@ -102,144 +64,6 @@ impl DriverConfig {
             upload_timeout: Duration::from_secs(300),
             event_capacity: crate::bus::DEFAULT_CAPACITY,
         }
-    }
-}
-
-/// What the driver publishes of the session after every step (as the native driver's
-/// `Snapshot`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Snapshot {
-    /// Where the connection is.
-    pub status: ConnectionStatus,
-    /// The customer id, once known.
-    pub customer_id: Option<chatio_wire::UserId>,
-}
-
-/// A handle on a running browser driver, with the native [`crate::DriverHandle`]'s methods.
-/// Cloning shares the driver; when every handle is gone the session is destroyed and the
-/// task ends.
-#[derive(Clone)]
-pub struct DriverHandle {
-    tx: mpsc::UnboundedSender<Command>,
-    bus: Bus,
-    state: Arc<Mutex<Snapshot>>,
-}
-
-impl std::fmt::Debug for DriverHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DriverHandle").field("running", &self.is_running()).finish()
-    }
-}
-
-impl DriverHandle {
-    /// Runs a command on the session and waits for its outcome.
-    ///
-    /// # Errors
-    /// The command's error, or [`CoreError::Closed`] if the driver has ended.
-    pub async fn request(
-        &self,
-        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
-    ) -> Result<Reply, CoreError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.unbounded_send(Command::Request(Box::new(f), tx, None)).map_err(|_| CoreError::Closed)?;
-        rx.await.unwrap_or(Err(CoreError::Closed))
-    }
-
-    /// Runs a command on the session; its request id (for [`Session::cancel`]) arrives on the
-    /// first receiver as soon as the session took it, its outcome on the second.
-    pub fn request_with_id(
-        &self,
-        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
-    ) -> (oneshot::Receiver<RequestId>, ReplyReceiver) {
-        let (tx, rx) = oneshot::channel();
-        let (id_tx, id_rx) = oneshot::channel();
-        let _ = self.tx.unbounded_send(Command::Request(Box::new(f), tx, Some(id_tx)));
-        (id_rx, rx)
-    }
-
-    /// Runs a function on the session (for calls with an immediate result).
-    ///
-    /// # Errors
-    /// [`CoreError::Closed`] if the driver has ended.
-    pub async fn exec<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Session, Instant) -> T + Send + 'static,
-    ) -> Result<T, CoreError> {
-        let (tx, rx) = oneshot::channel();
-        let run: ExecFn = Box::new(move |s, now| {
-            let _ = tx.send(f(s, now));
-        });
-        self.tx.unbounded_send(Command::Exec(run)).map_err(|_| CoreError::Closed)?;
-        rx.await.map_err(|_| CoreError::Closed)
-    }
-
-    /// Runs a function on the session without waiting for it.
-    ///
-    /// # Errors
-    /// [`CoreError::Closed`] if the driver has ended.
-    pub fn exec_detached(&self, f: impl FnOnce(&mut Session, Instant) + Send + 'static) -> Result<(), CoreError> {
-        self.tx.unbounded_send(Command::Exec(Box::new(f))).map_err(|_| CoreError::Closed)
-    }
-
-    /// Starts an upload; returns its request id (for cancelling), the outcome, and a guard
-    /// that cancels the upload when dropped before [`AbandonOnDrop::disarm`].
-    pub fn upload(
-        &self,
-        chat: ChatId,
-        spec: FileSpec,
-        source: FileSource,
-        progress: Option<Progress>,
-    ) -> (UploadIdReceiver, ReplyReceiver, AbandonOnDrop) {
-        let (id_tx, id_rx) = oneshot::channel();
-        let (reply_tx, reply_rx) = oneshot::channel();
-        let (abandon_tx, abandon) = oneshot::channel();
-        let _ = self.tx.unbounded_send(Command::Upload {
-            chat,
-            spec,
-            source,
-            progress,
-            id: id_tx,
-            reply: reply_tx,
-            abandon,
-        });
-        (id_rx, reply_rx, AbandonOnDrop(Some(abandon_tx)))
-    }
-
-    /// A new subscriber of the event bus (see [`crate::bus`]): the first one also reads the
-    /// events published before it subscribed. Dropping it unsubscribes.
-    pub fn subscribe(&self) -> Subscriber {
-        self.bus.subscribe()
-    }
-
-    /// The event bus.
-    pub fn bus(&self) -> &Bus {
-        &self.bus
-    }
-
-    /// The session's status and customer id as of the driver's last step.
-    pub fn snapshot(&self) -> Snapshot {
-        self.state.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
-    }
-
-    /// The current credentials, if the session has a token.
-    pub async fn credentials(&self) -> Option<Credentials> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.unbounded_send(Command::Token(tx)).ok()?;
-        rx.await.ok().flatten()
-    }
-
-    /// Destroys the session and ends the driver; resolves when it has closed the socket.
-    pub async fn shutdown(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.tx.unbounded_send(Command::Shutdown(tx)).is_ok() {
-            let _ = rx.await;
-        }
-    }
-
-    /// Whether the driver task still runs.
-    pub fn is_running(&self) -> bool {
-        !self.tx.is_closed()
     }
 }
 
@@ -289,8 +113,7 @@ pub fn spawn(session: Session, config: DriverConfig, tokens: Arc<dyn TokenProvid
     let (itx, irx) = mpsc::unbounded();
     let net = NetListeners::install(&itx);
     let bus = Bus::new(config.event_capacity);
-    let state =
-        Arc::new(Mutex::new(Snapshot { status: session.status(), customer_id: session.customer_id().cloned() }));
+    let state = Arc::new(Mutex::new(Snapshot::of(&session)));
     let driver = Driver {
         session,
         config,
@@ -311,7 +134,7 @@ pub fn spawn(session: Session, config: DriverConfig, tokens: Arc<dyn TokenProvid
         _net: net,
     };
     wasm_bindgen_futures::spawn_local(driver.run(rx, irx));
-    Ok(DriverHandle { tx, bus, state })
+    Ok(DriverHandle::new(tx, bus, state))
 }
 
 struct Driver {
@@ -406,7 +229,7 @@ impl Driver {
 
     /// Publishes the session's status for [`DriverHandle::snapshot`].
     fn publish_state(&self) {
-        let snap = Snapshot { status: self.session.status(), customer_id: self.session.customer_id().cloned() };
+        let snap = Snapshot::of(&self.session);
         if let Ok(mut s) = self.state.lock() {
             if *s != snap {
                 *s = snap;

@@ -1,0 +1,214 @@
+//! The handle on a running driver, the same for the native driver ([`crate::driver`]) and
+//! the browser's (`crate::web`): the calls it sends to the driver task, the event bus it
+//! subscribes to, and the snapshot the driver publishes after every step. What differs
+//! between the two drivers is only the I/O behind the task.
+
+use std::sync::{Arc, Mutex};
+
+use chatio_core::{ConnectionStatus, Error as CoreError, FileSpec, Instant, Reply, Session};
+use chatio_wire::{ChatId, RequestId};
+use futures::channel::{mpsc, oneshot};
+
+use crate::bus::{Bus, Subscriber};
+use crate::token::Credentials;
+use crate::upload::{FileSource, Progress};
+
+/// A call that yields a request id; its outcome comes later.
+pub(crate) type RequestFn = Box<dyn FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send>;
+/// Where an upload's request id arrives.
+pub type UploadIdReceiver = oneshot::Receiver<Result<RequestId, CoreError>>;
+/// Where a command's outcome arrives.
+pub type ReplyReceiver = oneshot::Receiver<Result<Reply, CoreError>>;
+/// A call run on the session for its own result.
+pub(crate) type ExecFn = Box<dyn FnOnce(&mut Session, Instant) + Send>;
+
+/// A message to the driver task.
+pub(crate) enum Command {
+    Request(RequestFn, oneshot::Sender<Result<Reply, CoreError>>, Option<oneshot::Sender<RequestId>>),
+    Exec(ExecFn),
+    Upload {
+        chat: ChatId,
+        spec: FileSpec,
+        source: FileSource,
+        progress: Option<Progress>,
+        id: oneshot::Sender<Result<RequestId, CoreError>>,
+        reply: oneshot::Sender<Result<Reply, CoreError>>,
+        abandon: oneshot::Receiver<()>,
+    },
+    Token(oneshot::Sender<Option<Credentials>>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Command")
+    }
+}
+
+/// Cancels its upload when dropped (see [`DriverHandle::upload`]); [`disarm`](Self::disarm)
+/// it once the outcome is in.
+#[derive(Debug)]
+pub struct AbandonOnDrop(Option<oneshot::Sender<()>>);
+
+impl AbandonOnDrop {
+    /// The upload finished: dropping no longer cancels anything.
+    pub fn disarm(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// What the driver publishes of the session after every step, for reading without a round
+/// trip to the driver task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// Where the connection is.
+    pub status: ConnectionStatus,
+    /// The customer id, once known.
+    pub customer_id: Option<chatio_wire::UserId>,
+}
+
+impl Snapshot {
+    /// The session's state now.
+    pub(crate) fn of(session: &Session) -> Self {
+        Snapshot { status: session.status(), customer_id: session.customer_id().cloned() }
+    }
+}
+
+/// A handle on a running driver: send it calls, subscribe to its events. Cloning shares the
+/// driver; when every handle is gone the session is destroyed and the task ends.
+#[derive(Clone)]
+pub struct DriverHandle {
+    tx: mpsc::UnboundedSender<Command>,
+    bus: Bus,
+    state: Arc<Mutex<Snapshot>>,
+}
+
+impl std::fmt::Debug for DriverHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverHandle").field("running", &self.is_running()).finish()
+    }
+}
+
+impl DriverHandle {
+    /// The handle of a driver task that reads `tx`'s commands, publishes to `bus` and to
+    /// `state`.
+    pub(crate) fn new(tx: mpsc::UnboundedSender<Command>, bus: Bus, state: Arc<Mutex<Snapshot>>) -> Self {
+        Self { tx, bus, state }
+    }
+    /// Runs a command on the session and waits for its outcome.
+    ///
+    /// # Errors
+    /// The command's error, or [`CoreError::Closed`] if the driver has ended.
+    pub async fn request(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
+    ) -> Result<Reply, CoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.unbounded_send(Command::Request(Box::new(f), tx, None)).map_err(|_| CoreError::Closed)?;
+        rx.await.unwrap_or(Err(CoreError::Closed))
+    }
+
+    /// Runs a command on the session; its request id (for [`Session::cancel`]) arrives on the
+    /// first receiver as soon as the session took it, its outcome on the second.
+    pub fn request_with_id(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
+    ) -> (oneshot::Receiver<RequestId>, ReplyReceiver) {
+        let (tx, rx) = oneshot::channel();
+        let (id_tx, id_rx) = oneshot::channel();
+        let _ = self.tx.unbounded_send(Command::Request(Box::new(f), tx, Some(id_tx)));
+        (id_rx, rx)
+    }
+
+    /// Runs a function on the session (for calls with an immediate result).
+    ///
+    /// # Errors
+    /// [`CoreError::Closed`] if the driver has ended.
+    pub async fn exec<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> T + Send + 'static,
+    ) -> Result<T, CoreError> {
+        let (tx, rx) = oneshot::channel();
+        let run: ExecFn = Box::new(move |s, now| {
+            let _ = tx.send(f(s, now));
+        });
+        self.tx.unbounded_send(Command::Exec(run)).map_err(|_| CoreError::Closed)?;
+        rx.await.map_err(|_| CoreError::Closed)
+    }
+
+    /// Runs a function on the session without waiting for it.
+    ///
+    /// # Errors
+    /// [`CoreError::Closed`] if the driver has ended.
+    pub fn exec_detached(&self, f: impl FnOnce(&mut Session, Instant) + Send + 'static) -> Result<(), CoreError> {
+        self.tx.unbounded_send(Command::Exec(Box::new(f))).map_err(|_| CoreError::Closed)
+    }
+
+    /// Starts an upload; returns its request id (for cancelling), the outcome, and a guard
+    /// that cancels the upload when dropped before it is [disarmed](AbandonOnDrop::disarm)
+    /// (so that dropping the caller's future stops the upload and posts no file event).
+    ///
+    /// # Errors
+    /// The session's refusal (e.g. a file over 10 MiB) through the id receiver.
+    pub fn upload(
+        &self,
+        chat: ChatId,
+        spec: FileSpec,
+        source: FileSource,
+        progress: Option<Progress>,
+    ) -> (UploadIdReceiver, ReplyReceiver, AbandonOnDrop) {
+        let (id_tx, id_rx) = oneshot::channel();
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let (abandon_tx, abandon) = oneshot::channel();
+        let _ = self.tx.unbounded_send(Command::Upload {
+            chat,
+            spec,
+            source,
+            progress,
+            id: id_tx,
+            reply: reply_tx,
+            abandon,
+        });
+        (id_rx, reply_rx, AbandonOnDrop(Some(abandon_tx)))
+    }
+
+    /// A new subscription to every SDK event from now on; the first one also gets the
+    /// events that happened before it (those the bus still keeps). Bounded: see
+    /// [`crate::bus`] for the policy. Dropping it unsubscribes.
+    pub fn subscribe(&self) -> Subscriber {
+        self.bus.subscribe()
+    }
+
+    /// The event bus (its length and capacity, for observing the bound).
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// The session's status and customer id as of the driver's last step (no round trip).
+    pub fn snapshot(&self) -> Snapshot {
+        self.state.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The current credentials, if the session has a token.
+    pub async fn credentials(&self) -> Option<Credentials> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.unbounded_send(Command::Token(tx)).ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// Destroys the session and ends the driver; resolves when it has closed the socket.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.unbounded_send(Command::Shutdown(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Whether the driver task still runs.
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+}
