@@ -4,24 +4,20 @@
 //! websocket, writes frames, arms the timer from `poll_timeout`, runs uploads. Calls from the
 //! facade arrive as messages; events fan out to every subscriber. It holds no protocol logic.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::{Error as WsError, Message};
-use chatio_core::{
-    AccessToken, Disconnect, DriverAction, Error as CoreError, Operation, Output, Reply, SdkEvent, Session,
-    UploadFailure,
-};
+use chatio_core::{Disconnect, DriverAction, Operation, Session};
 use chatio_wire::RequestId;
 use futures::channel::{mpsc, oneshot};
-use futures::future::{AbortHandle, Abortable};
 use futures::{FutureExt, StreamExt};
 use tracing::Instrument;
 use url::Url;
 
 use crate::bus::Bus;
+use crate::calls::{Calls, UploadEnd, watch_upload};
 use crate::error::Error;
 use crate::handle::Command;
 pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
@@ -29,7 +25,7 @@ use crate::http::HttpClient;
 use crate::net::TlsConfig;
 use crate::runtime::Runtime;
 use crate::token::{Credentials, TokenProvider};
-use crate::upload::{self, FileSource, Progress, Upload, UploadError};
+use crate::upload::{self, Upload, UploadError};
 use crate::ws::{self, RtmSocket};
 
 /// Results of the driver's own background work.
@@ -147,12 +143,7 @@ pub fn spawn(
         socket: None,
         connecting: None,
         attempt: 0,
-        waiters: HashMap::new(),
-        uploads: HashMap::new(),
-        running_uploads: HashMap::new(),
-        bus: bus.clone(),
-        state: state.clone(),
-        credentials: None,
+        calls: Calls::new(bus.clone(), state.clone()),
         close_info: None,
     };
     let span = tracing::info_span!("chatio.session", license = %driver.session.config().license_id);
@@ -173,12 +164,7 @@ struct Driver {
     /// The connection attempt in flight.
     connecting: Option<u64>,
     attempt: u64,
-    waiters: HashMap<RequestId, (oneshot::Sender<Result<Reply, CoreError>>, tracing::Span)>,
-    uploads: HashMap<RequestId, (FileSource, Option<Progress>, oneshot::Receiver<()>)>,
-    running_uploads: HashMap<RequestId, AbortHandle>,
-    bus: Bus,
-    state: Arc<Mutex<Snapshot>>,
-    credentials: Option<Credentials>,
+    calls: Calls,
     close_info: Option<(Option<u16>, String)>,
 }
 
@@ -230,7 +216,7 @@ impl Driver {
                     self.session.destroy(now);
                     shutdown = Some(done);
                 }
-                Wake::Command(Some(c)) => self.command(c, now),
+                Wake::Command(Some(c)) => self.calls.command(&mut self.session, c, now),
                 Wake::Internal(Some(i)) => self.internal(i, now),
                 Wake::Internal(None) => {}
                 Wake::Frame(Some(Ok(msg))) => self.frame(msg, now),
@@ -270,23 +256,9 @@ impl Driver {
         if let Some(mut s) = self.socket.take() {
             let _ = s.close(None).await;
         }
-        for (_, h) in self.running_uploads.drain() {
-            h.abort();
-        }
-        self.publish_state();
-        self.bus.close();
+        self.calls.close(&self.session);
         if let Some(done) = shutdown {
             let _ = done.send(());
-        }
-    }
-
-    /// Publishes the session's status for [`DriverHandle::snapshot`].
-    fn publish_state(&self) {
-        let snap = Snapshot::of(&self.session);
-        if let Ok(mut s) = self.state.lock() {
-            if *s != snap {
-                *s = snap;
-            }
         }
     }
 
@@ -296,51 +268,11 @@ impl Driver {
         }
     }
 
-    fn command(&mut self, c: Command, now: Instant) {
-        match c {
-            Command::Request(f, reply, id_tx) => match f(&mut self.session, now) {
-                Ok(id) => {
-                    if let Some(t) = id_tx {
-                        let _ = t.send(id.clone());
-                    }
-                    let span = tracing::debug_span!("chatio.request", request = %id);
-                    span.in_scope(|| tracing::trace!("sent"));
-                    self.waiters.insert(id, (reply, span));
-                }
-                Err(e) => {
-                    let _ = reply.send(Err(e));
-                }
-            },
-            Command::Exec(f) => f(&mut self.session, now),
-            Command::Upload { chat, spec, source, progress, id, reply, abandon } => {
-                match self.session.send_file(&chat, spec, now) {
-                    Ok(rid) => {
-                        self.uploads.insert(rid.clone(), (source, progress, abandon));
-                        let span = tracing::debug_span!("chatio.request", request = %rid, action = "send_file");
-                        self.waiters.insert(rid.clone(), (reply, span));
-                        let _ = id.send(Ok(rid));
-                    }
-                    Err(e) => {
-                        let _ = id.send(Err(e.clone()));
-                        let _ = reply.send(Err(e));
-                    }
-                }
-            }
-            Command::Token(tx) => {
-                let _ = tx.send(self.credentials.clone());
-            }
-            Command::Shutdown(_) => {}
-        }
-    }
-
     fn internal(&mut self, i: Internal, now: Instant) {
         match i {
             Internal::Token(fresh, Ok(c)) => {
                 self.tap(TapEvent::Token { fresh, customer_id: c.customer_id.as_ref() });
-                let mut t = AccessToken::new(c.access_token(), c.token_type.clone());
-                t.customer_id = c.customer_id.clone();
-                t.expires_in = c.expires_in;
-                self.credentials = Some(c);
+                let t = self.calls.token(c);
                 self.session.handle_token(t, now);
             }
             Internal::Token(_, Err(e)) => {
@@ -369,20 +301,8 @@ impl Driver {
                     }
                 }
             }
-            Internal::Abandoned(id) => {
-                self.running_uploads.remove(&id);
-                if self.session.cancel(&id, now) {
-                    tracing::debug!(request = %id, "upload abandoned by its caller: cancelled");
-                }
-            }
-            Internal::Uploaded(id, result) => {
-                self.running_uploads.remove(&id);
-                let result = result.map_err(|e| match e {
-                    UploadError::Server(o) => UploadFailure::Server(o),
-                    UploadError::Transport(t) => UploadFailure::Transport(t.into_transport(Operation::Upload)),
-                });
-                self.session.handle_upload_result(&id, result, now);
-            }
+            Internal::Abandoned(id) => self.calls.abandoned(&mut self.session, &id, now),
+            Internal::Uploaded(id, result) => self.calls.uploaded(&mut self.session, &id, result, now),
         }
     }
 
@@ -433,13 +353,13 @@ impl Driver {
             }
             while let Some(out) = self.session.poll_event() {
                 moved = true;
-                self.output(out);
+                self.calls.output(&self.session, out);
             }
             if !moved {
                 break;
             }
         }
-        self.publish_state();
+        self.calls.publish_state(&self.session);
     }
 
     async fn action(&mut self, action: DriverAction) {
@@ -496,7 +416,7 @@ impl Driver {
                 }
             }
             DriverAction::Upload(req) => {
-                let Some((source, progress, abandon)) = self.uploads.remove(&req.id) else {
+                let Some(((source, progress, abandon), reg)) = self.calls.start_upload(&req.id) else {
                     return;
                 };
                 let upload = Upload {
@@ -508,68 +428,21 @@ impl Driver {
                     source,
                     size: req.size,
                 };
-                let (handle, reg) = AbortHandle::new_pair();
-                self.running_uploads.insert(req.id.clone(), handle);
                 let (http, tx, id) = (self.http.clone(), self.internal.clone(), req.id.clone());
                 let span = tracing::info_span!("chatio.upload", request = %id, size = req.size);
                 self.rt.spawn(Box::pin(
                     async move {
-                        let run = Abortable::new(upload::send_file(&http, upload, progress), reg).fuse();
-                        futures::pin_mut!(run);
-                        let mut abandon = abandon.fuse();
-                        futures::select_biased! {
-                            // Dropped guard (`Err(Canceled)`): the caller gave up. Disarmed
-                            // (`Ok`): it cannot happen before the outcome; ignore it.
-                            a = abandon => {
-                                if a.is_err() {
-                                    let _ = tx.unbounded_send(Internal::Abandoned(id));
-                                } else if let Ok(result) = run.await {
-                                    let _ = tx.unbounded_send(Internal::Uploaded(id, result));
-                                }
-                            }
-                            r = run => {
-                                if let Ok(result) = r {
-                                    let _ = tx.unbounded_send(Internal::Uploaded(id, result));
-                                }
-                            }
-                        }
+                        let ended = watch_upload(upload::send_file(&http, upload, progress), reg, abandon).await;
+                        let _ = match ended {
+                            Some(UploadEnd::Abandoned) => tx.unbounded_send(Internal::Abandoned(id)),
+                            Some(UploadEnd::Done(result)) => tx.unbounded_send(Internal::Uploaded(id, result)),
+                            None => Ok(()),
+                        };
                     }
                     .instrument(span),
                 ));
             }
-            DriverAction::CancelUpload { id } => {
-                self.uploads.remove(&id);
-                if let Some(h) = self.running_uploads.remove(&id) {
-                    h.abort();
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn output(&mut self, out: Output) {
-        match out {
-            Output::Completed { id, result } => {
-                if let Some((w, span)) = self.waiters.remove(&id) {
-                    span.in_scope(|| match &result {
-                        Ok(_) => tracing::debug!("completed"),
-                        Err(e) => tracing::debug!(error = %e, "failed"),
-                    });
-                    let _ = w.send(result);
-                }
-            }
-            Output::Event(e) => {
-                match &e {
-                    SdkEvent::Reconnecting { attempt, delay } => {
-                        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "reconnecting");
-                    }
-                    SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
-                    _ => {}
-                }
-                // The snapshot first: a subscriber reacting to `Connected` sees it connected.
-                self.publish_state();
-                self.bus.publish(e);
-            }
+            DriverAction::CancelUpload { id } => self.calls.cancel_upload(&id),
             _ => {}
         }
     }

@@ -26,6 +26,7 @@
 
 mod accounts;
 pub mod bus;
+mod calls;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod driver;
 pub mod error;

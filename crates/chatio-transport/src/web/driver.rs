@@ -2,18 +2,14 @@
 //! [`chatio_core::Session`], like the native [`crate::driver`] (whose loop this mirrors) but on
 //! the browser's websocket, `fetch`, `XMLHttpRequest` and `setTimeout`. No protocol logic.
 
-use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chatio_core::{
-    AccessToken, Disconnect, DriverAction, Error as CoreError, Instant, Operation, Output, Reply, SdkEvent, Session,
-    UploadFailure,
-};
+use chatio_core::{Disconnect, DriverAction, Instant, Operation, Session};
 use chatio_wire::RequestId;
 use futures::channel::{mpsc, oneshot};
-use futures::future::{AbortHandle, Abortable, Either, select};
+use futures::future::{Either, select};
 use futures::{FutureExt, StreamExt};
 use url::Url;
 use wasm_bindgen::JsCast;
@@ -23,11 +19,12 @@ use web_sys::Event;
 use super::socket::{Socket, SocketEvent};
 use super::time::{sleep, sleep_until};
 use crate::bus::Bus;
+use crate::calls::{Calls, UploadEnd, watch_upload};
 use crate::error::{BrowserError, Error};
 use crate::handle::Command;
 pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
 use crate::token::{Credentials, TokenProvider};
-use crate::upload::{FileSource, Progress, Upload, UploadError};
+use crate::upload::{Upload, UploadError};
 use crate::ws;
 
 /// Results of the driver's own background work, and the browser's network events.
@@ -125,12 +122,7 @@ pub fn spawn(session: Session, config: DriverConfig, tokens: Arc<dyn TokenProvid
         connecting: None,
         waiting_online: false,
         attempt: 0,
-        waiters: HashMap::new(),
-        uploads: HashMap::new(),
-        running_uploads: HashMap::new(),
-        bus: bus.clone(),
-        state: state.clone(),
-        credentials: None,
+        calls: Calls::new(bus.clone(), state.clone()),
         _net: net,
     };
     wasm_bindgen_futures::spawn_local(driver.run(rx, irx));
@@ -150,12 +142,7 @@ struct Driver {
     /// A connection is wanted but the browser is offline: it starts on `online`.
     waiting_online: bool,
     attempt: u64,
-    waiters: HashMap<RequestId, oneshot::Sender<Result<Reply, CoreError>>>,
-    uploads: HashMap<RequestId, (FileSource, Option<Progress>, oneshot::Receiver<()>)>,
-    running_uploads: HashMap<RequestId, AbortHandle>,
-    bus: Bus,
-    state: Arc<Mutex<Snapshot>>,
-    credentials: Option<Credentials>,
+    calls: Calls,
     _net: Option<NetListeners>,
 }
 
@@ -175,7 +162,6 @@ impl Driver {
         let mut shutdown: Option<oneshot::Sender<()>> = None;
         loop {
             self.pump();
-            self.publish_state();
             if shutdown.is_some() {
                 break;
             }
@@ -207,7 +193,7 @@ impl Driver {
                     self.session.destroy(now);
                     shutdown = Some(done);
                 }
-                Wake::Command(Some(c)) => self.command(c, now),
+                Wake::Command(Some(c)) => self.calls.command(&mut self.session, c, now),
                 Wake::Internal(Some(i)) => self.internal(i, now),
                 Wake::Internal(None) => {}
                 Wake::Socket(ev) => self.socket_event(ev, now),
@@ -217,23 +203,9 @@ impl Driver {
         if let Some(s) = self.socket.take() {
             s.close(1000, "closed by the client");
         }
-        for (_, h) in self.running_uploads.drain() {
-            h.abort();
-        }
-        self.publish_state();
-        self.bus.close();
+        self.calls.close(&self.session);
         if let Some(done) = shutdown {
             let _ = done.send(());
-        }
-    }
-
-    /// Publishes the session's status for [`DriverHandle::snapshot`].
-    fn publish_state(&self) {
-        let snap = Snapshot::of(&self.session);
-        if let Ok(mut s) = self.state.lock() {
-            if *s != snap {
-                *s = snap;
-            }
         }
     }
 
@@ -276,47 +248,10 @@ impl Driver {
         }
     }
 
-    fn command(&mut self, c: Command, now: Instant) {
-        match c {
-            Command::Request(f, reply, id_tx) => match f(&mut self.session, now) {
-                Ok(id) => {
-                    if let Some(t) = id_tx {
-                        let _ = t.send(id.clone());
-                    }
-                    self.waiters.insert(id, reply);
-                }
-                Err(e) => {
-                    let _ = reply.send(Err(e));
-                }
-            },
-            Command::Exec(f) => f(&mut self.session, now),
-            Command::Upload { chat, spec, source, progress, id, reply, abandon } => {
-                match self.session.send_file(&chat, spec, now) {
-                    Ok(rid) => {
-                        self.uploads.insert(rid.clone(), (source, progress, abandon));
-                        self.waiters.insert(rid.clone(), reply);
-                        let _ = id.send(Ok(rid));
-                    }
-                    Err(e) => {
-                        let _ = id.send(Err(e.clone()));
-                        let _ = reply.send(Err(e));
-                    }
-                }
-            }
-            Command::Token(tx) => {
-                let _ = tx.send(self.credentials.clone());
-            }
-            Command::Shutdown(_) => {}
-        }
-    }
-
     fn internal(&mut self, i: Internal, now: Instant) {
         match i {
             Internal::Token(Ok(c)) => {
-                let mut t = AccessToken::new(c.access_token(), c.token_type.clone());
-                t.customer_id = c.customer_id.clone();
-                t.expires_in = c.expires_in;
-                self.credentials = Some(c);
+                let t = self.calls.token(c);
                 self.session.handle_token(t, now);
             }
             Internal::Token(Err(e)) => {
@@ -340,20 +275,8 @@ impl Driver {
                     }
                 }
             }
-            Internal::Uploaded(id, result) => {
-                self.running_uploads.remove(&id);
-                let result = result.map_err(|e| match e {
-                    UploadError::Server(o) => UploadFailure::Server(o),
-                    UploadError::Transport(t) => UploadFailure::Transport(t.into_transport(Operation::Upload)),
-                });
-                self.session.handle_upload_result(&id, result, now);
-            }
-            Internal::Abandoned(id) => {
-                self.running_uploads.remove(&id);
-                if self.session.cancel(&id, now) {
-                    tracing::debug!(request = %id, "upload abandoned by its caller: cancelled");
-                }
-            }
+            Internal::Uploaded(id, result) => self.calls.uploaded(&mut self.session, &id, result, now),
+            Internal::Abandoned(id) => self.calls.abandoned(&mut self.session, &id, now),
             Internal::Offline => {
                 tracing::info!("the browser went offline");
                 if self.socket.is_some() {
@@ -394,12 +317,13 @@ impl Driver {
             }
             while let Some(out) = self.session.poll_event() {
                 moved = true;
-                self.output(out);
+                self.calls.output(&self.session, out);
             }
             if !moved {
                 break;
             }
         }
+        self.calls.publish_state(&self.session);
     }
 
     fn start_connect(&mut self) {
@@ -447,7 +371,7 @@ impl Driver {
                 }
             }
             DriverAction::Upload(req) => {
-                let Some((source, progress, abandon)) = self.uploads.remove(&req.id) else {
+                let Some(((source, progress, abandon), reg)) = self.calls.start_upload(&req.id) else {
                     return;
                 };
                 let upload = Upload {
@@ -459,57 +383,18 @@ impl Driver {
                     source,
                     size: req.size,
                 };
-                let (handle, reg) = AbortHandle::new_pair();
-                self.running_uploads.insert(req.id.clone(), handle);
                 let (tx, id, timeout) = (self.internal.clone(), req.id.clone(), self.config.upload_timeout);
                 wasm_bindgen_futures::spawn_local(async move {
                     // Aborting drops the request, which calls `XMLHttpRequest.abort()`.
-                    let run = Abortable::new(super::upload::send_file(upload, progress, timeout), reg).fuse();
-                    let mut run = std::pin::pin!(run);
-                    let mut abandon = abandon.fuse();
-                    futures::select_biased! {
-                        a = abandon => {
-                            if a.is_err() {
-                                let _ = tx.unbounded_send(Internal::Abandoned(id));
-                            } else if let Ok(result) = run.await {
-                                let _ = tx.unbounded_send(Internal::Uploaded(id, result));
-                            }
-                        }
-                        r = run => {
-                            if let Ok(result) = r {
-                                let _ = tx.unbounded_send(Internal::Uploaded(id, result));
-                            }
-                        }
-                    }
+                    let run = super::upload::send_file(upload, progress, timeout);
+                    let _ = match watch_upload(run, reg, abandon).await {
+                        Some(UploadEnd::Abandoned) => tx.unbounded_send(Internal::Abandoned(id)),
+                        Some(UploadEnd::Done(result)) => tx.unbounded_send(Internal::Uploaded(id, result)),
+                        None => Ok(()),
+                    };
                 });
             }
-            DriverAction::CancelUpload { id } => {
-                self.uploads.remove(&id);
-                if let Some(h) = self.running_uploads.remove(&id) {
-                    h.abort();
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn output(&mut self, out: Output) {
-        match out {
-            Output::Completed { id, result } => {
-                if let Some(w) = self.waiters.remove(&id) {
-                    let _ = w.send(result);
-                }
-            }
-            Output::Event(e) => {
-                match &e {
-                    SdkEvent::Reconnecting { attempt, delay } => {
-                        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "reconnecting");
-                    }
-                    SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
-                    _ => {}
-                }
-                self.bus.publish(e);
-            }
+            DriverAction::CancelUpload { id } => self.calls.cancel_upload(&id),
             _ => {}
         }
     }

@@ -1,0 +1,211 @@
+//! What the native driver ([`crate::driver`]) and the browser's (`crate::web`) do alike
+//! between the session and its callers: commands from a [`DriverHandle`](crate::DriverHandle)
+//! run on the session, replies handed back, uploads held until the session lets them start
+//! and then watched, events published to the bus, the [`Snapshot`] kept current. No I/O here:
+//! each driver keeps its socket, timers and task spawning.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chatio_core::{
+    AccessToken, Error as CoreError, Instant, Operation, Output, Reply, SdkEvent, Session, UploadFailure,
+};
+use chatio_wire::{RequestId, SendFileResponse};
+use futures::FutureExt;
+use futures::channel::oneshot;
+use futures::future::{AbortHandle, AbortRegistration, Abortable};
+
+use crate::bus::Bus;
+use crate::handle::{Command, Snapshot};
+use crate::token::Credentials;
+use crate::upload::{FileSource, Progress, UploadError};
+
+/// An upload the session accepted, waiting for its `DriverAction::Upload`.
+pub(crate) type HeldUpload = (FileSource, Option<Progress>, oneshot::Receiver<()>);
+
+/// The callers' side of a driver.
+pub(crate) struct Calls {
+    /// Who waits for each request's outcome (with the request's tracing span).
+    waiters: HashMap<RequestId, (oneshot::Sender<Result<Reply, CoreError>>, tracing::Span)>,
+    /// Uploads accepted by the session, not started yet.
+    held: HashMap<RequestId, HeldUpload>,
+    /// Uploads under way.
+    running: HashMap<RequestId, AbortHandle>,
+    bus: Bus,
+    state: Arc<Mutex<Snapshot>>,
+    /// The last token, for [`Command::Token`].
+    credentials: Option<Credentials>,
+}
+
+impl Calls {
+    pub(crate) fn new(bus: Bus, state: Arc<Mutex<Snapshot>>) -> Self {
+        Self { waiters: HashMap::new(), held: HashMap::new(), running: HashMap::new(), bus, state, credentials: None }
+    }
+
+    /// Runs a handle's command on the session ([`Command::Shutdown`] is the loop's to handle).
+    pub(crate) fn command(&mut self, session: &mut Session, c: Command, now: Instant) {
+        match c {
+            Command::Request(f, reply, id_tx) => match f(session, now) {
+                Ok(id) => {
+                    if let Some(t) = id_tx {
+                        let _ = t.send(id.clone());
+                    }
+                    let span = tracing::debug_span!("chatio.request", request = %id);
+                    span.in_scope(|| tracing::trace!("sent"));
+                    self.waiters.insert(id, (reply, span));
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            Command::Exec(f) => f(session, now),
+            Command::Upload { chat, spec, source, progress, id, reply, abandon } => {
+                match session.send_file(&chat, spec, now) {
+                    Ok(rid) => {
+                        self.held.insert(rid.clone(), (source, progress, abandon));
+                        let span = tracing::debug_span!("chatio.request", request = %rid, action = "send_file");
+                        self.waiters.insert(rid.clone(), (reply, span));
+                        let _ = id.send(Ok(rid));
+                    }
+                    Err(e) => {
+                        let _ = id.send(Err(e.clone()));
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::Token(tx) => {
+                let _ = tx.send(self.credentials.clone());
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    /// A token arrived: kept for [`Command::Token`]; what the session takes.
+    pub(crate) fn token(&mut self, c: Credentials) -> AccessToken {
+        let mut t = AccessToken::new(c.access_token(), c.token_type.clone());
+        t.customer_id = c.customer_id.clone();
+        t.expires_in = c.expires_in;
+        self.credentials = Some(c);
+        t
+    }
+
+    /// The session lets upload `id` start: what it was given, and the handle that stops it.
+    pub(crate) fn start_upload(&mut self, id: &RequestId) -> Option<(HeldUpload, AbortRegistration)> {
+        let held = self.held.remove(id)?;
+        let (handle, reg) = AbortHandle::new_pair();
+        self.running.insert(id.clone(), handle);
+        Some((held, reg))
+    }
+
+    /// The session cancelled upload `id`: stop it, or forget it if it had not started.
+    pub(crate) fn cancel_upload(&mut self, id: &RequestId) {
+        self.held.remove(id);
+        if let Some(h) = self.running.remove(id) {
+            h.abort();
+        }
+    }
+
+    /// The caller of upload `id` dropped its future: the session cancels it.
+    pub(crate) fn abandoned(&mut self, session: &mut Session, id: &RequestId, now: Instant) {
+        self.running.remove(id);
+        if session.cancel(id, now) {
+            tracing::debug!(request = %id, "upload abandoned by its caller: cancelled");
+        }
+    }
+
+    /// Upload `id` ended: its outcome to the session.
+    pub(crate) fn uploaded(
+        &mut self,
+        session: &mut Session,
+        id: &RequestId,
+        result: Result<SendFileResponse, UploadError>,
+        now: Instant,
+    ) {
+        self.running.remove(id);
+        let result = result.map_err(|e| match e {
+            UploadError::Server(o) => UploadFailure::Server(o),
+            UploadError::Transport(t) => UploadFailure::Transport(t.into_transport(Operation::Upload)),
+        });
+        session.handle_upload_result(id, result, now);
+    }
+
+    /// One output of the session: an outcome to its waiter, or an event to the bus.
+    pub(crate) fn output(&mut self, session: &Session, out: Output) {
+        match out {
+            Output::Completed { id, result } => {
+                if let Some((w, span)) = self.waiters.remove(&id) {
+                    span.in_scope(|| match &result {
+                        Ok(_) => tracing::debug!("completed"),
+                        Err(e) => tracing::debug!(error = %e, "failed"),
+                    });
+                    let _ = w.send(result);
+                }
+            }
+            Output::Event(e) => {
+                match &e {
+                    SdkEvent::Reconnecting { attempt, delay } => {
+                        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "reconnecting");
+                    }
+                    SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
+                    _ => {}
+                }
+                // The snapshot first: a subscriber reacting to `Connected` sees it connected.
+                self.publish_state(session);
+                self.bus.publish(e);
+            }
+            _ => {}
+        }
+    }
+
+    /// Publishes the session's status for [`DriverHandle::snapshot`](crate::DriverHandle::snapshot).
+    pub(crate) fn publish_state(&self, session: &Session) {
+        let snap = Snapshot::of(session);
+        if let Ok(mut s) = self.state.lock() {
+            if *s != snap {
+                *s = snap;
+            }
+        }
+    }
+
+    /// The driver ends: running uploads stop, the last state is published, subscribers see
+    /// the end of the stream.
+    pub(crate) fn close(&mut self, session: &Session) {
+        for (_, h) in self.running.drain() {
+            h.abort();
+        }
+        self.publish_state(session);
+        self.bus.close();
+    }
+}
+
+/// How an upload task ended.
+pub(crate) enum UploadEnd {
+    /// Its caller dropped the future (the guard was dropped undisarmed).
+    Abandoned,
+    /// The upload's own outcome.
+    Done(Result<SendFileResponse, UploadError>),
+}
+
+/// Runs `upload` until it ends or its caller abandons it; `None` when the driver aborted it
+/// (through [`Calls::cancel_upload`] or [`Calls::close`]).
+pub(crate) async fn watch_upload(
+    upload: impl Future<Output = Result<SendFileResponse, UploadError>>,
+    reg: AbortRegistration,
+    abandon: oneshot::Receiver<()>,
+) -> Option<UploadEnd> {
+    let run = Abortable::new(upload, reg).fuse();
+    let mut run = std::pin::pin!(run);
+    let mut abandon = abandon.fuse();
+    futures::select_biased! {
+        // Dropped guard (`Err(Canceled)`): the caller gave up. Disarmed (`Ok`): it cannot
+        // happen before the outcome; wait for the outcome.
+        a = abandon => {
+            if a.is_err() {
+                Some(UploadEnd::Abandoned)
+            } else {
+                run.await.ok().map(UploadEnd::Done)
+            }
+        }
+        r = run => r.ok().map(UploadEnd::Done),
+    }
+}
