@@ -87,6 +87,8 @@ fn ci() -> Result<(), String> {
         cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
     }
     examples()?;
+    // The recorded transcripts still match what the SDK and the reference server say.
+    record(&["--check".to_owned()])?;
     docs()?;
     js_sdk_tests()?;
     // The widget first: its install of wasm-bindgen-cli falls back to an unlocked install
@@ -270,22 +272,26 @@ fn record(args: &[String]) -> Result<(), String> {
         println!("now run `cargo test -p chatio-conformance` and review snapshot changes with `cargo insta review`");
         return Ok(());
     }
-    // Compare ignoring times: they move between recordings.
+    // Compare what each side said, in order, kind by kind ("out" frames, "in" frames,
+    // tokens, connections): how the two streams interleave and the times move between
+    // recordings, and so do the names of uploaded files (capabilities from the OS random
+    // source even on a seeded server).
     let mut stale = Vec::new();
     for name in chatio_conformance::record::SESSIONS {
         let file = format!("{name}.jsonl");
         let read = |p: std::path::PathBuf| {
             chatio_conformance::transcript::Transcript::read(&p).map(|t| {
-                t.lines
-                    .into_iter()
-                    .map(|l| {
-                        let mut v = serde_json::to_value(&l).unwrap_or_default();
-                        if let Some(m) = v.as_object_mut() {
-                            m.remove("t");
-                        }
-                        v
-                    })
-                    .collect::<Vec<_>>()
+                let mut kinds: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
+                for l in t.lines {
+                    let mut v = serde_json::to_value(&l).unwrap_or_default();
+                    mask_file_names(&mut v);
+                    if let Some(m) = v.as_object_mut() {
+                        m.remove("t");
+                        let kind = m.get("kind").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+                        kinds.entry(kind).or_default().push(v);
+                    }
+                }
+                kinds
             })
         };
         match (read(dir.join(&file)), read(out.join(&file))) {
@@ -302,5 +308,38 @@ fn record(args: &[String]) -> Result<(), String> {
             "fixtures/recorded differs from a fresh recording ({}): re-record with `cargo xtask record` and commit",
             stale.join(", ")
         ))
+    }
+}
+
+/// Replaces the random name of every uploaded file (`/api/file/…/<hex>.<ext>`) with `FILE`.
+fn mask_file_names(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if s.contains("/api/file/") => {
+            if let Some((dir, name)) = s.rsplit_once('/') {
+                let stem = name.split('.').next().unwrap_or_default();
+                if !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    *s = format!("{dir}/FILE{}", &name[stem.len()..]);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(mask_file_names),
+        serde_json::Value::Object(m) => m.values_mut().for_each(mask_file_names),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uploaded_file_names_are_masked_and_nothing_else() {
+        let mut v = serde_json::json!({
+            "url": "http://server/api/file/chatio/att/100/26e18967c7c66bef1605012f0a0458fb.bin",
+            "other": "http://server/licence/100/config.json",
+            "name": "data.bin"
+        });
+        super::mask_file_names(&mut v);
+        assert_eq!(v["url"], "http://server/api/file/chatio/att/100/FILE.bin");
+        assert_eq!(v["other"], "http://server/licence/100/config.json");
+        assert_eq!(v["name"], "data.bin");
     }
 }
