@@ -102,6 +102,20 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
+    /// The core session's settings from these, the same for the native and the browser
+    /// driver; `seed` is the session's id seed.
+    pub(crate) fn core_config(&self, seed: u64) -> chatio_core::Config {
+        let mut core = chatio_core::Config::new(self.license, seed);
+        core.customer = self.customer.clone();
+        core.outbox = self.outbox;
+        core.request_timeout = self.request_timeout;
+        core.history_page_events = self.history_page_events;
+        core.max_frame_len = self.max_frame_len;
+        core.reconnect = self.reconnect;
+        core.legacy_start_chat = self.legacy_start_chat;
+        core
+    }
+
     /// A configuration for a license and an application client id.
     pub fn new(license: impl Into<LicenseId>, client_id: impl Into<String>) -> Self {
         Self {

@@ -192,15 +192,7 @@ impl CustomerSdk {
             }
         };
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-        let mut core = chatio_core::Config::new(config.license, seed);
-        core.customer = config.customer.clone();
-        core.outbox = config.outbox;
-        core.request_timeout = config.request_timeout;
-        core.history_page_events = config.history_page_events;
-        core.max_frame_len = config.max_frame_len;
-        core.reconnect = config.reconnect;
-        core.legacy_start_chat = config.legacy_start_chat;
-        let session = Session::new(core, rt.now());
+        let session = Session::new(config.core_config(seed), rt.now());
         let mut dcfg = chatio_transport::DriverConfig::new(server);
         dcfg.tls = config.tls.clone();
         dcfg.tap = config.tap.clone();

@@ -47,15 +47,7 @@ impl CustomerSdk {
             }
         };
         let seed = config.seed.unwrap_or_else(web::random_seed);
-        let mut core = chatio_core::Config::new(config.license, seed);
-        core.customer = config.customer.clone();
-        core.outbox = config.outbox;
-        core.request_timeout = config.request_timeout;
-        core.history_page_events = config.history_page_events;
-        core.max_frame_len = config.max_frame_len;
-        core.reconnect = config.reconnect;
-        core.legacy_start_chat = config.legacy_start_chat;
-        let session = Session::new(core, Instant::now());
+        let session = Session::new(config.core_config(seed), Instant::now());
         let mut dcfg = web::DriverConfig::new(server);
         dcfg.event_capacity = config.event_buffer;
         let driver = web::spawn(session, dcfg, provider.clone()).map_err(|e| e.into_core(Operation::Connect))?;
