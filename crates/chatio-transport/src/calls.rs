@@ -8,20 +8,30 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chatio_core::{
-    AccessToken, Error as CoreError, Instant, Operation, Output, Reply, SdkEvent, Session, UploadFailure,
+    AccessToken, Error as CoreError, Instant, Operation, Output, Reply, SdkEvent, Session, UploadFailure, UploadRequest,
 };
 use chatio_wire::{RequestId, SendFileResponse};
 use futures::FutureExt;
 use futures::channel::oneshot;
 use futures::future::{AbortHandle, AbortRegistration, Abortable};
+use url::Url;
 
 use crate::bus::Bus;
 use crate::handle::{Command, Snapshot};
 use crate::token::Credentials;
-use crate::upload::{FileSource, Progress, UploadError};
+use crate::upload::{FileSource, Progress, Upload, UploadError};
 
 /// An upload the session accepted, waiting for its `DriverAction::Upload`.
 pub(crate) type HeldUpload = (FileSource, Option<Progress>, oneshot::Receiver<()>);
+
+/// An upload a driver is to send now ([`Calls::start_upload`]).
+pub(crate) struct StartedUpload {
+    pub(crate) upload: Upload,
+    pub(crate) progress: Option<Progress>,
+    /// Fires (`Err`) when the caller drops its future; give it to [`watch_upload`].
+    pub(crate) abandon: oneshot::Receiver<()>,
+    pub(crate) reg: AbortRegistration,
+}
 
 /// The callers' side of a driver.
 pub(crate) struct Calls {
@@ -89,12 +99,23 @@ impl Calls {
         t
     }
 
-    /// The session lets upload `id` start: what it was given, and the handle that stops it.
-    pub(crate) fn start_upload(&mut self, id: &RequestId) -> Option<(HeldUpload, AbortRegistration)> {
-        let held = self.held.remove(id)?;
+    /// The session lets upload `req` start (to `url`): the upload to send, with what its
+    /// caller gave, and the registration that [`cancel_upload`](Self::cancel_upload) and
+    /// [`close`](Self::close) abort. `None` when it is no longer held (cancelled).
+    pub(crate) fn start_upload(&mut self, req: &UploadRequest, url: &Url) -> Option<StartedUpload> {
+        let (source, progress, abandon) = self.held.remove(&req.id)?;
         let (handle, reg) = AbortHandle::new_pair();
-        self.running.insert(id.clone(), handle);
-        Some((held, reg))
+        self.running.insert(req.id.clone(), handle);
+        let upload = Upload {
+            url: url.clone(),
+            access_token: req.access_token.clone(),
+            fields: req.fields.clone(),
+            file_name: req.name.clone(),
+            content_type: req.content_type.clone(),
+            source,
+            size: req.size,
+        };
+        Some(StartedUpload { upload, progress, abandon, reg })
     }
 
     /// The session cancelled upload `id`: stop it, or forget it if it had not started.

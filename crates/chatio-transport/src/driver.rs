@@ -17,7 +17,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::bus::Bus;
-use crate::calls::{Calls, UploadEnd, watch_upload};
+use crate::calls::{Calls, StartedUpload, UploadEnd, watch_upload};
 use crate::error::Error;
 use crate::handle::Command;
 pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
@@ -25,7 +25,7 @@ use crate::http::HttpClient;
 use crate::net::TlsConfig;
 use crate::runtime::Runtime;
 use crate::token::{Credentials, TokenProvider};
-use crate::upload::{self, Upload, UploadError};
+use crate::upload::{self, UploadError};
 use crate::ws::{self, RtmSocket};
 
 /// Results of the driver's own background work.
@@ -416,17 +416,10 @@ impl Driver {
                 }
             }
             DriverAction::Upload(req) => {
-                let Some(((source, progress, abandon), reg)) = self.calls.start_upload(&req.id) else {
+                let Some(StartedUpload { upload, progress, abandon, reg }) =
+                    self.calls.start_upload(&req, &self.upload_url)
+                else {
                     return;
-                };
-                let upload = Upload {
-                    url: self.upload_url.clone(),
-                    access_token: req.access_token.clone(),
-                    fields: req.fields.clone(),
-                    file_name: req.name.clone(),
-                    content_type: req.content_type.clone(),
-                    source,
-                    size: req.size,
                 };
                 let (http, tx, id) = (self.http.clone(), self.internal.clone(), req.id.clone());
                 let span = tracing::info_span!("chatio.upload", request = %id, size = req.size);

@@ -19,12 +19,12 @@ use web_sys::Event;
 use super::socket::{Socket, SocketEvent};
 use super::time::{sleep, sleep_until};
 use crate::bus::Bus;
-use crate::calls::{Calls, UploadEnd, watch_upload};
+use crate::calls::{Calls, StartedUpload, UploadEnd, watch_upload};
 use crate::error::{BrowserError, Error};
 use crate::handle::Command;
 pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
 use crate::token::{Credentials, TokenProvider};
-use crate::upload::{Upload, UploadError};
+use crate::upload::UploadError;
 use crate::ws;
 
 /// Results of the driver's own background work, and the browser's network events.
@@ -371,17 +371,10 @@ impl Driver {
                 }
             }
             DriverAction::Upload(req) => {
-                let Some(((source, progress, abandon), reg)) = self.calls.start_upload(&req.id) else {
+                let Some(StartedUpload { upload, progress, abandon, reg }) =
+                    self.calls.start_upload(&req, &self.upload_url)
+                else {
                     return;
-                };
-                let upload = Upload {
-                    url: self.upload_url.clone(),
-                    access_token: req.access_token.clone(),
-                    fields: req.fields.clone(),
-                    file_name: req.name.clone(),
-                    content_type: req.content_type.clone(),
-                    source,
-                    size: req.size,
                 };
                 let (tx, id, timeout) = (self.internal.clone(), req.id.clone(), self.config.upload_timeout);
                 wasm_bindgen_futures::spawn_local(async move {
