@@ -13,7 +13,6 @@
 //! the diff. When the frame the server sent is the one recorded *after* the expected one,
 //! the expected frame is reported as missing.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,13 +21,12 @@ use chatio_transport::http::{HttpClient, full};
 use chatio_transport::net::TlsConfig;
 use chatio_transport::runtime::Runtime;
 use chatio_transport::token::{AccountsToken, TokenProvider};
-use chatio_transport::ws::RtmSocket;
 use chatio_wire::{LicenseId, UserId};
-use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 use url::Url;
 
 use crate::compare::{self, IdMap};
+use crate::live::Live;
 use crate::report::{Failure, Report, Status, TranscriptResult, frame_name};
 use crate::transcript::{Line, Transcript};
 
@@ -104,58 +102,6 @@ pub async fn check(target: &ServerTarget, transcripts: &[(String, Transcript)]) 
         results.push(r);
     }
     Report { mode: "server".into(), target: target.url.to_string(), transcripts: results }
-}
-
-struct Conn {
-    ws: RtmSocket,
-    ahead: VecDeque<Value>,
-    sync: u64,
-    timeout: Duration,
-    /// The server was told to drop it.
-    dropped: bool,
-}
-
-impl Conn {
-    async fn read(&mut self) -> Result<Option<Value>, String> {
-        loop {
-            let msg = async_std::future::timeout(self.timeout, self.ws.next())
-                .await
-                .map_err(|_| format!("nothing came in {} ms", self.timeout.as_millis()))?;
-            match msg {
-                Some(Ok(Message::Text(t))) => {
-                    return serde_json::from_str(t.as_str())
-                        .map(Some)
-                        .map_err(|e| format!("the server sent a frame that is not JSON: {e}"));
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(None),
-                Some(Ok(_)) => {}
-            }
-        }
-    }
-
-    async fn next_frame(&mut self) -> Result<Option<Value>, String> {
-        match self.ahead.pop_front() {
-            Some(v) => Ok(Some(v)),
-            None => self.read().await,
-        }
-    }
-
-    /// Waits until the server has answered everything sent so far (a `ping` of our own).
-    async fn sync(&mut self) -> Result<(), String> {
-        self.sync += 1;
-        let id = format!("conformance-sync-{}", self.sync);
-        self.ws
-            .send(Message::text(json!({"request_id": id, "action": "ping"}).to_string()))
-            .await
-            .map_err(|e| format!("cannot write: {e}"))?;
-        loop {
-            match self.read().await? {
-                Some(v) if v.get("request_id").and_then(Value::as_str) == Some(&id) => return Ok(()),
-                Some(v) => self.ahead.push_back(v),
-                None => return Ok(()),
-            }
-        }
-    }
 }
 
 struct Run<'a> {
@@ -256,7 +202,7 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
         customer: None,
         license_paths: (format!("/licence/{}/", target.license), format!("/licence/{rec_license}/")),
     };
-    let mut conn: Option<Conn> = None;
+    let mut conn: Option<Live<_>> = None;
     for (n, line) in t.lines.iter().enumerate().skip(1) {
         let at = n + 1;
         match line {
@@ -275,7 +221,7 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
                 let ws = chatio_transport::ws::connect(&run.rt, &tls(), &url, 16 << 20)
                     .await
                     .map_err(|e| fail(at, "the websocket".into(), format!("cannot connect: {e}")))?;
-                conn = Some(Conn { ws, ahead: VecDeque::new(), sync: 0, timeout: target.timeout, dropped: false });
+                conn = Some(Live::new(ws, target.timeout, "conformance-sync"));
             }
             Line::Out { frame, .. } => {
                 let c = conn.as_mut().ok_or_else(|| fail(at, frame_name(frame), "a frame but no connection"))?;

@@ -30,6 +30,7 @@
 
 pub mod check_server;
 pub mod compare;
+mod live;
 pub mod normalize;
 pub mod record;
 pub mod replay_core;

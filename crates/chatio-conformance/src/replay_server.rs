@@ -8,71 +8,17 @@
 //! Before a fault the replay makes sure the server has processed everything sent so far,
 //! with a `ping` whose answer it keeps to itself.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
-use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::Message;
 use chatio_server::{Server, ServerHandle};
-use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::live::Live;
 use crate::normalize;
 use crate::transcript::{Line, Transcript};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-struct Conn {
-    ws: WebSocketStream<async_std::net::TcpStream>,
-    /// Frames read ahead while waiting for a sync ping's answer.
-    ahead: VecDeque<Value>,
-    sync: u64,
-    /// The server was told to drop it.
-    dropped: bool,
-}
-
-impl Conn {
-    async fn read(&mut self) -> Result<Option<Value>, String> {
-        loop {
-            let msg = async_std::future::timeout(WAIT, self.ws.next())
-                .await
-                .map_err(|_| "timed out reading a frame".to_owned())?;
-            match msg {
-                Some(Ok(Message::Text(t))) => {
-                    return Ok(Some(
-                        serde_json::from_str(t.as_str()).map_err(|e| format!("server sent bad JSON: {e}"))?,
-                    ));
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(None),
-                Some(Ok(_)) => {}
-            }
-        }
-    }
-
-    async fn next_frame(&mut self) -> Result<Option<Value>, String> {
-        match self.ahead.pop_front() {
-            Some(v) => Ok(Some(v)),
-            None => self.read().await,
-        }
-    }
-
-    /// Waits until the server has processed every frame sent so far.
-    async fn sync(&mut self) -> Result<(), String> {
-        self.sync += 1;
-        let id = format!("replay-sync-{}", self.sync);
-        self.ws
-            .send(Message::text(json!({"request_id": id, "action": "ping"}).to_string()))
-            .await
-            .map_err(|e| format!("cannot write: {e}"))?;
-        loop {
-            match self.read().await? {
-                Some(v) if v.get("request_id").and_then(Value::as_str) == Some(&id) => return Ok(()),
-                Some(v) => self.ahead.push_back(v),
-                None => return Ok(()),
-            }
-        }
-    }
-}
 
 /// Replays a transcript against a fresh reference server.
 ///
@@ -95,7 +41,7 @@ pub async fn replay(t: &Transcript) -> Result<usize, String> {
 
 async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usize, String> {
     let base = server.http_url();
-    let mut conn: Option<Conn> = None;
+    let mut conn: Option<Live<_>> = None;
     let mut token = String::new();
     let mut customer: Option<String> = None;
     let mut compared = 0;
@@ -126,7 +72,7 @@ async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usiz
                 let (ws, _) = async_tungstenite::client_async(server.ws_url(license), tcp)
                     .await
                     .map_err(|e| format!("line {at}: {e}"))?;
-                conn = Some(Conn { ws, ahead: VecDeque::new(), sync: 0, dropped: false });
+                conn = Some(Live::new(ws, WAIT, "replay-sync"));
             }
             Line::Out { frame, .. } => {
                 let c = conn.as_mut().ok_or_else(|| format!("line {at}: a frame but no connection"))?;

@@ -1,0 +1,76 @@
+//! A live RTM connection to a server under test, as [`crate::replay_server`] and
+//! [`crate::check_server`] drive it: frames read as JSON with a time limit, frames read ahead
+//! while a sync `ping` of our own is answered, and whether the server was told to drop it.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::Message;
+use futures::StreamExt;
+use futures::io::{AsyncRead, AsyncWrite};
+use serde_json::{Value, json};
+
+/// One websocket to the server under test.
+pub(crate) struct Live<S> {
+    pub(crate) ws: WebSocketStream<S>,
+    /// Frames read ahead while waiting for a sync ping's answer.
+    ahead: VecDeque<Value>,
+    /// Sync pings sent so far (their request ids are `<prefix>-<n>`).
+    sync: u64,
+    sync_prefix: &'static str,
+    /// How long a read may wait.
+    timeout: Duration,
+    /// The server was told to drop it.
+    pub(crate) dropped: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Live<S> {
+    pub(crate) fn new(ws: WebSocketStream<S>, timeout: Duration, sync_prefix: &'static str) -> Self {
+        Self { ws, ahead: VecDeque::new(), sync: 0, sync_prefix, timeout, dropped: false }
+    }
+
+    /// The next text frame as JSON; `None` when the connection ended.
+    async fn read(&mut self) -> Result<Option<Value>, String> {
+        loop {
+            let msg = async_std::future::timeout(self.timeout, self.ws.next())
+                .await
+                .map_err(|_| format!("nothing came in {} ms", self.timeout.as_millis()))?;
+            match msg {
+                Some(Ok(Message::Text(t))) => {
+                    return serde_json::from_str(t.as_str())
+                        .map(Some)
+                        .map_err(|e| format!("the server sent a frame that is not JSON: {e}"));
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(None),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// The next frame from the server, read ahead or not.
+    pub(crate) async fn next_frame(&mut self) -> Result<Option<Value>, String> {
+        match self.ahead.pop_front() {
+            Some(v) => Ok(Some(v)),
+            None => self.read().await,
+        }
+    }
+
+    /// Waits until the server has answered everything sent so far (a `ping` of our own, whose
+    /// answer is not handed out; what came before it is kept for [`next_frame`](Self::next_frame)).
+    pub(crate) async fn sync(&mut self) -> Result<(), String> {
+        self.sync += 1;
+        let id = format!("{}-{}", self.sync_prefix, self.sync);
+        self.ws
+            .send(Message::text(json!({"request_id": id, "action": "ping"}).to_string()))
+            .await
+            .map_err(|e| format!("cannot write: {e}"))?;
+        loop {
+            match self.read().await? {
+                Some(v) if v.get("request_id").and_then(Value::as_str) == Some(&id) => return Ok(()),
+                Some(v) => self.ahead.push_back(v),
+                None => return Ok(()),
+            }
+        }
+    }
+}
