@@ -4,7 +4,9 @@
 //! hyper) and the browser's (`crate::web::AccountsToken`, over `fetch`) differ only in how
 //! they send the request.
 
+use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chatio_core::Instant;
@@ -28,6 +30,14 @@ pub(crate) struct Accounts {
     customer_id: Mutex<Option<UserId>>,
     /// The last token and when it expires (`None`: no known expiry).
     cached: Mutex<Option<(Credentials, Option<Instant>)>>,
+    /// How many answers have been cached: a caller that waited at `gate` knows from it
+    /// whether the token in the cache came after it started waiting.
+    answers: AtomicU64,
+    /// One request at a time: callers that find the cache empty while a request is out wait
+    /// for its answer instead of sending their own (the JS SDK shares its pending request).
+    /// Two requests at once would each mint a token, and the later answer would replace the
+    /// token the earlier caller already holds.
+    gate: futures::lock::Mutex<()>,
 }
 
 /// A successful answer.
@@ -82,6 +92,8 @@ impl Accounts {
             license,
             customer_id: Mutex::new(customer_id),
             cached: Mutex::new(None),
+            answers: AtomicU64::new(0),
+            gate: futures::lock::Mutex::new(()),
         })
     }
 
@@ -103,6 +115,35 @@ impl Accounts {
             Some((c, None)) => Some(c.clone()),
             _ => None,
         }
+    }
+
+    /// A token: the cached one unless `fresh`, else what `fetch` gets. Concurrent callers
+    /// share one request: while one fetches, the others wait and take its answer (a `fresh`
+    /// caller takes it too, since it is newer than the token it asked to replace). A failed
+    /// request is not shared: the next waiter sends its own.
+    pub(crate) async fn token<F, Fut>(
+        &self,
+        fresh: bool,
+        now: impl Fn() -> Instant,
+        fetch: F,
+    ) -> Result<Credentials, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Credentials, Error>>,
+    {
+        if !fresh {
+            if let Some(c) = self.cached(now()) {
+                return Ok(c);
+            }
+        }
+        let seen = self.answers.load(Ordering::Acquire);
+        let _one_at_a_time = self.gate.lock().await;
+        if !fresh || self.answers.load(Ordering::Acquire) != seen {
+            if let Some(c) = self.cached(now()) {
+                return Ok(c);
+            }
+        }
+        fetch().await
     }
 
     /// Forgets the cached token (`auth.invalidate()`); the customer id is kept.
@@ -162,6 +203,7 @@ impl Accounts {
         if let Ok(mut c) = self.cached.lock() {
             // An `expires_in` too large to add is network input: cached without expiry, no panic.
             *c = Some((creds.clone(), expires_in.and_then(|d| started.checked_add(d))));
+            self.answers.fetch_add(1, Ordering::Release);
         }
         tracing::debug!(customer_id = ?creds.customer_id, "customer token fetched");
         Ok(creds)
@@ -201,6 +243,60 @@ mod tests {
         // A lifetime too large to add: kept without expiry, no panic.
         a.answer(a.request(), 200, br#"{"access_token":"t2","expires_in":18446744073709551615}"#, now).unwrap();
         assert!(a.cached(now).is_some());
+    }
+
+    /// A request the test answers by hand: counts how many were sent.
+    async fn answered_by(
+        a: &Accounts,
+        sent: &std::cell::Cell<u32>,
+        answer: futures::channel::oneshot::Receiver<&'static str>,
+    ) -> Result<Credentials, Error> {
+        sent.set(sent.get() + 1);
+        let request = a.request();
+        let token = answer.await.map_err(|_| Error::Cancelled)?;
+        a.answer(request, 200, format!(r#"{{"access_token":"{token}"}}"#).as_bytes(), Instant::now())
+    }
+
+    #[test]
+    fn concurrent_callers_share_one_request() {
+        use futures::FutureExt;
+        let a = accounts();
+        let sent = std::cell::Cell::new(0);
+        let (first_tx, first_rx) = futures::channel::oneshot::channel();
+        let (second_tx, second_rx) = futures::channel::oneshot::channel();
+        let mut first = Box::pin(a.token(false, Instant::now, || answered_by(&a, &sent, first_rx)));
+        let mut second = Box::pin(a.token(false, Instant::now, || answered_by(&a, &sent, second_rx)));
+        assert!(first.as_mut().now_or_never().is_none(), "the first request is out");
+        assert!(second.as_mut().now_or_never().is_none(), "the second caller waits for it");
+        first_tx.send("t1").unwrap();
+        // Were a second request out, this would answer it with another token.
+        let _ = second_tx.send("t2");
+        let one = futures::executor::block_on(first).unwrap();
+        let two = futures::executor::block_on(second).unwrap();
+        assert_eq!((one.access_token(), two.access_token()), ("t1", "t1"), "both hold the token now cached");
+        assert_eq!(sent.get(), 1, "one request, not one per caller");
+        assert_eq!(a.cached(Instant::now()).unwrap().access_token(), "t1");
+    }
+
+    #[test]
+    fn a_fresh_caller_fetches_unless_a_newer_answer_came_while_it_waited() {
+        let a = accounts();
+        let sent = std::cell::Cell::new(0);
+        let answer = |t: &'static str| {
+            let (tx, rx) = futures::channel::oneshot::channel();
+            tx.send(t).unwrap();
+            rx
+        };
+        let t1 = futures::executor::block_on(a.token(true, Instant::now, || answered_by(&a, &sent, answer("t1"))));
+        let t2 = futures::executor::block_on(a.token(true, Instant::now, || answered_by(&a, &sent, answer("t2"))));
+        assert_eq!((t1.unwrap().access_token(), t2.unwrap().access_token()), ("t1", "t2"));
+        assert_eq!(sent.get(), 2, "fresh asks for a new token even with one cached");
+        // A failed request is not shared: the next caller sends its own.
+        let (tx, rx) = futures::channel::oneshot::channel::<&'static str>();
+        drop(tx);
+        assert!(futures::executor::block_on(a.token(true, Instant::now, || answered_by(&a, &sent, rx))).is_err());
+        let t3 = futures::executor::block_on(a.token(true, Instant::now, || answered_by(&a, &sent, answer("t3"))));
+        assert_eq!(t3.unwrap().access_token(), "t3");
     }
 
     #[test]

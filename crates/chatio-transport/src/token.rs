@@ -158,12 +158,8 @@ impl TokenProvider for AccountsToken {
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
         let this = self.clone();
         Box::pin(async move {
-            if !fresh {
-                if let Some(c) = this.inner.accounts.cached(this.inner.client.runtime().now()) {
-                    return Ok(c);
-                }
-            }
-            this.fetch().await
+            let inner = &this.inner;
+            inner.accounts.token(fresh, || inner.client.runtime().now(), || this.clone().fetch()).await
         })
     }
 }

@@ -153,11 +153,7 @@ impl TokenProvider for AccountsToken {
     }
 
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
-        if !fresh {
-            if let Some(c) = self.inner.accounts.cached(Instant::now()) {
-                return Box::pin(async move { Ok(c) });
-            }
-        }
-        run_local(self.clone().fetch())
+        let this = self.clone();
+        run_local(async move { this.inner.accounts.token(fresh, Instant::now, || this.clone().fetch()).await })
     }
 }
