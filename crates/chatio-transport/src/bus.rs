@@ -11,6 +11,10 @@
 //! The first subscriber also reads the events published before it subscribed (those still
 //! in the ring): the session connects at once, so `Connected` can come before `events()`.
 //! Later subscribers start at the newest event.
+//!
+//! Once someone has subscribed, an event every live subscriber has read is dropped at once:
+//! no later subscriber can read it, so an idle session holds no old events (before, it kept
+//! its last `capacity` events whether read or not).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -42,11 +46,31 @@ struct Inner {
     closed: bool,
     next_id: u64,
     wakers: HashMap<u64, Waker>,
+    /// Each live subscriber's next sequence number.
+    cursors: HashMap<u64, u64>,
 }
+
+/// A ring that held this many events and is empty again gives its slots back.
+const SHRINK_ABOVE: usize = 64;
 
 impl Inner {
     fn tail(&self) -> u64 {
         self.head + self.ring.len() as u64
+    }
+
+    /// Drops the events that every live subscriber has read. Before the first subscription
+    /// the ring is the first subscriber's backlog and is kept.
+    fn trim(&mut self) {
+        if !self.subscribed {
+            return;
+        }
+        let keep_from = self.cursors.values().copied().min().unwrap_or_else(|| self.tail());
+        while self.head < keep_from && self.ring.pop_front().is_some() {
+            self.head += 1;
+        }
+        if self.ring.is_empty() && self.ring.capacity() > SHRINK_ABOVE {
+            self.ring = VecDeque::new();
+        }
     }
 }
 
@@ -75,6 +99,7 @@ impl Bus {
                 closed: false,
                 next_id: 0,
                 wakers: HashMap::new(),
+                cursors: HashMap::new(),
             })),
         }
     }
@@ -96,6 +121,7 @@ impl Bus {
                 g.ring.pop_front();
                 g.head += 1;
             }
+            g.trim();
             g.wakers.drain().map(|(_, w)| w).collect()
         };
         for w in wakers {
@@ -122,10 +148,12 @@ impl Bus {
         g.subscribed = true;
         let id = g.next_id;
         g.next_id += 1;
+        g.cursors.insert(id, next);
         Subscriber { inner: self.inner.clone(), id, next }
     }
 
-    /// How many events the ring holds now (never more than its capacity).
+    /// How many events the ring holds now (never more than its capacity; none that every
+    /// subscriber has read).
     pub fn len(&self) -> usize {
         self.lock().ring.len()
     }
@@ -162,19 +190,20 @@ impl Subscriber {
 
     /// The next item if one is ready, without waiting.
     pub fn try_recv(&mut self) -> Option<Recv> {
-        let g = self.lock();
+        let mut g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (head, tail, closed) = (g.head, g.tail(), g.closed);
         if self.next < head {
             let missed = head - self.next;
-            drop(g);
             self.next = head;
+            g.cursors.insert(self.id, self.next);
             return Some(Recv::Lagged(missed));
         }
         if self.next < tail {
             let idx = usize::try_from(self.next - head).unwrap_or(usize::MAX);
             let e = g.ring.get(idx).cloned();
-            drop(g);
             self.next += 1;
+            g.cursors.insert(self.id, self.next);
+            g.trim();
             return e.map(Recv::Event);
         }
         closed.then_some(Recv::Closed)
@@ -205,7 +234,10 @@ impl Subscriber {
 impl Drop for Subscriber {
     fn drop(&mut self) {
         let id = self.id;
-        self.lock().wakers.remove(&id);
+        let mut g = self.lock();
+        g.wakers.remove(&id);
+        g.cursors.remove(&id);
+        g.trim();
     }
 }
 
@@ -272,6 +304,47 @@ mod tests {
         assert_eq!(attempt(first.try_recv()), 1, "the newest two are kept");
         assert_eq!(attempt(first.try_recv()), 2);
         assert_eq!(second.try_recv(), None);
+    }
+
+    #[test]
+    fn events_every_subscriber_has_read_are_not_kept() {
+        let bus = Bus::new(8);
+        let mut a = bus.subscribe();
+        let mut b = bus.subscribe();
+        for i in 0..3 {
+            bus.publish(ev(i));
+        }
+        for i in 0..3 {
+            assert_eq!(attempt(a.try_recv()), i);
+        }
+        assert_eq!(bus.len(), 3, "b has read none of them");
+        assert_eq!(attempt(b.try_recv()), 0);
+        assert_eq!(attempt(b.try_recv()), 1);
+        assert_eq!(bus.len(), 1, "only what b has not read");
+        drop(b);
+        assert_eq!(bus.len(), 0, "a has read everything and b is gone");
+        drop(a);
+        bus.publish(ev(9));
+        assert_eq!(bus.len(), 0, "nobody left to read it (a new subscriber starts at the newest)");
+        let mut c = bus.subscribe();
+        assert_eq!(c.try_recv(), None);
+        bus.publish(ev(10));
+        assert_eq!(bus.len(), 1);
+        assert_eq!(attempt(c.try_recv()), 10);
+        assert_eq!(bus.len(), 0);
+    }
+
+    #[test]
+    fn a_ring_emptied_after_a_burst_gives_its_slots_back() {
+        let bus = Bus::new(DEFAULT_CAPACITY);
+        let mut s = bus.subscribe();
+        for i in 0..500 {
+            bus.publish(ev(i));
+        }
+        assert!(bus.lock().ring.capacity() >= 500);
+        while s.try_recv().is_some() {}
+        assert_eq!(bus.len(), 0);
+        assert!(bus.lock().ring.capacity() <= SHRINK_ABOVE, "{}", bus.lock().ring.capacity());
     }
 
     #[test]
