@@ -18,7 +18,9 @@ use futures::Stream;
 /// every subscriber, so memory stays bounded however many subscribers there are and however
 /// slow they are; the session never waits for a subscriber. A subscriber that falls further
 /// behind than the ring loses the oldest events it had not read, and reads
-/// [`SdkEvent::Lagged`]`{ missed }` in their place, then the oldest events still kept.
+/// [`SdkEvent::Lagged`]`{ missed }` in their place, then the oldest events still kept. An
+/// event every live subscriber has read is let go at once: the ring holds only what someone
+/// has yet to read (before the first subscription: what it will read first).
 ///
 /// Each event is cloned when a subscriber reads it (not when it is published); use
 /// [`shared`](Self::shared) to read the `Arc`s themselves.
