@@ -4,12 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chatio_core::OutboxPolicy;
+use chatio_core::{Cause, Error, Operation, OutboxPolicy};
 #[cfg(not(target_arch = "wasm32"))]
 use chatio_transport::net::TlsConfig;
 use chatio_transport::runtime::Runtime;
-use chatio_transport::token::{Credentials, TokenProvider};
+use chatio_transport::token::{Credentials, StaticToken, TokenProvider};
 use chatio_wire::{CustomerData, LicenseId, UserId};
+use url::Url;
 
 /// Where the SDK gets its customer access tokens.
 #[derive(Clone, Default)]
@@ -104,6 +105,40 @@ impl fmt::Debug for Config {
 impl Config {
     /// The core session's settings from these, the same for the native and the browser
     /// driver; `seed` is the session's id seed.
+    /// The server and accounts URLs, parsed (the native and browser `init` alike).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the URL that does not parse.
+    pub(crate) fn urls(&self) -> Result<(Url, Url), Error> {
+        let parse = |what: &str, url: &str| {
+            Url::parse(url).map_err(|e| Error::Config {
+                reason: format!("the {what} `{url}` is not a valid URL"),
+                source: Some(Cause::new(e)),
+            })
+        };
+        Ok((parse("server URL", &self.server_url)?, parse("accounts URL", &self.accounts_url)?))
+    }
+
+    /// The session's token provider: the given token, the caller's provider, or the token
+    /// endpoint's provider that `accounts` builds for the customer id to pin (the native and
+    /// browser `init` differ only in that provider).
+    ///
+    /// # Errors
+    /// What `accounts` fails with, as a [`Operation::FetchToken`] error.
+    pub(crate) fn token_provider<P: TokenProvider>(
+        &self,
+        accounts: impl FnOnce(Option<UserId>) -> Result<P, chatio_transport::Error>,
+    ) -> Result<Arc<dyn TokenProvider>, Error> {
+        let customer = match &self.token {
+            TokenSource::Static(c) => return Ok(Arc::new(StaticToken::new(c.clone()))),
+            TokenSource::Provider(p) => return Ok(p.clone()),
+            TokenSource::Accounts => None,
+            TokenSource::AccountsFor(id) => Some(id.clone()),
+        };
+        let provider = accounts(customer).map_err(|e| e.into_core(Operation::FetchToken))?;
+        Ok(Arc::new(provider))
+    }
+
     pub(crate) fn core_config(&self, seed: u64) -> chatio_core::Config {
         let mut core = chatio_core::Config::new(self.license, seed);
         core.customer = self.customer.clone();

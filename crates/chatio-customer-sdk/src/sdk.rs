@@ -7,23 +7,19 @@ use std::time::SystemTime;
 
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_core::Session;
-use chatio_core::{Cause, ConnectionStatus, Error, Operation, Rating, Reply};
+use chatio_core::{ConnectionStatus, Error, Operation, Rating, Reply};
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_transport::http::HttpClient;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_transport::runtime::default_runtime;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use chatio_transport::token::{AccountsToken, StaticToken};
+use chatio_transport::token::AccountsToken;
 use chatio_transport::token::{Credentials, TokenProvider};
 use chatio_wire::{ChatId, CustomerData, EventId, NewEvent, Postback, Properties, Scopes, StartChat, ThreadId};
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use url::Url;
 
 use crate::call::Call;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use crate::config::Config;
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use crate::config::TokenSource;
 use crate::driver::DriverHandle;
 use crate::events::Events;
 use crate::history::ChatHistory;
@@ -149,10 +145,6 @@ fn unexpected(r: Reply) -> Error {
     Error::protocol(format!("unexpected reply {r:?}"))
 }
 
-fn bad_url(what: &str, url: &str, e: url::ParseError) -> Error {
-    Error::Config { reason: format!("the {what} `{url}` is not a valid URL"), source: Some(Cause::new(e)) }
-}
-
 impl CustomerSdk {
     /// Starts a session: fetches a token and connects in the background (`init` in the JS
     /// SDK). Subscribe with [`events`](Self::events) right away to see `Connected`.
@@ -163,34 +155,16 @@ impl CustomerSdk {
     /// cause is its `source()`.
     #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
     pub fn init(config: Config) -> Result<Self, Error> {
-        let server = Url::parse(&config.server_url).map_err(|e| bad_url("server URL", &config.server_url, e))?;
-        let accounts =
-            Url::parse(&config.accounts_url).map_err(|e| bad_url("accounts URL", &config.accounts_url, e))?;
+        let (server, accounts) = config.urls()?;
         let rt = match config.runtime.clone() {
             Some(rt) => rt,
             None => default_runtime().map_err(|e| chatio_transport::Error::from(e).into_core(Operation::Connect))?,
         };
         let http = HttpClient::new(rt.clone(), config.tls.clone(), Duration::from_secs(15));
-        let provider: Arc<dyn TokenProvider> = match config.token.clone() {
-            TokenSource::Static(c) => Arc::new(StaticToken::new(c)),
-            TokenSource::Provider(p) => p,
-            TokenSource::Accounts | TokenSource::AccountsFor(_) => {
-                let id = match &config.token {
-                    TokenSource::AccountsFor(id) => Some(id.clone()),
-                    _ => None,
-                };
-                let p = AccountsToken::new(
-                    http,
-                    &accounts,
-                    config.client_id.clone(),
-                    config.redirect_uri.clone(),
-                    Some(config.license.0),
-                    id,
-                )
-                .map_err(|e| e.into_core(Operation::FetchToken))?;
-                Arc::new(p)
-            }
-        };
+        let provider = config.token_provider(|customer| {
+            let (client, redirect) = (config.client_id.clone(), config.redirect_uri.clone());
+            AccountsToken::new(http, &accounts, client, redirect, Some(config.license.0), customer)
+        })?;
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
         let session = Session::new(config.core_config(seed), rt.now());
         let mut dcfg = chatio_transport::DriverConfig::new(server);
