@@ -135,7 +135,7 @@ impl AccountsToken {
         Ok(Self { inner: Arc::new(Inner { client, accounts }) })
     }
 
-    async fn fetch(self) -> Result<Credentials, Error> {
+    async fn fetch(&self) -> Result<Credentials, Error> {
         let Inner { client, accounts } = &*self.inner;
         let request = accounts.request();
         let req = http::Request::post(accounts.endpoint().as_str())
@@ -159,7 +159,7 @@ impl TokenProvider for AccountsToken {
         let this = self.clone();
         Box::pin(async move {
             let inner = &this.inner;
-            inner.accounts.token(fresh, || inner.client.runtime().now(), || this.clone().fetch()).await
+            inner.accounts.token(fresh, || inner.client.runtime().now(), || this.fetch()).await
         })
     }
 }

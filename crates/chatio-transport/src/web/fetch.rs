@@ -130,7 +130,7 @@ impl AccountsToken {
         Ok(Self { inner: Arc::new(Inner { accounts, timeout }) })
     }
 
-    async fn fetch(self) -> Result<Credentials, Error> {
+    async fn fetch(&self) -> Result<Credentials, Error> {
         let Inner { accounts, timeout } = &*self.inner;
         let request = accounts.request();
         let started = Instant::now();
@@ -154,6 +154,6 @@ impl TokenProvider for AccountsToken {
 
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
         let this = self.clone();
-        run_local(async move { this.inner.accounts.token(fresh, Instant::now, || this.clone().fetch()).await })
+        run_local(async move { this.inner.accounts.token(fresh, Instant::now, || this.fetch()).await })
     }
 }
