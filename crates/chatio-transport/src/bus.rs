@@ -58,6 +58,11 @@ impl Inner {
         self.head + self.ring.len() as u64
     }
 
+    /// The next sequence number subscriber `id` reads (a live subscriber always has one).
+    fn cursor(&self, id: u64) -> u64 {
+        self.cursors.get(&id).copied().unwrap_or_else(|| self.tail())
+    }
+
     /// Drops the events that every live subscriber has read. Before the first subscription
     /// the ring is the first subscriber's backlog and is kept.
     fn trim(&mut self) {
@@ -149,7 +154,7 @@ impl Bus {
         let id = g.next_id;
         g.next_id += 1;
         g.cursors.insert(id, next);
-        Subscriber { inner: self.inner.clone(), id, next }
+        Subscriber { inner: self.inner.clone(), id }
     }
 
     /// How many events the ring holds now (never more than its capacity; none that every
@@ -172,14 +177,13 @@ impl Bus {
 /// One subscription: reads the bus at its own pace.
 pub struct Subscriber {
     inner: Arc<Mutex<Inner>>,
+    /// Its cursor is in the bus (`Inner::cursors`), where the trimming sees every cursor.
     id: u64,
-    /// Sequence number of the next event to read.
-    next: u64,
 }
 
 impl std::fmt::Debug for Subscriber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscriber").field("next", &self.next).finish_non_exhaustive()
+        f.debug_struct("Subscriber").field("next", &self.lock().cursor(self.id)).finish_non_exhaustive()
     }
 }
 
@@ -190,23 +194,20 @@ impl Subscriber {
 
     /// The next item if one is ready, without waiting.
     pub fn try_recv(&mut self) -> Option<Recv> {
-        let mut g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (head, tail, closed) = (g.head, g.tail(), g.closed);
-        if self.next < head {
-            let missed = head - self.next;
-            self.next = head;
-            g.cursors.insert(self.id, self.next);
-            return Some(Recv::Lagged(missed));
+        let mut g = self.lock();
+        let (next, head, tail) = (g.cursor(self.id), g.head, g.tail());
+        if next < head {
+            g.cursors.insert(self.id, head);
+            return Some(Recv::Lagged(head - next));
         }
-        if self.next < tail {
-            let idx = usize::try_from(self.next - head).unwrap_or(usize::MAX);
+        if next < tail {
+            let idx = usize::try_from(next - head).unwrap_or(usize::MAX);
             let e = g.ring.get(idx).cloned();
-            self.next += 1;
-            g.cursors.insert(self.id, self.next);
+            g.cursors.insert(self.id, next + 1);
             g.trim();
             return e.map(Recv::Event);
         }
-        closed.then_some(Recv::Closed)
+        g.closed.then_some(Recv::Closed)
     }
 
     /// Waits for the next item.
@@ -216,7 +217,8 @@ impl Subscriber {
         }
         let mut g = self.lock();
         // Re-check under the lock: a publish between `try_recv` and here must not be missed.
-        if self.next < g.tail() || self.next < g.head || g.closed {
+        let next = g.cursor(self.id);
+        if next < g.tail() || next < g.head || g.closed {
             drop(g);
             cx.waker().wake_by_ref();
             return Poll::Pending;
@@ -227,7 +229,8 @@ impl Subscriber {
 
     /// How many published events this subscriber has not read yet (those dropped included).
     pub fn backlog(&self) -> u64 {
-        self.lock().tail().saturating_sub(self.next)
+        let g = self.lock();
+        g.tail().saturating_sub(g.cursor(self.id))
     }
 }
 
