@@ -26,7 +26,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::compare::{self, IdMap};
-use crate::live::Live;
+use crate::live::{self, Live};
 use crate::report::{Failure, Report, Status, TranscriptResult, frame_name};
 use crate::transcript::{Line, Transcript};
 
@@ -300,7 +300,7 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
                     c.sync().await.map_err(|e| fail(at, "a sync ping".into(), e))?;
                 }
                 let chat = run.ids.actual(chat_id).unwrap_or(chat_id).to_owned();
-                upload(&run.http, &target.url, target.license, &run.token, &chat, custom_id.clone(), name, *size)
+                live::upload(&run.http, &target.url, target.license, &run.token, &chat, custom_id.clone(), name, *size)
                     .await
                     .map_err(|e| fail(at, "the Web API `send_file`".into(), format!("failed: {e}")))?;
             }
@@ -318,28 +318,4 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
 
 fn tls() -> TlsConfig {
     TlsConfig::webpki()
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn upload(
-    client: &HttpClient,
-    base: &Url,
-    license: u64,
-    token: &str,
-    chat: &str,
-    custom_id: Option<String>,
-    name: &str,
-    size: u64,
-) -> Result<(), String> {
-    let url = chatio_transport::ws::web_api_url(base, LicenseId(license), "send_file").map_err(|e| e.to_string())?;
-    let upload = chatio_transport::upload::Upload {
-        url,
-        access_token: token.to_owned(),
-        fields: chatio_wire::SendFile::new(chat, custom_id),
-        file_name: name.to_owned(),
-        content_type: "application/octet-stream".into(),
-        source: chatio_transport::upload::FileSource::Bytes(crate::upload_bytes(size as usize).into()),
-        size,
-    };
-    chatio_transport::upload::send_file(client, upload, None).await.map(drop).map_err(|e| e.to_string())
 }

@@ -1,6 +1,7 @@
 //! A live RTM connection to a server under test, as [`crate::replay_server`] and
 //! [`crate::check_server`] drive it: frames read as JSON with a time limit, frames read ahead
-//! while a sync `ping` of our own is answered, and whether the server was told to drop it.
+//! while a sync `ping` of our own is answered, and whether the server was told to drop it;
+//! and the recorded uploads sent again to its Web API.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -73,4 +74,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Live<S> {
             }
         }
     }
+}
+
+/// A recorded upload sent again: `size` bytes of [`crate::upload_bytes`] named `name`, to
+/// the Web API's `send_file` of `base` (the upload steps of both checks).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn upload(
+    client: &chatio_transport::http::HttpClient,
+    base: &url::Url,
+    license: u64,
+    token: &str,
+    chat: &str,
+    custom_id: Option<String>,
+    name: &str,
+    size: u64,
+) -> Result<(), String> {
+    let url = chatio_transport::ws::web_api_url(base, chatio_wire::LicenseId(license), "send_file")
+        .map_err(|e| e.to_string())?;
+    let upload = chatio_transport::upload::Upload {
+        url,
+        access_token: token.to_owned(),
+        fields: chatio_wire::SendFile::new(chat, custom_id),
+        file_name: name.to_owned(),
+        content_type: "application/octet-stream".into(),
+        source: chatio_transport::upload::FileSource::Bytes(crate::upload_bytes(size as usize).into()),
+        size,
+    };
+    chatio_transport::upload::send_file(client, upload, None).await.map(drop).map_err(|e| e.to_string())
 }

@@ -148,19 +148,7 @@ async fn upload(
 ) -> Result<(), String> {
     let rt = chatio_transport::runtime::default_runtime().map_err(|e| e.to_string())?;
     let client = chatio_transport::http::HttpClient::new(rt, Default::default(), WAIT);
-    let base = url_parse(base)?;
-    let url = chatio_transport::ws::web_api_url(&base, chatio_wire::LicenseId(license), "send_file")
-        .map_err(|e| e.to_string())?;
-    let upload = chatio_transport::upload::Upload {
-        url,
-        access_token: token.to_owned(),
-        fields: chatio_wire::SendFile::new(chat, custom_id),
-        file_name: name.to_owned(),
-        content_type: "application/octet-stream".into(),
-        source: chatio_transport::upload::FileSource::Bytes(crate::upload_bytes(size as usize).into()),
-        size,
-    };
-    chatio_transport::upload::send_file(&client, upload, None).await.map(drop).map_err(|e| e.to_string())
+    crate::live::upload(&client, &url_parse(base)?, license, token, chat, custom_id, name, size).await
 }
 
 fn url_parse(s: &str) -> Result<url::Url, String> {
