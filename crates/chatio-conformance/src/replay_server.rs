@@ -121,9 +121,13 @@ async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usiz
                 if let Some(c) = conn.as_mut() {
                     c.sync().await.map_err(|e| format!("line {at}: {e}"))?;
                 }
-                upload(&base, license, &token, chat_id, custom_id.clone(), name, *size)
-                    .await
-                    .map_err(|e| format!("line {at}: upload failed: {e}"))?;
+                let sent = async {
+                    let rt = chatio_transport::runtime::default_runtime().map_err(|e| e.to_string())?;
+                    let client = chatio_transport::http::HttpClient::new(rt, Default::default(), WAIT);
+                    let base = url_parse(&base)?;
+                    crate::live::upload(&client, &base, license, &token, chat_id, custom_id.clone(), name, *size).await
+                };
+                sent.await.map_err(|e| format!("line {at}: upload failed: {e}"))?;
             }
             Line::Disconnected { code, .. } => {
                 if let Some(mut c) = conn.take() {
@@ -135,20 +139,6 @@ async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usiz
         }
     }
     Ok(compared)
-}
-
-async fn upload(
-    base: &str,
-    license: u64,
-    token: &str,
-    chat: &str,
-    custom_id: Option<String>,
-    name: &str,
-    size: u64,
-) -> Result<(), String> {
-    let rt = chatio_transport::runtime::default_runtime().map_err(|e| e.to_string())?;
-    let client = chatio_transport::http::HttpClient::new(rt, Default::default(), WAIT);
-    crate::live::upload(&client, &url_parse(base)?, license, token, chat, custom_id, name, size).await
 }
 
 fn url_parse(s: &str) -> Result<url::Url, String> {
