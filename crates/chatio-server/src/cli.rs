@@ -360,8 +360,8 @@ mod tests {
         assert_eq!(
             c.declared_properties,
             vec![
-                DeclaredProperty::new("routing", "priority", crate::PropertyAccess::ReadOnly),
-                DeclaredProperty::new("ui", "bold", crate::PropertyAccess::ReadWrite),
+                DeclaredProperty::new("routing", "priority", crate::config::PropertyAccess::ReadOnly),
+                DeclaredProperty::new("ui", "bold", crate::config::PropertyAccess::ReadWrite),
             ]
         );
         assert_eq!(c.app_tokens.iter().map(Token::expose).collect::<Vec<_>>(), ["secret-app-token"]);

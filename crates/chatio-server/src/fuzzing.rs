@@ -4,10 +4,9 @@
 
 use chatio_wire::{ClientFrame, ErrorObject, ErrorType, Request, Response, ResponseData, ServerFrame, UserId};
 
-use crate::agent;
-use crate::engine::{self, Caller, Presence};
+use crate::actions::{self, Caller, Presence, bot};
+use crate::config::{DeclaredProperty, PropertyAccess};
 use crate::store::{Policy, Store, TokenRecord};
-use crate::{DeclaredProperty, PropertyAccess};
 
 const LICENSE: u64 = 100;
 const URL: &str = "http://fuzz.invalid";
@@ -70,7 +69,7 @@ impl Harness {
         let id = frame.request_id.clone();
         let action = frame.request.action().to_owned();
         let result = match frame.request {
-            Request::Login(l) => engine::login(&mut self.store, LICENSE, &l, self.now, URL).map(|(c, r, _)| {
+            Request::Login(l) => actions::login(&mut self.store, LICENSE, &l, self.now, URL).map(|(c, r, _)| {
                 self.presence.insert((LICENSE, c.clone()));
                 self.customer = Some(c);
                 ResponseData::Login(r)
@@ -106,14 +105,14 @@ impl Harness {
             return Err(ErrorObject::new(ErrorType::Authentication, "login required"));
         };
         let caller = Caller { license: LICENSE, customer };
-        let (result, fx) = engine::handle(&mut self.store, &self.presence, &caller, r, self.now);
+        let (result, fx) = actions::handle(&mut self.store, &self.presence, &caller, r, self.now);
         for d in fx.deliveries {
             let _ = ServerFrame::Push(chatio_wire::PushFrame::new(None, d.push)).encode();
         }
         for t in fx.triggers {
-            let (chat, steps) = agent::plan(&self.store, LICENSE, &t);
+            let (chat, steps) = bot::plan(&self.store, LICENSE, &t);
             for s in steps {
-                let fx = agent::apply(&mut self.store, LICENSE, &chat, &s, self.now, URL);
+                let fx = bot::apply(&mut self.store, LICENSE, &chat, &s, self.now, URL);
                 for d in fx.deliveries {
                     let _ = ServerFrame::Push(chatio_wire::PushFrame::new(None, d.push)).encode();
                 }

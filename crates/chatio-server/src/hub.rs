@@ -13,9 +13,9 @@ use std::time::Duration;
 use async_tungstenite::tungstenite::Utf8Bytes;
 use chatio_wire::{CustomerDisconnected, DisconnectReason, Push, PushFrame, RequestId, Response, ServerFrame, UserId};
 
-use crate::engine::{Delivery, Presence};
-pub(crate) use crate::outbox::Out;
-use crate::outbox::Outbox;
+use crate::actions::{Delivery, Presence};
+pub(crate) use crate::sendq::Out;
+use crate::sendq::SendQueue;
 
 /// A connection's id.
 pub(crate) type ConnId = u64;
@@ -45,7 +45,7 @@ pub(crate) fn reason_text(reason: &DisconnectReason) -> &'static str {
 struct Conn {
     license: u64,
     customer: Option<UserId>,
-    tx: Arc<Outbox>,
+    tx: Arc<SendQueue>,
 }
 
 /// Faults armed for a customer, consumed by its next response.
@@ -67,7 +67,7 @@ pub(crate) struct Hub {
 
 impl Hub {
     /// Registers a new (not yet logged-in) connection.
-    pub(crate) fn add(&mut self, license: u64, tx: Arc<Outbox>) -> ConnId {
+    pub(crate) fn add(&mut self, license: u64, tx: Arc<SendQueue>) -> ConnId {
         self.next_id += 1;
         self.conns.insert(self.next_id, Conn { license, customer: None, tx });
         self.next_id
@@ -151,7 +151,7 @@ impl Hub {
     /// Writes a response to the requester, through the customer's armed faults.
     pub(crate) fn respond(&mut self, id: ConnId, response: Response) {
         let Some(conn) = self.conns.get(&id) else { return };
-        let frame = Utf8Bytes::from(crate::engine::encode_response(response).0);
+        let frame = Utf8Bytes::from(crate::actions::encode_response(response).0);
         if let Some(cust) = &conn.customer {
             if let Some(f) = self.faults.get_mut(&(conn.license, cust.clone())) {
                 if f.swallow_next_response {
@@ -216,9 +216,9 @@ mod tests {
     #[test]
     fn requester_copy_carries_the_request_id_and_faults_apply_once() {
         let mut hub = Hub::default();
-        let counters = Arc::new(crate::outbox::Counters::default());
-        let (tx1, mut rx1) = Outbox::new(1 << 20, counters.clone());
-        let (tx2, mut rx2) = Outbox::new(1 << 20, counters);
+        let counters = Arc::new(crate::counters::Counters::default());
+        let (tx1, mut rx1) = SendQueue::new(1 << 20, counters.clone());
+        let (tx2, mut rx2) = SendQueue::new(1 << 20, counters);
         let c = UserId::new("c1");
         let a = hub.add(100, tx1);
         let b = hub.add(100, tx2);

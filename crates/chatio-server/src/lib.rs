@@ -205,18 +205,19 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-mod agent;
+mod actions;
 pub mod cli;
 mod config;
-mod engine;
+mod counters;
 mod error;
 mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
 mod hub;
+mod listener;
 mod net;
-mod outbox;
+mod sendq;
 mod server;
 mod session;
 mod state;

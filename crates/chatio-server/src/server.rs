@@ -10,10 +10,10 @@ use futures::channel::oneshot;
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
+use crate::counters::Counters;
 use crate::error::Error;
 use crate::hub::{Hub, Out};
-use crate::net::listener;
-use crate::outbox::Counters;
+use crate::listener;
 use crate::state::{Fault, Inner, Shared};
 use crate::store::{Policy, Store};
 

@@ -1,11 +1,11 @@
-//! The session engine: one RTM session, whatever carries its frames.
+//! One RTM session, whatever carries its frames.
 //!
-//! A transport (today the plain websocket, `transport::ws`; a socket.io transport can sit
-//! beside it) opens a session with [`open`] and gets two halves:
+//! A transport (the plain websocket, `transport::ws`, or socket.io, `transport::sio`) opens
+//! a session with [`open`] and gets two halves:
 //!
 //! * [`Session`], which it **feeds**: [`text`](Session::text) for each text frame (the
-//!   session decodes it, runs it through the engine under the server's lock, and queues the
-//!   response and the pushes it causes), [`unsupported`](Session::unsupported) for a frame
+//!   session decodes it, runs it through the actions under the server's lock, and queues
+//!   the response and the pushes it causes), [`unsupported`](Session::unsupported) for a frame
 //!   kind the protocol does not use (binary), [`activity`](Session::activity) for anything
 //!   else that proves the client alive (control pings, pongs, transport heartbeats),
 //!   [`close`](Session::close) when the transport must end the session with a code (a
@@ -19,7 +19,7 @@
 //!   then end), [`Out::Finish`] (flush, then end) or [`Out::Drop`] (end without a close);
 //!   the writer reports what it wrote with [`flushed`](Outbound::flushed).
 //!
-//! The queue between them is bounded in bytes ([`Outbox`]): frames are counted until
+//! The queue between them is bounded in bytes ([`SendQueue`]): frames are counted until
 //! flushed, and a client that lets more than `max_queued_bytes` pile up, or lets queued
 //! bytes sit `write_timeout` without any flush, is closed with 4002 `slow_consumer`. The
 //! writer runs apart from the loop that reads and runs the timers, so a blocked write never
@@ -36,13 +36,10 @@ use chatio_wire::{
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::engine::{self, Caller};
+use crate::actions::{self, Caller};
 use crate::hub::{ConnId, Out};
-use crate::outbox::Outbox;
+use crate::sendq::SendQueue;
 use crate::state::{Shared, now_secs};
-
-/// Largest frame accepted (G7, G23); larger ones close the connection with 1009.
-pub(crate) use crate::engine::MAX_FRAME;
 
 /// Close code of the idle timeout (G9).
 pub(crate) const CLOSE_IDLE: u16 = 4001;
@@ -61,7 +58,7 @@ pub(crate) struct Session {
     shared: Arc<Shared>,
     id: ConnId,
     license: u64,
-    outbox: Arc<Outbox>,
+    queue: Arc<SendQueue>,
     /// Milliseconds since `started` of the last inbound frame.
     last_inbound: AtomicU64,
     started: Instant,
@@ -71,22 +68,22 @@ pub(crate) struct Session {
 #[derive(Debug)]
 pub(crate) struct Outbound {
     rx: mpsc::UnboundedReceiver<Out>,
-    outbox: Arc<Outbox>,
+    queue: Arc<SendQueue>,
 }
 
 /// Opens a session (logged out) on `license` and registers it.
 pub(crate) fn open(shared: &Arc<Shared>, license: u64) -> (Session, Outbound) {
-    let (outbox, rx) = Outbox::new(shared.config.max_queued_bytes, shared.counters.clone());
-    let id = shared.lock().hub.add(license, outbox.clone());
+    let (queue, rx) = SendQueue::new(shared.config.max_queued_bytes, shared.counters.clone());
+    let id = shared.lock().hub.add(license, queue.clone());
     let session = Session {
         shared: shared.clone(),
         id,
         license,
-        outbox: outbox.clone(),
+        queue: queue.clone(),
         last_inbound: AtomicU64::new(0),
         started: Instant::now(),
     };
-    (session, Outbound { rx, outbox })
+    (session, Outbound { rx, queue })
 }
 
 impl Outbound {
@@ -103,14 +100,14 @@ impl Outbound {
     /// A queue bounded at `max` bytes that belongs to no registered session, and its
     /// draining half (to test a writer on its own).
     #[cfg(test)]
-    pub(crate) fn detached(max: usize) -> (Arc<Outbox>, Self) {
-        let (outbox, rx) = Outbox::new(max, Arc::default());
-        (outbox.clone(), Self { rx, outbox })
+    pub(crate) fn detached(max: usize) -> (Arc<SendQueue>, Self) {
+        let (queue, rx) = SendQueue::new(max, Arc::default());
+        (queue.clone(), Self { rx, queue })
     }
 
     /// The writer flushed `bytes` of text frames to the transport.
     pub(crate) fn flushed(&self, bytes: usize) {
-        self.outbox.flushed(bytes);
+        self.queue.flushed(bytes);
     }
 }
 
@@ -145,12 +142,12 @@ impl Session {
     /// The transport must end the session with this close code and reason (a protocol
     /// error it detected). The close is queued after what is already queued.
     pub(crate) fn close(&self, code: u16, reason: impl Into<Cow<'static, str>>) {
-        self.outbox.send(Out::Close(code, reason.into()));
+        self.queue.send(Out::Close(code, reason.into()));
     }
 
     /// The client closed: flush the reply the transport prepared, then end.
     pub(crate) fn peer_closed(&self) {
-        self.outbox.send(Out::Finish);
+        self.queue.send(Out::Finish);
     }
 
     /// Runs the session's timers: the idle close (4001 after `idle_timeout` without
@@ -164,7 +161,7 @@ impl Session {
         let mut shutdown = self.shared.shutdown.clone();
         loop {
             let now_ms = self.elapsed_ms();
-            if let Some(since) = self.outbox.closing_for() {
+            if let Some(since) = self.queue.closing_for() {
                 if since >= write_timeout {
                     tracing::debug!(conn = self.id, "close not delivered in time: dropping");
                     return End::Stuck;
@@ -177,9 +174,9 @@ impl Session {
                 self.close(1001, "server shutting down");
                 continue;
             }
-            let stalled = self.outbox.stalled_for();
+            let stalled = self.queue.stalled_for();
             if stalled >= write_timeout {
-                self.outbox.overflow();
+                self.queue.overflow();
                 tracing::debug!(conn = self.id, "slow consumer: closing with 4002");
                 continue;
             }
@@ -192,7 +189,7 @@ impl Session {
             }
             // Wake at the idle deadline, or sooner to watch a queue that is not draining.
             let mut wait = idle - since_inbound;
-            if self.outbox.pending() > 0 {
+            if self.queue.pending() > 0 {
                 wait = wait.min((write_timeout - stalled).max(std::time::Duration::from_millis(10)));
             }
             tokio::select! {
@@ -203,7 +200,7 @@ impl Session {
                         self.close(1001, "server shutting down");
                     }
                 }
-                () = self.outbox.closing() => {}
+                () = self.queue.closing() => {}
             }
         }
     }
@@ -244,7 +241,7 @@ fn on_text(shared: &Arc<Shared>, id: ConnId, license: u64, text: &str) {
     let mut guard = shared.lock();
     let inner = &mut *guard;
     if let Request::Login(login) = &frame.request {
-        match engine::login(&mut inner.store, license, login, now, &shared.public_url) {
+        match actions::login(&mut inner.store, license, login, now, &shared.public_url) {
             Ok((customer, resp, changed)) => {
                 match inner.hub.customer_of(id) {
                     Some(current) if *current != customer => {
@@ -267,8 +264,8 @@ fn on_text(shared: &Arc<Shared>, id: ConnId, license: u64, text: &str) {
                 }
                 inner.hub.respond(id, Response::success(request_id.clone(), ResponseData::Login(resp)));
                 if changed {
-                    let mut fx = engine::Effects::default();
-                    engine::customer_updated(&inner.store, &inner.hub.presence, license, &customer, true, &mut fx);
+                    let mut fx = actions::Effects::default();
+                    actions::customer_updated(&inner.store, &inner.hub.presence, license, &customer, true, &mut fx);
                     shared.finish(inner, license, fx, Some((id, request_id.as_ref())));
                 }
             }
@@ -299,7 +296,7 @@ fn on_text(shared: &Arc<Shared>, id: ConnId, license: u64, text: &str) {
         return;
     }
     let caller = Caller { license, customer };
-    let (result, fx) = engine::handle(&mut inner.store, &inner.hub.presence, &caller, frame.request, now);
+    let (result, fx) = actions::handle(&mut inner.store, &inner.hub.presence, &caller, frame.request, now);
     let response = match result {
         Ok(data) => Response::success(request_id.clone(), data),
         Err(e) => Response::failure(request_id.clone(), action, e),

@@ -1,10 +1,9 @@
 //! The state every layer of the server shares: the data and the connection registry behind
 //! one lock, the configuration, the counters, fault injection and the agent's scheduling.
 //!
-//! Layers, from the socket up: `net::listener` (accept loop, connection caps) →
-//! `http::router` (routes) → `transport::ws` (websocket framing) → `session` (one RTM
-//! session: login, requests, idle rules, outbound queue) → this shared state → `engine`
-//! (the actions, no I/O) and `store` (the data). Nothing here depends on a layer above.
+//! The layers, in the order a request travels, are in `docs/ARCHITECTURE.md`; this one sits
+//! below the sessions and above the actions (`crate::actions`, no I/O) and the data
+//! (`crate::store`).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,12 +12,12 @@ use chatio_wire::{ChatId, DisconnectReason, Event, Push, RequestId, UserId};
 use futures::channel::oneshot;
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::agent;
+use crate::actions::bot;
+use crate::actions::{self, Effects, Trigger};
 use crate::config::ServerConfig;
-use crate::engine::{self, Effects, Trigger};
+use crate::counters::Counters;
 use crate::error::Error;
 use crate::hub::{ConnId, Hub, Out};
-use crate::outbox::Counters;
 use crate::store::{Store, TokenRecord};
 
 /// Unix seconds now (the wire's time unit).
@@ -104,14 +103,14 @@ impl Shared {
     }
 
     fn run_agent(self: &Arc<Self>, inner: &mut Inner, license: u64, trigger: Trigger) {
-        let (chat, steps) = agent::plan(&inner.store, license, &trigger);
+        let (chat, steps) = bot::plan(&inner.store, license, &trigger);
         if steps.is_empty() {
             return;
         }
         let delay = self.config.agent_delay;
         if delay.is_zero() {
             for step in &steps {
-                let fx = agent::apply(&mut inner.store, license, &chat, step, now_secs(), &self.public_url);
+                let fx = bot::apply(&mut inner.store, license, &chat, step, now_secs(), &self.public_url);
                 inner.hub.deliver(fx.deliveries, None);
             }
             return;
@@ -122,7 +121,7 @@ impl Shared {
                 tokio::time::sleep(delay).await;
                 let mut guard = shared.lock();
                 let inner = &mut *guard;
-                let fx = agent::apply(&mut inner.store, license, &chat, &step, now_secs(), &shared.public_url);
+                let fx = bot::apply(&mut inner.store, license, &chat, &step, now_secs(), &shared.public_url);
                 inner.hub.deliver(fx.deliveries, None);
             }
         });
@@ -259,7 +258,7 @@ impl Shared {
                     "Chat archived due to long inactivity",
                     "routing.archived",
                 ));
-                let Some((thread, ev)) = engine::add_agent_event(chat, None, kind, now) else { continue };
+                let Some((thread, ev)) = actions::add_agent_event(chat, None, kind, now) else { continue };
                 if let Some(t) = chat.active_thread_mut() {
                     t.active = false;
                 }
@@ -267,7 +266,7 @@ impl Shared {
                     Push::IncomingEvent(chatio_wire::IncomingEvent::new(chat.id.clone(), thread.clone(), ev)),
                     Push::ThreadClosed(chatio_wire::ThreadClosed::new(chat.id.clone(), thread, None)),
                 ] {
-                    fx.deliveries.push(engine::Delivery {
+                    fx.deliveries.push(actions::Delivery {
                         license: *license,
                         customer: chat.customer.clone(),
                         push,

@@ -1,6 +1,6 @@
 //! The in-memory data: licenses, customers, tokens, chats, threads, events, files.
 //!
-//! Everything the protocol stores lives here; `engine.rs` implements the actions on top.
+//! Everything the protocol stores lives here; `actions/` implements the actions on top.
 //! Wire objects are built from this data on demand, always in the reference form.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -232,10 +232,10 @@ pub(crate) struct Policy {
     /// Chats one customer may start (`None`: unlimited).
     pub(crate) max_chats_per_customer: Option<usize>,
     /// Properties customers may write (empty: any).
-    pub(crate) declared_properties: Vec<crate::DeclaredProperty>,
-    /// A deliberate fault for conformance tests (see [`crate::ConformanceFault`]).
-    pub(crate) conformance_fault: Option<crate::ConformanceFault>,
-    /// Whether [`crate::ConformanceFault::DropPush`] has dropped its push.
+    pub(crate) declared_properties: Vec<crate::config::DeclaredProperty>,
+    /// A deliberate fault for conformance tests (see [`crate::config::ConformanceFault`]).
+    pub(crate) conformance_fault: Option<crate::config::ConformanceFault>,
+    /// Whether [`crate::config::ConformanceFault::DropPush`] has dropped its push.
     pub(crate) push_dropped: bool,
 }
 

@@ -2,6 +2,11 @@
 //! before sending (chatio-core, chatio-transport, chatio-customer-sdk) and the reference
 //! server enforces them (chatio-server).
 
+/// Largest frame, in bytes: 1 MiB. A server refuses a larger inbound frame before parsing
+/// it (the decoder's default limit) and replaces a larger answer by a `validation` error;
+/// the SDK reads server frames up to its own, larger, `max_frame_len`.
+pub const MAX_FRAME_LEN: usize = 1 << 20;
+
 /// Longest text (message text, sneak peek, file names...), in characters: 16 384.
 pub const MAX_TEXT_LEN: usize = 16_384;
 

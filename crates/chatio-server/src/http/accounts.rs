@@ -18,7 +18,8 @@ use http::{HeaderValue, StatusCode, header};
 use http_body_util::Full;
 use serde_json::{Value, json};
 
-use crate::engine;
+use crate::net::http::query;
+
 use crate::state::Shared;
 
 /// The cookie naming the customer of one license.
@@ -37,7 +38,9 @@ fn cookie_customer(headers: &http::HeaderMap, license: u64) -> Option<String> {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty() && v.len() <= engine::MAX_ID && v.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|v| {
+            !v.is_empty() && v.len() <= chatio_wire::limits::MAX_ID_LEN && v.bytes().all(|b| b.is_ascii_graphic())
+        })
 }
 
 /// The serialized origin of a URI, when it has a tuple origin (`scheme://host[:port]`).
@@ -48,8 +51,7 @@ fn origin_of(uri: &str) -> Option<String> {
 
 /// Serves the page.
 pub(crate) fn page(shared: &Arc<Shared>, req: &hyper::Request<hyper::body::Incoming>) -> hyper::Response<Full<Bytes>> {
-    let q: HashMap<String, String> =
-        req.uri().query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let q = query(req);
     let state = q.get("state").cloned().unwrap_or_default();
     let target = q.get("post_message_uri").or_else(|| q.get("redirect_uri")).and_then(|u| origin_of(u));
     let (message, cookie) = match answer(shared, &q, req.headers(), target.is_some()) {

@@ -8,7 +8,7 @@ use http::{Method, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
 
-use super::{Resp, json_resp, query};
+use crate::net::http::{Resp, json_resp, query};
 use crate::state::{Fault, Shared};
 
 /// `/admin/<op>?license_id=N&customer_id=ID[&ms=N][&chat_id=ID]` (only with `--admin`).

@@ -5,7 +5,7 @@
 
 use http::{HeaderValue, StatusCode, header};
 
-use super::{Resp, respond};
+use crate::net::http::{Resp, respond};
 use crate::state::Shared;
 
 /// Content types shown inline: raster images, which cannot run script (SVG can, so it is

@@ -9,8 +9,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 
-use super::{Resp, accounts, admin, files, json_resp, respond, static_files, token, web_api};
-use crate::net::io::TimedStream;
+use super::{accounts, admin, files, static_files, token, web_api};
+use crate::net::http::{Resp, json_resp, respond};
+use crate::net::timed_stream::TimedStream;
 use crate::state::Shared;
 use crate::transport;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use http::{StatusCode, header};
 
-use super::{Resp, respond};
+use crate::net::http::{Resp, respond};
 
 /// What to say when the assets are not there.
 pub(crate) const NOT_BUILT: &str =

@@ -8,8 +8,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::json;
 
-use super::{Resp, json_resp, query};
-use crate::engine;
+use crate::net::http::{Resp, json_resp, query};
 use crate::state::Shared;
 
 fn token_error(status: StatusCode, error: &str, description: &str) -> Resp {
@@ -119,7 +118,7 @@ pub(crate) async fn token_endpoint(shared: Arc<Shared>, req: hyper::Request<Inco
         None => None,
     };
     let customer = params.get("customer_id").filter(|c| !c.is_empty()).map(|c| UserId::new(c.clone()));
-    if customer.as_ref().is_some_and(|c| c.as_str().len() > engine::MAX_ID) {
+    if customer.as_ref().is_some_and(|c| c.as_str().len() > chatio_wire::limits::MAX_ID_LEN) {
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", "`customer_id` is longer than 256 bytes");
     }
     if customer.as_ref().is_some_and(|c| !valid_customer_id(c.as_str())) {

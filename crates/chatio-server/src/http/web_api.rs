@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use chatio_wire::limits::{MAX_FRAME_LEN, MAX_ID_LEN};
 use chatio_wire::{
     Action, ErrorObject, ErrorType, EventKind, FileAttachment, NewEvent, Request, Response, ResponseData,
     SendFileResponse,
@@ -11,10 +12,10 @@ use http::{StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
-use super::{Resp, bearer, envelope, query, status_of, web_error};
-use crate::engine::{self, Caller};
+use super::{bearer, envelope, status_of, web_error};
+use crate::actions::{self, Caller};
 use crate::files;
-use crate::session::MAX_FRAME;
+use crate::net::http::{Resp, query};
 use crate::state::{Shared, now_secs};
 use crate::store::FileRec;
 
@@ -49,7 +50,7 @@ pub(crate) async fn web_api(
     }
     let known = Action::parse(&action);
     match known {
-        Some(a) if engine::web_api_allows(a) => {}
+        Some(a) if web_api_allows(a) => {}
         Some(_) => {
             return web_error(
                 StatusCode::NOT_FOUND,
@@ -74,7 +75,7 @@ pub(crate) async fn web_api(
     };
     let customer = {
         let inner = shared.lock();
-        match engine::authenticate(&inner.store, license, &token, now_secs()) {
+        match actions::authenticate(&inner.store, license, &token, now_secs()) {
             Ok(c) => c,
             Err(e) => return web_error(status_of(&e), &action, e),
         }
@@ -83,7 +84,7 @@ pub(crate) async fn web_api(
     if known == Some(Action::SendFile) {
         return send_file(shared, req, caller).await;
     }
-    let body = match Limited::new(req.into_body(), MAX_FRAME).collect().await {
+    let body = match Limited::new(req.into_body(), MAX_FRAME_LEN).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             return web_error(
@@ -103,13 +104,18 @@ pub(crate) async fn web_api(
     if inner.store.licenses.get(&license).is_some_and(|l| l.expired) {
         return web_error(StatusCode::FORBIDDEN, &action, ErrorObject::with_default_message(ErrorType::LicenseExpired));
     }
-    let (result, fx) = engine::handle(&mut inner.store, &inner.hub.presence, &caller, request, now_secs());
+    let (result, fx) = actions::handle(&mut inner.store, &inner.hub.presence, &caller, request, now_secs());
     // Pushes of a Web API call carry no request_id (1.3).
     shared.finish(inner, license, fx, None);
     match result {
         Ok(data) => envelope(StatusCode::OK, Response::success(None, data)),
         Err(e) => web_error(status_of(&e), &action, e),
     }
+}
+
+/// Which actions exist on the Web API of the reference server (1.3 and G33).
+fn web_api_allows(action: Action) -> bool {
+    !matches!(action, Action::Login | Action::Ping)
 }
 
 async fn send_file(shared: Arc<Shared>, req: hyper::Request<Incoming>, caller: Caller) -> Resp {
@@ -181,7 +187,7 @@ async fn send_file(shared: Arc<Shared>, req: hyper::Request<Incoming>, caller: C
     let Some((name, declared, bytes)) = file else {
         return web_error(StatusCode::BAD_REQUEST, action, ErrorObject::validation("`payload.file` is required"));
     };
-    if custom_id.as_ref().is_some_and(|c| c.len() > engine::MAX_ID) {
+    if custom_id.as_ref().is_some_and(|c| c.len() > MAX_ID_LEN) {
         return web_error(
             StatusCode::BAD_REQUEST,
             action,
@@ -209,13 +215,13 @@ async fn send_file(shared: Arc<Shared>, req: hyper::Request<Incoming>, caller: C
     let mut event = NewEvent::new(EventKind::File(attachment));
     event.custom_id = custom_id;
     let chat = chatio_wire::ChatId::from(chat_id);
-    let (thread, ev, opened) = match engine::add_customer_event(&mut inner.store, &caller, &chat, event, now) {
+    let (thread, ev, opened) = match actions::add_customer_event(&mut inner.store, &caller, &chat, event, now) {
         Ok(x) => x,
         Err(e) => return web_error(status_of(&e), action, e),
     };
     inner.store.files.insert(key, FileRec { content_type, bytes });
-    let mut fx = engine::Effects::default();
-    engine::deliver_new_event(
+    let mut fx = actions::Effects::default();
+    actions::deliver_new_event(
         &inner.store,
         &inner.hub.presence,
         caller.license,
@@ -227,7 +233,7 @@ async fn send_file(shared: Arc<Shared>, req: hyper::Request<Incoming>, caller: C
         &mut fx,
     );
     if opened {
-        fx.triggers.push(engine::Trigger::NeedsAgent { chat });
+        fx.triggers.push(actions::Trigger::NeedsAgent { chat });
     }
     shared.finish(inner, caller.license, fx, None);
     envelope(StatusCode::OK, Response::success(None, ResponseData::SendFile(SendFileResponse::new(url))))

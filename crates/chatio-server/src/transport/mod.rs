@@ -1,5 +1,5 @@
 //! Transports: what carries an RTM session's frames. Each feeds and drains a
-//! [`Session`](crate::session::Session) of the session engine; today the plain websocket
+//! [`Session`](crate::session::Session): the plain websocket
 //! ([`ws`], `/customer/v0.5/rtm/ws`) and socket.io ([`sio`], `/customer/v0.5/rtm/sio`, what
 //! the JS SDK 0.9.1 speaks).
 

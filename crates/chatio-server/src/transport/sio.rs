@@ -9,9 +9,9 @@
 //! the client must reconnect), and answering binary attachments itself.
 //!
 //! Each v0.5 frame travels as the only argument of a socket.io event named `message`, both
-//! ways: `2["message",{…frame…}]`. Each socket.io connection is one session of the session
-//! engine (`crate::session`), like a websocket connection: the same request handling,
-//! limits, outbound queue bound, per-customer cap, fault injection and pushes. Activity:
+//! ways: `2["message",{…frame…}]`. Each socket.io connection is one RTM session
+//! (`crate::session`), like a websocket connection: the same request handling, limits,
+//! send queue bound, per-customer cap, fault injection and pushes. Activity:
 //! Engine.IO's heartbeat is sized to the server's idle limit (`ping_interval +
 //! ping_timeout = idle_timeout`), engineioxide drops a socket whose pings stop, and while the
 //! socket is open the session is marked active: heartbeats count as activity, and a quiet
@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chatio_wire::DisconnectReason;
+use chatio_wire::limits::MAX_FRAME_LEN;
 use engineioxide::config::EngineIoConfig;
 use engineioxide::handler::EngineIoHandler;
 use engineioxide::service::{EngineIoService, NotFoundService};
@@ -34,19 +35,20 @@ use serde_json::value::RawValue;
 use tokio::sync::mpsc::error::TrySendError;
 
 use crate::hub::{CLOSE_DISCONNECTED, Out};
-use crate::session::{self, MAX_FRAME, Outbound, Session};
+use crate::net::http::query;
+use crate::session::{self, Outbound, Session};
 use crate::state::Shared;
 
 /// The path the socket.io client requests (it appends a `/`).
 pub(crate) const PATH: &str = "/customer/v0.5/rtm/sio";
 
 /// Packets engineioxide buffers for one client; beyond, the writer waits and the session's
-/// byte-bounded outbox (and its slow-consumer close) takes over.
+/// byte-bounded send queue (and its slow-consumer close) takes over.
 const MAX_QUEUED: usize = 256;
 
 /// The largest polling body or websocket message accepted (the v0.5 frame limit plus the
 /// socket.io envelope).
-const MAX_PAYLOAD: u64 = (MAX_FRAME as u64) + 1024;
+const MAX_PAYLOAD: u64 = (MAX_FRAME_LEN as u64) + 1024;
 
 /// The Engine.IO service of one server, and the sessions being upgraded to a websocket.
 #[derive(Debug)]
@@ -117,8 +119,7 @@ pub(crate) fn service(shared: Weak<Shared>, idle: Duration) -> Service {
 /// count UTF-8 bytes on both sides.
 pub(crate) async fn serve(shared: &Arc<Shared>, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     use hyper::service::Service as _;
-    let q: std::collections::HashMap<String, String> =
-        req.uri().query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let q = query(&req);
     // G12 on this transport: no usable license id → HTTP 400 before any session exists.
     if q.get("license_id").and_then(|l| l.parse::<u64>().ok()).is_none() {
         return plain(StatusCode::BAD_REQUEST, "`license_id` query parameter (an integer) is required");
@@ -326,7 +327,7 @@ async fn write_loop(socket: Arc<Socket<SockData>>, mut out: Outbound) {
                 while let Some(p) = packet.take() {
                     match socket.reserve() {
                         Ok(permit) => permit.emit(p),
-                        // engineioxide's buffer is full: wait; the outbox counts the bytes
+                        // engineioxide's buffer is full: wait; the send queue counts the bytes
                         // and closes a client that stays this slow (4002).
                         Err(TrySendError::Full(())) => {
                             packet = Some(p);

@@ -18,9 +18,11 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::time::Instant;
 
-use crate::http::{Resp, query, respond};
+use chatio_wire::limits::MAX_FRAME_LEN;
+
 use crate::hub::{CLOSE_DISCONNECTED, Out, disconnected_frame, reason_text};
-use crate::session::{self, MAX_FRAME, Outbound};
+use crate::net::http::{Resp, query, respond};
+use crate::session::{self, Outbound};
 use crate::state::Shared;
 
 /// Websocket read buffer per connection (tungstenite grows it for larger frames).
@@ -75,8 +77,8 @@ pub(crate) fn upgrade(shared: Arc<Shared>, req: hyper::Request<Incoming>, versio
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER)
             .write_buffer_size(WRITE_BUFFER)
-            .max_message_size(Some(MAX_FRAME))
-            .max_frame_size(Some(MAX_FRAME));
+            .max_message_size(Some(MAX_FRAME_LEN))
+            .max_frame_size(Some(MAX_FRAME_LEN));
         let io = TokioAdapter::new(TokioIo::new(upgraded));
         let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         match refusal {
@@ -254,12 +256,12 @@ mod tests {
     /// limit: a lost response, and a 4002 close of a healthy session `write_timeout` later).
     #[tokio::test]
     async fn a_burst_longer_than_a_batch_is_written_whole_and_counted_flushed() {
-        let (outbox, outbound) = session::Outbound::detached(1 << 20);
+        let (queue, outbound) = session::Outbound::detached(1 << 20);
         let n = 3 * WRITE_BATCH + 5;
         for i in 0..n {
-            outbox.send(Out::Text(format!("frame {i}").into()));
+            queue.send(Out::Text(format!("frame {i}").into()));
         }
-        outbox.send(Out::Close(1000, "done".into()));
+        queue.send(Out::Close(1000, "done".into()));
         let (server_io, client_io) = tokio::io::duplex(1 << 20);
         let server = WebSocketStream::from_raw_socket(TokioAdapter::new(server_io), Role::Server, None).await;
         let mut client = WebSocketStream::from_raw_socket(TokioAdapter::new(client_io), Role::Client, None).await;
@@ -281,6 +283,6 @@ mod tests {
         let want: Vec<String> = (0..n).map(|i| format!("frame {i}")).collect();
         assert_eq!(got.len(), n, "frames lost: {:?}", want.iter().filter(|w| !got.contains(w)).collect::<Vec<_>>());
         assert_eq!(got, want);
-        assert_eq!(outbox.pending(), 0, "every written byte is counted flushed");
+        assert_eq!(queue.pending(), 0, "every written byte is counted flushed");
     }
 }

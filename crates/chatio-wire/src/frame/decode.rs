@@ -18,8 +18,7 @@ use crate::objects::event_serde::Key;
 
 use crate::RequestId;
 
-/// Largest frame accepted by default: 1 MiB (G23). Larger frames are refused before parsing.
-pub const MAX_FRAME_LEN: usize = 1 << 20;
+pub use crate::limits::MAX_FRAME_LEN;
 
 /// Deepest nesting of a value the decoder reads: serde_json's fixed recursion limit. Deeper
 /// input fails with [`DecodeErrorKind::TooDeep`] without exhausting the stack. Skipped values

@@ -12,10 +12,10 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
-use super::io::TimedStream;
 use crate::error::Error;
 use crate::http::router;
 use crate::hub::Out;
+use crate::net::timed_stream::TimedStream;
 use crate::state::{Control, Shared};
 
 /// How long a clean shutdown waits for connections to finish their close handshake.

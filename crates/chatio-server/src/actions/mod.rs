@@ -1,51 +1,33 @@
-//! The actions of the Customer API v0.5, on the in-memory store.
+//! The actions of the Customer API v0.5: what each request does to the data.
 //!
-//! Pure with respect to I/O: each call takes the store, the caller and the time, and returns
-//! the response plus the pushes to deliver and the agent triggers to run. The connection
-//! layer (`hub.rs`) delivers; `agent.rs` reacts.
+//! Pure: each call takes the store, the caller and the time (no I/O, no clock, no lock, no
+//! task), and returns the response plus the pushes to deliver and the triggers the scripted
+//! agent reacts to. The state layer (`crate::state`) takes the lock, calls an action, and
+//! delivers what it returns through the hub. `checks.rs` holds the argument checks,
+//! `auth.rs` the token check and `login`, `answer.rs` the answer-size limit, `bot.rs` the
+//! scripted agent's steps.
 
 use std::collections::HashSet;
 
 use chatio_wire as wire;
 use chatio_wire::{
-    Action, ChatId, ErrorObject, ErrorType, Event, EventKind, NewEvent, Properties, Push, Request, ResponseData,
-    ThreadId, Timestamp, UserId,
+    ChatId, ErrorObject, Event, EventKind, NewEvent, Properties, Push, Request, ResponseData, ThreadId, Timestamp,
+    UserId,
 };
 
-use crate::PropertyAccess;
 use crate::store::{ChatRec, Customer, Store, ThreadRec};
 
-/// Longest text (G23; the one definition is in `chatio_wire::limits`).
-pub(crate) const MAX_TEXT: usize = wire::limits::MAX_TEXT_LEN;
-/// Longest id or custom id, in bytes (G23).
-pub(crate) const MAX_ID: usize = wire::limits::MAX_ID_LEN;
-/// Largest frame, either way (G7, G23): a larger inbound frame closes the websocket with
-/// 1009; a larger answer is replaced by [`too_large`].
-pub(crate) const MAX_FRAME: usize = 1 << 20;
+mod answer;
+mod auth;
+pub(crate) mod bot;
+mod checks;
 
-/// The response that replaces an answer larger than [`MAX_FRAME`] (RTM and Web API alike):
-/// `validation`, same request id and action.
-pub(crate) fn too_large(request_id: Option<wire::RequestId>, action: &str) -> wire::Response {
-    wire::Response::failure(
-        request_id,
-        action,
-        validation("the answer would be larger than 1 MiB (G23): ask for less (fewer `thread_ids`, a smaller `limit`)"),
-    )
-}
-
-/// Encodes a response, replacing one larger than [`MAX_FRAME`] by [`too_large`].
-pub(crate) fn encode_response(response: wire::Response) -> (String, bool) {
-    let request_id = response.request_id.clone();
-    let action = response.action().to_owned();
-    let text = wire::ServerFrame::Response(response).encode();
-    if text.len() <= MAX_FRAME {
-        return (text, false);
-    }
-    (wire::ServerFrame::Response(too_large(request_id, &action)).encode(), true)
-}
-
-/// Most customer fields (G23).
-pub(crate) const MAX_FIELDS: usize = wire::limits::MAX_CUSTOMER_FIELDS;
+pub(crate) use answer::encode_response;
+pub(crate) use auth::{authenticate, login};
+use checks::{
+    authorization, check_customer_data, check_event_rights, check_merged_fields, check_new_event, check_properties,
+    check_rights, check_text, validation,
+};
 
 /// Who is calling.
 #[derive(Clone, Debug)]
@@ -89,160 +71,6 @@ impl Effects {
 
 /// Customers with at least one logged-in RTM connection (G20).
 pub(crate) type Presence = HashSet<(u64, UserId)>;
-
-fn validation(msg: impl Into<String>) -> ErrorObject {
-    ErrorObject::new(ErrorType::Validation, msg)
-}
-
-fn authorization(msg: impl Into<String>) -> ErrorObject {
-    ErrorObject::new(ErrorType::Authorization, msg)
-}
-
-/// Checks a token at `login` or on a Web API call (G12, G30, G35).
-pub(crate) fn authenticate(store: &Store, license: u64, token: &str, now: u64) -> Result<UserId, ErrorObject> {
-    let secret = wire::Token::new(token).access_token().to_owned();
-    let lic =
-        store.licenses.get(&license).ok_or_else(|| ErrorObject::new(ErrorType::Authentication, "unknown license"))?;
-    if lic.expired {
-        return Err(ErrorObject::with_default_message(ErrorType::LicenseExpired));
-    }
-    let rec =
-        store.tokens.get(&secret).ok_or_else(|| ErrorObject::new(ErrorType::Authentication, "invalid access token"))?;
-    if rec.license != license {
-        return Err(ErrorObject::new(ErrorType::Authentication, "the token was issued for another license"));
-    }
-    if now >= rec.expires_at {
-        return Err(ErrorObject::new(ErrorType::Authentication, "the access token has expired"));
-    }
-    if lic.customers.get(&rec.customer).is_some_and(|c| c.banned) {
-        return Err(ErrorObject::with_default_message(ErrorType::CustomerBanned));
-    }
-    Ok(rec.customer.clone())
-}
-
-fn check_text(field: &str, s: &str) -> Result<(), ErrorObject> {
-    if s.chars().count() > MAX_TEXT {
-        return Err(validation(format!("`{field}` is longer than {MAX_TEXT} characters")));
-    }
-    Ok(())
-}
-
-fn check_id(field: &str, s: &str) -> Result<(), ErrorObject> {
-    if s.is_empty() {
-        return Err(validation(format!("`{field}` is empty")));
-    }
-    if s.len() > MAX_ID {
-        return Err(validation(format!("`{field}` is longer than {MAX_ID} bytes")));
-    }
-    Ok(())
-}
-
-fn check_properties(field: &str, p: &Properties) -> Result<(), ErrorObject> {
-    for (ns, name, v) in p.iter() {
-        if !v.is_scalar() {
-            return Err(validation(format!("`{field}.{ns}.{name}` must be an int32, a bool or a string")));
-        }
-    }
-    Ok(())
-}
-
-/// A customer's write of properties, against the declared ones (G15).
-fn check_rights(store: &Store, field: &str, p: &Properties) -> Result<(), ErrorObject> {
-    let declared = &store.policy.declared_properties;
-    if declared.is_empty() {
-        return Ok(());
-    }
-    for (ns, name, _) in p.iter() {
-        match declared.iter().find(|d| d.namespace == ns && d.name == name) {
-            Some(d) if d.access == PropertyAccess::ReadWrite => {}
-            Some(_) => return Err(authorization(format!("`{field}.{ns}.{name}` is read-only for customers"))),
-            None => return Err(authorization(format!("`{field}.{ns}.{name}` is not a declared property"))),
-        }
-    }
-    Ok(())
-}
-
-/// Every property a new event carries, against the declared ones.
-fn check_event_rights(store: &Store, field: &str, e: &NewEvent) -> Result<(), ErrorObject> {
-    e.properties.as_ref().map_or(Ok(()), |p| check_rights(store, &format!("{field}.properties"), p))
-}
-
-fn check_customer_data(c: &wire::CustomerData) -> Result<(), ErrorObject> {
-    if let Some(f) = &c.fields {
-        if f.len() > MAX_FIELDS {
-            return Err(validation("`customer.fields` has more than 100 entries"));
-        }
-        for (k, v) in f {
-            if v.chars().count() > wire::limits::MAX_CUSTOMER_FIELD_LEN {
-                return Err(validation(format!("`customer.fields.{k}` is longer than 4096 characters")));
-            }
-        }
-    }
-    for (field, v) in [("customer.name", &c.name), ("customer.email", &c.email)] {
-        if let Some(v) = v {
-            check_text(field, v)?;
-        }
-    }
-    Ok(())
-}
-
-/// Checks that merging `data` into what the customer has keeps 100 fields at most (G23).
-fn check_merged_fields(store: &Store, license: u64, id: &UserId, data: &wire::CustomerData) -> Result<(), ErrorObject> {
-    let Some(new) = &data.fields else { return Ok(()) };
-    let old = store.licenses.get(&license).and_then(|l| l.customers.get(id)).map(|c| &c.fields);
-    let added = new.keys().filter(|k| old.is_none_or(|o| !o.contains_key(*k))).count();
-    if old.map_or(0, |o| o.len()) + added > MAX_FIELDS {
-        return Err(validation(format!("`customer.fields` would have more than {MAX_FIELDS} entries")));
-    }
-    Ok(())
-}
-
-/// Checks a customer-sent event (G21, G22, G23).
-fn check_new_event(field: &str, e: &NewEvent) -> Result<(), ErrorObject> {
-    if let Some(c) = &e.custom_id {
-        check_id(&format!("{field}.custom_id"), c)?;
-    }
-    if let Some(p) = &e.properties {
-        check_properties(&format!("{field}.properties"), p)?;
-    }
-    match &e.kind {
-        EventKind::Message(m) => check_text(&format!("{field}.text"), &m.text),
-        EventKind::Annotation(a) => {
-            if a.annotation_type.is_empty() {
-                return Err(validation(format!("`{field}.annotation_type` is empty")));
-            }
-            a.text.as_deref().map_or(Ok(()), |t| check_text(&format!("{field}.text"), t))
-        }
-        EventKind::FilledForm(_) => Ok(()),
-        EventKind::Custom(c) => {
-            if c.content.is_object() {
-                Ok(())
-            } else {
-                Err(validation(format!("`{field}.content` must be an object")))
-            }
-        }
-        EventKind::RichMessage(r) => {
-            if r.template_id.is_empty() {
-                return Err(validation(format!("`{field}.template_id` is empty")));
-            }
-            if r.elements.len() > 10 {
-                return Err(validation(format!("`{field}.elements` has more than 10 elements")));
-            }
-            for (i, el) in r.elements.iter().enumerate() {
-                if el.buttons.len() > 10 {
-                    return Err(validation(format!("`{field}.elements[{i}].buttons` has more than 10 buttons")));
-                }
-                if el.image.as_ref().is_some_and(|im| im.url.is_empty()) {
-                    return Err(validation(format!("`{field}.elements[{i}].image.url` is required")));
-                }
-            }
-            Ok(())
-        }
-        EventKind::SystemMessage(_) => Err(validation(format!("`{field}.type`: customers cannot send system_message"))),
-        EventKind::File(_) => Err(validation(format!("`{field}.type`: files are sent with send_file"))),
-        other => Err(validation(format!("`{field}.type`: unknown event type `{}`", other.event_type()))),
-    }
-}
 
 /// Makes a stored event from a customer's event.
 fn stamp(chat: &mut ChatRec, thread: &ThreadId, author: &UserId, e: NewEvent, now: u64) -> Event {
@@ -309,7 +137,7 @@ pub(crate) fn handle(
 ) -> (Result<ResponseData, ErrorObject>, Effects) {
     let mut fx = Effects::default();
     // A deliberate fault for conformance tests: times in milliseconds.
-    let now = if store.policy.conformance_fault == Some(crate::ConformanceFault::TimestampsMs) {
+    let now = if store.policy.conformance_fault == Some(crate::config::ConformanceFault::TimestampsMs) {
         now.saturating_mul(1000)
     } else {
         now
@@ -325,7 +153,7 @@ pub(crate) fn handle(
 /// A deliberate fault for conformance tests: the first `incoming_event` push a request
 /// causes is not delivered.
 fn conformance_drop_push(store: &mut Store, fx: &mut Effects) {
-    if store.policy.conformance_fault != Some(crate::ConformanceFault::DropPush) || store.policy.push_dropped {
+    if store.policy.conformance_fault != Some(crate::config::ConformanceFault::DropPush) || store.policy.push_dropped {
         return;
     }
     if let Some(i) = fx.deliveries.iter().position(|d| matches!(d.push, Push::IncomingEvent(_))) {
@@ -746,31 +574,4 @@ pub(crate) fn customer_updated(
             });
         }
     }
-}
-
-/// `login` (4.1): checks the token and stores the customer data. The connection layer adds
-/// the connection limit and the `customer_updated` pushes.
-pub(crate) fn login(
-    store: &mut Store,
-    license: u64,
-    payload: &wire::Login,
-    now: u64,
-    public_url: &str,
-) -> Result<(UserId, wire::LoginResponse, bool), ErrorObject> {
-    let customer = authenticate(store, license, payload.token.expose(), now)?;
-    let mut changed = false;
-    if let Some(data) = &payload.customer {
-        check_customer_data(data)?;
-        check_merged_fields(store, license, &customer, data)?;
-        changed = apply_customer_data(store, license, &customer, data);
-    } else if let Some(lic) = store.licenses.get_mut(&license) {
-        lic.customers.entry(customer.clone()).or_default();
-    }
-    let resp = wire::LoginResponse::new(customer.clone(), Some(format!("{public_url}/licence/{license}/config.json")));
-    Ok((customer, resp, changed))
-}
-
-/// Which actions exist on the Web API of the reference server (1.3 and G33).
-pub(crate) fn web_api_allows(action: Action) -> bool {
-    !matches!(action, Action::Login | Action::Ping)
 }

@@ -32,7 +32,7 @@ use chatio_wire as wire;
 use chatio_wire::{ChatId, EventKind, Push, Timestamp, UserId};
 use serde_json::json;
 
-use crate::engine::{Delivery, Effects, Trigger, add_agent_event};
+use super::{Delivery, Effects, Trigger, add_agent_event};
 use crate::files;
 use crate::store::Store;
 

@@ -1,10 +1,12 @@
-//! A session's bounded outbound queue and the server-wide counters it feeds.
+//! A session's send queue: what the server has to write to one client, bounded in bytes.
 //!
-//! The hub queues frames here under the server's lock (never waiting); the transport's
-//! writer drains them. Every queued byte is counted until the writer reports it flushed, so
-//! a client that stops reading cannot make the server hold more than the configured bound
-//! for it: the frame that would pass the bound is discarded, and the session is told to
-//! close with [`CLOSE_SLOW_CONSUMER`] (the slow-consumer policy).
+//! (Not the SDK's outbox, which resends a customer's events across reconnects: this queue
+//! only holds frames on their way out of the server.) The hub queues frames here under the
+//! server's lock (never waiting); the transport's writer drains them. Every queued byte is
+//! counted until the writer reports it flushed, so a client that stops reading cannot make
+//! the server hold more than the configured bound for it: the frame that would pass the
+//! bound is discarded, and the session is told to close with [`CLOSE_SLOW_CONSUMER`] (the
+//! slow-consumer policy).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -13,6 +15,8 @@ use std::time::Instant;
 
 use async_tungstenite::tungstenite::Utf8Bytes;
 use tokio::sync::{Notify, mpsc};
+
+use crate::counters::Counters;
 
 /// Close code of a session whose client does not read its frames fast enough (more than
 /// the outbound bound unflushed, or nothing flushed for the write timeout). A project
@@ -34,22 +38,9 @@ pub(crate) enum Out {
     Drop,
 }
 
-/// Server-wide counters, shared by every session (read through `ServerHandle::stats`).
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    /// Bytes queued for clients and not yet flushed to their sockets, all sessions together.
-    pub(crate) queued_bytes: AtomicUsize,
-    /// Sessions closed by the slow-consumer policy.
-    pub(crate) slow_consumers: AtomicU64,
-    /// TCP connections refused by a connection cap.
-    pub(crate) refused_connections: AtomicU64,
-    /// HTTP requests ended because their body did not arrive in time.
-    pub(crate) body_timeouts: AtomicU64,
-}
-
 /// The sending side of a session's queue (held by the hub).
 #[derive(Debug)]
-pub(crate) struct Outbox {
+pub(crate) struct SendQueue {
     tx: mpsc::UnboundedSender<Out>,
     /// Bytes queued or written but not yet flushed.
     pending: AtomicUsize,
@@ -67,13 +58,13 @@ pub(crate) struct Outbox {
     counters: Arc<Counters>,
 }
 
-impl Outbox {
+impl SendQueue {
     /// A queue holding at most `max` unflushed bytes (one frame larger than that is let
     /// through when nothing else is pending), and its receiving side.
     pub(crate) fn new(max: usize, counters: Arc<Counters>) -> (Arc<Self>, mpsc::UnboundedReceiver<Out>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let epoch = Instant::now();
-        let outbox = Self {
+        let queue = Self {
             tx,
             pending: AtomicUsize::new(0),
             overflowed: AtomicBool::new(false),
@@ -84,7 +75,7 @@ impl Outbox {
             max,
             counters,
         };
-        (Arc::new(outbox), rx)
+        (Arc::new(queue), rx)
     }
 
     fn now_ms(&self) -> u64 {
@@ -180,7 +171,7 @@ impl Outbox {
     }
 }
 
-impl Drop for Outbox {
+impl Drop for SendQueue {
     fn drop(&mut self) {
         // Whatever was never flushed no longer counts.
         let p = *self.pending.get_mut();
@@ -198,22 +189,22 @@ mod tests {
     #[test]
     fn the_bound_discards_and_closes_once_and_flushes_free_bytes() {
         let counters = Arc::new(Counters::default());
-        let (outbox, mut rx) = Outbox::new(10, counters.clone());
+        let (queue, mut rx) = SendQueue::new(10, counters.clone());
         // One frame larger than the bound passes when nothing is pending.
-        outbox.send(Out::Text("0123456789abc".into()));
-        assert_eq!(outbox.pending(), 13);
-        outbox.flushed(13);
-        outbox.send(Out::Text("01234".into()));
-        outbox.send(Out::Text("56789".into()));
+        queue.send(Out::Text("0123456789abc".into()));
+        assert_eq!(queue.pending(), 13);
+        queue.flushed(13);
+        queue.send(Out::Text("01234".into()));
+        queue.send(Out::Text("56789".into()));
         assert_eq!(counters.queued_bytes.load(Ordering::Relaxed), 10);
-        outbox.send(Out::Text("x".into()));
-        outbox.send(Out::Text("y".into()));
-        assert!(outbox.overflowed());
+        queue.send(Out::Text("x".into()));
+        queue.send(Out::Text("y".into()));
+        assert!(queue.overflowed());
         let items: Vec<Out> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
         assert_eq!(items.len(), 4, "{items:?}");
         assert!(matches!(&items[3], Out::Close(4002, r) if r == "slow_consumer"));
         assert_eq!(counters.slow_consumers.load(Ordering::Relaxed), 1);
-        drop(outbox);
+        drop(queue);
         assert_eq!(counters.queued_bytes.load(Ordering::Relaxed), 0);
     }
 }
