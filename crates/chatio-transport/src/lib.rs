@@ -8,7 +8,8 @@
 //! * `async-std` (default) — run on async-std.
 //! * `smol` — run on smol.
 //! * `tokio` — run on tokio (inside a running tokio runtime).
-//! * `tls` (default) — `wss://` and `https://` through rustls with the webpki roots.
+//! * `tls` (default) — `wss://` and `https://` through rustls with the webpki roots, on the
+//!   application's process-wide crypto provider if it installed one, else aws-lc-rs.
 //!
 //! * `web` — the browser driver (the `web` module), for `wasm32-unknown-unknown` (build with
 //!   `--no-default-features --features web`).

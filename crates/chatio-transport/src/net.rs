@@ -23,7 +23,8 @@ impl std::fmt::Debug for TlsConfig {
 }
 
 impl TlsConfig {
-    /// The default: rustls with the webpki (Mozilla) roots.
+    /// The default: rustls with the webpki (Mozilla) roots, on the application's process-wide
+    /// crypto provider if it installed one, else aws-lc-rs.
     pub fn webpki() -> Self {
         Self::default()
     }
@@ -56,7 +57,7 @@ impl TlsConfig {
         if added == 0 {
             return Err(bad("no certificate in the PEM".into()));
         }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        let config = rustls::ClientConfig::builder_with_provider(crypto_provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| bad(Box::new(e)))?
             .with_root_certificates(roots)
@@ -71,13 +72,23 @@ impl TlsConfig {
             return Ok(c.clone());
         }
         let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        let config = rustls::ClientConfig::builder_with_provider(crypto_provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::Tls { host: "the client configuration".into(), source: Box::new(e) })?
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(Arc::new(config))
     }
+}
+
+/// The cryptography under TLS: the process-wide provider if the application installed one
+/// (`rustls::crypto::CryptoProvider::install_default`, e.g. for FIPS or *ring*), else rustls's
+/// aws-lc-rs provider (post-quantum key exchange preferred). Never the deprecated *ring*
+/// `default_provider` (rustls 0.23.48 deprecated it: no post-quantum algorithms).
+#[cfg(feature = "tls")]
+fn crypto_provider() -> Arc<futures_rustls::rustls::crypto::CryptoProvider> {
+    use futures_rustls::rustls::crypto::{CryptoProvider, aws_lc_rs};
+    CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(aws_lc_rs::default_provider()))
 }
 
 /// Whether the scheme needs TLS.
@@ -132,4 +143,28 @@ pub(crate) fn redact(url: &Url) -> String {
     let _ = u.set_password(None);
     let _ = u.set_username("");
     u.to_string()
+}
+
+#[cfg(all(test, feature = "tls"))]
+mod tests {
+    use super::*;
+    use futures_rustls::rustls::crypto::{CryptoProvider, aws_lc_rs};
+
+    /// The configurations use the provider the application installed (here: aws-lc-rs with
+    /// one cipher suite), and build without one (aws-lc-rs).
+    #[test]
+    fn tls_uses_the_installed_crypto_provider_or_aws_lc_rs() {
+        let default = TlsConfig::default().client().expect("a configuration without an installed provider");
+        assert!(!default.crypto_provider().cipher_suites.is_empty());
+        let mut only_one = aws_lc_rs::default_provider();
+        only_one.cipher_suites.truncate(1);
+        let suite = only_one.cipher_suites[0].suite();
+        let _ = only_one.install_default();
+        let installed = CryptoProvider::get_default().expect("installed");
+        let config = TlsConfig::default().client().expect("a configuration");
+        assert!(Arc::ptr_eq(config.crypto_provider(), installed));
+        assert_eq!(config.crypto_provider().cipher_suites.iter().map(|s| s.suite()).collect::<Vec<_>>(), [suite]);
+        let pem = b"-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n";
+        assert!(TlsConfig::with_extra_roots_pem(pem).is_err(), "a bad certificate is an error, not a panic");
+    }
 }

@@ -22,7 +22,7 @@ async fn tls_terminator_pem(backend: std::net::SocketAddr) -> (u16, Arc<rustls::
     let pem = cert.cert.pem();
     let der = cert.cert.der().clone();
     let key = rustls_pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).expect("key");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let server = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .expect("versions")
