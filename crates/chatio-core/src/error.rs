@@ -245,6 +245,9 @@ pub enum ErrorKind {
     /// The connection dropped under the request, or the server did not answer in time
     /// ([`Error::ConnectionLost`], [`Error::Timeout`], [`Error::DeliveryUnknown`]).
     Connection,
+    /// A bug in this SDK ([`Error::Bug`]): none of the above, nothing the caller or the
+    /// server did.
+    Bug,
 }
 
 /// Why a request or the session failed.
@@ -309,11 +312,22 @@ pub enum Error {
         /// How many checks were attempted.
         attempts: u32,
     },
+    /// A bug in this SDK: two of its own layers disagreed (for example a command's outcome
+    /// was of another command's kind). Nothing the caller or the server did; please report it.
+    Bug {
+        /// What disagreed.
+        what: String,
+    },
 }
 
 impl Error {
     pub(crate) fn invalid(reason: impl Into<String>) -> Self {
         Error::InvalidArgs { reason: reason.into() }
+    }
+
+    /// A bug of the SDK's own layers (see [`Error::Bug`]).
+    pub fn bug(what: impl Into<String>) -> Self {
+        Error::Bug { what: what.into() }
     }
 
     /// A refused token, with the server's or endpoint's message and no further cause.
@@ -343,6 +357,7 @@ impl Error {
             Error::Protocol(_) => ErrorKind::Protocol,
             Error::Transport(_) => ErrorKind::Transport,
             Error::ConnectionLost | Error::Timeout | Error::DeliveryUnknown { .. } => ErrorKind::Connection,
+            Error::Bug { .. } => ErrorKind::Bug,
         }
     }
 
@@ -364,7 +379,8 @@ impl Error {
             | Error::Disconnected { .. }
             | Error::Closed
             | Error::Protocol(_)
-            | Error::DeliveryUnknown { .. } => false,
+            | Error::DeliveryUnknown { .. }
+            | Error::Bug { .. } => false,
         }
     }
 
@@ -404,6 +420,7 @@ impl fmt::Display for Error {
                 "unknown whether the event arrived: {attempts} checks got an answer too large to read \
                  (it was not sent again, to avoid a duplicate)"
             ),
+            Error::Bug { what } => write!(f, "a bug in the chatio SDK (please report it): {what}"),
         }
     }
 }
@@ -512,6 +529,7 @@ mod tests {
             (Error::Timeout, ErrorKind::Connection),
             (Error::ConnectionLost, ErrorKind::Connection),
             (Error::DeliveryUnknown { attempts: 1 }, ErrorKind::Connection),
+            (Error::bug("x"), ErrorKind::Bug),
         ];
         for (e, k) in cases {
             assert_eq!(e.kind(), k, "{e:?}");

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use chatio_core::Error;
+use chatio_transport::FromReply;
 use chatio_wire::RequestId;
 
 use crate::driver::DriverHandle;
@@ -82,11 +83,10 @@ impl<T> std::fmt::Debug for Call<T> {
     }
 }
 
-impl<T: Send + 'static> Call<T> {
+impl<T: FromReply<chatio_core::Reply> + Send + 'static> Call<T> {
     pub(crate) fn new(
         driver: DriverHandle,
         f: impl FnOnce(&mut chatio_core::Session, chatio_core::Instant) -> Result<RequestId, Error> + Send + 'static,
-        map: impl FnOnce(chatio_core::Reply) -> Result<T, Error> + Send + 'static,
     ) -> Self {
         let state = Arc::new(State::default());
         let st = state.clone();
@@ -94,11 +94,11 @@ impl<T: Send + 'static> Call<T> {
             if st.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            let (id_rx, reply_rx) = driver.request_with_id(f);
+            let (id_rx, answer) = driver.call_with_id(f);
             if let Ok(id) = id_rx.await {
                 st.started(id, &driver);
             }
-            map(reply_rx.await.unwrap_or(Err(Error::Closed))?)
+            answer.await
         }
         .boxed();
         Self { fut, state }

@@ -4,6 +4,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use chatio_core::{Error, HistoryId, Reply};
+use chatio_transport::FromReply;
 
 use crate::driver::DriverHandle;
 use futures::future::BoxFuture;
@@ -21,6 +22,15 @@ pub struct HistoryPage {
     pub events: Vec<Event>,
     /// Nothing older remains.
     pub done: bool,
+}
+
+impl FromReply<Reply> for HistoryPage {
+    fn from_reply(reply: Reply) -> Result<Self, Reply> {
+        match reply {
+            Reply::History { events, done } => Ok(HistoryPage { events, done }),
+            other => Err(other),
+        }
+    }
 }
 
 /// Older and older pages of a chat's events (about 50 each, whole threads), newest first.
@@ -49,13 +59,7 @@ impl std::fmt::Debug for ChatHistory {
 }
 
 fn load(driver: DriverHandle, id: HistoryId) -> BoxFuture<'static, Result<HistoryPage, Error>> {
-    async move {
-        match driver.request(move |s, now| s.history_next(id, now)).await? {
-            Reply::History { events, done } => Ok(HistoryPage { events, done }),
-            other => Err(Error::protocol(format!("unexpected reply {other:?}"))),
-        }
-    }
-    .boxed()
+    async move { driver.call(move |s, now| s.history_next(id, now)).await }.boxed()
 }
 
 impl ChatHistory {

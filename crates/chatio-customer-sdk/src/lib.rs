@@ -124,6 +124,7 @@
 //! | [`ErrorKind::Protocol`] (the server broke the protocol) | `Protocol(`[`ProtocolError`]`)`: the wire [`DecodeError`](chatio_wire::DecodeError) and a bounded excerpt of the frame | no |
 //! | [`ErrorKind::Transport`] (network, TLS, HTTP, token endpoint, files) | `Transport(`[`TransportError`]`)`: the [`Operation`] and the transport's error | as the cause says ([`TransportError::is_transient`]) |
 //! | [`ErrorKind::Connection`] | `ConnectionLost`, `Timeout`, `DeliveryUnknown` | `ConnectionLost`, `Timeout` |
+//! | [`ErrorKind::Bug`] (the SDK's own layers disagreed; please report it) | `Bug { what }` | no |
 //!
 //! `std::error::Error::source` walks down to the cause: the transport's
 //! [`chatio_transport::Error`], then the `io::Error`, rustls, hyper or tungstenite error under

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_core::Session;
 use chatio_core::{ConnectionStatus, Error, Operation, Rating, Reply};
+use chatio_transport::FromReply;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 use chatio_transport::http::HttpClient;
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
@@ -52,6 +53,15 @@ pub struct ChatsSummary {
     pub total_chats: u64,
 }
 
+impl FromReply<Reply> for ChatsSummary {
+    fn from_reply(reply: Reply) -> Result<Self, Reply> {
+        match reply {
+            Reply::ChatsSummary { chats_summary, total_chats } => Ok(ChatsSummary { chats_summary, total_chats }),
+            other => Err(other),
+        }
+    }
+}
+
 /// A page of a chat's thread summaries.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -60,6 +70,17 @@ pub struct ThreadsSummary {
     pub threads_summary: Vec<ThreadSummary>,
     /// How many threads the chat has.
     pub total_threads: u64,
+}
+
+impl FromReply<Reply> for ThreadsSummary {
+    fn from_reply(reply: Reply) -> Result<Self, Reply> {
+        match reply {
+            Reply::ThreadsSummary { threads_summary, total_threads } => {
+                Ok(ThreadsSummary { threads_summary, total_threads })
+            }
+            other => Err(other),
+        }
+    }
 }
 
 /// Access to the SDK's tokens (`auth` in the JS SDK).
@@ -140,10 +161,6 @@ pub struct CustomerSdk {
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 #[path = "sdk_web.rs"]
 mod web;
-
-fn unexpected(r: Reply) -> Error {
-    Error::protocol(format!("unexpected reply {r:?}"))
-}
 
 impl CustomerSdk {
     /// Starts a session: fetches a token and connects in the background (`init` in the JS
@@ -259,10 +276,7 @@ impl CustomerSdk {
     ///
     /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn start_chat(&self, chat: StartChat) -> Result<Chat, Error> {
-        match self.driver.request(move |s, now| s.start_chat(chat, now)).await? {
-            Reply::Chat(c) => Ok(c),
-            other => Err(unexpected(other)),
-        }
+        self.driver.call(move |s, now| s.start_chat(chat, now)).await
     }
 
     /// Sends an event (`sendEvent`). It gets a `custom_id` if it has none and, with the
@@ -275,10 +289,7 @@ impl CustomerSdk {
     /// (see [the type's docs](Self#cancellation)).
     pub async fn send_event(&self, chat: &ChatId, event: NewEvent) -> Result<Event, Error> {
         let chat = chat.clone();
-        match self.driver.request(move |s, now| s.send_event(&chat, event, now)).await? {
-            Reply::Event(e) => Ok(e),
-            other => Err(unexpected(other)),
-        }
+        self.driver.call(move |s, now| s.send_event(&chat, event, now)).await
     }
 
     /// [`send_event`](Self::send_event) that can be cancelled: `.await` the [`Call`] for
@@ -288,14 +299,7 @@ impl CustomerSdk {
     /// stored by the server.
     pub fn send_event_cancellable(&self, chat: &ChatId, event: NewEvent) -> Call<Event> {
         let chat = chat.clone();
-        Call::new(
-            self.driver.clone(),
-            move |s, now| s.send_event(&chat, event, now),
-            |r| match r {
-                Reply::Event(e) => Ok(e),
-                other => Err(unexpected(other)),
-            },
-        )
+        Call::new(self.driver.clone(), move |s, now| s.send_event(&chat, event, now))
     }
 
     /// Sends a text message (`sendMessage`).
@@ -338,7 +342,7 @@ impl CustomerSdk {
     /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn send_rating(&self, chat: &ChatId, rating: Rating, comment: Option<&str>) -> Result<(), Error> {
         let (chat, comment) = (chat.clone(), comment.map(str::to_owned));
-        self.driver.request(move |s, now| s.send_rating(&chat, rating, comment.as_deref(), now)).await.map(drop)
+        self.driver.call(move |s, now| s.send_rating(&chat, rating, comment.as_deref(), now)).await
     }
 
     /// Sets what the customer is typing, for agents (`setSneakPeek`): sent at most once per
@@ -363,7 +367,7 @@ impl CustomerSdk {
     /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn close_thread(&self, chat: &ChatId) -> Result<(), Error> {
         let chat = chat.clone();
-        self.driver.request(move |s, now| s.close_thread(&chat, now)).await.map(drop)
+        self.driver.call(move |s, now| s.close_thread(&chat, now)).await
     }
 
     /// Updates the customer's name, e-mail and fields (`updateCustomer`); returns the
@@ -374,10 +378,7 @@ impl CustomerSdk {
     ///
     /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn update_customer(&self, customer: CustomerData) -> Result<User, Error> {
-        match self.driver.request(move |s, now| s.update_customer(customer, now)).await? {
-            Reply::Customer(u) => Ok(u),
-            other => Err(unexpected(other)),
-        }
+        self.driver.call(move |s, now| s.update_customer(customer, now)).await
     }
 
     /// Sets chat properties (`updateChatProperties`).
@@ -388,7 +389,7 @@ impl CustomerSdk {
     /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn update_chat_properties(&self, chat: &ChatId, properties: Properties) -> Result<(), Error> {
         let chat = chat.clone();
-        self.driver.request(move |s, now| s.update_chat_properties(&chat, properties, now)).await.map(drop)
+        self.driver.call(move |s, now| s.update_chat_properties(&chat, properties, now)).await
     }
 
     /// Sets thread properties (`updateChatThreadProperties`).
@@ -404,10 +405,7 @@ impl CustomerSdk {
         properties: Properties,
     ) -> Result<(), Error> {
         let (chat, thread) = (chat.clone(), thread.clone());
-        self.driver
-            .request(move |s, now| s.update_chat_thread_properties(&chat, &thread, properties, now))
-            .await
-            .map(drop)
+        self.driver.call(move |s, now| s.update_chat_thread_properties(&chat, &thread, properties, now)).await
     }
 
     /// Marks the chat as seen up to `at` (`None`: now, by the server's clock); returns the
@@ -419,10 +417,7 @@ impl CustomerSdk {
     /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn update_last_seen_timestamp(&self, chat: &ChatId, at: Option<SystemTime>) -> Result<SystemTime, Error> {
         let chat = chat.clone();
-        match self.driver.request(move |s, now| s.update_last_seen_timestamp(&chat, at, now)).await? {
-            Reply::LastSeen(t) => Ok(t),
-            other => Err(unexpected(other)),
-        }
+        self.driver.call(move |s, now| s.update_last_seen_timestamp(&chat, at, now)).await
     }
 
     /// A page of the customer's chats (`getChatsSummary`; limit at most 25, default 10).
@@ -433,10 +428,7 @@ impl CustomerSdk {
     /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn chats_summary(&self, page: Pagination) -> Result<ChatsSummary, Error> {
         let limit = page.limit.unwrap_or(chatio_wire::GetChatsSummary::DEFAULT_LIMIT);
-        match self.driver.request(move |s, now| s.get_chats_summary(page.offset, limit, now)).await? {
-            Reply::ChatsSummary { chats_summary, total_chats } => Ok(ChatsSummary { chats_summary, total_chats }),
-            other => Err(unexpected(other)),
-        }
+        self.driver.call(move |s, now| s.get_chats_summary(page.offset, limit, now)).await
     }
 
     /// These threads of a chat with all their events, ascending (`getChatThreads`).
@@ -447,10 +439,7 @@ impl CustomerSdk {
     /// **Cancellation:** once polled, the request takes effect on the server even if the future is dropped; only its answer is lost (see [the type's docs](Self#cancellation)).
     pub async fn chat_threads(&self, chat: &ChatId, threads: &[ThreadId]) -> Result<Vec<Thread>, Error> {
         let (chat, threads) = (chat.clone(), threads.to_vec());
-        match self.driver.request(move |s, now| s.get_chat_threads(&chat, &threads, now)).await? {
-            Reply::Threads(t) => Ok(t),
-            other => Err(unexpected(other)),
-        }
+        self.driver.call(move |s, now| s.get_chat_threads(&chat, &threads, now)).await
     }
 
     /// A page of a chat's threads, newest first (`getChatThreadsSummary`; limit at most
@@ -463,12 +452,7 @@ impl CustomerSdk {
     pub async fn chat_threads_summary(&self, chat: &ChatId, page: Pagination) -> Result<ThreadsSummary, Error> {
         let chat = chat.clone();
         let limit = page.limit.unwrap_or(chatio_wire::GetChatThreadsSummary::DEFAULT_LIMIT);
-        match self.driver.request(move |s, now| s.get_chat_threads_summary(&chat, page.offset, limit, now)).await? {
-            Reply::ThreadsSummary { threads_summary, total_threads } => {
-                Ok(ThreadsSummary { threads_summary, total_threads })
-            }
-            other => Err(unexpected(other)),
-        }
+        self.driver.call(move |s, now| s.get_chat_threads_summary(&chat, page.offset, limit, now)).await
     }
 
     /// A history cursor on a chat (`getChatHistory`): older and older pages of about 50
@@ -498,10 +482,7 @@ impl CustomerSdk {
         postback: Postback,
     ) -> Result<(), Error> {
         let (chat, thread, event) = (chat.clone(), thread.clone(), event.clone());
-        self.driver
-            .request(move |s, now| s.send_rich_message_postback(&chat, &thread, &event, postback, now))
-            .await
-            .map(drop)
+        self.driver.call(move |s, now| s.send_rich_message_postback(&chat, &thread, &event, postback, now)).await
     }
 
     /// Adds and removes agent groups of a chat (protocol only in the JS SDK).
@@ -517,6 +498,6 @@ impl CustomerSdk {
         remove: Option<Scopes>,
     ) -> Result<(), Error> {
         let chat = chat.clone();
-        self.driver.request(move |s, now| s.update_chat_scopes(&chat, add, remove, now)).await.map(drop)
+        self.driver.call(move |s, now| s.update_chat_scopes(&chat, add, remove, now)).await
     }
 }

@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use chatio_core::{Error, FileSpec, Operation, Reply};
+use chatio_core::{Error, FileSpec, Operation};
+use chatio_transport::Answer;
 use chatio_transport::upload::{FileSource, Progress};
 use chatio_wire::ChatId;
 
@@ -123,12 +124,9 @@ async fn run(b: SendFile, state: Arc<State>) -> Result<String, Error> {
     let (id_rx, reply_rx, guard) = b.driver.upload(b.chat.clone(), spec, b.file.source.clone(), b.progress.clone());
     let id = id_rx.await.unwrap_or(Err(Error::Closed))?;
     state.started(id, &b.driver);
-    let reply = reply_rx.await.unwrap_or(Err(Error::Closed));
+    let url = Answer::<String>::new(reply_rx).await;
     guard.disarm();
-    match reply? {
-        Reply::File { url } => Ok(url),
-        other => Err(Error::protocol(format!("unexpected reply {other:?}"))),
-    }
+    url
 }
 
 /// A running upload: resolves to the file's URL; [`cancel`](Self::cancel) stops it (the

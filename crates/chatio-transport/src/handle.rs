@@ -10,6 +10,7 @@ use chatio_wire::{ChatId, RequestId};
 use futures::channel::{mpsc, oneshot};
 
 use crate::bus::{Bus, Subscriber};
+use crate::reply::{Answer, FromReply};
 use crate::token::Credentials;
 use crate::upload::{FileSource, Progress};
 
@@ -98,7 +99,8 @@ impl DriverHandle {
     pub(crate) fn new(tx: mpsc::UnboundedSender<Command>, bus: Bus, state: Arc<Mutex<Snapshot>>) -> Self {
         Self { tx, bus, state }
     }
-    /// Runs a command on the session and waits for its outcome.
+    /// Runs a command on the session and waits for its outcome, the session's [`Reply`] as
+    /// it is ([`call`](Self::call) gives the command's own type).
     ///
     /// # Errors
     /// The command's error, or [`CoreError::Closed`] if the driver has ended.
@@ -109,6 +111,31 @@ impl DriverHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.unbounded_send(Command::Request(Box::new(f), tx, None)).map_err(|_| CoreError::Closed)?;
         rx.await.unwrap_or(Err(CoreError::Closed))
+    }
+
+    /// Runs a command on the session and waits for its outcome as the command's own type
+    /// ([`FromReply`]: `Chat` for `start_chat`, `()` for `close_thread`...).
+    ///
+    /// # Errors
+    /// The command's error, [`CoreError::Closed`] if the driver has ended,
+    /// [`CoreError::Bug`] if the session answered with another kind of reply.
+    pub async fn call<T: FromReply<Reply>>(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
+    ) -> Result<T, CoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.unbounded_send(Command::Request(Box::new(f), tx, None)).map_err(|_| CoreError::Closed)?;
+        Answer::new(rx).await
+    }
+
+    /// [`call`](Self::call), with the request id (for [`Session::cancel`]) on the first
+    /// receiver as soon as the session took the command.
+    pub fn call_with_id<T: FromReply<Reply>>(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<RequestId, CoreError> + Send + 'static,
+    ) -> (oneshot::Receiver<RequestId>, Answer<T>) {
+        let (id, rx) = self.request_with_id(f);
+        (id, Answer::new(rx))
     }
 
     /// Runs a command on the session; its request id (for [`Session::cancel`]) arrives on the

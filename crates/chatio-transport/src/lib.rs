@@ -36,6 +36,7 @@ mod handle;
 pub mod http;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod net;
+pub mod reply;
 pub mod runtime;
 pub mod token;
 pub mod upload;
@@ -47,3 +48,4 @@ pub use bus::{Recv, Subscriber};
 #[cfg(not(target_arch = "wasm32"))]
 pub use driver::{DriverConfig, DriverHandle, Snapshot, Tap, TapEvent, spawn};
 pub use error::Error;
+pub use reply::{Answer, FromReply};
