@@ -1,5 +1,6 @@
-//! The server-wide counters ([`ServerHandle::stats`](crate::ServerHandle::stats)): relaxed
-//! atomics bumped by the layers that enforce a limit (send queues, the listener, the router).
+//! The server-wide counters: relaxed atomics bumped by the layers that enforce a limit (send
+//! queues, the listener, the router), and [`Stats`], the snapshot
+//! [`ServerHandle::stats`](crate::ServerHandle::stats) gives.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 
@@ -14,4 +15,24 @@ pub(crate) struct Counters {
     pub(crate) refused_connections: AtomicU64,
     /// HTTP requests ended because their body did not arrive in time.
     pub(crate) body_timeouts: AtomicU64,
+}
+
+/// A snapshot of a server's counters ([`ServerHandle::stats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Open websocket sessions (logged in or not).
+    pub sessions: usize,
+    /// Bytes queued for websocket clients and not yet flushed to their sockets.
+    pub queued_bytes: usize,
+    /// Sessions closed by the slow-consumer policy (4002) since the start.
+    pub slow_consumers: u64,
+    /// TCP connections refused by a connection cap since the start.
+    pub refused_connections: u64,
+    /// HTTP requests ended because their body was too slow, since the start.
+    pub body_timeouts: u64,
+    /// Customer tokens held (expired ones are purged).
+    pub tokens: usize,
+    /// Customers held, every license together.
+    pub customers: usize,
 }

@@ -1,12 +1,22 @@
 //! A socket-free harness over the server's request handling, for the fuzzer
 //! (`fuzz/fuzz_targets/server_requests.rs`) and regression tests of what it finds. Not part of
 //! the supported API.
+//!
+//! It drives the same path as a connection, minus the socket: an RTM session
+//! (`crate::session`) whose frames pass the request gate, run in the state and queue their
+//! response and pushes; Web API calls pass the same gate with a bearer token.
 
-use chatio_wire::{ClientFrame, ErrorObject, ErrorType, Request, Response, ResponseData, ServerFrame, UserId};
+use std::sync::Arc;
 
-use crate::actions::{self, Caller, Presence, bot};
-use crate::config::{DeclaredProperty, PropertyAccess};
-use crate::store::{Policy, Store, TokenRecord};
+use chatio_wire::{ClientFrame, ErrorObject, Response, ServerFrame, UserId};
+use tokio::sync::{mpsc, watch};
+
+use crate::actions::encode_response;
+use crate::config::{DeclaredProperty, PropertyAccess, ServerConfig};
+use crate::gate::{self, Api, Credential};
+use crate::sendq::Out;
+use crate::session::{self, Outbound, Session};
+use crate::state::State;
 
 const LICENSE: u64 = 100;
 const URL: &str = "http://fuzz.invalid";
@@ -14,10 +24,9 @@ const URL: &str = "http://fuzz.invalid";
 /// One customer's connection, without the connection: frames in, responses out, agent on.
 #[derive(Debug)]
 pub struct Harness {
-    store: Store,
-    presence: Presence,
-    customer: Option<UserId>,
-    now: u64,
+    state: Arc<State>,
+    session: Session,
+    out: Outbound,
 }
 
 impl Default for Harness {
@@ -27,29 +36,37 @@ impl Default for Harness {
 }
 
 impl Harness {
-    /// A fresh store with license 100 and the token [`Harness::TOKEN`] for customer `c`.
+    /// A fresh server state with license 100 and the token [`Harness::TOKEN`] for customer
+    /// `c`, and one session on it, not logged in.
     pub fn new() -> Self {
-        let mut store = Store::new(1, &[LICENSE], &[], URL);
-        store.tokens.insert(
-            Self::TOKEN.into(),
-            TokenRecord { license: LICENSE, customer: UserId::new("c"), expires_at: u64::MAX },
-        );
-        Self { store, presence: Presence::default(), customer: None, now: 1_700_000_000 }
+        Self::with_config(ServerConfig::default())
     }
 
     /// Like [`Harness::new`], with the optional rules on: at most 3 chats per customer (G4),
     /// `ui.bold` writable and `routing.priority` read-only for customers (G15).
     pub fn with_policy() -> Self {
-        let mut h = Self::new();
-        h.store.policy = Policy {
+        Self::with_config(ServerConfig {
             max_chats_per_customer: Some(3),
             declared_properties: vec![
                 DeclaredProperty::new("ui", "bold", PropertyAccess::ReadWrite),
                 DeclaredProperty::new("routing", "priority", PropertyAccess::ReadOnly),
             ],
-            ..Policy::default()
-        };
-        h
+            ..ServerConfig::default()
+        })
+    }
+
+    fn with_config(mut config: ServerConfig) -> Self {
+        config.licenses = vec![LICENSE];
+        config.agent = true;
+        config.agent_delay = std::time::Duration::ZERO;
+        // Everything a call queues is drained before the next one.
+        config.max_queued_bytes = 64 << 20;
+        let (_, shutdown) = watch::channel(false);
+        let (control, _) = mpsc::unbounded_channel();
+        let state = Arc::new(State::new(config, URL.to_owned(), 1, shutdown, control));
+        state.install_token(Self::TOKEN, LICENSE, UserId::new("c"));
+        let (session, out) = session::open(&state, LICENSE);
+        Self { state, session, out }
     }
 
     /// The valid token.
@@ -58,67 +75,41 @@ impl Harness {
     /// Handles one websocket frame as a connection would, with the agent's reactions; returns
     /// the encoded response.
     pub fn frame(&mut self, bytes: &[u8]) -> String {
-        self.now += 1;
-        let frame = match ClientFrame::decode_bytes(bytes) {
-            Ok(f) => f,
-            Err(e) => {
-                let err = ErrorObject::validation(e.to_string());
-                return ServerFrame::Response(Response::failure(e.request_id().cloned(), "", err)).encode();
-            }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            // The transports close on invalid UTF-8 (1007); answer as the decoder would.
+            let e = ClientFrame::decode_bytes(bytes).err().map(|e| e.to_string()).unwrap_or_default();
+            return ServerFrame::Response(Response::failure(None, "", ErrorObject::validation(e))).encode();
         };
-        let id = frame.request_id.clone();
-        let action = frame.request.action().to_owned();
-        let result = match frame.request {
-            Request::Login(l) => actions::login(&mut self.store, LICENSE, &l, self.now, URL).map(|(c, r, _)| {
-                self.presence.insert((LICENSE, c.clone()));
-                self.customer = Some(c);
-                ResponseData::Login(r)
-            }),
-            other => self.request(other),
-        };
-        let response = match result {
-            Ok(d) => Response::success(id, d),
-            Err(e) => Response::failure(id, action, e),
-        };
-        ServerFrame::Response(response).encode()
+        self.session.text(text);
+        self.drain().unwrap_or_default()
     }
 
-    /// Handles one Web API call (JSON body).
+    /// Handles one Web API call (JSON body) with the bearer token [`Harness::TOKEN`].
     pub fn web(&mut self, action: &str, body: &[u8]) -> String {
-        self.now += 1;
-        let result =
-            Request::decode_web_body(action, body).map_err(|e| ErrorObject::validation(e.to_string())).and_then(|r| {
-                if self.customer.is_none() {
-                    Err(ErrorObject::with_default_message(ErrorType::Authentication))
-                } else {
-                    self.request(r)
-                }
-            });
-        match result {
-            Ok(d) => ServerFrame::Response(Response::success(None, d)).encode(),
-            Err(e) => ServerFrame::Response(Response::failure(None, action, e)).encode(),
-        }
+        let admitted = gate::admit(&self.state, Api::Web, LICENSE, action, Credential::Bearer(Some(Self::TOKEN)));
+        let result = admitted.and_then(|caller| gate::web_request(action, body).map(|request| (caller, request)));
+        let response = match result {
+            Ok((caller, request)) => match self.state.act_web(&caller, request) {
+                Ok(data) => Response::success(None, data),
+                Err(e) => Response::failure(None, action, e),
+            },
+            Err(refusal) => Response::failure(None, action, refusal.into_error()),
+        };
+        let _ = self.drain();
+        encode_response(response).0
     }
 
-    fn request(&mut self, r: Request) -> Result<ResponseData, ErrorObject> {
-        let Some(customer) = self.customer.clone() else {
-            return Err(ErrorObject::new(ErrorType::Authentication, "login required"));
-        };
-        let caller = Caller { license: LICENSE, customer };
-        let (result, fx) = actions::handle(&mut self.store, &self.presence, &caller, r, self.now);
-        for d in fx.deliveries {
-            let _ = ServerFrame::Push(chatio_wire::PushFrame::new(None, d.push)).encode();
-        }
-        for t in fx.triggers {
-            let (chat, steps) = bot::plan(&self.store, LICENSE, &t);
-            for s in steps {
-                let fx = bot::apply(&mut self.store, LICENSE, &chat, &s, self.now, URL);
-                for d in fx.deliveries {
-                    let _ = ServerFrame::Push(chatio_wire::PushFrame::new(None, d.push)).encode();
-                }
+    /// Drains what the session was sent (the response first, then pushes, G8), encoding
+    /// nothing again; returns the first frame.
+    fn drain(&mut self) -> Option<String> {
+        let mut first = None;
+        while let Some(out) = self.out.try_next() {
+            if let Out::Text(t) = out {
+                self.out.flushed(t.len());
+                first.get_or_insert_with(|| t.as_str().to_owned());
             }
         }
-        result
+        first
     }
 }
 

@@ -213,8 +213,8 @@ mod error;
 mod files;
 #[doc(hidden)]
 pub mod fuzzing;
+mod gate;
 mod http;
-mod hub;
 mod listener;
 mod net;
 mod sendq;
@@ -225,5 +225,6 @@ mod store;
 mod transport;
 
 pub use config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
+pub use counters::Stats;
 pub use error::Error;
-pub use server::{Server, ServerBuilder, ServerHandle, Stats};
+pub use server::{Server, ServerBuilder, ServerHandle};

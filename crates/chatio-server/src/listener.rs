@@ -2,7 +2,6 @@
 //! hands each accepted socket to the HTTP layer, and serves the restart and shutdown
 //! controls.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -13,10 +12,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::Error;
-use crate::http::router;
-use crate::hub::Out;
+use crate::http::router::{self, Router};
 use crate::net::timed_stream::TimedStream;
-use crate::state::{Control, Shared};
+use crate::state::{Control, State};
 
 /// How long a clean shutdown waits for connections to finish their close handshake.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -75,15 +73,16 @@ fn refuse(stream: &TcpStream) {
 
 /// Runs the accept loop until the server stops, then closes every session.
 pub(crate) async fn run(
-    shared: &Arc<Shared>,
+    state: &State,
+    router: Arc<Router>,
     listener: TcpListener,
     addr: SocketAddr,
     mut control_rx: mpsc::UnboundedReceiver<Control>,
     mut stop: watch::Receiver<bool>,
 ) {
     let open = Arc::new(Mutex::new(Open::default()));
-    let max_total = shared.config.max_connections.max(1);
-    let max_per_address = shared.config.max_connections_per_address.max(1);
+    let max_total = state.config.max_connections.max(1);
+    let max_per_address = state.config.max_connections_per_address.max(1);
     let mut sweep = tokio::time::interval(Duration::from_secs(1));
     let mut listener = Some(listener);
     let mut last_accept_warning: Option<tokio::time::Instant> = None;
@@ -92,16 +91,17 @@ pub(crate) async fn run(
             accepted = l.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let Some(slot) = admit(&open, peer.ip(), max_total, max_per_address) else {
-                        shared.counters.refused_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        state.counters.refused_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         tracing::debug!(%peer, "connection cap reached: refused");
                         refuse(&stream);
                         continue;
                     };
                     let _ = stream.set_nodelay(true);
-                    let shared = shared.clone();
+                    let router = router.clone();
+                    let write_timeout = state.config.write_timeout;
                     tokio::spawn(async move {
-                        let io = TimedStream::new(stream, shared.config.write_timeout);
-                        router::serve_connection(shared, TokioIo::new(io), peer).await;
+                        let io = TimedStream::new(stream, write_timeout);
+                        router::serve_connection(router, TokioIo::new(io), peer).await;
                         drop(slot);
                     });
                 }
@@ -118,7 +118,7 @@ pub(crate) async fn run(
             },
             Some(Control::Restart(reply)) = control_rx.recv() => {
                 listener = None;
-                shared.lock().hub.send_all(|| Out::Drop);
+                state.drop_all_sessions();
                 match bind(addr).await {
                     Ok(l) => {
                         listener = Some(l);
@@ -131,7 +131,7 @@ pub(crate) async fn run(
                     }
                 }
             },
-            _ = sweep.tick() => shared.sweep(),
+            _ = sweep.tick() => state.sweep(),
             changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
                     break;
@@ -140,20 +140,7 @@ pub(crate) async fn run(
         }
     }
     drop(listener);
-    close_all(shared).await;
-}
-
-/// Closes every websocket connection cleanly (1001) and waits, a bounded time, for them
-/// to finish.
-async fn close_all(shared: &Shared) {
-    shared.lock().hub.send_all(|| Out::Close(1001, Cow::Borrowed("server shutting down")));
-    let deadline = tokio::time::Instant::now() + CLOSE_GRACE;
-    while shared.lock().hub.len() > 0 {
-        if tokio::time::timeout_at(deadline, shared.conn_gone.notified()).await.is_err() {
-            tracing::debug!("connections still open after the grace period");
-            break;
-        }
-    }
+    state.close_all_sessions(CLOSE_GRACE).await;
 }
 
 #[cfg(test)]

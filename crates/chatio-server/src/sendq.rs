@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use async_tungstenite::tungstenite::Utf8Bytes;
+use chatio_wire::{CustomerDisconnected, DisconnectReason, Push, PushFrame, ServerFrame};
 use tokio::sync::{Notify, mpsc};
 
 use crate::counters::Counters;
@@ -24,6 +25,27 @@ use crate::counters::Counters;
 pub(crate) const CLOSE_SLOW_CONSUMER: u16 = 4002;
 /// Reason text of [`CLOSE_SLOW_CONSUMER`].
 pub(crate) const SLOW_CONSUMER: &str = "slow_consumer";
+
+/// Close code after `customer_disconnected` (G9).
+pub(crate) const CLOSE_DISCONNECTED: u16 = 4000;
+
+/// The `customer_disconnected` push.
+pub(crate) fn disconnected_frame(reason: DisconnectReason) -> Utf8Bytes {
+    let push = Push::CustomerDisconnected(CustomerDisconnected::new(reason));
+    Utf8Bytes::from(ServerFrame::Push(PushFrame::new(None, push)).encode())
+}
+
+/// The reason text of the close that follows `customer_disconnected`.
+pub(crate) fn reason_text(reason: &DisconnectReason) -> &'static str {
+    match reason {
+        DisconnectReason::CustomerBanned => "customer_banned",
+        DisconnectReason::TooManyConnections => "too_many_connections",
+        DisconnectReason::LicenseNotFound => "license_not_found",
+        DisconnectReason::UnsupportedVersion => "unsupported_version",
+        DisconnectReason::PingTimeout => "ping_timeout",
+        _ => "internal_error",
+    }
+}
 
 /// What a session's writer must do next.
 #[derive(Debug)]

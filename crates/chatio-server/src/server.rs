@@ -2,20 +2,19 @@
 //! that wires the layers together, and the handle that tests and the demo hold.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chatio_wire::{ChatId, Event, Token, UserId};
 use futures::channel::oneshot;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
-use crate::counters::Counters;
+use crate::counters::Stats;
 use crate::error::Error;
-use crate::hub::{Hub, Out};
+use crate::http::router::Router;
 use crate::listener;
-use crate::state::{Fault, Inner, Shared};
-use crate::store::{Policy, Store};
+use crate::state::{Fault, State};
 
 /// The reference server. Start one with [`Server::builder`].
 #[derive(Debug)]
@@ -241,7 +240,7 @@ impl ServerBuilder {
 
 struct Started {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    state: Arc<State>,
     stop: watch::Sender<bool>,
 }
 
@@ -293,52 +292,16 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
     };
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-    let mut store = Store::new(seed, &config.licenses, &config.expired_licenses, &public_url);
-    store.policy = Policy {
-        max_chats_per_customer: config.max_chats_per_customer,
-        declared_properties: config.declared_properties.clone(),
-        conformance_fault: config.conformance_fault,
-        push_dropped: false,
-    };
     let (stop_tx, stop) = watch::channel(false);
     let (control_tx, control_rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared {
-        config,
-        public_url,
-        inner: Mutex::new(Inner { store, hub: Hub::default() }),
-        shutdown: stop.clone(),
-        conn_gone: Notify::new(),
-        control: control_tx,
-        counters: Arc::new(Counters::default()),
-        sio: std::sync::OnceLock::new(),
-    });
-    let _ = shared.sio.set(crate::transport::sio::service(Arc::downgrade(&shared), shared.config.idle_timeout));
+    let state = Arc::new(State::new(config, public_url, seed, stop.clone(), control_tx));
+    let router = Arc::new(Router::new(state.clone()));
     tracing::info!(%addr, "chatio-server listening");
-    if started.send(Ok(Started { addr, shared: shared.clone(), stop: stop_tx })).is_err() {
+    if started.send(Ok(Started { addr, state: state.clone(), stop: stop_tx })).is_err() {
         return;
     }
-    listener::run(&shared, listener, addr, control_rx, stop).await;
+    listener::run(&state, router, listener, addr, control_rx, stop).await;
     tracing::info!(%addr, "chatio-server stopped");
-}
-
-/// A snapshot of a server's counters ([`ServerHandle::stats`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Open websocket sessions (logged in or not).
-    pub sessions: usize,
-    /// Bytes queued for websocket clients and not yet flushed to their sockets.
-    pub queued_bytes: usize,
-    /// Sessions closed by the slow-consumer policy (4002) since the start.
-    pub slow_consumers: u64,
-    /// TCP connections refused by a connection cap since the start.
-    pub refused_connections: u64,
-    /// HTTP requests ended because their body was too slow, since the start.
-    pub body_timeouts: u64,
-    /// Customer tokens held (expired ones are purged).
-    pub tokens: usize,
-    /// Customers held, every license together.
-    pub customers: usize,
 }
 
 /// A running server. Dropping it shuts the server down (without waiting; use
@@ -346,7 +309,7 @@ pub struct Stats {
 #[derive(Debug)]
 pub struct ServerHandle {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    state: Arc<State>,
     stop: watch::Sender<bool>,
     exited: Option<Exited>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -354,7 +317,7 @@ pub struct ServerHandle {
 
 impl ServerHandle {
     fn new(s: Started, thread: std::thread::JoinHandle<()>, exited: Exited) -> Self {
-        Self { addr: s.addr, shared: s.shared, stop: s.stop, exited: Some(exited), thread: Some(thread) }
+        Self { addr: s.addr, state: s.state, stop: s.stop, exited: Some(exited), thread: Some(thread) }
     }
 
     /// The bound address (the real port when port 0 was asked for).
@@ -392,7 +355,7 @@ impl ServerHandle {
     /// [`Error::Bind`] when the port cannot be bound again (the server then stops
     /// accepting), [`Error::Stopped`] when the server has stopped.
     pub async fn restart(&self) -> Result<(), Error> {
-        self.shared.restart().await
+        self.state.restart().await
     }
 
     /// Creates a customer token as the token endpoint would: for `customer` (created if
@@ -401,108 +364,89 @@ impl ServerHandle {
     /// # Errors
     /// [`Error::UnknownLicense`].
     pub fn create_token(&self, license: u64, customer: Option<&str>) -> Result<(String, UserId), Error> {
-        let mut inner = self.shared.lock();
-        self.shared.issue_token(&mut inner, license, customer.map(UserId::from), None).map(|(t, c, _)| (t, c))
+        self.state.issue_token(license, customer.map(UserId::from), None).map(|(t, c, _)| (t, c))
     }
 
     /// Drops every connection of a customer abruptly: no `customer_disconnected`, no close
     /// frame, the TCP connection just ends.
     pub fn drop_connections(&self, license: u64, customer: &str) {
-        self.shared.inject(license, &UserId::from(customer), Fault::Drop);
+        self.state.inject(license, &UserId::from(customer), Fault::Drop);
     }
 
     /// Drops every websocket connection of every customer abruptly.
     pub fn drop_all_connections(&self) {
-        self.shared.lock().hub.send_all(|| Out::Drop);
+        self.state.drop_all_sessions();
     }
 
     /// Holds the customer's next websocket response (on any of its connections) back for
     /// `delay`; the pushes the request causes are not delayed. Web API answers are not
     /// affected.
     pub fn delay_next_response(&self, license: u64, customer: &str, delay: Duration) {
-        self.shared.inject(license, &UserId::from(customer), Fault::DelayNextResponse(delay));
+        self.state.inject(license, &UserId::from(customer), Fault::DelayNextResponse(delay));
     }
 
     /// Swallows the customer's next websocket response: the request is carried out (and its
     /// pushes sent) but never answered. Web API answers are not affected.
     pub fn swallow_next_response(&self, license: u64, customer: &str) {
-        self.shared.inject(license, &UserId::from(customer), Fault::SwallowNextResponse);
+        self.state.inject(license, &UserId::from(customer), Fault::SwallowNextResponse);
     }
 
     /// Sends a text frame that is not valid JSON to every connection of the customer.
     pub fn send_malformed_frame(&self, license: u64, customer: &str) {
-        self.shared.inject(license, &UserId::from(customer), Fault::Malformed);
+        self.state.inject(license, &UserId::from(customer), Fault::Malformed);
     }
 
     /// Expires every token of the customer: `login` and Web API calls with them then fail
     /// with `authentication`; open connections stay usable (G35).
     pub fn expire_tokens(&self, license: u64, customer: &str) {
-        self.shared.inject(license, &UserId::from(customer), Fault::ExpireTokens);
+        self.state.inject(license, &UserId::from(customer), Fault::ExpireTokens);
     }
 
     /// Bans a customer: `customer_disconnected` `customer_banned` to each of its
     /// connections, close 4000; later logins and Web API calls fail with `customer_banned`
     /// until [`unban`](Self::unban) (G30).
     pub fn ban(&self, license: u64, customer: &str) {
-        self.shared.inject(license, &UserId::from(customer), Fault::Ban);
+        self.state.inject(license, &UserId::from(customer), Fault::Ban);
     }
 
     /// Lifts a ban.
     pub fn unban(&self, license: u64, customer: &str) {
-        self.shared.inject(license, &UserId::from(customer), Fault::Unban);
+        self.state.inject(license, &UserId::from(customer), Fault::Unban);
     }
 
     /// The events of a chat, ascending by order (empty for an unknown chat).
     pub fn chat_events(&self, license: u64, chat: &str) -> Vec<Event> {
-        self.shared.chat_events(license, &ChatId::from(chat)).unwrap_or_default()
+        self.state.chat_events(license, &ChatId::from(chat)).unwrap_or_default()
     }
 
     /// The chats of a customer, in creation order.
     pub fn chats_of(&self, license: u64, customer: &str) -> Vec<ChatId> {
-        let inner = self.shared.lock();
-        inner
-            .store
-            .licenses
-            .get(&license)
-            .and_then(|l| l.chats_of.get(&UserId::from(customer)))
-            .cloned()
-            .unwrap_or_default()
+        self.state.chats_of(license, &UserId::from(customer))
     }
 
     /// Open websocket connections (logged in or not).
     pub fn connection_count(&self) -> usize {
-        self.shared.lock().hub.len()
+        self.state.session_count()
     }
 
     /// Logged-in connections of a customer.
     pub fn customer_connections(&self, license: u64, customer: &str) -> usize {
-        self.shared.lock().hub.count(license, &UserId::from(customer))
+        self.state.customer_sessions(license, &UserId::from(customer))
     }
 
     /// The scripted agent's user id.
     pub fn agent_id(&self) -> Option<UserId> {
-        self.shared.lock().store.bot().map(|b| b.id.clone())
+        self.state.bot_id()
     }
 
     /// The configuration the server runs with.
     pub fn config(&self) -> &ServerConfig {
-        &self.shared.config
+        &self.state.config
     }
 
     /// The server's counters now: what it holds and what its limits refused.
     pub fn stats(&self) -> Stats {
-        use std::sync::atomic::Ordering::Relaxed;
-        let c = &self.shared.counters;
-        let inner = self.shared.lock();
-        Stats {
-            sessions: inner.hub.len(),
-            queued_bytes: c.queued_bytes.load(Relaxed),
-            slow_consumers: c.slow_consumers.load(Relaxed),
-            refused_connections: c.refused_connections.load(Relaxed),
-            body_timeouts: c.body_timeouts.load(Relaxed),
-            tokens: inner.store.tokens.len(),
-            customers: inner.store.licenses.values().map(|l| l.customers.len()).sum(),
-        }
+        self.state.stats()
     }
 }
 

@@ -27,19 +27,16 @@
 //! dropped ([`End::Stuck`]).
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use chatio_wire::{
-    ClientFrame, DecodeErrorKind, DisconnectReason, ErrorObject, ErrorType, Request, Response, ResponseData,
-};
+use chatio_wire::{ErrorObject, Response, UserId};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::actions::{self, Caller};
-use crate::hub::{ConnId, Out};
-use crate::sendq::SendQueue;
-use crate::state::{Shared, now_secs};
+use crate::gate;
+use crate::sendq::{Out, SendQueue};
+use crate::state::{ConnId, State};
 
 /// Close code of the idle timeout (G9).
 pub(crate) const CLOSE_IDLE: u16 = 4001;
@@ -55,9 +52,12 @@ pub(crate) enum End {
 /// The feeding half of a session (see the module documentation).
 #[derive(Debug)]
 pub(crate) struct Session {
-    shared: Arc<Shared>,
+    state: Arc<State>,
     id: ConnId,
     license: u64,
+    /// The customer this session logged in as (set by its first successful `login`; a
+    /// session never changes customer).
+    customer: OnceLock<UserId>,
     queue: Arc<SendQueue>,
     /// Milliseconds since `started` of the last inbound frame.
     last_inbound: AtomicU64,
@@ -72,13 +72,14 @@ pub(crate) struct Outbound {
 }
 
 /// Opens a session (logged out) on `license` and registers it.
-pub(crate) fn open(shared: &Arc<Shared>, license: u64) -> (Session, Outbound) {
-    let (queue, rx) = SendQueue::new(shared.config.max_queued_bytes, shared.counters.clone());
-    let id = shared.lock().hub.add(license, queue.clone());
+pub(crate) fn open(state: &Arc<State>, license: u64) -> (Session, Outbound) {
+    let (queue, rx) = SendQueue::new(state.config.max_queued_bytes, state.counters.clone());
+    let id = state.open_session(license, queue.clone());
     let session = Session {
-        shared: shared.clone(),
+        state: state.clone(),
         id,
         license,
+        customer: OnceLock::new(),
         queue: queue.clone(),
         last_inbound: AtomicU64::new(0),
         started: Instant::now(),
@@ -126,17 +127,26 @@ impl Session {
         self.last_inbound.store(self.elapsed_ms(), Ordering::Relaxed);
     }
 
-    /// A text frame arrived: decode, handle, queue the response and the pushes.
+    /// A text frame arrived: through the request gate to its action; the response and the
+    /// pushes are queued.
     pub(crate) fn text(&self, text: &str) {
         self.activity();
-        on_text(&self.shared, self.id, self.license, text);
+        if let Some(customer) = gate::rtm_frame(&self.state, self.id, self.license, self.customer.get(), text) {
+            let _ = self.customer.set(customer);
+        }
+    }
+
+    /// Refuses the session on an unknown license (G12): `customer_disconnected`
+    /// `license_not_found`, then close 4000.
+    pub(crate) fn refuse_license(&self) {
+        self.state.disconnect(self.id, &chatio_wire::DisconnectReason::LicenseNotFound);
     }
 
     /// A frame the protocol does not use arrived (a binary frame): `validation` response,
     /// the session stays open (G7).
     pub(crate) fn unsupported(&self, message: &'static str) {
         self.activity();
-        self.shared.lock().hub.respond(self.id, Response::failure(None, "", ErrorObject::validation(message)));
+        self.state.respond(self.id, Response::failure(None, "", ErrorObject::validation(message)));
     }
 
     /// The transport must end the session with this close code and reason (a protocol
@@ -156,9 +166,9 @@ impl Session {
     /// only when the connection must be dropped because the writer is stuck; cancel-safe
     /// (all state lives in the session), so a transport may call it in a `select!` loop.
     pub(crate) async fn ended(&self) -> End {
-        let idle = self.shared.config.idle_timeout;
-        let write_timeout = self.shared.config.write_timeout;
-        let mut shutdown = self.shared.shutdown.clone();
+        let idle = self.state.config.idle_timeout;
+        let write_timeout = self.state.config.write_timeout;
+        let mut shutdown = self.state.shutdown.clone();
         loop {
             let now_ms = self.elapsed_ms();
             if let Some(since) = self.queue.closing_for() {
@@ -208,99 +218,6 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.shared.lock().hub.remove(self.id);
-        self.shared.conn_gone.notify_one();
+        self.state.close_session(self.id);
     }
-}
-
-/// The validation error for a frame that could not be decoded (G7): the request id and
-/// action when they could be read, and a message naming the field.
-fn undecodable(e: &chatio_wire::DecodeError) -> Response {
-    let action = match e.kind() {
-        DecodeErrorKind::InvalidPayload | DecodeErrorKind::InvalidFrame => e.action().unwrap_or(""),
-        _ => "",
-    };
-    let message = match e.field() {
-        Some(field) if !e.to_string().contains(field) => format!("{e} (field `{field}`)"),
-        _ => e.to_string(),
-    };
-    Response::failure(e.request_id().cloned(), action, ErrorObject::validation(message))
-}
-
-/// Handles one text frame.
-fn on_text(shared: &Arc<Shared>, id: ConnId, license: u64, text: &str) {
-    let frame = match ClientFrame::decode(text) {
-        Ok(f) => f,
-        Err(e) => {
-            shared.lock().hub.respond(id, undecodable(&e));
-            return;
-        }
-    };
-    let request_id = frame.request_id;
-    let now = now_secs();
-    let mut guard = shared.lock();
-    let inner = &mut *guard;
-    if let Request::Login(login) = &frame.request {
-        match actions::login(&mut inner.store, license, login, now, &shared.public_url) {
-            Ok((customer, resp, changed)) => {
-                match inner.hub.customer_of(id) {
-                    Some(current) if *current != customer => {
-                        let err = ErrorObject::new(
-                            ErrorType::Authorization,
-                            "this connection is logged in as another customer",
-                        );
-                        inner.hub.respond(id, Response::failure(request_id, "login", err));
-                        return;
-                    }
-                    Some(_) => {}
-                    None => {
-                        if inner.hub.count(license, &customer) >= shared.config.max_connections_per_customer {
-                            tracing::info!(conn = id, "too many connections for one customer");
-                            inner.hub.disconnect(id, &DisconnectReason::TooManyConnections);
-                            return;
-                        }
-                        inner.hub.log_in(id, license, &customer);
-                    }
-                }
-                inner.hub.respond(id, Response::success(request_id.clone(), ResponseData::Login(resp)));
-                if changed {
-                    let mut fx = actions::Effects::default();
-                    actions::customer_updated(&inner.store, &inner.hub.presence, license, &customer, true, &mut fx);
-                    shared.finish(inner, license, fx, Some((id, request_id.as_ref())));
-                }
-            }
-            Err(e) => {
-                let banned = e.kind == ErrorType::CustomerBanned;
-                inner.hub.respond(id, Response::failure(request_id, "login", e));
-                if banned {
-                    inner.hub.disconnect(id, &DisconnectReason::CustomerBanned);
-                }
-            }
-        }
-        return;
-    }
-    let action = frame.request.action().to_owned();
-    if let Request::Unknown { .. } = frame.request {
-        let err = ErrorObject::validation(format!("unknown action `{action}`"));
-        inner.hub.respond(id, Response::failure(request_id, action, err));
-        return;
-    }
-    let Some(customer) = inner.hub.customer_of(id).cloned() else {
-        let err = ErrorObject::new(ErrorType::Authentication, "login required: the first request must be `login`");
-        inner.hub.respond(id, Response::failure(request_id, action, err));
-        return;
-    };
-    if inner.store.licenses.get(&license).is_some_and(|l| l.expired) {
-        let err = ErrorObject::with_default_message(ErrorType::LicenseExpired);
-        inner.hub.respond(id, Response::failure(request_id, action, err));
-        return;
-    }
-    let caller = Caller { license, customer };
-    let (result, fx) = actions::handle(&mut inner.store, &inner.hub.presence, &caller, frame.request, now);
-    let response = match result {
-        Ok(data) => Response::success(request_id.clone(), data),
-        Err(e) => Response::failure(request_id.clone(), action, e),
-    };
-    inner.hub.respond(id, response);
-    shared.finish(inner, license, fx, Some((id, request_id.as_ref())));
 }

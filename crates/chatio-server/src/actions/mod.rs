@@ -4,8 +4,8 @@
 //! task), and returns the response plus the pushes to deliver and the triggers the scripted
 //! agent reacts to. The state layer (`crate::state`) takes the lock, calls an action, and
 //! delivers what it returns through the hub. `checks.rs` holds the argument checks,
-//! `auth.rs` the token check and `login`, `answer.rs` the answer-size limit, `bot.rs` the
-//! scripted agent's steps.
+//! `auth.rs` the token check and `login`, `send_file.rs` the upload's event, `answer.rs` the
+//! answer-size limit, `bot.rs` the scripted agent's steps.
 
 use std::collections::HashSet;
 
@@ -21,6 +21,7 @@ mod answer;
 mod auth;
 pub(crate) mod bot;
 mod checks;
+mod send_file;
 
 pub(crate) use answer::encode_response;
 pub(crate) use auth::{authenticate, login};
@@ -28,6 +29,7 @@ use checks::{
     authorization, check_customer_data, check_event_rights, check_merged_fields, check_new_event, check_properties,
     check_rights, check_text, validation,
 };
+pub(crate) use send_file::{Upload, send_file};
 
 /// Who is calling.
 #[derive(Clone, Debug)]
@@ -455,7 +457,7 @@ fn dispatch(
 
 /// Adds a customer event to a chat: to the active thread, or (annotations) the last one, or a
 /// new thread. Returns the thread, the stored event and whether a thread was opened.
-pub(crate) fn add_customer_event(
+fn add_customer_event(
     store: &mut Store,
     caller: &Caller,
     chat_id: &ChatId,
@@ -502,7 +504,7 @@ pub(crate) fn add_customer_event(
 /// The push for a new event: `incoming_event`, or `incoming_chat_thread` when it opened the
 /// thread.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn deliver_new_event(
+fn deliver_new_event(
     store: &Store,
     presence: &Presence,
     license: u64,
@@ -528,7 +530,7 @@ pub(crate) fn deliver_new_event(
 
 /// Merges customer data (name, e-mail, fields, monitoring). Returns whether name, e-mail or
 /// fields changed.
-pub(crate) fn apply_customer_data(store: &mut Store, license: u64, id: &UserId, data: &wire::CustomerData) -> bool {
+fn apply_customer_data(store: &mut Store, license: u64, id: &UserId, data: &wire::CustomerData) -> bool {
     let Some(lic) = store.licenses.get_mut(&license) else { return false };
     let c: &mut Customer = lic.customers.entry(id.clone()).or_default();
     let mut changed = false;

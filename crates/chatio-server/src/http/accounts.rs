@@ -10,7 +10,6 @@
 //! token (after expiry) names the same customer.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use chatio_wire::UserId;
@@ -20,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::net::http::query;
 
-use crate::state::Shared;
+use crate::state::State;
 
 /// The cookie naming the customer of one license.
 fn cookie_name(license: u64) -> String {
@@ -50,11 +49,11 @@ fn origin_of(uri: &str) -> Option<String> {
 }
 
 /// Serves the page.
-pub(crate) fn page(shared: &Arc<Shared>, req: &hyper::Request<hyper::body::Incoming>) -> hyper::Response<Full<Bytes>> {
+pub(crate) fn page(server: &State, req: &hyper::Request<hyper::body::Incoming>) -> hyper::Response<Full<Bytes>> {
     let q = query(req);
     let state = q.get("state").cloned().unwrap_or_default();
     let target = q.get("post_message_uri").or_else(|| q.get("redirect_uri")).and_then(|u| origin_of(u));
-    let (message, cookie) = match answer(shared, &q, req.headers(), target.is_some()) {
+    let (message, cookie) = match answer(server, &q, req.headers(), target.is_some()) {
         Ok((token, customer, expires_in, license)) => (
             json!({
                 "access_token": token,
@@ -90,12 +89,12 @@ enum Refusal {
 
 /// Checks the request and issues the token: `(secret, customer, lifetime s, license)`.
 fn answer(
-    shared: &Arc<Shared>,
+    server: &State,
     q: &HashMap<String, String>,
     headers: &http::HeaderMap,
     has_target: bool,
 ) -> Result<(String, UserId, u64, u64), Refusal> {
-    let cfg = &shared.config;
+    let cfg = &server.config;
     if q.get("response_type").map(String::as_str) != Some("token") {
         return Err(Refusal::OAuth("`response_type` must be `token`"));
     }
@@ -118,16 +117,12 @@ fn answer(
     else {
         return Err(Refusal::Identity("unknown license"));
     };
-    let mut inner = shared.lock();
     let remembered = cookie_customer(headers, license).map(UserId::new);
-    let banned = remembered
-        .as_ref()
-        .is_some_and(|c| inner.store.licenses.get(&license).and_then(|l| l.customers.get(c)).is_some_and(|c| c.banned));
-    if banned {
+    if remembered.as_ref().is_some_and(|c| server.customer_banned(license, c)) {
         return Err(Refusal::Identity("customer banned"));
     }
-    shared
-        .issue_token(&mut inner, license, remembered, None)
+    server
+        .issue_token(license, remembered, None)
         .map(|(t, c, e)| (t, c, e, license))
         .map_err(|_| Refusal::Identity("unknown license"))
 }

@@ -1,6 +1,5 @@
 //! The fault-injection routes (`--admin` only).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chatio_wire::UserId;
@@ -9,18 +8,18 @@ use hyper::body::Incoming;
 use serde_json::json;
 
 use crate::net::http::{Resp, json_resp, query};
-use crate::state::{Fault, Shared};
+use crate::state::{Fault, State};
 
 /// `/admin/<op>?license_id=N&customer_id=ID[&ms=N][&chat_id=ID]` (only with `--admin`).
-pub(crate) async fn admin(shared: &Arc<Shared>, req: hyper::Request<Incoming>, op: &str) -> Resp {
+pub(crate) async fn admin(state: &State, req: hyper::Request<Incoming>, op: &str) -> Resp {
     let q = query(&req);
     let bad = |msg: &str| json_resp(StatusCode::BAD_REQUEST, &json!({"error": msg}));
     let license = match q.get("license_id") {
         Some(l) => match l.parse::<u64>() {
-            Ok(l) if shared.config.licenses.contains(&l) => l,
+            Ok(l) if state.config.licenses.contains(&l) => l,
             _ => return bad("unknown `license_id`"),
         },
-        None => match shared.config.licenses.first() {
+        None => match state.config.licenses.first() {
             Some(l) => *l,
             None => return bad("`license_id` is required"),
         },
@@ -28,8 +27,7 @@ pub(crate) async fn admin(shared: &Arc<Shared>, req: hyper::Request<Incoming>, o
     let customer = q.get("customer_id").filter(|c| !c.is_empty()).map(|c| UserId::new(c.clone()));
     match (req.method().clone(), op) {
         (Method::POST, "token") => {
-            let mut inner = shared.lock();
-            return match shared.issue_token(&mut inner, license, customer, None) {
+            return match state.issue_token(license, customer, None) {
                 Ok((t, c, e)) => {
                     json_resp(StatusCode::OK, &json!({"access_token": t, "entity_id": c, "expires_in": e}))
                 }
@@ -37,14 +35,14 @@ pub(crate) async fn admin(shared: &Arc<Shared>, req: hyper::Request<Incoming>, o
             };
         }
         (Method::POST, "restart") => {
-            return match shared.restart().await {
+            return match state.restart().await {
                 Ok(()) => json_resp(StatusCode::OK, &json!({"ok": true})),
                 Err(e) => json_resp(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": e.to_string()})),
             };
         }
         (Method::GET, "events") => {
             let Some(chat) = q.get("chat_id") else { return bad("`chat_id` is required") };
-            return match shared.chat_events(license, &chatio_wire::ChatId::from(chat.as_str())) {
+            return match state.chat_events(license, &chatio_wire::ChatId::from(chat.as_str())) {
                 Some(events) => match serde_json::to_value(&events) {
                     Ok(v) => json_resp(StatusCode::OK, &json!({ "events": v })),
                     Err(e) => json_resp(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": e.to_string()})),
@@ -69,6 +67,6 @@ pub(crate) async fn admin(shared: &Arc<Shared>, req: hyper::Request<Incoming>, o
         _ => return json_resp(StatusCode::NOT_FOUND, &json!({"error": format!("unknown admin operation `{op}`")})),
     };
     let Some(c) = customer else { return bad("`customer_id` is required") };
-    shared.inject(license, &c, fault);
+    state.inject(license, &c, fault);
     json_resp(StatusCode::OK, &json!({"ok": true}))
 }

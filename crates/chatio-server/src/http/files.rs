@@ -6,7 +6,7 @@
 use http::{HeaderValue, StatusCode, header};
 
 use crate::net::http::{Resp, respond};
-use crate::state::Shared;
+use crate::state::State;
 
 /// Content types shown inline: raster images, which cannot run script (SVG can, so it is
 /// an attachment).
@@ -22,9 +22,8 @@ pub(crate) fn inline(content_type: &str) -> bool {
 }
 
 /// Serves `GET /api/file/...`.
-pub(crate) fn file(shared: &Shared, path: &str) -> Resp {
-    let inner = shared.lock();
-    let Some(f) = inner.store.files.get(path) else {
+pub(crate) fn file(state: &State, path: &str) -> Resp {
+    let Some(f) = state.file(path) else {
         return respond(StatusCode::NOT_FOUND, "text/plain", "no such file");
     };
     // A content type that cannot be a header value is served as bytes.
@@ -33,7 +32,7 @@ pub(crate) fn file(shared: &Shared, path: &str) -> Resp {
     } else {
         "application/octet-stream"
     };
-    let mut r = respond(StatusCode::OK, ct, f.bytes.clone());
+    let mut r = respond(StatusCode::OK, ct, f.bytes);
     let h = r.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));

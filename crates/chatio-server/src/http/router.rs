@@ -1,4 +1,5 @@
 //! Routing: one hyper HTTP/1.1 connection per accepted socket, each request to its handler.
+//! The [`Router`] owns what its routes need: the state, and the socket.io service.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -12,20 +13,36 @@ use serde_json::json;
 use super::{accounts, admin, files, static_files, token, web_api};
 use crate::net::http::{Resp, json_resp, respond};
 use crate::net::timed_stream::TimedStream;
-use crate::state::Shared;
+use crate::state::State;
 use crate::transport;
 
+/// The routes of one server and what they need.
+#[derive(Debug)]
+pub(crate) struct Router {
+    state: Arc<State>,
+    /// The socket.io transport's Engine.IO service.
+    sio: transport::sio::Service,
+}
+
+impl Router {
+    /// The router of a server with this state.
+    pub(crate) fn new(state: Arc<State>) -> Self {
+        let sio = transport::sio::service(state.clone());
+        Self { state, sio }
+    }
+}
+
 /// Serves HTTP/1.1 on one accepted connection (upgrades included).
-pub(crate) async fn serve_connection(shared: Arc<Shared>, io: TokioIo<TimedStream>, peer: SocketAddr) {
-    let body_timeout = shared.config.body_timeout;
+pub(crate) async fn serve_connection(router: Arc<Router>, io: TokioIo<TimedStream>, peer: SocketAddr) {
+    let body_timeout = router.state.config.body_timeout;
     let svc = hyper::service::service_fn(move |req| {
-        let shared = shared.clone();
+        let router = router.clone();
         async move {
             let origin = req.headers().get(header::ORIGIN).cloned();
             if req.method() == Method::OPTIONS {
                 return Ok::<_, Infallible>(preflight(&req, origin));
             }
-            let mut resp = route_in_time(shared, req).await;
+            let mut resp = route_in_time(&router, req).await;
             allow_origin(&mut resp, origin);
             Ok::<_, Infallible>(resp)
         }
@@ -72,16 +89,15 @@ fn preflight(req: &hyper::Request<Incoming>, origin: Option<header::HeaderValue>
 /// trickles in slower gets 408 and the connection is closed. socket.io requests are the
 /// exception: a long-poll legitimately waits up to a heartbeat interval for data, so
 /// `transport::sio` bounds only the time its body takes to arrive.
-async fn route_in_time(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
+async fn route_in_time(router: &Router, req: hyper::Request<Incoming>) -> Resp {
     if req.uri().path().starts_with(transport::sio::PATH) {
-        return route(shared, req).await;
+        return route(router, req).await;
     }
-    let limit = shared.config.body_timeout;
-    let counters = shared.counters.clone();
-    match tokio::time::timeout(limit, route(shared, req)).await {
+    let limit = router.state.config.body_timeout;
+    match tokio::time::timeout(limit, route(router, req)).await {
         Ok(r) => r,
         Err(_) => {
-            counters.body_timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            router.state.counters.body_timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::debug!("request body too slow: 408, closing");
             let mut r = respond(StatusCode::REQUEST_TIMEOUT, "text/plain", "the request body did not arrive in time");
             r.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
@@ -91,43 +107,44 @@ async fn route_in_time(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Re
 }
 
 /// Routes one request.
-async fn route(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
+async fn route(router: &Router, req: hyper::Request<Incoming>) -> Resp {
+    let state = &router.state;
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (req.method().clone(), segments.as_slice()) {
         (Method::GET, ["customer", version, "rtm", "ws"]) => {
-            transport::ws::upgrade(shared, req, Some((*version).to_owned()))
+            transport::ws::upgrade(state.clone(), req, Some((*version).to_owned()))
         }
-        (Method::GET, ["customer", "rtm", "ws"]) => transport::ws::upgrade(shared, req, None),
-        (_, ["customer", "v0.5", "rtm", "sio"]) => transport::sio::serve(&shared, req).await,
+        (Method::GET, ["customer", "rtm", "ws"]) => transport::ws::upgrade(state.clone(), req, None),
+        (_, ["customer", "v0.5", "rtm", "sio"]) => transport::sio::serve(&router.sio, req).await,
         (_, ["customer", _, "rtm", "sio"]) | (_, ["customer", "rtm", "sio"]) => {
             respond(StatusCode::NOT_FOUND, "text/plain", "socket.io is served at /customer/v0.5/rtm/sio only")
         }
         (Method::POST, ["customer", version, "action", action]) => {
             let (v, a) = ((*version).to_owned(), (*action).to_owned());
-            web_api::web_api(shared, req, Some(v), a).await
+            web_api::web_api(state, req, Some(v), a).await
         }
         (Method::POST, ["customer", "action", action]) => {
             let a = (*action).to_owned();
-            web_api::web_api(shared, req, None, a).await
+            web_api::web_api(state, req, None, a).await
         }
-        (Method::POST, ["customer"]) => token::token_endpoint(shared, req).await,
-        (Method::GET, ["customer"]) => accounts::page(&shared, &req),
-        (Method::GET, ["api", "file", ..]) => files::file(&shared, &path),
+        (Method::POST, ["customer"]) => token::token_endpoint(state, req).await,
+        (Method::GET, ["customer"]) => accounts::page(state, &req),
+        (Method::GET, ["api", "file", ..]) => files::file(state, &path),
         (Method::GET, ["static", "bot.png"]) => respond(StatusCode::OK, "image/png", crate::files::sample_png(48, 48)),
         (Method::GET, ["licence", license, "config.json"]) => {
-            let known = license.parse::<u64>().ok().is_some_and(|l| shared.config.licenses.contains(&l));
+            let known = license.parse::<u64>().ok().is_some_and(|l| state.config.licenses.contains(&l));
             if known {
                 json_resp(StatusCode::OK, &json!({}))
             } else {
                 respond(StatusCode::NOT_FOUND, "text/plain", "no such license")
             }
         }
-        (_, ["admin", op]) if shared.config.admin => {
+        (_, ["admin", op]) if state.config.admin => {
             let op = (*op).to_owned();
-            admin::admin(&shared, req, &op).await
+            admin::admin(state, req, &op).await
         }
-        (Method::GET, ["widget", rest @ ..]) => static_files::serve(shared.config.widget_dir.as_deref(), &path, rest),
+        (Method::GET, ["widget", rest @ ..]) => static_files::serve(state.config.widget_dir.as_deref(), &path, rest),
         (Method::GET, [""]) => respond(
             StatusCode::OK,
             "text/plain",

@@ -1,7 +1,5 @@
 //! The customer token endpoint (G11).
 
-use std::sync::Arc;
-
 use chatio_wire::UserId;
 use http::{StatusCode, header};
 use http_body_util::{BodyExt, Limited};
@@ -9,15 +7,15 @@ use hyper::body::Incoming;
 use serde_json::json;
 
 use crate::net::http::{Resp, json_resp, query};
-use crate::state::Shared;
+use crate::state::State;
 
 fn token_error(status: StatusCode, error: &str, description: &str) -> Resp {
     json_resp(status, &json!({"error": error, "error_description": description}))
 }
 
 /// The app access token check of the token endpoint (G11), when the server has app tokens.
-fn app_token_ok(shared: &Shared, req: &hyper::Request<Incoming>) -> bool {
-    let wanted = &shared.config.app_tokens;
+fn app_token_ok(state: &State, req: &hyper::Request<Incoming>) -> bool {
+    let wanted = &state.config.app_tokens;
     if wanted.is_empty() {
         return true;
     }
@@ -37,8 +35,8 @@ pub(crate) fn valid_customer_id(id: &str) -> bool {
 }
 
 /// Serves `POST /customer/`.
-pub(crate) async fn token_endpoint(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Resp {
-    if !app_token_ok(&shared, &req) {
+pub(crate) async fn token_endpoint(state: &State, req: hyper::Request<Incoming>) -> Resp {
+    if !app_token_ok(state, &req) {
         return token_error(
             StatusCode::UNAUTHORIZED,
             "unauthorized_client",
@@ -81,7 +79,7 @@ pub(crate) async fn token_endpoint(shared: Arc<Shared>, req: hyper::Request<Inco
     let Some(redirect_uri) = params.get("redirect_uri").filter(|r| !r.is_empty()) else {
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", "`redirect_uri` is required");
     };
-    let cfg = &shared.config;
+    let cfg = &state.config;
     if !cfg.allowed_client_ids.is_empty() && !cfg.allowed_client_ids.contains(client_id) {
         return token_error(StatusCode::UNAUTHORIZED, "unauthorized_client", "unknown `client_id`");
     }
@@ -128,11 +126,9 @@ pub(crate) async fn token_endpoint(shared: Arc<Shared>, req: hyper::Request<Inco
             "`customer_id` may only hold letters, digits and `-_.:@+`",
         );
     }
-    let mut inner = shared.lock();
-    let Ok((token, customer, expires_in)) = shared.issue_token(&mut inner, license, customer, valid_for) else {
+    let Ok((token, customer, expires_in)) = state.issue_token(license, customer, valid_for) else {
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", "unknown license");
     };
-    drop(inner);
     json_resp(
         StatusCode::OK,
         &json!({

@@ -1,27 +1,36 @@
-//! The Web API (section 2.6): JSON actions and `send_file` uploads.
+//! The Web API (section 2.6): JSON actions and `send_file` uploads. The HTTP side (paths,
+//! statuses, bodies, multipart) is here; every call passes the request gate (`crate::gate`)
+//! like an RTM frame, then the state runs it.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use chatio_wire::limits::{MAX_FRAME_LEN, MAX_ID_LEN};
-use chatio_wire::{
-    Action, ErrorObject, ErrorType, EventKind, FileAttachment, NewEvent, Request, Response, ResponseData,
-    SendFileResponse,
-};
+use chatio_wire::{Action, ChatId, ErrorObject, ErrorType, Response, ResponseData, SendFileResponse};
 use http::{StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
 use super::{bearer, envelope, status_of, web_error};
-use crate::actions::{self, Caller};
-use crate::files;
+use crate::actions::{Caller, Upload};
+use crate::gate::{self, Api, Credential, Refusal};
 use crate::net::http::{Resp, query};
-use crate::state::{Shared, now_secs};
-use crate::store::FileRec;
+use crate::state::State;
+
+/// The HTTP answer to a refusal of the gate.
+fn refused(action: &str, refusal: Refusal) -> Resp {
+    let status = match &refusal {
+        Refusal::UnknownAction(_) | Refusal::WrongApi(_) => StatusCode::NOT_FOUND,
+        Refusal::NoCredential(_) => StatusCode::UNAUTHORIZED,
+        Refusal::Malformed(_) => StatusCode::BAD_REQUEST,
+        Refusal::Refused(e) => status_of(e),
+    };
+    web_error(status, action, refusal.into_error())
+}
 
 /// Serves `POST /customer/v0.5/action/<action>`.
 pub(crate) async fn web_api(
-    shared: Arc<Shared>,
+    state: &Arc<State>,
     req: hyper::Request<Incoming>,
     version: Option<String>,
     action: String,
@@ -41,48 +50,20 @@ pub(crate) async fn web_api(
             ErrorObject::validation("`license_id` (an integer) is required"),
         );
     };
-    if !shared.config.licenses.contains(&license) {
+    if !state.config.licenses.contains(&license) {
         return web_error(
             StatusCode::NOT_FOUND,
             &action,
             ErrorObject::validation(format!("license {license} not found")),
         );
     }
-    let known = Action::parse(&action);
-    match known {
-        Some(a) if web_api_allows(a) => {}
-        Some(_) => {
-            return web_error(
-                StatusCode::NOT_FOUND,
-                &action,
-                ErrorObject::validation(format!("`{action}` is available over the RTM API only")),
-            );
-        }
-        None => {
-            return web_error(
-                StatusCode::NOT_FOUND,
-                &action,
-                ErrorObject::validation(format!("unknown action `{action}`")),
-            );
-        }
-    }
-    let Some(token) = bearer(&req) else {
-        return web_error(
-            StatusCode::UNAUTHORIZED,
-            &action,
-            ErrorObject::new(ErrorType::Authentication, "`Authorization: Bearer <token>` is required"),
-        );
+    let token = bearer(&req);
+    let caller = match gate::admit(state, Api::Web, license, &action, Credential::Bearer(token.as_deref())) {
+        Ok(caller) => caller,
+        Err(refusal) => return refused(&action, refusal),
     };
-    let customer = {
-        let inner = shared.lock();
-        match actions::authenticate(&inner.store, license, &token, now_secs()) {
-            Ok(c) => c,
-            Err(e) => return web_error(status_of(&e), &action, e),
-        }
-    };
-    let caller = Caller { license, customer };
-    if known == Some(Action::SendFile) {
-        return send_file(shared, req, caller).await;
+    if Action::parse(&action) == Some(Action::SendFile) {
+        return send_file(state, req, caller).await;
     }
     let body = match Limited::new(req.into_body(), MAX_FRAME_LEN).collect().await {
         Ok(b) => b.to_bytes(),
@@ -94,33 +75,20 @@ pub(crate) async fn web_api(
             );
         }
     };
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &body };
-    let request = match Request::decode_web_body(&action, body) {
+    let request = match gate::web_request(&action, &body) {
         Ok(r) => r,
-        Err(e) => return web_error(StatusCode::BAD_REQUEST, &action, ErrorObject::validation(e.to_string())),
+        Err(refusal) => return refused(&action, refusal),
     };
-    let mut guard = shared.lock();
-    let inner = &mut *guard;
-    if inner.store.licenses.get(&license).is_some_and(|l| l.expired) {
-        return web_error(StatusCode::FORBIDDEN, &action, ErrorObject::with_default_message(ErrorType::LicenseExpired));
-    }
-    let (result, fx) = actions::handle(&mut inner.store, &inner.hub.presence, &caller, request, now_secs());
     // Pushes of a Web API call carry no request_id (1.3).
-    shared.finish(inner, license, fx, None);
-    match result {
+    match state.act_web(&caller, request) {
         Ok(data) => envelope(StatusCode::OK, Response::success(None, data)),
         Err(e) => web_error(status_of(&e), &action, e),
     }
 }
 
-/// Which actions exist on the Web API of the reference server (1.3 and G33).
-fn web_api_allows(action: Action) -> bool {
-    !matches!(action, Action::Login | Action::Ping)
-}
-
-async fn send_file(shared: Arc<Shared>, req: hyper::Request<Incoming>, caller: Caller) -> Resp {
+async fn send_file(state: &Arc<State>, req: hyper::Request<Incoming>, caller: Caller) -> Resp {
     let action = "send_file";
-    let limit = shared.config.max_file_size;
+    let limit = state.config.max_file_size;
     // Refuse before reading when the announced body cannot fit (413, G14).
     let announced =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
@@ -194,49 +162,13 @@ async fn send_file(shared: Arc<Shared>, req: hyper::Request<Incoming>, caller: C
             ErrorObject::validation("`payload.custom_id` is longer than 256 bytes"),
         );
     }
-    let content_type = files::content_type(declared.as_deref(), &bytes);
-    let size = bytes.len() as u64;
-    let dims = files::image_size(&bytes);
-    let now = now_secs();
-    let mut guard = shared.lock();
-    let inner = &mut *guard;
-    let key = format!(
-        "/api/file/chatio/att/{}/{}.{}",
-        caller.license,
-        crate::store::Ids::secret_hex(32),
-        files::extension(&name, &content_type)
-    );
-    let url = format!("{}{key}", shared.public_url);
-    let mut attachment = FileAttachment::new(name, url.clone(), content_type.clone(), size);
-    if let Some((w, h)) = dims {
-        attachment.width = Some(w);
-        attachment.height = Some(h);
+    let upload = Upload { chat: ChatId::from(chat_id), custom_id, name, declared_type: declared, bytes };
+    match state.send_file(&caller, upload) {
+        Ok(url) => {
+            envelope(StatusCode::OK, Response::success(None, ResponseData::SendFile(SendFileResponse::new(url))))
+        }
+        Err(e) => web_error(status_of(&e), action, e),
     }
-    let mut event = NewEvent::new(EventKind::File(attachment));
-    event.custom_id = custom_id;
-    let chat = chatio_wire::ChatId::from(chat_id);
-    let (thread, ev, opened) = match actions::add_customer_event(&mut inner.store, &caller, &chat, event, now) {
-        Ok(x) => x,
-        Err(e) => return web_error(status_of(&e), action, e),
-    };
-    inner.store.files.insert(key, FileRec { content_type, bytes });
-    let mut fx = actions::Effects::default();
-    actions::deliver_new_event(
-        &inner.store,
-        &inner.hub.presence,
-        caller.license,
-        &chat,
-        &thread,
-        &ev,
-        opened,
-        false,
-        &mut fx,
-    );
-    if opened {
-        fx.triggers.push(actions::Trigger::NeedsAgent { chat });
-    }
-    shared.finish(inner, caller.license, fx, None);
-    envelope(StatusCode::OK, Response::success(None, ResponseData::SendFile(SendFileResponse::new(url))))
 }
 
 trait FilterFrames {

@@ -17,12 +17,12 @@
 //! socket is open the session is marked active: heartbeats count as activity, and a quiet
 //! but connected SDK is never closed.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use chatio_wire::DisconnectReason;
 use chatio_wire::limits::MAX_FRAME_LEN;
 use engineioxide::config::EngineIoConfig;
 use engineioxide::handler::EngineIoHandler;
@@ -34,10 +34,10 @@ use hyper::body::Incoming;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc::error::TrySendError;
 
-use crate::hub::{CLOSE_DISCONNECTED, Out};
-use crate::net::http::query;
+use crate::net::http::{Resp, query};
+use crate::sendq::{CLOSE_DISCONNECTED, Out};
 use crate::session::{self, Outbound, Session};
-use crate::state::Shared;
+use crate::state::State;
 
 /// The path the socket.io client requests (it appends a `/`).
 pub(crate) const PATH: &str = "/customer/v0.5/rtm/sio";
@@ -50,13 +50,16 @@ const MAX_QUEUED: usize = 256;
 /// socket.io envelope).
 const MAX_PAYLOAD: u64 = (MAX_FRAME_LEN as u64) + 1024;
 
-/// The Engine.IO service of one server, and the sessions being upgraded to a websocket.
+/// The Engine.IO service of one server (the router owns it), and the sessions being
+/// upgraded to a websocket.
 #[derive(Debug)]
 pub(crate) struct Service {
     engine: EngineIoService<Handler, NotFoundService>,
-    /// Sids with a websocket upgrade under way (see [`serve`]); entries expire after
-    /// [`UPGRADE_WINDOW`].
-    upgrading: Mutex<std::collections::HashSet<String>>,
+    /// Sids with a websocket upgrade under way (see [`Service::serve`]); entries expire
+    /// after [`UPGRADE_WINDOW`].
+    upgrading: Arc<Mutex<HashSet<String>>>,
+    /// How long a request body may take to arrive.
+    body_timeout: Duration,
 }
 
 /// How long a sid counts as upgrading after its websocket request.
@@ -66,10 +69,10 @@ const UPGRADE_WINDOW: Duration = Duration::from_secs(10);
 /// `noop` (engine.io's reference server re-checks every 100 ms as well).
 const UPGRADE_NOOP_AFTER: Duration = Duration::from_millis(100);
 
-/// The Engine.IO handler: the socket.io layer and its link to the hub.
+/// The Engine.IO handler: the socket.io layer, each socket one RTM session.
 #[derive(Debug)]
 pub(crate) struct Handler {
-    shared: Weak<Shared>,
+    state: Arc<State>,
 }
 
 /// Per-socket state.
@@ -93,7 +96,9 @@ impl SockData {
 
 /// Builds the service; heartbeats are sized so that a client whose pings stop is dropped
 /// after the server's idle limit (G9's 60 s by default: ping every 25 s, 35 s of grace).
-pub(crate) fn service(shared: Weak<Shared>, idle: Duration) -> Service {
+pub(crate) fn service(state: Arc<State>) -> Service {
+    let idle = state.config.idle_timeout;
+    let body_timeout = state.config.body_timeout;
     let interval = (idle / 2).min(Duration::from_secs(25));
     let config = EngineIoConfig::builder()
         .req_path(PATH)
@@ -103,8 +108,9 @@ pub(crate) fn service(shared: Weak<Shared>, idle: Duration) -> Service {
         .max_payload(MAX_PAYLOAD)
         .build();
     Service {
-        engine: EngineIoService::with_config(Arc::new(Handler { shared }), config),
-        upgrading: Mutex::new(std::collections::HashSet::new()),
+        engine: EngineIoService::with_config(Arc::new(Handler { state }), config),
+        upgrading: Arc::new(Mutex::new(HashSet::new())),
+        body_timeout,
     }
 }
 
@@ -117,22 +123,19 @@ pub(crate) fn service(shared: Weak<Shared>, idle: Duration) -> Service {
 /// counts lengths in UTF-16 code units where engineioxide counts characters (encoder) and
 /// graphemes (decoder), so any non-ASCII text would break the framing. Binary payloads
 /// count UTF-8 bytes on both sides.
-pub(crate) async fn serve(shared: &Arc<Shared>, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+pub(crate) async fn serve(svc: &Service, req: hyper::Request<Incoming>) -> Resp {
     use hyper::service::Service as _;
     let q = query(&req);
     // G12 on this transport: no usable license id → HTTP 400 before any session exists.
     if q.get("license_id").and_then(|l| l.parse::<u64>().ok()).is_none() {
         return plain(StatusCode::BAD_REQUEST, "`license_id` query parameter (an integer) is required");
     }
-    let Some(svc) = shared.sio.get() else {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "socket.io is not ready");
-    };
     let polling = q.get("transport").is_some_and(|t| t == "polling");
     let eio3 = q.get("EIO").is_some_and(|v| v == "3");
     let b64 = q.contains_key("b64");
     let (mut parts, body) = req.into_parts();
     let read = http_body_util::Limited::new(body, MAX_PAYLOAD as usize).collect();
-    let body = match tokio::time::timeout(shared.config.body_timeout, read).await {
+    let body = match tokio::time::timeout(svc.body_timeout, read).await {
         Ok(Ok(b)) => b.to_bytes(),
         Ok(Err(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
         Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time"),
@@ -164,14 +167,12 @@ pub(crate) async fn serve(shared: &Arc<Shared>, req: hyper::Request<Incoming>) -
     let websocket = q.get("transport").is_some_and(|t| t == "websocket");
     if let (true, Some(sid)) = (websocket, &sid) {
         lock(&svc.upgrading).insert(sid.clone());
-        let shared = Arc::downgrade(shared);
+        let upgrading = Arc::downgrade(&svc.upgrading);
         let sid = sid.clone();
         tokio::spawn(async move {
             tokio::time::sleep(UPGRADE_WINDOW).await;
-            if let Some(shared) = shared.upgrade() {
-                if let Some(svc) = shared.sio.get() {
-                    lock(&svc.upgrading).remove(&sid);
-                }
+            if let Some(upgrading) = upgrading.upgrade() {
+                lock(&upgrading).remove(&sid);
             }
         });
     }
@@ -385,24 +386,20 @@ impl EngineIoHandler for Handler {
     type Data = SockData;
 
     fn on_connect(self: Arc<Self>, socket: Arc<Socket<SockData>>) {
-        let Some(shared) = self.shared.upgrade() else {
-            socket.close(EioReason::ClosingServer);
-            return;
-        };
         // socket.io protocol 4: the server connects the client to `/` at once.
         let _ = socket.emit("0");
         let Some(license) = license_of(&socket) else {
             socket.close(EioReason::ClosingServer);
             return;
         };
-        let (session, out) = session::open(&shared, license);
+        let (session, out) = session::open(&self.state, license);
         let session = Arc::new(session);
         *socket.data.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(session.clone());
-        if !shared.config.licenses.contains(&license) {
+        if !self.state.config.licenses.contains(&license) {
             // G12: unknown license → the push, then the disconnect (no retry).
-            shared.lock().hub.disconnect(session.id(), &DisconnectReason::LicenseNotFound);
+            session.refuse_license();
         }
-        tokio::spawn(drive(socket, session, out, shared.config.idle_timeout));
+        tokio::spawn(drive(socket, session, out, self.state.config.idle_timeout));
     }
 
     fn on_disconnect(&self, socket: Arc<Socket<SockData>>, _reason: EioReason) {

@@ -12,18 +12,17 @@ use async_tungstenite::tungstenite::{Error as WsError, Message};
 use async_tungstenite::{WebSocketSender, WebSocketStream};
 use bytes::Bytes;
 use chatio_wire::DisconnectReason;
+use chatio_wire::limits::MAX_FRAME_LEN;
 use futures::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
 use http::{StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::time::Instant;
 
-use chatio_wire::limits::MAX_FRAME_LEN;
-
-use crate::hub::{CLOSE_DISCONNECTED, Out, disconnected_frame, reason_text};
 use crate::net::http::{Resp, query, respond};
+use crate::sendq::{CLOSE_DISCONNECTED, Out, disconnected_frame, reason_text};
 use crate::session::{self, Outbound};
-use crate::state::Shared;
+use crate::state::State;
 
 /// Websocket read buffer per connection (tungstenite grows it for larger frames).
 const READ_BUFFER: usize = 2 * 1024;
@@ -36,7 +35,7 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Answers the upgrade request of `GET /customer/<version>/rtm/ws` and, once upgraded, runs
 /// the session (or refuses it with `customer_disconnected` and close 4000).
-pub(crate) fn upgrade(shared: Arc<Shared>, req: hyper::Request<Incoming>, version: Option<String>) -> Resp {
+pub(crate) fn upgrade(state: Arc<State>, req: hyper::Request<Incoming>, version: Option<String>) -> Resp {
     let q = query(&req);
     let Some(license) = q.get("license_id").and_then(|l| l.parse::<u64>().ok()) else {
         return respond(
@@ -58,9 +57,7 @@ pub(crate) fn upgrade(shared: Arc<Shared>, req: hyper::Request<Incoming>, versio
     }
     let accept = derive_accept_key(key.as_bytes());
     let refusal = match version.as_deref() {
-        None | Some("v0.5") => {
-            (!shared.config.licenses.contains(&license)).then_some(DisconnectReason::LicenseNotFound)
-        }
+        None | Some("v0.5") => (!state.config.licenses.contains(&license)).then_some(DisconnectReason::LicenseNotFound),
         Some(_) => Some(DisconnectReason::UnsupportedVersion),
     };
     tokio::spawn(async move {
@@ -83,7 +80,7 @@ pub(crate) fn upgrade(shared: Arc<Shared>, req: hyper::Request<Incoming>, versio
         let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         match refusal {
             Some(reason) => refuse(ws, reason).await,
-            None => run(shared, ws, license).await,
+            None => run(state, ws, license).await,
         }
     });
     let mut r = respond(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
@@ -160,11 +157,11 @@ where
 }
 
 /// Serves one RTM session over a websocket until it ends.
-async fn run<S>(shared: Arc<Shared>, ws: WebSocketStream<S>, license: u64)
+async fn run<S>(state: Arc<State>, ws: WebSocketStream<S>, license: u64)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (session, outbound) = session::open(&shared, license);
+    let (session, outbound) = session::open(&state, license);
     let id = session.id();
     let (sink, mut stream) = ws.split();
     let mut writer = tokio::spawn(write_loop(sink, outbound));

@@ -1,9 +1,10 @@
 //! Connections: who is connected as whom, delivery of responses and pushes, and the fault
 //! injection applied on the way out.
 //!
-//! The hub lives under the server's one lock together with the store, so the frames caused
-//! by a request are queued in one order: the response first, then its pushes (G8), then the
-//! agent's reactions. Each connection task drains its own queue.
+//! The hub lives under the server's one lock together with the store (`State` holds both),
+//! so the frames caused by a request are queued in one order: the response first, then its
+//! pushes (G8), then the agent's reactions. Every response and push a client gets is queued
+//! here; each connection's writer drains its own queue.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -11,35 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_tungstenite::tungstenite::Utf8Bytes;
-use chatio_wire::{CustomerDisconnected, DisconnectReason, Push, PushFrame, RequestId, Response, ServerFrame, UserId};
+use chatio_wire::{DisconnectReason, PushFrame, RequestId, Response, ServerFrame, UserId};
 
 use crate::actions::{Delivery, Presence};
-pub(crate) use crate::sendq::Out;
-use crate::sendq::SendQueue;
+use crate::sendq::{CLOSE_DISCONNECTED, Out, SendQueue, disconnected_frame, reason_text};
 
 /// A connection's id.
 pub(crate) type ConnId = u64;
-
-/// Close code after `customer_disconnected` (G9).
-pub(crate) const CLOSE_DISCONNECTED: u16 = 4000;
-
-/// The `customer_disconnected` push.
-pub(crate) fn disconnected_frame(reason: DisconnectReason) -> Utf8Bytes {
-    let push = Push::CustomerDisconnected(CustomerDisconnected::new(reason));
-    Utf8Bytes::from(ServerFrame::Push(PushFrame::new(None, push)).encode())
-}
-
-/// The reason text of the close that follows `customer_disconnected`.
-pub(crate) fn reason_text(reason: &DisconnectReason) -> &'static str {
-    match reason {
-        DisconnectReason::CustomerBanned => "customer_banned",
-        DisconnectReason::TooManyConnections => "too_many_connections",
-        DisconnectReason::LicenseNotFound => "license_not_found",
-        DisconnectReason::UnsupportedVersion => "unsupported_version",
-        DisconnectReason::PingTimeout => "ping_timeout",
-        _ => "internal_error",
-    }
-}
 
 #[derive(Debug)]
 struct Conn {

@@ -1,0 +1,60 @@
+//! `send_file` (2.6): a file uploaded over the Web API becomes a `file` event of the chat.
+//! The multipart body is read and checked by the HTTP handler; the file is stored here.
+
+use bytes::Bytes;
+use chatio_wire::{ChatId, ErrorObject, EventKind, FileAttachment, NewEvent};
+
+use super::{Caller, Effects, Presence, Trigger, add_customer_event, deliver_new_event};
+use crate::files;
+use crate::store::{FileRec, Ids, Store};
+
+/// A file as uploaded: the chat, its optional `custom_id`, the part's file name and
+/// declared content type, and the bytes (within the size limit).
+#[derive(Debug)]
+pub(crate) struct Upload {
+    pub(crate) chat: ChatId,
+    pub(crate) custom_id: Option<String>,
+    pub(crate) name: String,
+    pub(crate) declared_type: Option<String>,
+    pub(crate) bytes: Bytes,
+}
+
+/// Stores the file and its event (in the active thread, or a new one), and returns the
+/// file's URL under `public_url` with the pushes and triggers. Nothing is stored when the
+/// event is refused.
+pub(crate) fn send_file(
+    store: &mut Store,
+    presence: &Presence,
+    caller: &Caller,
+    upload: Upload,
+    public_url: &str,
+    now: u64,
+) -> Result<(String, Effects), ErrorObject> {
+    let Upload { chat, custom_id, name, declared_type, bytes } = upload;
+    let content_type = files::content_type(declared_type.as_deref(), &bytes);
+    let size = bytes.len() as u64;
+    let dims = files::image_size(&bytes);
+    // The file's name in its URL is a capability: from the OS random source.
+    let key = format!(
+        "/api/file/chatio/att/{}/{}.{}",
+        caller.license,
+        Ids::secret_hex(32),
+        files::extension(&name, &content_type)
+    );
+    let url = format!("{public_url}{key}");
+    let mut attachment = FileAttachment::new(name, url.clone(), content_type.clone(), size);
+    if let Some((w, h)) = dims {
+        attachment.width = Some(w);
+        attachment.height = Some(h);
+    }
+    let mut event = NewEvent::new(EventKind::File(attachment));
+    event.custom_id = custom_id;
+    let (thread, ev, opened) = add_customer_event(store, caller, &chat, event, now)?;
+    store.files.insert(key, FileRec { content_type, bytes });
+    let mut fx = Effects::default();
+    deliver_new_event(store, presence, caller.license, &chat, &thread, &ev, opened, false, &mut fx);
+    if opened {
+        fx.triggers.push(Trigger::NeedsAgent { chat });
+    }
+    Ok((url, fx))
+}
