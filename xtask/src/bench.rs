@@ -189,7 +189,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         vs_js(&args[1..], &mut out)?;
     }
     if all || which == "server" {
-        crate::bench_server::main(&args[args.len().min(1)..])?;
+        crate::bench_server::main(&args[args.len().min(1)..]).map_err(|e| format!("{e:#}"))?;
     }
     if !["all", "wire", "core", "recorded", "js", "sdk", "server", "vs-js"].contains(&which) {
         return Err(format!("unknown benchmark `{which}`: use wire, core, recorded, js, server, sdk, vs-js or all"));

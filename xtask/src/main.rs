@@ -7,6 +7,7 @@
 mod bench;
 mod bench_server;
 mod fuzz;
+mod load;
 mod soak_server;
 mod wasm;
 mod widget;
@@ -19,7 +20,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("record") => record(&args[1..]),
         Some("examples") => examples(),
-        Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("server") => {
+            bench_server::main(&args[2..]).map_err(|e| format!("{e:#}"))
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => wasm::bench(&args[2..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
@@ -245,7 +248,7 @@ fn soak(args: &[String]) -> Result<(), String> {
     if let Some(i) = args.iter().position(|a| a == "--server") {
         let mut rest = args.to_vec();
         rest.remove(i);
-        return soak_server::main(&rest);
+        return soak_server::main(&rest).map_err(|e| format!("{e:#}"));
     }
     let mut a = vec!["run", "--release", "-q", "-p", "chatio-conformance", "--example", "soak", "--"];
     a.extend(args.iter().map(String::as_str));
