@@ -270,7 +270,8 @@ fn record(args: &[String]) -> Result<(), String> {
     let dir = root().join("fixtures/recorded");
     let out =
         if check { std::env::temp_dir().join(format!("chatio-record-{}", std::process::id())) } else { dir.clone() };
-    let written = async_std::task::block_on(chatio_conformance::record::record_all(&out))?;
+    let written =
+        async_std::task::block_on(chatio_conformance::record::record_all(&out)).map_err(|e| e.chain().to_string())?;
     if !check {
         for w in written {
             println!("recorded {w}");

@@ -83,7 +83,7 @@ struct ServeArgs {
     common: Common,
 }
 
-fn transcripts(c: &Common, only: Option<&str>) -> Result<Vec<(String, Transcript)>, String> {
+fn transcripts(c: &Common, only: Option<&str>) -> Result<Vec<(String, Transcript)>, chatio_conformance::Error> {
     match &c.transcripts {
         Some(dir) => report::load(dir, only),
         None => report::embedded(only),
@@ -107,12 +107,12 @@ pub fn run(args: ConformanceArgs) -> ExitCode {
         Mode::Serve(a) => serve_mode(a),
     };
     r.unwrap_or_else(|e| {
-        eprintln!("chatio conformance: {e}");
+        eprintln!("chatio conformance: {}", e.chain());
         ExitCode::from(2)
     })
 }
 
-fn server(a: ServerArgs) -> Result<ExitCode, String> {
+fn server(a: ServerArgs) -> Result<ExitCode, chatio_conformance::Error> {
     let ts = transcripts(&a.common, a.only.as_deref())?;
     let mut target = ServerTarget::new(a.url);
     target.license = a.license;
@@ -124,7 +124,7 @@ fn server(a: ServerArgs) -> Result<ExitCode, String> {
     Ok(print(&report, a.common.json))
 }
 
-fn serve_mode(a: ServeArgs) -> Result<ExitCode, String> {
+fn serve_mode(a: ServeArgs) -> Result<ExitCode, chatio_conformance::Error> {
     let ts = transcripts(&a.common, a.transcript.as_deref())?;
     let options = serve::Options { port: a.port, timeout: Duration::from_millis(a.timeout_ms.max(1)) };
     // Progress on stderr, the report on stdout.

@@ -14,7 +14,7 @@ fn main() -> std::process::ExitCode {
     match async_std::task::block_on(chatio_conformance::record::drive(name, url, 6)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("drive: {e}");
+            eprintln!("drive: {}", e.chain());
             std::process::ExitCode::FAILURE
         }
     }

@@ -25,6 +25,7 @@ use chatio_wire::{LicenseId, UserId};
 use serde_json::Value;
 use url::Url;
 
+use crate::Error;
 use crate::compare::{self, IdMap};
 use crate::live::{self, Live};
 use crate::report::{Failure, Report, Status, TranscriptResult, frame_name};
@@ -115,8 +116,13 @@ struct Run<'a> {
     license_paths: (String, String),
 }
 
-fn fail(line: usize, frame: String, message: impl Into<String>) -> Failure {
-    Failure { line, frame, message: message.into(), diffs: vec![], expected: None, got: None }
+fn fail(line: usize, frame: String, message: impl std::fmt::Display) -> Failure {
+    Failure { line, frame, message: message.to_string(), diffs: vec![], expected: None, got: None }
+}
+
+/// A failure's message for an error: the error and its causes.
+fn says(e: Error) -> String {
+    e.chain().to_string()
 }
 
 async fn check_one(target: &ServerTarget, name: &str, t: &Transcript) -> TranscriptResult {
@@ -152,7 +158,7 @@ impl Run<'_> {
         }
     }
 
-    async fn token(&mut self, fresh: bool) -> Result<String, String> {
+    async fn token(&mut self, fresh: bool) -> Result<String, Error> {
         let base = self.target.token_endpoint.clone().unwrap_or_else(|| self.target.url.clone());
         let customer = if fresh { self.customer.clone().map(UserId::new) } else { None };
         let p = AccountsToken::new(
@@ -162,9 +168,8 @@ impl Run<'_> {
             "http://localhost/chatio-conformance",
             Some(self.target.license),
             customer,
-        )
-        .map_err(|e| e.to_string())?;
-        let c = p.token(true).await.map_err(|e| format!("the token endpoint failed: {e}"))?;
+        )?;
+        let c = p.token(true).await?;
         let id = c.customer_id.as_ref().map(|c| c.as_str().to_owned());
         if let Some(id) = id {
             self.customer = Some(id);
@@ -172,7 +177,7 @@ impl Run<'_> {
         Ok(c.access_token().to_owned())
     }
 
-    async fn admin(&self, op: &str) -> Result<(), String> {
+    async fn admin(&self, op: &str) -> Result<(), Error> {
         let customer = self.customer.clone().unwrap_or_default();
         let mut url = self.target.url.clone();
         let prefix = url.path().trim_end_matches('/').to_owned();
@@ -180,10 +185,12 @@ impl Run<'_> {
         url.query_pairs_mut()
             .append_pair("customer_id", &customer)
             .append_pair("license_id", &self.target.license.to_string());
-        let req = http::Request::post(url.as_str()).body(full(Vec::new())).map_err(|e| e.to_string())?;
-        let resp = self.http.send(&url, req).await.map_err(|e| format!("/admin/{op}: {e}"))?;
+        let what = format!("/admin/{op}");
+        let req = http::Request::post(url.as_str()).body(full(Vec::new()));
+        let req = req.map_err(|e| Error::Script(format!("{what}: {e}")))?;
+        let resp = self.http.send(&url, req).await?;
         if !resp.status.is_success() {
-            return Err(format!("/admin/{op} answered {}", resp.status));
+            return Err(Error::Status { what, status: resp.status });
         }
         Ok(())
     }
@@ -191,7 +198,8 @@ impl Run<'_> {
 
 async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Result<(), Failure> {
     let (_, rec_license, ..) = t.header().ok_or_else(|| fail(1, "the header".into(), "no session header"))?;
-    let rt = chatio_transport::runtime::default_runtime().map_err(|e| fail(1, "-".into(), e.to_string()))?;
+    let rt = chatio_transport::runtime::default_runtime()
+        .map_err(|e| fail(1, "-".into(), says(chatio_transport::Error::from(e).into())))?;
     let http = HttpClient::new(rt.clone(), tls(), target.timeout);
     let mut run = Run {
         target,
@@ -209,7 +217,7 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
             Line::Session { .. } => {}
             Line::Token { fresh, customer_id, .. } => {
                 if run.customer.is_none() || *fresh {
-                    run.token = run.token(*fresh).await.map_err(|e| fail(at, "the token".into(), e))?;
+                    run.token = run.token(*fresh).await.map_err(|e| fail(at, "the token".into(), says(e)))?;
                     if let (Some(rec), Some(ours)) = (customer_id, &run.customer) {
                         run.ids.pair(rec, ours).map_err(|e| fail(at, "the token's customer".into(), e))?;
                     }
@@ -217,10 +225,10 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
             }
             Line::Connected { .. } => {
                 let url = chatio_transport::ws::rtm_url(&target.url, LicenseId(target.license))
-                    .map_err(|e| fail(at, "the websocket".into(), e.to_string()))?;
+                    .map_err(|e| fail(at, "the websocket".into(), says(e.into())))?;
                 let ws = chatio_transport::ws::connect(&run.rt, &tls(), &url, 16 << 20)
                     .await
-                    .map_err(|e| fail(at, "the websocket".into(), format!("cannot connect: {e}")))?;
+                    .map_err(|e| fail(at, "the websocket".into(), format!("cannot connect: {}", says(e.into()))))?;
                 conn = Some(Live::new(ws, target.timeout, "conformance-sync"));
             }
             Line::Out { frame, .. } => {
@@ -241,7 +249,7 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
                 let got = match c.next_frame().await {
                     Ok(Some(v)) => v,
                     Ok(None) => return Err(fail(at, frame_name(frame), "the server closed the connection instead")),
-                    Err(e) => return Err(fail(at, frame_name(frame), format!("never came: {e}"))),
+                    Err(e) => return Err(fail(at, frame_name(frame), format!("never came: {}", says(e)))),
                 };
                 let mut norm = got.clone();
                 run.normalize(&mut norm);
@@ -279,7 +287,7 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
             }
             Line::Fault { fault, .. } => {
                 if let Some(c) = conn.as_mut() {
-                    c.sync().await.map_err(|e| fail(at, "a sync ping".into(), e))?;
+                    c.sync().await.map_err(|e| fail(at, "a sync ping".into(), says(e)))?;
                 }
                 let op = match fault.as_str() {
                     "drop_connections" => "drop",
@@ -288,7 +296,7 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
                     "ban" => "ban",
                     other => return Err(fail(at, "a fault".into(), format!("unknown fault `{other}`"))),
                 };
-                run.admin(op).await.map_err(|e| fail(at, format!("the fault `{fault}`"), e))?;
+                run.admin(op).await.map_err(|e| fail(at, format!("the fault `{fault}`"), says(e)))?;
                 if op == "drop" {
                     if let Some(c) = conn.as_mut() {
                         c.dropped = true;
@@ -297,12 +305,12 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
             }
             Line::Upload { chat_id, custom_id, name, size, .. } => {
                 if let Some(c) = conn.as_mut() {
-                    c.sync().await.map_err(|e| fail(at, "a sync ping".into(), e))?;
+                    c.sync().await.map_err(|e| fail(at, "a sync ping".into(), says(e)))?;
                 }
                 let chat = run.ids.actual(chat_id).unwrap_or(chat_id).to_owned();
                 live::upload(&run.http, &target.url, target.license, &run.token, &chat, custom_id.clone(), name, *size)
                     .await
-                    .map_err(|e| fail(at, "the Web API `send_file`".into(), format!("failed: {e}")))?;
+                    .map_err(|e| fail(at, "the Web API `send_file`".into(), format!("failed: {}", says(e))))?;
             }
             Line::Disconnected { code, .. } => {
                 if let Some(mut c) = conn.take() {

@@ -155,14 +155,13 @@ impl IdMap {
     /// Pairs a recorded id with the implementation's, unless either is paired already.
     ///
     /// # Errors
-    /// What the existing pairing says instead.
-    pub fn pair(&mut self, recorded: &str, actual: &str) -> Result<(), String> {
+    /// An [`IdConflict`]: what the existing pairing says instead.
+    pub fn pair(&mut self, recorded: &str, actual: &str) -> Result<(), IdConflict> {
+        let conflict = |paired: Paired| IdConflict { recorded: recorded.to_owned(), actual: actual.to_owned(), paired };
         match (self.to_actual.get(recorded), self.to_recorded.get(actual)) {
             (Some(a), _) if a == actual => Ok(()),
-            (Some(a), _) => Err(format!("expected {a:?} (recorded as {recorded:?}), got {actual:?}")),
-            (None, Some(r)) => Err(format!(
-                "expected a new id (recorded as {recorded:?}), got {actual:?}, which already stands for {r:?}"
-            )),
+            (Some(a), _) => Err(conflict(Paired::RecordedWith(a.clone()))),
+            (None, Some(r)) => Err(conflict(Paired::ActualWith(r.clone()))),
             (None, None) => {
                 self.to_actual.insert(recorded.to_owned(), actual.to_owned());
                 self.to_recorded.insert(actual.to_owned(), recorded.to_owned());
@@ -251,7 +250,7 @@ fn walk(e: &Value, a: &Value, path: &str, ids: &mut IdMap, out: &mut Vec<Diff>) 
         },
         (Value::String(es), Value::String(as_)) if ids.is_id(es) => {
             if let Err(what) = ids.pair(es, as_) {
-                out.push(diff(what));
+                out.push(diff(what.to_string()));
             }
         }
         (Value::Object(em), Value::Object(am)) => {
@@ -282,6 +281,43 @@ fn walk(e: &Value, a: &Value, path: &str, ids: &mut IdMap, out: &mut Vec<Diff>) 
         _ => out.push(diff(format!("expected {}, got {}", describe(e), describe(a)))),
     }
 }
+
+/// A recorded id and an implementation's id that cannot be paired: one of them already
+/// stands for another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdConflict {
+    /// The recorded id.
+    pub recorded: String,
+    /// The implementation's id.
+    pub actual: String,
+    /// The pairing that exists already.
+    pub paired: Paired,
+}
+
+/// Which side of an [`IdConflict`] is paired already, and with what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Paired {
+    /// The recorded id stands for this implementation's id.
+    RecordedWith(String),
+    /// The implementation's id stands for this recorded id.
+    ActualWith(String),
+}
+
+impl std::fmt::Display for IdConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (recorded, actual) = (&self.recorded, &self.actual);
+        match &self.paired {
+            Paired::RecordedWith(a) => write!(f, "expected {a:?} (recorded as {recorded:?}), got {actual:?}"),
+            Paired::ActualWith(r) => write!(
+                f,
+                "expected a new id (recorded as {recorded:?}), got {actual:?}, which already stands for {r:?}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for IdConflict {}
 
 #[cfg(test)]
 mod tests {

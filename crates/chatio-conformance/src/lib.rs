@@ -19,7 +19,7 @@
 //! * [`serve`]: `chatio conformance serve` plays the server side on a local port for any
 //!   client;
 //!
-//! both giving a [`report::Report`].
+//! both giving a [`report::Report`]. Failures are one typed [`Error`].
 //!
 //! A change in either side's behaviour shows up as a failing replay or a snapshot diff.
 //! The format is in [`transcript`]; `docs/conformance.md` explains how another
@@ -30,6 +30,7 @@
 
 pub mod check_server;
 pub mod compare;
+mod error;
 mod live;
 pub mod normalize;
 pub mod record;
@@ -39,6 +40,8 @@ pub mod report;
 pub mod serve;
 pub mod summary;
 pub mod transcript;
+
+pub use error::Error;
 
 /// The bytes of a recorded upload of `size` bytes: `i % 256`.
 pub fn upload_bytes(size: usize) -> Vec<u8> {

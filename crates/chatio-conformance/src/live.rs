@@ -12,6 +12,8 @@ use futures::StreamExt;
 use futures::io::{AsyncRead, AsyncWrite};
 use serde_json::{Value, json};
 
+use crate::Error;
+
 /// One websocket to the server under test.
 pub(crate) struct Live<S> {
     pub(crate) ws: WebSocketStream<S>,
@@ -32,16 +34,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Live<S> {
     }
 
     /// The next text frame as JSON; `None` when the connection ended.
-    async fn read(&mut self) -> Result<Option<Value>, String> {
+    async fn read(&mut self) -> Result<Option<Value>, Error> {
         loop {
             let msg = async_std::future::timeout(self.timeout, self.ws.next())
                 .await
-                .map_err(|_| format!("nothing came in {} ms", self.timeout.as_millis()))?;
+                .map_err(|_| Error::Timeout { waiting_for: "a frame".into(), after: self.timeout })?;
             match msg {
                 Some(Ok(Message::Text(t))) => {
-                    return serde_json::from_str(t.as_str())
-                        .map(Some)
-                        .map_err(|e| format!("the server sent a frame that is not JSON: {e}"));
+                    return serde_json::from_str(t.as_str()).map(Some).map_err(Error::NotJson);
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(None),
                 Some(Ok(_)) => {}
@@ -50,7 +50,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Live<S> {
     }
 
     /// The next frame from the server, read ahead or not.
-    pub(crate) async fn next_frame(&mut self) -> Result<Option<Value>, String> {
+    pub(crate) async fn next_frame(&mut self) -> Result<Option<Value>, Error> {
         match self.ahead.pop_front() {
             Some(v) => Ok(Some(v)),
             None => self.read().await,
@@ -59,13 +59,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Live<S> {
 
     /// Waits until the server has answered everything sent so far (a `ping` of our own, whose
     /// answer is not handed out; what came before it is kept for [`next_frame`](Self::next_frame)).
-    pub(crate) async fn sync(&mut self) -> Result<(), String> {
+    pub(crate) async fn sync(&mut self) -> Result<(), Error> {
         self.sync += 1;
         let id = format!("{}-{}", self.sync_prefix, self.sync);
-        self.ws
-            .send(Message::text(json!({"request_id": id, "action": "ping"}).to_string()))
-            .await
-            .map_err(|e| format!("cannot write: {e}"))?;
+        self.ws.send(Message::text(json!({"request_id": id, "action": "ping"}).to_string())).await?;
         loop {
             match self.read().await? {
                 Some(v) if v.get("request_id").and_then(Value::as_str) == Some(&id) => return Ok(()),
@@ -88,9 +85,8 @@ pub(crate) async fn upload(
     custom_id: Option<String>,
     name: &str,
     size: u64,
-) -> Result<(), String> {
-    let url = chatio_transport::ws::web_api_url(base, chatio_wire::LicenseId(license), "send_file")
-        .map_err(|e| e.to_string())?;
+) -> Result<(), Error> {
+    let url = chatio_transport::ws::web_api_url(base, chatio_wire::LicenseId(license), "send_file")?;
     let upload = chatio_transport::upload::Upload {
         url,
         access_token: token.to_owned(),
@@ -100,5 +96,6 @@ pub(crate) async fn upload(
         source: chatio_transport::upload::FileSource::Bytes(crate::upload_bytes(size as usize).into()),
         size,
     };
-    chatio_transport::upload::send_file(client, upload, None).await.map(drop).map_err(|e| e.to_string())
+    chatio_transport::upload::send_file(client, upload, None).await?;
+    Ok(())
 }

@@ -14,6 +14,7 @@ use chatio_transport::{Tap, TapEvent};
 use futures::StreamExt;
 use serde_json::Value;
 
+use crate::Error;
 use crate::normalize;
 use crate::transcript::{Line, Transcript};
 
@@ -137,18 +138,19 @@ impl std::fmt::Debug for Ctx {
 }
 
 /// Waits for an event, failing after 10 s.
-pub async fn wait<T>(events: &mut Events, what: &str, mut f: impl FnMut(&SdkEvent) -> Option<T>) -> Result<T, String> {
+pub async fn wait<T>(events: &mut Events, what: &str, mut f: impl FnMut(&SdkEvent) -> Option<T>) -> Result<T, Error> {
     let fut = async {
         while let Some(e) = events.next().await {
             if let Some(t) = f(&e) {
                 return Ok(t);
             }
         }
-        Err(format!("the session ended while waiting for {what}"))
+        Err(Error::Ended { waiting_for: what.to_owned() })
     };
-    async_std::future::timeout(Duration::from_secs(10), fut)
+    let limit = Duration::from_secs(10);
+    async_std::future::timeout(limit, fut)
         .await
-        .map_err(|_| format!("timed out waiting for {what}"))?
+        .map_err(|_| Error::Timeout { waiting_for: what.to_owned(), after: limit })?
 }
 
 /// Lets pending frames arrive, so that the order of lines is stable between recordings:
@@ -157,16 +159,12 @@ pub async fn settle(events: &mut Events) {
     while let Ok(Some(_)) = async_std::future::timeout(Duration::from_millis(50), events.next()).await {}
 }
 
-async fn says(events: &mut Events, text: &str) -> Result<(), String> {
+async fn says(events: &mut Events, text: &str) -> Result<(), Error> {
     wait(events, text, |e| match e {
         SdkEvent::NewEvent { event, .. } if event.text().is_some_and(|t| t.contains(text)) => Some(()),
         _ => None,
     })
     .await
-}
-
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
 }
 
 /// The recorded sessions, by name.
@@ -177,10 +175,9 @@ pub const SESSIONS: &[&str] =
 ///
 /// # Errors
 /// When the server cannot start or the script fails (naming the step).
-pub async fn record(name: &str) -> Result<Transcript, String> {
+pub async fn record(name: &str) -> Result<Transcript, Error> {
     let agent = !matches!(name, "history" | "outbox" | "errors");
-    let server =
-        Server::builder().ephemeral().seed(SERVER_SEED).agent(agent).licenses([LICENSE]).start().await.map_err(err)?;
+    let server = Server::builder().ephemeral().seed(SERVER_SEED).agent(agent).licenses([LICENSE]).start().await?;
     let header = Line::Session {
         name: name.into(),
         license: LICENSE,
@@ -195,7 +192,9 @@ pub async fn record(name: &str) -> Result<Transcript, String> {
         server.shutdown().await;
     }
     r?;
-    Arc::try_unwrap(recorder).map(Recorder::into_transcript).map_err(|_| "the recorder is still in use".to_owned())
+    Arc::try_unwrap(recorder)
+        .map(Recorder::into_transcript)
+        .map_err(|_| Error::Script("the recorder is still in use".into()).in_session(name))
 }
 
 /// Drives the SDK through the scenario of the recorded session `name` against `url`,
@@ -205,7 +204,7 @@ pub async fn record(name: &str) -> Result<Transcript, String> {
 ///
 /// # Errors
 /// When the script fails (naming the step).
-pub async fn drive(name: &str, url: &str, seed: u64) -> Result<(), String> {
+pub async fn drive(name: &str, url: &str, seed: u64) -> Result<(), Error> {
     script(name, url, seed, None, None).await.0
 }
 
@@ -215,7 +214,7 @@ async fn script(
     seed: u64,
     server: Option<ServerHandle>,
     recorder: Option<Arc<Recorder>>,
-) -> (Result<(), String>, Option<ServerHandle>) {
+) -> (Result<(), Error>, Option<ServerHandle>) {
     let mut config = Config::new(LICENSE, "conformance").server(url).seed(seed).history_page_events(3);
     if let Some(r) = &recorder {
         config = config.tap(r.clone());
@@ -225,12 +224,12 @@ async fn script(
     }
     let sdk = match CustomerSdk::init(config) {
         Ok(s) => s,
-        Err(e) => return (Err(e.to_string()), server),
+        Err(e) => return (Err(Error::Sdk(e).in_session(name)), server),
     };
     let mut events = sdk.events();
     if let Err(e) = wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await {
         sdk.destroy().await;
-        return (Err(e), server);
+        return (Err(e.in_session(name)), server);
     }
     let customer = sdk.customer_id().map(|c| c.to_string()).unwrap_or_default();
     settle(&mut events).await;
@@ -245,39 +244,36 @@ async fn script(
         "history" => history(&mut ctx).await,
         "file_upload" => file_upload(&mut ctx).await,
         "outbox" => outbox(&mut ctx).await,
-        other => Err(format!("no session named `{other}`")),
+        other => Err(Error::Transcript(format!("no session named `{other}`"))),
     };
     settle(&mut ctx.events).await;
     ctx.sdk.destroy().await;
-    (result.map_err(|e| format!("session `{name}`: {e}")), ctx.server)
+    (result.map_err(|e| e.in_session(name)), ctx.server)
 }
 
 /// Records every session into `dir` (`<name>.jsonl`).
 ///
 /// # Errors
 /// As [`record`], and I/O errors.
-pub async fn record_all(dir: &Path) -> Result<Vec<String>, String> {
-    std::fs::create_dir_all(dir).map_err(err)?;
+pub async fn record_all(dir: &Path) -> Result<Vec<String>, Error> {
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     let mut written = Vec::new();
     for name in SESSIONS {
         let t = record(name).await?;
         let path = dir.join(format!("{name}.jsonl"));
-        t.write(&path).map_err(err)?;
+        t.write(&path)?;
         written.push(path.display().to_string());
     }
     Ok(written)
 }
 
-async fn methods(c: &mut Ctx) -> Result<(), String> {
+async fn methods(c: &mut Ctx) -> Result<(), Error> {
     let (sdk, ev) = (&c.sdk, &mut c.events);
-    let chat = sdk
-        .start_chat(StartChat::with_events(vec![NewEvent::message("hello").with_custom_id("m-0")]))
-        .await
-        .map_err(err)?;
+    let chat = sdk.start_chat(StartChat::with_events(vec![NewEvent::message("hello").with_custom_id("m-0")])).await?;
     says(ev, "You said: hello").await?;
     settle(ev).await;
     let thread = chat.threads[0].id.clone();
-    sdk.send_event(&chat.id, NewEvent::message("plain").with_custom_id("m-1")).await.map_err(err)?;
+    sdk.send_event(&chat.id, NewEvent::message("plain").with_custom_id("m-1")).await?;
     says(ev, "You said: plain").await?;
     settle(ev).await;
     sdk.send_event(
@@ -285,37 +281,33 @@ async fn methods(c: &mut Ctx) -> Result<(), String> {
         NewEvent::new(EventKind::Annotation(chatio_customer_sdk::Annotation::new("note", Some("remember".into()))))
             .with_custom_id("m-2"),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     sdk.send_event(
         &chat.id,
         NewEvent::new(EventKind::Custom(chatio_customer_sdk::Custom::new(serde_json::json!({"k": [1, 2]}))))
             .with_custom_id("m-3"),
     )
-    .await
-    .map_err(err)?;
-    sdk.update_customer(CustomerData::new().name("Recorder").email("rec@example.com").field("plan", "pro"))
-        .await
-        .map_err(err)?;
-    sdk.update_chat_properties(&chat.id, Properties::new().with("rec", "flag", true)).await.map_err(err)?;
-    sdk.update_chat_thread_properties(&chat.id, &thread, Properties::new().with("rec", "n", 7)).await.map_err(err)?;
-    sdk.update_last_seen_timestamp(&chat.id, None).await.map_err(err)?;
-    sdk.update_chat_scopes(&chat.id, Some(chatio_customer_sdk::Scopes::groups([1, 2])), None).await.map_err(err)?;
-    sdk.send_rating(&chat.id, Rating::Good, Some("fine")).await.map_err(err)?;
-    sdk.chats_summary(Pagination::new(0, 10)).await.map_err(err)?;
-    let ts = sdk.chat_threads_summary(&chat.id, Pagination::default()).await.map_err(err)?;
+    .await?;
+    sdk.update_customer(CustomerData::new().name("Recorder").email("rec@example.com").field("plan", "pro")).await?;
+    sdk.update_chat_properties(&chat.id, Properties::new().with("rec", "flag", true)).await?;
+    sdk.update_chat_thread_properties(&chat.id, &thread, Properties::new().with("rec", "n", 7)).await?;
+    sdk.update_last_seen_timestamp(&chat.id, None).await?;
+    sdk.update_chat_scopes(&chat.id, Some(chatio_customer_sdk::Scopes::groups([1, 2])), None).await?;
+    sdk.send_rating(&chat.id, Rating::Good, Some("fine")).await?;
+    sdk.chats_summary(Pagination::new(0, 10)).await?;
+    let ts = sdk.chat_threads_summary(&chat.id, Pagination::default()).await?;
     let ids: Vec<ThreadId> = ts.threads_summary.iter().map(|t| t.id.clone()).collect();
-    sdk.chat_threads(&chat.id, &ids).await.map_err(err)?;
-    sdk.set_sneak_peek(&chat.id, "typing…").map_err(err)?;
+    sdk.chat_threads(&chat.id, &ids).await?;
+    sdk.set_sneak_peek(&chat.id, "typing…")?;
     settle(ev).await;
-    sdk.close_thread(&chat.id).await.map_err(err)?;
+    sdk.close_thread(&chat.id).await?;
     settle(ev).await;
     Ok(())
 }
 
-async fn agent_pushes(c: &mut Ctx) -> Result<(), String> {
+async fn agent_pushes(c: &mut Ctx) -> Result<(), Error> {
     let (sdk, ev) = (&c.sdk, &mut c.events);
-    let chat = sdk.start_chat(StartChat::new()).await.map_err(err)?;
+    let chat = sdk.start_chat(StartChat::new()).await?;
     says(ev, "Chatio Bot").await?;
     settle(ev).await;
     let mut rich = None;
@@ -332,7 +324,7 @@ async fn agent_pushes(c: &mut Ctx) -> Result<(), String> {
         "/seen",
         "/typing",
     ] {
-        sdk.send_message(&chat.id, cmd).await.map_err(err)?;
+        sdk.send_message(&chat.id, cmd).await?;
         if cmd == "/rich" {
             rich = Some(
                 wait(ev, "the rich message", |e| match e {
@@ -347,74 +339,72 @@ async fn agent_pushes(c: &mut Ctx) -> Result<(), String> {
         settle(ev).await;
     }
     // Answer the rich message.
-    let rich = rich.ok_or("no rich message")?;
-    let EventKind::RichMessage(r) = &rich.kind else { return Err("not a rich message".into()) };
-    let button = r.buttons().next().ok_or("no button")?.postback_id.clone();
-    let thread =
-        sdk.chat_threads_summary(&chat.id, Pagination::default()).await.map_err(err)?.threads_summary[0].id.clone();
-    sdk.send_rich_message_postback(&chat.id, &thread, &rich.id, Postback::new(button, true)).await.map_err(err)?;
+    let rich = rich.ok_or_else(|| Error::Script("no rich message".into()))?;
+    let EventKind::RichMessage(r) = &rich.kind else { return Err(Error::Script("not a rich message".into())) };
+    let button = r.buttons().next().ok_or_else(|| Error::Script("no button".into()))?.postback_id.clone();
+    let thread = sdk.chat_threads_summary(&chat.id, Pagination::default()).await?.threads_summary[0].id.clone();
+    sdk.send_rich_message_postback(&chat.id, &thread, &rich.id, Postback::new(button, true)).await?;
     settle(ev).await;
-    sdk.send_message(&chat.id, "/leave").await.map_err(err)?;
+    sdk.send_message(&chat.id, "/leave").await?;
     settle(ev).await;
-    sdk.send_message(&chat.id, "/close").await.map_err(err)?;
+    sdk.send_message(&chat.id, "/close").await?;
     settle(ev).await;
     Ok(())
 }
 
-async fn errors(c: &mut Ctx) -> Result<(), String> {
+async fn errors(c: &mut Ctx) -> Result<(), Error> {
     let (sdk, ev) = (&c.sdk, &mut c.events);
     let missing = chatio_customer_sdk::ChatId::new("NOSUCHCHAT");
     let _ = sdk.send_event(&missing, NewEvent::message("x").with_custom_id("e-1")).await;
-    let chat = sdk.start_chat(StartChat::new()).await.map_err(err)?;
+    let chat = sdk.start_chat(StartChat::new()).await?;
     let _ = sdk
         .update_chat_thread_properties(&chat.id, &ThreadId::new("NOSUCH"), Properties::new().with("a", "b", 1))
         .await;
-    sdk.close_thread(&chat.id).await.map_err(err)?;
+    sdk.close_thread(&chat.id).await?;
     let _ = sdk.close_thread(&chat.id).await;
     let _ = sdk.chat_threads(&missing, &[]).await;
     settle(ev).await;
     Ok(())
 }
 
-async fn reconnect(c: &mut Ctx) -> Result<(), String> {
-    let chat = c.sdk.start_chat(StartChat::new()).await.map_err(err)?;
+async fn reconnect(c: &mut Ctx) -> Result<(), Error> {
+    let chat = c.sdk.start_chat(StartChat::new()).await?;
     says(&mut c.events, "Chatio Bot").await?;
     settle(&mut c.events).await;
     c.fault("drop_connections");
     wait(&mut c.events, "connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(()))
         .await?;
     settle(&mut c.events).await;
-    c.sdk.send_event(&chat.id, NewEvent::message("after the drop").with_custom_id("r-1")).await.map_err(err)?;
+    c.sdk.send_event(&chat.id, NewEvent::message("after the drop").with_custom_id("r-1")).await?;
     says(&mut c.events, "You said: after the drop").await?;
     settle(&mut c.events).await;
     Ok(())
 }
 
-async fn token_refresh(c: &mut Ctx) -> Result<(), String> {
+async fn token_refresh(c: &mut Ctx) -> Result<(), Error> {
     c.fault("expire_tokens");
     c.fault("drop_connections");
     wait(&mut c.events, "connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(()))
         .await?;
     settle(&mut c.events).await;
-    c.sdk.chats_summary(Pagination::default()).await.map_err(err)?;
+    c.sdk.chats_summary(Pagination::default()).await?;
     Ok(())
 }
 
-async fn history(c: &mut Ctx) -> Result<(), String> {
+async fn history(c: &mut Ctx) -> Result<(), Error> {
     let (sdk, ev) = (&c.sdk, &mut c.events);
-    let chat = sdk.start_chat(StartChat::new()).await.map_err(err)?;
+    let chat = sdk.start_chat(StartChat::new()).await?;
     for t in 0..4 {
         for m in 0..2 {
             sdk.send_event(&chat.id, NewEvent::message(format!("t{t} m{m}")).with_custom_id(format!("h-{t}-{m}")))
-                .await
-                .map_err(err)?;
+                .await?;
         }
-        sdk.close_thread(&chat.id).await.map_err(err)?;
+        sdk.close_thread(&chat.id).await?;
     }
     settle(ev).await;
-    let mut h = sdk.chat_history(&chat.id).await.map_err(err)?;
+    let mut h = sdk.chat_history(&chat.id).await?;
     loop {
-        let page = h.next_page().await.map_err(err)?;
+        let page = h.next_page().await?;
         settle(ev).await;
         if page.done {
             break;
@@ -423,15 +413,15 @@ async fn history(c: &mut Ctx) -> Result<(), String> {
     Ok(())
 }
 
-async fn file_upload(c: &mut Ctx) -> Result<(), String> {
-    let chat = c.sdk.start_chat(StartChat::new()).await.map_err(err)?;
+async fn file_upload(c: &mut Ctx) -> Result<(), Error> {
+    let chat = c.sdk.start_chat(StartChat::new()).await?;
     says(&mut c.events, "Chatio Bot").await?;
     settle(&mut c.events).await;
     let data = crate::upload_bytes(4096);
     if let Some(r) = &c.recorder {
         r.upload(chat.id.as_str(), Some("f-1"), "data.bin", 4096);
     }
-    c.sdk.send_file(&chat.id, File::bytes("data.bin", data)).custom_id("f-1").await.map_err(err)?;
+    c.sdk.send_file(&chat.id, File::bytes("data.bin", data)).custom_id("f-1").await?;
     wait(&mut c.events, "the file event", |e| match e {
         SdkEvent::NewEvent { event, .. } => matches!(event.kind, EventKind::File(_)).then_some(()),
         _ => None,
@@ -441,8 +431,8 @@ async fn file_upload(c: &mut Ctx) -> Result<(), String> {
     Ok(())
 }
 
-async fn outbox(c: &mut Ctx) -> Result<(), String> {
-    let chat = c.sdk.start_chat(StartChat::new()).await.map_err(err)?;
+async fn outbox(c: &mut Ctx) -> Result<(), Error> {
+    let chat = c.sdk.start_chat(StartChat::new()).await?;
     settle(&mut c.events).await;
     // The next response is lost; then the connection drops: after reconnecting, the SDK finds
     // the event by its custom id instead of sending it twice.
@@ -457,10 +447,10 @@ async fn outbox(c: &mut Ctx) -> Result<(), String> {
         c.fault("drop_connections");
     };
     let (r, ()) = futures::future::join(send, chaos).await;
-    r.map_err(err)?;
+    r?;
     // And one that is queued while disconnected, sent after.
     c.fault("drop_connections");
-    c.sdk.send_event(&chat.id, NewEvent::message("queued").with_custom_id("o-2")).await.map_err(err)?;
+    c.sdk.send_event(&chat.id, NewEvent::message("queued").with_custom_id("o-2")).await?;
     settle(&mut c.events).await;
     Ok(())
 }

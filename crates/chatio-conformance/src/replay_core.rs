@@ -14,6 +14,7 @@ use chatio_core::{AccessToken, Config, Disconnect, DriverAction, Output, Session
 use chatio_wire::{ClientFrame, LicenseId, Request, RequestId};
 use serde_json::Value;
 
+use crate::Error;
 use crate::normalize;
 use crate::transcript::{Line, Transcript};
 
@@ -39,8 +40,9 @@ fn strip_id(v: &Value) -> (Value, Option<String>) {
 }
 
 /// Issues the command that writes `frame`.
-fn command(s: &mut Session, frame: &Value, now: Instant) -> Result<(), String> {
-    let f = ClientFrame::decode(&frame.to_string()).map_err(|e| format!("recorded frame does not decode: {e}"))?;
+fn command(s: &mut Session, frame: &Value, now: Instant) -> Result<(), Error> {
+    let f = ClientFrame::decode(&frame.to_string())
+        .map_err(|e| Error::Transcript(format!("the recorded frame does not decode: {e}")))?;
     let r = match f.request {
         Request::StartChat(p) => s.start_chat(p, now).map(drop),
         Request::SendEvent(p) => s.send_event(&p.chat_id, p.event, now).map(drop),
@@ -74,17 +76,23 @@ fn command(s: &mut Session, frame: &Value, now: Instant) -> Result<(), String> {
                 now,
             )
             .map(drop),
-        other => return Err(format!("the session should have written this `{}` frame by itself", other.action())),
+        other => {
+            return Err(Error::Script(format!(
+                "the session should have written this `{}` frame by itself",
+                other.action()
+            )));
+        }
     };
-    r.map_err(|e| format!("the command for the recorded frame failed: {e}"))
+    r.map_err(Error::Core)
 }
 
 /// Replays a transcript into a fresh session.
 ///
 /// # Errors
 /// The first difference between what the session writes and the recording, with the line.
-pub fn replay(t: &Transcript) -> Result<CoreReplay, String> {
-    let (_, license, _, seed, _) = t.header().ok_or("the transcript has no session header")?;
+pub fn replay(t: &Transcript) -> Result<CoreReplay, Error> {
+    let (_, license, _, seed, _) =
+        t.header().ok_or_else(|| Error::Transcript("the transcript has no session header".into()))?;
     let mut config = Config::new(LicenseId(license), seed);
     config.history_page_events = HISTORY_PAGE_EVENTS;
     let t0 = Instant::now();
@@ -142,7 +150,7 @@ pub fn replay(t: &Transcript) -> Result<CoreReplay, String> {
                     Some(i) => {
                         actions.remove(i);
                     }
-                    None => return Err(format!("line {}: the session never asked to connect", n + 1)),
+                    None => return Err(Error::Script("the session never asked to connect".into()).at_line(n + 1)),
                 }
                 s.handle_connected(now);
             }
@@ -172,29 +180,36 @@ pub fn replay(t: &Transcript) -> Result<CoreReplay, String> {
             Line::Out { frame, .. } => {
                 drain(&mut s, &mut written, &mut actions);
                 if written.is_empty() {
-                    command(&mut s, frame, now).map_err(|e| format!("line {}: {e}", n + 1))?;
+                    command(&mut s, frame, now).map_err(|e| e.at_line(n + 1))?;
                     drain(&mut s, &mut written, &mut actions);
                 }
-                let got = written
-                    .pop_front()
-                    .ok_or_else(|| format!("line {}: the session wrote nothing, expected {frame}", n + 1))?;
+                let mismatch = |got: &dyn std::fmt::Display| {
+                    let (expected, got) = (frame.to_string(), got.to_string());
+                    Error::Mismatch { what: "the session wrote".into(), expected, got }.at_line(n + 1)
+                };
+                let got = written.pop_front().ok_or_else(|| mismatch(&"nothing"))?;
                 let (want, want_id) = strip_id(frame);
                 let (have, have_id) = strip_id(&got);
                 if want != have {
-                    return Err(format!("line {}: the session wrote\n  {got}\nexpected\n  {frame}", n + 1));
+                    return Err(mismatch(&got));
                 }
                 match (want_id, have_id) {
                     (Some(w), Some(h)) => {
                         if let Some(prev) = to_recorded.get(&h) {
                             if *prev != w {
-                                return Err(format!("line {}: request id {h} was paired with {prev}, now {w}", n + 1));
+                                let what = format!("the request id {h} was paired with {prev}, now with");
+                                return Err(Error::Mismatch { what, expected: prev.clone(), got: w }.at_line(n + 1));
                             }
                         }
                         to_recorded.insert(h.clone(), w.clone());
                         to_core.insert(w, h);
                     }
                     (None, None) => {}
-                    (w, h) => return Err(format!("line {}: request ids differ: recorded {w:?}, written {h:?}", n + 1)),
+                    (w, h) => {
+                        let (what, expected, got) =
+                            ("the request ids differ:".into(), format!("{w:?}"), format!("{h:?}"));
+                        return Err(Error::Mismatch { what, expected, got }.at_line(n + 1));
+                    }
                 }
                 compared += 1;
             }
@@ -211,7 +226,8 @@ pub fn replay(t: &Transcript) -> Result<CoreReplay, String> {
     }
     drain(&mut s, &mut written, &mut actions);
     if let Some(extra) = written.pop_front() {
-        return Err(format!("the session wrote a frame the recording does not have: {extra}"));
+        let (what, expected, got) = ("the session wrote".into(), "nothing more".into(), extra.to_string());
+        return Err(Error::Mismatch { what, expected, got });
     }
     Ok(CoreReplay { outputs, frames_compared: compared })
 }

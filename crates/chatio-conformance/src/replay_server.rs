@@ -14,6 +14,7 @@ use async_tungstenite::tungstenite::Message;
 use chatio_server::{Server, ServerHandle};
 use serde_json::Value;
 
+use crate::Error;
 use crate::live::Live;
 use crate::normalize;
 use crate::transcript::{Line, Transcript};
@@ -24,22 +25,16 @@ const WAIT: Duration = Duration::from_secs(10);
 ///
 /// # Errors
 /// The first server frame that differs from the recording, with the line.
-pub async fn replay(t: &Transcript) -> Result<usize, String> {
-    let (_, license, seed, _, agent) = t.header().ok_or("the transcript has no session header")?;
-    let server = Server::builder()
-        .ephemeral()
-        .seed(seed)
-        .agent(agent)
-        .licenses([license])
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn replay(t: &Transcript) -> Result<usize, Error> {
+    let (_, license, seed, _, agent) =
+        t.header().ok_or_else(|| Error::Transcript("the transcript has no session header".into()))?;
+    let server = Server::builder().ephemeral().seed(seed).agent(agent).licenses([license]).start().await?;
     let r = run(&server, t, license).await;
     server.shutdown().await;
     r
 }
 
-async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usize, String> {
+async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usize, Error> {
     let base = server.http_url();
     let mut conn: Option<Live<_>> = None;
     let mut token = String::new();
@@ -54,28 +49,30 @@ async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usiz
             Line::Token { fresh, customer_id, .. } => {
                 // The token endpoint is hit for the first token and for fresh ones.
                 if customer.is_none() || *fresh {
-                    let (tok, id) = server
-                        .create_token(license, customer.as_deref())
-                        .map_err(|e| format!("line {at}: no token: {e}"))?;
+                    let (tok, id) =
+                        server.create_token(license, customer.as_deref()).map_err(|e| Error::from(e).at_line(at))?;
                     if customer_id.as_deref().is_some_and(|c| c != id.as_str()) {
-                        return Err(format!(
-                            "line {at}: the server made customer {id}, the recording has {customer_id:?}"
-                        ));
+                        let (expected, got) = (format!("{customer_id:?}"), id.to_string());
+                        return Err(
+                            Error::Mismatch { what: "the server made the customer".into(), expected, got }.at_line(at)
+                        );
                     }
                     token = tok;
                     customer = Some(id.to_string());
                 }
             }
             Line::Connected { .. } => {
-                let tcp =
-                    async_std::net::TcpStream::connect(server.addr()).await.map_err(|e| format!("line {at}: {e}"))?;
+                let addr = server.addr();
+                let tcp = async_std::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| Error::net(format_args!("connecting to {addr}"))(e).at_line(at))?;
                 let (ws, _) = async_tungstenite::client_async(server.ws_url(license), tcp)
                     .await
-                    .map_err(|e| format!("line {at}: {e}"))?;
+                    .map_err(|e| Error::from(e).at_line(at))?;
                 conn = Some(Live::new(ws, WAIT, "replay-sync"));
             }
             Line::Out { frame, .. } => {
-                let c = conn.as_mut().ok_or_else(|| format!("line {at}: a frame but no connection"))?;
+                let c = conn.as_mut().ok_or_else(|| no_connection(at))?;
                 if c.dropped {
                     // Written to a connection the server had dropped: lost when recording
                     // (the client resends it later), so not sent.
@@ -88,21 +85,21 @@ async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usiz
                 let _ = c.ws.send(Message::text(f.to_string())).await;
             }
             Line::In { frame, .. } => {
-                let c = conn.as_mut().ok_or_else(|| format!("line {at}: a frame but no connection"))?;
-                let mut got = c
-                    .next_frame()
-                    .await
-                    .map_err(|e| format!("line {at}: {e}"))?
-                    .ok_or_else(|| format!("line {at}: the connection ended, expected {frame}"))?;
+                let c = conn.as_mut().ok_or_else(|| no_connection(at))?;
+                let mismatch = |got: String| {
+                    Error::Mismatch { what: "the server sent".into(), expected: frame.to_string(), got }.at_line(at)
+                };
+                let got = c.next_frame().await.map_err(|e| e.at_line(at))?;
+                let mut got = got.ok_or_else(|| mismatch("nothing (the connection ended)".into()))?;
                 normalize::frame(&mut got, &base);
                 if got != *frame && !crate::compare::frames(frame, &got, &mut urls).is_empty() {
-                    return Err(format!("line {at}: the server sent\n  {got}\nexpected\n  {frame}"));
+                    return Err(mismatch(got.to_string()));
                 }
                 compared += 1;
             }
             Line::Fault { fault, customer_id, .. } => {
                 if let Some(c) = conn.as_mut() {
-                    c.sync().await.map_err(|e| format!("line {at}: {e}"))?;
+                    c.sync().await.map_err(|e| e.at_line(at))?;
                 }
                 match fault.as_str() {
                     "drop_connections" => {
@@ -114,20 +111,20 @@ async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usiz
                     "expire_tokens" => server.expire_tokens(license, customer_id),
                     "swallow_next_response" => server.swallow_next_response(license, customer_id),
                     "ban" => server.ban(license, customer_id),
-                    other => return Err(format!("line {at}: unknown fault `{other}`")),
+                    other => return Err(Error::Transcript(format!("unknown fault `{other}`")).at_line(at)),
                 }
             }
             Line::Upload { chat_id, custom_id, name, size, .. } => {
                 if let Some(c) = conn.as_mut() {
-                    c.sync().await.map_err(|e| format!("line {at}: {e}"))?;
+                    c.sync().await.map_err(|e| e.at_line(at))?;
                 }
                 let sent = async {
-                    let rt = chatio_transport::runtime::default_runtime().map_err(|e| e.to_string())?;
+                    let rt = chatio_transport::runtime::default_runtime().map_err(chatio_transport::Error::from)?;
                     let client = chatio_transport::http::HttpClient::new(rt, Default::default(), WAIT);
-                    let base = url_parse(&base)?;
+                    let base = url::Url::parse(&base).map_err(|source| Error::Url { url: base.clone(), source })?;
                     crate::live::upload(&client, &base, license, &token, chat_id, custom_id.clone(), name, *size).await
                 };
-                sent.await.map_err(|e| format!("line {at}: upload failed: {e}"))?;
+                sent.await.map_err(|e| e.at_line(at))?;
             }
             Line::Disconnected { code, .. } => {
                 if let Some(mut c) = conn.take() {
@@ -141,6 +138,6 @@ async fn run(server: &ServerHandle, t: &Transcript, license: u64) -> Result<usiz
     Ok(compared)
 }
 
-fn url_parse(s: &str) -> Result<url::Url, String> {
-    url::Url::parse(s).map_err(|e| e.to_string())
+fn no_connection(at: usize) -> Error {
+    Error::Transcript("a frame but no connection".into()).at_line(at)
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::Error;
 use crate::compare::Diff;
 
 /// How a transcript went.
@@ -164,9 +165,9 @@ impl Report {
 ///
 /// # Errors
 /// I/O and format errors, and an `only` that names no transcript.
-pub fn load(dir: &std::path::Path, only: Option<&str>) -> Result<Vec<(String, crate::transcript::Transcript)>, String> {
+pub fn load(dir: &std::path::Path, only: Option<&str>) -> Result<Vec<(String, crate::transcript::Transcript)>, Error> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(Error::io(dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect();
@@ -177,14 +178,14 @@ pub fn load(dir: &std::path::Path, only: Option<&str>) -> Result<Vec<(String, cr
         if only.is_some_and(|o| o != name) {
             continue;
         }
-        let t = crate::transcript::Transcript::read(&p).map_err(|e| e.to_string())?;
+        let t = crate::transcript::Transcript::read(&p)?;
         out.push((name, t));
     }
     if out.is_empty() {
-        return Err(match only {
+        return Err(Error::Transcript(match only {
             Some(o) => format!("no transcript named `{o}` in {}", dir.display()),
             None => format!("no transcripts in {}", dir.display()),
-        });
+        }));
     }
     Ok(out)
 }
@@ -213,18 +214,19 @@ const RECORDED: &[(&str, &str)] = recorded!(
 ///
 /// # Errors
 /// An `only` that names no transcript.
-pub fn embedded(only: Option<&str>) -> Result<Vec<(String, crate::transcript::Transcript)>, String> {
+pub fn embedded(only: Option<&str>) -> Result<Vec<(String, crate::transcript::Transcript)>, Error> {
     let mut out = Vec::new();
     for (name, text) in RECORDED {
         if only.is_some_and(|o| o != *name) {
             continue;
         }
-        let t = crate::transcript::Transcript::parse(text, name).map_err(|e| e.to_string())?;
+        let t = crate::transcript::Transcript::parse(text, name)?;
         out.push(((*name).to_owned(), t));
     }
     if out.is_empty() {
         let names: Vec<&str> = RECORDED.iter().map(|(n, _)| *n).collect();
-        return Err(format!("no transcript named `{}` (there are {})", only.unwrap_or_default(), names.join(", ")));
+        let (only, names) = (only.unwrap_or_default(), names.join(", "));
+        return Err(Error::Transcript(format!("no transcript named `{only}` (there are {names})")));
     }
     Ok(out)
 }
@@ -239,6 +241,6 @@ mod tests {
         let on_disk = load(&dir, None).expect("fixtures");
         let built_in = embedded(None).expect("built in");
         assert_eq!(on_disk, built_in, "add new transcripts to `RECORDED`");
-        assert!(embedded(Some("nope")).unwrap_err().contains("methods"));
+        assert!(embedded(Some("nope")).unwrap_err().to_string().contains("methods"));
     }
 }

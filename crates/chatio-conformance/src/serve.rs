@@ -36,6 +36,7 @@ use futures::channel::{mpsc, oneshot};
 use futures::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, StreamExt};
 use serde_json::{Value, json};
 
+use crate::Error;
 use crate::compare::{self, Diff, IdMap};
 use crate::normalize;
 use crate::report::{Failure, Report, Status, TranscriptResult, frame_name};
@@ -92,11 +93,12 @@ impl Player {
     ///
     /// # Errors
     /// When the port cannot be bound.
-    pub async fn bind(options: &Options) -> Result<Self, String> {
-        let listener = TcpListener::bind(("127.0.0.1", options.port))
+    pub async fn bind(options: &Options) -> Result<Self, Error> {
+        let port = options.port;
+        let listener = TcpListener::bind(("127.0.0.1", port))
             .await
-            .map_err(|e| format!("cannot listen on port {}: {e}", options.port))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            .map_err(Error::net(format_args!("listening on port {port}")))?;
+        let addr = listener.local_addr().map_err(Error::net("reading the listener's address"))?;
         let url = format!("http://{addr}");
         let (tx, incoming) = mpsc::unbounded();
         let shared = Arc::new(Shared::default());
@@ -343,11 +345,11 @@ fn replace_strings(v: &mut Value, from: &str, to: &str) {
     }
 }
 
-async fn read(w: &mut WebSocketStream<TcpStream>, timeout: Duration) -> Result<Option<Value>, String> {
+async fn read(w: &mut WebSocketStream<TcpStream>, timeout: Duration) -> Result<Option<Value>, Error> {
     loop {
         let msg = async_std::future::timeout(timeout, w.next())
             .await
-            .map_err(|_| format!("nothing came in {} ms", timeout.as_millis()))?;
+            .map_err(|_| Error::Timeout { waiting_for: "a frame".into(), after: timeout })?;
         match msg {
             Some(Ok(Message::Text(t))) => {
                 return Ok(Some(
@@ -369,7 +371,7 @@ pub async fn serve(
     options: &Options,
     transcripts: &[(String, Transcript)],
     mut notify: impl FnMut(&str),
-) -> Result<Report, String> {
+) -> Result<Report, Error> {
     let mut player = Player::bind(options).await?;
     notify(player.url());
     let mut results = Vec::new();

@@ -14,11 +14,13 @@
 //! normalised (see [`crate::normalize`]): times, server addresses and tokens are replaced by
 //! stable values; ids are the seeded server's and client's own.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::Error;
 
 /// One line of a transcript.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -137,35 +139,25 @@ impl Transcript {
     /// Reads a `.jsonl` transcript.
     ///
     /// # Errors
-    /// I/O errors and lines that are not transcript lines (with the line number).
-    pub fn read(path: &Path) -> io::Result<Self> {
-        let file = std::fs::File::open(path)?;
-        let mut lines = Vec::new();
-        for (n, l) in io::BufReader::new(file).lines().enumerate() {
-            let l = l?;
-            if l.trim().is_empty() {
-                continue;
-            }
-            let line = serde_json::from_str(&l).map_err(|e| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("{}:{}: {e}", path.display(), n + 1))
-            })?;
-            lines.push(line);
-        }
-        Ok(Self { lines })
+    /// [`Error::Io`] and, for a line that is not a transcript line, [`Error::Format`] (with
+    /// the line number).
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+        Self::parse(&text, &path.display().to_string())
     }
 
     /// Parses a transcript from its text; `origin` names it in errors.
     ///
     /// # Errors
-    /// Lines that are not transcript lines (with the line number).
-    pub fn parse(text: &str, origin: &str) -> io::Result<Self> {
+    /// [`Error::Format`] for a line that is not a transcript line (with the line number).
+    pub fn parse(text: &str, origin: &str) -> Result<Self, Error> {
         let mut lines = Vec::new();
         for (n, l) in text.lines().enumerate() {
             if l.trim().is_empty() {
                 continue;
             }
             let line = serde_json::from_str(l)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{origin}:{}: {e}", n + 1)))?;
+                .map_err(|source| Error::Format { at: format!("{origin}:{}", n + 1), source })?;
             lines.push(line);
         }
         Ok(Self { lines })
@@ -174,13 +166,16 @@ impl Transcript {
     /// Writes it as JSON lines.
     ///
     /// # Errors
-    /// I/O errors.
-    pub fn write(&self, path: &Path) -> io::Result<()> {
-        let mut f = io::BufWriter::new(std::fs::File::create(path)?);
-        for l in &self.lines {
-            serde_json::to_writer(&mut f, l)?;
-            f.write_all(b"\n")?;
-        }
-        f.flush()
+    /// [`Error::Io`].
+    pub fn write(&self, path: &Path) -> Result<(), Error> {
+        let write = || -> io::Result<()> {
+            let mut f = io::BufWriter::new(std::fs::File::create(path)?);
+            for l in &self.lines {
+                serde_json::to_writer(&mut f, l)?;
+                f.write_all(b"\n")?;
+            }
+            f.flush()
+        };
+        write().map_err(Error::io(path))
     }
 }

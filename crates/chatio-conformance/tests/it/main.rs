@@ -9,7 +9,8 @@ use chatio_conformance::transcript::Transcript;
 fn replay_into_the_core() {
     insta::glob!("../../../../fixtures", "recorded/*.jsonl", |path| {
         let t = Transcript::read(path).expect("transcript");
-        let r = chatio_conformance::replay_core::replay(&t).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let r =
+            chatio_conformance::replay_core::replay(&t).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.chain()));
         assert!(r.frames_compared > 0);
         insta::with_settings!({ omit_expression => true }, {
             insta::assert_json_snapshot!(r.outputs);
@@ -27,7 +28,7 @@ fn replay_against_the_server() {
     for path in names {
         let t = Transcript::read(&path).expect("transcript");
         let n = async_std::task::block_on(chatio_conformance::replay_server::replay(&t))
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.chain()));
         assert!(n > 0, "{}: no server frame compared", path.display());
     }
 }
