@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's workflows, one subcommand each.
 //!
-//! * `cargo xtask ci` — what `.ci/run` runs: format check, clippy with `-D warnings`, and the
+//! * `cargo xtask ci` — what `.ci/run` runs: `tidy` (the architecture rules), format check,
+//!   clippy with `-D warnings`, and the
 //!   README's test command (`cargo test --workspace`), the SDK suite on smol and tokio, every
 //!   SDK example run to completion, and `cargo doc` with warnings denied.
 
@@ -9,6 +10,7 @@ mod bench_server;
 mod fuzz;
 mod load;
 mod soak_server;
+mod tidy;
 mod wasm;
 mod widget;
 
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         Some("soak") => soak(&args[1..]),
         Some("wasm") => wasm::main(&args[1..]),
         Some("widget") => widget::build(),
+        Some("tidy") => tidy::main(&args[1..]).map_err(|e| format!("{e:#}")),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -48,7 +51,7 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci      format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio,\n          \
+         ci      tidy, format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio,\n          \
          every SDK example, cargo doc with warnings denied, the JS SDK 0.9.1 in Node and Chromium (what .ci/run runs)\n  \
          examples  runs every SDK example as the README lists it (part of ci)\n  \
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
@@ -57,6 +60,8 @@ fn print_help() {
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
          wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time\n  \
          soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)\n  \
+         tidy    the architecture rules of docs/ARCHITECTURE.md (crate direction, sans-I/O crates, limits, platform cfgs,\n          \
+         module layers); --write-docs rewrites the document's copy of the rules table\n  \
          widget  builds the chat widget for the browser into target/widget/ (wasm32, wasm-bindgen, wasm-opt)"
     );
 }
@@ -69,6 +74,8 @@ pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
 }
 
 fn ci() -> Result<(), String> {
+    eprintln!("$ cargo xtask tidy");
+    tidy::main(&[]).map_err(|e| format!("{e:#}"))?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     // The README's test command.
