@@ -144,8 +144,7 @@ fn blank_comments_and_literals(text: &str) -> (String, String) {
                     without.push(ch);
                 }
                 j += 1;
-                loop {
-                    let Some(&ch) = chars.get(j) else { break };
+                while let Some(&ch) = chars.get(j) {
                     if ch == '"' && (0..hashes).all(|h| chars.get(j + 1 + h) == Some(&'#')) {
                         for &ch in &chars[j..=j + hashes] {
                             with.push(ch);
