@@ -126,7 +126,22 @@ pub const RULES: Rules = Rules {
         Platform { name: "chatio-wire", modules: &["frame/decode.rs"] },
         Platform { name: "chatio-core", modules: &[] },
     ],
-    layers: &[],
+    layers: &[Layers {
+        name: "chatio-server",
+        layers: &[
+            ("assembly", &["server", "cli", "fuzzing"]),
+            ("listener", &["listener"]),
+            ("HTTP router", &["http"]),
+            ("transports", &["transport"]),
+            ("RTM session", &["session"]),
+            ("request gate", &["gate"]),
+            ("state", &["state"]),
+            ("actions", &["actions"]),
+            ("data", &["store"]),
+            ("primitives", &["sendq", "net", "counters", "config", "error", "files"]),
+        ],
+        exempt: &[],
+    }],
 };
 
 impl Rules {
