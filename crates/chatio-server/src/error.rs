@@ -1,4 +1,5 @@
-//! The crate's error type.
+//! The crate's error types: [`Error`] (starting and driving a server) and [`StoreError`]
+//! (its storage).
 
 use std::fmt;
 use std::io;
@@ -21,6 +22,8 @@ pub enum Error {
     Stopped,
     /// The license is not one the server hosts.
     UnknownLicense(u64),
+    /// The server's storage failed.
+    Store(StoreError),
 }
 
 impl fmt::Display for Error {
@@ -30,7 +33,14 @@ impl fmt::Display for Error {
             Self::Runtime(e) => write!(f, "cannot start the server's runtime: {e}"),
             Self::Stopped => f.write_str("the server has stopped"),
             Self::UnknownLicense(l) => write!(f, "the server does not host license {l}"),
+            Self::Store(e) => e.fmt(f),
         }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
     }
 }
 
@@ -38,8 +48,38 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Bind { source, .. } | Self::Runtime(source) => Some(source),
+            Self::Store(e) => Some(e),
             Self::Stopped | Self::UnknownLicense(_) => None,
         }
+    }
+}
+
+/// What a store operation can fail with (a database's errors; the memory store never
+/// fails).
+#[derive(Debug)]
+pub struct StoreError {
+    message: String,
+}
+
+impl StoreError {
+    /// An error with this description.
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into() }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the server's storage failed: {}", self.message)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<StoreError> for chatio_wire::ErrorObject {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage error");
+        chatio_wire::ErrorObject::new(chatio_wire::ErrorType::Internal, e.to_string())
     }
 }
 

@@ -63,8 +63,11 @@ impl Harness {
         config.max_queued_bytes = 64 << 20;
         let (_, shutdown) = watch::channel(false);
         let (control, _) = mpsc::unbounded_channel();
-        let state = Arc::new(State::new(config, URL.to_owned(), 1, shutdown, control));
-        state.install_token(Self::TOKEN, LICENSE, UserId::new("c"));
+        // ok: the memory store never fails.
+        #[allow(clippy::expect_used)]
+        let state = Arc::new(State::new(config, URL.to_owned(), 1, shutdown, control).expect("a memory store"));
+        #[allow(clippy::expect_used)]
+        state.install_token(Self::TOKEN, LICENSE, UserId::new("c")).expect("a memory store");
         let (session, out) = session::open(&state, LICENSE);
         Self { state, session, out }
     }

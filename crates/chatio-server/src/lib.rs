@@ -228,3 +228,4 @@ pub use config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfi
 pub use counters::Stats;
 pub use error::Error;
 pub use server::{Server, ServerBuilder, ServerHandle};
+pub use store::StoreError;

@@ -294,7 +294,13 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let (stop_tx, stop) = watch::channel(false);
     let (control_tx, control_rx) = mpsc::unbounded_channel();
-    let state = Arc::new(State::new(config, public_url, seed, stop.clone(), control_tx));
+    let state = match State::new(config, public_url, seed, stop.clone(), control_tx) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            let _ = started.send(Err(Error::Store(e)));
+            return;
+        }
+    };
     let router = Arc::new(Router::new(state.clone()));
     tracing::info!(%addr, "chatio-server listening");
     if started.send(Ok(Started { addr, state: state.clone(), stop: stop_tx })).is_err() {
@@ -416,12 +422,21 @@ impl ServerHandle {
 
     /// The events of a chat, ascending by order (empty for an unknown chat).
     pub fn chat_events(&self, license: u64, chat: &str) -> Vec<Event> {
-        self.state.chat_events(license, &ChatId::from(chat)).unwrap_or_default()
+        match self.state.chat_events(license, &ChatId::from(chat)) {
+            Ok(events) => events.unwrap_or_default(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the chat's events");
+                Vec::new()
+            }
+        }
     }
 
     /// The chats of a customer, in creation order.
     pub fn chats_of(&self, license: u64, customer: &str) -> Vec<ChatId> {
-        self.state.chats_of(license, &UserId::from(customer))
+        self.state.chats_of(license, &UserId::from(customer)).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the customer's chats");
+            Vec::new()
+        })
     }
 
     /// Open websocket connections (logged in or not).

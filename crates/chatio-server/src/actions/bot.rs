@@ -32,9 +32,10 @@ use chatio_wire as wire;
 use chatio_wire::{ChatId, EventKind, Push, Timestamp, UserId};
 use serde_json::json;
 
+use super::views::agent_user;
 use super::{Delivery, Effects, Trigger, add_agent_event};
 use crate::files;
-use crate::store::Store;
+use crate::store::{self, Agent, ChatRec, FileRec, Store};
 
 /// The commands, for `/help`.
 pub(crate) const HELP: &str = "Commands: /rich (buttons), /file (an image), /form, /annotation, /custom, /system, \
@@ -61,19 +62,19 @@ pub(crate) enum Step {
     Close,
 }
 
-/// What the agent will do for a trigger, in order.
-pub(crate) fn plan(store: &Store, license: u64, trigger: &Trigger) -> (ChatId, Vec<Step>) {
-    let member = |chat: &ChatId| {
-        let bot = store.bot().map(|b| b.id.clone());
-        store
-            .licenses
-            .get(&license)
-            .and_then(|l| l.chats.get(chat))
-            .is_some_and(|c| bot.is_some_and(|b| c.agents.contains(&b)))
+/// What the agent (`bot`) will do for a trigger, in order.
+pub(crate) fn plan(
+    store: &mut dyn Store,
+    bot: &Agent,
+    license: u64,
+    trigger: &Trigger,
+) -> store::Result<(ChatId, Vec<Step>)> {
+    let mut member = |chat: &ChatId| -> store::Result<bool> {
+        Ok(store.chat(license, chat)?.is_some_and(|c| c.agents.contains(&bot.id)))
     };
-    match trigger {
+    Ok(match trigger {
         Trigger::NeedsAgent { chat } => {
-            if member(chat) {
+            if member(chat)? {
                 (chat.clone(), Vec::new())
             } else {
                 let greet = "Hi! I'm Chatio Bot, the reference server's agent. Say anything, or /help.".to_owned();
@@ -83,12 +84,12 @@ pub(crate) fn plan(store: &Store, license: u64, trigger: &Trigger) -> (ChatId, V
         Trigger::CustomerMessage { chat, text } => {
             let mut steps = answer(text);
             // After `/leave` the next message brings the agent back (as a router would).
-            if !member(chat) {
+            if !member(chat)? {
                 steps.insert(0, Step::Join);
             }
             (chat.clone(), steps)
         }
-    }
+    })
 }
 
 fn answer(text: &str) -> Vec<Step> {
@@ -117,50 +118,55 @@ fn answer(text: &str) -> Vec<Step> {
     }
 }
 
-/// Applies one step. Steps on a chat that is gone, or needing an active thread that is not
-/// there any more, do nothing.
+/// Applies one step of the agent `bot`. Steps on a chat that is gone, or needing an active
+/// thread that is not there any more, do nothing.
 pub(crate) fn apply(
-    store: &mut Store,
+    store: &mut dyn Store,
+    bot: &Agent,
     license: u64,
     chat_id: &ChatId,
     step: &Step,
     now: u64,
     public_url: &str,
-) -> Effects {
+) -> store::Result<Effects> {
     let mut fx = Effects::default();
-    let Some(bot) = store.bot().cloned() else { return fx };
-    let bot_user = store.agent_user(&bot.id, None);
-    // Files are stored before borrowing the chat.
+    let bot_user = agent_user(Some(bot), &bot.id, None);
+    // Files are stored before reading the chat.
     let file = if *step == Step::File || *step == Step::Rich {
         let png = files::sample_png(64, 48);
-        let key = format!("/api/file/chatio/att/{license}/{}.png", store.ids.hex(32));
+        let key = format!("/api/file/chatio/att/{license}/{}.png", store.ids().hex(32));
         let size = png.len() as u64;
-        store.files.insert(
-            key.clone(),
-            crate::store::FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from(png) },
-        );
+        store.put_file(&key, FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from(png) })?;
         Some((format!("{public_url}{key}"), size))
     } else {
         None
     };
-    let Some(chat) = store.licenses.get_mut(&license).and_then(|l| l.chats.get_mut(chat_id)) else { return fx };
+    let Some(mut chat) = store.chat(license, chat_id)? else { return Ok(fx) };
     let customer = chat.customer.clone();
     let push = |fx: &mut Effects, push: Push| {
         fx.deliveries.push(Delivery { license, customer: customer.clone(), push, caused_by_request: false });
     };
-    let has_active = chat.active_thread().is_some();
-    let event = |fx: &mut Effects, chat: &mut crate::store::ChatRec, author: Option<&UserId>, kind: EventKind| {
-        if let Some((thread, ev)) = add_agent_event(chat, author, kind, now) {
+    let active = store.last_thread(license, chat_id)?.filter(|t| t.active);
+    let has_active = active.is_some();
+    let event = |store: &mut dyn Store,
+                 fx: &mut Effects,
+                 chat: &mut ChatRec,
+                 author: Option<&UserId>,
+                 kind: EventKind|
+     -> store::Result<()> {
+        if let Some((thread, ev)) = add_agent_event(store, license, chat, author, kind, now)? {
             push(fx, Push::IncomingEvent(wire::IncomingEvent::new(chat_id.clone(), thread, ev)));
         }
+        Ok(())
     };
     let me = Some(&bot.id);
     match step {
         Step::Join => {
             if !chat.agents.contains(&bot.id) && has_active {
                 chat.agents.push(bot.id.clone());
-                if let Some(t) = chat.active_thread_mut() {
+                if let Some(mut t) = active {
                     t.add_user(&bot.id);
+                    store.put_thread(license, chat_id, t)?;
                 }
                 let mut added = bot_user.clone();
                 added.present = Some(true);
@@ -172,7 +178,8 @@ pub(crate) fn apply(
                     )),
                 );
                 let text = format!("{} joined the chat", bot.name);
-                event(&mut fx, chat, None, EventKind::SystemMessage(wire::SystemMessage::new(text, "agent_joined")));
+                let kind = EventKind::SystemMessage(wire::SystemMessage::new(text, "agent_joined"));
+                event(store, &mut fx, &mut chat, None, kind)?;
             }
         }
         Step::Leave => {
@@ -186,7 +193,8 @@ pub(crate) fn apply(
                     )),
                 );
                 let text = format!("{} left the chat", bot.name);
-                event(&mut fx, chat, None, EventKind::SystemMessage(wire::SystemMessage::new(text, "agent_left")));
+                let kind = EventKind::SystemMessage(wire::SystemMessage::new(text, "agent_left"));
+                event(store, &mut fx, &mut chat, None, kind)?;
             }
         }
         _ if !has_active => {}
@@ -197,7 +205,9 @@ pub(crate) fn apply(
                 wire::TypingIndicator::new(bot.id.clone(), Timestamp::from_secs(now), *on),
             )),
         ),
-        Step::Say(text) => event(&mut fx, chat, me, EventKind::Message(wire::Message::new(text.clone()))),
+        Step::Say(text) => {
+            event(store, &mut fx, &mut chat, me, EventKind::Message(wire::Message::new(text.clone())))?;
+        }
         Step::Rich => {
             let mut image = wire::Image::new(file.as_ref().map(|f| f.0.clone()).unwrap_or_default());
             image.name = Some("chatio.png".into());
@@ -212,14 +222,15 @@ pub(crate) fn apply(
             card.subtitle = Some("Answer with a postback".into());
             card.image = Some(image);
             let more = wire::RichElement::new("Want the docs?", vec![wire::Button::new("Sure", "docs_yes")]);
-            event(&mut fx, chat, me, EventKind::RichMessage(wire::RichMessage::new("cards", vec![card, more])));
+            let kind = EventKind::RichMessage(wire::RichMessage::new("cards", vec![card, more]));
+            event(store, &mut fx, &mut chat, me, kind)?;
         }
         Step::File => {
             if let Some((url, size)) = file {
                 let mut f = wire::FileAttachment::new("chatio.png", url, "image/png", size);
                 f.width = Some(64);
                 f.height = Some(48);
-                event(&mut fx, chat, me, EventKind::File(f));
+                event(store, &mut fx, &mut chat, me, EventKind::File(f))?;
             }
         }
         Step::Form => {
@@ -231,20 +242,22 @@ pub(crate) fn apply(
                 wire::FormOption::new("Support", "support", true),
                 wire::FormOption::new("Sale", "sale", false),
             ]);
-            event(&mut fx, chat, me, EventKind::FilledForm(wire::FilledForm::new(vec![name, purpose])));
+            let kind = EventKind::FilledForm(wire::FilledForm::new(vec![name, purpose]));
+            event(store, &mut fx, &mut chat, me, kind)?;
         }
-        Step::Annotation => event(
-            &mut fx,
-            chat,
-            me,
-            EventKind::Annotation(wire::Annotation::new("note", Some("The customer tried /annotation".into()))),
-        ),
+        Step::Annotation => {
+            let kind =
+                EventKind::Annotation(wire::Annotation::new("note", Some("The customer tried /annotation".into())));
+            event(store, &mut fx, &mut chat, me, kind)?;
+        }
         Step::Custom => {
-            event(&mut fx, chat, me, EventKind::Custom(wire::Custom::new(json!({"kind": "demo", "value": 42}))))
+            let kind = EventKind::Custom(wire::Custom::new(json!({"kind": "demo", "value": 42})));
+            event(store, &mut fx, &mut chat, me, kind)?;
         }
         Step::System => {
             let text = format!("Chat assigned to {}", bot.name);
-            event(&mut fx, chat, None, EventKind::SystemMessage(wire::SystemMessage::new(text, "routing.assigned")))
+            let kind = EventKind::SystemMessage(wire::SystemMessage::new(text, "routing.assigned"));
+            event(store, &mut fx, &mut chat, None, kind)?;
         }
         Step::Multicast => push(
             &mut fx,
@@ -258,9 +271,10 @@ pub(crate) fn apply(
             chat.properties.merge(&chat_props);
             push(&mut fx, Push::ChatPropertiesUpdated(wire::ChatPropertiesUpdated::new(chat_id.clone(), chat_props)));
             let thread_props = wire::Properties::new().with("bot", "topic", "demo");
-            if let Some(t) = chat.active_thread_mut() {
+            if let Some(mut t) = active {
                 t.properties.merge(&thread_props);
                 let tid = t.id.clone();
+                store.put_thread(license, chat_id, t)?;
                 push(
                     &mut fx,
                     Push::ChatThreadPropertiesUpdated(wire::ChatThreadPropertiesUpdated::new(
@@ -295,14 +309,16 @@ pub(crate) fn apply(
             );
         }
         Step::Close => {
-            if let Some(t) = chat.active_thread_mut() {
+            if let Some(mut t) = active {
                 t.active = false;
                 let tid = t.id.clone();
+                store.put_thread(license, chat_id, t)?;
                 push(&mut fx, Push::ThreadClosed(wire::ThreadClosed::new(chat_id.clone(), tid, Some(bot.id.clone()))));
             }
         }
     }
-    fx
+    store.put_chat(license, chat)?;
+    Ok(fx)
 }
 
 #[cfg(test)]

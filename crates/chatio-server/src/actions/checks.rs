@@ -5,6 +5,7 @@ use chatio_wire as wire;
 use chatio_wire::limits::{MAX_CUSTOMER_FIELDS, MAX_ID_LEN, MAX_TEXT_LEN};
 use chatio_wire::{ErrorObject, ErrorType, EventKind, NewEvent, Properties, UserId};
 
+use super::Policy;
 use crate::config::PropertyAccess;
 use crate::store::Store;
 
@@ -48,8 +49,8 @@ pub(crate) fn check_properties(field: &str, p: &Properties) -> Result<(), ErrorO
 }
 
 /// A customer's write of properties, against the declared ones (G15).
-pub(crate) fn check_rights(store: &Store, field: &str, p: &Properties) -> Result<(), ErrorObject> {
-    let declared = &store.policy.declared_properties;
+pub(crate) fn check_rights(policy: &Policy, field: &str, p: &Properties) -> Result<(), ErrorObject> {
+    let declared = &policy.declared_properties;
     if declared.is_empty() {
         return Ok(());
     }
@@ -64,8 +65,8 @@ pub(crate) fn check_rights(store: &Store, field: &str, p: &Properties) -> Result
 }
 
 /// Every property a new event carries, against the declared ones.
-pub(crate) fn check_event_rights(store: &Store, field: &str, e: &NewEvent) -> Result<(), ErrorObject> {
-    e.properties.as_ref().map_or(Ok(()), |p| check_rights(store, &format!("{field}.properties"), p))
+pub(crate) fn check_event_rights(policy: &Policy, field: &str, e: &NewEvent) -> Result<(), ErrorObject> {
+    e.properties.as_ref().map_or(Ok(()), |p| check_rights(policy, &format!("{field}.properties"), p))
 }
 
 /// Customer data: at most 100 fields of 4 096 characters, name and e-mail as texts.
@@ -90,13 +91,14 @@ pub(crate) fn check_customer_data(c: &wire::CustomerData) -> Result<(), ErrorObj
 
 /// Checks that merging `data` into what the customer has keeps 100 fields at most (G23).
 pub(crate) fn check_merged_fields(
-    store: &Store,
+    store: &mut dyn Store,
     license: u64,
     id: &UserId,
     data: &wire::CustomerData,
 ) -> Result<(), ErrorObject> {
     let Some(new) = &data.fields else { return Ok(()) };
-    let old = store.licenses.get(&license).and_then(|l| l.customers.get(id)).map(|c| &c.fields);
+    let customer = store.customer(license, id)?;
+    let old = customer.as_ref().map(|c| &c.fields);
     let added = new.keys().filter(|k| old.is_none_or(|o| !o.contains_key(*k))).count();
     if old.map_or(0, |o| o.len()) + added > MAX_CUSTOMER_FIELDS {
         return Err(validation(format!("`customer.fields` would have more than {MAX_CUSTOMER_FIELDS} entries")));

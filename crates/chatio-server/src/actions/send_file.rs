@@ -4,9 +4,10 @@
 use bytes::Bytes;
 use chatio_wire::{ChatId, ErrorObject, EventKind, FileAttachment, NewEvent};
 
-use super::{Caller, Effects, Presence, Trigger, add_customer_event, deliver_new_event};
+use super::events::{add_customer_event, deliver_new_event};
+use super::{Caller, Ctx, Effects, Trigger};
 use crate::files;
-use crate::store::{FileRec, Ids, Store};
+use crate::store::{FileRec, Ids};
 
 /// A file as uploaded: the chat, its optional `custom_id`, the part's file name and
 /// declared content type, and the bytes (within the size limit).
@@ -23,12 +24,10 @@ pub(crate) struct Upload {
 /// file's URL under `public_url` with the pushes and triggers. Nothing is stored when the
 /// event is refused.
 pub(crate) fn send_file(
-    store: &mut Store,
-    presence: &Presence,
+    cx: &mut Ctx<'_>,
     caller: &Caller,
     upload: Upload,
     public_url: &str,
-    now: u64,
 ) -> Result<(String, Effects), ErrorObject> {
     let Upload { chat, custom_id, name, declared_type, bytes } = upload;
     let content_type = files::content_type(declared_type.as_deref(), &bytes);
@@ -49,11 +48,11 @@ pub(crate) fn send_file(
     }
     let mut event = NewEvent::new(EventKind::File(attachment));
     event.custom_id = custom_id;
-    let (thread, ev, opened) = add_customer_event(store, caller, &chat, event, now)?;
-    store.files.insert(key, FileRec { content_type, bytes });
+    let added = add_customer_event(cx, caller, &chat, event)?;
+    cx.store.put_file(&key, FileRec { content_type, bytes })?;
     let mut fx = Effects::default();
-    deliver_new_event(store, presence, caller.license, &chat, &thread, &ev, opened, false, &mut fx);
-    if opened {
+    deliver_new_event(cx.store, cx.presence, caller.license, &added, false, &mut fx)?;
+    if added.opened {
         fx.triggers.push(Trigger::NeedsAgent { chat });
     }
     Ok((url, fx))

@@ -118,13 +118,17 @@ fn answer(
         return Err(Refusal::Identity("unknown license"));
     };
     let remembered = cookie_customer(headers, license).map(UserId::new);
-    if remembered.as_ref().is_some_and(|c| server.customer_banned(license, c)) {
-        return Err(Refusal::Identity("customer banned"));
+    if let Some(c) = &remembered {
+        match server.customer_banned(license, c) {
+            Ok(false) => {}
+            Ok(true) => return Err(Refusal::Identity("customer banned")),
+            Err(_) => return Err(Refusal::Identity("the server cannot identify customers now")),
+        }
     }
-    server
-        .issue_token(license, remembered, None)
-        .map(|(t, c, e)| (t, c, e, license))
-        .map_err(|_| Refusal::Identity("unknown license"))
+    server.issue_token(license, remembered, None).map(|(t, c, e)| (t, c, e, license)).map_err(|e| match e {
+        crate::error::Error::UnknownLicense(_) => Refusal::Identity("unknown license"),
+        _ => Refusal::Identity("the server cannot identify customers now"),
+    })
 }
 
 /// The page: one inline script posting `message` to the parent.

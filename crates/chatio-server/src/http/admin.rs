@@ -43,11 +43,12 @@ pub(crate) async fn admin(state: &State, req: hyper::Request<Incoming>, op: &str
         (Method::GET, "events") => {
             let Some(chat) = q.get("chat_id") else { return bad("`chat_id` is required") };
             return match state.chat_events(license, &chatio_wire::ChatId::from(chat.as_str())) {
-                Some(events) => match serde_json::to_value(&events) {
+                Ok(Some(events)) => match serde_json::to_value(&events) {
                     Ok(v) => json_resp(StatusCode::OK, &json!({ "events": v })),
                     Err(e) => json_resp(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": e.to_string()})),
                 },
-                None => json_resp(StatusCode::NOT_FOUND, &json!({"error": "no such chat"})),
+                Ok(None) => json_resp(StatusCode::NOT_FOUND, &json!({"error": "no such chat"})),
+                Err(e) => json_resp(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": e.to_string()})),
             };
         }
         (Method::POST, _) => {}

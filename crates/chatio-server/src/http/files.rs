@@ -23,8 +23,10 @@ pub(crate) fn inline(content_type: &str) -> bool {
 
 /// Serves `GET /api/file/...`.
 pub(crate) fn file(state: &State, path: &str) -> Resp {
-    let Some(f) = state.file(path) else {
-        return respond(StatusCode::NOT_FOUND, "text/plain", "no such file");
+    let f = match state.file(path) {
+        Ok(Some(f)) => f,
+        Ok(None) => return respond(StatusCode::NOT_FOUND, "text/plain", "no such file"),
+        Err(e) => return respond(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
     };
     // A content type that cannot be a header value is served as bytes.
     let ct = if HeaderValue::from_str(&f.content_type).is_ok() {

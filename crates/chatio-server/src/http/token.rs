@@ -126,8 +126,12 @@ pub(crate) async fn token_endpoint(state: &State, req: hyper::Request<Incoming>)
             "`customer_id` may only hold letters, digits and `-_.:@+`",
         );
     }
-    let Ok((token, customer, expires_in)) = state.issue_token(license, customer, valid_for) else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "unknown license");
+    let (token, customer, expires_in) = match state.issue_token(license, customer, valid_for) {
+        Ok(issued) => issued,
+        Err(crate::error::Error::UnknownLicense(_)) => {
+            return token_error(StatusCode::BAD_REQUEST, "invalid_request", "unknown license");
+        }
+        Err(e) => return token_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e.to_string()),
     };
     json_resp(
         StatusCode::OK,

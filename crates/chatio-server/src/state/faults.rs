@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chatio_wire::{DisconnectReason, UserId};
 
-use super::{State, now_secs};
+use super::{State, in_request, now_secs};
 use crate::sendq::Out;
 
 /// A fault to inject for one customer.
@@ -45,16 +45,21 @@ impl State {
             }
             Fault::Malformed => inner.hub.send_customer(license, customer, || Out::Text(MALFORMED_FRAME.into())),
             Fault::ExpireTokens => {
-                for t in inner.store.tokens.values_mut() {
-                    if t.license == license && t.customer == *customer {
-                        t.expires_at = t.expires_at.min(now_secs());
-                    }
+                let expired = in_request(&mut *inner.store, |store| store.expire_tokens(license, customer, now_secs()));
+                if let Err(e) = expired {
+                    tracing::error!(error = %e, "cannot expire tokens");
                 }
             }
             Fault::Ban | Fault::Unban => {
                 let banned = matches!(fault, Fault::Ban);
-                if let Some(l) = inner.store.licenses.get_mut(&license) {
-                    l.customers.entry(customer.clone()).or_default().banned = banned;
+                let stored = in_request(&mut *inner.store, |store| {
+                    let mut c = store.customer(license, customer)?.unwrap_or_default();
+                    c.banned = banned;
+                    store.put_customer(license, customer, c)
+                });
+                if let Err(e) = stored {
+                    tracing::error!(error = %e, "cannot store the ban");
+                    return;
                 }
                 if banned {
                     inner.hub.disconnect_customer(license, customer, &DisconnectReason::CustomerBanned);

@@ -19,12 +19,12 @@ use chatio_wire::{
 use futures::channel::oneshot;
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::actions::{self, Caller, Effects, Trigger, Upload, bot};
+use crate::actions::{self, Caller, Ctx, Effects, Policy, Trigger, Upload, bot};
 use crate::config::ServerConfig;
 use crate::counters::{Counters, Stats};
 use crate::error::Error;
 use crate::sendq::{Out, SendQueue};
-use crate::store::{FileRec, Policy, Store, TokenRecord};
+use crate::store::{self, Agent, Customer, FileRec, Ids, MemoryStore, Store, TokenRecord};
 
 mod faults;
 mod hub;
@@ -42,8 +42,12 @@ fn now_secs() -> u64 {
 /// Data and connections, behind one lock so that frames go out in one order.
 #[derive(Debug)]
 struct Inner {
-    store: Store,
+    store: Box<dyn Store>,
     hub: Hub,
+    /// The rules the actions enforce (and the conformance fault's state).
+    policy: Policy,
+    /// The scripted agent (the first agent of the store).
+    bot: Option<Agent>,
 }
 
 /// Requests to the accept loop.
@@ -71,31 +75,50 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// The state of a fresh server: the configured licenses, no customer yet, the agent
-    /// registered; ids drawn from `seed`.
+    /// The state of a server on a fresh memory store whose ids come from `seed`: the
+    /// configured licenses, no customer yet, the agent registered.
     pub(crate) fn new(
         config: ServerConfig,
         public_url: String,
         seed: u64,
         shutdown: watch::Receiver<bool>,
         control: mpsc::UnboundedSender<Control>,
-    ) -> Self {
-        let mut store = Store::new(seed, &config.licenses, &config.expired_licenses, &public_url);
-        store.policy = Policy {
-            max_chats_per_customer: config.max_chats_per_customer,
-            declared_properties: config.declared_properties.clone(),
-            conformance_fault: config.conformance_fault,
-            push_dropped: false,
+    ) -> Result<Self, store::StoreError> {
+        Self::on(Box::new(MemoryStore::new(seed)), config, public_url, shutdown, control)
+    }
+
+    /// The state of a server on `store`; registers the scripted agent when the store has no
+    /// agent yet.
+    pub(crate) fn on(
+        mut store: Box<dyn Store>,
+        config: ServerConfig,
+        public_url: String,
+        shutdown: watch::Receiver<bool>,
+        control: mpsc::UnboundedSender<Control>,
+    ) -> Result<Self, store::StoreError> {
+        let bot = match store.agents()?.into_iter().next() {
+            Some(bot) => bot,
+            None => {
+                let bot = Agent {
+                    id: UserId::new(store.ids().hex(32)),
+                    name: "Chatio Bot".into(),
+                    avatar: format!("{public_url}/static/bot.png"),
+                };
+                store.put_agent(bot.clone())?;
+                store.commit()?;
+                bot
+            }
         };
-        Self {
+        let policy = Policy::of(&config);
+        Ok(Self {
             config,
             public_url,
-            inner: Mutex::new(Inner { store, hub: Hub::default() }),
+            inner: Mutex::new(Inner { store, hub: Hub::default(), policy, bot: Some(bot) }),
             shutdown,
             session_gone: Notify::new(),
             control,
             counters: Arc::new(Counters::default()),
-        }
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -137,7 +160,9 @@ impl State {
 
     /// Checks a token (a Web API call's bearer): the customer it names.
     pub(crate) fn authenticate(&self, license: u64, token: &str) -> Result<UserId, ErrorObject> {
-        actions::authenticate(&self.lock().store, license, token, now_secs())
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        actions::authenticate(&mut *inner.store, &inner.policy, license, token, now_secs())
     }
 
     /// `login` on a session (4.1): checks the token, the session's identity and the
@@ -153,7 +178,11 @@ impl State {
     ) -> Option<UserId> {
         let mut guard = self.lock();
         let inner = &mut *guard;
-        match actions::login(&mut inner.store, license, login, now_secs(), &self.public_url) {
+        let result = in_request(&mut *inner.store, |store| {
+            let mut cx = Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, now: now_secs() };
+            actions::login(&mut cx, license, login, &self.public_url)
+        });
+        match result {
             Ok((customer, resp, changed)) => {
                 match inner.hub.customer_of(id) {
                     Some(current) if *current != customer => {
@@ -177,8 +206,18 @@ impl State {
                 inner.hub.respond(id, Response::success(request_id.clone(), ResponseData::Login(resp)));
                 if changed {
                     let mut fx = Effects::default();
-                    actions::customer_updated(&inner.store, &inner.hub.presence, license, &customer, true, &mut fx);
-                    self.finish(inner, license, fx, Some((id, request_id.as_ref())));
+                    let updated = actions::customer_updated(
+                        &mut *inner.store,
+                        &inner.hub.presence,
+                        license,
+                        &customer,
+                        true,
+                        &mut fx,
+                    );
+                    match updated {
+                        Ok(()) => self.finish(inner, license, fx, Some((id, request_id.as_ref()))),
+                        Err(e) => tracing::error!(error = %e, "customer_updated not pushed"),
+                    }
                 }
                 Some(customer)
             }
@@ -205,7 +244,7 @@ impl State {
         let action = request.action().to_owned();
         let mut guard = self.lock();
         let inner = &mut *guard;
-        let (result, fx) = actions::handle(&mut inner.store, &inner.hub.presence, caller, request, now_secs());
+        let (result, fx) = act(inner, caller, request);
         let response = match result {
             Ok(data) => Response::success(request_id.clone(), data),
             Err(e) => Response::failure(request_id.clone(), action, e),
@@ -219,7 +258,7 @@ impl State {
     pub(crate) fn act_web(self: &Arc<Self>, caller: &Caller, request: Request) -> Result<ResponseData, ErrorObject> {
         let mut guard = self.lock();
         let inner = &mut *guard;
-        let (result, fx) = actions::handle(&mut inner.store, &inner.hub.presence, caller, request, now_secs());
+        let (result, fx) = act(inner, caller, request);
         self.finish(inner, caller.license, fx, None);
         result
     }
@@ -229,9 +268,11 @@ impl State {
     pub(crate) fn send_file(self: &Arc<Self>, caller: &Caller, upload: Upload) -> Result<String, ErrorObject> {
         let mut guard = self.lock();
         let inner = &mut *guard;
-        let now = now_secs();
-        let (url, fx) =
-            actions::send_file(&mut inner.store, &inner.hub.presence, caller, upload, &self.public_url, now)?;
+        let public_url = &self.public_url;
+        let (url, fx) = in_request(&mut *inner.store, |store| {
+            let mut cx = Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, now: now_secs() };
+            actions::send_file(&mut cx, caller, upload, public_url)
+        })?;
         self.finish(inner, caller.license, fx, None);
         Ok(url)
     }
@@ -254,15 +295,20 @@ impl State {
     }
 
     fn run_bot(self: &Arc<Self>, inner: &mut Inner, license: u64, trigger: Trigger) {
-        let (chat, steps) = bot::plan(&inner.store, license, &trigger);
+        let Some(agent) = inner.bot.clone() else { return };
+        let (chat, steps) = match bot::plan(&mut *inner.store, &agent, license, &trigger) {
+            Ok(plan) => plan,
+            Err(e) => return tracing::error!(error = %e, "the agent cannot plan"),
+        };
         if steps.is_empty() {
             return;
         }
         let delay = self.config.agent_delay;
         if delay.is_zero() {
             for step in &steps {
-                let fx = bot::apply(&mut inner.store, license, &chat, step, now_secs(), &self.public_url);
-                inner.hub.deliver(fx.deliveries, None);
+                if !self.bot_step(inner, &agent, license, &chat, step) {
+                    return;
+                }
             }
             return;
         }
@@ -271,11 +317,29 @@ impl State {
             for step in steps {
                 tokio::time::sleep(delay).await;
                 let mut guard = state.lock();
-                let inner = &mut *guard;
-                let fx = bot::apply(&mut inner.store, license, &chat, &step, now_secs(), &state.public_url);
-                inner.hub.deliver(fx.deliveries, None);
+                if !state.bot_step(&mut guard, &agent, license, &chat, &step) {
+                    return;
+                }
             }
         });
+    }
+
+    /// Applies one step of the agent and delivers its pushes; `false` when the store failed
+    /// (the agent stops).
+    fn bot_step(&self, inner: &mut Inner, agent: &Agent, license: u64, chat: &ChatId, step: &bot::Step) -> bool {
+        let now = now_secs();
+        let applied =
+            in_request(&mut *inner.store, |store| bot::apply(store, agent, license, chat, step, now, &self.public_url));
+        match applied {
+            Ok(fx) => {
+                inner.hub.deliver(fx.deliveries, None);
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the agent's step failed");
+                false
+            }
+        }
     }
 
     // --- Tokens and customers -------------------------------------------------------------
@@ -288,62 +352,67 @@ impl State {
         customer: Option<UserId>,
         valid_for: Option<u64>,
     ) -> Result<(String, UserId, u64), Error> {
-        let mut guard = self.lock();
-        let store = &mut guard.store;
-        if !store.licenses.contains_key(&license) {
+        if !self.config.licenses.contains(&license) {
             return Err(Error::UnknownLicense(license));
         }
-        let customer = match customer {
-            Some(c) => c,
-            None => UserId::new(store.ids.uuid()),
-        };
-        if let Some(l) = store.licenses.get_mut(&license) {
-            l.customers.entry(customer.clone()).or_default();
-        }
         let lifetime = valid_for.unwrap_or(self.config.token_lifetime.as_secs());
-        let secret = crate::store::Ids::token();
-        let expires_at = now_secs().saturating_add(lifetime);
-        store.tokens.insert(secret.clone(), TokenRecord { license, customer: customer.clone(), expires_at });
-        Ok((secret, customer, lifetime))
+        let mut guard = self.lock();
+        let issued = in_request(&mut *guard.store, |store| {
+            let customer = match customer {
+                Some(c) => c,
+                None => UserId::new(store.ids().uuid()),
+            };
+            if store.customer(license, &customer)?.is_none() {
+                store.put_customer(license, &customer, Customer::default())?;
+            }
+            let secret = Ids::token();
+            let expires_at = now_secs().saturating_add(lifetime);
+            store.put_token(&secret, TokenRecord { license, customer: customer.clone(), expires_at })?;
+            Ok::<_, store::StoreError>((secret, customer, lifetime))
+        })?;
+        Ok(issued)
     }
 
     /// Registers a token with a known secret, valid for a day (the fuzzing harness's).
-    pub(crate) fn install_token(&self, secret: &str, license: u64, customer: UserId) {
+    pub(crate) fn install_token(&self, secret: &str, license: u64, customer: UserId) -> Result<(), store::StoreError> {
         let mut guard = self.lock();
-        let store = &mut guard.store;
-        if let Some(l) = store.licenses.get_mut(&license) {
-            l.customers.entry(customer.clone()).or_default();
-        }
-        let expires_at = now_secs().saturating_add(86_400);
-        store.tokens.insert(secret.to_owned(), TokenRecord { license, customer, expires_at });
+        in_request(&mut *guard.store, |store| {
+            store.put_customer(license, &customer, Customer::default())?;
+            let expires_at = now_secs().saturating_add(86_400);
+            store.put_token(secret, TokenRecord { license, customer, expires_at })
+        })
     }
 
     /// Whether a customer is banned on a license.
-    pub(crate) fn customer_banned(&self, license: u64, customer: &UserId) -> bool {
-        let inner = self.lock();
-        inner.store.licenses.get(&license).and_then(|l| l.customers.get(customer)).is_some_and(|c| c.banned)
+    pub(crate) fn customer_banned(&self, license: u64, customer: &UserId) -> Result<bool, store::StoreError> {
+        Ok(self.lock().store.customer(license, customer)?.is_some_and(|c| c.banned))
     }
 
     // --- Reads ----------------------------------------------------------------------------
 
     /// A stored file by its URL path (`/api/file/...`).
-    pub(crate) fn file(&self, path: &str) -> Option<FileRec> {
-        self.lock().store.files.get(path).cloned()
+    pub(crate) fn file(&self, path: &str) -> Result<Option<FileRec>, store::StoreError> {
+        self.lock().store.file(path)
     }
 
     /// The events of a chat, ascending by order.
-    pub(crate) fn chat_events(&self, license: u64, chat: &ChatId) -> Option<Vec<Event>> {
-        let inner = self.lock();
-        let c = inner.store.licenses.get(&license)?.chats.get(chat)?;
-        let mut events: Vec<Event> = c.threads.iter().flat_map(|t| t.events.iter().cloned()).collect();
+    pub(crate) fn chat_events(&self, license: u64, chat: &ChatId) -> Result<Option<Vec<Event>>, store::StoreError> {
+        let mut inner = self.lock();
+        let store = &mut inner.store;
+        if store.chat(license, chat)?.is_none() {
+            return Ok(None);
+        }
+        let mut events = Vec::new();
+        for t in store.threads(license, chat)? {
+            events.extend(store.events(license, chat, &t.id)?);
+        }
         events.sort_by_key(|e| e.order);
-        Some(events)
+        Ok(Some(events))
     }
 
     /// The chats of a customer, in creation order.
-    pub(crate) fn chats_of(&self, license: u64, customer: &UserId) -> Vec<ChatId> {
-        let inner = self.lock();
-        inner.store.licenses.get(&license).and_then(|l| l.chats_of.get(customer)).cloned().unwrap_or_default()
+    pub(crate) fn chats_of(&self, license: u64, customer: &UserId) -> Result<Vec<ChatId>, store::StoreError> {
+        self.lock().store.chats_of(license, customer)
     }
 
     /// Open sessions (logged in or not).
@@ -358,22 +427,30 @@ impl State {
 
     /// The scripted agent's user id.
     pub(crate) fn bot_id(&self) -> Option<UserId> {
-        self.lock().store.bot().map(|b| b.id.clone())
+        self.lock().bot.as_ref().map(|b| b.id.clone())
     }
 
     /// The counters now, with what the server holds.
     pub(crate) fn stats(&self) -> Stats {
         use std::sync::atomic::Ordering::Relaxed;
         let c = &self.counters;
-        let inner = self.lock();
+        let mut inner = self.lock();
+        let tokens = inner.store.token_count().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot count tokens");
+            0
+        });
+        let customers = inner.store.customer_count().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot count customers");
+            0
+        });
         Stats {
             sessions: inner.hub.len(),
             queued_bytes: c.queued_bytes.load(Relaxed),
             slow_consumers: c.slow_consumers.load(Relaxed),
             refused_connections: c.refused_connections.load(Relaxed),
             body_timeouts: c.body_timeouts.load(Relaxed),
-            tokens: inner.store.tokens.len(),
-            customers: inner.store.licenses.values().map(|l| l.customers.len()).sum(),
+            tokens,
+            customers,
         }
     }
 
@@ -402,4 +479,34 @@ impl State {
         self.control.send(Control::Restart(tx)).map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)?
     }
+}
+
+/// Runs a request's work on the store as one unit: its writes are kept when it succeeds,
+/// undone when it fails, and committed before the caller answers.
+fn in_request<T, E: From<store::StoreError>>(
+    store: &mut dyn Store,
+    work: impl FnOnce(&mut dyn Store) -> Result<T, E>,
+) -> Result<T, E> {
+    store.begin()?;
+    let result = work(&mut *store);
+    store.end(result.is_ok())?;
+    store.commit()?;
+    result
+}
+
+/// Runs an action in the store unit of [`in_request`]; a failed store operation fails the
+/// request with an `internal` error.
+fn act(inner: &mut Inner, caller: &Caller, request: Request) -> (Result<ResponseData, ErrorObject>, Effects) {
+    let mut fx = Effects::default();
+    let now = now_secs();
+    let result = in_request(&mut *inner.store, |store| {
+        let mut cx = Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, now };
+        let (result, effects) = actions::handle(&mut cx, caller, request);
+        fx = effects;
+        result
+    });
+    if result.is_err() {
+        fx = Effects::default();
+    }
+    (result, fx)
 }

@@ -1,0 +1,34 @@
+//! Customers of a license: their data (name, e-mail, fields, monitoring) and bans.
+
+use std::collections::BTreeMap;
+
+use chatio_wire::{Monitoring, UserId};
+
+use super::Result;
+
+/// A customer of a license.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Customer {
+    pub(crate) name: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) fields: BTreeMap<String, String>,
+    pub(crate) monitoring: Option<Monitoring>,
+    pub(crate) banned: bool,
+}
+
+/// Customers, by license and id.
+pub(crate) trait CustomerStore {
+    /// The customer, if it exists.
+    fn customer(&mut self, license: u64, id: &UserId) -> Result<Option<Customer>>;
+
+    /// Creates or replaces a customer.
+    fn put_customer(&mut self, license: u64, id: &UserId, customer: Customer) -> Result<()>;
+
+    /// Forgets the customers nobody can reach any more: not banned, without a token and
+    /// without a chat, unless `keep` says otherwise (a connection, an armed fault). Returns
+    /// how many went.
+    fn purge_customers(&mut self, keep: &mut dyn FnMut(u64, &UserId) -> bool) -> Result<usize>;
+
+    /// How many customers there are, every license together.
+    fn customer_count(&mut self) -> Result<usize>;
+}

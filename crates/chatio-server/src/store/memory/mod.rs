@@ -1,0 +1,87 @@
+//! The in-memory store: every record in maps, nothing on disk (`--memory`, the tests, the
+//! demo). It never fails, and its transactions are free: what a request writes is kept at
+//! once (the actions check before they write), and a commit has nothing to do.
+
+use std::collections::HashMap;
+
+use chatio_wire::{ChatId, Event, UserId};
+
+use super::{Agent, ChatRec, Customer, FileRec, Ids, Result, Store, ThreadRec, TokenRecord};
+
+mod agents;
+mod chats;
+mod customers;
+mod files;
+mod tokens;
+
+/// A thread and its events.
+#[derive(Debug)]
+struct MemThread {
+    rec: ThreadRec,
+    events: Vec<Event>,
+}
+
+/// A chat and its threads, by order.
+#[derive(Debug)]
+struct MemChat {
+    rec: ChatRec,
+    threads: Vec<MemThread>,
+}
+
+/// One license's data.
+#[derive(Debug, Default)]
+struct MemLicense {
+    customers: HashMap<UserId, Customer>,
+    chats: HashMap<ChatId, MemChat>,
+    /// Chat ids per customer, in creation order.
+    chats_of: HashMap<UserId, Vec<ChatId>>,
+}
+
+/// Everything in memory (see the module documentation).
+#[derive(Debug)]
+pub(crate) struct MemoryStore {
+    ids: Ids,
+    licenses: HashMap<u64, MemLicense>,
+    tokens: HashMap<String, TokenRecord>,
+    agents: Vec<Agent>,
+    files: HashMap<String, FileRec>,
+}
+
+impl MemoryStore {
+    /// An empty store whose ids come from `seed`.
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            ids: Ids::new(seed),
+            licenses: HashMap::new(),
+            tokens: HashMap::new(),
+            agents: Vec::new(),
+            files: HashMap::new(),
+        }
+    }
+
+    fn chat_ref(&self, license: u64, id: &ChatId) -> Option<&MemChat> {
+        self.licenses.get(&license)?.chats.get(id)
+    }
+
+    fn chat_mut(&mut self, license: u64, id: &ChatId) -> Option<&mut MemChat> {
+        self.licenses.get_mut(&license)?.chats.get_mut(id)
+    }
+}
+
+impl Store for MemoryStore {
+    fn ids(&mut self) -> &mut Ids {
+        &mut self.ids
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn end(&mut self, _keep: bool) -> Result<()> {
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,88 @@
+//! The storage boundary: everything the server keeps about customers, tokens, agents,
+//! chats, threads, events and files goes through the [`Store`] trait.
+//!
+//! The state layer (`crate::state`) holds one `Box<dyn Store>` behind its lock and hands it
+//! to the actions; nothing else touches it. Every method is synchronous (it runs under that
+//! lock), takes plain keys, returns owned records and is fallible: an implementation on a
+//! database reports a full disk or an I/O error as a [`StoreError`], which the request that
+//! hit it answers as an `internal` error. [`MemoryStore`] is the in-memory implementation
+//! (`--memory`, tests, the demo); the SQLite one (issue 22) implements the same traits and
+//! runs the same behaviour suite (`suite.rs`).
+//!
+//! ## Transactions
+//!
+//! The state brackets the writes of each request with [`Store::begin`] and
+//! [`Store::end`]: `end(true)` keeps them, `end(false)` (the request failed) undoes them
+//! where the store can (a database rolls back to the request's start). The actions check
+//! everything before they write, so a refused request writes nothing in any store; the
+//! rollback is what keeps a storage error half-way through a request from leaving half its
+//! writes. [`Store::commit`] makes everything kept so far durable;
+//! the state calls it before a request's response and pushes are sent, so that an
+//! acknowledged write survives a crash. A store may group the writes of many requests into
+//! one commit. The memory store keeps everything at once and its commit is free.
+//!
+//! ## Adding data
+//!
+//! One file per concern, record types next to their trait: `customers.rs`
+//! ([`CustomerStore`]), `tokens.rs` ([`TokenStore`]), `agents.rs` ([`AgentStore`]),
+//! `chats.rs` ([`ChatStore`]: chats, threads, events), `files.rs` ([`FileStore`]). To add a
+//! kind of data:
+//!
+//! 1. Define its record (plain data, `Clone + Debug`, public-in-crate fields) and a trait
+//!    with the operations the actions need, in a new file here (`foo.rs`, `FooStore`) or
+//!    the file of its concern. Methods take keys and return owned values, `Result<_>`;
+//!    name each query after what it answers (`recent_chats`, `idle_chats`), never expose
+//!    a map or an iterator of the implementation. Every list is either bounded by
+//!    a limit the protocol or the configuration sets, or paged (`offset`, `limit`).
+//! 2. Add the trait to [`Store`]'s supertraits.
+//! 3. Implement it for [`MemoryStore`] in `memory/foo.rs`.
+//! 4. Add its cases to the behaviour suite (`suite.rs`), which every implementation runs.
+//! 5. For the SQLite store: a migration `NNN_foo.sql` and the implementation (whoever
+//!    lands a new trait before the SQLite store exists leaves that step to it).
+//!
+//! Secrets (tokens, refresh secrets) are stored so that reading the store does not reveal
+//! them: the token trait takes the secret and decides how to keep it.
+
+use std::fmt;
+
+pub use crate::error::StoreError;
+
+mod agents;
+mod chats;
+mod customers;
+mod files;
+mod ids;
+mod memory;
+#[cfg(test)]
+mod suite;
+mod tokens;
+
+pub(crate) use agents::{Agent, AgentStore};
+pub(crate) use chats::{ChatRec, ChatStore, LastEvent, ThreadRec};
+pub(crate) use customers::{Customer, CustomerStore};
+pub(crate) use files::{FileRec, FileStore};
+pub(crate) use ids::Ids;
+pub(crate) use memory::MemoryStore;
+pub(crate) use tokens::{TokenRecord, TokenStore};
+
+/// The result of a store operation.
+pub(crate) type Result<T> = std::result::Result<T, StoreError>;
+
+/// Everything the server keeps (see the module documentation).
+pub(crate) trait Store:
+    CustomerStore + TokenStore + AgentStore + ChatStore + FileStore + Send + fmt::Debug
+{
+    /// The id generator; its position is part of the stored state (the same seed never
+    /// draws an id twice across restarts).
+    fn ids(&mut self) -> &mut Ids;
+
+    /// Starts the writes of one request.
+    fn begin(&mut self) -> Result<()>;
+
+    /// Ends the writes of the request [`begin`](Self::begin) started: keeps them, or undoes
+    /// them.
+    fn end(&mut self, keep: bool) -> Result<()>;
+
+    /// Makes every kept write durable (an answer is sent only after it).
+    fn commit(&mut self) -> Result<()>;
+}

@@ -1,0 +1,250 @@
+//! The behaviour every store must have, one function per case over a fresh store. The
+//! [`suite!`] macro turns the list into one test per case for an implementation:
+//! `suite!(memory, || Box::new(MemoryStore::new(1)));`.
+
+use std::collections::BTreeSet;
+
+use chatio_wire::{ChatId, Event, EventKind, Message, Properties, Recipients, ThreadId, Timestamp, UserId};
+
+use super::{Agent, ChatRec, Customer, FileRec, MemoryStore, Store, ThreadRec, TokenRecord};
+
+/// One test per case, each on a store from `$make`.
+macro_rules! suite {
+    ($name:ident, $make:expr) => {
+        mod $name {
+            use super::*;
+            suite!(@cases $make;
+                customers_are_kept_per_license,
+                tokens_expire_and_are_purged,
+                purging_customers_keeps_whoever_can_still_be_reached,
+                agents_keep_their_order,
+                files_are_kept_by_path,
+                chats_list_in_creation_and_activity_order,
+                threads_and_events_keep_their_order,
+                the_last_event_of_each_type_leaves_agents_only_events_out,
+                idle_chats_are_those_whose_last_thread_is_active_and_quiet,
+                writes_to_what_does_not_exist_fail,
+                the_same_seed_draws_the_same_ids,
+                a_request_kept_and_committed_stays,
+            );
+        }
+    };
+    (@cases $make:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                let make: fn() -> Box<dyn Store> = $make;
+                let mut store = make();
+                super::$case(&mut *store);
+            }
+        )+
+    };
+}
+
+suite!(memory, || Box::new(MemoryStore::new(1)));
+
+fn user(id: &str) -> UserId {
+    UserId::new(id)
+}
+
+fn chat(id: &str, customer: &str, seq: u64) -> ChatRec {
+    ChatRec {
+        id: ChatId::new(id),
+        customer: user(customer),
+        agents: Vec::new(),
+        properties: Properties::new(),
+        scopes: BTreeSet::new(),
+        next_event_order: 1,
+        last_activity: 100,
+        activity_seq: seq,
+        last_seen: Default::default(),
+    }
+}
+
+fn thread(id: &str, order: u64, active: bool, last_activity: u64) -> ThreadRec {
+    ThreadRec {
+        id: ThreadId::new(id),
+        active,
+        order,
+        user_ids: vec![user("c")],
+        properties: Properties::new(),
+        last_activity,
+        events: 0,
+    }
+}
+
+fn message(id: &str, order: u64, text: &str) -> Event {
+    Event::new(id, order, Timestamp::from_secs(100), EventKind::Message(Message::new(text)))
+}
+
+fn customers_are_kept_per_license(s: &mut dyn Store) {
+    assert_eq!(s.customer(100, &user("a")).unwrap(), None);
+    let a = Customer { name: Some("Ann".into()), ..Customer::default() };
+    s.put_customer(100, &user("a"), a.clone()).unwrap();
+    assert_eq!(s.customer(100, &user("a")).unwrap(), Some(a));
+    assert_eq!(s.customer(101, &user("a")).unwrap(), None, "licenses are apart");
+    let banned = Customer { banned: true, ..Customer::default() };
+    s.put_customer(100, &user("a"), banned.clone()).unwrap();
+    s.put_customer(101, &user("a"), Customer::default()).unwrap();
+    assert_eq!(s.customer(100, &user("a")).unwrap(), Some(banned), "replaced");
+    assert_eq!(s.customer_count().unwrap(), 2);
+}
+
+fn tokens_expire_and_are_purged(s: &mut dyn Store) {
+    let t = |customer: &str, expires_at| TokenRecord { license: 100, customer: user(customer), expires_at };
+    s.put_token("s1", t("a", 1_000)).unwrap();
+    s.put_token("s2", t("a", 2_000)).unwrap();
+    s.put_token("s3", t("b", 2_000)).unwrap();
+    assert_eq!(s.token("s1").unwrap(), Some(t("a", 1_000)));
+    assert_eq!(s.token("nope").unwrap(), None);
+    s.expire_tokens(100, &user("a"), 1_500).unwrap();
+    assert_eq!(s.token("s1").unwrap(), Some(t("a", 1_000)), "never extended");
+    assert_eq!(s.token("s2").unwrap(), Some(t("a", 1_500)));
+    assert_eq!(s.token("s3").unwrap(), Some(t("b", 2_000)), "another customer's kept");
+    assert_eq!(s.purge_tokens(1_500).unwrap(), 2, "expired at 1 500 or earlier");
+    assert_eq!(s.token_count().unwrap(), 1);
+    assert_eq!(s.token("s3").unwrap(), Some(t("b", 2_000)));
+}
+
+fn purging_customers_keeps_whoever_can_still_be_reached(s: &mut dyn Store) {
+    for id in ["token", "chat", "banned", "connected", "gone"] {
+        let banned = id == "banned";
+        s.put_customer(100, &user(id), Customer { banned, ..Customer::default() }).unwrap();
+    }
+    s.put_token("s", TokenRecord { license: 100, customer: user("token"), expires_at: 10 }).unwrap();
+    s.put_chat(100, chat("C1", "chat", 1)).unwrap();
+    let gone = s.purge_customers(&mut |license, id| license == 100 && id.as_str() == "connected").unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(s.customer(100, &user("gone")).unwrap(), None);
+    for id in ["token", "chat", "banned", "connected"] {
+        assert!(s.customer(100, &user(id)).unwrap().is_some(), "{id} kept");
+    }
+}
+
+fn agents_keep_their_order(s: &mut dyn Store) {
+    let a = |id: &str, name: &str| Agent { id: user(id), name: name.into(), avatar: String::new() };
+    s.put_agent(a("b", "Bot")).unwrap();
+    s.put_agent(a("x", "Xena")).unwrap();
+    s.put_agent(a("b", "Bot 2")).unwrap();
+    assert_eq!(s.agents().unwrap(), vec![a("b", "Bot 2"), a("x", "Xena")]);
+    assert_eq!(s.agent(&user("x")).unwrap(), Some(a("x", "Xena")));
+    assert_eq!(s.agent(&user("y")).unwrap(), None);
+}
+
+fn files_are_kept_by_path(s: &mut dyn Store) {
+    let f = FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from_static(b"\x89PNG") };
+    s.put_file("/api/file/x.png", f.clone()).unwrap();
+    assert_eq!(s.file("/api/file/x.png").unwrap(), Some(f));
+    assert_eq!(s.file("/api/file/y.png").unwrap(), None);
+}
+
+fn chats_list_in_creation_and_activity_order(s: &mut dyn Store) {
+    s.put_chat(100, chat("C1", "a", 3)).unwrap();
+    s.put_chat(100, chat("C2", "a", 1)).unwrap();
+    s.put_chat(100, chat("C3", "a", 2)).unwrap();
+    s.put_chat(100, chat("C4", "b", 4)).unwrap();
+    s.put_chat(101, chat("C5", "a", 5)).unwrap();
+    let mut c2 = chat("C2", "a", 6);
+    c2.properties = Properties::new().with("x", "y", 1);
+    s.put_chat(100, c2.clone()).unwrap();
+    assert_eq!(s.chat(100, &ChatId::new("C2")).unwrap(), Some(c2), "replaced");
+    assert_eq!(s.chat(101, &ChatId::new("C2")).unwrap(), None, "licenses are apart");
+    let ids = |v: Vec<ChatId>| v.iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>();
+    assert_eq!(ids(s.chats_of(100, &user("a")).unwrap()), ["C1", "C2", "C3"], "creation order");
+    assert_eq!(s.chat_count(100, &user("a")).unwrap(), 3);
+    assert_eq!(s.chat_count(100, &user("z")).unwrap(), 0);
+    let (page, total) = s.recent_chats(100, &user("a"), 0, 2).unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(page.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["C2", "C1"], "most recently active first");
+    let (page, _) = s.recent_chats(100, &user("a"), 2, 2).unwrap();
+    assert_eq!(page.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["C3"]);
+}
+
+fn threads_and_events_keep_their_order(s: &mut dyn Store) {
+    let c = ChatId::new("C");
+    s.put_chat(100, chat("C", "a", 1)).unwrap();
+    assert_eq!(s.last_thread(100, &c).unwrap(), None);
+    s.put_thread(100, &c, thread("T1", 1, false, 100)).unwrap();
+    s.put_thread(100, &c, thread("T2", 2, true, 100)).unwrap();
+    let (t1, t2) = (ThreadId::new("T1"), ThreadId::new("T2"));
+    s.add_event(100, &c, &t1, &message("T1_1", 1, "a")).unwrap();
+    s.add_event(100, &c, &t2, &message("T2_1", 2, "b")).unwrap();
+    s.add_event(100, &c, &t2, &message("T2_2", 3, "c")).unwrap();
+    let mut t2rec = thread("T2", 2, true, 200);
+    t2rec.events = 2;
+    s.put_thread(100, &c, t2rec.clone()).unwrap();
+    assert_eq!(s.threads(100, &c).unwrap().iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["T1", "T2"]);
+    assert_eq!(s.last_thread(100, &c).unwrap(), Some(t2rec.clone()));
+    assert_eq!(s.thread(100, &c, &t2).unwrap(), Some(t2rec));
+    assert_eq!(s.thread(100, &c, &ThreadId::new("T9")).unwrap(), None);
+    let texts = |v: Vec<Event>| v.iter().map(|e| e.id.as_str().to_owned()).collect::<Vec<_>>();
+    assert_eq!(texts(s.events(100, &c, &t2).unwrap()), ["T2_1", "T2_2"]);
+    let edited = message("T2_1", 2, "b, edited");
+    s.put_event(100, &c, &t2, edited.clone()).unwrap();
+    assert_eq!(s.event(100, &c, &t2, &edited.id).unwrap(), Some(edited));
+    assert_eq!(texts(s.events(100, &c, &t2).unwrap()), ["T2_1", "T2_2"], "replaced in place");
+    assert_eq!(s.events(100, &ChatId::new("nope"), &t2).unwrap(), Vec::<Event>::new());
+}
+
+fn the_last_event_of_each_type_leaves_agents_only_events_out(s: &mut dyn Store) {
+    let c = ChatId::new("C");
+    s.put_chat(100, chat("C", "a", 1)).unwrap();
+    s.put_thread(100, &c, thread("T1", 1, false, 100)).unwrap();
+    s.put_thread(100, &c, thread("T2", 2, true, 100)).unwrap();
+    let (t1, t2) = (ThreadId::new("T1"), ThreadId::new("T2"));
+    s.add_event(100, &c, &t1, &message("T1_1", 1, "old")).unwrap();
+    let mut note = Event::new(
+        "T1_2",
+        2,
+        Timestamp::from_secs(100),
+        EventKind::Annotation(chatio_wire::Annotation::new("note", None)),
+    );
+    note.author_id = Some(user("a"));
+    s.add_event(100, &c, &t1, &note).unwrap();
+    s.add_event(100, &c, &t2, &message("T2_1", 3, "new")).unwrap();
+    let mut hidden = message("T2_2", 4, "agents only");
+    hidden.recipients = Some(Recipients::Agents);
+    s.add_event(100, &c, &t2, &hidden).unwrap();
+    let mut last = s.last_events(100, &c).unwrap();
+    last.sort_by(|a, b| a.event.event_type().cmp(b.event.event_type()));
+    let got: Vec<(&str, &str, u64)> =
+        last.iter().map(|l| (l.event.event_type(), l.event.id.as_str(), l.thread_order)).collect();
+    assert_eq!(got, [("annotation", "T1_2", 1), ("message", "T2_1", 2)]);
+}
+
+fn idle_chats_are_those_whose_last_thread_is_active_and_quiet(s: &mut dyn Store) {
+    for (id, active, last) in [("quiet", true, 100), ("busy", true, 500), ("closed", false, 100)] {
+        let c = ChatId::new(id);
+        s.put_chat(100, chat(id, "a", 1)).unwrap();
+        s.put_thread(100, &c, thread("T", 1, active, last)).unwrap();
+    }
+    s.put_chat(100, chat("empty", "a", 1)).unwrap();
+    assert_eq!(s.idle_chats(100).unwrap(), vec![(100, ChatId::new("quiet"))]);
+}
+
+fn writes_to_what_does_not_exist_fail(s: &mut dyn Store) {
+    let (c, t) = (ChatId::new("C"), ThreadId::new("T"));
+    assert!(s.put_thread(100, &c, thread("T", 1, true, 1)).is_err());
+    assert!(s.add_event(100, &c, &t, &message("T_1", 1, "x")).is_err());
+    s.put_chat(100, chat("C", "a", 1)).unwrap();
+    assert!(s.add_event(100, &c, &t, &message("T_1", 1, "x")).is_err());
+    s.put_thread(100, &c, thread("T", 1, true, 1)).unwrap();
+    assert!(s.put_event(100, &c, &t, message("T_1", 1, "x")).is_err(), "no such event yet");
+}
+
+fn the_same_seed_draws_the_same_ids(s: &mut dyn Store) {
+    let mut other = MemoryStore::new(1);
+    let a = (s.ids().short(), s.ids().uuid(), s.ids().hex(32));
+    let b = (other.ids().short(), other.ids().uuid(), other.ids().hex(32));
+    assert_eq!(a, b);
+    let first = s.ids().next_activity();
+    assert!(s.ids().next_activity() > first);
+}
+
+fn a_request_kept_and_committed_stays(s: &mut dyn Store) {
+    s.begin().unwrap();
+    s.put_customer(100, &user("a"), Customer::default()).unwrap();
+    s.end(true).unwrap();
+    s.commit().unwrap();
+    assert!(s.customer(100, &user("a")).unwrap().is_some());
+}
