@@ -12,8 +12,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
-use super::ServerFrame;
-use super::server_serde::ServerFrameSeed;
+use super::server_serde::{ServerApi, ServerFrameSeed};
 use crate::objects::event_serde::Key;
 
 use crate::RequestId;
@@ -88,6 +87,13 @@ impl DecodeError {
 
     pub(crate) fn set_path(&mut self, path: &str) {
         self.path = Some(path.to_owned());
+    }
+
+    /// The error, naming `action` as the frame's action.
+    #[cfg(feature = "agent")]
+    pub(crate) fn with_action(mut self, action: &str) -> Self {
+        self.action = Some(action.to_owned());
+        self
     }
 
     /// The kind of problem.
@@ -177,21 +183,27 @@ pub(crate) fn decode_str<T: DeserializeOwned>(input: &str, limits: &Limits) -> R
     serde_json::from_str(input).map_err(|e| diagnose::<T>(input, e))
 }
 
-/// [`decode_str`] for server frames, built in place (see `ServerFrameSeed`): the same result,
-/// without copying the frame through the layers of the decoder.
-pub(crate) fn decode_server(input: &str, limits: &Limits) -> Result<ServerFrame, DecodeError> {
+/// [`decode_str`] for server frames of API `S`, built in place (see `ServerFrameSeed`): the
+/// same result, without copying the frame through the layers of the decoder.
+pub(crate) fn decode_server<S: ServerApi>(input: &str, limits: &Limits) -> Result<S::Frame, DecodeError>
+where
+    S::Frame: DeserializeOwned,
+{
     check_len(input.len(), limits)?;
     let mut slot = None;
     let mut de = serde_json::Deserializer::from_str(input);
-    match ServerFrameSeed(&mut slot).deserialize(&mut de).and_then(|()| de.end()) {
+    match ServerFrameSeed::<S>(&mut slot).deserialize(&mut de).and_then(|()| de.end()) {
         Ok(()) => slot.ok_or_else(|| DecodeError::new(DecodeErrorKind::InvalidFrame, "no frame decoded")),
-        Err(e) => Err(diagnose::<ServerFrame>(input, e)),
+        Err(e) => Err(diagnose::<S::Frame>(input, e)),
     }
 }
 
-pub(crate) fn decode_server_bytes(input: &[u8], limits: &Limits) -> Result<ServerFrame, DecodeError> {
+pub(crate) fn decode_server_bytes<S: ServerApi>(input: &[u8], limits: &Limits) -> Result<S::Frame, DecodeError>
+where
+    S::Frame: DeserializeOwned,
+{
     check_len(input.len(), limits)?;
-    decode_server(utf8(input)?, limits)
+    decode_server::<S>(utf8(input)?, limits)
 }
 
 pub(crate) fn check_len(len: usize, limits: &Limits) -> Result<(), DecodeError> {

@@ -9,14 +9,20 @@
 //! `serde_json::Value` detour) when `action` comes before `payload`, as every known sender
 //! writes it; otherwise the payload is kept raw and decoded once the action is known.
 
-mod client_serde;
+pub(crate) mod client_serde;
 mod decode;
-mod server_serde;
-mod web;
+pub(crate) mod impls;
+pub(crate) mod server_serde;
+pub(crate) mod web;
 
 pub use decode::{DecodeError, DecodeErrorKind, Limits, MAX_DEPTH, MAX_FRAME_LEN};
+#[cfg(feature = "agent")]
+pub(crate) use decode::{decode_bytes, decode_str, diagnose};
+pub(crate) use decode::{decode_server, decode_server_bytes};
 
-use crate::{ErrorObject, Push, Request, RequestId, ResponseData};
+use crate::actions::{ResponsePayload, ResponseSeed};
+use crate::pushes::{PushPayload, PushSeed};
+use crate::{Action, ErrorObject, Push, PushKind, Request, RequestId, ResponseData};
 
 /// A request frame: `{"request_id":…,"action":…,"payload":{…}}`.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -35,34 +41,7 @@ impl ClientFrame {
         Self { request_id, request }
     }
 
-    /// The JSON text of the frame.
-    pub fn encode(&self) -> String {
-        encode(self)
-    }
-
-    /// Decodes one frame, within the default [`Limits`].
-    ///
-    /// # Errors
-    /// A [`DecodeError`] saying what is wrong and where; never panics.
-    pub fn decode(input: &str) -> Result<Self, DecodeError> {
-        decode::decode_str(input, &Limits::default())
-    }
-
-    /// Decodes one frame from bytes (checked to be UTF-8), within the default [`Limits`].
-    ///
-    /// # Errors
-    /// A [`DecodeError`] saying what is wrong and where; never panics.
-    pub fn decode_bytes(input: &[u8]) -> Result<Self, DecodeError> {
-        decode::decode_bytes(input, &Limits::default())
-    }
-
-    /// Decodes one frame within the given limits.
-    ///
-    /// # Errors
-    /// A [`DecodeError`] saying what is wrong and where; never panics.
-    pub fn decode_with(input: &str, limits: &Limits) -> Result<Self, DecodeError> {
-        decode::decode_str(input, limits)
-    }
+    impls::codec_methods!(decode::decode_str, decode::decode_bytes);
 }
 
 /// A frame from the server: a response or a push.
@@ -75,64 +54,10 @@ pub enum ServerFrame {
     Push(PushFrame),
 }
 
-impl ServerFrame {
-    /// The JSON text of the frame.
-    pub fn encode(&self) -> String {
-        encode(self)
-    }
+/// The customer API's server frames, for the shared server-frame code.
+pub(crate) struct CustomerFrames;
 
-    /// Decodes one frame, within the default [`Limits`].
-    ///
-    /// # Errors
-    /// A [`DecodeError`] saying what is wrong and where; never panics.
-    pub fn decode(input: &str) -> Result<Self, DecodeError> {
-        decode::decode_server(input, &Limits::default())
-    }
-
-    /// Decodes one frame from bytes (checked to be UTF-8), within the default [`Limits`].
-    ///
-    /// # Errors
-    /// A [`DecodeError`] saying what is wrong and where; never panics.
-    pub fn decode_bytes(input: &[u8]) -> Result<Self, DecodeError> {
-        decode::decode_server_bytes(input, &Limits::default())
-    }
-
-    /// Decodes one frame within the given limits.
-    ///
-    /// # Errors
-    /// A [`DecodeError`] saying what is wrong and where; never panics.
-    pub fn decode_with(input: &str, limits: &Limits) -> Result<Self, DecodeError> {
-        decode::decode_server(input, limits)
-    }
-
-    /// The frame's request id, if any.
-    pub fn request_id(&self) -> Option<&RequestId> {
-        match self {
-            Self::Response(r) => r.request_id.as_ref(),
-            Self::Push(p) => p.request_id.as_ref(),
-        }
-    }
-
-    /// The frame's action (response) or push name.
-    pub fn action(&self) -> &str {
-        match self {
-            Self::Response(r) => r.action(),
-            Self::Push(p) => p.push.action(),
-        }
-    }
-}
-
-impl From<Response> for ServerFrame {
-    fn from(r: Response) -> Self {
-        Self::Response(r)
-    }
-}
-
-impl From<PushFrame> for ServerFrame {
-    fn from(p: PushFrame) -> Self {
-        Self::Push(p)
-    }
-}
+impls::server_frame_impls!(CustomerFrames);
 
 /// The response to a request.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -142,26 +67,6 @@ pub struct Response {
     pub request_id: Option<RequestId>,
     /// `success: true` with the action's payload, or `success: false` with the error.
     pub result: Result<ResponseData, Failure>,
-}
-
-impl Response {
-    /// A successful response.
-    pub fn success(request_id: Option<RequestId>, data: ResponseData) -> Self {
-        Self { request_id, result: Ok(data) }
-    }
-
-    /// A failed response to `action`.
-    pub fn failure(request_id: Option<RequestId>, action: impl Into<String>, error: ErrorObject) -> Self {
-        Self { request_id, result: Err(Failure { action: action.into(), error }) }
-    }
-
-    /// The action answered.
-    pub fn action(&self) -> &str {
-        match &self.result {
-            Ok(d) => d.action(),
-            Err(f) => &f.action,
-        }
-    }
 }
 
 /// A failed response: the action and `payload.error`.
@@ -191,14 +96,7 @@ pub struct PushFrame {
     pub push: Push,
 }
 
-impl PushFrame {
-    /// A push frame.
-    pub fn new(request_id: Option<RequestId>, push: Push) -> Self {
-        Self { request_id, push }
-    }
-}
-
-fn encode<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn encode<T: serde::Serialize>(v: &T) -> String {
     // Every Serialize impl of this crate writes string map keys and finite numbers only, so
     // serde_json cannot fail here; the fallback keeps the function total anyway.
     serde_json::to_string(v).unwrap_or_else(|_| String::from("{}"))

@@ -1,18 +1,17 @@
-//! Serde for [`ServerFrame`].
+//! Serde for server frames, written once for every API ([`ServerApi`]): the customer's
+//! [`ServerFrame`] here, the agent's in `agent/frame.rs`.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::{Failure, PushFrame, Response, ServerFrame};
-use crate::actions::{ResponsePayload, ResponseSeed};
 use crate::objects::event_serde::Key;
-use crate::pushes::{PushPayload, PushSeed};
-use crate::{Action, ErrorObject, Push, PushKind, RawJson, RequestId, ResponseData};
+use crate::{ErrorObject, RawJson, RequestId};
 
 struct ErrorPayload<'a>(&'a ErrorObject);
 
@@ -29,56 +28,106 @@ struct FailurePayload {
     error: ErrorObject,
 }
 
-impl Serialize for ServerFrame {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        match self {
-            ServerFrame::Response(r) => {
-                if let Some(id) = &r.request_id {
-                    m.serialize_entry("request_id", id)?;
-                }
-                m.serialize_entry("action", r.action())?;
-                m.serialize_entry("type", "response")?;
-                match &r.result {
-                    Ok(data) => {
-                        m.serialize_entry("success", &true)?;
-                        if !matches!(data, ResponseData::Unknown { payload: None, .. }) {
-                            m.serialize_entry("payload", &ResponsePayload(data))?;
-                        }
-                    }
-                    Err(f) => {
-                        m.serialize_entry("success", &false)?;
-                        m.serialize_entry("payload", &ErrorPayload(&f.error))?;
-                    }
-                }
-            }
-            ServerFrame::Push(p) => {
-                if let Some(id) = &p.request_id {
-                    m.serialize_entry("request_id", id)?;
-                }
-                m.serialize_entry("action", p.push.action())?;
-                m.serialize_entry("type", "push")?;
-                if !matches!(p.push, Push::Unknown { payload: None, .. }) {
-                    m.serialize_entry("payload", &PushPayload(&p.push))?;
-                }
+/// What the server-frame code needs to know of one API (customer or agent): its action and
+/// push names, how their payloads decode, and how its frame type is built.
+pub(crate) trait ServerApi {
+    /// The known actions.
+    type Action: Copy;
+    /// The known pushes.
+    type PushKind: Copy;
+    /// The frame type (a response or a push).
+    type Frame;
+
+    /// The action of a wire name, if known.
+    fn parse_action(name: &str) -> Option<Self::Action>;
+    /// The wire name of an action.
+    fn action_name(action: Self::Action) -> &'static str;
+    /// The push of a wire name, if known.
+    fn parse_push(name: &str) -> Option<Self::PushKind>;
+    /// The wire name of a push.
+    fn push_name(push: Self::PushKind) -> &'static str;
+    /// Decodes a known action's success payload into `slot`; `null` reads as `{}`.
+    fn decode_success<'de, D: Deserializer<'de>>(
+        action: Self::Action,
+        d: D,
+        slot: &mut Option<Self::Frame>,
+    ) -> Result<(), D::Error>;
+    /// Decodes a known push's payload into `slot`; `null` reads as `{}`.
+    fn decode_push<'de, D: Deserializer<'de>>(
+        push: Self::PushKind,
+        d: D,
+        slot: &mut Option<Self::Frame>,
+    ) -> Result<(), D::Error>;
+    /// A failed response.
+    fn failure(action: String, error: ErrorObject) -> Self::Frame;
+    /// A success response to an unknown action.
+    fn unknown_response(action: String, payload: Option<RawJson>) -> Self::Frame;
+    /// An unknown push.
+    fn unknown_push(action: String, payload: Option<RawJson>) -> Self::Frame;
+    /// Sets the frame's request id.
+    fn set_request_id(frame: &mut Self::Frame, request_id: Option<RequestId>);
+}
+
+/// Writes a response frame: `payload` is the success payload (`None`: no `payload` key) or
+/// the error.
+pub(crate) fn serialize_response<S: Serializer, P: Serialize>(
+    s: S,
+    request_id: Option<&RequestId>,
+    action: &str,
+    result: Result<Option<P>, &ErrorObject>,
+) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_map(None)?;
+    if let Some(id) = request_id {
+        m.serialize_entry("request_id", id)?;
+    }
+    m.serialize_entry("action", action)?;
+    m.serialize_entry("type", "response")?;
+    match result {
+        Ok(payload) => {
+            m.serialize_entry("success", &true)?;
+            if let Some(p) = payload {
+                m.serialize_entry("payload", &p)?;
             }
         }
-        m.end()
+        Err(error) => {
+            m.serialize_entry("success", &false)?;
+            m.serialize_entry("payload", &ErrorPayload(error))?;
+        }
     }
+    m.end()
+}
+
+/// Writes a push frame (`payload` `None`: no `payload` key).
+pub(crate) fn serialize_push<S: Serializer, P: Serialize>(
+    s: S,
+    request_id: Option<&RequestId>,
+    action: &str,
+    payload: Option<P>,
+) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_map(None)?;
+    if let Some(id) = request_id {
+        m.serialize_entry("request_id", id)?;
+    }
+    m.serialize_entry("action", action)?;
+    m.serialize_entry("type", "push")?;
+    if let Some(p) = payload {
+        m.serialize_entry("payload", &p)?;
+    }
+    m.end()
 }
 
 /// A server frame's name: a response action, a push name, or something else.
-enum Name<'de> {
-    Action(Action),
-    Push(PushKind),
+enum Name<'de, S: ServerApi> {
+    Action(S::Action),
+    Push(S::PushKind),
     Other(Cow<'de, str>),
 }
 
-impl<'de> Name<'de> {
+impl<'de, S: ServerApi> Name<'de, S> {
     fn parse(s: Cow<'de, str>) -> Self {
-        if let Some(a) = Action::parse(&s) {
+        if let Some(a) = S::parse_action(&s) {
             Name::Action(a)
-        } else if let Some(p) = PushKind::parse(&s) {
+        } else if let Some(p) = S::parse_push(&s) {
             Name::Push(p)
         } else {
             Name::Other(s)
@@ -87,29 +136,33 @@ impl<'de> Name<'de> {
 
     fn as_str(&self) -> &str {
         match self {
-            Name::Action(a) => a.as_str(),
-            Name::Push(p) => p.as_str(),
+            Name::Action(a) => S::action_name(*a),
+            Name::Push(p) => S::push_name(*p),
             Name::Other(s) => s,
         }
     }
 }
 
-impl<'de> Deserialize<'de> for Name<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Name<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an action name string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Name<'de>, E> {
-                Ok(Name::parse(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Name<'de>, E> {
-                Ok(Name::parse(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(V)
+struct NameSeed<S>(PhantomData<S>);
+
+impl<'de, S: ServerApi> DeserializeSeed<'de> for NameSeed<S> {
+    type Value = Name<'de, S>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, S: ServerApi> Visitor<'de> for NameSeed<S> {
+    type Value = Name<'de, S>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an action name string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Name::parse(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Name::parse(Cow::Owned(v.to_owned())))
     }
 }
 
@@ -141,7 +194,7 @@ impl<'de> Deserialize<'de> for FrameType {
 
 /// The frame type: as given, else inferred (a `success` key means a response; otherwise the
 /// name tells).
-fn frame_type(given: Option<FrameType>, name: &Name<'_>, success: Option<bool>) -> Option<FrameType> {
+fn frame_type<S: ServerApi>(given: Option<FrameType>, name: &Name<'_, S>, success: Option<bool>) -> Option<FrameType> {
     given.or(match (success, name) {
         (Some(_), _) => Some(FrameType::Response),
         (None, Name::Push(_)) => Some(FrameType::Push),
@@ -154,7 +207,7 @@ fn frame_type(given: Option<FrameType>, name: &Name<'_>, success: Option<bool>) 
 ///
 /// The `type` key must have been read: an inferred type could be contradicted by a `type`
 /// that follows the payload, and the result would then depend on the order of the keys.
-fn payload_seed_ready(ty: Option<FrameType>, name: &Name<'_>, success: Option<bool>) -> bool {
+fn payload_seed_ready<S: ServerApi>(ty: Option<FrameType>, name: &Name<'_, S>, success: Option<bool>) -> bool {
     if ty.is_none() {
         return false;
     }
@@ -168,54 +221,50 @@ fn payload_seed_ready(ty: Option<FrameType>, name: &Name<'_>, success: Option<bo
 
 /// Decodes a payload into `slot` when the frame's kind allows it; `false` when it does not
 /// (an unknown action or push).
-fn decode_payload<'de, D: Deserializer<'de>>(
+fn decode_payload<'de, D: Deserializer<'de>, S: ServerApi>(
     d: D,
     ty: FrameType,
-    name: &Name<'_>,
+    name: &Name<'_, S>,
     success: Option<bool>,
-    slot: &mut Option<ServerFrame>,
+    slot: &mut Option<S::Frame>,
 ) -> Result<bool, D::Error> {
     match (ty, name, success) {
-        (FrameType::Push, Name::Push(p), _) => PushSeed { kind: *p, slot }.deserialize(d)?,
+        (FrameType::Push, Name::Push(p), _) => S::decode_push(*p, d, slot)?,
         (FrameType::Response, _, Some(false)) => {
             let error = FailurePayload::deserialize(d)?.error;
-            *slot = Some(ServerFrame::Response(Response {
-                request_id: None,
-                result: Err(Failure { action: name.as_str().to_owned(), error }),
-            }));
+            *slot = Some(S::failure(name.as_str().to_owned(), error));
         }
-        (FrameType::Response, Name::Action(a), Some(true)) => ResponseSeed { action: *a, slot }.deserialize(d)?,
+        (FrameType::Response, Name::Action(a), Some(true)) => S::decode_success(*a, d, slot)?,
         _ => return Ok(false),
     }
     Ok(true)
 }
 
-/// Decodes a server frame into a slot.
+/// Decodes a server frame of API `S` into a slot.
 ///
-/// The frame is built where it ends up: a [`ServerFrame`] is a few hundred bytes, and returning
+/// The frame is built where it ends up: a server frame is a few hundred bytes, and returning
 /// it through every layer of the decoder (payload seed, option handling, frame visitor,
 /// `serde_json`'s map and document layers) would copy it at each one.
-pub(crate) struct ServerFrameSeed<'a>(pub(crate) &'a mut Option<ServerFrame>);
+pub(crate) struct ServerFrameSeed<'a, S: ServerApi>(pub(crate) &'a mut Option<S::Frame>);
 
-impl<'de> DeserializeSeed<'de> for ServerFrameSeed<'_> {
+impl<'de, S: ServerApi> DeserializeSeed<'de> for ServerFrameSeed<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(FrameVisitor(self.0))
+        d.deserialize_map(FrameVisitor::<S>(self.0))
     }
 }
 
-impl<'de> Deserialize<'de> for ServerFrame {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut slot = None;
-        ServerFrameSeed(&mut slot).deserialize(d)?;
-        slot.ok_or_else(|| de::Error::custom("no frame decoded"))
-    }
+/// Decodes a server frame of API `S` (see [`ServerFrameSeed`]).
+pub(crate) fn deserialize_server_frame<'de, S: ServerApi, D: Deserializer<'de>>(d: D) -> Result<S::Frame, D::Error> {
+    let mut slot = None;
+    ServerFrameSeed::<S>(&mut slot).deserialize(d)?;
+    slot.ok_or_else(|| de::Error::custom("no frame decoded"))
 }
 
-struct FrameVisitor<'a>(&'a mut Option<ServerFrame>);
+struct FrameVisitor<'a, S: ServerApi>(&'a mut Option<S::Frame>);
 
-impl<'de> Visitor<'de> for FrameVisitor<'_> {
+impl<'de, S: ServerApi> Visitor<'de> for FrameVisitor<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -225,7 +274,7 @@ impl<'de> Visitor<'de> for FrameVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let slot = self.0;
         let mut request_id: Option<RequestId> = None;
-        let mut name: Option<Name<'de>> = None;
+        let mut name: Option<Name<'de, S>> = None;
         let mut ty: Option<FrameType> = None;
         let mut success: Option<bool> = None;
         let mut decoded = false;
@@ -233,7 +282,7 @@ impl<'de> Visitor<'de> for FrameVisitor<'_> {
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match &*key {
                 "request_id" => request_id = map.next_value()?,
-                "action" => name = Some(map.next_value()?),
+                "action" => name = Some(map.next_value_seed(NameSeed::<S>(PhantomData))?),
                 "type" => ty = Some(map.next_value()?),
                 "success" => success = map.next_value()?,
                 "payload" => match (&name, ty) {
@@ -253,8 +302,7 @@ impl<'de> Visitor<'de> for FrameVisitor<'_> {
             resolve(ty, &name, success, raw.as_deref(), slot).map_err(de::Error::custom)?;
         }
         match slot {
-            Some(ServerFrame::Response(r)) => r.request_id = request_id,
-            Some(ServerFrame::Push(p)) => p.request_id = request_id,
+            Some(frame) => S::set_request_id(frame, request_id),
             None => return Err(de::Error::custom("no frame decoded")),
         }
         Ok(())
@@ -262,14 +310,14 @@ impl<'de> Visitor<'de> for FrameVisitor<'_> {
 }
 
 /// Decodes a payload whose frame kind is known while reading.
-struct PayloadSink<'a, 'n> {
-    slot: &'a mut Option<ServerFrame>,
+struct PayloadSink<'a, 'n, S: ServerApi> {
+    slot: &'a mut Option<S::Frame>,
     ty: FrameType,
-    name: &'a Name<'n>,
+    name: &'a Name<'n, S>,
     success: Option<bool>,
 }
 
-impl<'de> DeserializeSeed<'de> for PayloadSink<'_, '_> {
+impl<'de, S: ServerApi> DeserializeSeed<'de> for PayloadSink<'_, '_, S> {
     type Value = bool;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
@@ -278,12 +326,12 @@ impl<'de> DeserializeSeed<'de> for PayloadSink<'_, '_> {
 }
 
 /// Decodes a payload that came before the keys that say how to read it (or is absent).
-fn resolve(
+fn resolve<S: ServerApi>(
     ty: FrameType,
-    name: &Name<'_>,
+    name: &Name<'_, S>,
     success: Option<bool>,
     raw: Option<&RawValue>,
-    slot: &mut Option<ServerFrame>,
+    slot: &mut Option<S::Frame>,
 ) -> Result<(), serde_json::Error> {
     let text = raw.map_or("null", RawValue::get);
     let success = match success {
@@ -297,10 +345,8 @@ fn resolve(
     let payload = raw.map(|r| RawJson::new(r.to_owned()));
     let action = name.as_str().to_owned();
     *slot = Some(match ty {
-        FrameType::Push => ServerFrame::Push(PushFrame { request_id: None, push: Push::Unknown { action, payload } }),
-        FrameType::Response => {
-            ServerFrame::Response(Response { request_id: None, result: Ok(ResponseData::Unknown { action, payload }) })
-        }
+        FrameType::Push => S::unknown_push(action, payload),
+        FrameType::Response => S::unknown_response(action, payload),
     });
     Ok(())
 }

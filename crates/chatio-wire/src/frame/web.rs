@@ -13,8 +13,8 @@ use serde_json::value::RawValue;
 
 use super::decode::{self, DecodeError, DecodeErrorKind, Limits};
 use super::{ClientFrame, Response, ServerFrame};
-use crate::Request;
 use crate::objects::event_serde::Key;
+use crate::{Request, RequestId};
 
 /// What a Web API body says about its shape. Only a JSON object is a body: an array is
 /// refused, as for websocket frames.
@@ -108,6 +108,44 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
     (1 + head.matches('\n').count(), at.saturating_sub(start))
 }
 
+/// Decodes the Web API request body to `action` with `decode`, given as a request frame: the
+/// body's `payload` member if that is an object, else the whole body (D11). Errors are placed
+/// in the body.
+pub(crate) fn decode_request_body<T>(
+    action: &str,
+    body: &[u8],
+    decode: impl FnOnce(&str, &Limits) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let (text, probe) = checked_text(body)?;
+    let payload = match probe.payload {
+        Some(p) if p.get().trim_start().starts_with('{') => p.get(),
+        _ => text,
+    };
+    let prefix = format!(r#"{{"action":{},"payload":"#, json_string(action));
+    let w = Wrapped::new(text, &prefix, payload, "}");
+    decode(&w.frame, &Limits::with_max_frame_len(usize::MAX)).map_err(|e| w.locate(e))
+}
+
+/// Decodes the Web API response body to `action` with `decode`, given as a response frame:
+/// the response envelope (recognised by a `success` or `type` key), or a bare success payload.
+pub(crate) fn decode_response_body<T>(
+    action: &str,
+    body: &[u8],
+    decode: impl FnOnce(&str, &Limits) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let (text, probe) = checked_text(body)?;
+    let name = json_string(action);
+    let w = if probe.envelope {
+        // An envelope, usually without `action`: put it first (a key in the body wins).
+        // The body has at least one key, so a comma can follow.
+        let inner = text.trim_start().strip_prefix('{').unwrap_or(text);
+        Wrapped::new(text, &format!(r#"{{"action":{name},"type":"response","#), inner, "")
+    } else {
+        Wrapped::new(text, &format!(r#"{{"action":{name},"type":"response","success":true,"payload":"#), text, "}")
+    };
+    decode(&w.frame, &Limits::with_max_frame_len(usize::MAX)).map_err(|e| w.locate(e))
+}
+
 impl Request {
     /// Decodes the body of a Web API request to `action` (from the URL path): the `payload`
     /// member if it is an object, else the whole body. An unknown action yields
@@ -116,16 +154,7 @@ impl Request {
     /// # Errors
     /// A [`DecodeError`] naming the action and the field, as for websocket frames.
     pub fn decode_web_body(action: &str, body: &[u8]) -> Result<Request, DecodeError> {
-        let (text, probe) = checked_text(body)?;
-        let payload = match probe.payload {
-            Some(p) if p.get().trim_start().starts_with('{') => p.get(),
-            _ => text,
-        };
-        let prefix = format!(r#"{{"action":{},"payload":"#, json_string(action));
-        let w = Wrapped::new(text, &prefix, payload, "}");
-        ClientFrame::decode_with(&w.frame, &Limits::with_max_frame_len(usize::MAX))
-            .map(|f| f.request)
-            .map_err(|e| w.locate(e))
+        decode_request_body(action, body, |frame, limits| ClientFrame::decode_with(frame, limits).map(|f| f.request))
     }
 }
 
@@ -136,24 +165,9 @@ impl Response {
     /// # Errors
     /// A [`DecodeError`] naming the field.
     pub fn decode_web(action: &str, body: &[u8]) -> Result<Response, DecodeError> {
-        let (text, probe) = checked_text(body)?;
-        let name = json_string(action);
-        let w = if probe.envelope {
-            // An envelope, usually without `action`: put it first (a key in the body wins).
-            // The body has at least one key, so a comma can follow.
-            let inner = text.trim_start().strip_prefix('{').unwrap_or(text);
-            Wrapped::new(text, &format!(r#"{{"action":{name},"type":"response","#), inner, "")
-        } else {
-            Wrapped::new(text, &format!(r#"{{"action":{name},"type":"response","success":true,"payload":"#), text, "}")
-        };
-        match ServerFrame::decode_with(&w.frame, &Limits::with_max_frame_len(usize::MAX)).map_err(|e| w.locate(e))? {
+        match decode_response_body(action, body, ServerFrame::decode_with)? {
             ServerFrame::Response(r) => Ok(r),
-            ServerFrame::Push(p) => {
-                let mut e = DecodeError::invalid_frame("type", "expected a response, got a push");
-                e.action = Some(p.push.action().to_owned());
-                e.request_id = p.request_id;
-                Err(e)
-            }
+            ServerFrame::Push(p) => Err(DecodeError::push_not_response(p.push.action(), p.request_id)),
         }
     }
 }
@@ -162,6 +176,14 @@ impl DecodeError {
     pub(crate) fn invalid_frame(path: &str, message: &str) -> Self {
         let mut e = DecodeError::new(DecodeErrorKind::InvalidFrame, message);
         e.set_path(path);
+        e
+    }
+
+    /// The error for a Web API response body that reads as a push.
+    pub(crate) fn push_not_response(action: &str, request_id: Option<RequestId>) -> Self {
+        let mut e = DecodeError::invalid_frame("type", "expected a response, got a push");
+        e.action = Some(action.to_owned());
+        e.request_id = request_id;
         e
     }
 }
