@@ -2,7 +2,9 @@
 //!
 //! The chat.io **Customer API v0.5** as typed serde values: every frame, object, method
 //! payload, response, push, event type and error of the protocol (the project's protocol
-//! reference is `docs/protocol/customer-api-v0.5.md`).
+//! reference is `docs/protocol/customer-api-v0.5.md`). With the `agent` feature, the
+//! **Agent API v0.5** too: `chatio_wire::agent` (`docs/protocol/agent-api-v0.5.md`), sharing every object
+//! with the customer side.
 //!
 //! This crate does no I/O, reads no clock and keeps no state. The SDK (`chatio-core`) encodes
 //! [`ClientFrame`]s and decodes [`ServerFrame`]s; the reference server (`chatio-server`) does
@@ -33,6 +35,13 @@
 //! assert_eq!(incoming.event.kind.to_string(), "hello");
 //! # Ok::<(), chatio_wire::DecodeError>(())
 //! ```
+//!
+//! ## Crate features
+//!
+//! * `agent` (off by default): the `agent` module, and the agent-view fields of the shared
+//!   objects ([`User`]'s `monitoring`, `banned`, `routing_status`, `permission`; `recipients`
+//!   on [`NewEvent`], [`TypingIndicator`] and [`SneakPeek`]; [`Chat`]'s `threads_summary`).
+//!   A customer client leaves it off: none of that code is compiled in.
 //!
 //! ## Forward compatibility
 //!
@@ -83,6 +92,8 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod actions;
+#[cfg(feature = "agent")]
+pub mod agent;
 mod frame;
 mod ids;
 pub mod limits;
@@ -95,6 +106,10 @@ mod token;
 pub use actions::*;
 pub use frame::*;
 pub use ids::{ChatId, EventId, LicenseId, RequestId, ThreadId, UserId};
+#[cfg(feature = "agent")]
+pub use objects::agent_view::{
+    CurrentVisit, CustomerMonitoring, Geolocation, Permission, RoutingStatus, ThreadRef, VisitStats, VisitedPage,
+};
 pub use objects::chat::{Chat, ChatSummary, LastEvent};
 pub use objects::customer::{CustomerData, Monitoring, Page};
 pub use objects::error::{DisconnectReason, ErrorObject, ErrorType};

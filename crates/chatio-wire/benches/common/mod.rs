@@ -132,9 +132,19 @@ pub fn minify(pretty: &str) -> String {
 
 /// Every server frame of the fixture corpus (files not named `request.*` or `tolerant.client.*`).
 pub fn corpus() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/frames");
+    server_frames("frames")
+}
+
+/// Every agent server frame of the fixtures, one line each.
+pub fn agent_corpus() -> Vec<String> {
+    server_frames("agent-frames")
+}
+
+/// The server frames of `fixtures/<folder>`, one line each, in file-name order.
+fn server_frames(folder: &str) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(folder);
     let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixtures/frames")
+        .expect("fixtures folder")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".json") && !n.starts_with("request.") && !n.starts_with("tolerant.client."))
         .collect();

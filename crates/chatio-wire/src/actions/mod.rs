@@ -31,6 +31,8 @@ pub use send_event::{SendEvent, SendEventResponse};
 pub use send_file::{SendFile, SendFileResponse};
 pub use send_rich_message_postback::{Postback, SendRichMessagePostback};
 pub use send_sneak_peek::SendSneakPeek;
+#[cfg(feature = "agent")]
+pub(crate) use start_chat::scopes_from_routing;
 pub use start_chat::{NewChat, NewThread, StartChat, StartChatResponse};
 pub use update_chat_properties::UpdateChatProperties;
 pub use update_chat_scopes::UpdateChatScopes;

@@ -148,7 +148,7 @@ struct Repr {
 
 /// Maps a legacy `routing_scope` to scopes (D1): `{type:"license"}` or anything unknown →
 /// no restriction; `{groups:[…]}` → those groups; `{type:"group", id|ids}` → those groups.
-fn scopes_from_routing(scope: &Value) -> Scopes {
+pub(crate) fn scopes_from_routing(scope: &Value) -> Scopes {
     let ids = |v: &Value| -> Option<Vec<u64>> {
         match v {
             Value::Number(n) => n.as_u64().map(|n| vec![n]),

@@ -7,12 +7,18 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "agent")]
+use crate::objects::agent_view::ThreadRef;
 use crate::objects::event_serde::Key;
 use crate::{ChatId, Event, Properties, Scopes, Thread, ThreadId, User};
 
 /// A chat. One type for every shape of the protocol (D8): `start_chat` and
 /// `incoming_chat_thread` carry `thread`, `get_chat_threads` carries `threads`.
+///
+/// With the `agent` feature it also holds the agent side's `threads_summary` of
+/// `get_chat_threads`, and reads that answer's misspelt `properites` as `properties` (A14).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "agent", serde(from = "agent_repr::ChatRepr"))]
 #[non_exhaustive]
 pub struct Chat {
     /// Chat id.
@@ -32,17 +38,74 @@ pub struct Chat {
     /// The requested threads (`get_chat_threads`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<Vec<Thread>>,
+    /// Every thread of the chat by order (agent-side `get_chat_threads`, H24).
+    #[cfg(feature = "agent")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads_summary: Option<Vec<ThreadRef>>,
 }
 
 impl Chat {
     /// A chat with only its id.
     pub fn new(id: impl Into<ChatId>) -> Self {
-        Self { id: id.into(), users: Vec::new(), properties: None, scopes: None, thread: None, threads: None }
+        Self {
+            id: id.into(),
+            users: Vec::new(),
+            properties: None,
+            scopes: None,
+            thread: None,
+            threads: None,
+            #[cfg(feature = "agent")]
+            threads_summary: None,
+        }
     }
 
     /// The user with this id, if in the chat.
     pub fn user(&self, id: &str) -> Option<&User> {
         self.users.iter().find(|u| u.id == id)
+    }
+}
+
+#[cfg(feature = "agent")]
+mod agent_repr {
+    use serde::Deserialize;
+
+    use super::Chat;
+    use crate::objects::agent_view::ThreadRef;
+    use crate::{ChatId, Properties, Scopes, Thread, User};
+
+    /// A chat as read with the `agent` feature: `properites` (A14) is read when
+    /// `properties` is absent.
+    #[derive(Deserialize)]
+    pub(super) struct ChatRepr {
+        id: ChatId,
+        #[serde(default, deserialize_with = "crate::objects::null_as_default")]
+        users: Vec<User>,
+        #[serde(default)]
+        properties: Option<Properties>,
+        #[serde(default)]
+        properites: Option<Properties>,
+        #[serde(default)]
+        scopes: Option<Scopes>,
+        #[serde(default)]
+        thread: Option<Thread>,
+        #[serde(default)]
+        threads: Option<Vec<Thread>>,
+        #[serde(default)]
+        threads_summary: Option<Vec<ThreadRef>>,
+    }
+
+    impl From<ChatRepr> for Chat {
+        fn from(r: ChatRepr) -> Self {
+            Chat {
+                id: r.id,
+                users: r.users,
+                properties: r.properties.or(r.properites),
+                scopes: r.scopes,
+                thread: r.thread,
+                threads: r.threads,
+                threads_summary: r.threads_summary,
+            }
+        }
     }
 }
 
@@ -102,7 +165,9 @@ impl ChatSummary {
     }
 }
 
-fn last_event_per_type<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, LastEvent>>, D::Error> {
+pub(crate) fn last_event_per_type<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, LastEvent>>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Option<BTreeMap<String, LastEvent>>;

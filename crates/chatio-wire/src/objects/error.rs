@@ -2,13 +2,14 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 macro_rules! name_enum {
     (
-        $(#[$meta:meta])* $name:ident { $( $(#[$vmeta:meta])* $var:ident = $wire:literal ),+ $(,)? }
+        $(#[$meta:meta])* $name:ident {
+            $( $(#[$vmeta:meta])* $var:ident = $wire:literal $(| $alias:literal)* ),+ $(,)?
+        }
     ) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -34,33 +35,33 @@ macro_rules! name_enum {
             /// Reads a wire name; unknown names become `Other`.
             pub fn parse(s: &str) -> Self {
                 match s {
-                    $( $wire => Self::$var, )+
+                    $( $wire $(| $alias)* => Self::$var, )+
                     other => Self::Other(other.to_owned()),
                 }
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct V;
-                impl Visitor<'_> for V {
+                impl ::serde::de::Visitor<'_> for V {
                     type Value = $name;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                         f.write_str("a string")
                     }
-                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$name, E> {
+                    fn visit_str<E: ::serde::de::Error>(self, v: &str) -> Result<$name, E> {
                         Ok($name::parse(v))
                     }
                 }
@@ -69,6 +70,9 @@ macro_rules! name_enum {
         }
     };
 }
+
+#[cfg(feature = "agent")]
+pub(crate) use name_enum;
 
 name_enum!(
     /// The `type` of an error object.

@@ -75,7 +75,8 @@ impl Event {
 
 /// An event as a client sends it (`send_event`, `start_chat`).
 ///
-/// Decoding ignores server-set keys (`id`, `order`, `author_id`, `timestamp`, `recipients`).
+/// Decoding ignores server-set keys (`id`, `order`, `author_id`, `timestamp`; `recipients`
+/// too without the `agent` feature: customers cannot choose recipients, D16).
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
 pub struct NewEvent {
@@ -83,6 +84,10 @@ pub struct NewEvent {
     pub custom_id: Option<String>,
     /// Event properties (sent in the flat form).
     pub properties: Option<Properties>,
+    /// Who the event is for: an agent sends `agents` for a whisper customers never see (H14);
+    /// absent means `all`.
+    #[cfg(feature = "agent")]
+    pub recipients: Option<Recipients>,
     /// The kind-specific part.
     pub kind: EventKind,
 }
@@ -90,7 +95,21 @@ pub struct NewEvent {
 impl NewEvent {
     /// An event of this kind, without custom id or properties.
     pub fn new(kind: EventKind) -> Self {
-        Self { custom_id: None, properties: None, kind }
+        Self {
+            custom_id: None,
+            properties: None,
+            #[cfg(feature = "agent")]
+            recipients: None,
+            kind,
+        }
+    }
+
+    /// Sets the recipients, returning `self` (`Recipients::Agents`: a whisper).
+    #[cfg(feature = "agent")]
+    #[must_use]
+    pub fn with_recipients(mut self, recipients: Recipients) -> Self {
+        self.recipients = Some(recipients);
+        self
     }
 
     /// A `message` event.
@@ -146,6 +165,18 @@ impl Recipients {
             "agents" => Self::Agents,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+impl Serialize for Recipients {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Recipients {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(crate::objects::event_serde::RecipientsDe::deserialize(d)?.0)
     }
 }
 

@@ -164,7 +164,7 @@ impl<'de> Deserialize<'de> for KindDe {
     }
 }
 
-struct RecipientsDe(Recipients);
+pub(crate) struct RecipientsDe(pub(crate) Recipients);
 
 impl<'de> Deserialize<'de> for RecipientsDe {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -218,7 +218,13 @@ impl FromParts for Event {
 impl FromParts for NewEvent {
     #[inline]
     fn from_parts<E: de::Error>(c: Common, kind: EventKind) -> Result<Self, E> {
-        Ok(NewEvent { custom_id: c.custom_id, properties: c.properties, kind })
+        Ok(NewEvent {
+            custom_id: c.custom_id,
+            properties: c.properties,
+            #[cfg(feature = "agent")]
+            recipients: c.recipients,
+            kind,
+        })
     }
 }
 
@@ -379,6 +385,10 @@ impl Serialize for NewEvent {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("type", self.kind.event_type())?;
         serialize_kind(&self.kind, &mut m)?;
+        #[cfg(feature = "agent")]
+        if let Some(r) = &self.recipients {
+            m.serialize_entry("recipients", r.as_str())?;
+        }
         if let Some(c) = &self.custom_id {
             m.serialize_entry("custom_id", c)?;
         }
@@ -440,7 +450,12 @@ mod tests {
             r#"{"type":"message","text":"x","id":"ignored","order":9,"properties":{"ns":{"k":{"value":1}}},"recipients":"agents"}"#,
         )
         .unwrap();
-        assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"type":"message","text":"x","properties":{"ns":{"k":1}}}"#);
+        let expected = if cfg!(feature = "agent") {
+            r#"{"type":"message","text":"x","recipients":"agents","properties":{"ns":{"k":1}}}"#
+        } else {
+            r#"{"type":"message","text":"x","properties":{"ns":{"k":1}}}"#
+        };
+        assert_eq!(serde_json::to_string(&e).unwrap(), expected);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The objects payloads are made of (protocol file, section 3): one module per object.
 
+#[cfg(feature = "agent")]
+pub(crate) mod agent_view;
 pub(crate) mod chat;
 pub(crate) mod customer;
 pub(crate) mod error;

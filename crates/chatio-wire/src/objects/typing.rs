@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "agent")]
+use crate::Recipients;
 use crate::{Timestamp, UserId};
 
 /// Whether a user (an agent, for customers) is typing.
@@ -10,6 +12,10 @@ use crate::{Timestamp, UserId};
 pub struct TypingIndicator {
     /// Who is (not) typing.
     pub author_id: UserId,
+    /// `all` or `agents` (agent side only, A20; absent = `all`).
+    #[cfg(feature = "agent")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
     /// When.
     pub timestamp: Timestamp,
     /// `true` = started, `false` = stopped. Missing or `null` (the agent-side shape) reads as
@@ -29,7 +35,13 @@ fn null_as_yes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error>
 impl TypingIndicator {
     /// An indicator.
     pub fn new(author_id: impl Into<UserId>, timestamp: Timestamp, is_typing: bool) -> Self {
-        Self { author_id: author_id.into(), timestamp, is_typing }
+        Self {
+            author_id: author_id.into(),
+            #[cfg(feature = "agent")]
+            recipients: None,
+            timestamp,
+            is_typing,
+        }
     }
 }
 
@@ -39,6 +51,10 @@ impl TypingIndicator {
 pub struct SneakPeek {
     /// The customer.
     pub author_id: UserId,
+    /// Always `agents` (agent side only, A44).
+    #[cfg(feature = "agent")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
     /// When.
     pub timestamp: Timestamp,
     /// Current draft.
@@ -48,6 +64,12 @@ pub struct SneakPeek {
 impl SneakPeek {
     /// A sneak peek.
     pub fn new(author_id: impl Into<UserId>, timestamp: Timestamp, text: impl Into<String>) -> Self {
-        Self { author_id: author_id.into(), timestamp, text: text.into() }
+        Self {
+            author_id: author_id.into(),
+            #[cfg(feature = "agent")]
+            recipients: None,
+            timestamp,
+            text: text.into(),
+        }
     }
 }

@@ -7,6 +7,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+#[cfg(feature = "agent")]
+use crate::objects::agent_view::{CustomerMonitoring, Permission, RoutingStatus};
 use crate::{Timestamp, UserId};
 
 /// The kind of a user, the `type` key.
@@ -67,6 +69,10 @@ impl<'de> Deserialize<'de> for UserType {
 /// One struct serves both kinds: every field except `id` and `type` is optional (D19).
 /// A customer's `fields` are read from `properties` when a V02-era server sends that instead
 /// (D28); `fields` is always what is written.
+///
+/// With the `agent` feature it also holds what only agents see (agent protocol file, 4.3):
+/// a customer's `monitoring` and `banned`, an agent's `routing_status`, and the `permission`
+/// of one's own profile.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(from = "UserRepr")]
 #[non_exhaustive]
@@ -94,6 +100,22 @@ pub struct User {
     /// When the user last saw the chat this object came with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seen_timestamp: Option<Timestamp>,
+    /// A customer's visits, as agents see them.
+    #[cfg(feature = "agent")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Box<CustomerMonitoring>>,
+    /// Whether a customer is banned (agent view; always sent by the reference server, H28).
+    #[cfg(feature = "agent")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banned: Option<bool>,
+    /// An agent's routing status (agent view; only while the agent is logged in).
+    #[cfg(feature = "agent")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing_status: Option<RoutingStatus>,
+    /// The permission of one's own profile (`login`'s `my_profile`).
+    #[cfg(feature = "agent")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<Permission>,
 }
 
 impl User {
@@ -109,7 +131,24 @@ impl User {
 
     /// A user of the given kind with only its id.
     pub fn new(id: UserId, kind: UserType) -> Self {
-        Self { id, kind, name: None, email: None, avatar: None, present: None, fields: None, last_seen_timestamp: None }
+        Self {
+            id,
+            kind,
+            name: None,
+            email: None,
+            avatar: None,
+            present: None,
+            fields: None,
+            last_seen_timestamp: None,
+            #[cfg(feature = "agent")]
+            monitoring: None,
+            #[cfg(feature = "agent")]
+            banned: None,
+            #[cfg(feature = "agent")]
+            routing_status: None,
+            #[cfg(feature = "agent")]
+            permission: None,
+        }
     }
 
     /// Whether this user is a customer.
@@ -142,6 +181,18 @@ struct UserRepr {
     properties: Option<Value>,
     #[serde(default)]
     last_seen_timestamp: Option<Timestamp>,
+    #[cfg(feature = "agent")]
+    #[serde(default)]
+    monitoring: Option<Box<CustomerMonitoring>>,
+    #[cfg(feature = "agent")]
+    #[serde(default)]
+    banned: Option<bool>,
+    #[cfg(feature = "agent")]
+    #[serde(default)]
+    routing_status: Option<RoutingStatus>,
+    #[cfg(feature = "agent")]
+    #[serde(default)]
+    permission: Option<Permission>,
 }
 
 impl From<UserRepr> for User {
@@ -156,6 +207,14 @@ impl From<UserRepr> for User {
             present: r.present,
             fields,
             last_seen_timestamp: r.last_seen_timestamp,
+            #[cfg(feature = "agent")]
+            monitoring: r.monitoring,
+            #[cfg(feature = "agent")]
+            banned: r.banned,
+            #[cfg(feature = "agent")]
+            routing_status: r.routing_status,
+            #[cfg(feature = "agent")]
+            permission: r.permission,
         }
     }
 }

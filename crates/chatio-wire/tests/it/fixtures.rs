@@ -74,7 +74,7 @@ fn describe(path: &Path, text: &str) -> Value {
 }
 
 /// The text without whitespace between tokens, keys in the order written.
-fn minify(pretty: &str) -> String {
+pub(crate) fn minify(pretty: &str) -> String {
     let mut out = String::with_capacity(pretty.len());
     let (mut in_string, mut escaped) = (false, false);
     for c in pretty.chars() {

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 /// The text from the line after `start` to `end`.
-fn section<'a>(doc: &'a str, start: &str, end: &str) -> &'a str {
+pub(crate) fn section<'a>(doc: &'a str, start: &str, end: &str) -> &'a str {
     let from = doc.find(start).unwrap_or_else(|| panic!("no `{start}` in the protocol file"));
     let from = from + doc[from..].find('\n').unwrap_or(0);
     let rest = &doc[from..];
@@ -12,7 +12,7 @@ fn section<'a>(doc: &'a str, start: &str, end: &str) -> &'a str {
 }
 
 /// The first backticked word of every table row of a section.
-fn table_names(section: &str) -> BTreeSet<String> {
+pub(crate) fn table_names(section: &str) -> BTreeSet<String> {
     section.lines().filter(|l| l.starts_with("| `")).filter_map(|l| l.split('`').nth(1)).map(str::to_owned).collect()
 }
 

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use crate::strategies::*;
 
-fn round<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(v: &T) -> Result<(), TestCaseError> {
+pub(crate) fn round<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(v: &T) -> Result<(), TestCaseError> {
     let text = serde_json::to_string(v).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let back: T = serde_json::from_str(&text).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
     prop_assert_eq!(&back, v, "{}", text);

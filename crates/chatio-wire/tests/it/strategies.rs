@@ -19,7 +19,7 @@ pub fn text() -> impl Strategy<Value = String> {
     prop_oneof![4 => "[a-zA-Z0-9 .,!?]{0,24}", 1 => any::<String>()]
 }
 
-fn name() -> impl Strategy<Value = String> {
+pub fn name() -> impl Strategy<Value = String> {
     "[a-z_]{1,8}"
 }
 
@@ -78,7 +78,7 @@ pub fn scopes() -> impl Strategy<Value = Scopes> {
     })
 }
 
-fn user_type() -> impl Strategy<Value = UserType> {
+pub fn user_type() -> impl Strategy<Value = UserType> {
     prop_oneof![Just(UserType::Customer), Just(UserType::Agent), Just(UserType::Other("bot".into()))]
 }
 
@@ -193,7 +193,7 @@ pub fn event_kind() -> impl Strategy<Value = EventKind> {
     ]
 }
 
-fn recipients() -> impl Strategy<Value = Recipients> {
+pub fn recipients() -> impl Strategy<Value = Recipients> {
     prop_oneof![Just(Recipients::All), Just(Recipients::Agents), Just(Recipients::Other("owners".into()))]
 }
 
@@ -330,19 +330,19 @@ pub fn customer_data() -> impl Strategy<Value = CustomerData> {
         })
 }
 
-fn chat_id() -> impl Strategy<Value = ChatId> {
+pub fn chat_id() -> impl Strategy<Value = ChatId> {
     id().prop_map(ChatId::new)
 }
 
-fn thread_id() -> impl Strategy<Value = ThreadId> {
+pub fn thread_id() -> impl Strategy<Value = ThreadId> {
     id().prop_map(ThreadId::new)
 }
 
-fn postback() -> impl Strategy<Value = Postback> {
+pub fn postback() -> impl Strategy<Value = Postback> {
     (name(), any::<bool>()).prop_map(|(i, t)| Postback::new(i, t))
 }
 
-fn raw_object() -> impl Strategy<Value = RawJson> {
+pub fn raw_object() -> impl Strategy<Value = RawJson> {
     json_object().prop_map(|v| RawJson::from_json(&v.to_string()).expect("valid JSON"))
 }
 

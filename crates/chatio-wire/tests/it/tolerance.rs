@@ -33,7 +33,7 @@ fn fixtures() -> &'static [(bool, Value)] {
 }
 
 /// A small deterministic generator for shuffling.
-struct XorShift(u64);
+pub(crate) struct XorShift(pub(crate) u64);
 
 impl XorShift {
     fn next(&mut self) -> u64 {
@@ -45,7 +45,7 @@ impl XorShift {
 }
 
 /// Writes `v` as JSON with the keys of every object in a shuffled order.
-fn shuffled(v: &Value, rng: &mut XorShift, out: &mut String) {
+pub(crate) fn shuffled(v: &Value, rng: &mut XorShift, out: &mut String) {
     match v {
         Value::Object(m) => {
             let mut entries: Vec<(&String, &Value)> = m.iter().collect();
@@ -78,7 +78,7 @@ fn shuffled(v: &Value, rng: &mut XorShift, out: &mut String) {
     }
 }
 
-trait Encode {
+pub(crate) trait Encode {
     fn encode(&self) -> String;
 }
 
@@ -94,7 +94,7 @@ impl Encode for ServerFrame {
     }
 }
 
-fn meaning<T: Encode>(r: Result<T, DecodeError>) -> Result<Value, DecodeErrorKind> {
+pub(crate) fn meaning<T: Encode>(r: Result<T, DecodeError>) -> Result<Value, DecodeErrorKind> {
     r.map(|f| serde_json::from_str(&f.encode()).expect("canonical JSON")).map_err(|e| e.kind())
 }
 
