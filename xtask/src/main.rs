@@ -78,6 +78,10 @@ fn ci() -> Result<(), String> {
     tidy::main(&[]).map_err(|e| format!("{e:#}"))?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    // The chat client's tests type into a pseudo-terminal through util-linux `script`.
+    if !on_path("script") {
+        wasm::apt_install(&["bsdutils"])?;
+    }
     // The README's test command.
     cargo(&["test", "--workspace"])?;
     // The SDK's end-to-end suite under the other runtimes (async-std ran above).

@@ -47,7 +47,7 @@ pub(crate) fn wasm_bindgen_version() -> Result<String, String> {
     Err("wasm-bindgen is not in Cargo.lock".into())
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+pub(crate) fn apt_install(packages: &[&str]) -> Result<(), String> {
     if which("apt-get").is_none() {
         return Err(format!("{packages:?} missing and no apt-get to install them"));
     }

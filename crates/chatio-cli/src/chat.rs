@@ -5,9 +5,12 @@
 //! own commands start with a colon (`:help`, `:file PATH`, `:quit`...); `::text` sends
 //! `:text`.
 
+use std::collections::VecDeque;
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chatio_customer_sdk::{
     ChatId, Config, Credentials, CustomerData, CustomerSdk, Error, ErrorType, EventId, EventKind, File, NewEvent,
@@ -41,6 +44,10 @@ pub struct ChatArgs {
     /// Plain text, no colours (also with NO_COLOR set, TERM=dumb, or output not a terminal).
     #[arg(long)]
     pub plain: bool,
+    /// With piped input: after the last line, keep showing what arrives (the agent's
+    /// replies) until nothing came for this many seconds.
+    #[arg(long, default_value_t = 3, value_name = "SECS")]
+    pub wait: u64,
 }
 
 /// `:help`: the truth about what a line does.
@@ -111,33 +118,87 @@ enum Input {
     Fatal(String),
 }
 
-/// Runs the client until `:quit`, end of input or Ctrl-C (`Ok`), or until the session
-/// cannot go on (`Err` with what to change).
-pub async fn run(args: ChatArgs) -> Result<(), String> {
+/// How a run of the client ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// `:quit`, Ctrl-C, Ctrl-D or the end of the input, every command done.
+    Done,
+    /// Input was not a terminal and some commands failed (each was printed): exit non-zero.
+    Failed(usize),
+}
+
+/// How long the client waits for the session to close after Ctrl-C or `:quit` before it
+/// leaves anyway (it always lets go within a second).
+const CLOSE_WAIT: Duration = Duration::from_millis(500);
+
+/// With piped input, how long the client waits after the last line for a session that has
+/// not connected yet (it keeps retrying meanwhile), before it gives up with an error.
+const CONNECT_WAIT: Duration = Duration::from_secs(20);
+
+/// Refused connections in a row after which the client says nothing listens there.
+const REFUSED_HINT_AFTER: u32 = 3;
+
+/// Runs the client until `:quit`, Ctrl-D, the end of the input or Ctrl-C, which interrupt
+/// whatever a command is waiting for (a second Ctrl-C exits at once); `Err` when the session
+/// cannot go on (with what to change).
+///
+/// With piped input every line is run in turn, then the client keeps showing what arrives
+/// (the agent's replies) until nothing came for `--wait` seconds; a failed command makes the
+/// outcome [`Outcome::Failed`].
+pub async fn run(args: ChatArgs) -> Result<Outcome, String> {
     let color = crate::term::color_stdout(args.plain);
+    let interactive = std::io::stdin().is_terminal();
     let out = Renderer::new(Mode::Text { color }).with_status_line(true);
-    let mut config = Config::new(args.license, args.client_id.clone()).server(args.url.clone());
+    let url = server_url(&args.url)?;
+    if url != args.url {
+        out.step(&format!("{} has no scheme: taken as {url} (a loopback address)", args.url));
+    }
+    let mut config = Config::new(args.license, args.client_id.clone()).server(url.clone());
     if let Some(t) = &args.token {
         config = config.token(TokenSource::Static(Credentials::bearer(t.clone())));
     }
     if let Some(n) = &args.name {
         config = config.customer(CustomerData::new().name(n.clone()));
     }
-    out.step(&format!("connecting to {} (license {}); :help for commands, :quit to leave", args.url, args.license));
-    let sdk = CustomerSdk::init(config).map_err(|e| format!("cannot start: {}", describe(&e)))?;
+    out.step(&format!("connecting to {url} (license {}); :help for commands, :quit to leave", args.license));
+    let sdk = CustomerSdk::init(config).map_err(|e| describe(&e))?;
     let state = Arc::new(Mutex::new(State::default()));
     let (tx, mut rx) = mpsc::unbounded::<Input>();
+    let last_event = Arc::new(Mutex::new(Instant::now()));
+    let connected = Arc::new(AtomicBool::new(false));
 
     // Events: printed as they come; the chat to write to and rich message buttons are noted;
-    // an event that ends the session for good ends the client.
+    // refused connections in a row get a hint; an event that ends the session for good ends
+    // the client.
     let events = sdk.events();
-    let (ev_out, ev_state, ev_tx) = (out.clone(), state.clone(), tx.clone());
-    let (license, static_token) = (args.license, args.token.is_some());
+    let (ev_out, ev_state, ev_tx, ev_last) = (out.clone(), state.clone(), tx.clone(), last_event.clone());
+    let ev_connected = connected.clone();
+    let (license, static_token, ev_url) = (args.license, args.token.is_some(), url.clone());
     let printer = async_std::task::spawn(async move {
         let mut events = events;
+        let mut refused = 0;
         while let Some(e) = events.next().await {
+            if let Ok(mut t) = ev_last.lock() {
+                *t = Instant::now();
+            }
             note(&ev_state, &e);
             ev_out.event(&e);
+            match &e {
+                SdkEvent::Connected { .. } | SdkEvent::ConnectionRestored { .. } => {
+                    refused = 0;
+                    ev_connected.store(true, Ordering::Relaxed);
+                }
+                SdkEvent::Error(err) if connection_refused(err) => {
+                    refused += 1;
+                    if refused == REFUSED_HINT_AFTER {
+                        ev_out.step(&format!(
+                            "nothing is listening at {ev_url} ({refused} connections refused): is the server running, \
+                             and is that its address? (`chatio server` prints its URL; :quit to leave)"
+                        ));
+                    }
+                }
+                _ => {}
+            }
             if let Some(why) = fatal(&e, license, static_token) {
                 let _ = ev_tx.unbounded_send(Input::Fatal(why));
             }
@@ -165,56 +226,177 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
     });
 
     let mut history: Option<chatio_customer_sdk::ChatHistory> = None;
-    let mut result = Ok(());
-    while let Some(input) = rx.next().await {
-        let line = match input {
-            Input::Line(l) => l,
-            Input::Eof | Input::Interrupt => break,
-            Input::Fatal(why) => {
-                result = Err(why);
-                break;
+    let mut typed: VecDeque<String> = VecDeque::new();
+    let mut eof = false;
+    let mut failed = 0;
+    let result = 'session: loop {
+        let line = match typed.pop_front() {
+            Some(l) => l,
+            None if eof => {
+                let quiet = Duration::from_secs(args.wait);
+                break 'session linger(&mut rx, &last_event, &connected, quiet).await.and_then(|()| {
+                    if connected.load(Ordering::Relaxed) {
+                        Ok(())
+                    } else {
+                        Err(format!("never connected to {url} within {} s", CONNECT_WAIT.as_secs()))
+                    }
+                });
             }
+            None => match rx.next().await {
+                Some(Input::Line(l)) => l,
+                Some(Input::Eof) if interactive => break 'session Ok(()),
+                Some(Input::Eof) => {
+                    eof = true;
+                    continue;
+                }
+                Some(Input::Interrupt) | None => break 'session Ok(()),
+                Some(Input::Fatal(why)) => break 'session Err(why),
+            },
         };
-        let r = match route(&line) {
+        let work = match route(&line) {
             Line::Empty => continue,
-            Line::Local("quit", _) => break,
-            Line::Local(cmd, arg) => command(&out, &sdk, &state, &mut history, cmd, arg).await,
-            Line::Send(text) => send(&out, &sdk, &state, text).await,
-            Line::Unknown(word) => {
-                Err(format!("no command `:{word}` (:help lists them); to send the line as it is, start it with ::"))
+            Line::Local("quit", _) => break 'session Ok(()),
+            Line::Local(cmd, arg) => command(&out, &sdk, &state, &mut history, cmd, arg).boxed_local(),
+            Line::Send(text) => send(&out, &sdk, &state, text).boxed_local(),
+            Line::Unknown(word) => futures::future::ready(Err(format!(
+                "no command `:{word}` (:help lists them); to send the line as it is, start it with ::"
+            )))
+            .boxed_local(),
+        };
+        // The command runs while input is read: Ctrl-C, a session that cannot go on, and on a
+        // terminal `:quit` and Ctrl-D interrupt it; other lines (and, piped, `:quit`) wait
+        // their turn.
+        let mut work = work.fuse();
+        let r = loop {
+            futures::select_biased! {
+                input = rx.next() => match input {
+                    Some(Input::Line(l)) if interactive && route(&l) == Line::Local("quit", "") => break 'session Ok(()),
+                    Some(Input::Line(l)) => typed.push_back(l),
+                    Some(Input::Eof) if interactive => break 'session Ok(()),
+                    Some(Input::Eof) => eof = true,
+                    Some(Input::Interrupt) | None => break 'session Ok(()),
+                    Some(Input::Fatal(why)) => break 'session Err(why),
+                },
+                r = work => break r,
             }
         };
         if let Err(e) = r {
+            failed += 1;
             out.error(&e);
         }
-    }
+    };
     if result.is_ok() {
         out.step("bye");
     }
     drop(history);
-    sdk.destroy().await;
+    // Closing politely, but never waiting long: the user asked to leave.
+    let _ = futures::future::select(sdk.destroy().boxed(), async_std::task::sleep(CLOSE_WAIT).boxed()).await;
     let _ = printer.now_or_never();
-    result
+    result.map(|()| if failed > 0 && !interactive { Outcome::Failed(failed) } else { Outcome::Done })
 }
 
-/// Ctrl-C ends the client cleanly (through tokio's signal handling, which the reference
-/// server's CLI uses too: no extra dependency, and a build shared with the examples).
+/// After piped input ended: shows what arrives until nothing came for `quiet` (or Ctrl-C),
+/// waiting up to [`CONNECT_WAIT`] for a session that has not connected yet.
+async fn linger(
+    rx: &mut mpsc::UnboundedReceiver<Input>,
+    last_event: &Mutex<Instant>,
+    connected: &AtomicBool,
+    quiet: Duration,
+) -> Result<(), String> {
+    let start = Instant::now();
+    if let Ok(mut t) = last_event.lock() {
+        *t = start;
+    }
+    loop {
+        let since = last_event.lock().map(|t| t.elapsed()).unwrap_or(quiet);
+        let waited = start.elapsed();
+        let settled = connected.load(Ordering::Relaxed) || waited >= CONNECT_WAIT;
+        if since >= quiet && settled {
+            return Ok(());
+        }
+        let next = if since < quiet { quiet - since } else { (CONNECT_WAIT - waited).min(Duration::from_millis(200)) };
+        let mut tick = async_std::task::sleep(next).boxed().fuse();
+        futures::select_biased! {
+            input = rx.next() => match input {
+                Some(Input::Fatal(why)) => return Err(why),
+                Some(Input::Interrupt) | None => return Ok(()),
+                Some(Input::Line(_) | Input::Eof) => {}
+            },
+            () = tick => {}
+        }
+    }
+}
+
+/// The server URL to use: as given when it has a scheme; `http://` added for a loopback
+/// address without one (`localhost:8080`, `127.0.0.1:8080`); otherwise an error saying what
+/// to type.
+pub fn server_url(given: &str) -> Result<String, String> {
+    let given = given.trim();
+    if given.contains("://") {
+        return Ok(given.to_owned());
+    }
+    let host = given.split('/').next().unwrap_or_default();
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(format!("http://{given}"))
+    } else if given.is_empty() {
+        Err("--url is empty: give the server's base URL, like http://127.0.0.1:8080".to_owned())
+    } else {
+        Err(format!("--url {given} has no scheme: write http://{given} (or https://{given} for TLS)"))
+    }
+}
+
+/// Whether an SDK error is a refused TCP connection (nothing listens at the address).
+fn connection_refused(e: &Error) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if err.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused) {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// Ctrl-C ends the client, interrupting whatever it waits for; a second Ctrl-C exits at once
+/// (status 130). Through tokio's signal handling, which the reference server's CLI uses too:
+/// no extra dependency, and a build shared with the examples.
 fn on_ctrl_c(tx: mpsc::UnboundedSender<Input>) {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+    let second = |n: usize| {
+        if n > 0 {
+            eprintln!();
+            std::process::exit(130);
+        }
+    };
     // Registered before returning: a Ctrl-C right after start is caught too.
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let Ok(mut sigint) = rt.block_on(async { signal(SignalKind::interrupt()) }) else { return };
         std::thread::spawn(move || {
-            if rt.block_on(sigint.recv()).is_some() {
+            for n in 0.. {
+                if rt.block_on(sigint.recv()).is_none() {
+                    return;
+                }
+                second(n);
                 let _ = tx.unbounded_send(Input::Interrupt);
             }
         });
     }
     #[cfg(not(unix))]
     std::thread::spawn(move || {
-        if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+        for n in 0.. {
+            if rt.block_on(tokio::signal::ctrl_c()).is_err() {
+                return;
+            }
+            second(n);
             let _ = tx.unbounded_send(Input::Interrupt);
         }
     });
@@ -239,6 +421,17 @@ fn note(state: &Mutex<State>, e: &SdkEvent) {
     }
 }
 
+/// The chat a command works on, without starting one: only a message (or a file) starts a
+/// chat.
+fn existing_chat(state: &Mutex<State>) -> Result<ChatId, String> {
+    state
+        .lock()
+        .ok()
+        .and_then(|s| s.chat.clone())
+        .ok_or_else(|| "no chat yet: type a message to start one (or :new)".to_owned())
+}
+
+/// The current chat, started when there is none (sending a message or a file).
 async fn current_chat(sdk: &CustomerSdk, state: &Mutex<State>, out: &Renderer) -> Result<ChatId, String> {
     if let Some(c) = state.lock().ok().and_then(|s| s.chat.clone()) {
         return Ok(c);
@@ -299,7 +492,7 @@ async fn command(
             out.ok(&format!("new chat {}", chat.id));
         }
         "history" => {
-            let chat = current_chat(sdk, state, out).await?;
+            let chat = existing_chat(state)?;
             if history.is_none() {
                 *history = Some(sdk.chat_history(&chat).await.map_err(|e| chat_error(state, &chat, "history", &e))?);
             }
@@ -328,8 +521,12 @@ async fn command(
             if rest.is_empty() {
                 return Err("usage: :file PATH".into());
             }
+            let meta = std::fs::metadata(rest).map_err(|e| format!("cannot read {rest}: {e}"))?;
+            if !meta.is_file() {
+                return Err(format!("{rest} is not a file"));
+            }
+            let total = meta.len();
             let chat = current_chat(sdk, state, out).await?;
-            let total = std::fs::metadata(rest).map_err(|e| format!("cannot read {rest}: {e}"))?.len();
             let (o, name, shown) = (out.clone(), rest.to_owned(), Arc::new(AtomicU64::new(0)));
             // A line per quarter, each once (the SDK may report a fraction more than once).
             let url = sdk
@@ -346,7 +543,7 @@ async fn command(
         }
         "postback" => {
             let n: usize = rest.parse().map_err(|_| "usage: :postback N (a button number of the last rich message)")?;
-            let chat = current_chat(sdk, state, out).await?;
+            let chat = existing_chat(state)?;
             let button = state.lock().ok().and_then(|s| s.buttons.get(n.wrapping_sub(1)).cloned());
             let Some((thread, event, id)) = button else {
                 return Err(format!(
@@ -360,7 +557,7 @@ async fn command(
             out.ok(&format!("postback `{id}` sent"));
         }
         "close" => {
-            let chat = current_chat(sdk, state, out).await?;
+            let chat = existing_chat(state)?;
             sdk.close_thread(&chat).await.map_err(|e| chat_error(state, &chat, "close", &e))?;
             out.ok("thread closed");
         }
@@ -375,7 +572,7 @@ async fn command(
             let Some((k, v)) = rest.split_once('=') else {
                 return Err("usage: :props KEY=VALUE".into());
             };
-            let chat = current_chat(sdk, state, out).await?;
+            let chat = existing_chat(state)?;
             let value = match v.trim().parse::<i32>() {
                 Ok(n) => chatio_customer_sdk::PropertyValue::Int(n.into()),
                 Err(_) => match v.trim() {
@@ -396,12 +593,12 @@ async fn command(
                 "bad" => Rating::Bad,
                 _ => return Err("usage: :rate good|bad [comment]".into()),
             };
-            let chat = current_chat(sdk, state, out).await?;
+            let chat = existing_chat(state)?;
             sdk.send_rating(&chat, rating, comment).await.map_err(|e| chat_error(state, &chat, "rate", &e))?;
             out.ok("rating sent");
         }
         "seen" => {
-            let chat = current_chat(sdk, state, out).await?;
+            let chat = existing_chat(state)?;
             sdk.update_last_seen_timestamp(&chat, None).await.map_err(|e| chat_error(state, &chat, "seen", &e))?;
             out.ok("marked as seen");
         }
@@ -442,6 +639,34 @@ mod tests {
         assert_eq!(route(":)"), Line::Send(":)"));
         assert_eq!(route(": hi"), Line::Send(": hi"));
         assert_eq!(route("   "), Line::Empty);
+    }
+
+    #[test]
+    fn addresses_without_a_scheme_are_taken_as_http_on_loopback_and_hinted_elsewhere() {
+        for (given, taken) in [
+            ("localhost:8080", "http://localhost:8080"),
+            ("127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("127.0.0.2", "http://127.0.0.2"),
+            ("[::1]:8080", "http://[::1]:8080"),
+            ("LOCALHOST:1/base", "http://LOCALHOST:1/base"),
+            ("http://example.com", "http://example.com"),
+            ("https://chat.example.com/x", "https://chat.example.com/x"),
+        ] {
+            assert_eq!(server_url(given).as_deref(), Ok(taken), "{given}");
+        }
+        let e = server_url("chat.example.com:8080").expect_err("no scheme, not loopback");
+        assert!(e.contains("write http://chat.example.com:8080"), "{e}");
+        assert!(server_url("10.0.0.1:80").is_err());
+        assert!(server_url(" ").is_err());
+    }
+
+    #[test]
+    fn a_refused_connection_is_told_apart() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let t = chatio_customer_sdk::transport::Error::Connect { url: "ws://127.0.0.1:9".into(), source: io };
+        let e: Error = t.into_core(chatio_customer_sdk::Operation::Connect);
+        assert!(connection_refused(&e));
+        assert!(!connection_refused(&Error::Cancelled));
     }
 
     #[test]

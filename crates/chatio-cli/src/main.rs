@@ -17,8 +17,9 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Show the SDK's (and the server's) logs on stderr: -v info, -vv debug, -vvv trace.
-    /// Without it, RUST_LOG filters them (the server logs `info` by default).
+    /// Show logs on stderr: -v info, -vv debug, -vvv trace (the SDK's in `chat` and `demo`,
+    /// the server's in `server` and `demo`). Without it, RUST_LOG filters them (`chatio
+    /// server` logs `info` by default, the others nothing).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
 }
@@ -48,7 +49,14 @@ fn main() -> ExitCode {
             }
         },
         Command::Demo(args) => finish("demo", async_std::task::block_on(demo::run(args))),
-        Command::Chat(args) => finish("chat", async_std::task::block_on(chat::run(args))),
+        Command::Chat(args) => match async_std::task::block_on(chat::run(args)) {
+            Ok(chat::Outcome::Done) => ExitCode::SUCCESS,
+            Ok(chat::Outcome::Failed(n)) => {
+                eprintln!("chatio chat: {} failed", render::plural(n, "command"));
+                ExitCode::FAILURE
+            }
+            Err(e) => finish("chat", Err(e)),
+        },
         Command::Conformance(args) => conformance::run(args),
     }
 }

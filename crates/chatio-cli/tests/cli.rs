@@ -188,9 +188,16 @@ fn expect_line(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>
     expect_line_within(rx, needle, seen, 15);
 }
 
-/// Waits for a line containing `needle`, at most `secs` seconds between lines.
+/// Waits for a line containing `needle`, at most `secs` seconds between lines and two
+/// minutes in all.
 fn expect_line_within(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>, secs: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no line containing `{needle}` in 2 min; got:\n{}",
+            seen.join("\n")
+        );
         match rx.recv_timeout(Duration::from_secs(secs)) {
             Ok(line) => {
                 let hit = line.contains(needle);
@@ -267,7 +274,8 @@ fn the_chat_client_talks_to_a_server() {
     writeln!(stdin, ":quit").expect("write");
     expect_line(&rx, "bye", &mut seen);
     let status = child.wait().expect("exit");
-    assert!(status.success(), "{status:?}");
+    // Input is not a terminal here: the two failed commands make the exit status 1.
+    assert_eq!(status.code(), Some(1), "{status:?}");
     let all = seen.join("\n");
     assert_eq!(all.matches("upload 100%").count(), 1, "upload 100% once:\n{all}");
     // The history listing is one block: no thread summary line inside it.
@@ -276,6 +284,7 @@ fn the_chat_client_talks_to_a_server() {
     let err = stderr_of(&mut child);
     assert!(err.contains("no button 9"), "a bad command is reported, not fatal: {err}");
     assert!(err.contains("no command `:nope`"), "{err}");
+    assert!(err.contains("2 commands failed"), "{err}");
 }
 
 /// Waits for the child's exit, at most `secs`; kills it and fails otherwise.
@@ -338,8 +347,10 @@ fn a_chat_lost_in_a_server_restart_says_to_start_a_new_one() {
     expect_line(&rx, "You said: third", &mut seen);
     writeln!(stdin, ":quit").expect("write");
     let status = exit_within(&mut child, 20);
-    assert!(status.success());
     let err = stderr_of(&mut child);
+    // Input is not a terminal: the message that could not be sent makes the exit status 1.
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("1 command failed"), "{err}");
     assert_eq!(err.matches("authorization").count(), 1, "one error line: {err}");
     assert!(err.contains("your next message starts a new chat"), "{err}");
 }
@@ -532,4 +543,154 @@ fn a_refused_connection_is_retried_and_shown_once() {
     assert_eq!(out.matches(refused).count(), 1, "{out}");
     assert_eq!(out.matches("fetching a token failed: cannot connect to http://").count(), 1, "{out}");
     assert!(!out.contains("authentication failed"), "{out}");
+}
+
+/// `chatio chat ARGS` in a pseudo-terminal (util-linux `script`): it sees a terminal on its
+/// standard input, and a Ctrl-C typed (byte 3) reaches it as SIGINT from the line discipline,
+/// as in a real terminal. Returns the child (its stdin is the keyboard) and its output lines.
+fn chat_in_a_terminal(args: &[&str]) -> (std::process::Child, mpsc::Receiver<String>) {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut cmd = vec![quote(BIN), "chat".to_owned()];
+    cmd.extend(args.iter().map(|a| quote(a)));
+    let mut child = Command::new("script")
+        .args(["-qfec", &cmd.join(" "), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the client in a pseudo-terminal (apt-get install bsdutils)");
+    let rx = lines(&mut child);
+    (child, rx)
+}
+
+/// A port on loopback where nothing listens.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// Types `keys` into the terminal, then expects the client gone within `secs`.
+fn type_then_gone_within(child: &mut std::process::Child, keys: &[u8], secs: u64) -> std::process::ExitStatus {
+    let stdin = child.stdin.as_mut().expect("keyboard");
+    stdin.write_all(keys).expect("type");
+    stdin.flush().expect("flush");
+    exit_within(child, secs)
+}
+
+/// A message typed while nothing listens waits for a connection (reconnect after reconnect):
+/// the key of the test, then the client must be gone within a few seconds (it waited ~20 s).
+fn interrupts_a_waiting_message(keys: &[u8]) -> std::process::ExitStatus {
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let (mut child, rx) = chat_in_a_terminal(&["--url", &url, "--plain"]);
+    let mut seen = Vec::new();
+    expect_line(&rx, "reconnecting (attempt 1)", &mut seen);
+    let stdin = child.stdin.as_mut().expect("keyboard");
+    stdin.write_all(b"hi\r").expect("type");
+    stdin.flush().expect("flush");
+    expect_line(&rx, "reconnecting (attempt 2)", &mut seen);
+    type_then_gone_within(&mut child, keys, 3)
+}
+
+#[test]
+fn ctrl_c_interrupts_a_message_waiting_for_a_connection() {
+    let status = interrupts_a_waiting_message(b"\x03");
+    assert!(status.success(), "Ctrl-C leaves cleanly: {status:?}");
+}
+
+#[test]
+fn quit_interrupts_a_message_waiting_for_a_connection() {
+    let status = interrupts_a_waiting_message(b":quit\r");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn ctrl_d_interrupts_a_message_waiting_for_a_connection() {
+    let status = interrupts_a_waiting_message(b"\x04");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let status = interrupts_a_waiting_message(b"\x03\x03");
+    assert!(matches!(status.code(), Some(0 | 130)), "{status:?}");
+}
+
+/// `chatio chat ARGS` with `input` piped in: (stdout, stderr, status).
+fn chat_piped(args: &[&str], input: &str) -> (String, String, std::process::ExitStatus) {
+    let mut child = chat(args);
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input.as_bytes()).expect("write");
+    drop(stdin);
+    let rx = lines(&mut child);
+    let status = exit_within(&mut child, 60);
+    let mut out = Vec::new();
+    while let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+        out.push(l);
+    }
+    (out.join("\n"), stderr_of(&mut child), status)
+}
+
+#[test]
+fn piped_input_with_a_refused_token_exits_non_zero() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let url = server.http_url();
+    for input in ["hi\n", ""] {
+        let (out, err, status) = chat_piped(&["--url", &url, "--token", "bad", "--plain"], input);
+        assert_eq!(status.code(), Some(1), "input {input:?}:\n{out}\n{err}");
+        assert!(err.contains("the server refused the token"), "{err}");
+    }
+}
+
+#[test]
+fn piped_input_shows_the_replies_and_failed_commands_exit_non_zero_without_starting_a_chat() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let url = server.http_url();
+    // Replies arrive after the input ended: they are shown, and all went well.
+    let (out, err, status) = chat_piped(&["--url", &url, "--plain"], "hello\n");
+    assert!(status.success(), "{out}\n{err}");
+    assert!(out.contains("You said: hello"), "the agent's reply is shown:\n{out}");
+    // Commands that need a chat fail without starting one; each failure counts.
+    let input = ":file /nonexistent/file\n:history\n:postback 1\n:close\n:seen\n:rate good\n:props a=b\n:nope\n";
+    let (out, err, status) = chat_piped(&["--url", &url, "--plain"], input);
+    assert_eq!(status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("cannot read /nonexistent/file"), "{err}");
+    assert_eq!(err.matches("no chat yet").count(), 6, "{err}");
+    assert!(err.contains("8 commands failed"), "{err}");
+    assert!(!out.contains("starting a chat") && !out.contains("started"), "no chat started:\n{out}");
+}
+
+#[test]
+fn addresses_without_a_scheme_are_accepted_on_loopback_and_hinted_elsewhere() {
+    let server = chatio_server::Server::builder().ephemeral().start_blocking().expect("server");
+    let port = server.addr().port();
+    let (out, err, status) = chat_piped(&["--url", &format!("localhost:{port}"), "--plain"], "hello\n");
+    assert!(status.success(), "{out}\n{err}");
+    assert!(out.contains(&format!("taken as http://localhost:{port}")), "{out}");
+    assert!(out.contains("You said: hello"), "{out}");
+    let (out, err, status) = chat_piped(&["--url", "chat.example.com:8080", "--plain"], "hello\n");
+    assert_eq!(status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("write http://chat.example.com:8080"), "{err}");
+    assert_eq!(err.matches("cannot start").count(), 0, "{err}");
+}
+
+#[test]
+fn a_few_refused_connections_say_nothing_listens_there() {
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let (out, err, status) = chat_until(&url, "nothing is listening at");
+    assert!(status.success(), "{err}");
+    assert!(out.contains(&format!("nothing is listening at {url}")) || err.contains("nothing is listening"), "{out}");
+}
+
+#[test]
+fn the_server_listens_on_a_host_name() {
+    let mut child = Command::new(BIN)
+        .args(["server", "--listen", "localhost:0", "--no-agent"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chatio server");
+    let rx = lines(&mut child);
+    let mut seen = Vec::new();
+    expect_line(&rx, "listening on http://127.0.0.1:", &mut seen);
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -64,8 +64,9 @@ filters them (default info). Tokens are never logged, at any level (frame conten
 #[command(name = "chatio-server", version, about, long_about, after_help = AFTER_HELP)]
 #[non_exhaustive]
 pub struct Args {
-    /// Address to listen on (port 0 = any free port; the line printed gives the real one).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    /// Address to listen on: an IP address or a host name, and a port (port 0 = any free
+    /// port; the line printed gives the real one).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT", value_parser = listen_addr)]
     pub listen: SocketAddr,
     /// A license to serve (repeat for several; default: 100).
     #[arg(long = "license", value_name = "N")]
@@ -311,6 +312,20 @@ impl Signals {
     }
 }
 
+/// `--listen HOST:PORT`: an IP address and port, or a host name resolved to its first IPv4
+/// address (else its first address): `localhost:8080` listens on 127.0.0.1.
+fn listen_addr(given: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = given.parse() {
+        return Ok(addr);
+    }
+    use std::net::ToSocketAddrs as _;
+    let addrs: Vec<SocketAddr> = given
+        .to_socket_addrs()
+        .map_err(|e| format!("{e} (HOST:PORT, like 127.0.0.1:8080, localhost:8080 or [::1]:8080)"))?
+        .collect();
+    addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()).copied().ok_or_else(|| format!("{given} has no address"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +399,14 @@ mod tests {
         assert_eq!(c.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.max_connections_per_customer, 10);
         assert!(!c.admin);
+    }
+
+    #[test]
+    fn listen_takes_host_names() {
+        let c = Args::try_parse_from(["chatio-server", "--listen", "localhost:8090"]).expect("a host name").config();
+        assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 8090)));
+        let e = Args::try_parse_from(["chatio-server", "--listen", "localhost"]).expect_err("no port");
+        assert!(e.to_string().contains("HOST:PORT"), "{e}");
     }
 
     #[test]
