@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("soak") => soak(&args[1..]),
         Some("wasm") => wasm::main(&args[1..]),
-        Some("widget") => widget::build(),
+        Some("widget") => widget::main(&args[1..]),
         Some("tidy") => tidy::main(&args[1..]).map_err(|e| format!("{e:#}")),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
@@ -62,7 +62,7 @@ fn print_help() {
          soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)\n  \
          tidy    the architecture rules of docs/ARCHITECTURE.md (crate direction, sans-I/O crates, limits, platform cfgs,\n          \
          module layers); --write-docs rewrites the document's copy of the rules table\n  \
-         widget  builds the chat widget for the browser into target/widget/ (wasm32, wasm-bindgen, wasm-opt)"
+         widget  builds the chat widget into target/widget/ (hashed, pre-compressed; [--server URL] [--embed-origin ORIGIN]...)"
     );
 }
 

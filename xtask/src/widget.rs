@@ -1,6 +1,8 @@
 //! `cargo xtask widget`: builds the chat widget (crates/chatio-widget) for the browser into
-//! `target/widget/`; and `ci_widget`, the CI step that installs what the WebDriver test
-//! needs and runs it.
+//! `target/widget/`, the folder `chatio server --widget` serves and a site owner can put on
+//! any static host: the page (`index.html`) and the loader (`loader.js`) under fixed names,
+//! everything else under content-hashed names, each file beside its gzip and brotli forms;
+//! and `ci_widget`, the CI step that installs what the WebDriver tests need and runs them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,18 +67,96 @@ pub(crate) fn ensure_wasm_bindgen() -> Result<(), String> {
     Ok(())
 }
 
-fn gzip_len(path: &Path) -> Result<u64, String> {
-    let out =
-        Command::new("gzip").args(["-9", "-c"]).arg(path).output().map_err(|e| format!("cannot run gzip: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("gzip {} failed", path.display()));
+/// `cargo xtask widget [--server URL] [--embed-origin ORIGIN]...`.
+pub(crate) fn main(args: &[String]) -> Result<(), String> {
+    let mut opts = Options::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--server" => opts.server = Some(it.next().ok_or("--server needs a URL")?.clone()),
+            "--embed-origin" => opts.embed_origins.push(it.next().ok_or("--embed-origin needs an origin")?.clone()),
+            other => {
+                return Err(format!(
+                    "unknown option `{other}`: cargo xtask widget [--server URL] [--embed-origin ORIGIN]..."
+                ));
+            }
+        }
     }
-    Ok(out.stdout.len() as u64)
+    build_with(&opts)
+}
+
+/// What a build can be told (for a copy of the folder on another static host).
+#[derive(Default)]
+pub(crate) struct Options {
+    /// The chat server the window talks to (`<meta name="chatio-server">`); none: the
+    /// origin the folder is served from.
+    server: Option<String>,
+    /// The origins the static `embed.json` allows (the server answers its own list).
+    embed_origins: Vec<String>,
+}
+
+/// The files that are not renamed: the page and the loader are at fixed URLs (the snippet
+/// names the loader; the loader names `index.html`), revalidated with their ETag.
+const FIXED: &[&str] = &["index.html", "loader.js", "embed.json"];
+
+/// FNV-1a, 64 bits, as 12 hex digits: enough to tell two builds of a file apart (a content
+/// hash for cache busting, not a security measure).
+fn content_hash(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")[..12].to_owned()
+}
+
+/// `stem.ext` → `stem.<hash>.ext`.
+fn hashed_name(name: &str, bytes: &[u8]) -> String {
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    format!("{stem}.{}.{ext}", content_hash(bytes))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).map_err(|e| format!("gzip: {e}"))?;
+    enc.finish().map_err(|e| format!("gzip: {e}"))
+}
+
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).map_err(|e| format!("brotli: {e}"))?;
+    Ok(out)
+}
+
+/// `embed.json` for a static host: the origins given, or the server's defaults (its own
+/// origin and loopback).
+fn embed_json(origins: &[String]) -> String {
+    let list: Vec<String> = if origins.is_empty() {
+        ["self", "http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        origins.to_vec()
+    };
+    serde_json::json!({ "origins": list }).to_string()
 }
 
 /// `cargo xtask widget`: release build for wasm32, wasm-bindgen (`--target web`, without the
-/// name and producers sections), the page and styles; prints the sizes.
+/// name and producers sections); then the folder: hashed names for everything but the page,
+/// the loader and `embed.json`, each file beside its `.gz` and `.br`; prints the sizes.
 pub(crate) fn build() -> Result<(), String> {
+    build_with(&Options::default())
+}
+
+fn build_with(opts: &Options) -> Result<(), String> {
     ensure_wasm_target()?;
     ensure_wasm_bindgen()?;
     let root = root();
@@ -91,8 +171,9 @@ pub(crate) fn build() -> Result<(), String> {
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
     run(&mut build)?;
-    let out = out_dir();
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let stage = root.join("target").join("widget-stage");
+    let _ = std::fs::remove_dir_all(&stage);
+    std::fs::create_dir_all(&stage).map_err(|e| format!("{}: {e}", stage.display()))?;
     // No wasm-opt: Debian's binaryen (108) makes this module smaller raw but larger gzipped
     // (docs/benchmarks.md, "chatio-widget"); dropping the name and producers sections is
     // what saves bytes on the wire.
@@ -108,31 +189,96 @@ pub(crate) fn build() -> Result<(), String> {
             "chatio_widget",
             "--out-dir",
         ])
-        .arg(&out)
+        .arg(&stage)
         .arg(&wasm))?;
-    for asset in ["index.html", "widget.css"] {
-        std::fs::copy(root.join("crates/chatio-widget/assets").join(asset), out.join(asset))
-            .map_err(|e| format!("{asset}: {e}"))?;
-    }
-    let (mut raw, mut gz) = (0, 0);
-    println!("{:<24} {:>10} {:>10}", "asset", "bytes", "gzip -9");
-    for name in ["chatio_widget_bg.wasm", "chatio_widget.js", "index.html", "widget.css"] {
-        let path = out.join(name);
-        let len = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len();
-        let z = gzip_len(&path)?;
-        println!("{name:<24} {len:>10} {z:>10}");
-        raw += len;
-        gz += z;
+    let assets = root.join("crates/chatio-widget/assets");
+    let out = out_dir();
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut place = |name: &str, bytes: Vec<u8>| -> String {
+        let hashed = hashed_name(name, &bytes);
+        files.push((hashed.clone(), bytes));
+        hashed
+    };
+    let wasm_name = place("chatio_widget_bg.wasm", read(&stage.join("chatio_widget_bg.wasm"))?);
+    let glue_name = place("chatio_widget.js", read(&stage.join("chatio_widget.js"))?);
+    let css_name = place("widget.css", read(&assets.join("widget.css"))?);
+    let boot = String::from_utf8(read(&assets.join("boot.js"))?).map_err(|e| format!("boot.js: {e}"))?;
+    let boot = replace_once(&boot, "'./chatio_widget.js'", &format!("'./{glue_name}'"))?;
+    let boot = replace_once(&boot, "'./chatio_widget_bg.wasm'", &format!("'./{wasm_name}'"))?;
+    let boot_name = place("boot.js", boot.into_bytes());
+    let page = String::from_utf8(read(&assets.join("index.html"))?).map_err(|e| format!("index.html: {e}"))?;
+    let page = replace_once(&page, "href=\"widget.css\"", &format!("href=\"{css_name}\""))?;
+    let page = replace_once(&page, "src=\"boot.js\"", &format!("src=\"{boot_name}\""))?;
+    // The glue and the wasm start downloading with the page, not after the boot script ran.
+    let page = replace_once(
+        &page,
+        "</head>",
+        &format!(
+            "<link rel=\"modulepreload\" href=\"{glue_name}\">\n<link rel=\"preload\" href=\"{wasm_name}\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n</head>"
+        ),
+    )?;
+    let page = match &opts.server {
+        Some(url) => {
+            if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(['"', '<', '>']) {
+                return Err(format!("--server {url}: expected an http(s) URL"));
+            }
+            replace_once(
+                &page,
+                "<meta name=\"chatio-server\" content=\"\">",
+                &format!("<meta name=\"chatio-server\" content=\"{}\">", url.trim_end_matches('/')),
+            )?
+        }
+        None => page,
+    };
+    files.push(("index.html".into(), page.into_bytes()));
+    files.push(("loader.js".into(), read(&assets.join("loader.js"))?));
+    files.push(("embed.json".into(), embed_json(&opts.embed_origins).into_bytes()));
+
+    println!("{:<36} {:>10} {:>10} {:>10}", "file", "bytes", "gzip -9", "brotli 11");
+    let (mut raw, mut gz_total, mut br_total) = (0, 0, 0);
+    for (name, bytes) in &files {
+        let gz = gzip(bytes)?;
+        let br = brotli(bytes)?;
+        write(&out.join(name), bytes)?;
+        write(&out.join(format!("{name}.gz")), &gz)?;
+        write(&out.join(format!("{name}.br")), &br)?;
+        println!("{name:<36} {:>10} {:>10} {:>10}", bytes.len(), gz.len(), br.len());
+        if !FIXED.contains(&name.as_str()) || name == "index.html" {
+            raw += bytes.len();
+            gz_total += gz.len();
+            br_total += br.len();
+        }
     }
     #[allow(clippy::cast_precision_loss)]
-    let kib = gz as f64 / 1024.0;
-    println!("{:<24} {raw:>10} {gz:>10}  ({kib:.1} KiB gzipped)", "total");
-    println!("widget assets in {}; serve them with `cargo run -p chatio-cli -- server --widget`", out.display());
+    let kib = gz_total as f64 / 1024.0;
+    println!("{:<36} {raw:>10} {gz_total:>10} {br_total:>10}  ({kib:.1} KiB gzipped)", "the chat window (first open)");
+    let loader = files.iter().find(|(n, _)| n == "loader.js").map(|(_, b)| gzip(b)).transpose()?.map_or(0, |g| g.len());
+    println!("loader.js alone: {loader} bytes gzipped (the budget before the chat is opened: 10 KiB)");
+    if loader > 10 * 1024 {
+        return Err(format!("loader.js is {loader} bytes gzipped, over its 10 KiB budget"));
+    }
+    println!(
+        "widget in {}; serve it with `cargo run -p chatio-cli -- server --widget`, or copy the folder to a static host",
+        out.display()
+    );
     Ok(())
 }
 
+/// `text` with `from` replaced by `to`, which must occur exactly once (a changed asset fails
+/// the build instead of shipping a page that names a missing file).
+fn replace_once(text: &str, from: &str, to: &str) -> Result<String, String> {
+    match text.matches(from).count() {
+        1 => Ok(text.replacen(from, to, 1)),
+        n => Err(format!("expected `{from}` once in a widget asset, found it {n} times")),
+    }
+}
+
 /// The CI step: chromium and chromedriver (Debian packages) when missing, the widget build,
-/// then the WebDriver test with skipping turned into a failure.
+/// then the WebDriver tests with skipping turned into a failure (the accessibility test
+/// installs axe-core from npm into `target/widget-test/axe` itself).
 pub(crate) fn ci_widget() -> Result<(), String> {
     let missing = ["chromium", "chromedriver"].iter().any(|b| output(b, &["--version"]).is_none());
     if missing {
@@ -144,6 +290,7 @@ pub(crate) fn ci_widget() -> Result<(), String> {
     build()?;
     run(Command::new(env!("CARGO"))
         .current_dir(root())
-        .args(["test", "-p", "chatio-widget", "--test", "browser", "--", "--nocapture"])
+        // One browser at a time: each test starts its own Chromium, and this machine has two cores.
+        .args(["test", "-p", "chatio-widget", "--test", "browser", "--", "--nocapture", "--test-threads=1"])
         .env("CHATIO_BROWSER_TESTS", "require"))
 }

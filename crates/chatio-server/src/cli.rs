@@ -216,6 +216,18 @@ pub fn run(args: Args) -> Result<(), Error> {
     println!("chatio-server listening on {} (licenses {licenses:?})", handle.http_url());
     if let Some(dir) = widget {
         println!("chat widget: {}/widget/", handle.http_url());
+        println!(
+            "chat widget snippet: <script src=\"{}/widget/loader.js\" data-license=\"{}\" async></script>",
+            handle.http_url(),
+            licenses.first().copied().unwrap_or(100)
+        );
+        for license in &licenses {
+            let origins = match handle.config().embed_origins.get(license) {
+                Some(list) => list.join(", "),
+                None => format!("{} (own origin and loopback: the default)", crate::DEFAULT_EMBED_ORIGINS.join(", ")),
+            };
+            println!("chat widget: license {license} may be embedded by {origins}");
+        }
         if !dir.join("index.html").is_file() {
             eprintln!(
                 "chat widget: not built ({} has no index.html): run `cargo xtask widget`, then reload the page",

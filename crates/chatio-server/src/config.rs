@@ -75,6 +75,11 @@ pub struct ServerConfig {
     /// A directory of static files served under `/widget/` (the chat widget built by
     /// `cargo xtask widget`, in `target/widget/`). `None`, the default: not served.
     pub widget_dir: Option<PathBuf>,
+    /// Per license, the origins allowed to embed the chat widget (`scheme://host[:port]`,
+    /// or CSP source expressions such as `http://localhost:*` and `self`). A license not
+    /// listed: the server's own origin and loopback origins
+    /// ([`DEFAULT_EMBED_ORIGINS`](crate::DEFAULT_EMBED_ORIGINS)).
+    pub embed_origins: std::collections::BTreeMap<u64, Vec<String>>,
     /// A deliberate protocol fault, for testing conformance checkers only (`None`, the
     /// default: none). Never set it in production.
     pub conformance_fault: Option<ConformanceFault>,
@@ -184,6 +189,7 @@ impl Default for ServerConfig {
             body_timeout: Duration::from_secs(30),
             conformance_fault: None,
             widget_dir: None,
+            embed_origins: std::collections::BTreeMap::new(),
         }
     }
 }

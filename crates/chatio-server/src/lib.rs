@@ -227,5 +227,6 @@ mod transport;
 pub use config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
 pub use counters::Stats;
 pub use error::Error;
+pub use http::static_files::DEFAULT_EMBED_ORIGINS;
 pub use server::{Server, ServerBuilder, ServerHandle};
 pub use store::StoreError;

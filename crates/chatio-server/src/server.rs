@@ -209,6 +209,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Allows pages on `origin` to embed the chat widget of `license` (the first call for a
+    /// license replaces its default, the own and loopback origins).
+    pub fn embed_origin(mut self, license: u64, origin: impl Into<String>) -> Self {
+        self.config.embed_origins.entry(license).or_default().push(origin.into());
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &ServerConfig {
         &self.config

@@ -5,9 +5,10 @@
 //! never borrowed across an `.await`. Every failure ends as readable text in the error bar
 //! (or the page's fallback text when the widget cannot start); nothing here panics.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chatio_customer_sdk::{
     Canceller, ChatHistory, ChatId, Config, CustomerSdk, Error, Event, EventId, Events, File, Postback, Rating,
@@ -17,19 +18,27 @@ use futures::StreamExt;
 use futures::channel::mpsc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{Document, Element, HtmlInputElement, HtmlProgressElement, UrlSearchParams};
+use web_sys::{Document, Element, HtmlInputElement, HtmlProgressElement, HtmlTextAreaElement};
 
 use crate::dom::{self, Js, by_id, cast, el, show, text};
+use crate::embed::{self, HostLink, HostMessage};
+use crate::settings::Settings;
 use crate::view::{self, Body, Item, Who};
+
+/// How many author names the page remembers (for history after a reload).
+const REMEMBERED_NAMES: usize = 64;
 
 /// The page's elements the widget uses (see `assets/index.html`).
 struct Ui {
+    widget: Element,
     status: Element,
     banner: Element,
     error: Element,
     error_text: Element,
     agents: Element,
     messages: Element,
+    older: Element,
+    live: Element,
     history_top: Element,
     typing: Element,
     upload: Element,
@@ -39,19 +48,28 @@ struct Ui {
     upload_state: Element,
     upload_cancel: Element,
     rating_state: Element,
-    input: HtmlInputElement,
+    rate_good: Element,
+    rate_bad: Element,
+    confirm_end: Element,
+    close_thread: Element,
+    minimize: Element,
+    composer: Element,
+    input: HtmlTextAreaElement,
     file: HtmlInputElement,
 }
 
 impl Ui {
     fn find(doc: &Document) -> Js<Self> {
         Ok(Self {
+            widget: by_id(doc, "widget")?,
             status: by_id(doc, "status")?,
             banner: by_id(doc, "banner")?,
             error: by_id(doc, "error")?,
             error_text: by_id(doc, "error-text")?,
             agents: by_id(doc, "agents")?,
             messages: by_id(doc, "messages")?,
+            older: by_id(doc, "older")?,
+            live: by_id(doc, "live")?,
             history_top: by_id(doc, "history-top")?,
             typing: by_id(doc, "typing")?,
             upload: by_id(doc, "upload")?,
@@ -61,6 +79,12 @@ impl Ui {
             upload_state: by_id(doc, "upload-state")?,
             upload_cancel: by_id(doc, "upload-cancel")?,
             rating_state: by_id(doc, "rating-state")?,
+            rate_good: by_id(doc, "rate-good")?,
+            rate_bad: by_id(doc, "rate-bad")?,
+            confirm_end: by_id(doc, "confirm-end")?,
+            close_thread: by_id(doc, "close-thread")?,
+            minimize: by_id(doc, "minimize")?,
+            composer: by_id(doc, "composer")?,
             input: cast(by_id(doc, "input")?, "input")?,
             file: cast(by_id(doc, "file")?, "file")?,
         })
@@ -93,7 +117,14 @@ struct State {
     upload: Option<Canceller>,
     /// URLs of the files this page sent: their `new_event` echo is not shown twice.
     sent_files: HashSet<String>,
-    storage_key: String,
+    /// The connection is up (after `Connected` / `ConnectionRestored`).
+    online: bool,
+    /// The error bar shows connection trouble (cleared when the connection is back).
+    error_is_connection: bool,
+    /// What the host page told about the customer, sent once connected.
+    customer: Option<chatio_wire::CustomerData>,
+    /// Messages from someone else that arrived while the visitor was not looking.
+    unread: u32,
 }
 
 /// The running widget.
@@ -101,8 +132,16 @@ struct App {
     doc: Document,
     sdk: CustomerSdk,
     ui: Ui,
+    settings: Settings,
     st: RefCell<State>,
     chat_lock: futures::lock::Mutex<()>,
+    /// The loader's page, when embedded.
+    host: Option<HostLink>,
+    /// The window is shown (always, as a page of its own; as the loader says, embedded).
+    visible: Cell<bool>,
+    /// The list is scrolled to its end: new rows and late images keep it there.
+    stuck: Cell<bool>,
+    title: String,
 }
 
 /// Starts the widget on the current page. Errors that prevent it from starting are written
@@ -112,17 +151,16 @@ pub fn start() {
     let Some(window) = web_sys::window() else { return };
     let Some(doc) = window.document() else { return };
     if let Err(e) = run(&window, doc.clone()) {
-        fatal(&doc, &format!("The chat widget could not start: {}", dom::js_text(&e)));
+        fatal(&doc, &format!("The chat could not start: {}", dom::js_text(&e)));
     }
 }
 
 /// A panic is a bug: it is logged and told to the customer (the session is gone with it).
 fn install_panic_note() {
     std::panic::set_hook(Box::new(|info| {
-        let msg = format!("The chat widget stopped because of a bug: {info}");
-        web_sys::console::error_1(&JsValue::from_str(&msg));
+        web_sys::console::error_1(&JsValue::from_str(&format!("chatio: the widget stopped because of a bug: {info}")));
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            fatal(&doc, &msg);
+            fatal(&doc, "The chat stopped because of an error. Please reload the page.");
         }
     }));
 }
@@ -142,59 +180,153 @@ fn fatal(doc: &Document, msg: &str) {
     }
 }
 
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
 fn run(window: &web_sys::Window, doc: Document) -> Js {
     let ui = Ui::find(&doc)?;
     let location = window.location();
-    let origin = location.origin()?;
-    let params = UrlSearchParams::new_with_str(&location.search()?)?;
-    let license: u64 = params.get("license").and_then(|s| s.parse().ok()).unwrap_or(100);
-    let history: u64 = params.get("history").and_then(|s| s.parse().ok()).unwrap_or(50);
-    let server = params.get("server").unwrap_or_else(|| origin.clone());
-    let storage_key = format!("chatio-widget.{license}.customer_id");
-    let storage = window.local_storage().ok().flatten();
-    let known =
-        if params.has("new") { None } else { storage.as_ref().and_then(|s| s.get_item(&storage_key).ok().flatten()) };
-    let mut config = Config::new(license, "chatio-widget")
-        .server(server)
-        .redirect_uri(format!("{origin}/widget/"))
-        .history_page_events(history);
+    let meta = doc.query_selector("meta[name=chatio-server]").ok().flatten().and_then(|m| m.get_attribute("content"));
+    let settings = Settings::parse(&location.origin()?, &location.search()?, &location.hash()?, meta.as_deref());
+    let prefix = settings.storage_prefix();
+    let known = if settings.fresh {
+        None
+    } else {
+        storage().and_then(|s| s.get_item(&format!("{prefix}.customer_id")).ok().flatten())
+    };
+    let mut config = Config::new(settings.license, "chatio-widget")
+        .server(settings.server.clone())
+        .redirect_uri(format!("{}/widget/", settings.server))
+        .history_page_events(settings.history);
     if let Some(id) = known {
         config = config.token(TokenSource::AccountsFor(UserId::new(id)));
     }
     let sdk = CustomerSdk::init(config).map_err(|e| JsValue::from_str(&view::error_text(&e)))?;
     let events = sdk.events();
+    let host = embed::link(window, settings.embed_origin.as_deref());
+    let names = remembered_names(&prefix);
     let app = Rc::new(App {
+        title: doc.title(),
         doc,
         sdk,
         ui,
-        st: RefCell::new(State { storage_key, ..State::default() }),
+        settings,
+        st: RefCell::new(State { names, ..State::default() }),
         chat_lock: futures::lock::Mutex::new(()),
+        visible: Cell::new(host.is_none()),
+        host,
+        stuck: Cell::new(true),
     });
     app.set_status("connecting", "Connecting…");
     app.bind()?;
     spawn_local(app.clone().event_loop(events));
+    app.take_over_early_messages();
+    if let Some(host) = &app.host {
+        show(&app.ui.minimize, true);
+        let a = app.clone();
+        host.listen(move |m| a.from_host(m))?;
+        host.post(&embed::ready());
+    }
     Ok(())
 }
 
+/// Author names learnt earlier (`id\tname` lines): an agent who left still has a name in
+/// the history after a reload.
+fn remembered_names(prefix: &str) -> HashMap<UserId, String> {
+    let stored = storage().and_then(|s| s.get_item(&format!("{prefix}.names")).ok().flatten()).unwrap_or_default();
+    stored
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(id, name)| (UserId::new(id.to_owned()), name.to_owned()))
+        .collect()
+}
+
 /// Adds an event listener for the page's lifetime.
-fn on(target: &Element, kind: &str, f: impl FnMut(web_sys::Event) + 'static) -> Js {
+fn on(target: &web_sys::EventTarget, kind: &str, f: impl FnMut(web_sys::Event) + 'static) -> Js {
     let cb = Closure::<dyn FnMut(web_sys::Event)>::new(f);
     target.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref())?;
     cb.forget();
     Ok(())
 }
 
+/// Waits `ms` milliseconds (the browser's `setTimeout`).
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// `HH:MM` in the visitor's time zone, and the ISO form for `<time datetime>`.
+fn clock(at: SystemTime) -> (String, String) {
+    #[allow(clippy::cast_precision_loss)] // milliseconds since 1970 fit an f64 exactly
+    let ms = at.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as f64).unwrap_or(0.0);
+    let date = js_sys::Date::new(&JsValue::from_f64(ms));
+    (view::clock_text(date.get_hours(), date.get_minutes()), String::from(date.to_iso_string()))
+}
+
+fn now() -> SystemTime {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // Date.now() is positive
+    let ms = js_sys::Date::now() as u64;
+    UNIX_EPOCH + std::time::Duration::from_millis(ms)
+}
+
 impl App {
     fn bind(self: &Rc<Self>) -> Js {
         let app = self.clone();
-        on(&by_id(&self.doc, "composer")?, "submit", move |e| {
+        on(&self.ui.composer, "submit", move |e| {
             e.prevent_default();
             app.send();
         })?;
+        // The boot script's early listener is no longer needed.
+        if let Some(w) = web_sys::window() {
+            if let Ok(early) = js_sys::Reflect::get(&w, &JsValue::from_str("__chatioEarlySubmit")) {
+                if let Some(f) = early.dyn_ref::<js_sys::Function>() {
+                    let _ = self.ui.composer.remove_event_listener_with_callback("submit", f);
+                }
+            }
+        }
         let app = self.clone();
-        on(&by_id(&self.doc, "input")?, "input", move |_| app.sneak_peek())?;
+        on(&self.ui.input, "input", move |_| app.sneak_peek())?;
         let app = self.clone();
-        on(&by_id(&self.doc, "file")?, "change", move |_| app.pick_file())?;
+        on(&self.ui.input, "paste", move |e| app.pasted(&e))?;
+        let app = self.clone();
+        on(&by_id(&self.doc, "attach")?.into(), "click", move |_| app.ui.file.click())?;
+        let app = self.clone();
+        on(&self.ui.file, "change", move |_| {
+            let file = app.ui.file.files().and_then(|l| l.get(0));
+            app.ui.file.set_value("");
+            if let Some(f) = file {
+                app.pick_file(f);
+            }
+        })?;
+        for kind in ["dragenter", "dragover"] {
+            let app = self.clone();
+            on(&self.ui.widget, kind, move |e| {
+                e.prevent_default();
+                let _ = app.ui.composer.class_list().add_1("dragging");
+            })?;
+        }
+        let app = self.clone();
+        on(&self.ui.widget, "dragleave", move |_| {
+            let _ = app.ui.composer.class_list().remove_1("dragging");
+        })?;
+        let app = self.clone();
+        on(&self.ui.widget, "drop", move |e| {
+            e.prevent_default();
+            let _ = app.ui.composer.class_list().remove_1("dragging");
+            let file = e
+                .dyn_ref::<web_sys::DragEvent>()
+                .and_then(web_sys::DragEvent::data_transfer)
+                .and_then(|d| d.files())
+                .and_then(|l| l.get(0));
+            if let Some(f) = file {
+                app.pick_file(f);
+            }
+        })?;
         let app = self.clone();
         on(&self.ui.upload_cancel, "click", move |_| {
             let c = app.st.borrow().upload.clone();
@@ -205,28 +337,78 @@ impl App {
         })?;
         let app = self.clone();
         on(&self.ui.messages, "scroll", move |_| {
+            app.stuck.set(app.near_bottom());
             if app.ui.messages.scroll_top() < 40 {
                 spawn_local(app.clone().load_history(Load::Scroll));
             }
         })?;
         let app = self.clone();
         on(&self.ui.messages, "click", move |e| app.clicked_in_messages(&e))?;
+        // Images that load after their row keep a stuck list at its end.
         let app = self.clone();
-        on(&by_id(&self.doc, "rate-good")?, "click", move |_| spawn_local(app.clone().rate(Rating::Good)))?;
+        let restick = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            let is_img = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlImageElement>().ok()).is_some();
+            if is_img && app.stuck.get() {
+                app.scroll_to_bottom();
+            }
+        });
+        self.ui.messages.add_event_listener_with_callback_and_bool("load", restick.as_ref().unchecked_ref(), true)?;
+        restick.forget();
         let app = self.clone();
-        on(&by_id(&self.doc, "rate-bad")?, "click", move |_| spawn_local(app.clone().rate(Rating::Bad)))?;
+        on(&self.ui.rate_good, "click", move |_| spawn_local(app.clone().rate(Rating::Good)))?;
         let app = self.clone();
-        on(&by_id(&self.doc, "close-thread")?, "click", move |_| spawn_local(app.clone().close_thread()))?;
+        on(&self.ui.rate_bad, "click", move |_| spawn_local(app.clone().rate(Rating::Bad)))?;
         let app = self.clone();
-        on(&by_id(&self.doc, "error-close")?, "click", move |_| show(&app.ui.error, false))?;
+        on(&self.ui.close_thread, "click", move |_| app.ask_end())?;
+        let app = self.clone();
+        on(&by_id(&self.doc, "confirm-end-yes")?.into(), "click", move |_| spawn_local(app.clone().close_thread()))?;
+        let app = self.clone();
+        on(&by_id(&self.doc, "confirm-end-no")?.into(), "click", move |_| {
+            show(&app.ui.confirm_end, false);
+            show(&app.ui.close_thread, true);
+            let _ = app.ui.close_thread.dyn_ref::<web_sys::HtmlElement>().map(web_sys::HtmlElement::focus);
+        })?;
+        let app = self.clone();
+        on(&by_id(&self.doc, "error-close")?.into(), "click", move |_| {
+            show(&app.ui.error, false);
+            let _ = app.ui.input.focus();
+        })?;
+        let app = self.clone();
+        on(&self.ui.minimize, "click", move |_| app.ask_minimize())?;
+        let app = self.clone();
+        on(&self.doc, "keydown", move |e| {
+            let escape = e.dyn_ref::<web_sys::KeyboardEvent>().is_some_and(|k| k.key() == "Escape");
+            if escape {
+                app.ask_minimize();
+            }
+        })?;
+        let app = self.clone();
+        on(&self.doc, "visibilitychange", move |_| app.seen_check())?;
         Ok(())
+    }
+
+    /// Messages the visitor sent while the wasm was loading (rows the boot script made):
+    /// sent now, in order.
+    fn take_over_early_messages(self: &Rc<Self>) {
+        let Ok(rows) = self.ui.live.query_selector_all(".row.queued") else { return };
+        for i in 0..rows.length() {
+            let Some(row) = rows.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
+            let message = row.query_selector(".text").ok().flatten().and_then(|t| t.text_content()).unwrap_or_default();
+            let _ = row.class_list().remove_1("queued");
+            if let Ok(Some(meta)) = row.query_selector(".meta") {
+                text(&meta, "Sending…");
+            }
+            if !message.is_empty() {
+                spawn_local(self.clone().deliver(message, row));
+            }
+        }
     }
 
     async fn event_loop(self: Rc<Self>, mut events: Events) {
         while let Some(ev) = events.next().await {
             self.on_event(ev);
         }
-        self.set_status("ended", "Session ended");
+        self.set_status("ended", "Ended");
         self.banner(Some("The chat session has ended. Reload the page to chat again."));
     }
 
@@ -239,15 +421,16 @@ impl App {
         }
         match ev {
             SdkEvent::Connected { chats_summary, .. } => {
-                self.set_status("connected", "Connected");
-                self.banner(None);
+                self.connection_back();
                 let first = chats_summary.into_iter().next();
                 let load = {
                     let mut st = self.st.borrow_mut();
                     match first {
                         Some(summary) if st.chat.is_none() => {
                             for u in &summary.users {
-                                st.names.insert(u.id.clone(), display_name(u));
+                                if u.name.is_some() || !st.names.contains_key(&u.id) {
+                                    st.names.insert(u.id.clone(), display_name(u));
+                                }
                                 if u.is_agent() && u.present != Some(false) && !st.agents.contains(&u.id) {
                                     st.agents.push(u.id.clone());
                                 }
@@ -258,38 +441,44 @@ impl App {
                         _ => false,
                     }
                 };
+                self.remember_names();
                 self.show_agents();
+                self.set_active(load);
                 if load {
                     spawn_local(self.clone().load_history(Load::Initial));
                 } else {
                     text(&self.ui.history_top, "");
                 }
+                spawn_local(self.clone().send_customer());
             }
-            SdkEvent::ConnectionLost => {
+            SdkEvent::ConnectionLost | SdkEvent::Reconnecting { .. } => {
+                self.st.borrow_mut().online = false;
                 self.set_status("reconnecting", "Reconnecting…");
-                self.banner(Some("Connection lost. Reconnecting…"));
+                let offline = web_sys::window().is_some_and(|w| !w.navigator().on_line());
+                let msg = match (&ev, offline) {
+                    (_, true) => "You are offline. The chat reconnects when your connection is back.".to_owned(),
+                    (SdkEvent::Reconnecting { attempt, delay }, false) => view::reconnecting_text(*attempt, *delay),
+                    _ => "Connection lost. Reconnecting…".to_owned(),
+                };
+                self.banner(Some(&msg));
             }
-            SdkEvent::Reconnecting { attempt, delay } => {
-                self.set_status("reconnecting", "Reconnecting…");
-                self.banner(Some(&view::reconnecting_text(attempt, delay)));
-            }
-            SdkEvent::ConnectionRestored { .. } => {
-                self.set_status("connected", "Connected");
-                self.banner(None);
-            }
+            SdkEvent::ConnectionRestored { .. } => self.connection_back(),
             SdkEvent::CustomerId(id) => {
-                let key = self.st.borrow().storage_key.clone();
-                if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+                let key = format!("{}.customer_id", self.settings.storage_prefix());
+                if let Some(s) = storage() {
                     let _ = s.set_item(&key, id.as_str());
                 }
                 self.st.borrow_mut().me = Some(id);
             }
             SdkEvent::Disconnected { reason } => {
+                self.st.borrow_mut().online = false;
                 self.set_status("disconnected", "Disconnected");
-                self.banner(Some(&format!("The server closed the connection: {reason}.")));
+                web_sys::console::warn_1(&JsValue::from_str(&format!("chatio: disconnected: {reason}")));
+                self.banner(Some("The chat server ended this session. Reload the page to chat again."));
             }
             SdkEvent::UserData(user) => {
                 self.st.borrow_mut().names.insert(user.id.clone(), display_name(&user));
+                self.remember_names();
                 self.show_agents();
             }
             SdkEvent::CustomerUpdated { customer, .. } => {
@@ -316,21 +505,38 @@ impl App {
             }
             SdkEvent::UserStoppedTyping { .. } => show(&self.ui.typing, false),
             SdkEvent::ThreadClosed { user, .. } => {
+                let mine = user.is_some() && self.st.borrow().me == user;
                 let by = match &user {
-                    Some(u) if self.st.borrow().me.as_ref() == Some(u) => "you".to_owned(),
+                    Some(_) if mine => "You".to_owned(),
                     Some(u) => self.name(u),
-                    None => "the server".to_owned(),
+                    None => "The server".to_owned(),
                 };
-                self.st.borrow_mut().thread_closed = true;
-                show(&self.ui.typing, false);
-                let _ = self.append_line(
-                    &format!("The chat was closed by {by}. Rate it below, or write a message to start a new one."),
-                    "closed",
-                );
+                self.thread_closed(&by);
             }
             SdkEvent::RichMessagePostback { event, postback, .. } => self.mark_postback(&event, &postback),
-            SdkEvent::Error(e) => self.show_error(&view::error_text(&e)),
+            SdkEvent::Error(e) => {
+                if view::is_connection_error(&e) {
+                    // The banner tells it; the console keeps the detail.
+                    web_sys::console::warn_1(&JsValue::from_str(&format!("chatio: {}", view::error_detail(&e))));
+                } else {
+                    self.show_error_of(&e);
+                }
+            }
             _ => {}
+        }
+    }
+
+    fn connection_back(&self) {
+        if !self.st.borrow().online && self.ui.widget.get_attribute("data-connected-at").is_none() {
+            // When the first connection was up (ms since 1970): the open → Connected benchmark reads it.
+            let _ = self.ui.widget.set_attribute("data-connected-at", &format!("{}", js_sys::Date::now()));
+        }
+        self.st.borrow_mut().online = true;
+        self.set_status("connected", "Connected");
+        self.banner(None);
+        let was_connection = std::mem::take(&mut self.st.borrow_mut().error_is_connection);
+        if was_connection {
+            show(&self.ui.error, false);
         }
     }
 
@@ -354,6 +560,21 @@ impl App {
         st.names.get(id).cloned().unwrap_or_else(|| "Agent".into())
     }
 
+    /// Keeps the names known (for the history after a reload), the newest few.
+    fn remember_names(&self) {
+        let st = self.st.borrow();
+        let lines: Vec<String> = st
+            .names
+            .iter()
+            .filter(|(id, _)| st.me.as_ref() != Some(*id))
+            .take(REMEMBERED_NAMES)
+            .map(|(id, n)| format!("{}\t{}", id.as_str().replace(['\t', '\n'], " "), n.replace(['\t', '\n'], " ")))
+            .collect();
+        if let Some(s) = storage() {
+            let _ = s.set_item(&format!("{}.names", self.settings.storage_prefix()), &lines.join("\n"));
+        }
+    }
+
     fn set_status(&self, class: &str, label: &str) {
         self.ui.status.set_class_name(&format!("status {class}"));
         text(&self.ui.status, label);
@@ -365,9 +586,18 @@ impl App {
     }
 
     fn show_error(&self, msg: &str) {
-        web_sys::console::warn_1(&JsValue::from_str(msg));
+        web_sys::console::warn_1(&JsValue::from_str(&format!("chatio: {msg}")));
+        self.st.borrow_mut().error_is_connection = false;
         text(&self.ui.error_text, msg);
         show(&self.ui.error, true);
+    }
+
+    /// An SDK error in the error bar: the sentence there, the detail in the console.
+    fn show_error_of(&self, e: &Error) {
+        web_sys::console::warn_1(&JsValue::from_str(&format!("chatio: {}", view::error_detail(e))));
+        text(&self.ui.error_text, &view::error_text(e));
+        show(&self.ui.error, true);
+        self.st.borrow_mut().error_is_connection = view::is_connection_error(e);
     }
 
     fn show_agents(&self) {
@@ -390,11 +620,12 @@ impl App {
 
     fn scroll_to_bottom(&self) {
         self.ui.messages.set_scroll_top(self.ui.messages.scroll_height());
+        self.stuck.set(true);
     }
 
     fn append(&self, row: &Element) -> Js {
-        let stick = self.near_bottom();
-        self.ui.messages.append_child(row)?;
+        let stick = self.stuck.get() || self.near_bottom();
+        self.ui.live.append_child(row)?;
         if stick {
             self.scroll_to_bottom();
         }
@@ -432,31 +663,169 @@ impl App {
             if new_thread {
                 self.append_line("A new thread started", "divider")?;
             }
-            let row = self.render(event)?;
-            self.append(&row)
+            let (row, item) = self.render(event)?;
+            self.append(&row)?;
+            Ok::<_, JsValue>(item)
         })();
-        if let Err(e) = result {
-            self.show_error(&format!("An event could not be shown: {}", dom::js_text(&e)));
+        match result {
+            Ok(item) if view::counts_as_unread(&item) && !self.looking() => {
+                let n = {
+                    let mut st = self.st.borrow_mut();
+                    st.unread += 1;
+                    st.unread
+                };
+                self.publish_unread(n);
+            }
+            Ok(_) => {}
+            Err(e) => self.show_error(&format!("A message could not be shown ({}).", dom::js_text(&e))),
         }
     }
 
-    /// The row of an SDK event.
-    fn render(&self, event: &Event) -> Js<Element> {
+    /// The visitor can see the conversation: the window is open and the tab is shown.
+    fn looking(&self) -> bool {
+        self.visible.get() && !self.doc.hidden()
+    }
+
+    /// The window became visible or the tab was shown: what arrived is read.
+    fn seen_check(&self) {
+        if self.looking() && self.st.borrow().unread > 0 {
+            self.st.borrow_mut().unread = 0;
+            self.publish_unread(0);
+        }
+    }
+
+    /// The unread count: to the loader's bubble when embedded, else in the tab title.
+    fn publish_unread(&self, n: u32) {
+        match &self.host {
+            Some(host) => host.post(&embed::unread(n)),
+            None => self.doc.set_title(&view::unread_title(&self.title, n)),
+        }
+        let _ = self.ui.widget.set_attribute("data-unread", &n.to_string());
+    }
+
+    /// Whether the visitor has a chat going (the loader then loads the window early on the
+    /// next page).
+    fn set_active(&self, active: bool) {
+        if let Some(host) = &self.host {
+            host.post(&embed::active(active));
+        }
+    }
+
+    fn ask_minimize(&self) {
+        if let Some(host) = &self.host {
+            host.post(&embed::minimize());
+        }
+    }
+
+    fn from_host(self: &Rc<Self>, m: HostMessage) {
+        match m {
+            HostMessage::Init { visible, customer } => {
+                self.set_visible(visible);
+                self.merge_customer(customer);
+            }
+            HostMessage::Visible(v) => self.set_visible(v),
+            HostMessage::Customer(c) => self.merge_customer(c),
+        }
+    }
+
+    fn set_visible(&self, visible: bool) {
+        self.visible.set(visible);
+        if visible {
+            self.seen_check();
+            if self.stuck.get() {
+                self.scroll_to_bottom();
+            }
+            let _ = self.ui.input.focus();
+        }
+    }
+
+    fn merge_customer(self: &Rc<Self>, data: chatio_wire::CustomerData) {
+        {
+            let mut st = self.st.borrow_mut();
+            let merged = match st.customer.take() {
+                Some(mut old) => {
+                    if data.name.is_some() {
+                        old.name = data.name;
+                    }
+                    if data.email.is_some() {
+                        old.email = data.email;
+                    }
+                    if let Some(f) = data.fields {
+                        old.fields.get_or_insert_with(Default::default).extend(f);
+                    }
+                    if data.monitoring.is_some() {
+                        old.monitoring = data.monitoring;
+                    }
+                    old
+                }
+                None => data,
+            };
+            st.customer = Some(merged);
+        }
+        if self.st.borrow().online {
+            spawn_local(self.clone().send_customer());
+        }
+    }
+
+    /// Sends what the host page said about the customer (name, e-mail, fields, the page).
+    async fn send_customer(self: Rc<Self>) {
+        let data = self.st.borrow_mut().customer.take();
+        let Some(data) = data else { return };
+        if let Err(e) = self.sdk.update_customer(data.clone()).await {
+            web_sys::console::warn_1(&JsValue::from_str(&format!(
+                "chatio: the visitor's details were not sent: {}",
+                view::error_detail(&e)
+            )));
+            // Kept for the next connection.
+            let mut st = self.st.borrow_mut();
+            if st.customer.is_none() {
+                st.customer = Some(data);
+            }
+        }
+    }
+
+    /// The row of an SDK event, and what it shows.
+    fn render(&self, event: &Event) -> Js<(Element, Item)> {
         let item = {
             let st = self.st.borrow();
             let name = |id: &UserId| st.names.get(id).cloned().unwrap_or_else(|| "Agent".into());
             view::item(event, st.me.as_ref(), &name)
         };
-        let row = self.row(&item)?;
+        let row = self.row(&item, Some(event.timestamp))?;
         row.set_attribute("data-event", event.id.as_str())?;
         if let Some(t) = &event.thread {
             row.set_attribute("data-thread", t.as_str())?;
         }
-        Ok(row)
+        Ok((row, item))
     }
 
-    /// The row of an item: `div.row.me|other|system > div.bubble > (author, body)`.
-    fn row(&self, item: &Item) -> Js<Element> {
+    /// Sets the `.meta` line of a row: the time, or a state (`Sending…`).
+    fn set_meta(&self, row: &Element, at: Option<SystemTime>, state: Option<&str>) -> Js {
+        let bubble = row.query_selector(".bubble")?.ok_or_else(|| JsValue::from_str("a row without a bubble"))?;
+        let meta = match bubble.query_selector(".meta")? {
+            Some(m) => m,
+            None => {
+                let m = el(&self.doc, "div", "meta", None)?;
+                bubble.append_child(&m)?;
+                m
+            }
+        };
+        meta.set_text_content(None);
+        if let Some(at) = at {
+            let (hm, iso) = clock(at);
+            let t = el(&self.doc, "time", "", Some(&hm))?;
+            t.set_attribute("datetime", &iso)?;
+            meta.append_child(&t)?;
+        }
+        if let Some(s) = state {
+            let sep = if at.is_some() { " · " } else { "" };
+            meta.append_child(&self.doc.create_text_node(&format!("{sep}{s}")))?;
+        }
+        Ok(())
+    }
+
+    /// The row of an item: `div.row.me|other|system > div.bubble > (author, body, meta)`.
+    fn row(&self, item: &Item, at: Option<SystemTime>) -> Js<Element> {
         let who = match item.who {
             Who::Me => "me",
             Who::Other => "other",
@@ -470,10 +839,14 @@ impl App {
         }
         match &item.body {
             Body::Text(t) => {
-                dom::add(&bubble, &el(&self.doc, "div", "text", Some(t))?)?;
+                let body = el(&self.doc, "div", "text", Some(t))?;
+                body.set_attribute("dir", "auto")?;
+                bubble.append_child(&body)?;
             }
             Body::System(t) | Body::Note(t) => {
-                dom::add(&bubble, &el(&self.doc, "div", "text note", Some(t))?)?;
+                let body = el(&self.doc, "div", "text note", Some(t))?;
+                body.set_attribute("dir", "auto")?;
+                bubble.append_child(&body)?;
             }
             Body::File { name, url, size, image } => {
                 let file = el(&self.doc, "div", "file", None)?;
@@ -481,13 +854,15 @@ impl App {
                     let img = el(&self.doc, "img", "thumb", None)?;
                     img.set_attribute("src", u)?;
                     img.set_attribute("alt", name)?;
+                    img.set_attribute("loading", "lazy")?;
                     file.append_child(&img)?;
                 }
                 let link = el(&self.doc, if url.is_some() { "a" } else { "span" }, "file-link", Some(name))?;
+                link.set_attribute("dir", "auto")?;
                 if let Some(u) = url {
                     link.set_attribute("href", u)?;
                     link.set_attribute("target", "_blank")?;
-                    link.set_attribute("rel", "noopener")?;
+                    link.set_attribute("rel", "noopener noreferrer")?;
                 }
                 file.append_child(&link)?;
                 dom::add(&file, &el(&self.doc, "span", "file-size", Some(size))?)?;
@@ -504,21 +879,22 @@ impl App {
                         c.append_child(&img)?;
                     }
                     if let Some(t) = &card.title {
-                        dom::add(&c, &el(&self.doc, "div", "card-title", Some(t))?)?;
+                        let e = el(&self.doc, "div", "card-title", Some(t))?;
+                        e.set_attribute("dir", "auto")?;
+                        c.append_child(&e)?;
                     }
                     if let Some(t) = &card.subtitle {
-                        dom::add(&c, &el(&self.doc, "div", "card-subtitle", Some(t))?)?;
+                        let e = el(&self.doc, "div", "card-subtitle", Some(t))?;
+                        e.set_attribute("dir", "auto")?;
+                        c.append_child(&e)?;
                     }
                     let buttons = el(&self.doc, "div", "card-buttons", None)?;
                     for b in &card.buttons {
-                        let btn = el(
-                            &self.doc,
-                            "button",
-                            if b.chosen { "postback chosen" } else { "postback" },
-                            Some(&b.text),
-                        )?;
+                        let btn = el(&self.doc, "button", "postback", Some(&b.text))?;
                         btn.set_attribute("type", "button")?;
+                        btn.set_attribute("dir", "auto")?;
                         btn.set_attribute("data-postback", &b.postback_id)?;
+                        btn.set_attribute("aria-pressed", if b.chosen { "true" } else { "false" })?;
                         buttons.append_child(&btn)?;
                     }
                     c.append_child(&buttons)?;
@@ -530,11 +906,16 @@ impl App {
                 let form = el(&self.doc, "dl", "form", None)?;
                 for (label, value) in fields {
                     dom::add(&form, &el(&self.doc, "dt", "", Some(label))?)?;
-                    dom::add(&form, &el(&self.doc, "dd", "", Some(value))?)?;
+                    let dd = el(&self.doc, "dd", "", Some(value))?;
+                    dd.set_attribute("dir", "auto")?;
+                    form.append_child(&dd)?;
                 }
                 dom::add(&bubble, &el(&self.doc, "div", "text note", Some("Form"))?)?;
                 bubble.append_child(&form)?;
             }
+        }
+        if item.who != Who::System {
+            self.set_meta(&row, at, None)?;
         }
         Ok(row)
     }
@@ -556,10 +937,28 @@ impl App {
                 st.last_thread = Some(t.id.clone());
             }
             st.history_done = true;
+            st.thread_closed = false;
             st.chat = Some(chat.id.clone());
         }
+        self.set_active(true);
         text(&self.ui.history_top, "");
         Ok(chat.id)
+    }
+
+    /// The server no longer knows the widget's chat: forget it (the next message starts a
+    /// new one).
+    fn forget_chat(&self, chat: &ChatId) {
+        let mut st = self.st.borrow_mut();
+        if st.chat.as_ref() == Some(chat) {
+            st.chat = None;
+            st.history = None;
+            st.history_done = true;
+            st.last_thread = None;
+            st.agents.clear();
+            st.thread_closed = false;
+        }
+        drop(st);
+        self.show_agents();
     }
 
     fn send(self: &Rc<Self>) {
@@ -573,42 +972,95 @@ impl App {
             if closed {
                 self.append_line("A new thread started", "divider")?;
             }
-            let row = self.row(&Item { who: Who::Me, author: "You".into(), body: Body::Text(message.clone()) })?;
+            let row =
+                self.row(&Item { who: Who::Me, author: "You".into(), body: Body::Text(message.clone()) }, None)?;
             row.class_list().add_1("pending")?;
+            self.set_meta(&row, None, Some("Sending…"))?;
             self.append(&row)?;
             self.scroll_to_bottom();
             Ok::<_, JsValue>(row)
         })();
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => return self.show_error(&dom::js_text(&e)),
-        };
-        let app = self.clone();
-        spawn_local(async move {
-            let sent = match app.ensure_chat().await {
-                Ok(chat) => app.sdk.send_message(&chat, message).await,
-                Err(e) => Err(e),
-            };
-            let _ = row.class_list().remove_1("pending");
-            match sent {
-                Ok(ev) => {
-                    let _ = row.set_attribute("data-event", ev.id.as_str());
-                    let mut st = app.st.borrow_mut();
-                    st.shown.insert(ev.id.clone());
-                    if ev.thread.is_some() {
-                        st.last_thread = ev.thread;
-                    }
-                }
-                Err(e) => {
-                    let msg = view::error_text(&e);
-                    let _ = row.class_list().add_1("failed");
-                    if let Ok(note) = el(&app.doc, "div", "failed-note", Some(&format!("Not sent. {msg}"))) {
-                        let _ = row.append_child(&note);
-                    }
-                    app.show_error(&msg);
+        match row {
+            Ok(row) => spawn_local(self.clone().deliver(message, row)),
+            Err(e) => {
+                self.ui.input.set_value(&message);
+                self.show_error(&format!("The message could not be shown ({}); it was not sent.", dom::js_text(&e)));
+            }
+        }
+    }
+
+    async fn send_once(self: &Rc<Self>, message: &str) -> Result<Event, Error> {
+        let chat = self.ensure_chat().await?;
+        match self.sdk.send_message(&chat, message.to_owned()).await {
+            Err(e) if view::is_unknown_chat(&e) => {
+                // The server forgot the chat (a restart without its data): a new chat
+                // takes the message.
+                web_sys::console::warn_1(&JsValue::from_str(&format!(
+                    "chatio: the chat is unknown to the server, starting a new one ({})",
+                    view::error_detail(&e)
+                )));
+                self.forget_chat(&chat);
+                let _ = self.append_line("A new chat started", "divider");
+                let chat = self.ensure_chat().await?;
+                self.sdk.send_message(&chat, message.to_owned()).await
+            }
+            other => other,
+        }
+    }
+
+    /// Sends `message`, shown as `row`; on failure the row keeps its text and offers a retry.
+    async fn deliver(self: Rc<Self>, message: String, row: Element) {
+        let _ = row.class_list().remove_1("failed");
+        let _ = row.class_list().add_1("pending");
+        if let Ok(Some(note)) = row.query_selector(".failed-note") {
+            note.remove();
+        }
+        let _ = self.set_meta(&row, None, Some("Sending…"));
+        let sent = self.send_once(&message).await;
+        let _ = row.class_list().remove_1("pending");
+        match sent {
+            Ok(ev) => {
+                let _ = row.set_attribute("data-event", ev.id.as_str());
+                let _ = self.set_meta(&row, Some(ev.timestamp), None);
+                let mut st = self.st.borrow_mut();
+                st.shown.insert(ev.id.clone());
+                if ev.thread.is_some() {
+                    st.last_thread = ev.thread;
                 }
             }
+            Err(e) => {
+                if let Err(js) = self.mark_failed(&row, &message, &e) {
+                    self.show_error(&format!("{} ({})", view::error_text(&e), dom::js_text(&js)));
+                }
+            }
+        }
+    }
+
+    /// A message that was not sent: its text stays, with the reason and a retry button.
+    fn mark_failed(self: &Rc<Self>, row: &Element, message: &str, e: &Error) -> Js {
+        web_sys::console::warn_1(&JsValue::from_str(&format!(
+            "chatio: a message was not sent: {}",
+            view::error_detail(e)
+        )));
+        row.class_list().add_1("failed")?;
+        self.set_meta(row, Some(now()), Some("Not sent"))?;
+        let note = el(&self.doc, "div", "failed-note", None)?;
+        note.set_attribute("role", "alert")?;
+        dom::add(&note, &el(&self.doc, "span", "", Some(&view::error_text(e)))?)?;
+        let retry = el(&self.doc, "button", "retry", Some("Retry"))?;
+        retry.set_attribute("type", "button")?;
+        note.append_child(&retry)?;
+        row.append_child(&note)?;
+        let app = self.clone();
+        let (row, message) = (row.clone(), message.to_owned());
+        let cb = Closure::once_into_js(move |_: web_sys::Event| {
+            spawn_local(app.deliver(message, row));
         });
+        retry.add_event_listener_with_callback("click", cb.unchecked_ref())?;
+        if self.stuck.get() {
+            self.scroll_to_bottom();
+        }
+        Ok(())
     }
 
     /// What the customer types reaches the agent before it is sent (sneak peek); the core
@@ -621,13 +1073,24 @@ impl App {
             return;
         }
         if let Err(e) = self.sdk.set_sneak_peek(&chat, &typed) {
-            web_sys::console::warn_1(&JsValue::from_str(&view::error_text(&e)));
+            web_sys::console::warn_1(&JsValue::from_str(&view::error_detail(&e)));
         }
     }
 
-    fn pick_file(self: &Rc<Self>) {
-        let Some(file) = self.ui.file.files().and_then(|l| l.get(0)) else { return };
-        self.ui.file.set_value("");
+    /// A pasted file (an image from the clipboard) is sent like a chosen one.
+    fn pasted(self: &Rc<Self>, e: &web_sys::Event) {
+        let file = e
+            .dyn_ref::<web_sys::ClipboardEvent>()
+            .and_then(web_sys::ClipboardEvent::clipboard_data)
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0));
+        if let Some(f) = file {
+            e.prevent_default();
+            self.pick_file(f);
+        }
+    }
+
+    fn pick_file(self: &Rc<Self>, file: web_sys::File) {
         if self.st.borrow().upload.is_some() {
             return self.show_error("Another file is being sent; wait for it or cancel it first.");
         }
@@ -660,28 +1123,34 @@ impl App {
             Ok(url) => {
                 self.set_progress(1.0);
                 text(&self.ui.upload_state, "Sent");
-                if !self.st.borrow_mut().sent_files.insert(url.clone()) {
-                    return; // its `new_event` came first and is shown
+                let first = self.st.borrow_mut().sent_files.insert(url.clone());
+                if first {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let size = file.size() as u64;
+                    let item = Item {
+                        who: Who::Me,
+                        author: "You".into(),
+                        body: Body::File {
+                            name,
+                            url: view::safe_url(&url),
+                            size: view::bytes_text(size),
+                            image: file.type_().starts_with("image/"),
+                        },
+                    };
+                    if let Err(e) = self.row(&item, Some(now())).and_then(|row| self.append(&row)) {
+                        self.show_error(&format!("The sent file could not be shown ({}).", dom::js_text(&e)));
+                    }
                 }
-                let item = Item {
-                    who: Who::Me,
-                    author: "You".into(),
-                    body: Body::File {
-                        name,
-                        url: view::safe_url(&url),
-                        size: view::bytes_text(file.size() as u64),
-                        image: file.type_().starts_with("image/"),
-                    },
-                };
-                if let Err(e) = self.row(&item).and_then(|row| self.append(&row)) {
-                    self.show_error(&dom::js_text(&e));
+                // The bar goes once the visitor has seen it finish.
+                sleep(1500).await;
+                if self.st.borrow().upload.is_none() {
+                    show(&self.ui.upload, false);
                 }
             }
             Err(Error::Cancelled) => text(&self.ui.upload_state, "Cancelled"),
             Err(e) => {
-                let msg = view::error_text(&e);
                 text(&self.ui.upload_state, "Failed");
-                self.show_error(&msg);
+                self.show_error_of(&e);
             }
         }
     }
@@ -749,7 +1218,7 @@ impl App {
             Ok(page) => {
                 let before = self.ui.messages.scroll_height() - self.ui.messages.scroll_top();
                 if let Err(e) = self.prepend(&page.events) {
-                    self.show_error(&dom::js_text(&e));
+                    self.show_error(&format!("Older messages could not be shown ({}).", dom::js_text(&e)));
                 }
                 if initial {
                     self.scroll_to_bottom();
@@ -766,9 +1235,15 @@ impl App {
                     },
                 );
             }
+            Err(e) if view::is_unknown_chat(&e) => {
+                self.forget_chat(&chat);
+                text(&self.ui.history_top, "");
+            }
             Err(e) => {
                 text(&self.ui.history_top, "Older messages could not be loaded; scroll up to try again.");
-                self.show_error(&view::error_text(&e));
+                if !view::is_connection_error(&e) {
+                    self.show_error_of(&e);
+                }
             }
         }
         self.st.borrow_mut().history_loading = false;
@@ -779,9 +1254,10 @@ impl App {
         }
     }
 
-    /// Older events, ascending, above the rows shown; a divider where the thread changes.
+    /// Older events, ascending, above the rows shown (outside the live region, so that
+    /// screen readers do not read history out); a divider where the thread changes.
     fn prepend(&self, events: &[Event]) -> Js {
-        let anchor = self.ui.history_top.next_sibling();
+        let anchor = self.ui.older.first_child();
         {
             // The first page ends with the current thread.
             let mut st = self.st.borrow_mut();
@@ -796,17 +1272,17 @@ impl App {
             }
             if prev.is_some() && event.thread.is_some() && event.thread != prev {
                 let divider = el(&self.doc, "div", "line divider", Some("A new thread started"))?;
-                self.ui.messages.insert_before(&divider, anchor.as_ref())?;
+                self.ui.older.insert_before(&divider, anchor.as_ref())?;
             }
             prev.clone_from(&event.thread);
-            let row = self.render(event)?;
-            self.ui.messages.insert_before(&row, anchor.as_ref())?;
+            let (row, _) = self.render(event)?;
+            self.ui.older.insert_before(&row, anchor.as_ref())?;
         }
         // Between this page and the rows below it.
         if let (Some(p), Some(next)) = (prev, anchor.and_then(|a| a.dyn_into::<Element>().ok())) {
             if next.get_attribute("data-thread").is_some_and(|t| t != p.as_str()) {
                 let divider = el(&self.doc, "div", "line divider", Some("A new thread started"))?;
-                self.ui.messages.insert_before(&divider, Some(&next))?;
+                self.ui.older.insert_before(&divider, Some(&next))?;
             }
         }
         Ok(())
@@ -824,16 +1300,16 @@ impl App {
             row.get_attribute("data-thread").map(ThreadId::new).or_else(|| self.st.borrow().last_thread.clone());
         let chat = self.st.borrow().chat.clone();
         let (Some(chat), Some(thread)) = (chat, thread) else {
-            return self.show_error("This card cannot be answered: its chat is unknown.");
+            return self.show_error("This card cannot be answered any more.");
         };
-        let toggled = !button.class_list().contains("chosen");
+        let toggled = button.get_attribute("aria-pressed").as_deref() != Some("true");
         let app = self.clone();
         spawn_local(async move {
             let event = EventId::new(event);
             let pb = Postback::new(postback, toggled);
             match app.sdk.send_rich_message_postback(&chat, &thread, &event, pb.clone()).await {
                 Ok(()) => app.mark_postback(&event, &pb),
-                Err(e) => app.show_error(&view::error_text(&e)),
+                Err(e) => app.show_error_of(&e),
             }
         });
     }
@@ -849,7 +1325,7 @@ impl App {
                 .and_then(|r| r.get_attribute("data-event"))
                 .is_some_and(|id| id == event.as_str());
             if same_event && b.get_attribute("data-postback").as_deref() == Some(postback.id.as_str()) {
-                let _ = b.class_list().toggle_with_force("chosen", postback.toggled);
+                let _ = b.set_attribute("aria-pressed", if postback.toggled { "true" } else { "false" });
             }
         }
     }
@@ -857,25 +1333,63 @@ impl App {
     async fn rate(self: Rc<Self>, rating: Rating) {
         let chat = self.st.borrow().chat.clone();
         let Some(chat) = chat else {
-            return text(&self.ui.rating_state, "Start a chat first.");
+            return text(&self.ui.rating_state, "Write a message first.");
         };
         text(&self.ui.rating_state, "Sending…");
-        let thanks = if matches!(rating, Rating::Good) { "Thanks for rating: good" } else { "Thanks for rating: bad" };
+        let good = matches!(rating, Rating::Good);
         match self.sdk.send_rating(&chat, rating, None).await {
-            Ok(()) => text(&self.ui.rating_state, thanks),
+            Ok(()) => {
+                let _ = self.ui.rate_good.set_attribute("aria-pressed", if good { "true" } else { "false" });
+                let _ = self.ui.rate_bad.set_attribute("aria-pressed", if good { "false" } else { "true" });
+                text(&self.ui.rating_state, "Thanks for rating");
+            }
             Err(e) => {
                 text(&self.ui.rating_state, "");
-                self.show_error(&view::error_text(&e));
+                self.show_error_of(&e);
             }
         }
     }
 
+    /// End chat asks first (a bar with the two choices); focus goes to its first button.
+    fn ask_end(&self) {
+        if self.st.borrow().chat.is_none() || self.st.borrow().thread_closed {
+            return text(&self.ui.rating_state, "There is no chat going on.");
+        }
+        show(&self.ui.close_thread, false);
+        show(&self.ui.confirm_end, true);
+        if let Some(b) =
+            self.doc.get_element_by_id("confirm-end-yes").and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = b.focus();
+        }
+    }
+
     async fn close_thread(self: Rc<Self>) {
+        show(&self.ui.confirm_end, false);
+        show(&self.ui.close_thread, true);
         let chat = self.st.borrow().chat.clone();
         let Some(chat) = chat else { return };
-        if let Err(e) = self.sdk.close_thread(&chat).await {
-            self.show_error(&view::error_text(&e));
+        match self.sdk.close_thread(&chat).await {
+            Ok(()) => self.thread_closed("You"),
+            Err(e) => self.show_error_of(&e),
         }
+        let _ = self.ui.input.focus();
+    }
+
+    /// The thread is closed (by `by`): said once in the list; the next message opens a new one.
+    fn thread_closed(&self, by: &str) {
+        let already = std::mem::replace(&mut self.st.borrow_mut().thread_closed, true);
+        show(&self.ui.typing, false);
+        self.set_active(false);
+        if already {
+            return;
+        }
+        let msg = if by == "You" {
+            "You ended the chat. Rate it below, or write a message to start a new one.".to_owned()
+        } else {
+            format!("The chat was closed by {by}. Rate it below, or write a message to start a new one.")
+        };
+        let _ = self.append_line(&msg, "closed");
     }
 }
 

@@ -157,21 +157,61 @@ fn capitalized(s: &str) -> String {
     }
 }
 
-/// An SDK error as a sentence for the customer (with its causes, which say what failed).
+/// An SDK error as a sentence a visitor understands. Connection trouble says what to do
+/// (the banner tells the reconnects); technical detail (URLs, causes) goes to the console,
+/// never into the sentence.
 pub fn error_text(e: &Error) -> String {
     match e {
-        Error::Authentication { message, .. } => format!("Could not log in: {message}{}.", causes(e)),
-        Error::ConnectionLost => "The connection dropped before the server answered. Please try again.".into(),
-        Error::Timeout => "The server did not answer in time. Please try again.".into(),
+        Error::Authentication { .. } => "The chat could not sign you in. Reload the page to try again.".into(),
+        Error::ConnectionLost | Error::Transport(_) => {
+            "The chat server cannot be reached. Check your connection; the chat reconnects by itself.".into()
+        }
+        Error::Timeout => "The chat server did not answer in time. Please try again.".into(),
         Error::InvalidArgs { reason } => format!("That cannot be sent: {reason}."),
-        Error::Config { reason, .. } => format!("The chat cannot start: {reason}{}.", causes(e)),
+        Error::Config { reason, .. } => format!("The chat cannot start: {reason}."),
         Error::Cancelled => "Cancelled.".into(),
-        Error::Server { kind, message, .. } => format!("The server refused: {message} ({kind})."),
-        Error::Disconnected { reason } => format!("The server closed the connection: {reason}."),
+        Error::Server { kind: chatio_wire::ErrorType::Authorization, .. } => {
+            "This chat is no longer available. Your next message starts a new one.".into()
+        }
+        Error::Server { message, .. } => format!("The chat server refused this: {}.", message.trim_end_matches('.')),
+        Error::Disconnected { .. } => "The chat server ended this session. Reload the page to chat again.".into(),
         Error::Closed => "The chat session has ended. Reload the page to chat again.".into(),
-        Error::Protocol(p) => format!("The server sent something unreadable: {}.", p.message()),
-        other => format!("{}{}.", capitalized(&other.to_string()), causes(other)),
+        Error::Protocol(_) => "The chat server sent something this page cannot read. Please reload the page.".into(),
+        other => format!("{}.", capitalized(other.to_string().trim_end_matches('.'))),
     }
+}
+
+/// The error with its causes, for the console (developers), on one line.
+pub fn error_detail(e: &Error) -> String {
+    format!("{e}{}", causes(e))
+}
+
+/// Connection trouble: the reconnect banner tells it, so it stays out of the error bar and
+/// anything it showed goes away when the connection is back.
+pub fn is_connection_error(e: &Error) -> bool {
+    matches!(e.kind(), chatio_core::ErrorKind::Connection | chatio_core::ErrorKind::Transport)
+}
+
+/// The server no longer knows the chat as this customer's (it forgot it: restarted without
+/// its data, or the customer is a new one): forget it and start a new chat.
+pub fn is_unknown_chat(e: &Error) -> bool {
+    matches!(e, Error::Server { kind: chatio_wire::ErrorType::Authorization, .. })
+}
+
+/// A page title with the unread count in front while there is one: `(2) Chat`.
+pub fn unread_title(base: &str, unread: u32) -> String {
+    if unread == 0 { base.to_owned() } else { format!("({unread}) {base}") }
+}
+
+/// The time of a message as `HH:MM` (the browser gives the local hours and minutes).
+pub fn clock_text(hours: u32, minutes: u32) -> String {
+    format!("{hours:02}:{minutes:02}")
+}
+
+/// Whether an item counts as unread when it arrives while the visitor is not looking:
+/// what someone else wrote (not system lines, not the visitor's own messages).
+pub fn counts_as_unread(item: &Item) -> bool {
+    item.who == Who::Other
 }
 
 fn form_value(f: &chatio_wire::FormField) -> String {
@@ -334,9 +374,22 @@ mod tests {
                 message: "no such chat".into(),
                 data: None
             }),
-            "The server refused: no such chat (validation)."
+            "The chat server refused this: no such chat."
         );
         assert_eq!(error_text(&Error::DeliveryUnknown { attempts: 3 }).chars().next(), Some('U'));
+        let unknown = Error::Server {
+            kind: wire::ErrorType::Authorization,
+            message: "chat `c` is not one of the customer's chats".into(),
+            data: None,
+        };
+        assert!(is_unknown_chat(&unknown));
+        assert!(!error_text(&unknown).contains('`'), "no ids in sentences: {}", error_text(&unknown));
+        assert!(is_connection_error(&Error::ConnectionLost));
+        assert!(is_connection_error(&Error::Timeout));
+        assert!(!is_connection_error(&unknown));
+        assert_eq!(unread_title("Chat", 0), "Chat");
+        assert_eq!(unread_title("Chat", 3), "(3) Chat");
+        assert_eq!(clock_text(9, 5), "09:05");
         assert!(reconnecting_text(2, Duration::from_millis(1500)).contains("1.5 s (attempt 2)"));
         assert_eq!(safe_url("//evil.example/x"), None);
         assert_eq!(safe_url("/api/file/x").as_deref(), Some("/api/file/x"));

@@ -67,6 +67,9 @@ pub(crate) async fn serve_connection(router: Arc<Router>, io: TokioIo<TimedStrea
 fn allow_origin(resp: &mut Resp, origin: Option<header::HeaderValue>) {
     let Some(origin) = origin else { return };
     let h = resp.headers_mut();
+    if h.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        return; // the handler decided (public files: `*`, no credentials)
+    }
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, header::HeaderValue::from_static("true"));
     h.append(header::VARY, header::HeaderValue::from_static("Origin"));
@@ -144,7 +147,7 @@ async fn route(router: &Router, req: hyper::Request<Incoming>) -> Resp {
             let op = (*op).to_owned();
             admin::admin(state, req, &op).await
         }
-        (Method::GET, ["widget", rest @ ..]) => static_files::serve(state.config.widget_dir.as_deref(), &path, rest),
+        (Method::GET, ["widget", rest @ ..]) => static_files::serve(state, &req, &path, rest),
         (Method::GET, [""]) => respond(
             StatusCode::OK,
             "text/plain",

@@ -1,172 +1,26 @@
-//! The chat widget in headless Chromium, driven through WebDriver (chromedriver +
-//! fantoccini) the way a person uses it, against the reference server serving the widget.
-//!
-//! Needs the built assets (`cargo xtask widget`), `chromium` and `chromedriver`. Without them
-//! the test prints why and passes; with `CHATIO_BROWSER_TESTS=require` (as `cargo xtask ci`
-//! sets) a missing piece is a failure. Screenshots go to `target/widget-test/`.
-#![cfg(not(target_arch = "wasm32"))]
+//! The chat window as a page of its own (`/widget/`): a whole conversation, state and
+//! feedback (a message typed before the wasm loaded, retry after a failure, a server
+//! restart mid-conversation), and settings taken from the page, never from a link.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(30);
-
-fn root() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    // chromedriver wants canonical paths for uploads.
-    root.canonicalize().unwrap_or(root)
-}
-
-fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
-    if let Ok(p) = std::env::var(env) {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).flat_map(|dir| names.iter().map(move |n| dir.join(n))).find(|p| p.is_file())
-}
-
-/// What the test needs, or why it cannot run.
-fn prerequisites() -> Result<(PathBuf, PathBuf, PathBuf), String> {
-    let assets = root().join("target/widget");
-    if !assets.join("chatio_widget_bg.wasm").is_file() || !assets.join("index.html").is_file() {
-        return Err(format!("the widget is not built in {} (run `cargo xtask widget`)", assets.display()));
-    }
-    let chromium = find_binary("CHROME", &["chromium", "chromium-browser", "google-chrome"])
-        .ok_or("chromium is not installed (Debian: apt-get install chromium)")?;
-    let driver = find_binary("CHROMEDRIVER", &["chromedriver"])
-        .ok_or("chromedriver is not installed (Debian: apt-get install chromium-driver)")?;
-    Ok((assets, chromium, driver))
-}
-
-/// chromedriver on a free port, killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Driver {
-    fn start(binary: &Path) -> Driver {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let deadline = Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Driver { child, url: format!("http://127.0.0.1:{port}") }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn browser(driver: &Driver, chromium: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=440,900", "--hide-scrollbars"],
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("a chromium session")
-}
-
-/// Evaluates a JS expression in the page.
-async fn js(c: &Client, expr: &str) -> Value {
-    c.execute(&format!("return ({expr});"), vec![]).await.unwrap_or(Value::Null)
-}
-
-/// Waits until the JS expression is truthy; fails with `what` and the page's error bar.
-async fn until(c: &Client, expr: &str, what: &str) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let v = js(c, expr).await;
-        let truthy = match &v {
-            Value::Null => false,
-            Value::Bool(b) => *b,
-            Value::String(s) => !s.is_empty(),
-            Value::Number(n) => n.as_f64() != Some(0.0),
-            _ => true,
-        };
-        if truthy {
-            return v;
-        }
-        if Instant::now() > deadline {
-            let error =
-                js(c, "document.getElementById('error-text') && document.getElementById('error-text').textContent")
-                    .await;
-            let status =
-                js(c, "document.getElementById('status') && document.getElementById('status').textContent").await;
-            let _ = shot(c, "failure").await;
-            panic!("timed out waiting for {what} (status {status}, error bar {error})");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A `.row` (or line) whose text contains `text`.
-fn has_text(selector: &str, text: &str) -> String {
-    format!(
-        "Array.from(document.querySelectorAll({sel})).some(e => e.textContent.includes({text}))",
-        sel = json!(selector),
-        text = json!(text)
-    )
-}
-
-async fn shot(c: &Client, name: &str) -> PathBuf {
-    let dir = root().join("target/widget-test");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.png"));
-    if let Ok(png) = c.screenshot().await {
-        std::fs::write(&path, png).unwrap();
-    }
-    path
-}
-
-async fn say(c: &Client, text: &str) {
-    let input = c.find(Locator::Id("input")).await.expect("the message box");
-    input.send_keys(text).await.expect("typing");
-    c.find(Locator::Id("send")).await.expect("the send button").click().await.expect("click send");
-}
+use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_chats_through_the_widget_in_headless_chromium() {
-    let required = std::env::var("CHATIO_BROWSER_TESTS").is_ok_and(|v| v == "require");
-    let (assets, chromium, driver_bin) = match prerequisites() {
-        Ok(p) => p,
-        Err(why) if required => panic!("CHATIO_BROWSER_TESTS=require, but {why}"),
-        Err(why) => {
-            eprintln!("SKIPPED the widget browser test: {why}");
-            return;
-        }
-    };
+    let Some(env) = env("the widget page test") else { return };
     let server = chatio_server::Server::builder()
         .ephemeral()
-        .widget_dir(&assets)
+        .widget_dir(&env.assets)
         .agent_delay(Duration::from_millis(100))
         .start()
         .await
         .expect("server");
     let base = format!("{}/widget/", server.http_url());
-    let driver = Driver::start(&driver_bin);
-    let c = browser(&driver, &chromium).await;
+    let (driver, c) = browser(&env, Screen::Desktop(440, 900)).await;
 
     // Open the page: it fetches a token from the server's token endpoint and connects.
     // `history=1` makes each history page one thread, so that scrolling up has work to do.
@@ -207,7 +61,7 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     c.find(Locator::Css("button[data-postback='like_yes']")).await.unwrap().click().await.unwrap();
     until(
         &c,
-        "document.querySelector(\"button[data-postback='like_yes']\").classList.contains('chosen')",
+        "document.querySelector(\"button[data-postback='like_yes']\").getAttribute('aria-pressed') === 'true'",
         "the chosen button",
     )
     .await;
@@ -341,20 +195,145 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     until(&c, "document.getElementById('history-top').textContent.includes('beginning')", "the start of history").await;
     shot(&c, "history").await;
 
-    // A server that refuses the connection: readable text, no crash.
-    c.goto(&format!("{base}?server=http://127.0.0.1:9&new")).await.unwrap();
-    let shown = until(
-        &c,
-        "(!document.getElementById('error').hidden && document.getElementById('error-text').textContent) || \
-         (!document.getElementById('banner').hidden && document.getElementById('banner').textContent)",
-        "an error or the reconnect banner",
-    )
-    .await;
-    eprintln!("unreachable server shows: {shown}");
-    assert!(!shown.to_string().contains("panicked"), "{shown}");
-    shot(&c, "unreachable").await;
+    // The agent who left still has its name on its messages after the reload.
+    let authors = js(&c, "Array.from(document.querySelectorAll('.row.other .author')).map(e => e.textContent)").await;
+    assert!(
+        authors.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(|n| n != "Agent")),
+        "author names after a reload: {authors}"
+    );
+    // Messages carry their time.
+    assert_eq!(
+        js(&c, "/^\\d\\d:\\d\\d$/.test(document.querySelector('.row.me .meta time').textContent)").await,
+        json!(true)
+    );
+
+    // End chat asks first, then says so in the list.
+    say(&c, "One more thing").await;
+    until(&c, &has_text(".row.other", "You said: One more thing"), "the answer").await;
+    c.find(Locator::Id("close-thread")).await.unwrap().click().await.unwrap();
+    until(&c, "!document.getElementById('confirm-end').hidden", "the End chat confirmation").await;
+    assert_eq!(js(&c, "document.activeElement.id").await, json!("confirm-end-yes"));
+    c.find(Locator::Id("confirm-end-yes")).await.unwrap().click().await.unwrap();
+    until(&c, &has_text(".line.closed", "You ended the chat"), "the closed thread in the list").await;
+    assert_eq!(js(&c, "document.querySelectorAll('.line.closed').length").await, json!(1), "said once");
+    shot(&c, "ended").await;
+
+    // A link cannot point the page at another server: `?server=` is ignored, and the other
+    // server hears nothing (no token request, no customer).
+    let decoy = chatio_server::Server::builder().ephemeral().start().await.expect("decoy server");
+    c.goto(&format!("{base}?server={}&new", decoy.http_url())).await.unwrap();
+    until(&c, "document.getElementById('status').textContent === 'Connected'", "Connected to its own server").await;
+    let (t, cu) = (decoy.stats().tokens, decoy.stats().customers);
+    assert_eq!((t, cu), (0, 0), "the decoy server got tokens or customers");
+    decoy.shutdown().await;
 
     c.close().await.unwrap();
     drop(driver);
+    server.shutdown().await;
+}
+
+async fn connected(c: &Client) {
+    until(c, "document.getElementById('status').textContent === 'Connected'", "Connected").await;
+}
+
+/// A server on `addr` (the same port after a restart) serving the widget.
+async fn serve_on(env: &Env, addr: std::net::SocketAddr) -> chatio_server::ServerHandle {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let started = chatio_server::Server::builder()
+            .listen(addr)
+            .widget_dir(&env.assets)
+            .agent_delay(Duration::from_millis(100))
+            .start()
+            .await;
+        match started {
+            Ok(s) => return s,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("restart on {addr}: {e}; again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("the server could not start again on {addr}: {e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_the_visitor_sends_is_lost_early_on_failure_or_across_a_restart() {
+    let Some(env) = env("the state and feedback test") else { return };
+    let server = chatio_server::Server::builder()
+        .ephemeral()
+        .widget_dir(&env.assets)
+        .agent_delay(Duration::from_millis(100))
+        .start()
+        .await
+        .expect("server");
+    let addr = server.addr();
+    let base = format!("{}/widget/", server.http_url());
+    let (_driver, c) = browser(&env, Screen::Desktop(480, 800)).await;
+
+    // A slow network (about 120 KiB/s): the message box is there long before the wasm; a
+    // message sent then waits, marked, and goes out once the widget runs.
+    c.issue_cmd(NetworkConditions { latency_ms: 100, download: 120 * 1024, upload: 120 * 1024 })
+        .await
+        .expect("throttle");
+    c.goto(&format!("{base}?new")).await.unwrap();
+    let typed = Instant::now();
+    c.find(Locator::Id("input")).await.unwrap().send_keys("Typed before the widget loaded\u{E007}").await.unwrap();
+    let early =
+        js(&c, "[!!document.querySelector('.row.queued'), document.getElementById('status').textContent]").await;
+    eprintln!("right after sending, {:?} after the page load: {early}", typed.elapsed());
+    assert_eq!(early, json!([true, "Loading…"]), "the message was not held while the wasm loaded");
+    c.issue_cmd(NetworkConditions { latency_ms: 0, download: 0, upload: 0 }).await.expect("unthrottle");
+    until(&c, &has_text(".row.other", "You said: Typed before the widget loaded"), "the early message answered").await;
+    assert_eq!(js(&c, "document.querySelectorAll('.row.me').length").await, json!(1), "sent once");
+    assert_eq!(js(&c, "document.location.search").await, json!("?new"), "the form did not reload the page");
+
+    // A server restart mid-conversation (the memory store forgets the chat): the widget
+    // reconnects, and the next message goes into a new chat instead of failing.
+    server.shutdown().await;
+    until(&c, "!document.getElementById('banner').hidden", "the reconnect banner").await;
+    let server = serve_on(&env, addr).await;
+    connected(&c).await;
+    until(&c, "document.getElementById('banner').hidden", "the banner gone").await;
+    say(&c, "After the restart").await;
+    until(&c, &has_text(".row.other", "You said: After the restart"), "the answer after the restart").await;
+    assert_eq!(js(&c, "document.querySelectorAll('.row.failed').length").await, json!(0));
+    assert_eq!(js(&c, "document.getElementById('error').hidden").await, json!(true), "no error left over");
+    shot(&c, "after-restart").await;
+
+    // A failure: the server is down longer than the request timeout (15 s). The message
+    // keeps its text, lays out as a normal row, says why, and offers a retry that works
+    // once the server is back.
+    server.shutdown().await;
+    until(&c, "!document.getElementById('banner').hidden", "the reconnect banner").await;
+    say(&c, "Sent while the server is down").await;
+    let deadline = Duration::from_secs(40);
+    let waited = Instant::now();
+    while js(&c, "!!document.querySelector('.row.failed .retry')").await != json!(true) {
+        assert!(waited.elapsed() < deadline, "the message never failed");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let failed = js(
+        &c,
+        "(() => { const r = document.querySelector('.row.failed'); const b = r.querySelector('.bubble'); \
+         return [b.querySelector('.text').textContent, Math.round(b.getBoundingClientRect().height), r.querySelector('.failed-note').textContent]; })()",
+    )
+    .await;
+    eprintln!("the failed message: {failed}");
+    assert_eq!(failed[0], json!("Sent while the server is down"));
+    assert!(failed[1].as_f64().unwrap() < 90.0, "the failed bubble is squeezed: {failed}");
+    assert!(!failed[2].as_str().unwrap().contains("ws://"), "no URLs in the sentence: {failed}");
+    shot(&c, "failed").await;
+    let server = serve_on(&env, addr).await;
+    connected(&c).await;
+    c.find(Locator::Css(".row.failed .retry")).await.unwrap().click().await.unwrap();
+    until(&c, &has_text(".row.other", "You said: Sent while the server is down"), "the retried message answered").await;
+    assert_eq!(js(&c, "document.querySelectorAll('.row.failed').length").await, json!(0), "retried in place");
+    assert_eq!(
+        js(&c, "Array.from(document.querySelectorAll('.row.me .text')).filter(e => e.textContent === 'Sent while the server is down').length").await,
+        json!(1),
+        "one row for the retried message"
+    );
+    c.close().await.unwrap();
     server.shutdown().await;
 }
