@@ -515,7 +515,12 @@ impl App {
             }
             SdkEvent::RichMessagePostback { event, postback, .. } => self.mark_postback(&event, &postback),
             SdkEvent::Error(e) => {
-                if view::is_connection_error(&e) {
+                if view::is_unknown_chat(&e) {
+                    // A request with no caller (a sneak peek) about a chat the server forgot:
+                    // the next message finds out and starts a new chat; nothing for the
+                    // visitor to do (the event does not say which chat, so none is dropped here).
+                    web_sys::console::warn_1(&JsValue::from_str(&format!("chatio: {}", view::error_detail(&e))));
+                } else if view::is_connection_error(&e) {
                     // The banner tells it; the console keeps the detail.
                     web_sys::console::warn_1(&JsValue::from_str(&format!("chatio: {}", view::error_detail(&e))));
                 } else {
