@@ -52,8 +52,8 @@
 //! cross-checked with `location.ancestorOrigins`); each posts only to the other's origin.
 //! Window → page: `ready`, `unread {count}`, `minimize`, `active {value}`. Page → window:
 //! `init {visible, page: {url, title, referrer}, customer}` (after `ready`; what the page
-//! asks before is queued), `visible {value}`, `customer {customer}`, `page {page}`. See
-//! [`embed`](crate) (module `embed`) for the window's side.
+//! asks before is queued), `visible {value}`, `customer {customer}`, `page {page}`. The window's side is the
+//! private module `embed` (`src/embed.rs`).
 //!
 //! **Which sites may embed** is the server's per-license list of origins (its registered
 //! apps; without any, the server's own origin and loopback origins). The server sends it as

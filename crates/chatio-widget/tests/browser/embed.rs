@@ -104,6 +104,13 @@ async fn the_snippet_on_another_origin_costs_nothing_until_clicked_then_chats() 
     c.goto(&host).await.unwrap();
     until(&c, BUBBLE, "the bubble on the second page").await;
     assert_eq!(js(&c, &format!("{BUBBLE}.getAttribute('aria-label')")).await, json!("Chat with the shop"));
+    shot(&c, "host-bubble").await;
+    // The same visitor on the second page (same site): the window shows the conversation.
+    c.execute("window.chatio.open()", vec![]).await.unwrap();
+    enter_widget(&c).await;
+    until(&c, &has_text(".row.other", "while you were away"), "the history on the second page").await;
+    c.enter_parent_frame().await.unwrap();
+    shot(&c, "host-window").await;
 
     c.close().await.unwrap();
     server.shutdown().await;

@@ -133,6 +133,27 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
         "a cancelled upload posts no file"
     );
 
+    // A file dropped on the window, and one pasted into the message box, are sent too; the
+    // upload bar goes away after a success.
+    for (event, name, target) in [("drop", "dropped.txt", "widget"), ("paste", "pasted.txt", "input")] {
+        let init = if event == "drop" {
+            "DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})"
+        } else {
+            "ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true})"
+        };
+        c.execute(
+            &format!(
+                "const dt = new DataTransfer(); dt.items.add(new File(['hello {name}'], '{name}', {{type: 'text/plain'}})); \
+                 document.getElementById('{target}').dispatchEvent(new {init});"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+        until(&c, &has_text(".row.me .file-link", name), "the dropped or pasted file in the list").await;
+        until(&c, "document.getElementById('upload').hidden", "the upload bar gone after the success").await;
+    }
+
     // The agent closes the thread; the customer rates; the next message opens a new thread.
     say(&c, "/close").await;
     until(&c, "document.querySelector('.line.closed') !== null", "the closed thread note").await;
