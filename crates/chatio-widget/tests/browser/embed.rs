@@ -23,7 +23,8 @@ async fn the_snippet_on_another_origin_costs_nothing_until_clicked_then_chats() 
         .start()
         .await
         .expect("server");
-    let host = host_site(host_page(&server.http_url(), HOSTILE, "data-label=\"Chat with the shop\"")).await;
+    // A second page of the same site, with ordinary CSS and a label for the bubble.
+    let host = host_site(host_page(&server.http_url(), "", "data-label=\"Chat with the shop\"")).await;
     let html = host_page(&server.http_url(), HOSTILE, "").replace("<body>", "<body><div id=\"cover\"></div>");
     let host_with_cover = host_site(html).await;
     let (_driver, c) = browser(&env, Screen::Desktop(1280, 800)).await;
@@ -100,7 +101,7 @@ async fn the_snippet_on_another_origin_costs_nothing_until_clicked_then_chats() 
     )
     .await
     .unwrap();
-    // A second page: the loader with a label, on the first origin (still allowed).
+    // The second page: the loader with a label.
     c.goto(&host).await.unwrap();
     until(&c, BUBBLE, "the bubble on the second page").await;
     assert_eq!(js(&c, &format!("{BUBBLE}.getAttribute('aria-label')")).await, json!("Chat with the shop"));

@@ -57,7 +57,10 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     until(&c, &has_text(".card-title", "Do you like chatio-rs?"), "the rich message card").await;
     assert_eq!(js(&c, "window.__typing").await, Value::Bool(true), "the typing indicator never showed");
 
-    // Press a card's button: the postback goes out and the button shows as chosen.
+    // Press a card's button: the postback goes out and the button shows as chosen. (The
+    // typing line going away moves the list: click once it is settled.)
+    until(&c, "document.getElementById('typing').hidden", "the agent done typing").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     c.find(Locator::Css("button[data-postback='like_yes']")).await.unwrap().click().await.unwrap();
     until(
         &c,
