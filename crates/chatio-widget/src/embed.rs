@@ -18,11 +18,9 @@ use web_sys::{MessageEvent, Window};
 
 use crate::dom::Js;
 
-/// Field limits for what a host page sends (the protocol's, G23).
-const MAX_FIELDS: usize = 100;
-const MAX_VALUE: usize = 4096;
-const MAX_SHORT: usize = 256;
-const MAX_URL: usize = 2048;
+// What a host page sends is cut to the protocol's limits (G23): at most
+// `MAX_CUSTOMER_FIELDS` fields, every string at most `MAX_CUSTOMER_FIELD_LEN` characters.
+use chatio_wire::limits::{MAX_CUSTOMER_FIELD_LEN as MAX_LEN, MAX_CUSTOMER_FIELDS as MAX_FIELDS};
 
 /// A message from the host page, checked and typed.
 #[derive(Debug, PartialEq, Eq)]
@@ -138,8 +136,8 @@ fn parse(data: &JsValue) -> Option<HostMessage> {
 
 fn customer(v: &JsValue) -> CustomerData {
     let mut c = CustomerData::new();
-    c.name = string(v, "name", MAX_SHORT);
-    c.email = string(v, "email", MAX_SHORT);
+    c.name = string(v, "name", MAX_LEN);
+    c.email = string(v, "email", MAX_LEN);
     let fields = get(v, "fields");
     if fields.is_object() {
         let mut map = BTreeMap::new();
@@ -147,7 +145,7 @@ fn customer(v: &JsValue) -> CustomerData {
             if let (Some(k), Some(val)) =
                 (key.as_string(), get(&fields, &key.as_string().unwrap_or_default()).as_string())
             {
-                map.insert(k.chars().take(MAX_SHORT).collect(), val.chars().take(MAX_VALUE).collect());
+                map.insert(k.chars().take(MAX_LEN).collect(), val.chars().take(MAX_LEN).collect());
             }
         }
         if !map.is_empty() {
@@ -162,9 +160,9 @@ fn page(v: &JsValue) -> Option<Monitoring> {
         return None;
     }
     let mut p = Page::default();
-    p.url = string(v, "url", MAX_URL).filter(|u| u.starts_with("https://") || u.starts_with("http://"));
-    p.title = string(v, "title", MAX_SHORT * 2);
-    p.referrer = string(v, "referrer", MAX_URL).filter(|u| !u.is_empty());
+    p.url = string(v, "url", MAX_LEN).filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+    p.title = string(v, "title", MAX_LEN);
+    p.referrer = string(v, "referrer", MAX_LEN).filter(|u| !u.is_empty());
     let mut m = Monitoring::default();
     m.page = Some(p);
     Some(m)
