@@ -75,8 +75,7 @@ pub struct Config {
     /// Largest frame accepted from the server (16 MiB; see
     /// [`chatio_core::Config::max_frame_len`]).
     pub max_frame_len: usize,
-    /// An observer of every frame and connection event (debugging, recording; native targets).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// An observer of every frame and connection event (debugging, recording).
     pub tap: Option<Arc<dyn chatio_transport::Tap>>,
     /// Delays between reconnect attempts (1 s to 5 s, jitter 0.5).
     pub reconnect: chatio_core::Backoff,
@@ -169,7 +168,6 @@ impl Config {
             request_timeout: Duration::from_secs(15),
             history_page_events: 50,
             max_frame_len: chatio_core::DEFAULT_MAX_FRAME_LEN,
-            #[cfg(not(target_arch = "wasm32"))]
             tap: None,
             reconnect: chatio_core::Backoff::socket(),
             event_buffer: chatio_transport::bus::DEFAULT_CAPACITY,
@@ -255,8 +253,7 @@ impl Config {
     }
 
     /// Observes every frame and connection event (see [`chatio_transport::Tap`]; it sees
-    /// the login token, so redact before logging). Native targets only.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// the login token, so redact before logging).
     #[must_use]
     pub fn tap(mut self, tap: Arc<dyn chatio_transport::Tap>) -> Self {
         self.tap = Some(tap);

@@ -109,7 +109,7 @@
 //! * `web` — run in a browser: `cargo build --target wasm32-unknown-unknown --no-default-features
 //!   --features web`. The same [`CustomerSdk`] API on the browser's `WebSocket`, `fetch`,
 //!   `XMLHttpRequest` and `setTimeout` (see `chatio_transport::web`); [`File::bytes`] only (a
-//!   page has no file system), no `tls`, `tap` or `runtime` settings (the browser owns those).
+//!   page has no file system), no `tls` or `runtime` settings (the browser owns those; the `tap` works).
 //!
 //! ## Errors
 //!
@@ -187,7 +187,6 @@ pub use model::*;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use chatio_transport::net::TlsConfig;
-#[cfg(not(target_arch = "wasm32"))]
 pub use chatio_transport::{Tap, TapEvent};
 
 /// The transport's own types: its error (the cause under [`Error::Transport`], and what a
@@ -195,12 +194,9 @@ pub use chatio_transport::{Tap, TapEvent};
 /// sources are `BrowserError`s).
 pub mod transport {
     pub use chatio_transport::Error;
-    pub use chatio_transport::error::BoxError;
-    #[cfg(target_arch = "wasm32")]
-    pub use chatio_transport::error::BrowserError;
+    pub use chatio_transport::error::{BoxError, BrowserError, Dropped, UrlError};
     #[cfg(not(target_arch = "wasm32"))]
     pub use chatio_transport::net::TlsConfig;
-    #[cfg(not(target_arch = "wasm32"))]
     pub use chatio_transport::{Tap, TapEvent};
 }
 

@@ -185,10 +185,10 @@ impl CustomerSdk {
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
         let session = Session::new(config.core_config(seed), rt.now());
         let mut dcfg = chatio_transport::DriverConfig::new(server);
-        dcfg.tls = config.tls.clone();
         dcfg.tap = config.tap.clone();
         dcfg.event_capacity = config.event_buffer;
-        let driver = chatio_transport::spawn(rt, session, dcfg, provider.clone())
+        let platform = chatio_transport::Native::new(rt).with_tls(config.tls.clone());
+        let driver = chatio_transport::spawn_on(platform, session, dcfg, provider.clone())
             .map_err(|e| e.into_core(Operation::Connect))?;
         Ok(Self { driver, auth: Auth { provider } })
     }

@@ -4,9 +4,10 @@
 //! hyper) and the browser's (`crate::web::AccountsToken`, over `fetch`) differ only in how
 //! they send the request.
 
+use std::fmt;
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chatio_core::Instant;
@@ -38,6 +39,57 @@ pub(crate) struct Accounts {
     /// Two requests at once would each mint a token, and the later answer would replace the
     /// token the earlier caller already holds.
     gate: futures::lock::Mutex<()>,
+}
+
+/// The customer token endpoint as a [`TokenProvider`](crate::token::TokenProvider), over `C`:
+/// the platform's way to post the form (hyper natively, `fetch` in a browser). Each platform
+/// names its own `AccountsToken` ([`crate::token::AccountsToken`]); the form, the answer's
+/// parsing, the typed errors and the cache are the same.
+pub struct AccountsProvider<C> {
+    inner: Arc<(C, Accounts)>,
+}
+
+impl<C> Clone for AccountsProvider<C> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+impl<C> fmt::Debug for AccountsProvider<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountsToken")
+            .field("endpoint", &self.accounts().endpoint().as_str())
+            .field("client_id", &self.accounts().client_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> AccountsProvider<C> {
+    /// A provider asking `<accounts_base>/customer/` for tokens of `client_id` over `client`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidUrl`] when the base cannot take a path.
+    pub(crate) fn build(
+        client: C,
+        accounts_base: &Url,
+        client_id: String,
+        redirect_uri: String,
+        license: Option<u64>,
+        customer_id: Option<UserId>,
+    ) -> Result<Self, Error> {
+        let accounts = Accounts::new(accounts_base, client_id, redirect_uri, license, customer_id)?;
+        Ok(Self { inner: Arc::new((client, accounts)) })
+    }
+
+    /// How the form is sent.
+    pub(crate) fn client(&self) -> &C {
+        &self.inner.0
+    }
+
+    /// The form, the answer and the cache.
+    pub(crate) fn accounts(&self) -> &Accounts {
+        &self.inner.1
+    }
 }
 
 /// A successful answer.
@@ -83,7 +135,8 @@ impl Accounts {
         let prefix = accounts_base.path().trim_end_matches('/');
         endpoint.set_path(&format!("{prefix}/customer/"));
         if endpoint.cannot_be_a_base() {
-            return Err(Error::InvalidUrl(format!("`{accounts_base}` cannot be a base URL")));
+            let url = crate::ws::redact(accounts_base);
+            return Err(Error::InvalidUrl { url, source: crate::error::UrlError::CannotBeABase });
         }
         Ok(Self {
             endpoint,

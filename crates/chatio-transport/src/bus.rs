@@ -1,6 +1,9 @@
 //! The event bus: one bounded ring of shared events, read by any number of subscribers.
 //!
-//! **Policy.** The driver publishes each event once, as an `Arc<SdkEvent>`, into a ring of
+//! The bus carries a session's events: [`SdkEvent`]s for the customer session (the default type
+//! parameter), another session type's own events for another.
+//!
+//! **Policy.** The driver publishes each event once, as an `Arc<E>`, into a ring of
 //! `capacity` events shared by every subscriber: memory is bounded by the capacity whatever
 //! the number of subscribers and however slow they are, and no event is copied per
 //! subscriber. The driver never waits for a subscriber. A subscriber that falls more than
@@ -27,20 +30,20 @@ pub const DEFAULT_CAPACITY: usize = 1024;
 
 /// What a subscriber reads next.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Recv {
+pub enum Recv<E = SdkEvent> {
     /// An event (shared with the other subscribers).
-    Event(Arc<SdkEvent>),
+    Event(Arc<E>),
     /// The subscriber fell behind: this many events were dropped before it read them.
     Lagged(u64),
     /// The bus is closed (the session ended) and everything was read.
     Closed,
 }
 
-struct Inner {
+struct Inner<E> {
     capacity: usize,
     /// Sequence number of `ring[0]`.
     head: u64,
-    ring: VecDeque<Arc<SdkEvent>>,
+    ring: VecDeque<Arc<E>>,
     /// Whether anyone subscribed yet (the first subscriber reads the backlog).
     subscribed: bool,
     closed: bool,
@@ -53,7 +56,7 @@ struct Inner {
 /// A ring that held this many events and is empty again gives its slots back.
 const SHRINK_ABOVE: usize = 64;
 
-impl Inner {
+impl<E> Inner<E> {
     fn tail(&self) -> u64 {
         self.head + self.ring.len() as u64
     }
@@ -80,19 +83,24 @@ impl Inner {
 }
 
 /// The publishing side, kept by the driver.
-#[derive(Clone)]
-pub struct Bus {
-    inner: Arc<Mutex<Inner>>,
+pub struct Bus<E = SdkEvent> {
+    inner: Arc<Mutex<Inner<E>>>,
 }
 
-impl std::fmt::Debug for Bus {
+impl<E> Clone for Bus<E> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+impl<E> std::fmt::Debug for Bus<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let g = self.lock();
         f.debug_struct("Bus").field("capacity", &g.capacity).field("len", &g.ring.len()).finish_non_exhaustive()
     }
 }
 
-impl Bus {
+impl<E> Bus<E> {
     /// A bus keeping at most `capacity` events (at least 1).
     pub fn new(capacity: usize) -> Self {
         Self {
@@ -109,13 +117,13 @@ impl Bus {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> MutexGuard<'_, Inner<E>> {
         // Nothing panics while holding the lock; a poisoned lock still holds consistent data.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Publishes an event to every subscriber; the oldest event goes when the ring is full.
-    pub fn publish(&self, event: SdkEvent) {
+    pub fn publish(&self, event: E) {
         let wakers: Vec<Waker> = {
             let mut g = self.lock();
             if g.closed {
@@ -147,7 +155,7 @@ impl Bus {
     }
 
     /// A new subscriber (the first one also reads the events still kept).
-    pub fn subscribe(&self) -> Subscriber {
+    pub fn subscribe(&self) -> Subscriber<E> {
         let mut g = self.lock();
         let next = if g.subscribed { g.tail() } else { g.head };
         g.subscribed = true;
@@ -175,25 +183,25 @@ impl Bus {
 }
 
 /// One subscription: reads the bus at its own pace.
-pub struct Subscriber {
-    inner: Arc<Mutex<Inner>>,
+pub struct Subscriber<E = SdkEvent> {
+    inner: Arc<Mutex<Inner<E>>>,
     /// Its cursor is in the bus (`Inner::cursors`), where the trimming sees every cursor.
     id: u64,
 }
 
-impl std::fmt::Debug for Subscriber {
+impl<E> std::fmt::Debug for Subscriber<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscriber").field("next", &self.lock().cursor(self.id)).finish_non_exhaustive()
     }
 }
 
-impl Subscriber {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+impl<E> Subscriber<E> {
+    fn lock(&self) -> MutexGuard<'_, Inner<E>> {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The next item if one is ready, without waiting.
-    pub fn try_recv(&mut self) -> Option<Recv> {
+    pub fn try_recv(&mut self) -> Option<Recv<E>> {
         let mut g = self.lock();
         let (next, head, tail) = (g.cursor(self.id), g.head, g.tail());
         if next < head {
@@ -211,7 +219,7 @@ impl Subscriber {
     }
 
     /// Waits for the next item.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Recv> {
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Recv<E>> {
         if let Some(r) = self.try_recv() {
             return Poll::Ready(r);
         }
@@ -234,7 +242,7 @@ impl Subscriber {
     }
 }
 
-impl Drop for Subscriber {
+impl<E> Drop for Subscriber<E> {
     fn drop(&mut self) {
         let id = self.id;
         let mut g = self.lock();

@@ -1,15 +1,12 @@
-//! What the native driver ([`crate::driver`]) and the browser's (`crate::web`) do alike
-//! between the session and its callers: commands from a [`DriverHandle`](crate::DriverHandle)
-//! run on the session, replies handed back, uploads held until the session lets them start
-//! and then watched, events published to the bus, the [`Snapshot`] kept current. No I/O here:
-//! each driver keeps its socket, timers and task spawning.
+//! The driver's callers' side, no I/O: commands from a [`DriverHandle`](crate::DriverHandle)
+//! run on the session, outcomes handed back, uploads held until the session lets them start
+//! and then watched, events published to the bus, the snapshot kept current. The loop
+//! ([`crate::driver`]) owns the socket, the timer and the tasks.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chatio_core::{
-    AccessToken, Error as CoreError, Instant, Operation, Output, Reply, SdkEvent, Session, UploadFailure, UploadRequest,
-};
+use chatio_core::{AccessToken, Instant, Operation, UploadFailure, UploadRequest};
 use chatio_wire::{RequestId, SendFileResponse};
 use futures::FutureExt;
 use futures::channel::oneshot;
@@ -17,7 +14,8 @@ use futures::future::{AbortHandle, AbortRegistration, Abortable};
 use url::Url;
 
 use crate::bus::Bus;
-use crate::handle::{Command, Snapshot};
+use crate::handle::{Command, ReplySender};
+use crate::session::{DrivenSession, Polled};
 use crate::token::Credentials;
 use crate::upload::{FileSource, Progress, Upload, UploadError};
 
@@ -34,26 +32,26 @@ pub(crate) struct StartedUpload {
 }
 
 /// The callers' side of a driver.
-pub(crate) struct Calls {
+pub(crate) struct Calls<S: DrivenSession> {
     /// Who waits for each request's outcome (with the request's tracing span).
-    waiters: HashMap<RequestId, (oneshot::Sender<Result<Reply, CoreError>>, tracing::Span)>,
+    waiters: HashMap<RequestId, (ReplySender<S::Reply>, tracing::Span)>,
     /// Uploads accepted by the session, not started yet.
     held: HashMap<RequestId, HeldUpload>,
     /// Uploads under way.
     running: HashMap<RequestId, AbortHandle>,
-    bus: Bus,
-    state: Arc<Mutex<Snapshot>>,
+    bus: Bus<S::Event>,
+    state: Arc<Mutex<S::Snapshot>>,
     /// The last token, for [`Command::Token`].
     credentials: Option<Credentials>,
 }
 
-impl Calls {
-    pub(crate) fn new(bus: Bus, state: Arc<Mutex<Snapshot>>) -> Self {
+impl<S: DrivenSession> Calls<S> {
+    pub(crate) fn new(bus: Bus<S::Event>, state: Arc<Mutex<S::Snapshot>>) -> Self {
         Self { waiters: HashMap::new(), held: HashMap::new(), running: HashMap::new(), bus, state, credentials: None }
     }
 
     /// Runs a handle's command on the session ([`Command::Shutdown`] is the loop's to handle).
-    pub(crate) fn command(&mut self, session: &mut Session, c: Command, now: Instant) {
+    pub(crate) fn command(&mut self, session: &mut S, c: Command<S>, now: Instant) {
         match c {
             Command::Request(f, reply, id_tx) => match f(session, now) {
                 Ok(id) => {
@@ -69,20 +67,18 @@ impl Calls {
                 }
             },
             Command::Exec(f) => f(session, now),
-            Command::Upload { chat, spec, source, progress, id, reply, abandon } => {
-                match session.send_file(&chat, spec, now) {
-                    Ok(rid) => {
-                        self.held.insert(rid.clone(), (source, progress, abandon));
-                        let span = tracing::debug_span!("chatio.request", request = %rid, action = "send_file");
-                        self.waiters.insert(rid.clone(), (reply, span));
-                        let _ = id.send(Ok(rid));
-                    }
-                    Err(e) => {
-                        let _ = id.send(Err(e.clone()));
-                        let _ = reply.send(Err(e));
-                    }
+            Command::Upload { start, source, progress, id, reply, abandon } => match start(session, now) {
+                Ok(rid) => {
+                    self.held.insert(rid.clone(), (source, progress, abandon));
+                    let span = tracing::debug_span!("chatio.request", request = %rid, action = "send_file");
+                    self.waiters.insert(rid.clone(), (reply, span));
+                    let _ = id.send(Ok(rid));
                 }
-            }
+                Err(e) => {
+                    let _ = id.send(Err(e.clone()));
+                    let _ = reply.send(Err(e));
+                }
+            },
             Command::Token(tx) => {
                 let _ = tx.send(self.credentials.clone());
             }
@@ -127,7 +123,7 @@ impl Calls {
     }
 
     /// The caller of upload `id` dropped its future: the session cancels it.
-    pub(crate) fn abandoned(&mut self, session: &mut Session, id: &RequestId, now: Instant) {
+    pub(crate) fn abandoned(&mut self, session: &mut S, id: &RequestId, now: Instant) {
         self.running.remove(id);
         if session.cancel(id, now) {
             tracing::debug!(request = %id, "upload abandoned by its caller: cancelled");
@@ -137,7 +133,7 @@ impl Calls {
     /// Upload `id` ended: its outcome to the session.
     pub(crate) fn uploaded(
         &mut self,
-        session: &mut Session,
+        session: &mut S,
         id: &RequestId,
         result: Result<SendFileResponse, UploadError>,
         now: Instant,
@@ -151,9 +147,9 @@ impl Calls {
     }
 
     /// One output of the session: an outcome to its waiter, or an event to the bus.
-    pub(crate) fn output(&mut self, session: &Session, out: Output) {
+    pub(crate) fn output(&mut self, session: &S, out: Polled<S::Event, S::Reply>) {
         match out {
-            Output::Completed { id, result } => {
+            Polled::Completed { id, result } => {
                 if let Some((w, span)) = self.waiters.remove(&id) {
                     span.in_scope(|| match &result {
                         Ok(_) => tracing::debug!("completed"),
@@ -162,25 +158,18 @@ impl Calls {
                     let _ = w.send(result);
                 }
             }
-            Output::Event(e) => {
-                match &e {
-                    SdkEvent::Reconnecting { attempt, delay } => {
-                        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "reconnecting");
-                    }
-                    SdkEvent::Error(err) => tracing::warn!(error = %err, "session error"),
-                    _ => {}
-                }
+            Polled::Event(e) => {
+                S::trace_event(&e);
                 // The snapshot first: a subscriber reacting to `Connected` sees it connected.
                 self.publish_state(session);
                 self.bus.publish(e);
             }
-            _ => {}
         }
     }
 
-    /// Publishes the session's status for [`DriverHandle::snapshot`](crate::DriverHandle::snapshot).
-    pub(crate) fn publish_state(&self, session: &Session) {
-        let snap = Snapshot::of(session);
+    /// Publishes the session's state for [`DriverHandle::snapshot`](crate::DriverHandle::snapshot).
+    pub(crate) fn publish_state(&self, session: &S) {
+        let snap = session.snapshot();
         if let Ok(mut s) = self.state.lock() {
             if *s != snap {
                 *s = snap;
@@ -190,7 +179,7 @@ impl Calls {
 
     /// The driver ends: running uploads stop, the last state is published, subscribers see
     /// the end of the stream.
-    pub(crate) fn close(&mut self, session: &Session) {
+    pub(crate) fn close(&mut self, session: &S) {
         for (_, h) in self.running.drain() {
             h.abort();
         }

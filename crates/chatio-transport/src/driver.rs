@@ -1,15 +1,21 @@
-//! The driver: one task per session that pumps a [`chatio_core::Session`].
+//! The driver: one task per session that pumps a sans-IO session ([`DrivenSession`]) on a
+//! [`Platform`]. Written once for every platform and every session type.
 //!
 //! It owns the session and does what the session asks: fetches tokens, opens and closes the
-//! websocket, writes frames, arms the timer from `poll_timeout`, runs uploads. Calls from the
-//! facade arrive as messages; events fan out to every subscriber. It holds no protocol logic.
+//! websocket, writes frames (one at a time, in order, each awaited before the next), arms the
+//! timer from `poll_timeout`, runs uploads. Calls from a [`DriverHandle`] arrive as messages;
+//! events fan out to every subscriber through the bus. The rules every platform shares live
+//! here and only here: the transcript [`Tap`], the frame-size limit (a frame over the session's
+//! `max_frame_len` ends the connection with [`Disconnect::FrameTooLarge`], whether the socket
+//! refused it or delivered it), close code 1006 (a connection that dropped without a close
+//! frame) as a transient failure, a connect attempt bounded by `connect_timeout`, and a
+//! connection that waits while the platform says the network is down. It holds no protocol
+//! logic.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use async_tungstenite::tungstenite::{Error as WsError, Message};
-use chatio_core::{Disconnect, DriverAction, Operation, Session};
+use chatio_core::{Disconnect, DriverAction, Instant, Operation};
 use chatio_wire::RequestId;
 use futures::channel::{mpsc, oneshot};
 use futures::{FutureExt, StreamExt};
@@ -18,57 +24,15 @@ use url::Url;
 
 use crate::bus::Bus;
 use crate::calls::{Calls, StartedUpload, UploadEnd, watch_upload};
-use crate::error::Error;
+use crate::error::{Dropped, Error};
 use crate::handle::Command;
 pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
-use crate::http::HttpClient;
-use crate::net::TlsConfig;
-use crate::runtime::Runtime;
+use crate::platform::{Network, NetworkEvents, Platform, Socket, SocketEvent};
+use crate::session::DrivenSession;
+pub use crate::tap::{Tap, TapEvent};
 use crate::token::{Credentials, TokenProvider};
-use crate::upload::{self, UploadError};
-use crate::ws::{self, RtmSocket};
-
-/// Results of the driver's own background work.
-enum Internal {
-    Token(bool, Result<Credentials, Error>),
-    Connected(u64, Result<RtmSocket, Error>),
-    Uploaded(RequestId, Result<chatio_wire::SendFileResponse, UploadError>),
-    /// The caller dropped the upload's [`AbandonOnDrop`]: cancel it.
-    Abandoned(RequestId),
-}
-
-/// What a [`Tap`] sees.
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub enum TapEvent<'a> {
-    /// A token arrived for the session.
-    Token {
-        /// Whether it was asked fresh (after an authentication error).
-        fresh: bool,
-        /// The customer it is for, when known.
-        customer_id: Option<&'a chatio_wire::UserId>,
-    },
-    /// The websocket opened.
-    Connected,
-    /// A text frame was written (the `login` frame holds the token: redact it).
-    Sent(&'a str),
-    /// A text frame arrived.
-    Received(&'a str),
-    /// The websocket closed or failed.
-    Disconnected {
-        /// The close code, if any.
-        code: Option<u16>,
-        /// The close reason or the failure.
-        reason: &'a str,
-    },
-}
-
-/// Observes the driver's traffic: for debugging and for recording conformance transcripts
-/// (the JS SDK's `debug(sdk)`). Called on the driver task: keep it quick.
-pub trait Tap: Send + Sync + 'static {
-    /// One thing happened, at `at`.
-    fn event(&self, at: Instant, event: TapEvent<'_>);
-}
+use crate::upload::UploadError;
+use crate::ws;
 
 /// Where the driver connects and how.
 #[derive(Clone)]
@@ -76,8 +40,6 @@ pub trait Tap: Send + Sync + 'static {
 pub struct DriverConfig {
     /// The API base URL (`http(s)://host[:port]` or `ws(s)://…`).
     pub server: Url,
-    /// TLS settings.
-    pub tls: TlsConfig,
     /// Time allowed to open the websocket (20 s).
     pub connect_timeout: Duration,
     /// Time allowed for one upload (5 min).
@@ -104,7 +66,6 @@ impl DriverConfig {
     pub fn new(server: Url) -> Self {
         Self {
             server,
-            tls: TlsConfig::default(),
             connect_timeout: Duration::from_secs(20),
             upload_timeout: Duration::from_secs(300),
             tap: None,
@@ -117,83 +78,95 @@ impl DriverConfig {
 /// subscribed, and for slow subscribers ([`DriverConfig::event_capacity`]).
 pub const BACKLOG: usize = crate::bus::DEFAULT_CAPACITY;
 
-/// Starts a driver task for `session` on `rt`.
-pub fn spawn(
-    rt: Arc<dyn Runtime>,
-    session: Session,
+/// Results of the driver's own background work.
+pub(crate) enum Internal<S> {
+    Token(bool, Result<Credentials, Error>),
+    Connected(u64, Result<S, Error>),
+    Uploaded(RequestId, Result<chatio_wire::SendFileResponse, UploadError>),
+    /// The caller dropped the upload's [`AbandonOnDrop`]: cancel it.
+    Abandoned(RequestId),
+}
+
+/// Starts a driver task for `session` on `platform`.
+///
+/// # Errors
+/// [`Error::InvalidUrl`] when the server URL cannot carry the session's API.
+pub fn spawn_on<P: Platform, S: DrivenSession>(
+    platform: P,
+    session: S,
     config: DriverConfig,
     tokens: Arc<dyn TokenProvider>,
-) -> Result<DriverHandle, Error> {
-    let rtm_url = ws::rtm_url(&config.server, session.config().license_id)?;
-    let upload_url = ws::web_api_url(&config.server, session.config().license_id, "send_file")?;
+) -> Result<DriverHandle<S>, Error> {
+    let endpoint = session.endpoint();
+    let rtm_url = ws::rtm_url_at(&config.server, endpoint)?;
+    let upload_url = ws::web_api_url_at(&config.server, endpoint, "send_file")?;
     let (tx, rx) = mpsc::unbounded();
     let (itx, irx) = mpsc::unbounded();
-    let http = HttpClient::new(rt.clone(), config.tls.clone(), config.upload_timeout);
+    let (ntx, nrx) = mpsc::unbounded();
+    let network = NetworkEvents(ntx);
+    let watch = platform.watch_network(network.clone());
     let bus = Bus::new(config.event_capacity);
-    let state = Arc::new(Mutex::new(Snapshot::of(&session)));
+    let state = Arc::new(Mutex::new(session.snapshot()));
+    let span = session.span();
     let driver = Driver {
-        rt: rt.clone(),
+        platform: platform.clone(),
         session,
         config,
         rtm_url,
         upload_url,
         tokens,
-        http,
         internal: itx,
+        _network: network,
         socket: None,
         connecting: None,
+        waiting_online: false,
         attempt: 0,
         calls: Calls::new(bus.clone(), state.clone()),
-        close_info: None,
+        _watch: watch,
     };
-    let span = tracing::info_span!("chatio.session", license = %driver.session.config().license_id);
-    rt.spawn(Box::pin(Box::new(driver).run(rx, irx).instrument(span)));
+    platform.spawn(Box::new(driver).run(rx, irx, nrx).instrument(span));
     Ok(DriverHandle::new(tx, bus, state))
 }
 
-/// Closes the socket with `frame`. Boxed: a close happens once per connection, and an inline
-/// close future (with the socket it owns) would grow every idle driver's task by 0.8 KiB.
-fn close(
-    mut socket: RtmSocket,
-    frame: Option<async_tungstenite::tungstenite::protocol::CloseFrame>,
-) -> futures::future::BoxFuture<'static, ()> {
-    Box::pin(async move {
-        let _ = socket.close(frame).await;
-    })
-}
-
-struct Driver {
-    rt: Arc<dyn Runtime>,
-    session: Session,
+pub(crate) struct Driver<P: Platform, S: DrivenSession> {
+    platform: P,
+    session: S,
     config: DriverConfig,
     rtm_url: Url,
     upload_url: Url,
     tokens: Arc<dyn TokenProvider>,
-    http: HttpClient,
-    internal: mpsc::UnboundedSender<Internal>,
-    socket: Option<RtmSocket>,
-    /// The connection attempt in flight.
+    internal: mpsc::UnboundedSender<Internal<P::Socket>>,
+    /// Kept so that the network channel never closes (a platform may report nothing).
+    _network: NetworkEvents,
+    socket: Option<P::Socket>,
+    /// The connection attempt in flight (`Some(0)`: waiting for the network).
     connecting: Option<u64>,
+    /// A connection is wanted but the network is down: it starts on `online`.
+    waiting_online: bool,
     attempt: u64,
-    calls: Calls,
-    close_info: Option<(Option<u16>, String)>,
+    calls: Calls<S>,
+    _watch: P::NetworkWatch,
 }
 
-enum Wake {
-    Command(Option<Command>),
-    Internal(Option<Internal>),
-    Frame(Option<Result<Message, async_tungstenite::tungstenite::Error>>),
+enum Wake<S: DrivenSession, T, K> {
+    Command(Option<Command<S>>),
+    Internal(Option<Internal<K>>),
+    Network(Option<Network>),
+    Socket(SocketEvent<T>),
     Timer,
 }
 
-impl Driver {
+type Text<P> = <<P as Platform>::Socket as Socket>::Text;
+
+impl<P: Platform, S: DrivenSession> Driver<P, S> {
     /// The driver's loop. `self` is boxed: an `async fn` keeps its by-value arguments twice
     /// in its future (as captured and as a local), which for a 2 KiB driver made each idle
     /// session's task 6 KiB instead of 4 (`docs/benchmarks.md`, idle memory).
-    async fn run(
+    pub(crate) async fn run(
         mut self: Box<Self>,
-        mut commands: mpsc::UnboundedReceiver<Command>,
-        mut internal: mpsc::UnboundedReceiver<Internal>,
+        mut commands: mpsc::UnboundedReceiver<Command<S>>,
+        mut internal: mpsc::UnboundedReceiver<Internal<P::Socket>>,
+        mut network: mpsc::UnboundedReceiver<Network>,
     ) {
         let mut shutdown: Option<oneshot::Sender<()>> = None;
         loop {
@@ -202,23 +175,24 @@ impl Driver {
                 break;
             }
             let deadline = self.session.poll_timeout();
-            let wake = {
+            let wake: Wake<S, Text<P>, P::Socket> = {
                 let timer = match deadline {
-                    Some(d) => self.rt.sleep_until(d).left_future(),
+                    Some(d) => self.platform.sleep_until(d).left_future(),
                     None => futures::future::pending().right_future(),
                 };
-                let frame = match &mut self.socket {
-                    Some(s) => s.next().left_future(),
+                let event = match &mut self.socket {
+                    Some(s) => futures::future::poll_fn(|cx| s.poll_event(cx)).left_future(),
                     None => futures::future::pending().right_future(),
                 };
                 futures::select_biased! {
                     c = commands.next() => Wake::Command(c),
                     i = internal.next() => Wake::Internal(i),
-                    f = frame.fuse() => Wake::Frame(f),
+                    n = network.next() => Wake::Network(n),
+                    e = event.fuse() => Wake::Socket(e),
                     () = timer.fuse() => Wake::Timer,
                 }
             };
-            let now = self.rt.now();
+            let now = self.platform.now();
             match wake {
                 Wake::Command(None) => {
                     // Every handle is gone: the SDK was dropped.
@@ -232,43 +206,14 @@ impl Driver {
                 }
                 Wake::Command(Some(c)) => self.calls.command(&mut self.session, c, now),
                 Wake::Internal(Some(i)) => self.internal(i, now),
-                Wake::Internal(None) => {}
-                Wake::Frame(Some(Ok(msg))) => self.frame(msg, now),
-                Wake::Frame(Some(Err(e))) => {
-                    let how = match e {
-                        WsError::Capacity(c) => {
-                            let limit = self.session.config().max_frame_len;
-                            tracing::warn!(error = %c, limit, "a frame from the server is too large");
-                            let message = format!("a frame from the server exceeds the {limit}-byte limit: {c}");
-                            Disconnect::FrameTooLarge { message }
-                        }
-                        e => {
-                            tracing::debug!(error = %e, "websocket failed");
-                            let e = Error::WebSocket { context: "reading".into(), source: e };
-                            Disconnect::Failed(e.into_transport(Operation::Socket))
-                        }
-                    };
-                    self.socket = None;
-                    let reason = match &how {
-                        Disconnect::FrameTooLarge { message } => message.clone(),
-                        Disconnect::Failed(t) => chatio_core::chain(t),
-                        _ => String::new(),
-                    };
-                    self.tap(TapEvent::Disconnected { code: None, reason: &reason });
-                    self.session.handle_disconnected(how, now);
-                }
-                Wake::Frame(None) => {
-                    self.socket = None;
-                    let (code, reason) = self.close_info.take().unwrap_or((None, String::new()));
-                    tracing::debug!(?code, %reason, "websocket closed");
-                    self.tap(TapEvent::Disconnected { code, reason: &reason });
-                    self.session.handle_disconnected(Disconnect::Closed { code, reason }, now);
-                }
+                Wake::Internal(None) | Wake::Network(None) => {}
+                Wake::Network(Some(n)) => self.network(n, now),
+                Wake::Socket(e) => self.socket_event(e, now),
                 Wake::Timer => self.session.handle_timeout(now),
             }
         }
         if let Some(s) = self.socket.take() {
-            close(s, None).await;
+            s.close(None).await;
         }
         self.calls.close(&self.session);
         if let Some(done) = shutdown {
@@ -278,11 +223,60 @@ impl Driver {
 
     fn tap(&self, e: TapEvent<'_>) {
         if let Some(t) = &self.config.tap {
-            t.event(self.rt.now(), e);
+            t.event(self.platform.now(), e);
         }
     }
 
-    fn internal(&mut self, i: Internal, now: Instant) {
+    /// The socket is gone (`how`): the tap and the session hear of it.
+    fn disconnected(&mut self, how: Disconnect, now: Instant) {
+        self.socket = None;
+        let (code, reason) = match &how {
+            Disconnect::Closed { code, reason } => (*code, reason.clone()),
+            Disconnect::Failed(t) => (None, chatio_core::chain(t)),
+            Disconnect::FrameTooLarge { message } => (None, message.clone()),
+            _ => (None, String::new()),
+        };
+        self.tap(TapEvent::Disconnected { code, reason: &reason });
+        self.session.handle_disconnected(how, now);
+    }
+
+    /// The socket broke while it was open (`source` says how).
+    fn failed(&mut self, source: Error, now: Instant) {
+        tracing::debug!(error = %source, "websocket failed");
+        self.disconnected(Disconnect::Failed(source.into_transport(Operation::Socket)), now);
+    }
+
+    fn socket_event(&mut self, event: SocketEvent<Text<P>>, now: Instant) {
+        let limit = self.session.max_frame_len();
+        match event {
+            SocketEvent::Text(t) => {
+                let text = t.as_ref();
+                if text.len() > limit {
+                    self.too_large(limit, &format!("{} bytes", text.len()), now);
+                } else {
+                    self.tap(TapEvent::Received(text));
+                    self.session.handle_frame(text, now);
+                }
+            }
+            SocketEvent::Binary(len) => self.session.handle_binary_frame(len, now),
+            SocketEvent::TooLarge { detail } => self.too_large(limit, &detail, now),
+            SocketEvent::Closed { code: Some(1006), .. } => self.failed(Error::dropped(Dropped::NoCloseFrame), now),
+            SocketEvent::Closed { code, reason } => {
+                tracing::debug!(?code, %reason, "websocket closed");
+                self.disconnected(Disconnect::Closed { code, reason }, now);
+            }
+            SocketEvent::Failed(e) => self.failed(e, now),
+        }
+    }
+
+    /// A frame from the server over the limit: the connection cannot be read past it.
+    fn too_large(&mut self, limit: usize, detail: &str, now: Instant) {
+        tracing::warn!(limit, detail, "a frame from the server is too large");
+        let message = format!("a frame from the server exceeds the {limit}-byte limit ({detail})");
+        self.disconnected(Disconnect::FrameTooLarge { message }, now);
+    }
+
+    fn internal(&mut self, i: Internal<P::Socket>, now: Instant) {
         match i {
             Internal::Token(fresh, Ok(c)) => {
                 self.tap(TapEvent::Token { fresh, customer_id: c.customer_id.as_ref() });
@@ -295,7 +289,7 @@ impl Driver {
             }
             Internal::Connected(attempt, result) => {
                 if self.connecting != Some(attempt) {
-                    return; // a stale attempt
+                    return; // a stale attempt (its socket closes as it is dropped)
                 }
                 self.connecting = None;
                 match result {
@@ -303,15 +297,12 @@ impl Driver {
                         tracing::info!("connected");
                         self.tap(TapEvent::Connected);
                         self.socket = Some(socket);
-                        self.close_info = None;
                         self.session.handle_connected(now);
                     }
                     Err(e) => {
                         let failure = e.into_transport(Operation::Connect);
-                        let message = chatio_core::chain(&failure);
-                        tracing::info!(error = %message, "cannot connect");
-                        self.tap(TapEvent::Disconnected { code: None, reason: &message });
-                        self.session.handle_disconnected(Disconnect::Failed(failure), now);
+                        tracing::info!(error = %chatio_core::chain(&failure), "cannot connect");
+                        self.disconnected(Disconnect::Failed(failure), now);
                     }
                 }
             }
@@ -320,52 +311,51 @@ impl Driver {
         }
     }
 
-    fn frame(&mut self, msg: Message, now: Instant) {
-        match msg {
-            Message::Text(t) => {
-                self.tap(TapEvent::Received(t.as_str()));
-                self.session.handle_frame(t.as_str(), now);
+    fn network(&mut self, n: Network, now: Instant) {
+        match n {
+            Network::Offline => {
+                tracing::info!("the network went offline");
+                if let Some(s) = self.socket.take() {
+                    drop(s);
+                    self.failed(Error::dropped(Dropped::Offline), now);
+                }
             }
-            Message::Binary(b) => self.session.handle_binary_frame(b.len(), now),
-            Message::Close(f) => {
-                self.close_info = Some(match f {
-                    Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
-                    None => (None, String::new()),
-                });
+            Network::Online => {
+                tracing::info!("the network is online");
+                if self.waiting_online {
+                    self.waiting_online = false;
+                    self.connecting = None;
+                    self.start_connect();
+                }
             }
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
         }
     }
 
-    /// Drains the session: frames out, actions, events and outcomes.
+    /// Drains the session: frames out (each written before the next), actions, events and
+    /// outcomes; then publishes the snapshot.
     async fn pump(&mut self) {
         loop {
             let mut moved = false;
             while let Some(frame) = self.session.poll_transmit() {
                 moved = true;
-                if self.socket.is_some() {
-                    self.tap(TapEvent::Sent(&frame));
+                // Without a socket the frame is dropped: the session only writes when it
+                // knows the socket is open, and requeues what matters (the outbox) itself.
+                if self.socket.is_none() {
+                    continue;
                 }
-                if let Some(s) = &mut self.socket {
-                    if let Err(e) = s.send(Message::text(frame)).await {
-                        tracing::debug!(error = %e, "write failed");
-                        self.socket = None;
-                        let now = self.rt.now();
-                        let failure =
-                            Error::WebSocket { context: "writing".into(), source: e }.into_transport(Operation::Socket);
-                        let message = chatio_core::chain(&failure);
-                        self.tap(TapEvent::Disconnected { code: None, reason: &message });
-                        self.session.handle_disconnected(Disconnect::Failed(failure), now);
-                    }
+                self.tap(TapEvent::Sent(&frame));
+                let Some(socket) = &mut self.socket else { continue };
+                if let Err(e) = socket.send(frame).await {
+                    tracing::debug!(error = %e, "write failed");
+                    let now = self.platform.now();
+                    self.disconnected(Disconnect::Failed(e.into_transport(Operation::Socket)), now);
                 }
-                // Without a socket the frame is dropped: the session only writes when it knows
-                // the socket is open, and requeues what matters (the outbox) itself.
             }
             while let Some(action) = self.session.poll_action() {
                 moved = true;
                 self.action(action).await;
             }
-            while let Some(out) = self.session.poll_event() {
+            while let Some(out) = self.session.poll_output() {
                 moved = true;
                 self.calls.output(&self.session, out);
             }
@@ -376,56 +366,55 @@ impl Driver {
         self.calls.publish_state(&self.session);
     }
 
+    /// Starts a connection attempt, or waits for the network if the platform says it is down
+    /// (no attempt is spent while offline).
+    fn start_connect(&mut self) {
+        if !self.platform.is_online() {
+            tracing::info!("offline: the connection waits for the network");
+            self.waiting_online = true;
+            self.connecting = Some(0);
+            return;
+        }
+        self.attempt += 1;
+        let attempt = self.attempt;
+        self.connecting = Some(attempt);
+        let timeout = self.config.connect_timeout;
+        let deadline = self.platform.now() + timeout;
+        let connect = self.platform.connect(&self.rtm_url, self.session.max_frame_len());
+        let expire = self.platform.sleep_until(deadline);
+        let tx = self.internal.clone();
+        let span = tracing::info_span!("chatio.connect", attempt, url = %ws::redact(&self.rtm_url));
+        self.platform.spawn(
+            async move {
+                let r = futures::select_biased! {
+                    r = connect.fuse() => r,
+                    () = expire.fuse() => Err(Error::Timeout(timeout)),
+                };
+                let _ = tx.unbounded_send(Internal::Connected(attempt, r));
+            }
+            .instrument(span),
+        );
+    }
+
     async fn action(&mut self, action: DriverAction) {
         match action {
             DriverAction::FetchToken { fresh } => {
-                let tokens = self.tokens.clone();
+                let fetch = self.tokens.token(fresh);
                 let tx = self.internal.clone();
-                self.rt.spawn(Box::pin(async move {
-                    let r = tokens.token(fresh).await;
+                self.platform.spawn(async move {
+                    let r = fetch.await;
                     let _ = tx.unbounded_send(Internal::Token(fresh, r));
-                }));
+                });
             }
-            DriverAction::Connect => {
-                if self.socket.is_some() || self.connecting.is_some() {
-                    return;
-                }
-                self.attempt += 1;
-                let attempt = self.attempt;
-                self.connecting = Some(attempt);
-                let (rt, tls, url, tx) =
-                    (self.rt.clone(), self.config.tls.clone(), self.rtm_url.clone(), self.internal.clone());
-                let timeout = self.config.connect_timeout;
-                let max_frame_len = self.session.config().max_frame_len;
-                let span = tracing::info_span!("chatio.connect", attempt, url = %crate::net::redact(&url));
-                self.rt.spawn(Box::pin(
-                    async move {
-                        let deadline = rt.now() + timeout;
-                        let connect = ws::connect(&rt, &tls, &url, max_frame_len);
-                        futures::pin_mut!(connect);
-                        let r = match futures::future::select(connect, rt.sleep_until(deadline)).await {
-                            futures::future::Either::Left((r, _)) => r,
-                            futures::future::Either::Right(_) => Err(Error::Timeout(timeout)),
-                        };
-                        let _ = tx.unbounded_send(Internal::Connected(attempt, r));
-                    }
-                    .instrument(span),
-                ));
-            }
+            DriverAction::Connect if self.socket.is_none() && self.connecting.is_none() => self.start_connect(),
+            DriverAction::Connect => {}
             DriverAction::Close => {
                 self.connecting = None;
+                self.waiting_online = false;
                 let Some(socket) = self.socket.take() else { return };
-                let frame = async_tungstenite::tungstenite::protocol::CloseFrame {
-                    code: CloseCode::Normal,
-                    reason: "closed by the client".into(),
-                };
-                close(socket, Some(frame)).await;
-                let now = self.rt.now();
-                self.tap(TapEvent::Disconnected { code: Some(1000), reason: "closed by the client" });
-                self.session.handle_disconnected(
-                    Disconnect::Closed { code: Some(1000), reason: "closed by the client".into() },
-                    now,
-                );
+                socket.close(Some((1000, CLOSED_BY_CLIENT))).await;
+                let now = self.platform.now();
+                self.disconnected(Disconnect::Closed { code: Some(1000), reason: CLOSED_BY_CLIENT.into() }, now);
             }
             DriverAction::Upload(req) => {
                 let Some(StartedUpload { upload, progress, abandon, reg }) =
@@ -433,19 +422,20 @@ impl Driver {
                 else {
                     return;
                 };
-                let (http, tx, id) = (self.http.clone(), self.internal.clone(), req.id.clone());
+                let run = self.platform.upload(upload, progress, self.config.upload_timeout);
+                let (tx, id) = (self.internal.clone(), req.id.clone());
                 let span = tracing::info_span!("chatio.upload", request = %id, size = req.size);
-                self.rt.spawn(Box::pin(
+                self.platform.spawn(
                     async move {
-                        let ended = watch_upload(upload::send_file(&http, upload, progress), reg, abandon).await;
-                        let _ = match ended {
+                        // Aborting drops the upload's future, which stops its request.
+                        let _ = match watch_upload(run, reg, abandon).await {
                             Some(UploadEnd::Abandoned) => tx.unbounded_send(Internal::Abandoned(id)),
                             Some(UploadEnd::Done(result)) => tx.unbounded_send(Internal::Uploaded(id, result)),
                             None => Ok(()),
                         };
                     }
                     .instrument(span),
-                ));
+                );
             }
             DriverAction::CancelUpload { id } => self.calls.cancel_upload(&id),
             _ => {}
@@ -453,25 +443,5 @@ impl Driver {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::mem::size_of;
-
-    use super::*;
-
-    /// The size of the future `f` returns, without running it.
-    fn future_size<A, B, C, F: std::future::Future>(_: impl FnOnce(A, B, C) -> F) -> usize {
-        size_of::<F>()
-    }
-
-    /// Every session's task is the driver (boxed once) plus its loop's future: the loop must
-    /// not carry a second copy of the driver or a close future inline. It was 6 096 bytes
-    /// (`async fn run(self)` kept the driver twice, and an inline close added 0.5 KiB); it
-    /// is 896 bytes now.
-    #[test]
-    fn an_idle_driver_task_holds_the_driver_once() {
-        let run = future_size(|d: Box<Driver>, c: mpsc::UnboundedReceiver<Command>, i| d.run(c, i));
-        assert!(run < size_of::<Driver>(), "the loop's future ({run} B) holds no Driver ({} B)", size_of::<Driver>());
-        assert!(run <= 1024, "the loop's future is {run} B");
-    }
-}
+/// The reason of the client's own close.
+const CLOSED_BY_CLIENT: &str = "closed by the client";

@@ -13,40 +13,99 @@ use chatio_core::{Cause, Operation, TransportError};
 /// A boxed underlying error.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
-/// The websocket library's error: tungstenite's on native targets.
-#[cfg(not(target_arch = "wasm32"))]
-pub type WebSocketError = async_tungstenite::tungstenite::Error;
-/// The websocket library's error: on wasm32, what the browser said.
-#[cfg(target_arch = "wasm32")]
-pub type WebSocketError = BrowserError;
-
-/// A failure the browser reported (wasm32): its exceptions and events carry only a message.
-#[cfg(target_arch = "wasm32")]
+/// A failure the browser reported (the `web` driver): a JavaScript exception's message, or what
+/// its events said (they carry nothing more).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrowserError(pub String);
 
-#[cfg(target_arch = "wasm32")]
 impl fmt::Display for BrowserError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-#[cfg(target_arch = "wasm32")]
 impl StdError for BrowserError {}
+
+/// What is wrong with a URL ([`Error::InvalidUrl`]'s source).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// A scheme other than `http`, `https`, `ws` and `wss`.
+    UnsupportedScheme(String),
+    /// It cannot be a base URL (`localhost:8080` parses as scheme `localhost`).
+    CannotBeABase,
+    /// It has no host.
+    NoHost,
+    /// It has no port and a scheme with no known default.
+    NoPort,
+    /// It needs TLS, but the `tls` feature is disabled.
+    TlsDisabled,
+    /// A parser refused it: the URL parser, the HTTP request-target parser or the TLS
+    /// server-name parser (its error is the source).
+    Parse(BoxError),
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlError::UnsupportedScheme(s) => write!(f, "unsupported scheme `{s}` (use http, https, ws or wss)"),
+            UrlError::CannotBeABase => f.write_str("it cannot be a base URL (does it start with `http://`?)"),
+            UrlError::NoHost => f.write_str("it has no host"),
+            UrlError::NoPort => f.write_str("it has no port and a scheme without a default port"),
+            UrlError::TlsDisabled => f.write_str("it needs TLS, but the `tls` feature of chatio-transport is disabled"),
+            UrlError::Parse(_) => f.write_str("it does not parse"),
+        }
+    }
+}
+
+impl StdError for UrlError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            UrlError::Parse(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// How an open connection ended without its close handshake, as the driver saw it (the
+/// source of an [`Error::WebSocket`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dropped {
+    /// The connection closed without a close frame (close code 1006).
+    NoCloseFrame,
+    /// The platform reported the network offline (a browser's `offline` event).
+    Offline,
+}
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Dropped::NoCloseFrame => "the connection dropped without a close frame (1006)",
+            Dropped::Offline => "the network went offline",
+        })
+    }
+}
+
+impl StdError for Dropped {}
 
 /// Something the transport could not do.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The URL is unusable (bad scheme, no host...).
-    InvalidUrl(String),
-    /// The TCP connection could not be opened.
+    InvalidUrl {
+        /// The URL (credentials removed).
+        url: String,
+        /// What is wrong with it.
+        source: UrlError,
+    },
+    /// The connection could not be opened.
     Connect {
         /// Where to (credentials removed).
         url: String,
-        /// Why.
-        source: io::Error,
+        /// Why: the `io::Error` of TCP natively, a [`BrowserError`] in a browser.
+        source: BoxError,
     },
     /// TLS setup or handshake failed.
     Tls {
@@ -73,8 +132,8 @@ pub enum Error {
     WebSocket {
         /// What was being done.
         context: String,
-        /// The tungstenite error (on wasm32: what the browser said).
-        source: WebSocketError,
+        /// The tungstenite error natively, a [`BrowserError`] in a browser, or [`Dropped`].
+        source: BoxError,
     },
     /// The operation took longer than allowed.
     Timeout(Duration),
@@ -125,7 +184,7 @@ impl Error {
                 )
             }),
             Error::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
-            Error::InvalidUrl(_)
+            Error::InvalidUrl { .. }
             | Error::File { .. }
             | Error::NoRuntime(_)
             | Error::TokenRefused { .. }
@@ -143,7 +202,7 @@ impl Error {
             Error::TokenRefused { .. } | Error::TokenAnswer { .. } => {
                 chatio_core::Error::Authentication { message: self.to_string(), source: Some(Cause::new(self)) }
             }
-            Error::NoRuntime(_) | Error::InvalidUrl(_) => {
+            Error::NoRuntime(_) | Error::InvalidUrl { .. } => {
                 chatio_core::Error::Config { reason: self.to_string(), source: Some(Cause::new(self)) }
             }
             Error::Cancelled => chatio_core::Error::Cancelled,
@@ -162,7 +221,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidUrl(m) => write!(f, "invalid URL: {m}"),
+            Error::InvalidUrl { url, .. } => write!(f, "invalid URL `{url}`"),
             Error::Connect { url, .. } => write!(f, "cannot connect to {url}"),
             Error::Tls { host, .. } => write!(f, "TLS with {host} failed"),
             Error::Http { context, .. } => write!(f, "HTTP error: {context}"),
@@ -187,13 +246,23 @@ impl fmt::Display for Error {
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            Error::Connect { source, .. } | Error::File { source, .. } => Some(source),
-            Error::Tls { source, .. } | Error::Http { source, .. } => Some(source.as_ref()),
-            Error::WebSocket { source, .. } => Some(source),
+            Error::File { source, .. } => Some(source),
+            Error::Connect { source, .. }
+            | Error::Tls { source, .. }
+            | Error::Http { source, .. }
+            | Error::WebSocket { source, .. } => Some(source.as_ref()),
+            Error::InvalidUrl { source, .. } => Some(source),
             Error::TokenAnswer { source } => Some(source),
             Error::NoRuntime(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+impl Error {
+    /// The connection ended without its close handshake.
+    pub(crate) fn dropped(how: Dropped) -> Self {
+        Error::WebSocket { context: "reading".into(), source: Box::new(how) }
     }
 }
 
@@ -220,7 +289,7 @@ mod tests {
     fn transience_and_the_core_mapping() {
         let refused = Error::Connect {
             url: "ws://127.0.0.1:1/".into(),
-            source: io::Error::new(io::ErrorKind::ConnectionRefused, "refused"),
+            source: Box::new(io::Error::new(io::ErrorKind::ConnectionRefused, "refused")),
         };
         assert!(refused.is_transient());
         let core = refused.into_core(Operation::Connect);
@@ -242,5 +311,22 @@ mod tests {
         let nort = Error::NoRuntime(crate::runtime::NoRuntime("none")).into_core(Operation::Connect);
         assert_eq!(nort.kind(), chatio_core::ErrorKind::Usage);
         assert!(matches!(nort, chatio_core::Error::Config { .. }));
+    }
+
+    /// An unusable URL keeps what is wrong as a typed source, and the parser's own error
+    /// under it; the chain reads as one sentence.
+    #[test]
+    fn an_invalid_url_keeps_its_cause() {
+        let base = url::Url::parse("ftp://user:secret@x/").expect("url");
+        let e = crate::ws::rtm_url(&base, chatio_wire::LicenseId(1)).expect_err("ftp");
+        assert!(matches!(&e, Error::InvalidUrl { source: UrlError::UnsupportedScheme(s), .. } if s == "ftp"), "{e:?}");
+        let chain = chatio_core::chain(&e);
+        assert!(chain.starts_with("invalid URL `ftp://x/`: unsupported scheme `ftp`"), "{chain}");
+        assert!(!chain.contains("secret"), "{chain}");
+        let parse = url::Url::parse("http://[::1").expect_err("bad");
+        let e = Error::InvalidUrl { url: "http://[::1".into(), source: UrlError::Parse(Box::new(parse)) };
+        let root = e.source().and_then(StdError::source).and_then(|s| s.downcast_ref::<url::ParseError>());
+        assert_eq!(root, Some(&parse));
+        assert!(Error::dropped(Dropped::Offline).is_transient(), "a dropped connection is worth retrying");
     }
 }

@@ -1,7 +1,21 @@
 //! # chatio-transport
 //!
-//! Runtime-agnostic I/O for a [`chatio-core`](chatio_core) customer session: the websocket, Web API uploads,
-//! the customer token endpoint, timers and reconnects.
+//! Runs a sans-IO session of [`chatio-core`](chatio_core) — the customer's, or any
+//! [`DrivenSession`] — on a real platform: the websocket, Web API uploads, the customer token
+//! endpoint, timers and reconnects.
+//!
+//! ## Layout
+//!
+//! * The driver is written once ([`driver`]): the loop, the order of writes, the transcript
+//!   [`Tap`], the frame-size rule, close codes, waiting for the network. It is generic over
+//!   the [`Platform`] it runs on and the [`DrivenSession`] it runs.
+//! * `native/` is the native platform ([`Native`]: a [`runtime::Runtime`], rustls,
+//!   tungstenite, hyper); `web/` the browser's (`web::Web`: `WebSocket`, `fetch`,
+//!   `XMLHttpRequest`, `setTimeout`, `online`/`offline`).
+//! * The rest is shared: the handle ([`DriverHandle`]), typed answers ([`FromReply`]), the
+//!   event bus, the token endpoint's form and cache, the errors, the URLs.
+//!
+//! This file is the only one outside `native/` and `web/` that chooses by target.
 //!
 //! ## Crate features
 //!
@@ -11,15 +25,11 @@
 //! * `tls` (default) — `wss://` and `https://` through rustls with the webpki roots, on the
 //!   application's process-wide crypto provider if it installed one, else aws-lc-rs.
 //!
-//! * `web` — the browser driver (the `web` module), for `wasm32-unknown-unknown` (build with
+//! * `web` — the browser platform (the `web` module), for `wasm32-unknown-unknown` (build with
 //!   `--no-default-features --features web`).
 //!
 //! Runtime features are additive; [`runtime::default_runtime`] picks a running tokio runtime
 //! first, then async-std, then smol.
-//!
-//! On `wasm32` the native driver (TCP, hyper, tungstenite) is not built: the `web` module
-//! drives the same core session with the browser's `WebSocket`, `fetch`, `XMLHttpRequest` and
-//! `setTimeout`, behind a `web::DriverHandle` with the native handle's methods.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -28,24 +38,37 @@
 mod accounts;
 pub mod bus;
 mod calls;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod driver;
 pub mod error;
 mod handle;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod http;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod net;
+pub mod platform;
 pub mod reply;
 pub mod runtime;
+pub mod session;
+pub mod tap;
 pub mod token;
 pub mod upload;
-#[cfg(all(feature = "web", target_arch = "wasm32"))]
-pub mod web;
 pub mod ws;
 
-pub use bus::{Recv, Subscriber};
+// The platform, chosen by target: native everywhere but in a browser.
 #[cfg(not(target_arch = "wasm32"))]
-pub use driver::{DriverConfig, DriverHandle, Snapshot, Tap, TapEvent, spawn};
+mod native;
+#[cfg(not(target_arch = "wasm32"))]
+use native as platform_impl;
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{Native, http, net, spawn};
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+#[cfg(target_arch = "wasm32")]
+use web as platform_impl;
+#[cfg(all(target_arch = "wasm32", not(feature = "web")))]
+compile_error!("chatio-transport on wasm32 is the browser platform: enable its `web` feature");
+
+pub use bus::{Recv, Subscriber};
+pub use driver::{DriverConfig, DriverHandle, Snapshot, spawn_on};
 pub use error::Error;
+pub use platform::Platform;
+pub use platform_impl::{MaybeSend, MaybeSync};
 pub use reply::{Answer, FromReply};
+pub use session::{DrivenSession, Endpoint, Polled};
+pub use tap::{Tap, TapEvent};

@@ -37,25 +37,25 @@ pub(crate) fn typed<T: FromReply<R>, R: std::fmt::Debug>(r: Result<R, Error>) ->
 /// Where a command's typed outcome arrives: resolves to `T` (or the command's error, or
 /// [`Error::Closed`] when the driver ended first).
 #[must_use = "an answer is only known by awaiting it"]
-pub struct Answer<T> {
-    rx: ReplyReceiver,
+pub struct Answer<T, R = Reply> {
+    rx: ReplyReceiver<R>,
     _t: PhantomData<fn() -> T>,
 }
 
-impl<T> std::fmt::Debug for Answer<T> {
+impl<T, R> std::fmt::Debug for Answer<T, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Answer")
     }
 }
 
-impl<T> Answer<T> {
+impl<T, R> Answer<T, R> {
     /// The typed outcome of the reply that arrives on `rx`.
-    pub fn new(rx: ReplyReceiver) -> Self {
+    pub fn new(rx: ReplyReceiver<R>) -> Self {
         Self { rx, _t: PhantomData }
     }
 }
 
-impl<T: FromReply<Reply>> Future for Answer<T> {
+impl<T: FromReply<R>, R: std::fmt::Debug> Future for Answer<T, R> {
     type Output = Result<T, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

@@ -6,20 +6,17 @@
 //! `authentication` error).
 
 use std::fmt;
-#[cfg(not(target_arch = "wasm32"))]
-use std::sync::Arc;
 use std::time::Duration;
 
 use chatio_wire::UserId;
-#[cfg(not(target_arch = "wasm32"))]
-use url::Url;
 
-#[cfg(not(target_arch = "wasm32"))]
-use crate::accounts::Accounts;
 use crate::error::Error;
-#[cfg(not(target_arch = "wasm32"))]
-use crate::http::{HttpClient, full};
 use crate::runtime::BoxFuture;
+
+pub use crate::accounts::AccountsProvider;
+/// The customer token endpoint's provider of this platform (over hyper natively, over `fetch`
+/// in a browser).
+pub use crate::platform_impl::AccountsToken;
 
 /// A customer access token and what came with it.
 #[derive(Clone, PartialEq, Eq)]
@@ -88,79 +85,6 @@ impl TokenProvider for StaticToken {
     fn token(&self, _fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
         let c = self.0.clone();
         Box::pin(async move { Ok(c) })
-    }
-}
-
-/// The customer token endpoint (`POST <accounts>/customer/`), with a cache.
-#[cfg(not(target_arch = "wasm32"))]
-#[derive(Clone)]
-pub struct AccountsToken {
-    inner: Arc<Inner>,
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-struct Inner {
-    client: HttpClient,
-    accounts: Accounts,
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-impl fmt::Debug for AccountsToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccountsToken")
-            .field("endpoint", &self.inner.accounts.endpoint().as_str())
-            .field("client_id", &self.inner.accounts.client_id())
-            .finish_non_exhaustive()
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-impl AccountsToken {
-    /// A provider asking `<accounts_base>/customer/` for tokens of `client_id`.
-    ///
-    /// `customer_id` pins the identity (the same customer across tokens); without it the
-    /// first token creates a customer and later fetches reuse its id.
-    ///
-    /// # Errors
-    /// [`Error::InvalidUrl`] when the base cannot take a path.
-    pub fn new(
-        client: HttpClient,
-        accounts_base: &Url,
-        client_id: impl Into<String>,
-        redirect_uri: impl Into<String>,
-        license: Option<u64>,
-        customer_id: Option<UserId>,
-    ) -> Result<Self, Error> {
-        let accounts = Accounts::new(accounts_base, client_id.into(), redirect_uri.into(), license, customer_id)?;
-        Ok(Self { inner: Arc::new(Inner { client, accounts }) })
-    }
-
-    async fn fetch(&self) -> Result<Credentials, Error> {
-        let Inner { client, accounts } = &*self.inner;
-        let request = accounts.request();
-        let req = http::Request::post(accounts.endpoint().as_str())
-            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(http::header::ACCEPT, "application/json")
-            .body(full(request.form.clone()))
-            .map_err(|e| Error::Http { context: "building the token request".into(), source: Box::new(e) })?;
-        let started = client.runtime().now();
-        let resp = client.send(accounts.endpoint(), req).await?;
-        accounts.answer(request, resp.status.as_u16(), &resp.body, started)
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-impl TokenProvider for AccountsToken {
-    fn invalidate(&self) {
-        self.inner.accounts.invalidate();
-    }
-
-    fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
-        let this = self.clone();
-        Box::pin(async move {
-            let inner = &this.inner;
-            inner.accounts.token(fresh, || inner.client.runtime().now(), || this.fetch()).await
-        })
     }
 }
 

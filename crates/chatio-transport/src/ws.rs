@@ -1,91 +1,70 @@
-//! The RTM websocket: `<base>/customer/v0.5/rtm/ws?license_id=N` over the runtime's TCP
-//! (and rustls for `wss://`).
+//! Where a session connects: the RTM websocket `<base>/<api>/rtm/ws[?license_id=N]` and the
+//! Web API `<base>/<api>/action/<name>[?license_id=N]` for an [`Endpoint`]; and this
+//! platform's websocket itself ([`connect`], [`RtmSocket`]).
 
-#[cfg(not(target_arch = "wasm32"))]
-use std::sync::Arc;
-
-#[cfg(not(target_arch = "wasm32"))]
-use async_tungstenite::WebSocketStream;
-#[cfg(not(target_arch = "wasm32"))]
-use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use chatio_wire::LicenseId;
 use url::Url;
 
-use crate::error::Error;
-#[cfg(not(target_arch = "wasm32"))]
-use crate::net::{self, TlsConfig};
-#[cfg(not(target_arch = "wasm32"))]
-use crate::runtime::{BoxIo, Runtime};
+use crate::error::{Error, UrlError};
+pub use crate::platform_impl::{RtmSocket, connect};
+use crate::session::Endpoint;
 
-/// An open RTM websocket.
-#[cfg(not(target_arch = "wasm32"))]
-pub type RtmSocket = WebSocketStream<BoxIo>;
-
-/// The RTM websocket URL for a server base URL (`http(s)://host[:port][/prefix]` or
-/// `ws(s)://…`) and a license.
+/// The RTM websocket URL of the Customer API for a server base URL
+/// (`http(s)://host[:port][/prefix]` or `ws(s)://…`) and a license.
 ///
 /// # Errors
 /// [`Error::InvalidUrl`] when the base has an unusable scheme.
 pub fn rtm_url(base: &Url, license: LicenseId) -> Result<Url, Error> {
-    let mut url = base.clone();
-    let scheme = match base.scheme() {
-        "http" | "ws" => "ws",
-        "https" | "wss" => "wss",
-        other => return Err(Error::InvalidUrl(format!("unsupported scheme `{other}` in `{base}`"))),
-    };
-    url.set_scheme(scheme).map_err(|()| Error::InvalidUrl(format!("cannot use `{scheme}` with `{base}`")))?;
-    let prefix = base.path().trim_end_matches('/');
-    url.set_path(&format!("{prefix}/customer/v0.5/rtm/ws"));
-    url.set_query(Some(&format!("license_id={license}")));
-    Ok(url)
+    rtm_url_at(base, Endpoint::customer(license))
 }
 
-/// The Web API URL of an action for a server base URL and a license.
+/// The Customer API's Web API URL of an action for a server base URL and a license.
 ///
 /// # Errors
 /// [`Error::InvalidUrl`] when the base has an unusable scheme.
 pub fn web_api_url(base: &Url, license: LicenseId, action: &str) -> Result<Url, Error> {
-    let mut url = base.clone();
+    web_api_url_at(base, Endpoint::customer(license), action)
+}
+
+/// The RTM websocket URL of `endpoint` under a server base URL.
+///
+/// # Errors
+/// [`Error::InvalidUrl`] when the base has an unusable scheme.
+pub fn rtm_url_at(base: &Url, endpoint: Endpoint) -> Result<Url, Error> {
+    at(base, endpoint, ["ws", "wss"], "rtm/ws")
+}
+
+/// The Web API URL of `action` at `endpoint` under a server base URL.
+///
+/// # Errors
+/// [`Error::InvalidUrl`] when the base has an unusable scheme.
+pub fn web_api_url_at(base: &Url, endpoint: Endpoint, action: &str) -> Result<Url, Error> {
+    at(base, endpoint, ["http", "https"], &format!("action/{action}"))
+}
+
+/// `<base>/<api>/<path>[?license_id=N]` with the plain or secure scheme of `schemes` as the
+/// base's is plain or secure.
+fn at(base: &Url, endpoint: Endpoint, [plain, secure]: [&str; 2], path: &str) -> Result<Url, Error> {
+    let invalid = |source| Error::InvalidUrl { url: redact(base), source };
     let scheme = match base.scheme() {
-        "http" | "ws" => "http",
-        "https" | "wss" => "https",
-        other => return Err(Error::InvalidUrl(format!("unsupported scheme `{other}` in `{base}`"))),
+        "http" | "ws" => plain,
+        "https" | "wss" => secure,
+        other => return Err(invalid(UrlError::UnsupportedScheme(other.to_owned()))),
     };
-    url.set_scheme(scheme).map_err(|()| Error::InvalidUrl(format!("cannot use `{scheme}` with `{base}`")))?;
+    let mut url = base.clone();
+    url.set_scheme(scheme).map_err(|()| invalid(UrlError::CannotBeABase))?;
     let prefix = base.path().trim_end_matches('/');
-    url.set_path(&format!("{prefix}/customer/v0.5/action/{action}"));
-    url.set_query(Some(&format!("license_id={license}")));
+    url.set_path(&format!("{prefix}/{}/{path}", endpoint.api));
+    url.set_query(endpoint.license.map(|l| format!("license_id={l}")).as_deref());
     Ok(url)
 }
 
-/// The websocket's read buffer, allocated per connection and grown in chunks of this size.
-#[cfg(not(target_arch = "wasm32"))]
-pub const READ_BUFFER: usize = 4 * 1024;
-
-#[cfg(not(target_arch = "wasm32"))]
-/// Opens the websocket. Messages from the server longer than `max_frame_len` bytes fail the
-/// stream (the session's [`Config::max_frame_len`](chatio_core::Config::max_frame_len)).
-///
-/// # Errors
-/// Connection, TLS and handshake failures (an HTTP status other than 101 included).
-pub async fn connect(
-    rt: &Arc<dyn Runtime>,
-    tls: &TlsConfig,
-    url: &Url,
-    max_frame_len: usize,
-) -> Result<RtmSocket, Error> {
-    let io = net::connect(rt, tls, url).await?;
-    let mut config = WebSocketConfig::default();
-    // tungstenite allocates its whole read buffer up front (128 KiB by default): that was
-    // nearly all of an idle session's memory. Small chunks cost a few more reads for a large
-    // frame, which are rare (history answers), and nothing for the usual ones.
-    config.read_buffer_size = READ_BUFFER;
-    config.max_message_size = Some(max_frame_len);
-    config.max_frame_size = Some(max_frame_len);
-    let (socket, _response) = async_tungstenite::client_async_with_config(url.as_str(), io, Some(config))
-        .await
-        .map_err(|e| Error::WebSocket { context: format!("handshake with {}", net::redact(url)), source: e })?;
-    Ok(socket)
+/// The URL without credentials, for logs and errors.
+pub fn redact(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.to_string()
 }
 
 #[cfg(test)]
@@ -105,6 +84,13 @@ mod tests {
             "https://api.example.com/prefix/customer/v0.5/action/send_file?license_id=7"
         );
         assert!(rtm_url(&Url::parse("ftp://x").unwrap(), LicenseId(1)).is_err());
+        let agent = Endpoint::new("agent/v0.5", None);
+        let base = Url::parse("https://api.example.com").unwrap();
+        assert_eq!(rtm_url_at(&base, agent).unwrap().as_str(), "wss://api.example.com/agent/v0.5/rtm/ws");
+        assert_eq!(
+            web_api_url_at(&base, agent, "upload_image").unwrap().as_str(),
+            "https://api.example.com/agent/v0.5/action/upload_image"
+        );
     }
 
     /// The workspace pins `idna_adapter` 1.0.0 (no Unicode tables; issue 12, size; see

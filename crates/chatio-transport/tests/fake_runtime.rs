@@ -2,12 +2,17 @@
 //! whose far end the test holds (a websocket it answers by hand, an HTTP upload it never
 //! answers). Tasks run on async-std; nothing waits on real time except the bounded waits
 //! for the driver to act.
+//!
+//! The last tests run the driver on a scripted platform (sockets that report what the test
+//! pushes, a network the test switches off and on): the rules the driver applies on every
+//! platform, the browser's included.
 
 #![cfg(not(target_arch = "wasm32"))] // the native driver on a fake runtime
 
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -15,10 +20,13 @@ use std::time::{Duration, Instant};
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::Message;
 use chatio_core::{Config, Error, FileSpec, Reply, SdkEvent, Session};
+use chatio_transport::platform::{NetworkEvents, Platform, Socket, SocketEvent};
 use chatio_transport::runtime::{BoxFuture, BoxIo, Runtime};
 use chatio_transport::token::{Credentials, StaticToken};
-use chatio_transport::upload::FileSource;
-use chatio_transport::{DriverConfig, DriverHandle, Recv, Subscriber};
+use chatio_transport::upload::{FileSource, Progress, Upload, UploadError};
+use chatio_transport::{
+    DriverConfig, DriverHandle, Error as TransportError, MaybeSend, Recv, Subscriber, Tap, TapEvent,
+};
 use chatio_wire::{ChatId, LicenseId};
 use futures::channel::mpsc;
 use futures::io::{AsyncRead, AsyncWrite};
@@ -400,6 +408,277 @@ fn a_cancelled_upload_stops_its_http_connection() {
             let _ = futures::io::AsyncReadExt::read_to_end(&mut http, &mut rest).await;
         })
         .await;
+        w.driver.shutdown().await;
+    });
+}
+
+// ---------------------------------------------------------------- the shared rules, on a scripted platform
+
+/// The test's end of a scripted socket: it pushes what the socket reports and reads what the
+/// driver wrote.
+struct ScriptEnd {
+    events: mpsc::UnboundedSender<SocketEvent<String>>,
+    sent: mpsc::UnboundedReceiver<String>,
+}
+
+/// A socket the test scripts: the driver's view of a connection, without tungstenite.
+struct ScriptSocket {
+    events: mpsc::UnboundedReceiver<SocketEvent<String>>,
+    sent: mpsc::UnboundedSender<String>,
+}
+
+impl Socket for ScriptSocket {
+    type Text = String;
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<SocketEvent<String>> {
+        self.events
+            .poll_next_unpin(cx)
+            .map(|e| e.unwrap_or(SocketEvent::Closed { code: Some(1006), reason: String::new() }))
+    }
+
+    fn send(
+        &mut self,
+        frame: String,
+    ) -> impl std::future::Future<Output = Result<(), TransportError>> + MaybeSend + '_ {
+        let r = self.sent.unbounded_send(frame).map_err(|_| TransportError::Cancelled);
+        async move { r }
+    }
+
+    fn close(self, _frame: Option<(u16, &'static str)>) -> impl std::future::Future<Output = ()> + MaybeSend + 'static {
+        std::future::ready(())
+    }
+}
+
+/// A platform whose network the test switches and whose sockets it scripts: the browser's
+/// case (`navigator.onLine`, `offline`/`online` events) and the rules every platform shares
+/// (tap, frame size, close code 1006), driven on the fake clock.
+#[derive(Clone)]
+struct Scripted {
+    rt: FakeRt,
+    online: Arc<AtomicBool>,
+    net: Arc<Mutex<Option<NetworkEvents>>>,
+    ends: mpsc::UnboundedSender<ScriptEnd>,
+    connects: Arc<AtomicUsize>,
+}
+
+impl Platform for Scripted {
+    type Socket = ScriptSocket;
+    type Sleep = BoxFuture<()>;
+    type NetworkWatch = ();
+
+    fn now(&self) -> Instant {
+        self.rt.now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<()> {
+        self.rt.sleep_until(deadline)
+    }
+
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + MaybeSend + 'static) {
+        self.rt.spawn(Box::pin(task));
+    }
+
+    fn connect(
+        &self,
+        _url: &url::Url,
+        _max_frame_len: usize,
+    ) -> impl std::future::Future<Output = Result<ScriptSocket, TransportError>> + MaybeSend + 'static {
+        self.connects.fetch_add(1, Ordering::SeqCst);
+        let (etx, erx) = mpsc::unbounded();
+        let (stx, srx) = mpsc::unbounded();
+        let _ = self.ends.unbounded_send(ScriptEnd { events: etx, sent: srx });
+        async move { Ok(ScriptSocket { events: erx, sent: stx }) }
+    }
+
+    fn upload(
+        &self,
+        _upload: Upload,
+        _progress: Option<Progress>,
+        _timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<chatio_wire::SendFileResponse, UploadError>> + MaybeSend + 'static
+    {
+        std::future::ready(Err(UploadError::Transport(TransportError::Cancelled)))
+    }
+
+    fn is_online(&self) -> bool {
+        self.online.load(Ordering::SeqCst)
+    }
+
+    fn watch_network(&self, events: NetworkEvents) {
+        *self.net.lock().expect("lock") = Some(events);
+    }
+}
+
+/// Every tap event, as text.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Tap for Recorder {
+    fn event(&self, _at: Instant, event: TapEvent<'_>) {
+        self.0.lock().expect("lock").push(format!("{event:?}"));
+    }
+}
+
+struct ScriptWorld {
+    fake: Arc<Fake>,
+    platform: Scripted,
+    ends: mpsc::UnboundedReceiver<ScriptEnd>,
+    driver: DriverHandle,
+    events: Subscriber,
+    tap: Arc<Recorder>,
+}
+
+fn scripted(online: bool) -> ScriptWorld {
+    let (fake, _accepted) = Fake::new();
+    let (etx, ends) = mpsc::unbounded();
+    let platform = Scripted {
+        rt: FakeRt(fake.clone()),
+        online: Arc::new(AtomicBool::new(online)),
+        net: Arc::default(),
+        ends: etx,
+        connects: Arc::default(),
+    };
+    let mut core = Config::new(LicenseId(100), 1);
+    core.max_frame_len = 64 * 1024;
+    let session = Session::new(core, platform.now());
+    let tap = Arc::new(Recorder::default());
+    let mut config = DriverConfig::new(url::Url::parse("http://chat.test").expect("url"));
+    config.tap = Some(tap.clone());
+    let tokens = Arc::new(StaticToken::new(Credentials::bearer("t0k")));
+    let driver = chatio_transport::spawn_on(platform.clone(), session, config, tokens).expect("spawn");
+    let events = driver.subscribe();
+    ScriptWorld { fake, platform, ends, driver, events, tap }
+}
+
+impl ScriptWorld {
+    async fn accept(&mut self) -> ScriptEnd {
+        within("a connection", self.ends.next()).await.expect("a connection")
+    }
+
+    async fn event(&mut self, what: &str, f: impl Fn(&SdkEvent) -> bool) -> SdkEvent {
+        within(what, async {
+            loop {
+                match futures::future::poll_fn(|cx| self.events.poll_recv(cx)).await {
+                    Recv::Event(e) if f(&e) => return (*e).clone(),
+                    Recv::Closed => panic!("the bus closed while waiting for {what}"),
+                    _ => {}
+                }
+            }
+        })
+        .await
+    }
+
+    fn network(&self, online: bool) {
+        self.platform.online.store(online, Ordering::SeqCst);
+        let net = self.platform.net.lock().expect("lock").clone().expect("the driver watches the network");
+        if online { net.online() } else { net.offline() }
+    }
+
+    fn connects(&self) -> usize {
+        self.platform.connects.load(Ordering::SeqCst)
+    }
+}
+
+async fn script_read(end: &mut ScriptEnd) -> Value {
+    let t = within("a frame", end.sent.next()).await.expect("the socket is open");
+    serde_json::from_str(&t).expect("JSON")
+}
+
+fn script_answer(end: &ScriptEnd, request: &Value, payload: Value) {
+    let f = json!({"request_id": request["request_id"], "action": request["action"], "type": "response",
+                   "success": true, "payload": payload});
+    end.events.unbounded_send(SocketEvent::Text(f.to_string())).expect("the driver reads");
+}
+
+async fn script_log_in(end: &mut ScriptEnd) {
+    let login = script_read(end).await;
+    assert_eq!(login["action"], "login");
+    script_answer(end, &login, json!({"customer_id": "cust-1"}));
+    let summary = script_read(end).await;
+    assert_eq!(summary["action"], "get_chats_summary");
+    script_answer(end, &summary, json!({"chats_summary": [], "total_chats": 0}));
+}
+
+/// The browser's rule, on any platform that reports its network: offline at the start, no
+/// connection attempt is spent however long it waits; `online` connects at once; going
+/// offline drops the socket (`connection_lost`), and a message written meanwhile goes out
+/// after the next login.
+#[test]
+fn offline_spends_no_attempt_and_online_connects() {
+    async_std::task::block_on(async {
+        let mut w = scripted(false);
+        for _ in 0..4 {
+            w.fake.advance(Duration::from_secs(30));
+        }
+        async_std::task::sleep(Duration::from_millis(50)).await;
+        assert_eq!(w.connects(), 0, "no attempt while offline");
+        w.network(true);
+        let mut end = w.accept().await;
+        script_log_in(&mut end).await;
+        w.event("connected", |e| matches!(e, SdkEvent::Connected { .. })).await;
+
+        w.network(false);
+        w.event("connection_lost", |e| matches!(e, SdkEvent::ConnectionLost)).await;
+        let chat = ChatId::new("C1");
+        let driver = w.driver.clone();
+        let reply = driver.request(move |s, now| s.send_message(&chat, "typed offline", now));
+        futures::pin_mut!(reply);
+        for _ in 0..4 {
+            w.fake.advance(Duration::from_secs(30));
+        }
+        async_std::task::sleep(Duration::from_millis(50)).await;
+        assert!(reply.as_mut().now_or_never().is_none());
+        assert_eq!(w.connects(), 1, "no attempt while offline");
+        w.network(true);
+        let mut end = w.accept().await;
+        script_log_in(&mut end).await;
+        let send = script_read(&mut end).await;
+        assert_eq!(send["payload"]["event"]["text"], "typed offline");
+        let event = json!({"id": "T1_1", "order": 1, "type": "message", "author_id": "cust-1",
+                           "timestamp": 1520000000, "text": "typed offline",
+                           "custom_id": send["payload"]["event"]["custom_id"]});
+        script_answer(&end, &send, json!({"thread_id": "T1", "event": event}));
+        let r = within("the reply", reply).await.expect("sent");
+        assert!(matches!(r, Reply::Event(e) if e.text() == Some("typed offline")));
+        w.driver.shutdown().await;
+    });
+}
+
+/// The rules every platform shares, here on one without tungstenite: the tap sees the frames
+/// both ways; a text frame over `max_frame_len` ends the connection with a protocol error (it
+/// was only tungstenite's check natively, and a hand-written one in the browser); close code
+/// 1006 is a dropped connection, not a close (it was mapped in the browser only).
+#[test]
+fn tap_frame_size_and_1006_are_the_drivers_rules() {
+    async_std::task::block_on(async {
+        let mut w = scripted(true);
+        let mut end = w.accept().await;
+        script_log_in(&mut end).await;
+        w.event("connected", |e| matches!(e, SdkEvent::Connected { .. })).await;
+        let tapped = w.tap.0.lock().expect("lock").join("\n");
+        assert!(tapped.contains("Sent(\"{\\\"request_id\\\"") && tapped.contains("Received("), "{tapped}");
+
+        let big = format!("{{\"action\":\"incoming_multicast\",\"payload\":{{\"x\":\"{}\"}}}}", "a".repeat(70_000));
+        end.events.unbounded_send(SocketEvent::Text(big)).expect("send");
+        let err = w.event("the protocol error", |e| matches!(e, SdkEvent::Error(Error::Protocol(_)))).await;
+        assert!(format!("{err:?}").contains("exceeds the 65536-byte limit"), "{err:?}");
+        w.event("connection_lost", |e| matches!(e, SdkEvent::ConnectionLost)).await;
+        let tapped = w.tap.0.lock().expect("lock").join("\n");
+        assert!(!tapped.contains("aaaaaaaa"), "an oversize frame is not read, so not tapped either");
+        assert!(tapped.contains("exceeds the 65536-byte limit (70"), "{tapped}");
+
+        w.fake.advance(Duration::from_secs(5));
+        let mut end = w.accept().await;
+        script_log_in(&mut end).await;
+        w.event("connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. })).await;
+        end.events.unbounded_send(SocketEvent::Closed { code: Some(1006), reason: String::new() }).expect("send");
+        w.event("connection_lost", |e| matches!(e, SdkEvent::ConnectionLost)).await;
+        let tapped = w.tap.0.lock().expect("lock").join("\n");
+        assert!(tapped.contains("code: None, reason: \"the websocket failed: websocket error: reading: the connection dropped without a close frame (1006)"), "{tapped}");
+        w.fake.advance(Duration::from_secs(5));
+        let mut end = w.accept().await;
+        script_log_in(&mut end).await;
+        w.event("connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. })).await;
         w.driver.shutdown().await;
     });
 }

@@ -1,8 +1,5 @@
 //! HTTP over the browser's `fetch`: the customer token endpoint.
 
-use std::fmt;
-use std::io;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chatio_core::Instant;
@@ -16,8 +13,8 @@ use web_sys::{AbortController, Headers, Request, RequestInit, RequestMode, Respo
 
 use super::time::sleep;
 use super::{http_error, js_message};
-use crate::accounts::Accounts;
-use crate::error::Error;
+use crate::accounts::AccountsProvider;
+use crate::error::{BrowserError, Error};
 use crate::runtime::BoxFuture;
 use crate::token::{Credentials, TokenProvider};
 
@@ -31,7 +28,7 @@ pub struct FetchResponse {
 }
 
 fn connect_error(url: &Url, e: &JsValue) -> Error {
-    Error::Connect { url: url.as_str().to_owned(), source: io::Error::other(js_message(e)) }
+    Error::Connect { url: crate::ws::redact(url), source: Box::new(BrowserError(js_message(e))) }
 }
 
 /// `POST`s a body with `fetch` (CORS mode) and reads the answer; aborted after `timeout`.
@@ -91,28 +88,17 @@ pub fn run_local<T: Send + 'static>(
     Box::pin(async move { rx.await.unwrap_or(Err(Error::Cancelled)) })
 }
 
-/// The customer token endpoint (`POST <accounts>/customer/`) over `fetch`, with a cache: the
-/// browser twin of [`crate::token`]'s native provider.
-#[derive(Clone)]
-pub struct AccountsToken {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    accounts: Accounts,
+/// How the browser's token provider posts its form: `fetch`, aborted after `timeout`.
+#[derive(Clone, Copy, Debug)]
+pub struct Fetch {
     timeout: Duration,
 }
 
-impl fmt::Debug for AccountsToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccountsToken")
-            .field("endpoint", &self.inner.accounts.endpoint().as_str())
-            .field("client_id", &self.inner.accounts.client_id())
-            .finish_non_exhaustive()
-    }
-}
+/// The customer token endpoint (`POST <accounts>/customer/`) over `fetch`, with a cache: the
+/// browser twin of the native provider (the form, the answer and the cache are shared).
+pub type AccountsToken = AccountsProvider<Fetch>;
 
-impl AccountsToken {
+impl AccountsProvider<Fetch> {
     /// A provider asking `<accounts_base>/customer/` for tokens of `client_id` (see the native
     /// provider for `customer_id`); each request is aborted after `timeout`.
     ///
@@ -126,12 +112,12 @@ impl AccountsToken {
         customer_id: Option<UserId>,
         timeout: Duration,
     ) -> Result<Self, Error> {
-        let accounts = Accounts::new(accounts_base, client_id.into(), redirect_uri.into(), license, customer_id)?;
-        Ok(Self { inner: Arc::new(Inner { accounts, timeout }) })
+        let fetch = Fetch { timeout };
+        Self::build(fetch, accounts_base, client_id.into(), redirect_uri.into(), license, customer_id)
     }
 
     async fn fetch(&self) -> Result<Credentials, Error> {
-        let Inner { accounts, timeout } = &*self.inner;
+        let accounts = self.accounts();
         let request = accounts.request();
         let started = Instant::now();
         // A form body and `Accept` keep this a CORS "simple" request: no preflight.
@@ -140,7 +126,7 @@ impl AccountsToken {
             "application/x-www-form-urlencoded",
             &request.form,
             &[("Accept", "application/json")],
-            *timeout,
+            self.client().timeout,
         )
         .await?;
         accounts.answer(request, resp.status, resp.body.as_bytes(), started)
@@ -149,11 +135,11 @@ impl AccountsToken {
 
 impl TokenProvider for AccountsToken {
     fn invalidate(&self) {
-        self.inner.accounts.invalidate();
+        self.accounts().invalidate();
     }
 
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
         let this = self.clone();
-        run_local(async move { this.inner.accounts.token(fresh, Instant::now, || this.fetch()).await })
+        run_local(async move { this.accounts().token(fresh, Instant::now, || this.fetch()).await })
     }
 }

@@ -1,7 +1,7 @@
-//! The browser driver (`web` feature, `wasm32-unknown-unknown`): the same core session as the
-//! native driver, on the browser's I/O.
+//! The browser platform (`web` feature, `wasm32-unknown-unknown`): the same driver and core
+//! session as natively, on the browser's I/O. [`Web`] is the [`Platform`].
 //!
-//! | native driver | browser driver |
+//! | native (`Native`) | browser ([`Web`]) |
 //! |---|---|
 //! | async-tungstenite over the runtime's TCP (+ rustls) | the browser's `WebSocket` ([`socket`]) |
 //! | hyper client: token endpoint | `fetch` ([`fetch`]), with an `AbortController` timeout |
@@ -9,26 +9,131 @@
 //! | the runtime's timer | `setTimeout` (gloo-timers) ([`time`]) |
 //! | the runtime's `spawn` | `wasm_bindgen_futures::spawn_local` |
 //! | `std::time::Instant` | `chatio_core::Instant` (`performance.now()`) |
+//! | no network events | `navigator.onLine`, the `offline` and `online` events |
 //!
-//! The browser's `offline` and `online` events pause and resume connecting: going offline drops
-//! the socket (the session reports `ConnectionLost` and its calls wait or fail as usual), and
-//! a reconnect waits for `online` instead of spending attempts.
+//! Going offline drops the socket (the session reports `ConnectionLost` and its calls wait or
+//! fail as usual), and a reconnect waits for `online` instead of spending attempts: the
+//! driver's rule, fed by this platform's events.
 //!
-//! [`DriverHandle`] has the native handle's methods, so the facade (`chatio-customer-sdk` with
-//! its `web` feature) is one API on both.
+//! [`DriverHandle`] is the native handle, so the facade (`chatio-customer-sdk` with its `web`
+//! feature) is one API on both.
 
-mod driver;
 pub mod fetch;
 pub mod socket;
 pub mod time;
 pub mod upload;
 
-pub use driver::{AbandonOnDrop, DriverConfig, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver, spawn};
-pub use fetch::AccountsToken;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
+use chatio_core::{Instant, Session};
+use chatio_wire::SendFileResponse;
+use url::Url;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Event;
 
+use crate::driver::spawn_on;
+pub use crate::driver::{AbandonOnDrop, DriverConfig, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
 use crate::error::{BrowserError, Error};
+use crate::platform::{NetworkEvents, Platform};
+use crate::token::TokenProvider;
+use crate::upload::{Progress, Upload, UploadError};
+pub use fetch::AccountsToken;
+pub use socket::{RtmSocket, connect};
+pub use upload::{file_size, send_file};
+
+/// Nothing on wasm32 (the browser runs the driver on one thread); `Send` natively.
+pub trait MaybeSend {}
+impl<T: ?Sized> MaybeSend for T {}
+
+/// Nothing on wasm32; `Sync` natively.
+pub trait MaybeSync {}
+impl<T: ?Sized> MaybeSync for T {}
+
+/// The browser platform.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Web;
+
+impl Platform for Web {
+    type Socket = socket::Socket;
+    type Sleep = gloo_timers::future::TimeoutFuture;
+    type NetworkWatch = Option<NetListeners>;
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> gloo_timers::future::TimeoutFuture {
+        time::sleep_until(deadline)
+    }
+
+    fn spawn(&self, task: impl Future<Output = ()> + MaybeSend + 'static) {
+        wasm_bindgen_futures::spawn_local(task);
+    }
+
+    fn connect(
+        &self,
+        url: &Url,
+        _max_frame_len: usize,
+    ) -> impl Future<Output = Result<socket::Socket, Error>> + MaybeSend + 'static {
+        let url = url.clone();
+        async move { connect(&url).await }
+    }
+
+    fn upload(
+        &self,
+        upload: Upload,
+        progress: Option<Progress>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<SendFileResponse, UploadError>> + MaybeSend + 'static {
+        send_file(upload, progress, timeout)
+    }
+
+    fn is_online(&self) -> bool {
+        web_sys::window().is_none_or(|w| w.navigator().on_line())
+    }
+
+    fn watch_network(&self, events: NetworkEvents) -> Option<NetListeners> {
+        NetListeners::install(events)
+    }
+}
+
+/// Starts a browser driver task for the customer `session` (on the page's task queue).
+///
+/// # Errors
+/// [`Error::InvalidUrl`] when the server URL has an unusable scheme.
+pub fn spawn(session: Session, config: DriverConfig, tokens: Arc<dyn TokenProvider>) -> Result<DriverHandle, Error> {
+    spawn_on(Web, session, config, tokens)
+}
+
+/// The `offline`/`online` listeners on `window`, removed on drop.
+#[derive(Debug)]
+pub struct NetListeners {
+    window: web_sys::Window,
+    offline: Closure<dyn FnMut(Event)>,
+    online: Closure<dyn FnMut(Event)>,
+}
+
+impl NetListeners {
+    fn install(events: NetworkEvents) -> Option<Self> {
+        let window = web_sys::window()?;
+        let e = events.clone();
+        let offline = Closure::<dyn FnMut(Event)>::new(move |_: Event| e.offline());
+        let online = Closure::<dyn FnMut(Event)>::new(move |_: Event| events.online());
+        let _ = window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        Some(Self { window, offline, online })
+    }
+}
+
+impl Drop for NetListeners {
+    fn drop(&mut self) {
+        let _ = self.window.remove_event_listener_with_callback("offline", self.offline.as_ref().unchecked_ref());
+        let _ = self.window.remove_event_listener_with_callback("online", self.online.as_ref().unchecked_ref());
+    }
+}
 
 /// A readable message from a JavaScript exception or value (never a token: we only describe
 /// errors the browser raised).

@@ -1,6 +1,7 @@
 //! The RTM websocket on the browser's `WebSocket`.
 
-use std::io;
+use std::future::Future;
+use std::task::{Context, Poll, ready};
 
 use futures::StreamExt;
 use futures::channel::mpsc;
@@ -10,7 +11,9 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::js_message;
+use crate::MaybeSend;
 use crate::error::{BrowserError, Error};
+use crate::platform::SocketEvent as DriverEvent;
 
 /// What the browser's websocket reported.
 #[derive(Debug)]
@@ -54,8 +57,7 @@ impl Socket {
     /// # Errors
     /// [`Error::Connect`] when the browser refuses the URL at once (a bad URL, a blocked port).
     pub fn open(url: &Url) -> Result<Self, Error> {
-        let ws = WebSocket::new(url.as_str())
-            .map_err(|e| Error::Connect { url: url.as_str().to_owned(), source: io::Error::other(js_message(&e)) })?;
+        let ws = WebSocket::new(url.as_str()).map_err(|e| connect_error(url, js_message(&e)))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let (tx, events) = mpsc::unbounded();
         let t = tx.clone();
@@ -100,12 +102,73 @@ impl Socket {
     pub fn send(&self, text: &str) -> Result<(), Error> {
         self.ws
             .send_with_str(text)
-            .map_err(|e| Error::WebSocket { context: "writing".into(), source: BrowserError(js_message(&e)) })
+            .map_err(|e| Error::WebSocket { context: "writing".into(), source: Box::new(BrowserError(js_message(&e))) })
     }
 
     /// Closes with a code and a reason (the handlers stay until the socket is dropped).
     pub fn close(&self, code: u16, reason: &str) {
         let _ = self.ws.close_with_code_and_reason(code, reason);
+    }
+}
+
+/// The browser could not open the websocket to `url`: `why`.
+fn connect_error(url: &Url, why: String) -> Error {
+    Error::Connect { url: crate::ws::redact(url), source: Box::new(BrowserError(why)) }
+}
+
+/// The RTM websocket, as the driver holds it.
+pub type RtmSocket = Socket;
+
+/// Opens the websocket and waits for `open` (the driver bounds the wait by its timeout).
+///
+/// # Errors
+/// [`Error::Connect`] when the browser refuses the URL, reports an error or closes the socket
+/// before it opened (the browser says no more than that: CORS, refusals and TLS failures look
+/// alike to a page).
+pub async fn connect(url: &Url) -> Result<Socket, Error> {
+    let mut socket = Socket::open(url)?;
+    loop {
+        match socket.next().await {
+            Some(SocketEvent::Open) => return Ok(socket),
+            Some(SocketEvent::Error) | None => {
+                return Err(connect_error(url, "the browser could not open the websocket".into()));
+            }
+            Some(SocketEvent::Closed { code, reason }) => {
+                return Err(connect_error(url, format!("the websocket closed before opening ({code} {reason})")));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+impl crate::platform::Socket for Socket {
+    type Text = String;
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<DriverEvent<String>> {
+        loop {
+            let event = match ready!(self.events.poll_next_unpin(cx)) {
+                Some(SocketEvent::Text(t)) => DriverEvent::Text(t),
+                Some(SocketEvent::Binary(len)) => DriverEvent::Binary(len),
+                Some(SocketEvent::Closed { code, reason }) => DriverEvent::Closed { code: Some(code), reason },
+                Some(SocketEvent::Open | SocketEvent::Error) => continue,
+                // The handlers own the senders: this cannot happen while the socket lives. As
+                // a connection gone without a close frame, if it did.
+                None => DriverEvent::Closed { code: Some(1006), reason: String::new() },
+            };
+            return Poll::Ready(event);
+        }
+    }
+
+    fn send(&mut self, frame: String) -> impl Future<Output = Result<(), Error>> + MaybeSend + '_ {
+        std::future::ready(Socket::send(self, &frame))
+    }
+
+    fn close(self, frame: Option<(u16, &'static str)>) -> impl Future<Output = ()> + MaybeSend + 'static {
+        match frame {
+            Some((code, reason)) => Socket::close(&self, code, reason),
+            None => drop(self),
+        }
+        std::future::ready(())
     }
 }
 

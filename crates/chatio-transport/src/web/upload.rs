@@ -2,6 +2,7 @@
 //! `upload.onprogress`, cancel with `abort()`.
 
 use std::io;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chatio_wire::{ErrorObject, Response, ResponseData, SendFile, SendFileResponse};
@@ -11,7 +12,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{Blob, BlobPropertyBag, FormData, ProgressEvent, XmlHttpRequest};
 
 use super::{http_error, js_message};
-use crate::error::{Error, excerpt};
+use crate::error::{BrowserError, Error, excerpt};
 use crate::upload::{FileSource, Progress, Upload, UploadError};
 
 /// How the request ended.
@@ -41,6 +42,30 @@ impl Drop for InFlight {
             let _ = self.xhr.abort();
         }
     }
+}
+
+/// The error for a file path: a browser page has no file system (`File::bytes` works).
+fn no_file_system(path: &std::path::Path) -> Error {
+    Error::File {
+        path: path.display().to_string(),
+        source: io::Error::new(
+            io::ErrorKind::Unsupported,
+            "a browser page has no file system: send the file's bytes (File::bytes)",
+        ),
+    }
+}
+
+/// A file's size: a browser page has no file system, so a path is always an error.
+///
+/// # Errors
+/// [`Error::File`], always.
+pub async fn file_size(path: PathBuf) -> Result<u64, Error> {
+    Err(no_file_system(&path))
+}
+
+/// The request to `upload` failed before an answer: `why`.
+fn connect_error(upload: &Upload, why: String) -> UploadError {
+    transport(Error::Connect { url: crate::ws::redact(&upload.url), source: Box::new(BrowserError(why)) })
 }
 
 fn transport(e: Error) -> UploadError {
@@ -73,15 +98,7 @@ pub async fn send_file(
     }
     let bytes = match &upload.source {
         FileSource::Bytes(b) => b.clone(),
-        FileSource::Path(p) => {
-            return Err(transport(Error::File {
-                path: p.display().to_string(),
-                source: io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "a browser page has no file system: send the file's bytes (File::bytes)",
-                ),
-            }));
-        }
+        FileSource::Path(p) => return Err(transport(no_file_system(p))),
     };
     let form = FormData::new().map_err(|e| http(&e))?;
     form.append_with_str(SendFile::FIELD_CHAT_ID, upload.fields.chat_id.as_str()).map_err(|e| http(&e))?;
@@ -95,9 +112,7 @@ pub async fn send_file(
     form.append_with_blob_and_filename(SendFile::FIELD_FILE, &blob, &upload.file_name).map_err(|e| http(&e))?;
 
     let xhr = XmlHttpRequest::new().map_err(|e| http(&e))?;
-    xhr.open_with_async("POST", upload.url.as_str(), true).map_err(|e| {
-        transport(Error::Connect { url: upload.url.as_str().to_owned(), source: io::Error::other(js_message(&e)) })
-    })?;
+    xhr.open_with_async("POST", upload.url.as_str(), true).map_err(|e| connect_error(&upload, js_message(&e)))?;
     xhr.set_request_header("Authorization", &format!("Bearer {}", upload.access_token)).map_err(|e| http(&e))?;
     xhr.set_timeout(u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX));
 
@@ -134,9 +149,7 @@ pub async fn send_file(
     }
     let mut flight =
         InFlight { xhr, finished: false, _on_progress: on_progress, _on_end: [on_load, on_error, on_timeout] };
-    flight.xhr.send_with_opt_form_data(Some(&form)).map_err(|e| {
-        transport(Error::Connect { url: upload.url.as_str().to_owned(), source: io::Error::other(js_message(&e)) })
-    })?;
+    flight.xhr.send_with_opt_form_data(Some(&form)).map_err(|e| connect_error(&upload, js_message(&e)))?;
 
     let ended = rx.await.map_err(|_| transport(Error::Cancelled))?;
     flight.finished = true;
@@ -144,10 +157,8 @@ pub async fn send_file(
         End::Load => {}
         End::Timeout => return Err(transport(Error::Timeout(timeout))),
         End::Error => {
-            return Err(transport(Error::Connect {
-                url: upload.url.as_str().to_owned(),
-                source: io::Error::other("the upload request failed (network error, refused or blocked by CORS)"),
-            }));
+            let why = "the upload request failed (network error, refused or blocked by CORS)";
+            return Err(connect_error(&upload, why.to_owned()));
         }
     }
     let status = flight.xhr.status().unwrap_or(0);

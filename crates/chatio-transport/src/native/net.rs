@@ -6,8 +6,9 @@ use url::Url;
 
 #[cfg(feature = "tls")]
 use crate::error::BoxError;
-use crate::error::Error;
+use crate::error::{Error, UrlError};
 use crate::runtime::{BoxIo, Runtime};
+use crate::ws::redact;
 
 /// TLS settings for `wss://` and `https://`.
 #[derive(Clone, Default)]
@@ -98,10 +99,9 @@ pub(crate) fn is_secure(url: &Url) -> bool {
 
 /// Host and port of an `http`, `https`, `ws` or `wss` URL.
 pub(crate) fn host_port(url: &Url) -> Result<(String, u16), Error> {
-    let host = url.host_str().ok_or_else(|| Error::InvalidUrl(format!("`{url}` has no host")))?;
-    let port = url
-        .port_or_known_default()
-        .ok_or_else(|| Error::InvalidUrl(format!("`{url}` has no port and an unknown scheme")))?;
+    let invalid = |source| Error::InvalidUrl { url: redact(url), source };
+    let host = url.host_str().ok_or_else(|| invalid(UrlError::NoHost))?;
+    let port = url.port_or_known_default().ok_or_else(|| invalid(UrlError::NoPort))?;
     // IPv6 literals come bracketed from the URL; the resolver wants them bare.
     Ok((host.trim_start_matches('[').trim_end_matches(']').to_owned(), port))
 }
@@ -110,10 +110,13 @@ pub(crate) fn host_port(url: &Url) -> Result<(String, u16), Error> {
 pub(crate) async fn connect(rt: &Arc<dyn Runtime>, tls: &TlsConfig, url: &Url) -> Result<BoxIo, Error> {
     match url.scheme() {
         "http" | "https" | "ws" | "wss" => {}
-        other => return Err(Error::InvalidUrl(format!("unsupported scheme `{other}` in `{url}`"))),
+        other => {
+            return Err(Error::InvalidUrl { url: redact(url), source: UrlError::UnsupportedScheme(other.to_owned()) });
+        }
     }
     let (host, port) = host_port(url)?;
-    let tcp = rt.connect_tcp(&host, port).await.map_err(|e| Error::Connect { url: redact(url), source: e })?;
+    let tcp =
+        rt.connect_tcp(&host, port).await.map_err(|e| Error::Connect { url: redact(url), source: Box::new(e) })?;
     if !is_secure(url) {
         return Ok(tcp);
     }
@@ -124,7 +127,7 @@ pub(crate) async fn connect(rt: &Arc<dyn Runtime>, tls: &TlsConfig, url: &Url) -
 async fn tls_wrap(tls: &TlsConfig, host: &str, tcp: BoxIo) -> Result<BoxIo, Error> {
     let connector = futures_rustls::TlsConnector::from(tls.client()?);
     let name = rustls_pki_types::ServerName::try_from(host.to_owned())
-        .map_err(|e| Error::InvalidUrl(format!("`{host}` is not a valid TLS server name: {e}")))?;
+        .map_err(|e| Error::InvalidUrl { url: host.to_owned(), source: UrlError::Parse(Box::new(e)) })?;
     let stream = connector
         .connect(name, tcp)
         .await
@@ -134,15 +137,7 @@ async fn tls_wrap(tls: &TlsConfig, host: &str, tcp: BoxIo) -> Result<BoxIo, Erro
 
 #[cfg(not(feature = "tls"))]
 async fn tls_wrap(_tls: &TlsConfig, host: &str, _tcp: BoxIo) -> Result<BoxIo, Error> {
-    Err(Error::InvalidUrl(format!("`{host}` needs TLS but the `tls` feature of chatio-transport is disabled")))
-}
-
-/// The URL without credentials, for logs and errors.
-pub(crate) fn redact(url: &Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_password(None);
-    let _ = u.set_username("");
-    u.to_string()
+    Err(Error::InvalidUrl { url: host.to_owned(), source: UrlError::TlsDisabled })
 }
 
 #[cfg(all(test, feature = "tls"))]

@@ -14,9 +14,10 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::rt::ReadBufCursor;
 use url::Url;
 
-use crate::error::Error;
-use crate::net::{self, TlsConfig};
+use super::net::{self, TlsConfig};
+use crate::error::{Error, UrlError};
 use crate::runtime::{BoxIo, Runtime};
+use crate::ws::redact;
 
 /// A request body: in memory or streamed.
 pub type Body = UnsyncBoxBody<Bytes, io::Error>;
@@ -107,9 +108,9 @@ impl HttpClient {
         let deadline = self.rt.now() + self.timeout;
         let call = async {
             let io = net::connect(&self.rt, &self.tls, url).await?;
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(HyperIo(io)).await.map_err(|e| {
-                Error::Http { context: format!("handshake with {}", net::redact(url)), source: Box::new(e) }
-            })?;
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(HyperIo(io))
+                .await
+                .map_err(|e| Error::Http { context: format!("handshake with {}", redact(url)), source: Box::new(e) })?;
             self.rt.spawn(Box::pin(async move {
                 if let Err(e) = conn.await {
                     tracing::debug!(error = %e, "http connection ended with an error");
@@ -119,7 +120,9 @@ impl HttpClient {
                 Some(q) => format!("{}?{q}", url.path()),
                 None => url.path().to_owned(),
             };
-            *req.uri_mut() = path.parse().map_err(|e| Error::InvalidUrl(format!("{e}")))?;
+            *req.uri_mut() = path
+                .parse()
+                .map_err(|e| Error::InvalidUrl { url: redact(url), source: UrlError::Parse(Box::new(e)) })?;
             let host = match url.port() {
                 Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
                 None => url.host_str().unwrap_or_default().to_owned(),
@@ -127,10 +130,10 @@ impl HttpClient {
             if let Ok(v) = http::HeaderValue::from_str(&host) {
                 req.headers_mut().insert(http::header::HOST, v);
             }
-            let resp = sender.send_request(req).await.map_err(|e| Error::Http {
-                context: format!("request to {}", net::redact(url)),
-                source: Box::new(e),
-            })?;
+            let resp = sender
+                .send_request(req)
+                .await
+                .map_err(|e| Error::Http { context: format!("request to {}", redact(url)), source: Box::new(e) })?;
             let (parts, body) = resp.into_parts();
             let max = self.max_response;
             let body = Limited::new(body, max).collect().await.map_err(|e| {
