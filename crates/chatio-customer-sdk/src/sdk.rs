@@ -1,26 +1,14 @@
 //! [`CustomerSdk`]: the JS SDK's methods, each a few lines over the session.
 
 use std::sync::Arc;
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use std::time::Duration;
 use std::time::SystemTime;
 
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use chatio_core::Session;
 use chatio_core::{ConnectionStatus, Error, Operation, Rating, Reply};
 use chatio_transport::FromReply;
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use chatio_transport::http::HttpClient;
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use chatio_transport::runtime::default_runtime;
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use chatio_transport::token::AccountsToken;
 use chatio_transport::token::{Credentials, TokenProvider};
 use chatio_wire::{ChatId, CustomerData, EventId, NewEvent, Postback, Properties, Scopes, StartChat, ThreadId};
 
 use crate::call::Call;
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-use crate::config::Config;
 use crate::driver::DriverHandle;
 use crate::events::Events;
 use crate::history::ChatHistory;
@@ -158,41 +146,15 @@ pub struct CustomerSdk {
     auth: Auth,
 }
 
+// `init`, the one method that differs: on the native platform, or in a browser.
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+#[path = "sdk_native.rs"]
+mod native;
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 #[path = "sdk_web.rs"]
 mod web;
 
 impl CustomerSdk {
-    /// Starts a session: fetches a token and connects in the background (`init` in the JS
-    /// SDK). Subscribe with [`events`](Self::events) right away to see `Connected`.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for unusable URLs or when no async runtime is available (enable
-    /// a runtime feature, or call from inside a tokio runtime with the `tokio` feature); the
-    /// cause is its `source()`.
-    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-    pub fn init(config: Config) -> Result<Self, Error> {
-        let (server, accounts) = config.urls()?;
-        let rt = match config.runtime.clone() {
-            Some(rt) => rt,
-            None => default_runtime().map_err(|e| chatio_transport::Error::from(e).into_core(Operation::Connect))?,
-        };
-        let http = HttpClient::new(rt.clone(), config.tls.clone(), Duration::from_secs(15));
-        let provider = config.token_provider(|customer| {
-            let (client, redirect) = (config.client_id.clone(), config.redirect_uri.clone());
-            AccountsToken::new(http, &accounts, client, redirect, Some(config.license.0), customer)
-        })?;
-        let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-        let session = Session::new(config.core_config(seed), rt.now());
-        let mut dcfg = chatio_transport::DriverConfig::new(server);
-        dcfg.tap = config.tap.clone();
-        dcfg.event_capacity = config.event_buffer;
-        let platform = chatio_transport::Native::new(rt).with_tls(config.tls.clone());
-        let driver = chatio_transport::spawn_on(platform, session, dcfg, provider.clone())
-            .map_err(|e| e.into_core(Operation::Connect))?;
-        Ok(Self { driver, auth: Auth { provider } })
-    }
-
     /// Every SDK event from now on, as a `Stream`. Any number of subscribers; dropping the
     /// stream unsubscribes (`on`/`off`/`$$observable` in the JS SDK). The session starts
     /// connecting in [`init`](Self::init), so the *first* stream also receives the events

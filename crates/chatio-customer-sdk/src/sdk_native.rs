@@ -1,0 +1,43 @@
+//! [`CustomerSdk::init`] on the native platform (async-std, smol, tokio or the caller's
+//! runtime; rustls for TLS).
+
+use std::time::Duration;
+
+use chatio_core::{Error, Operation, Session};
+use chatio_transport::http::HttpClient;
+use chatio_transport::runtime::default_runtime;
+use chatio_transport::token::AccountsToken;
+
+use super::{Auth, CustomerSdk};
+use crate::config::Config;
+
+impl CustomerSdk {
+    /// Starts a session: fetches a token and connects in the background (`init` in the JS
+    /// SDK). Subscribe with [`events`](Self::events) right away to see `Connected`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for unusable URLs or when no async runtime is available (enable
+    /// a runtime feature, or call from inside a tokio runtime with the `tokio` feature); the
+    /// cause is its `source()`.
+    pub fn init(config: Config) -> Result<Self, Error> {
+        let (server, accounts) = config.urls()?;
+        let rt = match config.runtime.clone() {
+            Some(rt) => rt,
+            None => default_runtime().map_err(|e| chatio_transport::Error::from(e).into_core(Operation::Connect))?,
+        };
+        let http = HttpClient::new(rt.clone(), config.tls.clone(), Duration::from_secs(15));
+        let provider = config.token_provider(|customer| {
+            let (client, redirect) = (config.client_id.clone(), config.redirect_uri.clone());
+            AccountsToken::new(http, &accounts, client, redirect, Some(config.license.0), customer)
+        })?;
+        let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
+        let session = Session::new(config.core_config(seed), rt.now());
+        let mut dcfg = chatio_transport::DriverConfig::new(server);
+        dcfg.tap = config.tap.clone();
+        dcfg.event_capacity = config.event_buffer;
+        let platform = chatio_transport::Native::new(rt).with_tls(config.tls.clone());
+        let driver = chatio_transport::spawn_on(platform, session, dcfg, provider.clone())
+            .map_err(|e| e.into_core(Operation::Connect))?;
+        Ok(Self { driver, auth: Auth { provider } })
+    }
+}
