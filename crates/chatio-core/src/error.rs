@@ -6,6 +6,7 @@
 //! can help; `std::error::Error::source` walks down to the underlying cause (the I/O error,
 //! the TLS error, the [`DecodeError`]) that the driver reported.
 
+use std::any::{Any, TypeId};
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
@@ -15,50 +16,74 @@ use serde_json::Value;
 
 /// An underlying error, shared (errors are `Clone`: one may fail several commands).
 ///
-/// Two causes compare equal when they print the same: errors of other crates are rarely
-/// `PartialEq`, and the comparison is for tests.
+/// Two causes compare equal when they are of the same kind: the same error type (and, for an
+/// `io::Error`, the same `io::ErrorKind`; for a message-only cause, the same message), never
+/// by what they print: a cause's text may change with a library's wording or carry addresses.
 #[derive(Clone)]
-pub struct Cause(Arc<dyn StdError + Send + Sync + 'static>);
+pub struct Cause {
+    error: Arc<dyn StdError + Send + Sync + 'static>,
+    kind: CauseKind,
+}
+
+/// What two [`Cause`]s compare.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum CauseKind {
+    /// An error of this type.
+    Type(TypeId),
+    /// An `io::Error` of this kind.
+    Io(std::io::ErrorKind),
+    /// A cause that is only this message.
+    Message(String),
+    /// A boxed error whose type is not known: equal only to itself.
+    Opaque,
+}
 
 impl Cause {
     /// Wraps an error.
-    pub fn new(e: impl StdError + Send + Sync + 'static) -> Self {
-        Self(Arc::new(e))
+    pub fn new<E: StdError + Send + Sync + 'static>(e: E) -> Self {
+        let kind = match (&e as &dyn Any).downcast_ref::<std::io::Error>() {
+            Some(io) => CauseKind::Io(io.kind()),
+            None => CauseKind::Type(TypeId::of::<E>()),
+        };
+        Self { error: Arc::new(e), kind }
     }
 
     /// A cause that is only a message (for drivers and tests that have no error value).
     pub fn msg(message: impl Into<String>) -> Self {
-        Self(Arc::new(Message(message.into())))
+        let message = message.into();
+        Self { error: Arc::new(Message(message.clone())), kind: CauseKind::Message(message) }
     }
 
     /// The error itself, to downcast (`cause.get().downcast_ref::<std::io::Error>()`).
     pub fn get(&self) -> &(dyn StdError + Send + Sync + 'static) {
-        &*self.0
+        &*self.error
     }
 }
 
 impl Cause {
-    /// Wraps a boxed error.
+    /// Wraps a boxed error (an `io::Error` inside keeps its kind for comparisons; another
+    /// boxed error equals only itself).
     pub fn from_boxed(e: Box<dyn StdError + Send + Sync + 'static>) -> Self {
-        Self(Arc::from(e))
+        let kind = e.downcast_ref::<std::io::Error>().map_or(CauseKind::Opaque, |io| CauseKind::Io(io.kind()));
+        Self { error: Arc::from(e), kind }
     }
 }
 
 impl fmt::Debug for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        fmt::Debug::fmt(&self.error, f)
     }
 }
 
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        fmt::Display::fmt(&self.error, f)
     }
 }
 
 impl PartialEq for Cause {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0.to_string() == other.0.to_string()
+        Arc::ptr_eq(&self.error, &other.error) || (self.kind == other.kind && self.kind != CauseKind::Opaque)
     }
 }
 
@@ -157,12 +182,32 @@ impl StdError for TransportError {
 }
 
 /// The server broke the protocol: a frame that does not decode, a binary frame, a frame over
-/// the size limit, an answer of the wrong shape.
+/// the size limit, an answer of the wrong kind. [`kind`](Self::kind) says which; the offending
+/// frame's beginning is kept when the session saw it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProtocolError {
+    kind: ProtocolErrorKind,
     message: String,
-    /// The decode error and the frame's excerpt (boxed: errors stay small).
-    frame: Option<Box<(DecodeError, String)>>,
+    /// The decode error, if any, and the frame's excerpt (boxed: errors stay small).
+    frame: Option<Box<(Option<DecodeError>, String)>>,
+}
+
+/// What kind of protocol fault a [`ProtocolError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProtocolErrorKind {
+    /// A frame that does not decode (its [`DecodeError`] is the source).
+    Undecodable,
+    /// A binary frame: the protocol uses text frames only.
+    BinaryFrame,
+    /// A frame over the size limit ([`Config::max_frame_len`](crate::Config::max_frame_len)).
+    TooLarge,
+    /// A well-formed answer of another kind than its request's (a `start_chat` response to a
+    /// `send_event`, a history step answered by another action).
+    UnexpectedReply,
+    /// The server's answers contradict each other (an event found by one check is missing
+    /// from the next), or a fault described by a message only.
+    Other,
 }
 
 /// How much of an offending frame a [`ProtocolError`] keeps, in bytes (cut on a character
@@ -170,18 +215,52 @@ pub struct ProtocolError {
 pub const EXCERPT_LEN: usize = 256;
 
 impl ProtocolError {
-    /// A protocol fault described by a message.
+    /// A protocol fault described by a message ([`ProtocolErrorKind::Other`]).
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), frame: None }
+        Self::of(ProtocolErrorKind::Other, message)
+    }
+
+    /// A fault of this kind, described by a message.
+    pub fn of(kind: ProtocolErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), frame: None }
     }
 
     /// A frame that did not decode: keeps the decode error (kind, action, field path) and
-    /// the first [`EXCERPT_LEN`] bytes of the frame.
+    /// the first [`EXCERPT_LEN`] bytes of the frame. A frame refused for its size is
+    /// [`ProtocolErrorKind::TooLarge`].
     pub fn undecodable(decode: DecodeError, frame: &str) -> Self {
-        Self {
-            message: "a frame from the server does not decode".into(),
-            frame: Some(Box::new((decode, excerpt(frame)))),
-        }
+        let (kind, message) = if decode.kind() == chatio_wire::DecodeErrorKind::TooLarge {
+            (ProtocolErrorKind::TooLarge, "a frame from the server is over the size limit")
+        } else {
+            (ProtocolErrorKind::Undecodable, "a frame from the server does not decode")
+        };
+        Self { kind, message: message.into(), frame: Some(Box::new((Some(decode), excerpt(frame)))) }
+    }
+
+    /// A binary frame of `len` bytes.
+    pub fn binary_frame(len: usize) -> Self {
+        Self::of(
+            ProtocolErrorKind::BinaryFrame,
+            format!("a binary frame of {len} bytes (the protocol uses text frames only)"),
+        )
+    }
+
+    /// An answer of the wrong kind, described by `message`.
+    pub fn unexpected_reply(message: impl Into<String>) -> Self {
+        Self::of(ProtocolErrorKind::UnexpectedReply, message)
+    }
+
+    /// Keeps the first [`EXCERPT_LEN`] bytes of the offending `frame`.
+    #[must_use]
+    pub fn with_frame(mut self, frame: &str) -> Self {
+        let decode = self.frame.take().and_then(|f| f.0);
+        self.frame = Some(Box::new((decode, excerpt(frame))));
+        self
+    }
+
+    /// What kind of fault it is.
+    pub fn kind(&self) -> ProtocolErrorKind {
+        self.kind
     }
 
     /// What was wrong.
@@ -191,7 +270,7 @@ impl ProtocolError {
 
     /// The decode error, for a frame that did not decode (also the `source()`).
     pub fn decode_error(&self) -> Option<&DecodeError> {
-        self.frame.as_ref().map(|f| &f.0)
+        self.frame.as_ref().and_then(|f| f.0.as_ref())
     }
 
     /// The beginning of the offending frame (at most [`EXCERPT_LEN`] bytes, then `…`).
@@ -544,6 +623,43 @@ mod tests {
         let io = io.downcast_ref::<std::io::Error>().expect("an io::Error");
         assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
         assert_eq!(chain(&e), "connecting failed: connection refused");
+    }
+
+    /// Causes compare by kind: the error's type, an `io::Error`'s kind, a message's text;
+    /// never by what a library prints.
+    #[test]
+    fn causes_compare_by_kind_not_by_text() {
+        use std::io::{Error as Io, ErrorKind as K};
+        assert_eq!(
+            Cause::new(Io::new(K::ConnectionRefused, "refused")),
+            Cause::new(Io::new(K::ConnectionRefused, "Connection refused (os error 111)"))
+        );
+        assert_ne!(Cause::new(Io::new(K::ConnectionRefused, "x")), Cause::new(Io::new(K::TimedOut, "x")));
+        let a = chatio_wire::ServerFrame::decode("{").expect_err("syntax");
+        let b = chatio_wire::ServerFrame::decode("[1]").expect_err("shape");
+        assert_eq!(Cause::new(a.clone()), Cause::new(b), "two decode errors are of one kind");
+        assert_ne!(Cause::new(a), Cause::msg("{"), "a message is not a decode error, whatever it prints");
+        assert_eq!(Cause::msg("refused"), Cause::msg("refused"));
+        assert_ne!(Cause::msg("refused"), Cause::msg("reset"));
+        let boxed = Cause::from_boxed(Box::new(Message("opaque".into())));
+        assert_eq!(boxed, boxed.clone());
+        assert_ne!(boxed, Cause::from_boxed(Box::new(Message("opaque".into()))));
+        assert_eq!(Cause::from_boxed(Box::new(Io::new(K::TimedOut, "a"))), Cause::new(Io::new(K::TimedOut, "b")));
+    }
+
+    #[test]
+    fn protocol_errors_say_their_kind() {
+        let big = "x".repeat(100);
+        let too_large = chatio_wire::ServerFrame::decode_with(&big, &chatio_wire::Limits::with_max_frame_len(64))
+            .expect_err("too large");
+        let p = ProtocolError::undecodable(too_large, &big);
+        assert_eq!(p.kind(), ProtocolErrorKind::TooLarge);
+        assert!(p.excerpt().is_some_and(|e| e.starts_with("xxx")));
+        assert_eq!(ProtocolError::binary_frame(3).kind(), ProtocolErrorKind::BinaryFrame);
+        let u = ProtocolError::unexpected_reply("a `ping` response answered a `login` request")
+            .with_frame("{\"action\":\"ping\"}");
+        assert_eq!((u.kind(), u.excerpt()), (ProtocolErrorKind::UnexpectedReply, Some("{\"action\":\"ping\"}")));
+        assert_eq!(ProtocolError::new("?").kind(), ProtocolErrorKind::Other);
     }
 
     #[test]

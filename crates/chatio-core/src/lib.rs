@@ -231,7 +231,9 @@ mod validate;
 
 pub use backoff::Backoff;
 pub use config::{Config, DEFAULT_MAX_FRAME_LEN, MAX_VERIFY_ATTEMPTS, OutboxPolicy};
-pub use error::{Cause, EXCERPT_LEN, Error, ErrorKind, Operation, ProtocolError, TransportError, chain};
+pub use error::{
+    Cause, EXCERPT_LEN, Error, ErrorKind, Operation, ProtocolError, ProtocolErrorKind, TransportError, chain,
+};
 pub use output::{Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, Reply, SdkEvent, UploadRequest};
 pub use session::{ConnectionStatus, REFRESH_AHEAD, Session, UploadFailure};
 pub use token::AccessToken;

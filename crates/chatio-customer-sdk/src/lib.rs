@@ -121,7 +121,7 @@
 //! | [`ErrorKind::Usage`] (the caller's mistake) | `InvalidArgs`, `Config` (no runtime, bad URL), `Closed` | no |
 //! | [`ErrorKind::Cancelled`] | `Cancelled` | no |
 //! | [`ErrorKind::Refused`] (the server said no) | `Server { kind, message, data }`, `Authentication`, `Disconnected { reason }` | `Server` with `internal` or `request_timeout` only |
-//! | [`ErrorKind::Protocol`] (the server broke the protocol) | `Protocol(`[`ProtocolError`]`)`: the wire [`DecodeError`](chatio_wire::DecodeError) and a bounded excerpt of the frame | no |
+//! | [`ErrorKind::Protocol`] (the server broke the protocol) | `Protocol(`[`ProtocolError`]`)`: its [`ProtocolErrorKind`] (undecodable, binary frame, too large, unexpected reply), the wire [`DecodeError`](chatio_wire::DecodeError) and a bounded excerpt of the frame | no |
 //! | [`ErrorKind::Transport`] (network, TLS, HTTP, token endpoint, files) | `Transport(`[`TransportError`]`)`: the [`Operation`] and the transport's error | as the cause says ([`TransportError::is_transient`]) |
 //! | [`ErrorKind::Connection`] | `ConnectionLost`, `Timeout`, `DeliveryUnknown` | `ConnectionLost`, `Timeout` |
 //! | [`ErrorKind::Bug`] (the SDK's own layers disagreed; please report it) | `Bug { what }` | no |
@@ -174,8 +174,8 @@ pub mod model {
 }
 
 pub use chatio_core::{
-    Backoff, Cause, ConnectionStatus, EXCERPT_LEN, Error, ErrorKind, Operation, OutboxPolicy, ProtocolError, Rating,
-    SdkEvent, TransportError, chain,
+    Backoff, Cause, ConnectionStatus, EXCERPT_LEN, Error, ErrorKind, Operation, OutboxPolicy, ProtocolError,
+    ProtocolErrorKind, Rating, SdkEvent, TransportError, chain,
 };
 pub use chatio_transport::token::{Credentials, TokenProvider};
 pub use chatio_wire::{

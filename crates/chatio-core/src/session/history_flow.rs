@@ -85,7 +85,8 @@ impl Session {
                 Next::Page(threads.into_iter().flat_map(|t| t.events).collect(), summaries)
             }
             (_, other) => {
-                Next::Fail(Error::protocol(format!("unexpected `{}` answer in a history page", other.action())))
+                let message = format!("unexpected `{}` answer in a history page", other.action());
+                Next::Fail(Error::Protocol(crate::ProtocolError::unexpected_reply(message)))
             }
         };
         match next {

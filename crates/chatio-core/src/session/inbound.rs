@@ -303,5 +303,6 @@ impl Session {
 
 /// The error for a response of another action than the request's.
 fn mismatch(p: &Pending, data: &ResponseData) -> Error {
-    Error::protocol(format!("a `{}` response answered a `{}` request", data.action(), p.action))
+    let message = format!("a `{}` response answered a `{}` request", data.action(), p.action);
+    Error::Protocol(ProtocolError::unexpected_reply(message))
 }

@@ -389,8 +389,7 @@ impl Session {
         let now = self.tick(now);
         if matches!(self.conn, Conn::Open(_)) {
             self.heard(now);
-            let message = format!("a binary frame of {len} bytes (the protocol uses text frames only)");
-            self.emit(SdkEvent::Error(Error::protocol(message)));
+            self.emit(SdkEvent::Error(Error::Protocol(ProtocolError::binary_frame(len))));
         }
     }
 
@@ -413,7 +412,8 @@ impl Session {
         }
         if let Disconnect::FrameTooLarge { message } = &how {
             if was_open {
-                self.emit(SdkEvent::Error(Error::protocol(message.clone())));
+                let e = ProtocolError::of(crate::ProtocolErrorKind::TooLarge, message.clone());
+                self.emit(SdkEvent::Error(Error::Protocol(e)));
             }
             self.oversize = true;
         }

@@ -72,7 +72,7 @@ impl Session {
     pub(super) fn on_verify_summary(&mut self, page: VerifyPage, data: ResponseData, now: Instant) {
         let ResponseData::GetChatThreadsSummary(r) = data else {
             let message = format!("unexpected `{}` answer to get_chat_threads_summary", data.action());
-            self.verify_failed(&page.chat, Error::protocol(message), now);
+            self.verify_failed(&page.chat, Error::Protocol(crate::ProtocolError::unexpected_reply(message)), now);
             return;
         };
         let VerifyPage { chat, offset, floor, mut found } = page;
@@ -101,7 +101,7 @@ impl Session {
     pub(super) fn on_verify_threads(&mut self, chat: ChatId, data: ResponseData, now: Instant) {
         let ResponseData::GetChatThreads(r) = data else {
             let message = format!("unexpected `{}` answer to get_chat_threads", data.action());
-            self.verify_failed(&chat, Error::protocol(message), now);
+            self.verify_failed(&chat, Error::Protocol(crate::ProtocolError::unexpected_reply(message)), now);
             return;
         };
         let mut by_custom: BTreeMap<String, Event> = BTreeMap::new();
