@@ -663,7 +663,7 @@ mod tests {
     #[test]
     fn a_refused_connection_is_told_apart() {
         let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        let t = chatio_customer_sdk::transport::Error::Connect { url: "ws://127.0.0.1:9".into(), source: io };
+        let t = chatio_customer_sdk::transport::Error::Connect { url: "ws://127.0.0.1:9".into(), source: Box::new(io) };
         let e: Error = t.into_core(chatio_customer_sdk::Operation::Connect);
         assert!(connection_refused(&e));
         assert!(!connection_refused(&Error::Cancelled));
