@@ -142,6 +142,31 @@ pub struct Args {
     /// of this source tree). Implies `--widget`.
     #[arg(long, value_name = "DIR")]
     pub widget_dir: Option<PathBuf>,
+    /// Keep the data (customers, tokens, chats, events, files) in a SQLite database in DIR,
+    /// created private to the user, so that it survives restarts. Without it, everything
+    /// is in memory and gone when the server stops.
+    #[arg(long = "data", value_name = "DIR", conflicts_with = "memory")]
+    pub data: Option<PathBuf>,
+    /// Keep everything in memory (today's default; say it to stay in memory when the
+    /// default becomes a data directory).
+    #[arg(long)]
+    pub memory: bool,
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// A command of `chatio-server` other than serving.
+#[derive(clap::Subcommand, Debug, Clone)]
+#[non_exhaustive]
+pub enum Command {
+    /// Copy the database of `--data DIR` (given before `backup`) to PATH, consistent, while
+    /// a server may be using it (SQLite's online backup). To restore, put the copy as `chatio.db` in an empty
+    /// directory and start the server with `--data` on it.
+    Backup {
+        /// The file to write.
+        path: PathBuf,
+    },
 }
 
 /// The widget's assets: `./target/widget` when it exists, else this source tree's.
@@ -179,6 +204,7 @@ impl Args {
             write_timeout: Duration::from_secs(self.write_timeout_s.max(1)),
             body_timeout: Duration::from_secs(self.body_timeout_s.max(1)),
             conformance_fault: self.conformance_fault,
+            data_dir: self.data.clone(),
             ..ServerConfig::default()
         };
         if let Some(n) = self.max_connections {
@@ -207,13 +233,26 @@ pub fn run(args: Args) -> Result<(), Error> {
         .try_init();
     // Signal handlers first: a SIGTERM sent as soon as the line is read must not find the
     // default action (an abrupt exit) still in place.
+    if let Some(Command::Backup { path }) = &args.command {
+        let Some(dir) = &args.data else {
+            return Err(Error::Store(crate::error::StoreError::new("backup needs `--data DIR`")));
+        };
+        crate::store::backup(dir, path)?;
+        println!("chatio-server: {} copied to {}", dir.join("chatio.db").display(), path.display());
+        return Ok(());
+    }
     let signals = Signals::install();
     let config = args.config();
     let licenses = config.licenses.clone();
     let widget = config.widget_dir.clone();
+    let data = config.data_dir.clone();
     let handle = ServerBuilder::from_config(config).start_blocking()?;
     // `println!` flushes at the newline: scripts can read the line at once.
     println!("chatio-server listening on {} (licenses {licenses:?})", handle.http_url());
+    match data {
+        Some(dir) => eprintln!("chatio-server: data in {} (SQLite)", dir.display()),
+        None => eprintln!("chatio-server: data in memory, gone when it stops (`--data DIR` keeps it)"),
+    }
     if let Some(dir) = widget {
         println!("chat widget: {}/widget/", handle.http_url());
         println!(
@@ -342,6 +381,17 @@ fn listen_addr(given: &str) -> Result<SocketAddr, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn the_data_options_and_the_backup_command_parse() {
+        Args::command().debug_assert();
+        let a = Args::try_parse_from(["chatio-server", "--data", "/srv/chatio"]).unwrap();
+        assert_eq!(a.config().data_dir, Some(PathBuf::from("/srv/chatio")));
+        assert_eq!(Args::try_parse_from(["chatio-server", "--memory"]).unwrap().config().data_dir, None);
+        assert!(Args::try_parse_from(["chatio-server", "--memory", "--data", "x"]).is_err());
+        let b = Args::try_parse_from(["chatio-server", "--data", "d", "backup", "copy.db"]).unwrap();
+        assert!(matches!(b.command, Some(Command::Backup { ref path }) if path == Path::new("copy.db")));
+    }
 
     #[test]
     fn options_map_to_the_configuration() {

@@ -83,6 +83,10 @@ pub struct ServerConfig {
     /// A deliberate protocol fault, for testing conformance checkers only (`None`, the
     /// default: none). Never set it in production.
     pub conformance_fault: Option<ConformanceFault>,
+    /// Where the data is kept: a SQLite database (and the uploaded files) in this
+    /// directory, made private to the user, so that it survives restarts. `None`, the
+    /// default: in memory, gone when the server stops.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// A deliberate deviation from the protocol, so that `chatio conformance server` can be
@@ -190,6 +194,7 @@ impl Default for ServerConfig {
             conformance_fault: None,
             widget_dir: None,
             embed_origins: std::collections::BTreeMap::new(),
+            data_dir: None,
         }
     }
 }

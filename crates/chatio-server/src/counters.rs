@@ -17,7 +17,7 @@ pub(crate) struct Counters {
     pub(crate) body_timeouts: AtomicU64,
 }
 
-/// A snapshot of a server's counters ([`ServerHandle::stats`]).
+/// A snapshot of a server's counters ([`ServerHandle::stats`](crate::ServerHandle::stats)).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {

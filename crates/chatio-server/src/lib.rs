@@ -40,6 +40,7 @@
 //! | `--max-queued-kib KIB` | `2048` | bytes queued unflushed for one websocket client; past it: close 4002 `slow_consumer` |
 //! | `--write-timeout-s S` | `10` | queued frames without write progress this long: close 4002; a close not delivered this long: the connection is dropped |
 //! | `--body-timeout-s S` | `30` | an HTTP request body must arrive in full within this (else 408, connection closed) |
+//! | `--data DIR` | in memory | keep the data in a SQLite database in `DIR` (made private to the user, locked against a second server); `backup PATH` copies it online |
 //!
 //! ### The library
 //!
@@ -87,7 +88,8 @@
 //!
 //! ## Semantics
 //!
-//! * In memory: licenses, customers, tokens, chats, threads, events, files, properties (chat,
+//! * In memory, or with [`ServerBuilder::data_dir`] (`--data DIR`) in a SQLite database that
+//!   survives restarts: customers, tokens, chats, threads, events, files, properties (chat,
 //!   thread, event), scopes, last-seen times, customer data. Ids follow G1 (10 characters
 //!   `[0-9A-Z]` for chats and threads, `<thread>_<n>` for events, UUID v4 for customers,
 //!   32 hex characters for the agent) from a seedable generator; secrets (tokens, the

@@ -203,6 +203,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Keeps the data in a SQLite database in `dir` (created, private to the user), so that
+    /// it survives restarts; by default everything is in memory.
+    pub fn data_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.data_dir = Some(dir.into());
+        self
+    }
+
     /// Serves the static files of `dir` under `/widget/` (the chat widget's assets).
     pub fn widget_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.config.widget_dir = Some(dir.into());

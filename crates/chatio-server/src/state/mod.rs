@@ -24,7 +24,7 @@ use crate::config::ServerConfig;
 use crate::counters::{Counters, Stats};
 use crate::error::Error;
 use crate::sendq::{Out, SendQueue};
-use crate::store::{self, Agent, Customer, FileRec, Ids, MemoryStore, Store, TokenRecord};
+use crate::store::{self, Agent, Customer, FileRec, Ids, MemoryStore, SqliteStore, Store, TokenRecord};
 
 mod faults;
 mod hub;
@@ -75,8 +75,8 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// The state of a server on a fresh memory store whose ids come from `seed`: the
-    /// configured licenses, no customer yet, the agent registered.
+    /// The state of a server on the store its configuration names: the SQLite store in
+    /// `data_dir` (as it was left), or a fresh memory store; new ids come from `seed`.
     pub(crate) fn new(
         config: ServerConfig,
         public_url: String,
@@ -84,7 +84,11 @@ impl State {
         shutdown: watch::Receiver<bool>,
         control: mpsc::UnboundedSender<Control>,
     ) -> Result<Self, store::StoreError> {
-        Self::on(Box::new(MemoryStore::new(seed)), config, public_url, shutdown, control)
+        let store: Box<dyn Store> = match &config.data_dir {
+            Some(dir) => Box::new(SqliteStore::open(dir, seed)?),
+            None => Box::new(MemoryStore::new(seed)),
+        };
+        Self::on(store, config, public_url, shutdown, control)
     }
 
     /// The state of a server on `store`; registers the scripted agent when the store has no
@@ -96,15 +100,23 @@ impl State {
         shutdown: watch::Receiver<bool>,
         control: mpsc::UnboundedSender<Control>,
     ) -> Result<Self, store::StoreError> {
+        let avatar = format!("{public_url}/static/bot.png");
         let bot = match store.agents()?.into_iter().next() {
+            // A stored agent follows the server's address (a restart may change it).
+            Some(bot) if bot.avatar != avatar => {
+                let bot = Agent { avatar, ..bot };
+                store.begin()?;
+                store.put_agent(bot.clone())?;
+                store.end(true)?;
+                store.commit()?;
+                bot
+            }
             Some(bot) => bot,
             None => {
-                let bot = Agent {
-                    id: UserId::new(store.ids().hex(32)),
-                    name: "Chatio Bot".into(),
-                    avatar: format!("{public_url}/static/bot.png"),
-                };
+                let bot = Agent { id: UserId::new(store.ids().hex(32)), name: "Chatio Bot".into(), avatar };
+                store.begin()?;
                 store.put_agent(bot.clone())?;
+                store.end(true)?;
                 store.commit()?;
                 bot
             }

@@ -2,10 +2,12 @@
 
 use chatio_wire::UserId;
 
+use serde::{Deserialize, Serialize};
+
 use super::Result;
 
 /// An agent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Agent {
     pub(crate) id: UserId,
     pub(crate) name: String,

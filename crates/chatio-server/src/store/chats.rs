@@ -10,10 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chatio_wire as wire;
 use chatio_wire::{ChatId, Event, EventId, Properties, ThreadId, Timestamp, UserId};
 
+use serde::{Deserialize, Serialize};
+
 use super::Result;
 
 /// A chat, without its threads.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ChatRec {
     pub(crate) id: ChatId,
     /// The customer who started it.
@@ -47,7 +49,7 @@ impl ChatRec {
 }
 
 /// A thread, without its events.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ThreadRec {
     pub(crate) id: ThreadId,
     pub(crate) active: bool,

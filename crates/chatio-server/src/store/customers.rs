@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 
 use chatio_wire::{Monitoring, UserId};
 
+use serde::{Deserialize, Serialize};
+
 use super::Result;
 
 /// A customer of a license.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Customer {
     pub(crate) name: Option<String>,
     pub(crate) email: Option<String>,

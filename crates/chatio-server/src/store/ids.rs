@@ -29,6 +29,17 @@ impl Ids {
         Self { rng: fastrand::Rng::with_seed(seed), activity: 0 }
     }
 
+    /// The generator's position: the random state and the activity sequence (what a
+    /// database stores so that a restart never draws an id twice).
+    pub(crate) fn position(&self) -> (u64, u64) {
+        (self.rng.get_seed(), self.activity)
+    }
+
+    /// A generator at a stored [`position`](Self::position).
+    pub(crate) fn at(position: (u64, u64)) -> Self {
+        Self { rng: fastrand::Rng::with_seed(position.0), activity: position.1 }
+    }
+
     /// The next value of the activity sequence: a chat touched later gets a larger one
     /// (pages of `get_chats_summary` are sorted by it, since seconds tie).
     pub(crate) fn next_activity(&mut self) -> u64 {

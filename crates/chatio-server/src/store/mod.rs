@@ -6,8 +6,8 @@
 //! lock), takes plain keys, returns owned records and is fallible: an implementation on a
 //! database reports a full disk or an I/O error as a [`StoreError`], which the request that
 //! hit it answers as an `internal` error. [`MemoryStore`] is the in-memory implementation
-//! (`--memory`, tests, the demo); the SQLite one (issue 22) implements the same traits and
-//! runs the same behaviour suite (`suite.rs`).
+//! (the default: tests, the demo), [`SqliteStore`] the one in a data directory (`--data`);
+//! both run the same behaviour suite (`suite.rs`).
 //!
 //! ## Transactions
 //!
@@ -37,8 +37,9 @@
 //! 2. Add the trait to [`Store`]'s supertraits.
 //! 3. Implement it for [`MemoryStore`] in `memory/foo.rs`.
 //! 4. Add its cases to the behaviour suite (`suite.rs`), which every implementation runs.
-//! 5. For the SQLite store: a migration `NNN_foo.sql` and the implementation (whoever
-//!    lands a new trait before the SQLite store exists leaves that step to it).
+//! 5. Implement it for [`SqliteStore`] in `sqlite/foo.rs`, with its tables in a new
+//!    migration `sqlite/NNN_foo.sql` listed in `sqlite/mod.rs` (a landed migration is never
+//!    edited: a database may already have run it).
 //!
 //! Secrets (tokens, refresh secrets) are stored so that reading the store does not reveal
 //! them: the token trait takes the secret and decides how to keep it.
@@ -53,6 +54,7 @@ mod customers;
 mod files;
 mod ids;
 mod memory;
+mod sqlite;
 #[cfg(test)]
 mod suite;
 mod tokens;
@@ -63,6 +65,7 @@ pub(crate) use customers::{Customer, CustomerStore};
 pub(crate) use files::{FileRec, FileStore};
 pub(crate) use ids::Ids;
 pub(crate) use memory::MemoryStore;
+pub(crate) use sqlite::{SqliteStore, backup};
 pub(crate) use tokens::{TokenRecord, TokenStore};
 
 /// The result of a store operation.

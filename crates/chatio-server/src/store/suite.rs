@@ -1,12 +1,13 @@
 //! The behaviour every store must have, one function per case over a fresh store. The
 //! [`suite!`] macro turns the list into one test per case for an implementation:
-//! `suite!(memory, || Box::new(MemoryStore::new(1)));`.
+//! `suite!(memory, || (Box::new(MemoryStore::new(1)), Box::new(())));` (the second value
+//! lives as long as the store: a temporary directory, say).
 
 use std::collections::BTreeSet;
 
 use chatio_wire::{ChatId, Event, EventKind, Message, Properties, Recipients, ThreadId, Timestamp, UserId};
 
-use super::{Agent, ChatRec, Customer, FileRec, MemoryStore, Store, ThreadRec, TokenRecord};
+use super::{Agent, ChatRec, Customer, FileRec, MemoryStore, SqliteStore, Store, ThreadRec, TokenRecord};
 
 /// One test per case, each on a store from `$make`.
 macro_rules! suite {
@@ -33,15 +34,19 @@ macro_rules! suite {
         $(
             #[test]
             fn $case() {
-                let make: fn() -> Box<dyn Store> = $make;
-                let mut store = make();
+                let make: fn() -> (Box<dyn Store>, Box<dyn std::any::Any>) = $make;
+                let (mut store, _keep) = make();
                 super::$case(&mut *store);
             }
         )+
     };
 }
 
-suite!(memory, || Box::new(MemoryStore::new(1)));
+suite!(memory, || (Box::new(MemoryStore::new(1)), Box::new(())));
+suite!(sqlite, || {
+    let dir = tempfile::tempdir().unwrap();
+    (Box::new(SqliteStore::open(dir.path(), 1).unwrap()), Box::new(dir))
+});
 
 fn user(id: &str) -> UserId {
     UserId::new(id)

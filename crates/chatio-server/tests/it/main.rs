@@ -15,4 +15,5 @@ mod pagination;
 mod policy;
 mod robustness;
 mod sio;
+mod storage;
 mod web;

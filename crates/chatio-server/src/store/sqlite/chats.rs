@@ -1,0 +1,259 @@
+use chatio_wire::{ChatId, Event, EventId, Recipients, ThreadId, UserId};
+use rusqlite::{OptionalExtension, params};
+
+use super::{SqliteStore, failed, json};
+use crate::store::{ChatRec, ChatStore, LastEvent, Result, StoreError, ThreadRec};
+
+fn decode<T: serde::de::DeserializeOwned>(data: &str) -> Result<T> {
+    serde_json::from_str(data).map_err(json)
+}
+
+fn decode_all<T: serde::de::DeserializeOwned>(rows: &[String]) -> Result<Vec<T>> {
+    rows.iter().map(|d| decode(d)).collect()
+}
+
+impl SqliteStore {
+    fn exists(&mut self, sql: &str, p: impl rusqlite::Params) -> Result<bool> {
+        self.conn.prepare_cached(sql).and_then(|mut s| s.exists(p)).map_err(failed("cannot read the database"))
+    }
+
+    /// The first column of every row, as text.
+    fn texts(&mut self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<String>> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_map(p, |r| r.get(0))?.collect())
+            .map_err(failed("cannot read events"))
+    }
+}
+
+impl ChatStore for SqliteStore {
+    fn chat(&mut self, license: u64, id: &ChatId) -> Result<Option<ChatRec>> {
+        let data: Option<String> = self
+            .conn
+            .prepare_cached("SELECT data FROM chats WHERE license = ?1 AND id = ?2")
+            .and_then(|mut s| s.query_row(params![license as i64, id.as_str()], |r| r.get(0)).optional())
+            .map_err(failed("cannot read a chat"))?;
+        data.map(|d| decode(&d)).transpose()
+    }
+
+    fn put_chat(&mut self, license: u64, chat: ChatRec) -> Result<()> {
+        let data = serde_json::to_string(&chat).map_err(json)?;
+        let updated = self
+            .conn
+            .prepare_cached("UPDATE chats SET activity_seq = ?3, data = ?4 WHERE license = ?1 AND id = ?2")
+            .and_then(|mut s| s.execute(params![license as i64, chat.id.as_str(), chat.activity_seq as i64, data]))
+            .map_err(failed("cannot write a chat"))?;
+        if updated == 0 {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO chats (license, id, customer, created, activity_seq, data) VALUES (?1, ?2, ?3, \
+                     (SELECT coalesce(max(created), 0) + 1 FROM chats WHERE license = ?1 AND customer = ?3), ?4, ?5)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        license as i64,
+                        chat.id.as_str(),
+                        chat.customer.as_str(),
+                        chat.activity_seq as i64,
+                        data
+                    ])
+                })
+                .map_err(failed("cannot write a chat"))?;
+        }
+        Ok(())
+    }
+
+    fn chats_of(&mut self, license: u64, customer: &UserId) -> Result<Vec<ChatId>> {
+        self.conn
+            .prepare_cached("SELECT id FROM chats WHERE license = ?1 AND customer = ?2 ORDER BY created")
+            .and_then(|mut s| {
+                s.query_map(params![license as i64, customer.as_str()], |r| Ok(ChatId::new(r.get::<_, String>(0)?)))?
+                    .collect()
+            })
+            .map_err(failed("cannot list chats"))
+    }
+
+    fn chat_count(&mut self, license: u64, customer: &UserId) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM chats WHERE license = ?1 AND customer = ?2")
+            .and_then(|mut s| s.query_row(params![license as i64, customer.as_str()], |r| r.get(0)))
+            .map_err(failed("cannot count chats"))?;
+        Ok(n as usize)
+    }
+
+    fn recent_chats(
+        &mut self,
+        license: u64,
+        customer: &UserId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<ChatRec>, usize)> {
+        let total = self.chat_count(license, customer)?;
+        let rows: Vec<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT data FROM chats WHERE license = ?1 AND customer = ?2 ORDER BY activity_seq DESC \
+                 LIMIT ?3 OFFSET ?4",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![license as i64, customer.as_str(), limit as i64, offset as i64], |r| r.get(0))?
+                    .collect()
+            })
+            .map_err(failed("cannot list chats"))?;
+        Ok((decode_all(&rows)?, total))
+    }
+
+    fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>> {
+        self.conn
+            .prepare_cached("SELECT license, chat FROM threads WHERE active = 1 AND last_activity <= ?1")
+            .and_then(|mut s| {
+                s.query_map(params![idle_since as i64], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, ChatId::new(r.get::<_, String>(1)?)))
+                })?
+                .collect()
+            })
+            .map_err(failed("cannot list idle chats"))
+    }
+
+    fn threads(&mut self, license: u64, chat: &ChatId) -> Result<Vec<ThreadRec>> {
+        let rows = self.texts(
+            "SELECT data FROM threads WHERE license = ?1 AND chat = ?2 ORDER BY ord",
+            params![license as i64, chat.as_str()],
+        )?;
+        decode_all(&rows)
+    }
+
+    fn thread(&mut self, license: u64, chat: &ChatId, id: &ThreadId) -> Result<Option<ThreadRec>> {
+        let rows = self.texts(
+            "SELECT data FROM threads WHERE license = ?1 AND chat = ?2 AND id = ?3",
+            params![license as i64, chat.as_str(), id.as_str()],
+        )?;
+        rows.first().map(|d| decode(d)).transpose()
+    }
+
+    fn last_thread(&mut self, license: u64, chat: &ChatId) -> Result<Option<ThreadRec>> {
+        let rows = self.texts(
+            "SELECT data FROM threads WHERE license = ?1 AND chat = ?2 ORDER BY ord DESC LIMIT 1",
+            params![license as i64, chat.as_str()],
+        )?;
+        rows.first().map(|d| decode(d)).transpose()
+    }
+
+    fn put_thread(&mut self, license: u64, chat: &ChatId, thread: ThreadRec) -> Result<()> {
+        if !self.exists("SELECT 1 FROM chats WHERE license = ?1 AND id = ?2", params![license as i64, chat.as_str()])? {
+            return Err(StoreError::new("no such chat"));
+        }
+        let data = serde_json::to_string(&thread).map_err(json)?;
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO threads (license, chat, id, ord, active, last_activity, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    license as i64,
+                    chat.as_str(),
+                    thread.id.as_str(),
+                    thread.order as i64,
+                    thread.active,
+                    thread.last_activity as i64,
+                    data
+                ])
+            })
+            .map_err(failed("cannot write a thread"))?;
+        Ok(())
+    }
+
+    fn add_event(&mut self, license: u64, chat: &ChatId, thread: &ThreadId, event: &Event) -> Result<()> {
+        let p = params![license as i64, chat.as_str(), thread.as_str()];
+        if !self.exists("SELECT 1 FROM threads WHERE license = ?1 AND chat = ?2 AND id = ?3", p)? {
+            return Err(StoreError::new("no such thread"));
+        }
+        let body = serde_json::to_string(event).map_err(json)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO events (license, chat, ord, thread, id, type, agents_only, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    license as i64,
+                    chat.as_str(),
+                    event.order as i64,
+                    thread.as_str(),
+                    event.id.as_str(),
+                    event.event_type(),
+                    event.recipients == Some(Recipients::Agents),
+                    body
+                ])
+            })
+            .map_err(failed("cannot write an event"))?;
+        Ok(())
+    }
+
+    fn put_event(&mut self, license: u64, chat: &ChatId, thread: &ThreadId, event: Event) -> Result<()> {
+        let body = serde_json::to_string(&event).map_err(json)?;
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE events SET body = ?5, type = ?6, agents_only = ?7 \
+                 WHERE license = ?1 AND chat = ?2 AND thread = ?3 AND id = ?4",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    license as i64,
+                    chat.as_str(),
+                    thread.as_str(),
+                    event.id.as_str(),
+                    body,
+                    event.event_type(),
+                    event.recipients == Some(Recipients::Agents)
+                ])
+            })
+            .map_err(failed("cannot write an event"))?;
+        if n == 0 {
+            return Err(StoreError::new("no such event"));
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, license: u64, chat: &ChatId, thread: &ThreadId, id: &EventId) -> Result<Option<Event>> {
+        let rows = self.texts(
+            "SELECT body FROM events WHERE license = ?1 AND chat = ?2 AND thread = ?3 AND id = ?4",
+            params![license as i64, chat.as_str(), thread.as_str(), id.as_str()],
+        )?;
+        rows.first().map(|d| decode(d)).transpose()
+    }
+
+    fn events(&mut self, license: u64, chat: &ChatId, thread: &ThreadId) -> Result<Vec<Event>> {
+        let rows = self.texts(
+            "SELECT body FROM events WHERE license = ?1 AND chat = ?2 AND thread = ?3 ORDER BY ord",
+            params![license as i64, chat.as_str(), thread.as_str()],
+        )?;
+        decode_all(&rows)
+    }
+
+    fn last_events(&mut self, license: u64, chat: &ChatId) -> Result<Vec<LastEvent>> {
+        // One index seek per type: the newest event of each type that customers see.
+        let rows: Vec<(String, i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT e.body, t.ord, e.thread FROM events e \
+                 JOIN threads t ON t.license = e.license AND t.chat = e.chat AND t.id = e.thread \
+                 WHERE e.license = ?1 AND e.chat = ?2 AND e.agents_only = 0 AND e.ord = ( \
+                   SELECT max(x.ord) FROM events x \
+                   WHERE x.license = e.license AND x.chat = e.chat AND x.type = e.type AND x.agents_only = 0)",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![license as i64, chat.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .map_err(failed("cannot read the last events"))?;
+        rows.into_iter()
+            .map(|(body, order, thread)| {
+                Ok(LastEvent { thread: ThreadId::new(thread), thread_order: order as u64, event: decode(&body)? })
+            })
+            .collect()
+    }
+}

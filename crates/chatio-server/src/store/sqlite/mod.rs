@@ -1,0 +1,282 @@
+//! The SQLite store (issue 22): everything in one database file in a data directory, the
+//! uploaded files beside it in `files/`.
+//!
+//! * **Opening** ([`SqliteStore::open`]) makes the directory private to the user (0700),
+//!   takes an exclusive lock on `LOCK` in it (a second server on the same directory gets a
+//!   clear error instead of a shared database), opens `chatio.db` in WAL mode with
+//!   `synchronous = NORMAL`, and applies the schema's migrations in order (`NNN_name.sql`
+//!   beside this file; the schema version is `PRAGMA user_version`). A database written by a
+//!   newer version is refused, never changed; a file that is not a SQLite database is
+//!   refused with that said.
+//! * **Transactions**: the first [`begin`](Store::begin) after a commit opens a
+//!   transaction (`BEGIN IMMEDIATE`); each request's writes sit in a savepoint that
+//!   [`end`](Store::end) releases or rolls back; [`commit`](Store::commit) stores the id
+//!   generator's position and commits. With WAL and `synchronous = NORMAL` a commit survives
+//!   the process being killed (SIGKILL included); after a power loss or an OS crash the last
+//!   commits before the crash may be lost, never half of one.
+//! * **Records** are JSON in a `data` column, with the columns their queries select and sort
+//!   by beside it (indexed); events are stored in the reference form. Token secrets are
+//!   stored as their SHA-256.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Ids, Result, Store, StoreError};
+
+mod agents;
+mod chats;
+mod customers;
+mod files;
+mod tokens;
+
+/// The migrations, in order: version N is the schema after the N-th.
+const MIGRATIONS: &[(&str, &str)] = &[("001_init", include_str!("001_init.sql"))];
+
+/// The database file's name in the data directory.
+const DB_FILE: &str = "chatio.db";
+
+/// A SQLite error as a store error, saying what was being done.
+fn failed(doing: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError::new(format!("{doing}: {}", describe(&e)))
+}
+
+/// What a SQLite error means for someone running the server.
+fn describe(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode::*;
+    match e.sqlite_error_code() {
+        Some(DiskFull) => format!("the disk is full ({e})"),
+        Some(ReadOnly) => format!("the database cannot be written: read-only file or directory ({e})"),
+        Some(DatabaseBusy | DatabaseLocked) => format!("the database is in use by another process ({e})"),
+        Some(NotADatabase) => format!("the file is not a SQLite database ({e})"),
+        Some(DatabaseCorrupt) => format!("the database is corrupt ({e})"),
+        Some(CannotOpen) => format!("the database cannot be opened ({e})"),
+        _ => e.to_string(),
+    }
+}
+
+/// A JSON error (a record that does not encode or decode) as a store error.
+fn json(e: serde_json::Error) -> StoreError {
+    StoreError::new(format!("a stored record is not what this version reads: {e}"))
+}
+
+/// The store on a SQLite database (see the module documentation).
+#[derive(Debug)]
+pub(crate) struct SqliteStore {
+    conn: Connection,
+    dir: PathBuf,
+    ids: Ids,
+    /// Whether a transaction is open (writes since the last commit).
+    in_transaction: bool,
+    /// Held for the store's life: the data directory's lock.
+    _lock: DirLock,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store in `dir`. A new database's ids come from `seed`; an
+    /// existing one goes on where it stopped.
+    ///
+    /// # Errors
+    /// The directory cannot be made private or written, another server holds it, the
+    /// database is not one, is corrupt, or was written by a newer version.
+    pub(crate) fn open(dir: &Path, seed: u64) -> Result<Self> {
+        let lock = prepare_dir(dir)?;
+        let path = dir.join(DB_FILE);
+        let conn = Connection::open(&path).map_err(failed("cannot open the database"))?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(failed("cannot use the database"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::new(format!("the database cannot use WAL (journal mode {mode})")));
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(failed("cannot use the database"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(failed("cannot use the database"))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        migrate(&conn)?;
+        let position: Option<(i64, i64)> = conn
+            .query_row("SELECT rng, activity FROM ids WHERE k = 0", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(failed("cannot read the id generator"))?;
+        let ids = match position {
+            Some((rng, activity)) => Ids::at((rng as u64, activity as u64)),
+            None => {
+                let ids = Ids::new(seed);
+                let (rng, activity) = ids.position();
+                conn.execute(
+                    "INSERT INTO ids (k, rng, activity, created) VALUES (0, ?1, ?2, strftime('%s','now'))",
+                    params![rng as i64, activity as i64],
+                )
+                .map_err(failed("cannot write the database"))?;
+                ids
+            }
+        };
+        Ok(Self { conn, dir: dir.to_owned(), ids, in_transaction: false, _lock: lock })
+    }
+
+    /// Where the uploaded files are kept.
+    fn files_dir(&self) -> PathBuf {
+        self.dir.join("files")
+    }
+}
+
+/// Copies the database of the data directory `dir` to the file `to`, consistent, while a
+/// server may be using it (SQLite's online backup, from a connection of its own; WAL lets it
+/// read beside the server's writes). Restoring is starting a server on a directory holding
+/// the copy as `chatio.db`.
+pub(crate) fn backup(dir: &Path, to: &Path) -> Result<()> {
+    let from = dir.join(DB_FILE);
+    if !from.is_file() {
+        return Err(StoreError::new(format!("no database in {}", dir.display())));
+    }
+    let conn = Connection::open_with_flags(&from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(failed("cannot open the database"))?;
+    conn.backup(rusqlite::MAIN_DB, to, None).map_err(failed("backup failed"))
+}
+
+/// Applies the migrations the database has not had; refuses one from a newer version.
+fn migrate(conn: &Connection) -> Result<()> {
+    let version: i64 =
+        conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(failed("cannot read the database"))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::new(format!(
+            "the database has schema version {version}, written by a newer chatio-server (this one knows up to \
+             {known}): refusing to change it"
+        )));
+    }
+    for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let to = i as i64 + 1;
+        let batch = format!("BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {to};\nCOMMIT;");
+        if let Err(e) = conn.execute_batch(&batch) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(StoreError::new(format!("migration {name} failed: {}", describe(&e))));
+        }
+        tracing::info!(migration = name, "database migrated");
+    }
+    Ok(())
+}
+
+/// The data directory's lock (an exclusive `flock` on `LOCK`), held while the store lives.
+#[derive(Debug)]
+struct DirLock {
+    _file: std::fs::File,
+}
+
+/// Makes `dir` (and `dir/files`) exist, private to the user, and locks it.
+fn prepare_dir(dir: &Path) -> Result<DirLock> {
+    let io = |doing: &str, e: std::io::Error| StoreError::new(format!("{doing} {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir.join("files")).map_err(|e| io("cannot create the data directory", e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| io("cannot make private the data directory", e))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("LOCK"))
+        .map_err(|e| io("cannot write in the data directory", e))?;
+    #[cfg(unix)]
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(|_| {
+        StoreError::new(format!("the data directory {} is in use by another chatio-server", dir.display()))
+    })?;
+    Ok(DirLock { _file: file })
+}
+
+impl Store for SqliteStore {
+    fn ids(&mut self) -> &mut Ids {
+        &mut self.ids
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        if !self.in_transaction {
+            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(failed("cannot start a transaction"))?;
+            self.in_transaction = true;
+        }
+        self.conn.execute_batch("SAVEPOINT request").map_err(failed("cannot start a transaction"))
+    }
+
+    fn end(&mut self, keep: bool) -> Result<()> {
+        let sql = if keep { "RELEASE request" } else { "ROLLBACK TO request; RELEASE request" };
+        self.conn.execute_batch(sql).map_err(failed("cannot end a transaction"))
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        if !self.in_transaction {
+            return Ok(());
+        }
+        let (rng, activity) = self.ids.position();
+        let stored = self
+            .conn
+            .prepare_cached("UPDATE ids SET rng = ?1, activity = ?2 WHERE k = 0")
+            .and_then(|mut s| s.execute(params![rng as i64, activity as i64]))
+            .and_then(|_| self.conn.execute_batch("COMMIT"));
+        if let Err(e) = stored {
+            // Nothing of the transaction is kept: roll back what SQLite still holds.
+            let _ = self.conn.execute_batch("ROLLBACK");
+            self.in_transaction = false;
+            return Err(failed("cannot commit")(e));
+        }
+        self.in_transaction = false;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Customer, CustomerStore};
+
+    #[test]
+    fn a_database_of_a_newer_version_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(dir.path(), 1).unwrap());
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = SqliteStore::open(dir.path(), 1).unwrap_err().to_string();
+        assert!(err.contains("schema version 99") && err.contains("newer"), "{err}");
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, 99, "not changed");
+    }
+
+    #[test]
+    fn a_backup_taken_while_open_restores_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        store.begin().unwrap();
+        store.put_customer(100, &"ann".into(), Customer { name: Some("Ann".into()), ..Customer::default() }).unwrap();
+        store.end(true).unwrap();
+        store.commit().unwrap();
+        let copy = tempfile::tempdir().unwrap();
+        backup(dir.path(), &copy.path().join(DB_FILE)).unwrap();
+        drop(store);
+        let mut restored = SqliteStore::open(copy.path(), 2).unwrap();
+        assert_eq!(restored.customer(100, &"ann".into()).unwrap().and_then(|c| c.name).as_deref(), Some("Ann"));
+        assert!(backup(&copy.path().join("nope"), &copy.path().join("x")).is_err());
+    }
+
+    #[test]
+    fn a_request_that_fails_leaves_nothing_and_an_uncommitted_one_is_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        store.begin().unwrap();
+        store.put_customer(100, &"kept".into(), Customer::default()).unwrap();
+        store.end(true).unwrap();
+        store.begin().unwrap();
+        store.put_customer(100, &"undone".into(), Customer::default()).unwrap();
+        store.end(false).unwrap();
+        store.commit().unwrap();
+        store.begin().unwrap();
+        store.put_customer(100, &"never committed".into(), Customer::default()).unwrap();
+        store.end(true).unwrap();
+        drop(store);
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        assert!(store.customer(100, &"kept".into()).unwrap().is_some());
+        assert!(store.customer(100, &"undone".into()).unwrap().is_none());
+        assert!(store.customer(100, &"never committed".into()).unwrap().is_none());
+    }
+}

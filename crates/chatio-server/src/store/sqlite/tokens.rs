@@ -1,0 +1,64 @@
+use chatio_wire::UserId;
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use super::{SqliteStore, failed};
+use crate::store::{Result, TokenRecord, TokenStore};
+
+/// What is stored of a secret: its SHA-256.
+fn hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+impl TokenStore for SqliteStore {
+    fn token(&mut self, secret: &str) -> Result<Option<TokenRecord>> {
+        self.conn
+            .prepare_cached("SELECT license, customer, expires_at FROM tokens WHERE hash = ?1")
+            .and_then(|mut s| {
+                s.query_row(params![hash(secret)], |r| {
+                    Ok(TokenRecord {
+                        license: r.get::<_, i64>(0)? as u64,
+                        customer: UserId::new(r.get::<_, String>(1)?),
+                        expires_at: r.get::<_, i64>(2)? as u64,
+                    })
+                })
+                .optional()
+            })
+            .map_err(failed("cannot read a token"))
+    }
+
+    fn put_token(&mut self, secret: &str, token: TokenRecord) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO tokens (hash, license, customer, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![hash(secret), token.license as i64, token.customer.as_str(), token.expires_at as i64])
+            })
+            .map_err(failed("cannot write a token"))?;
+        Ok(())
+    }
+
+    fn expire_tokens(&mut self, license: u64, customer: &UserId, at: u64) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE tokens SET expires_at = min(expires_at, ?3) WHERE license = ?1 AND customer = ?2")
+            .and_then(|mut s| s.execute(params![license as i64, customer.as_str(), at as i64]))
+            .map_err(failed("cannot expire tokens"))?;
+        Ok(())
+    }
+
+    fn purge_tokens(&mut self, expired_by: u64) -> Result<usize> {
+        self.conn
+            .prepare_cached("DELETE FROM tokens WHERE expires_at <= ?1")
+            .and_then(|mut s| s.execute(params![expired_by as i64]))
+            .map_err(failed("cannot purge tokens"))
+    }
+
+    fn token_count(&mut self) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM tokens", [], |r| r.get(0))
+            .map_err(failed("cannot count tokens"))?;
+        Ok(n as usize)
+    }
+}

@@ -1,0 +1,91 @@
+//! The SQLite store through the server (issue 22): what a client did survives a restart on
+//! the same data directory, and a directory in use or written by a newer version is
+//! refused at start.
+
+use serde_json::json;
+
+use crate::client::{Client, LICENSE, builder};
+
+/// A server with its data in `dir`, the agent on (so that its chat membership and events
+/// are stored too).
+async fn on(dir: &std::path::Path) -> chatio_server::ServerHandle {
+    builder().data_dir(dir).start().await.expect("server starts on the data directory")
+}
+
+#[tokio::test]
+async fn a_conversation_survives_a_restart_on_the_same_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = on(dir.path()).await;
+    let mut c = Client::customer(&server).await;
+    let (chat, thread) = c.start_chat("hello").await;
+    c.says("You said: hello").await;
+    c.ok("update_chat_properties", json!({"chat_id": chat, "properties": {"ui": {"bold": true}}})).await;
+    c.ok("update_customer", json!({"customer": {"name": "Ann", "fields": {"plan": "gold"}}})).await;
+    let sent = c.say(&chat, "second").await;
+    let before = server.chat_events(LICENSE, &chat);
+    let agent = server.agent_id();
+    let (customer, token) = (c.customer.clone(), c.token.clone());
+    drop(c);
+    server.shutdown().await;
+
+    let server = on(dir.path()).await;
+    assert_eq!(server.agent_id(), agent, "the same agent");
+    assert_eq!(server.chat_events(LICENSE, &chat), before, "every event, in order");
+    assert_eq!(server.chats_of(LICENSE, &customer), vec![chatio_wire::ChatId::new(chat.clone())]);
+    // The same token still logs the same customer in, and the chat reads as it was.
+    let mut c = Client::with_token(&server, &token).await;
+    assert_eq!(c.customer, customer);
+    let summary = c.ok("get_chats_summary", json!({})).await;
+    assert_eq!(summary["total_chats"], 1, "{summary}");
+    let s = &summary["chats_summary"][0];
+    assert_eq!(s["id"], chat);
+    assert_eq!(s["properties"]["ui"]["bold"]["value"], true, "{s}");
+    assert_eq!(s["last_event_per_type"]["message"]["event"]["text"], "You said: second", "{s}");
+    // The agent's avatar follows the server's address (a restart may change the port).
+    assert_eq!(s["users"][1]["avatar"], format!("{}/static/bot.png", server.http_url()), "{s}");
+    let threads = c.ok("get_chat_threads", json!({"chat_id": chat, "thread_ids": [thread]})).await;
+    let events = threads["chat"]["threads"][0]["events"].as_array().unwrap().len();
+    assert_eq!(events, before.len(), "{threads}");
+    let users = threads["chat"]["users"].as_array().unwrap();
+    assert_eq!(users[0]["name"], "Ann");
+    assert_eq!(users[0]["fields"]["plan"], "gold");
+    // New events go on after the stored ones: orders and ids never repeat.
+    let next = c.say(&chat, "after the restart").await;
+    assert!(next["event"]["order"].as_u64() > sent["event"]["order"].as_u64(), "{next}");
+    assert_ne!(next["event"]["id"], sent["event"]["id"]);
+    let (other, _) = c.start_chat("a new chat").await;
+    assert_ne!(other, chat, "a fresh id, though the seed is the same");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_data_directory_in_use_is_refused_with_that_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = on(dir.path()).await;
+    let err = builder().data_dir(dir.path()).start().await.expect_err("a second server on the same data");
+    assert!(matches!(err, chatio_server::Error::Store(_)), "{err:?}");
+    assert!(err.to_string().contains("in use by another chatio-server"), "{err}");
+    first.shutdown().await;
+    // Free again once the first one stopped.
+    on(dir.path()).await.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("chatio.db"), b"this is not a database, it is a text file of some length").unwrap();
+    let err = builder().data_dir(dir.path()).start().await.expect_err("not a database");
+    assert!(err.to_string().contains("not a SQLite database"), "{err}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    let server = on(&dir).await;
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    server.shutdown().await;
+}
