@@ -85,6 +85,8 @@ pub(crate) enum Internal<S> {
     Uploaded(RequestId, Result<chatio_wire::SendFileResponse, UploadError>),
     /// The caller dropped the upload's [`AbandonOnDrop`]: cancel it.
     Abandoned(RequestId),
+    /// The platform says the network went down or came back.
+    Network(Network),
 }
 
 /// Starts a driver task for `session` on `platform`.
@@ -102,9 +104,7 @@ pub fn spawn_on<P: Platform, S: DrivenSession>(
     let upload_url = ws::web_api_url_at(&config.server, endpoint, "send_file")?;
     let (tx, rx) = mpsc::unbounded();
     let (itx, irx) = mpsc::unbounded();
-    let (ntx, nrx) = mpsc::unbounded();
-    let network = NetworkEvents(ntx);
-    let watch = platform.watch_network(network.clone());
+    let watch = platform.watch_network(NetworkEvents(itx.clone()));
     let bus = Bus::new(config.event_capacity);
     let state = Arc::new(Mutex::new(session.snapshot()));
     let span = session.span();
@@ -116,7 +116,6 @@ pub fn spawn_on<P: Platform, S: DrivenSession>(
         upload_url,
         tokens,
         internal: itx,
-        _network: network,
         socket: None,
         connecting: None,
         waiting_online: false,
@@ -124,7 +123,7 @@ pub fn spawn_on<P: Platform, S: DrivenSession>(
         calls: Calls::new(bus.clone(), state.clone()),
         _watch: watch,
     };
-    platform.spawn(Box::new(driver).run(rx, irx, nrx).instrument(span));
+    platform.spawn(Box::new(driver).run(rx, irx).instrument(span));
     Ok(DriverHandle::new(tx, bus, state))
 }
 
@@ -135,9 +134,8 @@ pub(crate) struct Driver<P: Platform, S: DrivenSession> {
     rtm_url: Url,
     upload_url: Url,
     tokens: Arc<dyn TokenProvider>,
+    /// Also what keeps the internal channel open whatever the platform keeps.
     internal: mpsc::UnboundedSender<Internal<P::Socket>>,
-    /// Kept so that the network channel never closes (a platform may report nothing).
-    _network: NetworkEvents,
     socket: Option<P::Socket>,
     /// The connection attempt in flight (`Some(0)`: waiting for the network).
     connecting: Option<u64>,
@@ -151,7 +149,6 @@ pub(crate) struct Driver<P: Platform, S: DrivenSession> {
 enum Wake<S: DrivenSession, T, K> {
     Command(Option<Command<S>>),
     Internal(Option<Internal<K>>),
-    Network(Option<Network>),
     Socket(SocketEvent<T>),
     Timer,
 }
@@ -166,7 +163,6 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
         mut self: Box<Self>,
         mut commands: mpsc::UnboundedReceiver<Command<S>>,
         mut internal: mpsc::UnboundedReceiver<Internal<P::Socket>>,
-        mut network: mpsc::UnboundedReceiver<Network>,
     ) {
         let mut shutdown: Option<oneshot::Sender<()>> = None;
         loop {
@@ -187,7 +183,6 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
                 futures::select_biased! {
                     c = commands.next() => Wake::Command(c),
                     i = internal.next() => Wake::Internal(i),
-                    n = network.next() => Wake::Network(n),
                     e = event.fuse() => Wake::Socket(e),
                     () = timer.fuse() => Wake::Timer,
                 }
@@ -206,8 +201,7 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
                 }
                 Wake::Command(Some(c)) => self.calls.command(&mut self.session, c, now),
                 Wake::Internal(Some(i)) => self.internal(i, now),
-                Wake::Internal(None) | Wake::Network(None) => {}
-                Wake::Network(Some(n)) => self.network(n, now),
+                Wake::Internal(None) => {}
                 Wake::Socket(e) => self.socket_event(e, now),
                 Wake::Timer => self.session.handle_timeout(now),
             }
@@ -230,13 +224,15 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
     /// The socket is gone (`how`): the tap and the session hear of it.
     fn disconnected(&mut self, how: Disconnect, now: Instant) {
         self.socket = None;
-        let (code, reason) = match &how {
-            Disconnect::Closed { code, reason } => (*code, reason.clone()),
-            Disconnect::Failed(t) => (None, chatio_core::chain(t)),
-            Disconnect::FrameTooLarge { message } => (None, message.clone()),
-            _ => (None, String::new()),
-        };
-        self.tap(TapEvent::Disconnected { code, reason: &reason });
+        if let Some(t) = &self.config.tap {
+            let (code, reason) = match &how {
+                Disconnect::Closed { code, reason } => (*code, reason.clone()),
+                Disconnect::Failed(t) => (None, chatio_core::chain(t)),
+                Disconnect::FrameTooLarge { message } => (None, message.clone()),
+                _ => (None, String::new()),
+            };
+            t.event(self.platform.now(), TapEvent::Disconnected { code, reason: &reason });
+        }
         self.session.handle_disconnected(how, now);
     }
 
@@ -308,6 +304,7 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
             }
             Internal::Abandoned(id) => self.calls.abandoned(&mut self.session, &id, now),
             Internal::Uploaded(id, result) => self.calls.uploaded(&mut self.session, &id, result, now),
+            Internal::Network(n) => self.network(n, now),
         }
     }
 

@@ -22,6 +22,7 @@ use chatio_wire::SendFileResponse;
 use futures::channel::mpsc;
 use url::Url;
 
+use crate::driver::Internal;
 use crate::error::Error;
 use crate::upload::{Progress, Upload, UploadError};
 pub use crate::{MaybeSend, MaybeSync};
@@ -71,7 +72,7 @@ pub trait Platform: Clone + MaybeSend + MaybeSync + Sized + 'static {
     /// Reports the network going down and up on `events` for as long as the returned value
     /// lives (a browser's `offline`/`online` events). Platforms that cannot tell return a
     /// value that reports nothing.
-    fn watch_network(&self, events: NetworkEvents) -> Self::NetworkWatch;
+    fn watch_network(&self, events: NetworkEvents<Self::Socket>) -> Self::NetworkWatch;
 }
 
 /// An open RTM websocket, as a platform provides it.
@@ -126,19 +127,30 @@ pub(crate) enum Network {
     Online,
 }
 
-/// Where a platform reports the network going down and up.
-#[derive(Clone, Debug)]
-pub struct NetworkEvents(pub(crate) mpsc::UnboundedSender<Network>);
+/// Where a platform reports the network going down and up (to the driver of sockets `K`).
+pub struct NetworkEvents<K>(pub(crate) mpsc::UnboundedSender<Internal<K>>);
 
-impl NetworkEvents {
+impl<K> Clone for NetworkEvents<K> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<K> std::fmt::Debug for NetworkEvents<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NetworkEvents")
+    }
+}
+
+impl<K> NetworkEvents<K> {
     /// The network went down: the driver drops its socket (the session reconnects when it
     /// is back).
     pub fn offline(&self) {
-        let _ = self.0.unbounded_send(Network::Offline);
+        let _ = self.0.unbounded_send(Internal::Network(Network::Offline));
     }
 
     /// The network is back: a connection that waited for it starts.
     pub fn online(&self) {
-        let _ = self.0.unbounded_send(Network::Online);
+        let _ = self.0.unbounded_send(Internal::Network(Network::Online));
     }
 }

@@ -26,12 +26,17 @@ pub trait FromReply<R>: Sized {
 
 /// `r` as `T`: a reply of another kind is [`Error::Bug`].
 pub(crate) fn typed<T: FromReply<R>, R: std::fmt::Debug>(r: Result<R, Error>) -> Result<T, Error> {
-    T::from_reply(r?).map_err(|other| {
-        // The variant's name only: a reply's content may be the customer's messages.
-        let shown = format!("{other:?}");
-        let kind: String = shown.chars().take_while(|c| c.is_alphanumeric() || *c == '_').take(40).collect();
-        Error::bug(format!("a command answering {} got a `{kind}` reply", std::any::type_name::<T>()))
-    })
+    T::from_reply(r?).map_err(|other| mismatch(std::any::type_name::<T>(), &other))
+}
+
+/// The bug of a reply `other` where a `wanted` was due. Not generic: one copy whatever the
+/// number of answer types (the browser build pays for every copy).
+#[inline(never)]
+fn mismatch(wanted: &str, other: &dyn std::fmt::Debug) -> Error {
+    // The variant's name only: a reply's content may be the customer's messages.
+    let shown = format!("{other:?}");
+    let kind: String = shown.chars().take_while(|c| c.is_alphanumeric() || *c == '_').take(40).collect();
+    Error::bug(format!("a command answering {wanted} got a `{kind}` reply"))
 }
 
 /// Where a command's typed outcome arrives: resolves to `T` (or the command's error, or

@@ -456,7 +456,7 @@ impl Socket for ScriptSocket {
 struct Scripted {
     rt: FakeRt,
     online: Arc<AtomicBool>,
-    net: Arc<Mutex<Option<NetworkEvents>>>,
+    net: Arc<Mutex<Option<NetworkEvents<ScriptSocket>>>>,
     ends: mpsc::UnboundedSender<ScriptEnd>,
     connects: Arc<AtomicUsize>,
 }
@@ -504,7 +504,7 @@ impl Platform for Scripted {
         self.online.load(Ordering::SeqCst)
     }
 
-    fn watch_network(&self, events: NetworkEvents) {
+    fn watch_network(&self, events: NetworkEvents<ScriptSocket>) {
         *self.net.lock().expect("lock") = Some(events);
     }
 }

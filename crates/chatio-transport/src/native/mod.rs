@@ -102,7 +102,7 @@ impl Platform for Native {
 
     /// A native program is not told when the network goes away: the socket's errors and the
     /// session's health checks find out.
-    fn watch_network(&self, _events: NetworkEvents) {}
+    fn watch_network(&self, _events: NetworkEvents<NativeSocket>) {}
 }
 
 /// Starts a driver task for the customer `session` on `rt` (the [`Native`] platform with
@@ -127,7 +127,7 @@ mod tests {
     use crate::driver::Driver;
 
     /// The size of the future `f` returns, without running it.
-    fn future_size<A, B, C, D, F: Future>(_: impl FnOnce(A, B, C, D) -> F) -> usize {
+    fn future_size<A, B, C, F: Future>(_: impl FnOnce(A, B, C) -> F) -> usize {
         size_of::<F>()
     }
 
@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn an_idle_driver_task_holds_the_driver_once() {
         type D = Driver<Native, Session>;
-        let run = future_size(|d: Box<D>, c, i, n| d.run(c, i, n));
+        let run = future_size(|d: Box<D>, c, i| d.run(c, i));
         assert!(run < size_of::<D>(), "the loop's future ({run} B) holds no Driver ({} B)", size_of::<D>());
         assert!(run <= 1024, "the loop's future is {run} B");
     }

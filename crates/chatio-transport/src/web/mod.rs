@@ -95,7 +95,7 @@ impl Platform for Web {
         web_sys::window().is_none_or(|w| w.navigator().on_line())
     }
 
-    fn watch_network(&self, events: NetworkEvents) -> Option<NetListeners> {
+    fn watch_network(&self, events: NetworkEvents<socket::Socket>) -> Option<NetListeners> {
         NetListeners::install(events)
     }
 }
@@ -117,7 +117,7 @@ pub struct NetListeners {
 }
 
 impl NetListeners {
-    fn install(events: NetworkEvents) -> Option<Self> {
+    fn install(events: NetworkEvents<socket::Socket>) -> Option<Self> {
         let window = web_sys::window()?;
         let e = events.clone();
         let offline = Closure::<dyn FnMut(Event)>::new(move |_: Event| e.offline());
