@@ -50,11 +50,12 @@ pub(crate) struct VerifyPage {
     pub(crate) found: Vec<ThreadId>,
 }
 
-/// One pending request.
+/// One pending request, of an API whose actions are `A` (the customer's by default; the
+/// agent session's are `chatio_wire::agent::Action`).
 #[derive(Clone, Debug)]
-pub(crate) struct Pending {
+pub(crate) struct Pending<A = Action> {
     pub(crate) purpose: Purpose,
-    pub(crate) action: Action,
+    pub(crate) action: A,
     /// The chat the request is about (responses do not always name it).
     pub(crate) chat: Option<ChatId>,
     /// The frame, until it is written.
@@ -65,8 +66,8 @@ pub(crate) struct Pending {
     pub(crate) seq: u64,
 }
 
-impl Pending {
-    pub(crate) fn new(purpose: Purpose, action: Action, chat: Option<ChatId>) -> Self {
+impl<A> Pending<A> {
+    pub(crate) fn new(purpose: Purpose, action: A, chat: Option<ChatId>) -> Self {
         Self { purpose, action, chat, frame: None, deadline: None, seq: 0 }
     }
 
@@ -82,9 +83,9 @@ impl Pending {
 }
 
 /// The requests waiting for an answer.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct PendingTable {
-    map: BTreeMap<RequestId, Pending>,
+#[derive(Clone, Debug)]
+pub(crate) struct PendingTable<A = Action> {
+    map: BTreeMap<RequestId, Pending<A>>,
     /// Ids whose frames wait for the login, in issue order.
     queue: VecDeque<RequestId>,
     recent: VecDeque<RequestId>,
@@ -95,9 +96,22 @@ pub(crate) struct PendingTable {
     deadlines: BTreeSet<(Instant, u64)>,
 }
 
-impl PendingTable {
+impl<A> Default for PendingTable<A> {
+    fn default() -> Self {
+        Self {
+            map: BTreeMap::new(),
+            queue: VecDeque::new(),
+            recent: VecDeque::new(),
+            recent_set: HashSet::new(),
+            seq: 0,
+            deadlines: BTreeSet::new(),
+        }
+    }
+}
+
+impl<A> PendingTable<A> {
     /// Adds a request; a request with a frame is queued until [`take_queued`](Self::take_queued).
-    pub(crate) fn insert(&mut self, id: RequestId, mut p: Pending) {
+    pub(crate) fn insert(&mut self, id: RequestId, mut p: Pending<A>) {
         self.seq += 1;
         p.seq = self.seq;
         if let Some(d) = p.deadline {
@@ -114,7 +128,7 @@ impl PendingTable {
         self.map.insert(id, p);
     }
 
-    pub(crate) fn get(&self, id: &RequestId) -> Option<&Pending> {
+    pub(crate) fn get(&self, id: &RequestId) -> Option<&Pending<A>> {
         self.map.get(id)
     }
 
@@ -123,7 +137,7 @@ impl PendingTable {
         self.map.contains_key(id) || self.recent_set.contains(id)
     }
 
-    pub(crate) fn remove(&mut self, id: &RequestId) -> Option<Pending> {
+    pub(crate) fn remove(&mut self, id: &RequestId) -> Option<Pending<A>> {
         let p = self.map.remove(id)?;
         if let Some(d) = p.deadline {
             self.deadlines.remove(&(d, p.seq));
@@ -166,19 +180,19 @@ impl PendingTable {
     }
 
     /// Removes the requests `pick` selects, in issue order.
-    pub(crate) fn take_where(&mut self, mut pick: impl FnMut(&Pending) -> bool) -> Vec<(RequestId, Pending)> {
+    pub(crate) fn take_where(&mut self, mut pick: impl FnMut(&Pending<A>) -> bool) -> Vec<(RequestId, Pending<A>)> {
         let ids: Vec<RequestId> = self.map.iter().filter(|(_, p)| pick(p)).map(|(id, _)| id.clone()).collect();
-        let mut out: Vec<(RequestId, Pending)> =
+        let mut out: Vec<(RequestId, Pending<A>)> =
             ids.into_iter().filter_map(|id| self.remove(&id).map(|p| (id, p))).collect();
         out.sort_by_key(|(_, p)| p.seq);
         out
     }
 
     /// Removes every request, in issue order.
-    pub(crate) fn take_all(&mut self) -> Vec<(RequestId, Pending)> {
+    pub(crate) fn take_all(&mut self) -> Vec<(RequestId, Pending<A>)> {
         self.queue.clear();
         self.deadlines.clear();
-        let mut out: Vec<(RequestId, Pending)> = std::mem::take(&mut self.map).into_iter().collect();
+        let mut out: Vec<(RequestId, Pending<A>)> = std::mem::take(&mut self.map).into_iter().collect();
         out.sort_by_key(|(_, p)| p.seq);
         out
     }
@@ -212,7 +226,7 @@ mod tests {
     fn the_deadline_index_follows_every_change() {
         let t0 = Instant::now();
         let at = |s: u64| Some(t0 + Duration::from_secs(s));
-        let mut t = PendingTable::default();
+        let mut t: PendingTable = PendingTable::default();
         for (id, s) in [("a", 5), ("b", 2), ("c", 9), ("d", 2)] {
             t.insert(RequestId::new(id), req(None, at(s)));
         }
@@ -234,7 +248,7 @@ mod tests {
 
     #[test]
     fn queued_frames_come_out_in_issue_order() {
-        let mut t = PendingTable::default();
+        let mut t: PendingTable = PendingTable::default();
         t.insert(RequestId::new("b"), req(Some("first"), None));
         t.insert(RequestId::new("a"), req(None, None));
         t.insert(RequestId::new("c"), req(Some("second"), None));
@@ -245,7 +259,7 @@ mod tests {
 
     #[test]
     fn removing_a_queued_request_drops_its_frame() {
-        let mut t = PendingTable::default();
+        let mut t: PendingTable = PendingTable::default();
         t.insert(RequestId::new("x"), req(Some("x"), None));
         t.insert(RequestId::new("y"), req(Some("y"), None));
         assert!(t.remove(&RequestId::new("x")).is_some());
@@ -255,7 +269,7 @@ mod tests {
     #[test]
     fn take_where_keeps_issue_order_and_the_rest() {
         let now = Instant::now();
-        let mut t = PendingTable::default();
+        let mut t: PendingTable = PendingTable::default();
         for (i, id) in ["z", "m", "a"].iter().enumerate() {
             t.insert(RequestId::new(*id), req(None, Some(now + Duration::from_secs(i as u64))));
         }
@@ -272,7 +286,7 @@ mod tests {
 
     #[test]
     fn recent_ids_are_forgotten_after_a_while() {
-        let mut t = PendingTable::default();
+        let mut t: PendingTable = PendingTable::default();
         t.remember(RequestId::new("old"));
         assert!(t.knows(&RequestId::new("old")));
         for i in 0..RECENT {
