@@ -189,6 +189,12 @@
 //!   emits under their raw push names included); unknown ones become [`SdkEvent::UnknownPush`].
 //! * **Times**: wire seconds become [`SystemTime`](std::time::SystemTime)s once, here.
 //!
+//! ## Crate features
+//!
+//! * `agent` (off by default): `chatio_core::agent`, the agent session (Agent API v0.5) with
+//!   the same shape and driver contract, and the agent-view fields of [`model`]'s users, events
+//!   and threads. A customer client leaves it off.
+//!
 //! ## Errors
 //!
 //! One [`Error`] enum for command outcomes and reported problems: refusals before anything
@@ -212,6 +218,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+#[cfg(feature = "agent")]
+pub mod agent;
 mod backoff;
 mod chats;
 mod config;

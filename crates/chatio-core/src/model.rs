@@ -31,6 +31,18 @@ pub struct User {
     pub fields: BTreeMap<String, String>,
     /// When the user last saw the chat the object came with.
     pub last_seen: Option<SystemTime>,
+    /// A customer's visits, as agents see them (agent view).
+    #[cfg(feature = "agent")]
+    pub monitoring: Option<Box<wire::CustomerMonitoring>>,
+    /// Whether a customer is banned (agent view).
+    #[cfg(feature = "agent")]
+    pub banned: Option<bool>,
+    /// An agent's routing status, while it is logged in (agent view).
+    #[cfg(feature = "agent")]
+    pub routing_status: Option<wire::RoutingStatus>,
+    /// The permission of one's own profile (agent view).
+    #[cfg(feature = "agent")]
+    pub permission: Option<wire::Permission>,
 }
 
 impl User {
@@ -45,6 +57,14 @@ impl User {
             present: u.present,
             fields: u.fields.unwrap_or_default(),
             last_seen: u.last_seen_timestamp.map(wire::Timestamp::to_system_time),
+            #[cfg(feature = "agent")]
+            monitoring: u.monitoring,
+            #[cfg(feature = "agent")]
+            banned: u.banned,
+            #[cfg(feature = "agent")]
+            routing_status: u.routing_status,
+            #[cfg(feature = "agent")]
+            permission: u.permission,
         }
     }
 
@@ -74,6 +94,10 @@ pub struct Event {
     pub thread: Option<ThreadId>,
     /// Event properties.
     pub properties: Option<Properties>,
+    /// Who it is for: `agents` marks a whisper customers never see (agent view; absent
+    /// means everyone).
+    #[cfg(feature = "agent")]
+    pub recipients: Option<wire::Recipients>,
     /// The content.
     pub kind: EventKind,
 }
@@ -90,6 +114,8 @@ impl Event {
             chat: chat.clone(),
             thread: thread.cloned(),
             properties: e.properties,
+            #[cfg(feature = "agent")]
+            recipients: e.recipients,
             kind: e.kind,
         }
     }
@@ -123,6 +149,9 @@ pub struct Thread {
     pub events: Vec<Event>,
     /// Thread properties (empty if none).
     pub properties: Properties,
+    /// When it was created (agent view).
+    #[cfg(feature = "agent")]
+    pub created: Option<SystemTime>,
 }
 
 impl Thread {
@@ -138,6 +167,8 @@ impl Thread {
             users: t.user_ids,
             events,
             properties: t.properties.unwrap_or_default(),
+            #[cfg(feature = "agent")]
+            created: t.timestamp.map(wire::Timestamp::to_system_time),
             id,
         }
     }

@@ -104,6 +104,19 @@ pub(crate) fn check_new_event(e: &NewEvent) -> Result<(), Error> {
     }
 }
 
+/// What an agent may send with `send_event` or among `start_chat`'s events (H15): a
+/// customer's events, and no `file` either (the server makes those from `send_file` uploads).
+#[cfg(feature = "agent")]
+pub(crate) fn check_agent_event(e: &NewEvent) -> Result<(), Error> {
+    match &e.kind {
+        EventKind::SystemMessage(_) => Err(Error::invalid("system messages are made by the server, not sent (H15)")),
+        EventKind::File(_) => Err(Error::invalid(
+            "agents send no `file` events (H15): upload the image with upload_image, then send it in a rich message",
+        )),
+        _ => check_new_event(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,7 +51,7 @@ pub fn user(u: &User) -> Value {
     v
 }
 
-fn thread(t: &Thread) -> Value {
+pub fn thread(t: &Thread) -> Value {
     json!({
         "id": t.id, "chat": t.chat, "active": t.active, "order": t.order, "users": t.users,
         "properties": t.properties, "events": t.events.iter().map(event).collect::<Vec<_>>(),
