@@ -229,8 +229,11 @@ fn examples_fail_fast() -> Result<(), String> {
         let customer = if env.0 == "CHATIO_TOKEN" { "-" } else { "someone" };
         let args = ["run", "-q", "-p", "chatio-customer-sdk", "--example", "history_dump", "--", &url, customer];
         eprintln!("$ {}={} cargo {}", env.0, env.1, args.join(" "));
-        let (status, _, err) = run_bounded(Command::new(env!("CARGO")).args(args).env(env.0, env.1), 60)
-            .map_err(|e| format!("history_dump with {}={}: {e}", env.0, env.1))?;
+        // A customer id is honoured only for a server-side app (G11): it brings an app token.
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(args).env(env.0, env.1).env("CHATIO_APP_TOKEN", "xtask");
+        let (status, _, err) =
+            run_bounded(&mut cmd, 60).map_err(|e| format!("history_dump with {}={}: {e}", env.0, env.1))?;
         eprint!("{err}");
         if err.contains("bad-token") {
             return Err("history_dump printed the token".into());

@@ -57,6 +57,9 @@ struct ServerArgs {
     /// --admin`): run the transcripts with faults (reconnect, token refresh, outbox).
     #[arg(long)]
     admin: bool,
+    /// The secret of the /admin/ routes (`chatio server --admin-secret`).
+    #[arg(long, env = "CHATIO_ADMIN_SECRET", value_name = "SECRET", hide_env_values = true)]
+    admin_secret: Option<String>,
     /// The server has no scripted agent (any server but the reference one, or `chatio
     /// server --no-agent`): run the transcripts recorded without it, skip the others.
     #[arg(long)]
@@ -118,6 +121,7 @@ fn server(a: ServerArgs) -> Result<ExitCode, chatio_conformance::Error> {
     target.license = a.license;
     target.token_endpoint = a.token_endpoint;
     target.admin = a.admin;
+    target.admin_secret = a.admin_secret.clone();
     target.agent = !a.no_agent;
     target.timeout = Duration::from_millis(a.timeout_ms.max(1));
     let report = async_std::task::block_on(check_server::check(&target, &ts));

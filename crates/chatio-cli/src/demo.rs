@@ -122,7 +122,7 @@ async fn script(out: &Renderer, url: &str, license: u64) -> Result<(), String> {
     out.step("creating a customer through the token endpoint and connecting");
     let config = Config::new(license, "chatio-demo")
         .server(url)
-        .redirect_uri("https://demo.chatio.invalid/")
+        .redirect_uri("http://localhost/chatio-demo")
         .customer(CustomerData::new().name("Demo Customer"))
         // Small history pages, so that paging back shows one thread per page.
         .history_page_events(2);

@@ -45,16 +45,26 @@ fn conformance(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn server_mode_passes_on_the_reference_server() {
-    let s = server(&["--admin"]);
-    let (code, _, out) = conformance(&["server", &s.url, "--admin"]);
+    let s = server(&["--admin", "--admin-secret", "conformance-admin"]);
+    let (code, _, out) = conformance(&["server", &s.url, "--admin", "--admin-secret", "conformance-admin"]);
     assert_eq!(code, 0, "{out}");
     for line in ["pass  methods", "pass  reconnect", "skip  errors", "6 passed, 0 failed, 3 skipped"] {
         assert!(out.contains(line), "no `{line}` in:\n{out}");
     }
     // Another license (in URLs too), and the token endpoint named explicitly.
-    let s = server(&["--admin", "--no-agent", "--license", "7"]);
-    let (code, _, out) =
-        conformance(&["server", &s.url, "--admin", "--no-agent", "--license", "7", "--token-endpoint", &s.url]);
+    let s = server(&["--admin", "--admin-secret", "conformance-admin", "--no-agent", "--license", "7"]);
+    let (code, _, out) = conformance(&[
+        "server",
+        &s.url,
+        "--admin",
+        "--admin-secret",
+        "conformance-admin",
+        "--no-agent",
+        "--license",
+        "7",
+        "--token-endpoint",
+        &s.url,
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("3 passed, 0 failed, 6 skipped"), "{out}");
 }

@@ -20,8 +20,8 @@ use async_tungstenite::tungstenite::Message;
 use chatio_transport::http::{HttpClient, full};
 use chatio_transport::net::TlsConfig;
 use chatio_transport::runtime::Runtime;
-use chatio_transport::token::{AccountsToken, TokenProvider};
-use chatio_wire::{LicenseId, UserId};
+use chatio_transport::token::{AccountsIdentity, AccountsToken, TokenProvider};
+use chatio_wire::LicenseId;
 use serde_json::Value;
 use url::Url;
 
@@ -43,6 +43,8 @@ pub struct ServerTarget {
     /// Whether the server serves the reference server's `/admin/` fault routes: without
     /// them, transcripts with faults are skipped.
     pub admin: bool,
+    /// The secret the `/admin/` routes require (the reference server's `--admin-secret`).
+    pub admin_secret: Option<String>,
     /// Whether the server runs the reference server's scripted agent ("Chatio Bot"):
     /// transcripts recorded in the other state are skipped.
     pub agent: bool,
@@ -54,7 +56,15 @@ impl ServerTarget {
     /// A target with the defaults: license 100, the server's own token endpoint, no admin
     /// routes, the scripted agent on, 5 s per frame.
     pub fn new(url: Url) -> Self {
-        Self { url, license: 100, token_endpoint: None, admin: false, agent: true, timeout: Duration::from_secs(5) }
+        Self {
+            url,
+            license: 100,
+            token_endpoint: None,
+            admin: false,
+            admin_secret: None,
+            agent: true,
+            timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -112,6 +122,9 @@ struct Run<'a> {
     ids: IdMap,
     token: String,
     customer: Option<String>,
+    /// The token endpoint's provider: a new customer first, the same one (by its refresh
+    /// token, G11) for every fresh token after.
+    accounts: Option<AccountsToken>,
     /// The license in URLs the server writes, and the recorded one.
     license_paths: (String, String),
 }
@@ -160,15 +173,17 @@ impl Run<'_> {
 
     async fn token(&mut self, fresh: bool) -> Result<String, Error> {
         let base = self.target.token_endpoint.clone().unwrap_or_else(|| self.target.url.clone());
-        let customer = if fresh { self.customer.clone().map(UserId::new) } else { None };
-        let p = AccountsToken::new(
-            self.http.clone(),
-            &base,
-            "chatio-conformance",
-            "http://localhost/chatio-conformance",
-            Some(self.target.license),
-            customer,
-        )?;
+        if !fresh || self.accounts.is_none() {
+            self.accounts = Some(AccountsToken::new(
+                self.http.clone(),
+                &base,
+                "chatio-conformance",
+                "http://localhost/chatio-conformance",
+                Some(self.target.license),
+                AccountsIdentity::New,
+            )?);
+        }
+        let p = self.accounts.as_ref().ok_or_else(|| Error::Script("no token provider".into()))?;
         let c = p.token(true).await?;
         let id = c.customer_id.as_ref().map(|c| c.as_str().to_owned());
         if let Some(id) = id {
@@ -186,8 +201,11 @@ impl Run<'_> {
             .append_pair("customer_id", &customer)
             .append_pair("license_id", &self.target.license.to_string());
         let what = format!("/admin/{op}");
-        let req = http::Request::post(url.as_str()).body(full(Vec::new()));
-        let req = req.map_err(|e| Error::Script(format!("{what}: {e}")))?;
+        let mut req = http::Request::post(url.as_str());
+        if let Some(secret) = &self.target.admin_secret {
+            req = req.header(http::header::AUTHORIZATION, format!("Bearer {secret}"));
+        }
+        let req = req.body(full(Vec::new())).map_err(|e| Error::Script(format!("{what}: {e}")))?;
         let resp = self.http.send(&url, req).await?;
         if !resp.status.is_success() {
             return Err(Error::Status { what, status: resp.status });
@@ -208,6 +226,7 @@ async fn run(target: &ServerTarget, t: &Transcript, compared: &mut usize) -> Res
         ids: IdMap::of(t),
         token: String::new(),
         customer: None,
+        accounts: None,
         license_paths: (format!("/licence/{}/", target.license), format!("/licence/{rec_license}/")),
     };
     let mut conn: Option<Live<_>> = None;

@@ -1,29 +1,31 @@
 //! Dumps a chat's whole history, oldest first, paging back with `chat_history`.
 //!
 //! ```text
-//! cargo run -p chatio-customer-sdk --example history_dump [-- URL [CUSTOMER_ID [CHAT_ID]]]
+//! cargo run -p chatio-customer-sdk --example history_dump [-- URL [CUSTOMER_ID|resume|- [CHAT_ID]]]
 //! ```
 //!
 //! * No arguments: starts the reference server in-process, writes a chat with three threads,
 //!   and dumps it.
 //! * `URL`: creates a new customer through the server's token endpoint, writes the same
-//!   chat there, dumps it, and prints the command that dumps it again.
-//! * `URL CUSTOMER_ID [CHAT_ID]`: logs in as that customer (through the token endpoint) and
-//!   dumps the chat, by default the customer's most recent one. `chatio chat` prints your
-//!   customer id when it connects (`customer id …`) and the chat ids with `:chats`.
+//!   chat there, dumps it, and says how to dump it again.
+//! * `URL resume [CHAT_ID]` with `CHATIO_REFRESH_TOKEN=…`: resumes the customer that refresh
+//!   token belongs to (a customer id is not a credential, G11) and dumps the chat, by default
+//!   the customer's most recent one.
+//! * `URL CUSTOMER_ID [CHAT_ID]` with `CHATIO_APP_TOKEN=…` (the server's `--app-token`): as
+//!   a server-side app, which may name the customer.
+//! * `URL - [CHAT_ID]` with `CHATIO_TOKEN=TOKEN`: with a customer access token of your own.
 //!
-//! With a customer access token of your own, set `CHATIO_TOKEN=TOKEN` instead of giving a
-//! customer id (`-` as CUSTOMER_ID). `CHATIO_LICENSE` picks the license (100 by default).
+//! `CHATIO_LICENSE` picks the license (100 by default).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use chatio_customer_sdk::{
-    ChatId, Config, Credentials, CustomerSdk, Pagination, SdkEvent, StartChat, TokenSource, UserId,
+    ChatId, Config, Credentials, CustomerSdk, Pagination, SdkEvent, StartChat, Token, TokenSource, UserId,
 };
 use futures::StreamExt;
 
-const USAGE: &str = "usage: history_dump [URL [CUSTOMER_ID|- [CHAT_ID]]]";
+const USAGE: &str = "usage: history_dump [URL [CUSTOMER_ID|resume|- [CHAT_ID]]]";
 
 fn main() -> ExitCode {
     match async_std::task::block_on(run()) {
@@ -58,28 +60,56 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         (None, Some(u)) => u.clone(),
         (None, None) => return Err(USAGE.into()),
     };
-    let mut config = Config::new(license, "history-dump").server(url.clone()).history_page_events(20);
-    match (args.get(1).map(String::as_str), std::env::var("CHATIO_TOKEN")) {
-        (Some("-") | None, Ok(token)) => {
+    let latest = std::sync::Arc::new(std::sync::Mutex::new(None::<Token>));
+    let kept = latest.clone();
+    let mut config = Config::new(license, "history-dump")
+        .server(url.clone())
+        .redirect_uri("http://localhost/history-dump")
+        .history_page_events(20)
+        .on_refresh_token(move |t| *kept.lock().unwrap_or_else(|e| e.into_inner()) = Some(t.clone()));
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (args.get(1).map(String::as_str), env("CHATIO_TOKEN")) {
+        (Some("-") | None, Some(token)) => {
             config = config.token(TokenSource::Static(Credentials::bearer(token)));
         }
-        (Some("-"), Err(_)) => return Err("`-` as CUSTOMER_ID needs CHATIO_TOKEN set to a customer token".into()),
-        (Some(id), _) => config = config.token(TokenSource::AccountsFor(UserId::new(id))),
-        (None, Err(_)) => {}
+        (Some("-"), None) => return Err("`-` as CUSTOMER_ID needs CHATIO_TOKEN set to a customer token".into()),
+        (Some("resume"), _) => {
+            let secret = env("CHATIO_REFRESH_TOKEN").ok_or("`resume` needs CHATIO_REFRESH_TOKEN set")?;
+            config = config.token(TokenSource::AccountsResume(Token::new(secret)));
+        }
+        (Some(id), _) => {
+            let app_token = env("CHATIO_APP_TOKEN").ok_or(
+                "a customer id is not a credential: set CHATIO_APP_TOKEN (the server's --app-token), \
+                 or resume a customer with `resume` and CHATIO_REFRESH_TOKEN",
+            )?;
+            config =
+                config.token(TokenSource::AccountsFor { customer: UserId::new(id), app_token: Token::new(app_token) });
+        }
+        (None, None) => {}
     }
     let sdk = CustomerSdk::init(config)?;
     // Bounded: a refused token or an unreachable server ends the run with the reason.
-    let result = async_std::future::timeout(Duration::from_secs(60), dump(&sdk, &url, &args))
+    let result = async_std::future::timeout(Duration::from_secs(60), dump(&sdk, &args))
         .await
         .unwrap_or_else(|_| Err("no answer from the server within 60 s".into()));
+    if let (Ok(chat), Some(_), None) = (&result, args.first(), args.get(1)) {
+        let secret = latest.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(secret) = secret {
+            // The refresh token is this customer's secret: shown to you, never logged.
+            println!(
+                "dump it again: CHATIO_REFRESH_TOKEN={} cargo run -p chatio-customer-sdk --example history_dump -- {url} resume {chat}",
+                secret.expose()
+            );
+        }
+    }
     sdk.destroy().await;
     if let Some(s) = server {
         s.shutdown().await;
     }
-    result
+    result.map(|_| ())
 }
 
-async fn dump(sdk: &CustomerSdk, url: &str, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+async fn dump(sdk: &CustomerSdk, args: &[String]) -> Result<ChatId, Box<dyn std::error::Error>> {
     let mut events = sdk.events();
     loop {
         match events.next().await {
@@ -120,10 +150,7 @@ async fn dump(sdk: &CustomerSdk, url: &str, args: &[String]) -> Result<(), Box<d
             println!("{:>4} {author}: {}", e.order, e.kind);
         }
     }
-    if let (Some(me), Some(_), None) = (me, args.first(), args.get(1)) {
-        println!("dump it again: cargo run -p chatio-customer-sdk --example history_dump -- {url} {me} {chat}");
-    }
-    Ok(())
+    Ok(chat)
 }
 
 /// A chat with three threads of five messages.

@@ -8,8 +8,9 @@ use chatio_core::{Cause, Error, Operation, OutboxPolicy};
 #[cfg(not(target_arch = "wasm32"))]
 use chatio_transport::net::TlsConfig;
 use chatio_transport::runtime::Runtime;
+use chatio_transport::token::{AccountsIdentity, RefreshListener};
 use chatio_transport::token::{Credentials, StaticToken, TokenProvider};
-use chatio_wire::{CustomerData, LicenseId, UserId};
+use chatio_wire::{CustomerData, LicenseId, Token, UserId};
 use url::Url;
 
 /// Where the SDK gets its customer access tokens.
@@ -17,12 +18,24 @@ use url::Url;
 #[non_exhaustive]
 pub enum TokenSource {
     /// The customer token endpoint `POST <accounts_url>/customer/`, cached until expiry
-    /// (the default). `customer_id` pins the identity; without it a new customer is created
-    /// and kept for later tokens.
+    /// (the default): a new customer, resumed for later tokens by the refresh token that
+    /// came with its first one (G11). Keep the latest refresh token
+    /// ([`Config::on_refresh_token`]) to resume the customer in a later run.
     #[default]
     Accounts,
-    /// The same customer as this id, through the token endpoint.
-    AccountsFor(UserId),
+    /// The customer this refresh token resumes, through the token endpoint (a token kept
+    /// from an earlier run; each use rotates it, so keep the latest with
+    /// [`Config::on_refresh_token`]).
+    AccountsResume(Token),
+    /// A server-side app naming the customer: `customer_id` with the app token (the
+    /// server's `--app-token`). For backends that map their own users to customers, and
+    /// tests that pin ids; never in a browser.
+    AccountsFor {
+        /// The customer id.
+        customer: UserId,
+        /// The app token.
+        app_token: Token,
+    },
     /// A token the program already has.
     Static(Credentials),
     /// Any provider.
@@ -33,7 +46,10 @@ impl fmt::Debug for TokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TokenSource::Accounts => f.write_str("Accounts"),
-            TokenSource::AccountsFor(id) => f.debug_tuple("AccountsFor").field(id).finish(),
+            TokenSource::AccountsResume(_) => f.write_str("AccountsResume(<redacted>)"),
+            TokenSource::AccountsFor { customer, .. } => {
+                f.debug_struct("AccountsFor").field("customer", customer).field("app_token", &"<redacted>").finish()
+            }
             TokenSource::Static(c) => f.debug_tuple("Static").field(c).finish(),
             TokenSource::Provider(_) => f.write_str("Provider(..)"),
         }
@@ -85,6 +101,9 @@ pub struct Config {
     /// Send `start_chat` in the JS SDK's legacy `{routing_scope, events, properties}` shape
     /// (D1) instead of the reference `{chat: {scopes, properties, thread}}` (default false).
     pub legacy_start_chat: bool,
+    /// Told each new refresh token of [`TokenSource::Accounts`] and
+    /// [`TokenSource::AccountsResume`] (see [`Config::on_refresh_token`]).
+    pub on_refresh_token: Option<RefreshListener>,
 }
 
 impl fmt::Debug for Config {
@@ -126,15 +145,18 @@ impl Config {
     /// What `accounts` fails with, as a [`Operation::FetchToken`] error.
     pub(crate) fn token_provider<P: TokenProvider>(
         &self,
-        accounts: impl FnOnce(Option<UserId>) -> Result<P, chatio_transport::Error>,
+        accounts: impl FnOnce(AccountsIdentity) -> Result<P, chatio_transport::Error>,
     ) -> Result<Arc<dyn TokenProvider>, Error> {
-        let customer = match &self.token {
+        let identity = match &self.token {
             TokenSource::Static(c) => return Ok(Arc::new(StaticToken::new(c.clone()))),
             TokenSource::Provider(p) => return Ok(p.clone()),
-            TokenSource::Accounts => None,
-            TokenSource::AccountsFor(id) => Some(id.clone()),
+            TokenSource::Accounts => AccountsIdentity::New,
+            TokenSource::AccountsResume(t) => AccountsIdentity::Refresh(t.clone()),
+            TokenSource::AccountsFor { customer, app_token } => {
+                AccountsIdentity::ServerApp { customer: customer.clone(), app_token: app_token.clone() }
+            }
         };
-        let provider = accounts(customer).map_err(|e| e.into_core(Operation::FetchToken))?;
+        let provider = accounts(identity).map_err(|e| e.into_core(Operation::FetchToken))?;
         Ok(Arc::new(provider))
     }
 
@@ -172,7 +194,18 @@ impl Config {
             reconnect: chatio_core::Backoff::socket(),
             event_buffer: chatio_transport::bus::DEFAULT_CAPACITY,
             legacy_start_chat: false,
+            on_refresh_token: None,
         }
+    }
+
+    /// Calls `listener` with each new refresh token the token endpoint gives (G11): keep
+    /// the latest (a file, a database, `localStorage`) and start a later run with
+    /// [`TokenSource::AccountsResume`] to be the same customer again. Each use rotates it:
+    /// an older one used again revokes them all.
+    #[must_use]
+    pub fn on_refresh_token(mut self, listener: impl Fn(&Token) + Send + Sync + 'static) -> Self {
+        self.on_refresh_token = Some(Arc::new(listener));
+        self
     }
 
     /// Sets the redirect URI.

@@ -181,7 +181,7 @@ pub use chatio_transport::token::{Credentials, TokenProvider};
 pub use chatio_wire::{
     Annotation, Button, ChatId, Custom, CustomerData, DisconnectReason, ErrorType, EventId, EventKind, FileAttachment,
     FilledForm, FormField, FormOption, Image, LicenseId, Message, NewEvent, Postback, Properties, PropertyValue,
-    RichElement, RichMessage, Scopes, StartChat, SystemMessage, ThreadId, UserId, UserType,
+    RichElement, RichMessage, Scopes, StartChat, SystemMessage, ThreadId, Token, UserId, UserType,
 };
 pub use model::*;
 

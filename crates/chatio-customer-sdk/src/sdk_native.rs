@@ -26,9 +26,13 @@ impl CustomerSdk {
             None => default_runtime().map_err(|e| chatio_transport::Error::from(e).into_core(Operation::Connect))?,
         };
         let http = HttpClient::new(rt.clone(), config.tls.clone(), Duration::from_secs(15));
-        let provider = config.token_provider(|customer| {
+        let provider = config.token_provider(|identity| {
             let (client, redirect) = (config.client_id.clone(), config.redirect_uri.clone());
-            AccountsToken::new(http, &accounts, client, redirect, Some(config.license.0), customer)
+            let p = AccountsToken::new(http, &accounts, client, redirect, Some(config.license.0), identity)?;
+            Ok(match config.on_refresh_token.clone() {
+                Some(l) => p.on_refresh_token(l),
+                None => p,
+            })
         })?;
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
         let session = Session::new(config.core_config(seed), rt.now());

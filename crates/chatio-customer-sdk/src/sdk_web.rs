@@ -21,10 +21,14 @@ impl CustomerSdk {
     /// [`Error::Config`] for unusable URLs; the cause is its `source()`.
     pub fn init(config: Config) -> Result<Self, Error> {
         let (server, accounts) = config.urls()?;
-        let provider = config.token_provider(|customer| {
+        let provider = config.token_provider(|identity| {
             let (client, redirect) = (config.client_id.clone(), config.redirect_uri.clone());
             let timeout = Duration::from_secs(15);
-            web::AccountsToken::new(&accounts, client, redirect, Some(config.license.0), customer, timeout)
+            let p = web::AccountsToken::new(&accounts, client, redirect, Some(config.license.0), identity, timeout)?;
+            Ok(match config.on_refresh_token.clone() {
+                Some(l) => p.on_refresh_token(l),
+                None => p,
+            })
         })?;
         let seed = config.seed.unwrap_or_else(web::random_seed);
         let session = Session::new(config.core_config(seed), Instant::now());

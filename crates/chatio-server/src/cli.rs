@@ -9,7 +9,7 @@ use clap::Parser;
 
 use chatio_wire::Token;
 
-use crate::{ConformanceFault, DeclaredProperty, Error, ServerBuilder, ServerConfig};
+use crate::{ConformanceFault, DeclaredProperty, Error, RegisteredApp, ServerBuilder, ServerConfig};
 
 const AFTER_HELP: &str = "\
 Endpoints (HOST:PORT as printed on start):
@@ -102,7 +102,8 @@ pub struct Args {
     /// one is declared, customers' writes of other properties fail with `authorization`.
     #[arg(long = "property", value_name = "NAMESPACE.NAME=rw|ro", value_parser = DeclaredProperty::parse)]
     pub properties: Vec<DeclaredProperty>,
-    /// Require this app access token (`Authorization: Bearer TOKEN`) at the token endpoint;
+    /// An app access token (`Authorization: Bearer TOKEN` at the token endpoint) that makes
+    /// a request a server-side app's, which may name the `customer_id` of its token;
     /// repeatable. Read from the environment variable so that it stays out of `ps`.
     #[arg(
         long = "app-token",
@@ -112,6 +113,34 @@ pub struct Args {
         value_parser = app_token
     )]
     pub app_tokens: Vec<Token>,
+    /// The registered apps, from a JSON file: `{"apps": [{"license": 100, "client_id":
+    /// "shop", "redirect_uris": ["https://shop.example/chat/"], "embed_origins":
+    /// ["https://shop.example"], "client_secret_sha256": "<64 hex, server-side apps only>"}]}`.
+    /// Without any app, any client_id is accepted on the own and loopback origins only.
+    #[arg(long = "apps", value_name = "FILE", value_parser = apps_file)]
+    pub apps_files: Vec<AppsFromFile>,
+    /// Registers a browser app: `LICENSE:CLIENT_ID=REDIRECT_URI[,REDIRECT_URI…]`; repeatable.
+    /// Tokens go only to the origins of its redirect URIs, compared exactly.
+    #[arg(long = "app", value_name = "LICENSE:CLIENT_ID=URI[,URI…]", value_parser = RegisteredApp::parse_flag)]
+    pub apps: Vec<RegisteredApp>,
+    /// An origin allowed to embed the chat widget of a license: `LICENSE:ORIGIN`; repeatable.
+    #[arg(long = "embed-origin", value_name = "LICENSE:ORIGIN", value_parser = crate::identity::apps::parse_embed_flag)]
+    pub embed_origins: Vec<(u64, String)>,
+    /// The secret the `/admin/` routes require (`Authorization: Bearer SECRET`); with
+    /// `--admin` and none given, one is drawn and printed at start.
+    #[arg(long, env = "CHATIO_ADMIN_SECRET", value_name = "SECRET", hide_env_values = true, value_parser = app_token)]
+    pub admin_secret: Option<Token>,
+    /// Tokens one client address may get per second (token endpoint and accounts page),
+    /// after a burst of --token-burst; past it HTTP 429 `slow_down`.
+    #[arg(long, default_value_t = 20.0, value_name = "PER_SECOND")]
+    pub token_rate: f64,
+    /// The burst of --token-rate.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub token_burst: u32,
+    /// The server's public base URL (file URLs; its origin may receive tokens without
+    /// registration). Default: http://HOST:PORT as bound.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
     /// Open TCP connections allowed in total; one more gets HTTP 503 and is closed
     /// (default: 4096, or fewer to fit the open-file limit).
     #[arg(long, value_name = "N")]
@@ -179,6 +208,14 @@ pub fn default_widget_dir() -> PathBuf {
     if tree.join("index.html").is_file() { tree } else { here }
 }
 
+/// The apps of one `--apps FILE`.
+#[derive(Clone, Debug)]
+pub struct AppsFromFile(pub Vec<RegisteredApp>);
+
+fn apps_file(path: &str) -> Result<AppsFromFile, String> {
+    crate::identity::apps::read_apps_file(Path::new(path)).map(AppsFromFile)
+}
+
 /// Wraps an `--app-token` at once, so that it is redacted in `Debug` output.
 fn app_token(text: &str) -> Result<Token, String> {
     if text.trim().is_empty() { Err("the app token is empty".into()) } else { Ok(Token::new(text)) }
@@ -199,6 +236,12 @@ impl Args {
             max_chats_per_customer: self.max_chats_per_customer,
             declared_properties: self.properties.clone(),
             app_tokens: self.app_tokens.clone(),
+            apps: self.apps_files.iter().flat_map(|f| f.0.iter().cloned()).chain(self.apps.iter().cloned()).collect(),
+            embed_origins: self.embed_origins.clone(),
+            admin_secret: self.admin_secret.clone(),
+            token_rate_per_s: self.token_rate.max(0.0),
+            token_burst: self.token_burst.max(1),
+            public_url: self.public_url.clone(),
             max_connections_per_address: self.max_connections_per_address.max(1),
             max_queued_bytes: self.max_queued_kib.max(1).saturating_mul(1024),
             write_timeout: Duration::from_secs(self.write_timeout_s.max(1)),
@@ -246,9 +289,15 @@ pub fn run(args: Args) -> Result<(), Error> {
     let licenses = config.licenses.clone();
     let widget = config.widget_dir.clone();
     let data = config.data_dir.clone();
+    let drawn_secret = config.admin && config.admin_secret.is_none();
     let handle = ServerBuilder::from_config(config).start_blocking()?;
     // `println!` flushes at the newline: scripts can read the line at once.
     println!("chatio-server listening on {} (licenses {licenses:?})", handle.http_url());
+    if let (true, Some(secret)) = (drawn_secret, handle.admin_secret()) {
+        // Shown once, on the terminal of whoever started the server (drawn anew each start;
+        // never through the log). The registered apps are listed in the log.
+        eprintln!("admin routes: Authorization: Bearer {secret}");
+    }
     match data {
         Some(dir) => eprintln!("chatio-server: data in {} (SQLite)", dir.display()),
         None => eprintln!("chatio-server: data in memory, gone when it stops (`--data DIR` keeps it)"),
@@ -421,9 +470,22 @@ mod tests {
             "ui.bold=rw",
             "--app-token",
             "secret-app-token",
+            "--app",
+            "7:shop=https://shop.example/chat/,http://localhost:3000/",
+            "--embed-origin",
+            "8:https://blog.example",
+            "--admin-secret",
+            "secret-admin",
+            "--token-rate",
+            "5",
+            "--token-burst",
+            "10",
+            "--public-url",
+            "https://chat.example",
         ])
         .expect("valid options");
         assert!(!format!("{args:?}").contains("secret-app-token"), "the app token shows in Debug");
+        assert!(!format!("{args:?}").contains("secret-admin"), "the admin secret shows in Debug");
         let c = args.config();
         assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 0)));
         assert_eq!(c.licenses, vec![7, 8]);
@@ -442,6 +504,15 @@ mod tests {
             ]
         );
         assert_eq!(c.app_tokens.iter().map(Token::expose).collect::<Vec<_>>(), ["secret-app-token"]);
+        assert_eq!(c.apps.len(), 1);
+        assert_eq!((c.apps[0].license, c.apps[0].client_id.as_str(), c.apps[0].redirect_uris.len()), (7, "shop", 2));
+        assert_eq!(c.embed_origins, [(8, "https://blog.example".to_owned())]);
+        assert_eq!(c.admin_secret.as_ref().map(Token::expose), Some("secret-admin"));
+        assert_eq!((c.token_rate_per_s, c.token_burst), (5.0, 10));
+        assert_eq!(c.public_url.as_deref(), Some("https://chat.example"));
+        for bad in [["--app", "shop=https://a/"], ["--embed-origin", "x:https://a"], ["--apps", "/no/such/file.json"]] {
+            assert!(Args::try_parse_from(["chatio-server", bad[0], bad[1]]).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use chatio_wire::Token;
 
+pub use crate::identity::apps::RegisteredApp;
+
 /// How the server behaves. Build it with [`Server::builder`](crate::Server::builder).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -28,10 +30,30 @@ pub struct ServerConfig {
     pub admin: bool,
     /// Seed of the id generator (`None`: a random seed).
     pub seed: Option<u64>,
-    /// Client ids accepted by the token endpoint (empty: any).
-    pub allowed_client_ids: Vec<String>,
-    /// Redirect URI prefixes accepted by the token endpoint (empty: any).
-    pub allowed_redirect_uris: Vec<String>,
+    /// The registered apps (G11): per license, `client_id` → exact redirect URIs (the
+    /// origins allowed to receive tokens and read answers), embed origins, and the secret
+    /// of a server-side app. Empty, the default: any `client_id`, but only redirect URIs
+    /// and origins on the server's own origin or a loopback origin.
+    pub apps: Vec<RegisteredApp>,
+    /// Origins allowed to embed the widget, per license, besides the apps' own
+    /// (`--embed-origin`). A license with none accepts the own and loopback origins.
+    pub embed_origins: Vec<(u64, String)>,
+    /// The secret the `/admin/...` routes require (`Authorization: Bearer <secret>`); with
+    /// [`admin`](Self::admin) and no secret, the server draws one at start
+    /// ([`ServerHandle::admin_secret`](crate::ServerHandle::admin_secret)).
+    pub admin_secret: Option<Token>,
+    /// How long a refresh token stays usable without being used (30 days); each use
+    /// rotates it and restarts the period.
+    pub refresh_lifetime: Duration,
+    /// How long the accounts page remembers a browser by its cookie (365 days).
+    pub remember_lifetime: Duration,
+    /// Tokens one client address may get from the token endpoint and the accounts page:
+    /// this many per second on average (default 20)...
+    pub token_rate_per_s: f64,
+    /// ... after a first burst of this many (default 200). Past it: HTTP 429 `slow_down`.
+    pub token_burst: u32,
+    /// Live access tokens kept per customer (default 32): one more pushes out the oldest.
+    pub max_tokens_per_customer: usize,
     /// Default token lifetime (3600 s).
     pub token_lifetime: Duration,
     /// Threads idle this long are archived by the router (`None`: never, the default).
@@ -55,8 +77,10 @@ pub struct ServerConfig {
     /// [`PropertyAccess::ReadOnly`], fails with `authorization` (chat, thread and event
     /// properties alike; the agent is not restricted).
     pub declared_properties: Vec<DeclaredProperty>,
-    /// App access tokens the token endpoint accepts in `Authorization: Bearer <token>`
-    /// (G11). Empty, the default: the header is not checked.
+    /// App access tokens (G11): a request to the token endpoint that carries one in
+    /// `Authorization: Bearer <token>` is a server-side app's, which may name the
+    /// `customer_id` of the token (for backends that map their own users to customers, and
+    /// tests that pin ids). Without one, `customer_id` is refused.
     pub app_tokens: Vec<Token>,
     /// Open TCP connections allowed in total (default 4096, lowered to fit the process's
     /// open-file limit when it is known); one more gets HTTP 503 and is closed.
@@ -175,8 +199,14 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(60),
             admin: false,
             seed: None,
-            allowed_client_ids: Vec::new(),
-            allowed_redirect_uris: Vec::new(),
+            apps: Vec::new(),
+            embed_origins: Vec::new(),
+            admin_secret: None,
+            refresh_lifetime: Duration::from_secs(30 * 86_400),
+            remember_lifetime: Duration::from_secs(365 * 86_400),
+            token_rate_per_s: 20.0,
+            token_burst: 200,
+            max_tokens_per_customer: 32,
             token_lifetime: Duration::from_secs(3600),
             archive_after: None,
             workers: 2,
@@ -236,7 +266,15 @@ mod tests {
 
     #[test]
     fn app_tokens_do_not_show_in_debug_output() {
-        let config = ServerConfig { app_tokens: vec![Token::new("app-secret-123")], ..ServerConfig::default() };
-        assert!(!format!("{config:?}").contains("app-secret-123"));
+        let config = ServerConfig {
+            app_tokens: vec![Token::new("app-secret-123")],
+            admin_secret: Some(Token::new("admin-secret-456")),
+            apps: vec![RegisteredApp::new(100, "b", &[]).unwrap().with_secret("client-secret-789")],
+            ..ServerConfig::default()
+        };
+        let text = format!("{config:?}");
+        for secret in ["app-secret-123", "admin-secret-456", "client-secret-789"] {
+            assert!(!text.contains(secret), "{text}");
+        }
     }
 }

@@ -15,6 +15,8 @@ pub(crate) struct Counters {
     pub(crate) refused_connections: AtomicU64,
     /// HTTP requests ended because their body did not arrive in time.
     pub(crate) body_timeouts: AtomicU64,
+    /// Token requests refused by the per-address rate (HTTP 429, G11).
+    pub(crate) tokens_refused: AtomicU64,
 }
 
 /// A snapshot of a server's counters ([`ServerHandle::stats`](crate::ServerHandle::stats)).
@@ -31,8 +33,14 @@ pub struct Stats {
     pub refused_connections: u64,
     /// HTTP requests ended because their body was too slow, since the start.
     pub body_timeouts: u64,
+    /// Token requests refused by the per-address rate since the start (HTTP 429).
+    pub tokens_refused: u64,
     /// Customer tokens held (expired ones are purged).
     pub tokens: usize,
     /// Customers held, every license together.
     pub customers: usize,
+    /// Refresh-token families held (G11).
+    pub refresh_families: usize,
+    /// Browsers the accounts page remembers by cookie (G36).
+    pub remembered_browsers: usize,
 }

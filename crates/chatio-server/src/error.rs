@@ -24,6 +24,8 @@ pub enum Error {
     UnknownLicense(u64),
     /// The server's storage failed.
     Store(StoreError),
+    /// The configuration cannot be used (an app of a license the server does not host...).
+    Config(String),
 }
 
 impl fmt::Display for Error {
@@ -34,6 +36,7 @@ impl fmt::Display for Error {
             Self::Stopped => f.write_str("the server has stopped"),
             Self::UnknownLicense(l) => write!(f, "the server does not host license {l}"),
             Self::Store(e) => e.fmt(f),
+            Self::Config(m) => write!(f, "invalid configuration: {m}"),
         }
     }
 }
@@ -49,7 +52,7 @@ impl std::error::Error for Error {
         match self {
             Self::Bind { source, .. } | Self::Runtime(source) => Some(source),
             Self::Store(e) => Some(e),
-            Self::Stopped | Self::UnknownLicense(_) => None,
+            Self::Stopped | Self::UnknownLicense(_) | Self::Config(_) => None,
         }
     }
 }

@@ -29,12 +29,18 @@
 //! | `--agent-delay-ms MS` | `400` | the agent's delay before each step (0: deterministic) |
 //! | `--max-connections-per-customer N` | `10` | logged-in connections per customer (G10) |
 //! | `--idle-timeout-s S` | `60` | close connections silent this long (4001 `ping_timeout`) |
-//! | `--admin` | off | serve the `/admin/...` fault-injection routes |
+//! | `--admin` | off | serve the `/admin/...` fault-injection routes (they need the admin secret) |
+//! | `--admin-secret SECRET` (or `CHATIO_ADMIN_SECRET`) | drawn at start, printed on stderr | what `/admin/...` requires in `Authorization: Bearer SECRET` |
+//! | `--apps FILE` | none | registered apps, JSON: `{"apps": [{"license", "client_id", "redirect_uris", "embed_origins", "client_secret_sha256"}]}` (G11) |
+//! | `--app LICENSE:CLIENT_ID=URI[,URI…]` | none | register a browser app with its exact redirect URIs; repeatable |
+//! | `--embed-origin LICENSE:ORIGIN` | own + loopback | an origin allowed to embed the widget; repeatable |
+//! | `--token-rate PER_S`, `--token-burst N` | `20`, `200` | tokens per client address (token endpoint + accounts page); past it 429 `slow_down` |
+//! | `--public-url URL` | `http://HOST:PORT` | the public base URL (file URLs; its origin may receive tokens unregistered) |
 //! | `--seed N` | random | seed of the id generator |
 //! | `--workers N` | `2` | worker threads of the server's runtime |
 //! | `--max-chats-per-customer N` | unlimited | chats one customer may start; one more `start_chat` is `validation` "too many chats" (G4) |
 //! | `--property NS.NAME=rw\|ro` | none | declare a property customers may write (`rw`) or only read (`ro`); repeatable; once one is declared, customers' writes of any other property (chat, thread or event) are `authorization` (G15) |
-//! | `--app-token TOKEN` (or `CHATIO_APP_TOKEN`) | none | app access token the token endpoint requires as `Authorization: Bearer TOKEN`; repeatable; unchecked when absent (G11) |
+//! | `--app-token TOKEN` (or `CHATIO_APP_TOKEN`) | none | a server-side app's token (`Authorization: Bearer TOKEN` at the token endpoint): only such requests may name `customer_id` (G11); repeatable |
 //! | `--max-connections N` | 4096 (fewer under a low open-file limit) | open TCP connections in total; one more gets HTTP 503 and is closed |
 //! | `--max-connections-per-address N` | `512` | open TCP connections from one IP address |
 //! | `--max-queued-kib KIB` | `2048` | bytes queued unflushed for one websocket client; past it: close 4002 `slow_consumer` |
@@ -53,6 +59,7 @@
 //! ```
 //! # futures::executor::block_on(async {
 //! let server = chatio_server::Server::builder().ephemeral().seed(7).start().await?;
+//! // In-process, the handle may mint a token for any customer (the network may not: G11).
 //! let (token, customer) = server.create_token(100, None)?;
 //! assert!(server.ws_url(100).ends_with("/customer/v0.5/rtm/ws?license_id=100"));
 //! assert_eq!(server.http_url(), format!("http://{}", server.addr()));
@@ -71,9 +78,9 @@
 //! |---|---|
 //! | `GET /customer/v0.5/rtm/ws?license_id=N` | RTM websocket: every action of the protocol, pushes to every logged-in connection of the customer (the requester's copy carries its `request_id`) |
 //! | `/customer/v0.5/rtm/sio/?EIO=3&transport=polling\|websocket&license_id=N` | the same RTM sessions over socket.io (Engine.IO 3, socket.io 4; each frame the argument of a `message` event), what the official JS SDK 0.9.1 speaks (G29) |
-//! | `GET /customer?license_id=N&response_type=token&client_id=…&redirect_uri=…&post_message_uri=…&state=…` | the accounts page the JS SDK loads in a hidden iframe: posts the token to the parent window (G36) |
+//! | `GET /customer?license_id=N&response_type=token&client_id=…&redirect_uri=…&post_message_uri=…&state=…` | the accounts page the JS SDK loads in a hidden iframe: posts the token to the parent window, only on the origin of a registered redirect URI; remembers the browser by a cookie holding a random secret (G36) |
 //! | `POST /customer/v0.5/action/<action>?license_id=N` | Web API with `Authorization: Bearer <token>`: JSON bodies (`{"payload":{…}}` or bare), `send_file` as multipart (`payload.chat_id`, `payload.custom_id`, `payload.file`); answers the RTM response envelope without `request_id`, with the HTTP statuses of section 2.6 |
-//! | `POST /customer/` (and `/customer`) | customer token endpoint (G11): form, JSON or query; `client_id`, `response_type=token`, `redirect_uri`, optional `customer_id` (the same id gives the same entity; unknown ids are created as given), `valid_for`, `license_id`; answers `{access_token, token_type: "Bearer", expires_in, client_id, entity_id, license_id}` |
+//! | `POST /customer/` (and `/customer`) | customer token endpoint (G11): form, JSON or query; `client_id`, `response_type=token`, `redirect_uri`, `valid_for`, `license_id`: a new customer; `grant_type=refresh_token&refresh_token=…`: the same customer again (the refresh token rotates); `customer_id` only for an authenticated server-side app (app token or client secret); answers `{access_token, token_type: "Bearer", expires_in, client_id, entity_id, license_id, refresh_token}` |
 //! | `GET /api/file/chatio/att/<license>/<32 hex>.<ext>` | uploaded files (and the agent's), with their content type, served inert: `attachment` except raster images, `nosniff`, a sandboxing CSP |
 //! | `GET /licence/<license>/config.json` | the `static_config_path` of `login` (`{}`) |
 //! | `GET /static/bot.png` | the agent's avatar |
@@ -92,10 +99,12 @@
 //!   survives restarts: customers, tokens, chats, threads, events, files, properties (chat,
 //!   thread, event), scopes, last-seen times, customer data. Ids follow G1 (10 characters
 //!   `[0-9A-Z]` for chats and threads, `<thread>_<n>` for events, UUID v4 for customers,
-//!   32 hex characters for the agent) from a seedable generator; secrets (tokens, the
-//!   names of uploaded files) always come from the OS random source; orders follow G2;
+//!   32 hex characters for the agent) from a seedable generator; secrets (access and refresh
+//!   tokens, cookie secrets, the admin secret, the names of uploaded files and of the
+//!   agent's) always come from the OS random source; orders follow G2;
 //!   timestamps are wire seconds. Expired tokens are purged 5 minutes after expiry, and
-//!   customers with nothing left (no token, chat, connection or ban) with them.
+//!   customers with nothing left (no token, refresh token, remembered browser, chat,
+//!   connection or ban) with them.
 //! * Pagination with the documented defaults and maxima (`get_chats_summary` 10/25, most
 //!   recently active first; `get_chat_threads_summary` 25/100, offset counted from the
 //!   newest thread).
@@ -115,11 +124,18 @@
 //!   of one more gets `customer_disconnected` `too_many_connections` and close 4000.
 //! * On the requester's connection the response is written before the pushes it causes
 //!   (G8), then the agent's reactions.
-//! * Optional rules, off by default: a cap on the chats one customer starts (G4), declared
-//!   properties with the customer's read/write rights (G15; the agent is not restricted),
-//!   and the app access token the token endpoint requires (G11). See the options above and
-//!   [`ServerBuilder::max_chats_per_customer`], [`ServerBuilder::declare_property`],
-//!   [`ServerBuilder::app_token`].
+//! * Identity (G11, G36, G37): a customer is resumed only by a secret the server issued
+//!   (the refresh token, rotated on use, a reused one revoking its family; the accounts
+//!   cookie's random secret), never by its id; `customer_id` is honoured only for an
+//!   authenticated server-side app ([`ServerBuilder::app_token`], or a registered app's
+//!   client secret). Registered apps ([`ServerBuilder::register_app`], `--apps`, `--app`)
+//!   decide which origins receive tokens and read answers (CORS without credentials);
+//!   without any, the server's own and loopback origins. Tokens, refresh tokens and cookie
+//!   secrets are kept as SHA-256 digests; issuance is rate-limited per address.
+//! * Optional rules, off by default: a cap on the chats one customer starts (G4) and
+//!   declared properties with the customer's read/write rights (G15; the agent is not
+//!   restricted). See the options above and [`ServerBuilder::max_chats_per_customer`],
+//!   [`ServerBuilder::declare_property`].
 //! * Limits (G23): frame 1 MiB, texts 16 384 characters, ids 256 bytes, 100 customer
 //!   fields of 4 096 characters (after merging too), files 10 MiB (checked while the
 //!   upload streams in: 413 and a `validation` error, nothing stored); an answer over
@@ -181,7 +197,9 @@
 //! [`customer_connections`](ServerHandle::customer_connections),
 //! [`agent_id`](ServerHandle::agent_id).
 //!
-//! With `--admin` (or [`ServerBuilder::admin`]) the same is reachable over HTTP:
+//! With `--admin` (or [`ServerBuilder::admin`]) the same is reachable over HTTP, with the
+//! admin secret ([`ServerHandle::admin_secret`]) in `Authorization: Bearer <secret>` (or a
+//! form body `admin_secret=<secret>`), and no CORS:
 //! `POST /admin/<op>?customer_id=ID[&license_id=N]` with `op` one of `drop`,
 //! `delay_next_response` (`&ms=N`, default 1000), `swallow_next_response`, `malformed`,
 //! `expire_tokens`, `ban`, `unban`; `POST /admin/token[?customer_id=ID]` (a token, like the
@@ -192,7 +210,8 @@
 //!
 //! [`ServerConfig`] holds everything; [`ServerBuilder`] sets it piece by piece: licenses
 //! (and expired ones), the agent and its delay, the connection limit, the idle timeout, the
-//! admin routes, the id seed, the worker threads, allowed client ids, token lifetime, and
+//! admin routes and their secret, the id seed, the worker threads, the registered apps, token
+//! lifetime and rate, and
 //! archiving of idle threads (G3, off by default).
 //!
 //! ## Performance
@@ -217,6 +236,7 @@ mod files;
 pub mod fuzzing;
 mod gate;
 mod http;
+mod identity;
 mod listener;
 mod net;
 mod sendq;
@@ -226,9 +246,10 @@ mod state;
 mod store;
 mod transport;
 
-pub use config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
+pub use config::{ConformanceFault, DeclaredProperty, PropertyAccess, RegisteredApp, ServerConfig};
 pub use counters::Stats;
 pub use error::Error;
 pub use http::static_files::DEFAULT_EMBED_ORIGINS;
+pub use identity::apps::{AppRefusal, Apps};
 pub use server::{Server, ServerBuilder, ServerHandle};
 pub use store::StoreError;

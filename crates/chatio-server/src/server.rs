@@ -9,7 +9,7 @@ use chatio_wire::{ChatId, Event, Token, UserId};
 use futures::channel::oneshot;
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{ConformanceFault, DeclaredProperty, PropertyAccess, ServerConfig};
+use crate::config::{ConformanceFault, DeclaredProperty, PropertyAccess, RegisteredApp, ServerConfig};
 use crate::counters::Stats;
 use crate::error::Error;
 use crate::http::router::Router;
@@ -111,9 +111,33 @@ impl ServerBuilder {
         self
     }
 
-    /// Accepts only these client ids at the token endpoint (any by default).
-    pub fn allowed_client_id(mut self, id: impl Into<String>) -> Self {
-        self.config.allowed_client_ids.push(id.into());
+    /// Registers an app (G11): once one is, only registered `client_id`s get tokens, for
+    /// their exact redirect URIs and origins (see [`RegisteredApp`]). Without any, the
+    /// server accepts any `client_id` on its own and loopback origins.
+    pub fn register_app(mut self, app: RegisteredApp) -> Self {
+        self.config.apps.push(app);
+        self
+    }
+
+    /// The secret the `/admin/...` routes require (drawn at random when the admin routes
+    /// are on and none is given: [`ServerHandle::admin_secret`]).
+    pub fn admin_secret(mut self, secret: impl Into<String>) -> Self {
+        self.config.admin_secret = Some(Token::new(secret.into()));
+        self
+    }
+
+    /// Tokens one client address may get from the token endpoint and the accounts page:
+    /// `per_second` on average after a burst of `burst` (20/s after 200 by default).
+    pub fn token_rate(mut self, per_second: f64, burst: u32) -> Self {
+        self.config.token_rate_per_s = per_second;
+        self.config.token_burst = burst;
+        self
+    }
+
+    /// The public base URL (file URLs, `static_config_path`, and the server's own origin,
+    /// which may receive tokens without registration). Default: `http://HOST:PORT` bound.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.config.public_url = Some(url.into());
         self
     }
 
@@ -156,8 +180,10 @@ impl ServerBuilder {
         self
     }
 
-    /// Requires `Authorization: Bearer <token>` with this app access token (or another one
-    /// given the same way) at the token endpoint (G11; not checked by default).
+    /// Accepts this app access token in `Authorization: Bearer <token>` at the token
+    /// endpoint as a server-side app's credential (G11): such a request may name the
+    /// `customer_id` of the token. Repeatable. Requests without it still get tokens for
+    /// new customers and refresh tokens, never for a named customer.
     pub fn app_token(mut self, token: impl Into<String>) -> Self {
         self.config.app_tokens.push(Token::new(token.into()));
         self
@@ -306,6 +332,14 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
     };
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
+    let foreign = config.apps.iter().map(|a| a.license).chain(config.embed_origins.iter().map(|(l, _)| *l));
+    if let Some(license) = foreign.into_iter().find(|l| !config.licenses.contains(l)) {
+        let e = Error::Config(format!(
+            "an app or embed origin is registered for license {license}, which the server does not host"
+        ));
+        let _ = started.send(Err(e));
+        return;
+    }
     let (stop_tx, stop) = watch::channel(false);
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let state = match State::new(config, public_url, seed, stop.clone(), control_tx) {
@@ -466,6 +500,17 @@ impl ServerHandle {
     /// The scripted agent's user id.
     pub fn agent_id(&self) -> Option<UserId> {
         self.state.bot_id()
+    }
+
+    /// The secret of the `/admin/...` routes (`Authorization: Bearer <secret>`), when they
+    /// are served: the configured one, or the one drawn at start.
+    pub fn admin_secret(&self) -> Option<&str> {
+        self.state.admin_secret.as_ref().map(Token::expose)
+    }
+
+    /// The registered apps (G11) and the origins they allow.
+    pub fn apps(&self) -> &crate::identity::apps::Apps {
+        &self.state.apps
     }
 
     /// The configuration the server runs with.

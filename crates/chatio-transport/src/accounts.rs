@@ -11,12 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chatio_core::Instant;
-use chatio_wire::UserId;
+use chatio_wire::{Token, UserId};
 use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, excerpt};
-use crate::token::Credentials;
+use crate::token::{AccountsIdentity, Credentials, RefreshListener};
 
 /// A cached token is handed out only while it has at least this long to live.
 const REFRESH_MARGIN: Duration = Duration::from_secs(5);
@@ -27,8 +27,13 @@ pub(crate) struct Accounts {
     client_id: String,
     redirect_uri: String,
     license: Option<u64>,
-    /// Pinned by the caller, or learnt from the first answer (the same customer across tokens).
-    customer_id: Mutex<Option<UserId>>,
+    /// The refresh token that resumes the customer (G11): given by the caller, or learnt
+    /// from the last answer (each use rotates it).
+    refresh: Mutex<Option<Token>>,
+    /// A server-side app naming its customer with its app token.
+    server_app: Option<(UserId, Token)>,
+    /// Told each new refresh token.
+    listener: Mutex<Option<RefreshListener>>,
     /// The last token and when it expires (`None`: no known expiry).
     cached: Mutex<Option<(Credentials, Option<Instant>)>>,
     /// How many answers have been cached: a caller that waited at `gate` knows from it
@@ -75,10 +80,23 @@ impl<C> AccountsProvider<C> {
         client_id: String,
         redirect_uri: String,
         license: Option<u64>,
-        customer_id: Option<UserId>,
+        identity: AccountsIdentity,
     ) -> Result<Self, Error> {
-        let accounts = Accounts::new(accounts_base, client_id, redirect_uri, license, customer_id)?;
+        let accounts = Accounts::new(accounts_base, client_id, redirect_uri, license, identity)?;
         Ok(Self { inner: Arc::new((client, accounts)) })
+    }
+
+    /// Tells `listener` each new refresh token (to keep the latest for the next run, e.g. in
+    /// a file or `localStorage`).
+    #[must_use]
+    pub fn on_refresh_token(self, listener: RefreshListener) -> Self {
+        self.accounts().set_listener(listener);
+        self
+    }
+
+    /// The refresh token that resumes the customer now, if one was given or learnt.
+    pub fn refresh_token(&self) -> Option<Token> {
+        self.accounts().refresh_token()
     }
 
     /// How the form is sent.
@@ -102,6 +120,8 @@ struct TokenAnswer {
     entity_id: Option<UserId>,
     #[serde(default, alias = "expires_id")]
     expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<String>,
 }
 
 /// An OAuth refusal.
@@ -112,11 +132,16 @@ struct TokenFailure {
     error_description: Option<String>,
 }
 
-/// One request: the form body and the customer id it asked for.
+/// One request: the form body, its `Authorization` header (a server-side app's), and what
+/// it asked for.
 pub(crate) struct TokenRequest {
     /// `application/x-www-form-urlencoded`.
     pub(crate) form: String,
+    /// `Bearer <app token>` for a server-side app.
+    pub(crate) authorization: Option<String>,
     customer_id: Option<UserId>,
+    /// Whether it used the refresh token (a refusal then forgets it).
+    pub(crate) refreshing: bool,
 }
 
 impl Accounts {
@@ -129,7 +154,7 @@ impl Accounts {
         client_id: String,
         redirect_uri: String,
         license: Option<u64>,
-        customer_id: Option<UserId>,
+        identity: AccountsIdentity,
     ) -> Result<Self, Error> {
         let mut endpoint = accounts_base.clone();
         let prefix = accounts_base.path().trim_end_matches('/');
@@ -143,7 +168,15 @@ impl Accounts {
             client_id,
             redirect_uri,
             license,
-            customer_id: Mutex::new(customer_id),
+            refresh: Mutex::new(match &identity {
+                AccountsIdentity::Refresh(t) => Some(t.clone()),
+                _ => None,
+            }),
+            server_app: match identity {
+                AccountsIdentity::ServerApp { customer, app_token } => Some((customer, app_token)),
+                _ => None,
+            },
+            listener: Mutex::new(None),
             cached: Mutex::new(None),
             answers: AtomicU64::new(0),
             gate: futures::lock::Mutex::new(()),
@@ -199,27 +232,55 @@ impl Accounts {
         fetch().await
     }
 
-    /// Forgets the cached token (`auth.invalidate()`); the customer id is kept.
+    /// Tells `listener` each new refresh token from now on.
+    pub(crate) fn set_listener(&self, listener: RefreshListener) {
+        if let Ok(mut l) = self.listener.lock() {
+            *l = Some(listener);
+        }
+    }
+
+    /// The refresh token that resumes the customer now, if any.
+    pub(crate) fn refresh_token(&self) -> Option<Token> {
+        self.refresh.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// Forgets the cached token (`auth.invalidate()`); the refresh token is kept.
     pub(crate) fn invalidate(&self) {
         if let Ok(mut c) = self.cached.lock() {
             *c = None;
         }
     }
 
-    /// The next request's form.
+    /// The next request's form: the refresh grant when a refresh token is known, else a
+    /// server-side app's request naming its customer, else a new customer.
     pub(crate) fn request(&self) -> TokenRequest {
-        let customer_id = self.customer_id.lock().ok().and_then(|g| g.clone());
+        let refresh = self.refresh_token();
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("client_id", &self.client_id);
         form.append_pair("response_type", "token");
         form.append_pair("redirect_uri", &self.redirect_uri);
-        if let Some(id) = &customer_id {
-            form.append_pair("customer_id", id.as_str());
+        let (mut customer_id, mut authorization) = (None, None);
+        if let Some(r) = &refresh {
+            form.append_pair("grant_type", "refresh_token");
+            form.append_pair("refresh_token", r.expose());
+        } else if let Some((customer, app_token)) = &self.server_app {
+            form.append_pair("customer_id", customer.as_str());
+            authorization = Some(format!("Bearer {}", app_token.access_token()));
+            customer_id = Some(customer.clone());
         }
         if let Some(l) = self.license {
             form.append_pair("license_id", &l.to_string());
         }
-        TokenRequest { form: form.finish(), customer_id }
+        TokenRequest { form: form.finish(), authorization, customer_id, refreshing: refresh.is_some() }
+    }
+
+    /// Whether a failed `request` should be sent again as a new customer's: the refresh token
+    /// it used was refused (`invalid_grant`: revoked, reused, expired, or unknown to a server
+    /// that lost its data). Nothing can resume that customer any more; the new customer's
+    /// id reaches the application as the session's `customer_id` event, and its refresh
+    /// token through the listener.
+    pub(crate) fn start_over(refreshing: bool, error: &Error) -> bool {
+        refreshing && matches!(error, Error::TokenRefused { error, .. } if error == "invalid_grant")
     }
 
     /// The endpoint's answer to `request`, sent at `started`: credentials (cached, and their
@@ -237,7 +298,15 @@ impl Accounts {
         started: Instant,
     ) -> Result<Credentials, Error> {
         if !(200..300).contains(&status) {
-            return Err(match serde_json::from_slice::<TokenFailure>(body) {
+            let failure = serde_json::from_slice::<TokenFailure>(body);
+            if request.refreshing && failure.as_ref().is_ok_and(|f| f.error == "invalid_grant") {
+                // Revoked, reused or expired: nothing resumes this customer any more. The
+                // next request starts a new one; this one reports the refusal.
+                if let Ok(mut r) = self.refresh.lock() {
+                    *r = None;
+                }
+            }
+            return Err(match failure {
                 Ok(f) if (400..500).contains(&status) => {
                     Error::TokenRefused { status, error: f.error, description: f.error_description.unwrap_or_default() }
                 }
@@ -250,8 +319,15 @@ impl Accounts {
         creds.token_type = answer.token_type.filter(|t| !t.is_empty()).unwrap_or_else(|| "Bearer".into());
         creds.customer_id = answer.entity_id.or(request.customer_id);
         creds.expires_in = expires_in;
-        if let (Ok(mut id), Some(e)) = (self.customer_id.lock(), &creds.customer_id) {
-            *id = Some(e.clone());
+        if let Some(r) = answer.refresh_token.filter(|r| !r.is_empty()).map(Token::new) {
+            if let Ok(mut kept) = self.refresh.lock() {
+                *kept = Some(r.clone());
+            }
+            let listener = self.listener.lock().ok().and_then(|l| l.clone());
+            if let Some(l) = listener {
+                l(&r);
+            }
+            creds.refresh_token = Some(r);
         }
         if let Ok(mut c) = self.cached.lock() {
             // An `expires_in` too large to add is network input: cached without expiry, no panic.
@@ -266,21 +342,56 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn accounts() -> Accounts {
         let base = Url::parse("http://127.0.0.1:1/accounts").unwrap();
-        Accounts::new(&base, "cid".into(), "http://r/".into(), Some(7), None).unwrap()
+        Accounts::new(&base, "cid".into(), "http://r/".into(), Some(7), AccountsIdentity::New).unwrap()
     }
 
     #[test]
-    fn the_form_names_client_license_and_the_learnt_customer() {
+    fn the_next_token_resumes_the_customer_by_its_refresh_token_never_its_id() {
         let a = accounts();
         assert_eq!(a.endpoint().as_str(), "http://127.0.0.1:1/accounts/customer/");
         let first = a.request();
         assert_eq!(first.form, "client_id=cid&response_type=token&redirect_uri=http%3A%2F%2Fr%2F&license_id=7");
-        let c = a.answer(first, 200, br#"{"access_token":"t1","entity_id":"u-1","expires_in":3600}"#, Instant::now());
-        assert_eq!(c.unwrap().customer_id.as_ref().map(UserId::as_str), Some("u-1"));
-        assert!(a.request().form.contains("customer_id=u-1"), "the next token is for the same customer");
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let h = heard.clone();
+        a.set_listener(Arc::new(move |t: &Token| h.lock().unwrap().push(t.expose().to_owned())));
+        let answer = br#"{"access_token":"t1","entity_id":"u-1","expires_in":3600,"refresh_token":"rt-1"}"#;
+        let c = a.answer(first, 200, answer, Instant::now()).unwrap();
+        assert_eq!(c.customer_id.as_ref().map(UserId::as_str), Some("u-1"));
+        assert_eq!(c.refresh_token.as_ref().map(Token::expose), Some("rt-1"));
+        assert!(!format!("{c:?}").contains("rt-1"), "redacted");
+        let next = a.request();
+        assert!(next.form.contains("grant_type=refresh_token&refresh_token=rt-1"), "{}", next.form);
+        assert!(!next.form.contains("customer_id"), "the id is never a credential");
+        a.answer(next, 200, br#"{"access_token":"t2","entity_id":"u-1","refresh_token":"rt-2"}"#, Instant::now())
+            .unwrap();
+        assert_eq!(*heard.lock().unwrap(), ["rt-1", "rt-2"]);
+        // A refused refresh token is forgotten: the request after that starts a new customer.
+        let refused = a.request();
+        let again = a.request();
+        let e = a.answer(refused, 400, br#"{"error":"invalid_grant","error_description":"reused"}"#, Instant::now());
+        let e = e.unwrap_err();
+        assert!(matches!(e, Error::TokenRefused { .. }));
+        assert!(!a.request().form.contains("refresh_token"));
+        assert!(Accounts::start_over(again.refreshing, &e), "a refused refresh token starts over");
+        assert!(!Accounts::start_over(a.request().refreshing, &e), "a new customer's refusal is final");
+    }
+
+    #[test]
+    fn a_server_side_app_names_its_customer_with_its_app_token() {
+        let base = Url::parse("http://127.0.0.1:1/").unwrap();
+        let identity =
+            AccountsIdentity::ServerApp { customer: UserId::new("user-9"), app_token: Token::new("app-secret") };
+        let a = Accounts::new(&base, "cid".into(), "http://r/".into(), None, identity).unwrap();
+        let r = a.request();
+        assert!(r.form.contains("customer_id=user-9"));
+        assert_eq!(r.authorization.as_deref(), Some("Bearer app-secret"));
+        let resumed = AccountsIdentity::Refresh(Token::new("rt-9"));
+        let a = Accounts::new(&base, "cid".into(), "http://r/".into(), None, resumed).unwrap();
+        assert!(a.request().form.contains("refresh_token=rt-9"));
     }
 
     #[test]

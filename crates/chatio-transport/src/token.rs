@@ -8,7 +8,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use chatio_wire::UserId;
+use chatio_wire::{Token, UserId};
 
 use crate::error::Error;
 use crate::runtime::BoxFuture;
@@ -29,12 +29,22 @@ pub struct Credentials {
     pub customer_id: Option<UserId>,
     /// Lifetime from the moment it was issued, when known.
     pub expires_in: Option<Duration>,
+    /// The refresh token that came with it (G11): the secret that resumes this customer
+    /// later (keep it, never its id). Rotated by each use: only the latest one works, and
+    /// an older one used again revokes them all.
+    pub refresh_token: Option<Token>,
 }
 
 impl Credentials {
     /// A bearer token with no known customer id or lifetime.
     pub fn bearer(access_token: impl Into<String>) -> Self {
-        Self { access_token: access_token.into(), token_type: "Bearer".into(), customer_id: None, expires_in: None }
+        Self {
+            access_token: access_token.into(),
+            token_type: "Bearer".into(),
+            customer_id: None,
+            expires_in: None,
+            refresh_token: None,
+        }
     }
 
     /// The secret. Do not log it.
@@ -50,6 +60,7 @@ impl fmt::Debug for Credentials {
             .field("token_type", &self.token_type)
             .field("customer_id", &self.customer_id)
             .field("expires_in", &self.expires_in)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -63,6 +74,43 @@ pub trait TokenProvider: Send + Sync + 'static {
     /// fetches a new one. The default does nothing (a provider without a cache).
     fn invalidate(&self) {}
 }
+
+/// Whom the token endpoint's tokens are for (G11).
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum AccountsIdentity {
+    /// A new customer at the first token; later tokens resume it with the refresh token
+    /// that came with the first (the default).
+    #[default]
+    New,
+    /// The customer this refresh token resumes (kept from an earlier run).
+    Refresh(Token),
+    /// A server-side app naming its customer: `customer_id` with the app token in
+    /// `Authorization` (for backends that map their own users to customers, and tests that
+    /// pin ids). Never in a browser: the app token is a server's secret.
+    ServerApp {
+        /// The customer id.
+        customer: UserId,
+        /// The app token.
+        app_token: Token,
+    },
+}
+
+impl fmt::Debug for AccountsIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::New => f.write_str("New"),
+            Self::Refresh(_) => f.write_str("Refresh(<redacted>)"),
+            Self::ServerApp { customer, .. } => {
+                f.debug_struct("ServerApp").field("customer", customer).field("app_token", &"<redacted>").finish()
+            }
+        }
+    }
+}
+
+/// Told each new refresh token the token endpoint gives, to keep it for the next run (each
+/// use rotates it: keep only the latest).
+pub type RefreshListener = std::sync::Arc<dyn Fn(&Token) + Send + Sync>;
 
 /// A fixed token.
 #[derive(Clone)]

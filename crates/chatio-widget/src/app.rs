@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chatio_customer_sdk::{
     Canceller, ChatHistory, ChatId, Config, CustomerSdk, Error, Event, EventId, Events, File, Postback, Rating,
-    SdkEvent, StartChat, ThreadId, TokenSource, User, UserId,
+    SdkEvent, StartChat, ThreadId, Token, TokenSource, User, UserId,
 };
 use futures::StreamExt;
 use futures::channel::mpsc;
@@ -190,17 +190,21 @@ fn run(window: &web_sys::Window, doc: Document) -> Js {
     let meta = doc.query_selector("meta[name=chatio-server]").ok().flatten().and_then(|m| m.get_attribute("content"));
     let settings = Settings::parse(&location.origin()?, &location.search()?, &location.hash()?, meta.as_deref());
     let prefix = settings.storage_prefix();
-    let known = if settings.fresh {
-        None
-    } else {
-        storage().and_then(|s| s.get_item(&format!("{prefix}.customer_id")).ok().flatten())
-    };
+    // The customer is resumed by its refresh token (G11), kept under a key naming this
+    // server and license; each use rotates it, so the listener keeps the latest.
+    let key = format!("{prefix}.refresh_token");
+    let known = if settings.fresh { None } else { storage().and_then(|s| s.get_item(&key).ok().flatten()) };
     let mut config = Config::new(settings.license, "chatio-widget")
         .server(settings.server.clone())
         .redirect_uri(format!("{}/widget/", settings.server))
-        .history_page_events(settings.history);
-    if let Some(id) = known {
-        config = config.token(TokenSource::AccountsFor(UserId::new(id)));
+        .history_page_events(settings.history)
+        .on_refresh_token(move |t| {
+            if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+                let _ = s.set_item(&key, t.expose());
+            }
+        });
+    if let Some(secret) = known {
+        config = config.token(TokenSource::AccountsResume(Token::new(secret)));
     }
     let sdk = CustomerSdk::init(config).map_err(|e| JsValue::from_str(&view::error_text(&e)))?;
     let events = sdk.events();
@@ -464,10 +468,6 @@ impl App {
             }
             SdkEvent::ConnectionRestored { .. } => self.connection_back(),
             SdkEvent::CustomerId(id) => {
-                let key = format!("{}.customer_id", self.settings.storage_prefix());
-                if let Some(s) = storage() {
-                    let _ = s.set_item(&key, id.as_str());
-                }
                 self.st.borrow_mut().me = Some(id);
             }
             SdkEvent::Disconnected { reason } => {

@@ -139,7 +139,7 @@ pub const RULES: Rules = Rules {
             ("state", &["state"]),
             ("actions", &["actions"]),
             ("data", &["store"]),
-            ("primitives", &["sendq", "net", "counters", "config", "error", "files"]),
+            ("primitives", &["sendq", "net", "counters", "config", "error", "files", "identity"]),
         ],
         exempt: &[],
     }],

@@ -19,6 +19,7 @@ fn against(builder: ServerBuilder, agent: bool, admin: bool, only: Option<&str>)
         let mut target = ServerTarget::new(url::Url::parse(&server.http_url()).expect("url"));
         target.agent = agent;
         target.admin = admin;
+        target.admin_secret = server.admin_secret().map(str::to_owned);
         let report = check(&target, &transcripts(only)).await;
         server.shutdown().await;
         report

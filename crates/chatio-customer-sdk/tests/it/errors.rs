@@ -130,14 +130,10 @@ fn an_http_500_from_the_token_endpoint_is_transient_not_authentication() {
 #[test]
 fn a_token_refused_by_the_endpoint_is_authentication_with_its_cause() {
     run(async {
-        // The reference server's token endpoint refuses client ids it does not allow.
-        let server = chatio_server::Server::builder()
-            .ephemeral()
-            .agent(false)
-            .allowed_client_id("someone-else")
-            .start()
-            .await
-            .expect("server");
+        // The reference server's token endpoint refuses client ids that are not registered.
+        let app = chatio_server::RegisteredApp::new(100, "someone-else", &["https://else.example/"]).expect("app");
+        let server =
+            chatio_server::Server::builder().ephemeral().agent(false).register_app(app).start().await.expect("server");
         let sdk = CustomerSdk::init(config(&server)).expect("init");
         let e = sdk.auth().token().await.expect_err("refused");
         assert!(matches!(e, Error::Authentication { source: Some(_), .. }), "{e:?}");

@@ -134,7 +134,7 @@ pub(crate) fn apply(
     // Files are stored before reading the chat.
     let file = if *step == Step::File || *step == Step::Rich {
         let png = files::sample_png(64, 48);
-        let key = format!("/api/file/chatio/att/{license}/{}.png", store.ids().hex(32));
+        let key = format!("/api/file/chatio/att/{license}/{}.png", crate::identity::secret::random_hex(32));
         let size = png.len() as u64;
         store.put_file(&key, FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from(png) })?;
         Some((format!("{public_url}{key}"), size))

@@ -7,7 +7,7 @@ use chatio_wire::{ChatId, ErrorObject, EventKind, FileAttachment, NewEvent};
 use super::events::{add_customer_event, deliver_new_event};
 use super::{Caller, Ctx, Effects, Trigger};
 use crate::files;
-use crate::store::{FileRec, Ids};
+use crate::store::FileRec;
 
 /// A file as uploaded: the chat, its optional `custom_id`, the part's file name and
 /// declared content type, and the bytes (within the size limit).
@@ -37,7 +37,7 @@ pub(crate) fn send_file(
     let key = format!(
         "/api/file/chatio/att/{}/{}.{}",
         caller.license,
-        Ids::secret_hex(32),
+        crate::identity::secret::random_hex(32),
         files::extension(&name, &content_type)
     );
     let url = format!("{public_url}{key}");

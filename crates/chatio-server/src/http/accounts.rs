@@ -3,13 +3,21 @@
 //! `GET /customer?license_id=…&response_type=token&client_id=…&redirect_uri=…&post_message_uri=…&state=…`.
 //!
 //! The page posts `{access_token, entity_id, expires_in, token_type, state}` to its parent
-//! window with `postMessage`, aimed at the origin of `post_message_uri`; a refused request
-//! posts `{oauth_exception, state}` (bad OAuth parameters) or `{identity_exception, state}`
-//! (no customer can be identified: unknown license, banned customer). The customer is
-//! remembered in a cookie of the accounts origin, as the hosted service did, so a fresh
-//! token (after expiry) names the same customer.
+//! window with `postMessage`, aimed only at the origin of a registered redirect URI of the
+//! app (`post_message_uri`'s origin, checked by the registered apps; without any, the
+//! server's own and loopback origins), and may be framed only by that origin
+//! (`frame-ancestors`). A refused request posts `{oauth_exception, state}` (bad OAuth
+//! parameters, an origin that may not receive tokens) or `{identity_exception, state}` (no
+//! customer can be identified: unknown license, banned customer) to `*`: they carry no
+//! secret.
+//!
+//! The browser is remembered by a cookie holding a random secret that the server maps to
+//! the customer (never the customer id): `HttpOnly`, and `Secure; SameSite=None` when the
+//! server's public URL is https (so that a page on another site can use it in its iframe);
+//! over plain http it is `SameSite=Lax`, which browsers do not send to a cross-site iframe
+//! (the README says what that means). The page sends no CORS headers.
 
-use std::collections::HashMap;
+use std::net::IpAddr;
 
 use bytes::Bytes;
 use chatio_wire::UserId;
@@ -18,16 +26,15 @@ use http_body_util::Full;
 use serde_json::{Value, json};
 
 use crate::net::http::query;
-
 use crate::state::State;
 
-/// The cookie naming the customer of one license.
+/// The cookie remembering the browser for one license.
 fn cookie_name(license: u64) -> String {
     format!("chatio_customer_{license}")
 }
 
-/// The customer id remembered by the browser for this license, if any.
-fn cookie_customer(headers: &http::HeaderMap, license: u64) -> Option<String> {
+/// The secret the browser's cookie holds for this license, if any.
+fn cookie_secret(headers: &http::HeaderMap, license: u64) -> Option<String> {
     let name = cookie_name(license);
     headers
         .get_all(header::COOKIE)
@@ -37,44 +44,42 @@ fn cookie_customer(headers: &http::HeaderMap, license: u64) -> Option<String> {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
-        .filter(|v| {
-            !v.is_empty() && v.len() <= chatio_wire::limits::MAX_ID_LEN && v.bytes().all(|b| b.is_ascii_graphic())
-        })
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
-/// The serialized origin of a URI, when it has a tuple origin (`scheme://host[:port]`).
-fn origin_of(uri: &str) -> Option<String> {
-    let origin = url::Url::parse(uri).ok()?.origin();
-    origin.is_tuple().then(|| origin.ascii_serialization())
+/// A successful answer: what is posted, and the cookie to set (a new browser).
+struct Granted {
+    message: Value,
+    target: String,
+    cookie: Option<String>,
 }
 
 /// Serves the page.
-pub(crate) fn page(server: &State, req: &hyper::Request<hyper::body::Incoming>) -> hyper::Response<Full<Bytes>> {
+pub(crate) fn page(
+    state: &State,
+    req: &hyper::Request<hyper::body::Incoming>,
+    peer: IpAddr,
+) -> hyper::Response<Full<Bytes>> {
     let q = query(req);
-    let state = q.get("state").cloned().unwrap_or_default();
-    let target = q.get("post_message_uri").or_else(|| q.get("redirect_uri")).and_then(|u| origin_of(u));
-    let (message, cookie) = match answer(server, &q, req.headers(), target.is_some()) {
-        Ok((token, customer, expires_in, license)) => (
-            json!({
-                "access_token": token,
-                "entity_id": customer,
-                "expires_in": expires_in,
-                "token_type": "Bearer",
-                "state": state,
-            }),
-            Some(format!("{}={customer}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000", cookie_name(license))),
-        ),
-        Err(Refusal::OAuth(m)) => (json!({"oauth_exception": m, "state": state}), None),
-        Err(Refusal::Identity(m)) => (json!({"identity_exception": m, "state": state}), None),
+    let oauth_state = q.get("state").cloned().unwrap_or_default();
+    let (message, target, cookie) = match answer(state, &q, req.headers(), peer, &oauth_state) {
+        Ok(g) => (g.message, g.target, g.cookie),
+        Err(Refusal::OAuth(m)) => (json!({"oauth_exception": m, "state": oauth_state}), "*".to_owned(), None),
+        Err(Refusal::Identity(m)) => (json!({"identity_exception": m, "state": oauth_state}), "*".to_owned(), None),
     };
-    // A token only ever goes to the origin the request named; refusals carry no secret.
-    let target = target.unwrap_or_else(|| "*".to_owned());
     let html = render(&message, &target);
     let mut r = hyper::Response::new(Full::new(Bytes::from(html)));
     *r.status_mut() = StatusCode::OK;
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if target != "*" {
+        // Only the page that may receive the token may frame this one.
+        if let Ok(v) = HeaderValue::from_str(&format!("frame-ancestors {target}")) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
     if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         h.insert(header::SET_COOKIE, c);
     }
@@ -87,48 +92,66 @@ enum Refusal {
     Identity(&'static str),
 }
 
-/// Checks the request and issues the token: `(secret, customer, lifetime s, license)`.
+/// Checks the request and issues the token.
 fn answer(
-    server: &State,
-    q: &HashMap<String, String>,
+    state: &State,
+    q: &std::collections::HashMap<String, String>,
     headers: &http::HeaderMap,
-    has_target: bool,
-) -> Result<(String, UserId, u64, u64), Refusal> {
-    let cfg = &server.config;
+    peer: IpAddr,
+    oauth_state: &str,
+) -> Result<Granted, Refusal> {
+    let cfg = &state.config;
     if q.get("response_type").map(String::as_str) != Some("token") {
         return Err(Refusal::OAuth("`response_type` must be `token`"));
     }
     let Some(client_id) = q.get("client_id").filter(|c| !c.is_empty()) else {
         return Err(Refusal::OAuth("`client_id` is required"));
     };
-    if !cfg.allowed_client_ids.is_empty() && !cfg.allowed_client_ids.contains(client_id) {
-        return Err(Refusal::OAuth("unknown `client_id`"));
-    }
-    let Some(redirect_uri) = q.get("redirect_uri").filter(|r| !r.is_empty()) else {
-        return Err(Refusal::OAuth("`redirect_uri` is required"));
-    };
-    if !cfg.allowed_redirect_uris.is_empty() && !cfg.allowed_redirect_uris.iter().any(|p| redirect_uri.starts_with(p)) {
-        return Err(Refusal::OAuth("`redirect_uri` does not match the app's configuration"));
-    }
-    if !has_target {
-        return Err(Refusal::OAuth("`post_message_uri` must be an absolute http(s) URI"));
-    }
     let Some(license) = q.get("license_id").and_then(|l| l.parse::<u64>().ok()).filter(|l| cfg.licenses.contains(l))
     else {
         return Err(Refusal::Identity("unknown license"));
     };
-    let remembered = cookie_customer(headers, license).map(UserId::new);
+    let Some(redirect_uri) = q.get("redirect_uri").filter(|r| !r.is_empty()) else {
+        return Err(Refusal::OAuth("`redirect_uri` is required"));
+    };
+    state.apps.check_redirect(license, client_id, redirect_uri).map_err(|r| Refusal::OAuth(r.message()))?;
+    let target_uri = q.get("post_message_uri").filter(|u| !u.is_empty()).unwrap_or(redirect_uri);
+    let target = state.apps.token_origin(license, client_id, target_uri).map_err(|r| Refusal::OAuth(r.message()))?;
+    if !state.may_issue(peer) {
+        return Err(Refusal::OAuth("too many tokens asked from this address: wait and retry"));
+    }
+    let unavailable = Refusal::Identity("the server cannot identify customers now");
+    let remembered = cookie_secret(headers, license).and_then(|s| state.remembered(license, &s));
     if let Some(c) = &remembered {
-        match server.customer_banned(license, c) {
+        match state.customer_banned(license, c) {
             Ok(false) => {}
             Ok(true) => return Err(Refusal::Identity("customer banned")),
-            Err(_) => return Err(Refusal::Identity("the server cannot identify customers now")),
+            Err(_) => return Err(unavailable),
         }
     }
-    server.issue_token(license, remembered, None).map(|(t, c, e)| (t, c, e, license)).map_err(|e| match e {
-        crate::error::Error::UnknownLicense(_) => Refusal::Identity("unknown license"),
-        _ => Refusal::Identity("the server cannot identify customers now"),
-    })
+    let known = remembered.is_some();
+    let (token, customer, expires_in): (String, UserId, u64) =
+        state.issue_token(license, remembered, None).map_err(|e| match e {
+            crate::error::Error::UnknownLicense(_) => Refusal::Identity("unknown license"),
+            _ => Refusal::Identity("the server cannot identify customers now"),
+        })?;
+    let cookie = if known {
+        None
+    } else {
+        let lifetime = cfg.remember_lifetime.as_secs();
+        let secret = state.remember(license, &customer).map_err(|_| unavailable)?;
+        let https = state.public_url.starts_with("https:");
+        let site = if https { "Secure; SameSite=None" } else { "SameSite=Lax" };
+        Some(format!("{}={secret}; Path=/customer; HttpOnly; {site}; Max-Age={lifetime}", cookie_name(license)))
+    };
+    let message = json!({
+        "access_token": token,
+        "entity_id": customer,
+        "expires_in": expires_in,
+        "token_type": "Bearer",
+        "state": oauth_state,
+    });
+    Ok(Granted { message, target, cookie })
 }
 
 /// The page: one inline script posting `message` to the parent.
@@ -146,13 +169,10 @@ fn render(message: &Value, target: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{origin_of, render};
+    use super::render;
 
     #[test]
-    fn origins_and_escaping() {
-        assert_eq!(origin_of("http://127.0.0.1:9/page.html").as_deref(), Some("http://127.0.0.1:9"));
-        assert_eq!(origin_of("data:text/plain,x"), None);
-        assert_eq!(origin_of("nonsense"), None);
+    fn values_cannot_end_the_script() {
         let html = render(&serde_json::json!({"state": "</script><script>alert(1)"}), "http://a");
         assert!(!html.contains("</script><script>alert"));
         assert!(html.contains("\\u003c/script>"));

@@ -7,12 +7,36 @@ use http::{Method, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
 
+use crate::identity::secret::ct_eq;
 use crate::net::http::{Resp, json_resp, query};
 use crate::state::{Fault, State};
+use http_body_util::BodyExt;
+
+/// Whether the request carries the admin secret: `Authorization: Bearer <secret>`, or a
+/// form body `admin_secret=<secret>` (what a browser page can send without a preflight),
+/// compared in constant time.
+async fn authorized(state: &State, req: hyper::Request<Incoming>) -> bool {
+    let Some(wanted) = &state.admin_secret else { return false };
+    let wanted = wanted.expose().as_bytes();
+    let header = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(h) = header {
+        return ct_eq(chatio_wire::Token::new(h).access_token().as_bytes(), wanted);
+    }
+    let Ok(body) = http_body_util::Limited::new(req.into_body(), 4096).collect().await else { return false };
+    let body = body.to_bytes();
+    url::form_urlencoded::parse(&body).any(|(k, v)| k == "admin_secret" && ct_eq(v.as_bytes(), wanted))
+}
 
 /// `/admin/<op>?license_id=N&customer_id=ID[&ms=N][&chat_id=ID]` (only with `--admin`).
 pub(crate) async fn admin(state: &State, req: hyper::Request<Incoming>, op: &str) -> Resp {
     let q = query(&req);
+    let method = req.method().clone();
+    if !authorized(state, req).await {
+        return json_resp(
+            StatusCode::UNAUTHORIZED,
+            &json!({"error": "the admin routes need the admin secret (`Authorization: Bearer <secret>`)"}),
+        );
+    }
     let bad = |msg: &str| json_resp(StatusCode::BAD_REQUEST, &json!({"error": msg}));
     let license = match q.get("license_id") {
         Some(l) => match l.parse::<u64>() {
@@ -25,7 +49,7 @@ pub(crate) async fn admin(state: &State, req: hyper::Request<Incoming>, op: &str
         },
     };
     let customer = q.get("customer_id").filter(|c| !c.is_empty()).map(|c| UserId::new(c.clone()));
-    match (req.method().clone(), op) {
+    match (method, op) {
         (Method::POST, "token") => {
             return match state.issue_token(license, customer, None) {
                 Ok((t, c, e)) => {

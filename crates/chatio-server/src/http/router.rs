@@ -2,7 +2,7 @@
 //! The [`Router`] owns what its routes need: the state, and the socket.io service.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use http::{Method, StatusCode, header};
@@ -38,12 +38,12 @@ pub(crate) async fn serve_connection(router: Arc<Router>, io: TokioIo<TimedStrea
     let svc = hyper::service::service_fn(move |req| {
         let router = router.clone();
         async move {
-            let origin = req.headers().get(header::ORIGIN).cloned();
+            let cors = Cors::of(&router.state, &req);
             if req.method() == Method::OPTIONS {
-                return Ok::<_, Infallible>(preflight(&req, origin));
+                return Ok::<_, Infallible>(preflight(&req, cors));
             }
-            let mut resp = route_in_time(&router, req).await;
-            allow_origin(&mut resp, origin);
+            let mut resp = route_in_time(&router, req, peer.ip()).await;
+            allow_origin(&mut resp, cors);
             Ok::<_, Infallible>(resp)
         }
     });
@@ -61,24 +61,61 @@ pub(crate) async fn serve_connection(router: Arc<Router>, io: TokioIo<TimedStrea
     }
 }
 
-/// CORS (the JS SDK runs on the customer's website, another origin): every answer to a
-/// request with an `Origin` allows that origin, with credentials (socket.io's polling
-/// requests are sent `withCredentials`).
-fn allow_origin(resp: &mut Resp, origin: Option<header::HeaderValue>) {
-    let Some(origin) = origin else { return };
+/// What CORS allows a request (G37). The Web API and the token endpoint authenticate by
+/// bearer token, so a page on an allowed origin (a registered app's, or without any, the
+/// own and loopback origins) may read their answers, never with credentials. socket.io's
+/// polls are sent `withCredentials` by the JS SDK, so they get `Allow-Credentials` (for
+/// allowed origins only; the server reads no cookie on them: the session authenticates by
+/// its `login` frame). Everything else (the accounts page, files, admin, widget) sends no
+/// CORS headers at all.
+#[derive(Clone, Debug)]
+enum Cors {
+    None,
+    Read(header::HeaderValue),
+    ReadWithCredentials(header::HeaderValue),
+}
+
+impl Cors {
+    fn of(state: &State, req: &hyper::Request<Incoming>) -> Self {
+        let Some(origin) = req.headers().get(header::ORIGIN) else { return Self::None };
+        let Ok(text) = origin.to_str() else { return Self::None };
+        let path = req.uri().path();
+        let bearer = path.trim_end_matches('/') == "/customer" && req.method() != Method::GET
+            || path.starts_with("/customer/") && path.contains("/action/");
+        let sio = path.starts_with(transport::sio::PATH);
+        if !(bearer || sio) || !state.apps.cors_allows(text) {
+            return Self::None;
+        }
+        if sio { Self::ReadWithCredentials(origin.clone()) } else { Self::Read(origin.clone()) }
+    }
+}
+
+fn allow_origin(resp: &mut Resp, cors: Cors) {
     let h = resp.headers_mut();
     if h.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
         return; // the handler decided (public files: `*`, no credentials)
     }
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, header::HeaderValue::from_static("true"));
+    match cors {
+        Cors::None => return,
+        Cors::Read(origin) => {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        }
+        Cors::ReadWithCredentials(origin) => {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, header::HeaderValue::from_static("true"));
+        }
+    }
     h.append(header::VARY, header::HeaderValue::from_static("Origin"));
 }
 
-/// The answer to a CORS preflight (`sendFile`'s upload carries `Authorization`).
-fn preflight(req: &hyper::Request<Incoming>, origin: Option<header::HeaderValue>) -> Resp {
+/// The answer to a CORS preflight (`sendFile`'s upload carries `Authorization`): the
+/// allowed methods and headers for an allowed origin, nothing for another.
+fn preflight(req: &hyper::Request<Incoming>, cors: Cors) -> Resp {
     let mut r = respond(StatusCode::NO_CONTENT, "text/plain", bytes::Bytes::new());
-    allow_origin(&mut r, origin);
+    if matches!(cors, Cors::None) {
+        return r;
+    }
+    allow_origin(&mut r, cors);
     let h = r.headers_mut();
     h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, header::HeaderValue::from_static("GET, POST, OPTIONS"));
     if let Some(asked) = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
@@ -92,12 +129,12 @@ fn preflight(req: &hyper::Request<Incoming>, origin: Option<header::HeaderValue>
 /// trickles in slower gets 408 and the connection is closed. socket.io requests are the
 /// exception: a long-poll legitimately waits up to a heartbeat interval for data, so
 /// `transport::sio` bounds only the time its body takes to arrive.
-async fn route_in_time(router: &Router, req: hyper::Request<Incoming>) -> Resp {
+async fn route_in_time(router: &Router, req: hyper::Request<Incoming>, peer: IpAddr) -> Resp {
     if req.uri().path().starts_with(transport::sio::PATH) {
-        return route(router, req).await;
+        return route(router, req, peer).await;
     }
     let limit = router.state.config.body_timeout;
-    match tokio::time::timeout(limit, route(router, req)).await {
+    match tokio::time::timeout(limit, route(router, req, peer)).await {
         Ok(r) => r,
         Err(_) => {
             router.state.counters.body_timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -110,7 +147,7 @@ async fn route_in_time(router: &Router, req: hyper::Request<Incoming>) -> Resp {
 }
 
 /// Routes one request.
-async fn route(router: &Router, req: hyper::Request<Incoming>) -> Resp {
+async fn route(router: &Router, req: hyper::Request<Incoming>, peer: IpAddr) -> Resp {
     let state = &router.state;
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -131,8 +168,8 @@ async fn route(router: &Router, req: hyper::Request<Incoming>) -> Resp {
             let a = (*action).to_owned();
             web_api::web_api(state, req, None, a).await
         }
-        (Method::POST, ["customer"]) => token::token_endpoint(state, req).await,
-        (Method::GET, ["customer"]) => accounts::page(state, &req),
+        (Method::POST, ["customer"]) => token::token_endpoint(state, req, peer).await,
+        (Method::GET, ["customer"]) => accounts::page(state, &req, peer),
         (Method::GET, ["api", "file", ..]) => files::file(state, &path),
         (Method::GET, ["static", "bot.png"]) => respond(StatusCode::OK, "image/png", crate::files::sample_png(48, 48)),
         (Method::GET, ["licence", license, "config.json"]) => {

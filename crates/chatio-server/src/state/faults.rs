@@ -55,7 +55,13 @@ impl State {
                 let stored = in_request(&mut *inner.store, |store| {
                     let mut c = store.customer(license, customer)?.unwrap_or_default();
                     c.banned = banned;
-                    store.put_customer(license, customer, c)
+                    store.put_customer(license, customer, c)?;
+                    if banned {
+                        // Nothing resumes a banned customer: its refresh tokens and remembered
+                        // browsers are revoked (an unban does not bring them back).
+                        store.revoke_identity(license, customer)?;
+                    }
+                    Ok::<_, crate::store::StoreError>(())
                 });
                 if let Err(e) = stored {
                     tracing::error!(error = %e, "cannot store the ban");

@@ -23,8 +23,12 @@ use crate::actions::{self, Caller, Ctx, Effects, Policy, Trigger, Upload, bot};
 use crate::config::ServerConfig;
 use crate::counters::{Counters, Stats};
 use crate::error::Error;
+use crate::identity::apps::Apps;
+use crate::identity::rate::RateLimit;
+use crate::identity::refresh::RefreshRefusal;
+use crate::identity::secret;
 use crate::sendq::{Out, SendQueue};
-use crate::store::{self, Agent, Customer, FileRec, Ids, MemoryStore, SqliteStore, Store, TokenRecord};
+use crate::store::{self, Agent, Customer, FileRec, MemoryStore, SqliteStore, Store, TokenRecord};
 
 mod faults;
 mod hub;
@@ -72,6 +76,22 @@ pub(crate) struct State {
     control: mpsc::UnboundedSender<Control>,
     /// Server-wide counters (queued bytes, slow consumers...).
     pub(crate) counters: Arc<Counters>,
+    /// The registered apps (G11): which client ids, redirect URIs and origins are allowed.
+    pub(crate) apps: Apps,
+    /// The secret of the admin routes, when they are served (configured, or drawn at start).
+    pub(crate) admin_secret: Option<chatio_wire::Token>,
+    /// Token issuance per client address (token endpoint and accounts page).
+    token_limit: Mutex<RateLimit>,
+}
+
+/// What a refresh gives: a new access token and the family's next refresh token.
+#[derive(Debug)]
+pub(crate) struct Refreshed {
+    pub(crate) access_token: String,
+    pub(crate) customer: UserId,
+    pub(crate) expires_in: u64,
+    pub(crate) license: u64,
+    pub(crate) refresh_token: String,
 }
 
 impl State {
@@ -122,6 +142,16 @@ impl State {
             }
         };
         let policy = Policy::of(&config);
+        let apps = Apps::new(config.apps.clone(), &config.embed_origins, Some(&public_url));
+        for line in apps.describe() {
+            tracing::info!("{line}");
+        }
+        let admin_secret = match (&config.admin_secret, config.admin) {
+            (Some(s), _) => Some(s.clone()),
+            (None, true) => Some(chatio_wire::Token::new(secret::new_secret("adm-"))),
+            (None, false) => None,
+        };
+        let token_limit = Mutex::new(RateLimit::new(config.token_rate_per_s, config.token_burst));
         Ok(Self {
             config,
             public_url,
@@ -130,6 +160,9 @@ impl State {
             session_gone: Notify::new(),
             control,
             counters: Arc::new(Counters::default()),
+            apps,
+            admin_secret,
+            token_limit,
         })
     }
 
@@ -368,6 +401,7 @@ impl State {
             return Err(Error::UnknownLicense(license));
         }
         let lifetime = valid_for.unwrap_or(self.config.token_lifetime.as_secs());
+        let keep = self.config.max_tokens_per_customer;
         let mut guard = self.lock();
         let issued = in_request(&mut *guard.store, |store| {
             let customer = match customer {
@@ -377,9 +411,10 @@ impl State {
             if store.customer(license, &customer)?.is_none() {
                 store.put_customer(license, &customer, Customer::default())?;
             }
-            let secret = Ids::token();
+            let secret = secret::new_secret("dev-");
             let expires_at = now_secs().saturating_add(lifetime);
-            store.put_token(&secret, TokenRecord { license, customer: customer.clone(), expires_at })?;
+            let record = TokenRecord { license, customer: customer.clone(), expires_at };
+            store.put_token(&secret, record, keep)?;
             Ok::<_, store::StoreError>((secret, customer, lifetime))
         })?;
         Ok(issued)
@@ -391,8 +426,63 @@ impl State {
         in_request(&mut *guard.store, |store| {
             store.put_customer(license, &customer, Customer::default())?;
             let expires_at = now_secs().saturating_add(86_400);
-            store.put_token(secret, TokenRecord { license, customer, expires_at })
+            store.put_token(secret, TokenRecord { license, customer, expires_at }, 1)
         })
+    }
+
+    /// Starts a refresh-token family for a customer (G11): the secret that resumes it.
+    pub(crate) fn issue_refresh(&self, license: u64, customer: &UserId, client_id: &str) -> Result<String, Error> {
+        let lifetime = self.config.refresh_lifetime.as_secs();
+        let mut guard = self.lock();
+        Ok(in_request(&mut *guard.store, |store| {
+            store.start_family(license, customer, client_id, now_secs(), lifetime)
+        })?)
+    }
+
+    /// Uses a refresh token (G11): a new access token for its customer and the family's
+    /// next refresh token. A banned customer gets nothing (its families were revoked at the
+    /// ban).
+    pub(crate) fn refresh(
+        &self,
+        refresh_token: &str,
+        client_id: &str,
+        valid_for: Option<u64>,
+    ) -> Result<Refreshed, RefreshRefusal> {
+        let lifetime = self.config.refresh_lifetime.as_secs();
+        let rotated = {
+            let mut guard = self.lock();
+            in_request(&mut *guard.store, |store| store.rotate_refresh(refresh_token, client_id, now_secs(), lifetime))
+        };
+        let (license, customer, next) = rotated.map_err(|_| RefreshRefusal::Unknown)??;
+        let (access_token, customer, expires_in) =
+            self.issue_token(license, Some(customer), valid_for).map_err(|_| RefreshRefusal::Unknown)?;
+        Ok(Refreshed { access_token, customer, expires_in, license, refresh_token: next })
+    }
+
+    /// The customer the accounts page's cookie secret names on `license` (G36).
+    pub(crate) fn remembered(&self, license: u64, cookie_secret: &str) -> Option<UserId> {
+        let mut guard = self.lock();
+        guard.store.remembered(license, cookie_secret, now_secs()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read a remembered browser");
+            None
+        })
+    }
+
+    /// A new cookie secret remembering a browser as `customer` (G36).
+    pub(crate) fn remember(&self, license: u64, customer: &UserId) -> Result<String, Error> {
+        let lifetime = self.config.remember_lifetime.as_secs();
+        let mut guard = self.lock();
+        Ok(in_request(&mut *guard.store, |store| store.remember_browser(license, customer, now_secs(), lifetime))?)
+    }
+
+    /// Takes one token issuance for a client address: `false` when it is over its rate
+    /// (counted in `tokens_refused`).
+    pub(crate) fn may_issue(&self, ip: std::net::IpAddr) -> bool {
+        let ok = self.token_limit.lock().unwrap_or_else(|e| e.into_inner()).take(ip, std::time::Instant::now());
+        if !ok {
+            self.counters.tokens_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        ok
     }
 
     /// Whether a customer is banned on a license.
@@ -455,14 +545,21 @@ impl State {
             tracing::error!(error = %e, "cannot count customers");
             0
         });
+        let (refresh_families, remembered_browsers) = inner.store.identity_counts().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot count refresh tokens and browsers");
+            (0, 0)
+        });
         Stats {
             sessions: inner.hub.len(),
             queued_bytes: c.queued_bytes.load(Relaxed),
             slow_consumers: c.slow_consumers.load(Relaxed),
             refused_connections: c.refused_connections.load(Relaxed),
             body_timeouts: c.body_timeouts.load(Relaxed),
+            tokens_refused: c.tokens_refused.load(Relaxed),
             tokens,
             customers,
+            refresh_families,
+            remembered_browsers,
         }
     }
 

@@ -15,6 +15,7 @@ impl State {
         if let Err(e) = self.purge(now) {
             tracing::error!(error = %e, "purge failed");
         }
+        self.token_limit.lock().unwrap_or_else(|e| e.into_inner()).sweep(std::time::Instant::now());
         if let Err(e) = self.archive(now) {
             tracing::error!(error = %e, "archiving failed");
         }
@@ -28,7 +29,7 @@ impl State {
         let Inner { store, hub, .. } = &mut *guard;
         let grace = self.config.expired_token_grace.as_secs();
         let (tokens, customers) = in_request(&mut **store, |store| {
-            let tokens = store.purge_tokens(now.saturating_sub(grace))?;
+            let tokens = store.purge_tokens(now.saturating_sub(grace))? + store.purge_identity(now)?;
             let customers = store.purge_customers(&mut |license, id| {
                 hub.count(license, id) > 0 || hub.faults.contains_key(&(license, id.clone()))
             })?;

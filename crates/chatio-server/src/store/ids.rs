@@ -1,6 +1,7 @@
-//! Ids and secrets: ids per G1 from a seeded generator, secrets (tokens, the names of
-//! uploaded files, which are capabilities) from the operating system's random source, so
-//! that a known `--seed` never makes them guessable (and issuing one does not shift ids).
+//! Ids per G1 from a seeded generator. Secrets (tokens, refresh tokens, cookie secrets, the
+//! names of uploaded files, which are capabilities) never come from here:
+//! `crate::identity::secret` draws them from the operating system's random source, so that a
+//! known `--seed` never makes them guessable (and issuing one does not shift ids).
 
 /// The id generator and the chats' activity sequence.
 #[derive(Debug)]
@@ -8,19 +9,6 @@ pub(crate) struct Ids {
     rng: fastrand::Rng,
     /// The last value of the activity sequence.
     activity: u64,
-}
-
-/// `n` bytes from the operating system's random source. Should it ever fail (no
-/// `getrandom(2)`, no `/dev/urandom`), an unseeded generator fills in and the failure is
-/// logged: the server keeps working, tokens are then only as good as that generator.
-fn os_random(n: usize) -> Vec<u8> {
-    let mut buf = vec![0u8; n];
-    if let Err(e) = getrandom::fill(&mut buf) {
-        tracing::error!(error = %e, "the OS random source failed: secrets come from a weaker generator");
-        let mut rng = fastrand::Rng::new();
-        rng.fill(&mut buf);
-    }
-    buf
 }
 
 impl Ids {
@@ -45,16 +33,6 @@ impl Ids {
     pub(crate) fn next_activity(&mut self) -> u64 {
         self.activity += 1;
         self.activity
-    }
-
-    /// `n` lower-case hex characters from the OS random source (file-URL capabilities).
-    pub(crate) fn secret_hex(n: usize) -> String {
-        os_random(n.div_ceil(2))
-            .iter()
-            .flat_map(|b| [b >> 4, b & 0x0f])
-            .take(n)
-            .map(|d| char::from(b"0123456789abcdef"[usize::from(d)]))
-            .collect()
     }
 
     /// 10 characters of `[0-9A-Z]` (chat and thread ids).
@@ -82,21 +60,5 @@ impl Ids {
     /// `n` lower-case hex characters.
     pub(crate) fn hex(&mut self, n: usize) -> String {
         (0..n).map(|_| char::from(b"0123456789abcdef"[self.rng.usize(..16)])).collect()
-    }
-
-    /// An opaque token secret: 22 characters of `[0-9a-zA-Z]` (131 bits) from the OS
-    /// random source.
-    pub(crate) fn token() -> String {
-        const A: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        // Rejection sampling keeps every character equally likely (62 does not divide 256).
-        let mut body = String::with_capacity(22);
-        while body.len() < 22 {
-            for b in os_random(32) {
-                if usize::from(b) < 4 * A.len() && body.len() < 22 {
-                    body.push(char::from(A[usize::from(b) % A.len()]));
-                }
-            }
-        }
-        format!("dev-{body}")
     }
 }

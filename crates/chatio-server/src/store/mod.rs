@@ -24,7 +24,8 @@
 //! ## Adding data
 //!
 //! One file per concern, record types next to their trait: `customers.rs`
-//! ([`CustomerStore`]), `tokens.rs` ([`TokenStore`]), `agents.rs` ([`AgentStore`]),
+//! ([`CustomerStore`]), `tokens.rs` ([`TokenStore`]), `identity.rs` ([`IdentityStore`]:
+//! refresh-token families, remembered browsers), `agents.rs` ([`AgentStore`]),
 //! `chats.rs` ([`ChatStore`]: chats, threads, events), `files.rs` ([`FileStore`]). To add a
 //! kind of data:
 //!
@@ -52,6 +53,7 @@ mod agents;
 mod chats;
 mod customers;
 mod files;
+mod identity;
 mod ids;
 mod memory;
 mod sqlite;
@@ -63,6 +65,7 @@ pub(crate) use agents::{Agent, AgentStore};
 pub(crate) use chats::{ChatRec, ChatStore, LastEvent, ThreadRec};
 pub(crate) use customers::{Customer, CustomerStore};
 pub(crate) use files::{FileRec, FileStore};
+pub(crate) use identity::{IdentityStore, Rotation};
 pub(crate) use ids::Ids;
 pub(crate) use memory::MemoryStore;
 pub(crate) use sqlite::{SqliteStore, backup};
@@ -73,7 +76,7 @@ pub(crate) type Result<T> = std::result::Result<T, StoreError>;
 
 /// Everything the server keeps (see the module documentation).
 pub(crate) trait Store:
-    CustomerStore + TokenStore + AgentStore + ChatStore + FileStore + Send + fmt::Debug
+    CustomerStore + TokenStore + IdentityStore + AgentStore + ChatStore + FileStore + Send + fmt::Debug
 {
     /// The id generator; its position is part of the stored state (the same seed never
     /// draws an id twice across restarts).

@@ -97,9 +97,9 @@ fn customers_are_kept_per_license(s: &mut dyn Store) {
 
 fn tokens_expire_and_are_purged(s: &mut dyn Store) {
     let t = |customer: &str, expires_at| TokenRecord { license: 100, customer: user(customer), expires_at };
-    s.put_token("s1", t("a", 1_000)).unwrap();
-    s.put_token("s2", t("a", 2_000)).unwrap();
-    s.put_token("s3", t("b", 2_000)).unwrap();
+    s.put_token("s1", t("a", 1_000), 32).unwrap();
+    s.put_token("s2", t("a", 2_000), 32).unwrap();
+    s.put_token("s3", t("b", 2_000), 32).unwrap();
     assert_eq!(s.token("s1").unwrap(), Some(t("a", 1_000)));
     assert_eq!(s.token("nope").unwrap(), None);
     s.expire_tokens(100, &user("a"), 1_500).unwrap();
@@ -116,7 +116,7 @@ fn purging_customers_keeps_whoever_can_still_be_reached(s: &mut dyn Store) {
         let banned = id == "banned";
         s.put_customer(100, &user(id), Customer { banned, ..Customer::default() }).unwrap();
     }
-    s.put_token("s", TokenRecord { license: 100, customer: user("token"), expires_at: 10 }).unwrap();
+    s.put_token("s", TokenRecord { license: 100, customer: user("token"), expires_at: 10 }, 32).unwrap();
     s.put_chat(100, chat("C1", "chat", 1)).unwrap();
     let gone = s.purge_customers(&mut |license, id| license == 100 && id.as_str() == "connected").unwrap();
     assert_eq!(gone, 1);

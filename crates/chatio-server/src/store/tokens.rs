@@ -18,8 +18,10 @@ pub(crate) trait TokenStore {
     /// The token with this secret, if one was issued (and not purged).
     fn token(&mut self, secret: &str) -> Result<Option<TokenRecord>>;
 
-    /// Stores a token under its secret.
-    fn put_token(&mut self, secret: &str, token: TokenRecord) -> Result<()>;
+    /// Stores a token under its secret (kept so that reading the store does not reveal it:
+    /// the memory store keeps its SHA-256 digest); the customer's oldest token goes when it
+    /// would hold more than `keep`.
+    fn put_token(&mut self, secret: &str, token: TokenRecord, keep: usize) -> Result<()>;
 
     /// Makes every token of a customer expire at `at` at the latest.
     fn expire_tokens(&mut self, license: u64, customer: &UserId, at: u64) -> Result<()>;

@@ -22,7 +22,15 @@ fn sanitize(v: &mut Value, base: &str) {
             }
         }
         Value::Array(a) => a.iter_mut().for_each(|x| sanitize(x, base)),
-        Value::String(s) if s.contains(base) => *s = s.replace(base, "http://[server]"),
+        Value::String(s) if s.contains(base) => {
+            *s = s.replace(base, "http://[server]");
+            // File names are capabilities drawn from the OS random source, seed or not.
+            if let Some(at) = s.find("/api/file/chatio/att/") {
+                let name_at = s.rfind('/').unwrap_or(at) + 1;
+                let ext = s.rfind('.').filter(|e| *e > name_at).map(|e| s[e..].to_owned()).unwrap_or_default();
+                s.replace_range(name_at.., &format!("[file]{ext}"));
+            }
+        }
         _ => {}
     }
 }

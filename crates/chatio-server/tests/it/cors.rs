@@ -41,7 +41,7 @@ async fn preflights_are_answered_and_answers_name_the_origin() {
     assert!(h.contains("access-control-allow-headers: authorization"), "{h}");
     assert!(h.contains("access-control-allow-methods: get, post, options"), "{h}");
     // The token endpoint's answer is readable by the page.
-    let form = "client_id=web&response_type=token&redirect_uri=https%3A%2F%2Fa%2F";
+    let form = "client_id=web&response_type=token&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2F";
     let h = head(
         addr,
         format!(

@@ -147,8 +147,22 @@ async fn a_restart_drops_connections_and_keeps_the_data() {
 #[tokio::test]
 async fn the_admin_routes_inject_the_same_faults() {
     let server = builder().agent(false).admin(true).start().await.unwrap();
+    let secret = format!("Bearer {}", server.admin_secret().expect("a secret is drawn"));
+    let auth = [("authorization", secret.as_str())];
+    // Without the secret (or with a wrong one), nothing; and never any CORS header.
+    for headers in [&[][..], &[("authorization", "Bearer wrong")][..]] {
+        let r = http(&server, "POST", "/admin/token?customer_id=admin-made", headers, "").await;
+        assert_eq!(r.status, 401);
+        assert!(server.chats_of(LICENSE, "admin-made").is_empty());
+    }
+    let r = http(&server, "POST", "/admin/token", &[("origin", "http://127.0.0.1:9"), auth[0]], "").await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers.keys().all(|k| !k.as_str().starts_with("access-control")), "{:?}", r.headers);
+    // The secret in a form body (what a page can send without a preflight).
+    let form = format!("admin_secret={}", server.admin_secret().unwrap());
+    assert_eq!(http(&server, "POST", "/admin/token", &[], form).await.status, 200);
     // A token through the admin route.
-    let t = http(&server, "POST", "/admin/token?customer_id=admin-made", &[], "").await.json();
+    let t = http(&server, "POST", "/admin/token?customer_id=admin-made", &auth, "").await.json();
     assert_eq!(t["entity_id"], "admin-made");
     let mut c = Client::with_token(&server, t["access_token"].as_str().unwrap()).await;
     let (chat, _) = c.start_chat("hi").await;
@@ -156,37 +170,37 @@ async fn the_admin_routes_inject_the_same_faults() {
     let customer = c.customer.clone();
     let admin = |op: &str| format!("/admin/{op}?license_id=100&customer_id={customer}");
 
-    let events = http(&server, "GET", &format!("/admin/events?chat_id={chat}"), &[], "").await.json();
+    let events = http(&server, "GET", &format!("/admin/events?chat_id={chat}"), &auth, "").await.json();
     assert_eq!(events["events"][0]["text"], "hi");
-    assert_eq!(http(&server, "GET", "/admin/events?chat_id=NOSUCHCHAT", &[], "").await.status, 404);
+    assert_eq!(http(&server, "GET", "/admin/events?chat_id=NOSUCHCHAT", &auth, "").await.status, 404);
 
-    assert_eq!(http(&server, "POST", &admin("malformed"), &[], "").await.status, 200);
+    assert_eq!(http(&server, "POST", &admin("malformed"), &auth, "").await.status, 200);
     assert!(serde_json::from_str::<serde_json::Value>(&c.recv_raw().await).is_err());
 
-    http(&server, "POST", &admin("swallow_next_response"), &[], "").await;
+    http(&server, "POST", &admin("swallow_next_response"), &auth, "").await;
     let lost = c.send_request("ping", json!({})).await;
     let kept = c.send_request("ping", json!({})).await;
     assert_eq!(c.recv().await["request_id"], kept.as_str(), "{lost} was swallowed");
 
-    http(&server, "POST", &(admin("delay_next_response") + "&ms=100"), &[], "").await;
+    http(&server, "POST", &(admin("delay_next_response") + "&ms=100"), &auth, "").await;
     let rid = c.send_request("send_event", json!({"chat_id": chat, "event": {"type": "message", "text": "x"}})).await;
     assert_eq!(c.recv().await["action"], "incoming_event");
     assert_eq!(c.recv().await["request_id"], rid.as_str());
 
-    http(&server, "POST", &admin("expire_tokens"), &[], "").await;
+    http(&server, "POST", &admin("expire_tokens"), &auth, "").await;
     assert_eq!(web(&server, "get_chats_summary", &c.token, json!({})).await.status, 401);
 
-    http(&server, "POST", &admin("drop"), &[], "").await;
+    http(&server, "POST", &admin("drop"), &auth, "").await;
     assert!(matches!(c.end().await, End::Dropped));
 
     let (token, _) = server.create_token(LICENSE, Some(&customer)).unwrap();
     let mut c = Client::with_token(&server, &token).await;
-    http(&server, "POST", &admin("ban"), &[], "").await;
+    http(&server, "POST", &admin("ban"), &auth, "").await;
     assert_eq!(c.end().await.code(), Some(4000));
-    http(&server, "POST", &admin("unban"), &[], "").await;
+    http(&server, "POST", &admin("unban"), &auth, "").await;
     let mut c = Client::with_token(&server, &token).await;
 
-    assert_eq!(http(&server, "POST", "/admin/restart", &[], "").await.status, 200);
+    assert_eq!(http(&server, "POST", "/admin/restart", &auth, "").await.status, 200);
     assert!(matches!(c.end().await, End::Dropped));
 
     for (method, path, status) in [
@@ -195,7 +209,7 @@ async fn the_admin_routes_inject_the_same_faults() {
         ("POST", "/admin/ban?customer_id=x&license_id=999", 400),
         ("GET", "/admin/ban?customer_id=x", 404),
     ] {
-        assert_eq!(http(&server, method, path, &[], "").await.status, status, "{method} {path}");
+        assert_eq!(http(&server, method, path, &auth, "").await.status, status, "{method} {path}");
     }
 }
 

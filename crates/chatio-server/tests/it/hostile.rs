@@ -449,7 +449,7 @@ async fn merged_customer_fields_stay_under_100() {
 /// The token endpoint refuses customer ids with control characters, quotes or markup.
 #[tokio::test]
 async fn the_token_endpoint_validates_customer_ids() {
-    let server = builder().agent(false).start().await.unwrap();
+    let server = builder().agent(false).app_token("backend").start().await.unwrap();
     let form = |id: &str| {
         url::form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", "x")
@@ -458,7 +458,7 @@ async fn the_token_endpoint_validates_customer_ids() {
             .append_pair("customer_id", id)
             .finish()
     };
-    let ct = [("content-type", "application/x-www-form-urlencoded")];
+    let ct = [("content-type", "application/x-www-form-urlencoded"), ("authorization", "Bearer backend")];
     for bad in ["a\nb", "a\u{0}b", "a\"b", "<script>", "a b"] {
         let r = http(&server, "POST", "/customer/", &ct, form(bad)).await;
         assert_eq!(r.status, 400, "{bad:?} accepted");

@@ -38,7 +38,7 @@ pub fn scripts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
 }
 
-fn tool_works(name: &str) -> bool {
+pub fn tool_works(name: &str) -> bool {
     Command::new(name).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
@@ -118,6 +118,7 @@ async fn the_js_sdk_in_node() {
         .arg(dir.join("package"))
         .arg(&origin)
         .arg(dir.join("node_modules/ws"))
+        .arg(server.admin_secret().expect("the admin secret"))
         .current_dir(scripts_dir());
     let (ok, output) = tokio::task::spawn_blocking(move || run_with_deadline(&mut cmd, Duration::from_secs(240)))
         .await
@@ -128,7 +129,7 @@ async fn the_js_sdk_in_node() {
 }
 
 /// The first of `names` found on `PATH`.
-fn which(names: &[&str]) -> Option<PathBuf> {
+pub fn which(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     names.iter().find_map(|n| std::env::split_paths(&path).map(|d| d.join(n)).find(|p| p.is_file()))
 }

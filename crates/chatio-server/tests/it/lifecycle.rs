@@ -94,11 +94,12 @@ async fn the_binary_prints_its_url_and_serves() {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
     tokio::spawn(conn);
-    let req =
-        hyper::Request::post("/customer/?client_id=cli&response_type=token&redirect_uri=https://a/&license_id=200")
-            .header("host", addr.to_string())
-            .body(http_body_util::Empty::<bytes::Bytes>::new())
-            .unwrap();
+    let req = hyper::Request::post(
+        "/customer/?client_id=cli&response_type=token&redirect_uri=http://localhost/&license_id=200",
+    )
+    .header("host", addr.to_string())
+    .body(http_body_util::Empty::<bytes::Bytes>::new())
+    .unwrap();
     let resp = sender.send_request(req).await.unwrap();
     assert_eq!(resp.status(), 200);
     let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();

@@ -103,19 +103,30 @@ async fn declared_properties_limit_what_customers_write() {
     assert_eq!(events.len(), 1, "{events:?}");
 }
 
+/// An app token makes a request a server-side app's: only such a request may name the
+/// customer of its token (G11).
 #[tokio::test]
-async fn the_token_endpoint_can_require_an_app_token() {
+async fn an_app_token_lets_a_server_side_app_name_the_customer() {
     let server = builder().agent(false).app_token("app-secret").start().await.unwrap();
-    let path = "/customer/?client_id=app&response_type=token&redirect_uri=https://a/";
+    let path = "/customer/?client_id=app&response_type=token&redirect_uri=http://localhost/&customer_id=mapped-7";
     let missing = http(&server, "POST", path, &[], "").await;
     assert_eq!((missing.status, missing.json()["error"].as_str()), (401, Some("unauthorized_client")));
     let wrong = http(&server, "POST", path, &[("authorization", "Bearer nope")], "").await;
     assert_eq!((wrong.status, wrong.json()["error"].as_str()), (401, Some("unauthorized_client")));
     let ok = http(&server, "POST", path, &[("authorization", "Bearer app-secret")], "").await;
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
-    let token = ok.json()["access_token"].as_str().unwrap().to_owned();
+    let ok = ok.json();
+    assert_eq!(ok["entity_id"], "mapped-7");
+    let token = ok["access_token"].as_str().unwrap().to_owned();
     // The customer token it gave works as usual.
-    Client::with_token(&server, &token).await;
+    let c = Client::with_token(&server, &token).await;
+    assert_eq!(c.customer, "mapped-7");
+    // A request without the app token still gets a token, for a new customer.
+    let anon =
+        http(&server, "POST", "/customer/?client_id=app&response_type=token&redirect_uri=http://localhost/", &[], "")
+            .await;
+    assert_eq!(anon.status, 200);
+    assert_ne!(anon.json()["entity_id"], "mapped-7");
     // The server's own description of itself never shows the app token.
     assert!(!format!("{:?}", server.config()).contains("app-secret"));
 }

@@ -261,7 +261,7 @@ async fn send_file_rejects_bad_and_oversize_uploads_without_storing_them() {
 #[tokio::test]
 async fn the_token_endpoint_accepts_form_json_and_query() {
     let server = quiet_server().await;
-    let form = "client_id=my-app&response_type=token&redirect_uri=https%3A%2F%2Fshop.example%2F";
+    let form = "client_id=my-app&response_type=token&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2F";
     let a = http(&server, "POST", "/customer/", &[("content-type", "application/x-www-form-urlencoded")], form).await;
     assert_eq!((a.status, a.content_type.as_str()), (200, "application/json"));
     let a = a.json();
@@ -275,31 +275,35 @@ async fn the_token_endpoint_accepts_form_json_and_query() {
     // The token logs in as that entity, bare or with Bearer.
     let c = Client::with_token(&server, &token).await;
     assert_eq!(c.customer, entity);
-    // JSON body, no trailing slash, same customer id: the same entity, another token.
-    let body = json!({"client_id": "my-app", "response_type": "token", "redirect_uri": "https://shop.example/", "customer_id": entity, "valid_for": 120});
+    // JSON body, no trailing slash, the refresh grant: the same entity, another token.
+    let body = json!({"client_id": "my-app", "grant_type": "refresh_token", "refresh_token": a["refresh_token"], "valid_for": 120});
     let b = http(&server, "POST", "/customer", &[("content-type", "application/json")], body.to_string()).await.json();
     assert_eq!((b["entity_id"].as_str(), b["expires_in"].as_u64()), (Some(entity.as_str()), Some(120)));
     assert_ne!(b["access_token"], a["access_token"]);
-    // Query string, with a pinned new customer id (created as given).
-    let q = http(
-        &server,
-        "POST",
-        "/customer/?client_id=x&response_type=token&redirect_uri=https://a/&customer_id=pinned-1",
-        &[],
-        "",
-    )
-    .await
-    .json();
-    assert_eq!(q["entity_id"], "pinned-1");
+    assert_ne!(b["refresh_token"], a["refresh_token"], "rotated");
+    // Query string.
+    let q =
+        http(&server, "POST", "/customer/?client_id=x&response_type=token&redirect_uri=http://127.0.0.1:1/", &[], "")
+            .await
+            .json();
     let c = Client::with_token(&server, q["access_token"].as_str().unwrap()).await;
-    assert_eq!(c.customer, "pinned-1");
+    assert_eq!(c.customer, q["entity_id"].as_str().unwrap());
     // Errors.
     for (query, status, error) in [
-        ("response_type=token&redirect_uri=https://a/", 400, "invalid_request"),
-        ("client_id=x&response_type=code&redirect_uri=https://a/", 400, "invalid_request"),
+        ("response_type=token&redirect_uri=http://localhost/", 400, "invalid_request"),
+        ("client_id=x&response_type=code&redirect_uri=http://localhost/", 400, "invalid_request"),
         ("client_id=x&response_type=token", 400, "invalid_request"),
-        ("client_id=x&response_type=token&redirect_uri=https://a/&valid_for=5", 400, "invalid_request"),
-        ("client_id=x&response_type=token&redirect_uri=https://a/&license_id=999", 400, "invalid_request"),
+        ("client_id=x&response_type=token&redirect_uri=https://a/", 400, "invalid_request"),
+        ("client_id=x&response_type=token&redirect_uri=http://localhost/&valid_for=5", 400, "invalid_request"),
+        ("client_id=x&response_type=token&redirect_uri=http://localhost/&license_id=999", 400, "invalid_request"),
+        (
+            "client_id=x&response_type=token&redirect_uri=http://localhost/&customer_id=pinned",
+            401,
+            "unauthorized_client",
+        ),
+        ("client_id=x&grant_type=refresh_token&refresh_token=rt-nope", 400, "invalid_grant"),
+        ("client_id=x&grant_type=refresh_token", 400, "invalid_request"),
+        ("client_id=x&grant_type=password", 400, "unsupported_grant_type"),
     ] {
         let r = http(&server, "POST", &format!("/customer/?{query}"), &[], "").await;
         assert_eq!(r.status, status, "{query}");
@@ -312,15 +316,38 @@ async fn the_token_endpoint_accepts_form_json_and_query() {
 }
 
 #[tokio::test]
-async fn the_token_endpoint_can_restrict_client_ids() {
-    let server = builder().agent(false).allowed_client_id("good-app").start().await.unwrap();
-    let ok =
-        http(&server, "POST", "/customer/?client_id=good-app&response_type=token&redirect_uri=https://a/", &[], "")
-            .await;
+async fn the_token_endpoint_accepts_only_registered_apps_once_there_are_some() {
+    let app = chatio_server::RegisteredApp::new(LICENSE, "good-app", &["https://a.example/cb"]).unwrap();
+    let server = builder().agent(false).register_app(app).start().await.unwrap();
+    let ok = http(
+        &server,
+        "POST",
+        "/customer/?client_id=good-app&response_type=token&redirect_uri=https://a.example/cb",
+        &[],
+        "",
+    )
+    .await;
     assert_eq!(ok.status, 200);
-    let bad =
-        http(&server, "POST", "/customer/?client_id=evil&response_type=token&redirect_uri=https://a/", &[], "").await;
+    let bad = http(
+        &server,
+        "POST",
+        "/customer/?client_id=evil&response_type=token&redirect_uri=https://a.example/cb",
+        &[],
+        "",
+    )
+    .await;
     assert_eq!((bad.status, bad.json()["error"].as_str()), (401, Some("unauthorized_client")));
+    for uri in ["https://a.example/cb/more", "https://a.example.evil.test/cb", "http://localhost/"] {
+        let bad = http(
+            &server,
+            "POST",
+            &format!("/customer/?client_id=good-app&response_type=token&redirect_uri={uri}"),
+            &[],
+            "",
+        )
+        .await;
+        assert_eq!((bad.status, bad.json()["error"].as_str()), (400, Some("invalid_request")), "{uri}");
+    }
 }
 
 #[tokio::test]

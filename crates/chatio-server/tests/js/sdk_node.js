@@ -4,7 +4,7 @@
 // progress, history paging across many threads, reconnection after the server drops the
 // socket, an expired token, a ban.
 //
-// usage: node sdk_node.js <package dir> <server origin> <path of the `ws` module>
+// usage: node sdk_node.js <package dir> <server origin> <path of the `ws` module> <admin secret>
 // The server must run with --admin (fault injection) and its scripted agent on.
 // Prints one line per test (`ok - …` / `not ok - …`) and exits 1 if any failed.
 'use strict';
@@ -13,7 +13,8 @@ const assert = require('assert');
 const env = require('./browser_env.js');
 const bundle = require('./sdk_bundle.js');
 
-const [pkgDir, origin, wsPath] = process.argv.slice(2);
+const [pkgDir, origin, wsPath, adminSecret] = process.argv.slice(2);
+const adminAuth = { authorization: `Bearer ${adminSecret}` };
 const LICENSE = 100;
 const browser = env.install({ pageUrl: 'http://127.0.0.1:1/harness/page.html', WebSocket: require(wsPath) });
 
@@ -51,12 +52,12 @@ function recorder(sdk) {
 }
 
 async function admin(op, customer, extra = '') {
-  const res = await fetch(`${origin}/admin/${op}?license_id=${LICENSE}&customer_id=${encodeURIComponent(customer)}${extra}`, { method: 'POST' });
+  const res = await fetch(`${origin}/admin/${op}?license_id=${LICENSE}&customer_id=${encodeURIComponent(customer)}${extra}`, { method: 'POST', headers: adminAuth });
   assert.strictEqual(res.status, 200, `admin ${op}: ${await res.text()}`);
 }
 
 async function serverEvents(chat) {
-  const res = await fetch(`${origin}/admin/events?license_id=${LICENSE}&chat_id=${chat}`);
+  const res = await fetch(`${origin}/admin/events?license_id=${LICENSE}&chat_id=${chat}`, { headers: adminAuth });
   assert.strictEqual(res.status, 200);
   return (await res.json()).events;
 }

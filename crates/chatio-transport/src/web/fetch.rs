@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chatio_core::Instant;
-use chatio_wire::UserId;
+
 use futures::channel::oneshot;
 use futures::future::{Either, select};
 use url::Url;
@@ -13,10 +13,10 @@ use web_sys::{AbortController, Headers, Request, RequestInit, RequestMode, Respo
 
 use super::time::sleep;
 use super::{http_error, js_message};
-use crate::accounts::AccountsProvider;
+use crate::accounts::{Accounts, AccountsProvider};
 use crate::error::{BrowserError, Error};
 use crate::runtime::BoxFuture;
-use crate::token::{Credentials, TokenProvider};
+use crate::token::{AccountsIdentity, Credentials, TokenProvider};
 
 /// An HTTP answer read whole.
 #[derive(Debug)]
@@ -100,7 +100,7 @@ pub type AccountsToken = AccountsProvider<Fetch>;
 
 impl AccountsProvider<Fetch> {
     /// A provider asking `<accounts_base>/customer/` for tokens of `client_id` (see the native
-    /// provider for `customer_id`); each request is aborted after `timeout`.
+    /// provider for `identity`); each request is aborted after `timeout`.
     ///
     /// # Errors
     /// [`Error::InvalidUrl`] when the base cannot take a path.
@@ -109,27 +109,38 @@ impl AccountsProvider<Fetch> {
         client_id: impl Into<String>,
         redirect_uri: impl Into<String>,
         license: Option<u64>,
-        customer_id: Option<UserId>,
+        identity: AccountsIdentity,
         timeout: Duration,
     ) -> Result<Self, Error> {
         let fetch = Fetch { timeout };
-        Self::build(fetch, accounts_base, client_id.into(), redirect_uri.into(), license, customer_id)
+        Self::build(fetch, accounts_base, client_id.into(), redirect_uri.into(), license, identity)
     }
 
+    /// A token; a refused refresh token starts a new customer at once.
     async fn fetch(&self) -> Result<Credentials, Error> {
+        match self.fetch_once().await {
+            Err((refreshing, e)) if Accounts::start_over(refreshing, &e) => self.fetch_once().await.map_err(|(_, e)| e),
+            other => other.map_err(|(_, e)| e),
+        }
+    }
+
+    /// One request; a failure says whether it used the refresh token.
+    async fn fetch_once(&self) -> Result<Credentials, (bool, Error)> {
         let accounts = self.accounts();
         let request = accounts.request();
+        let refreshing = request.refreshing;
         let started = Instant::now();
-        // A form body and `Accept` keep this a CORS "simple" request: no preflight.
-        let resp = post(
-            accounts.endpoint(),
-            "application/x-www-form-urlencoded",
-            &request.form,
-            &[("Accept", "application/json")],
-            self.client().timeout,
-        )
-        .await?;
-        accounts.answer(request, resp.status, resp.body.as_bytes(), started)
+        // A form body and `Accept` keep this a CORS "simple" request: no preflight (a
+        // server-side app's `Authorization` would need one).
+        let mut headers = vec![("Accept", "application/json")];
+        if let Some(a) = &request.authorization {
+            headers.push(("Authorization", a.as_str()));
+        }
+        let timeout = self.client().timeout;
+        let resp = post(accounts.endpoint(), "application/x-www-form-urlencoded", &request.form, &headers, timeout)
+            .await
+            .map_err(|e| (refreshing, e))?;
+        accounts.answer(request, resp.status, resp.body.as_bytes(), started).map_err(|e| (refreshing, e))
     }
 }
 

@@ -14,15 +14,15 @@ impl CustomerStore for MemoryStore {
     }
 
     fn purge_customers(&mut self, keep: &mut dyn FnMut(u64, &UserId) -> bool) -> Result<usize> {
-        let held: std::collections::HashSet<(u64, &UserId)> =
-            self.tokens.values().map(|t| (t.license, &t.customer)).collect();
+        let (held, identity) = (&self.tokens, &self.identity);
         let mut gone = 0;
         for (license, lic) in &mut self.licenses {
             let chats_of = &lic.chats_of;
             let before = lic.customers.len();
             lic.customers.retain(|id, c| {
                 c.banned
-                    || held.contains(&(*license, id))
+                    || held.holds(*license, id)
+                    || identity.holds(*license, id)
                     || chats_of.get(id).is_some_and(|v| !v.is_empty())
                     || keep(*license, id)
             });

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 
 use chatio_wire::{ChatId, Event, UserId};
 
-use super::{Agent, ChatRec, Customer, FileRec, Ids, Result, Store, ThreadRec, TokenRecord};
+use super::{Agent, ChatRec, Customer, FileRec, Ids, Result, Store, ThreadRec};
 
 mod agents;
 mod chats;
 mod customers;
 mod files;
+mod identity;
 mod tokens;
 
 /// A thread and its events.
@@ -42,7 +43,10 @@ struct MemLicense {
 pub(crate) struct MemoryStore {
     ids: Ids,
     licenses: HashMap<u64, MemLicense>,
-    tokens: HashMap<String, TokenRecord>,
+    /// Access tokens, kept as digests of their secrets.
+    tokens: crate::identity::tokens::AccessTokens,
+    /// Refresh-token families and remembered browsers (G11, G36), as digests.
+    identity: crate::identity::Identity,
     agents: Vec<Agent>,
     files: HashMap<String, FileRec>,
 }
@@ -53,7 +57,8 @@ impl MemoryStore {
         Self {
             ids: Ids::new(seed),
             licenses: HashMap::new(),
-            tokens: HashMap::new(),
+            tokens: Default::default(),
+            identity: Default::default(),
             agents: Vec::new(),
             files: HashMap::new(),
         }

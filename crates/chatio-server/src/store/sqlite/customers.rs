@@ -35,7 +35,8 @@ impl CustomerStore for SqliteStore {
             .map_err(failed("cannot list customers"))?;
         let mut gone = 0;
         for (license, id) in candidates {
-            if keep(license as u64, &UserId::new(id.clone())) {
+            let user = UserId::new(id.clone());
+            if keep(license as u64, &user) || self.identity.holds(license as u64, &user) {
                 continue;
             }
             gone += self

@@ -28,6 +28,7 @@ mod agents;
 mod chats;
 mod customers;
 mod files;
+mod identity;
 mod tokens;
 
 /// The migrations, in order: version N is the schema after the N-th.
@@ -70,6 +71,10 @@ pub(crate) struct SqliteStore {
     in_transaction: bool,
     /// Held for the store's life: the data directory's lock.
     _lock: DirLock,
+    /// Refresh-token families and remembered browsers, in memory for now (as digests):
+    /// they do not survive a restart of a `--data` server yet (the SQLite tables are the
+    /// storage engineer's next migration); access tokens do.
+    identity: crate::identity::Identity,
 }
 
 impl SqliteStore {
@@ -110,7 +115,7 @@ impl SqliteStore {
                 ids
             }
         };
-        Ok(Self { conn, dir: dir.to_owned(), ids, in_transaction: false, _lock: lock })
+        Ok(Self { conn, dir: dir.to_owned(), ids, in_transaction: false, _lock: lock, identity: Default::default() })
     }
 
     /// Where the uploaded files are kept.

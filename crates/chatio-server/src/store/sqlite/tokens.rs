@@ -27,7 +27,7 @@ impl TokenStore for SqliteStore {
             .map_err(failed("cannot read a token"))
     }
 
-    fn put_token(&mut self, secret: &str, token: TokenRecord) -> Result<()> {
+    fn put_token(&mut self, secret: &str, token: TokenRecord, keep: usize) -> Result<()> {
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO tokens (hash, license, customer, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -36,6 +36,14 @@ impl TokenStore for SqliteStore {
                 s.execute(params![hash(secret), token.license as i64, token.customer.as_str(), token.expires_at as i64])
             })
             .map_err(failed("cannot write a token"))?;
+        // The customer's tokens past `keep` go, those that expire first (the oldest).
+        self.conn
+            .prepare_cached(
+                "DELETE FROM tokens WHERE license = ?1 AND customer = ?2 AND hash NOT IN \
+                 (SELECT hash FROM tokens WHERE license = ?1 AND customer = ?2 ORDER BY expires_at DESC LIMIT ?3)",
+            )
+            .and_then(|mut s| s.execute(params![token.license as i64, token.customer.as_str(), keep.max(1) as i64]))
+            .map_err(failed("cannot trim a customer's tokens"))?;
         Ok(())
     }
 
