@@ -22,7 +22,7 @@ pub struct ConformanceArgs {
 enum Mode {
     /// Replays the recorded client side against a running server and compares what it
     /// sends (ids paired as they come, key order free, times in seconds).
-    Server(ServerArgs),
+    Server(Box<ServerArgs>),
     /// Plays the recorded server side on a local port (RTM websocket, token endpoint, Web
     /// API upload) for a client to connect to, and reports each client frame that differs.
     Serve(ServeArgs),
@@ -106,7 +106,7 @@ fn print(report: &Report, json: bool) -> ExitCode {
 /// check could not run.
 pub fn run(args: ConformanceArgs) -> ExitCode {
     let r = match args.command {
-        Mode::Server(a) => server(a),
+        Mode::Server(a) => server(*a),
         Mode::Serve(a) => serve_mode(a),
     };
     r.unwrap_or_else(|e| {

@@ -32,7 +32,7 @@ enum Command {
     /// An interactive terminal chat client against any v0.5 server.
     Chat(chat::ChatArgs),
     /// Runs the reference server (same options as `chatio-server`).
-    Server(chatio_server::cli::Args),
+    Server(Box<chatio_server::cli::Args>),
     /// Checks another v0.5 server or client against the recorded transcripts.
     Conformance(conformance::ConformanceArgs),
 }
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     term::init_tracing(cli.verbose, if matches!(cli.command, Command::Server(_)) { "info" } else { "off" });
     match cli.command {
-        Command::Server(args) => match chatio_server::cli::run(args) {
+        Command::Server(args) => match chatio_server::cli::run(*args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("chatio server: {e}");

@@ -79,12 +79,12 @@ impl Digest {
     }
 
     /// The digest as 64 lower-case hex characters.
-    pub fn to_hex(&self) -> String {
+    pub fn to_hex(self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Whether `secret` hashes to this digest, compared in constant time.
-    pub fn matches(&self, secret: &str) -> bool {
+    pub fn matches(self, secret: &str) -> bool {
         ct_eq(&self.0, &Self::of(secret).0)
     }
 }
