@@ -194,6 +194,11 @@ fn run(good: usize, stalled: usize, slow: usize, secs: u64) -> Result<Run> {
         "10000",
         "--max-connections-per-address",
         "10000",
+        // The soak's clients all come from loopback: lift the per-address token rate.
+        "--token-rate",
+        "1000000",
+        "--token-burst",
+        "1000000",
     ])?;
     let pid = server.pid;
     let (good_s, stalled_s, slow_s, secs_s) =

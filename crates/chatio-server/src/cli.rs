@@ -23,12 +23,16 @@ Endpoints (HOST:PORT as printed on start):
                                                 send_file as multipart, 10 MiB max
   POST /customer/                               customer token endpoint (client_id,
                                                 response_type=token, redirect_uri,
-                                                optional customer_id, valid_for, license_id)
+                                                valid_for, license_id: a new customer, with
+                                                a refresh_token; grant_type=refresh_token:
+                                                the same customer again; customer_id only
+                                                with an --app-token or app client secret)
   GET  /api/file/chatio/att/<license>/<name>    uploaded files
   GET  /licence/<license>/config.json           static config ({})
   GET  /widget/                                 the chat widget (with --widget; build it
                                                 with `cargo xtask widget`)
-  POST /admin/<op>?customer_id=ID&license_id=N  fault injection (with --admin only): drop,
+  POST /admin/<op>?customer_id=ID&license_id=N  fault injection (with --admin only, and
+                                                Authorization: Bearer <admin secret>): drop,
                                                 delay_next_response&ms=N,
                                                 swallow_next_response, malformed,
                                                 expire_tokens, ban, unban, token, restart;
@@ -50,6 +54,10 @@ fields of 4 096 characters; files 10 MiB; an answer larger than 1 MiB is a `vali
 error (ask for fewer items). A websocket client that lets more than --max-queued-kib pile
 up unread, or reads nothing for --write-timeout-s, is closed with 4002 slow_consumer.
 Invalid UTF-8 closes with 1007, protocol errors with 1002.
+
+Identity: a customer id is never a credential. Tokens go only to the origins of registered
+redirect URIs (--apps, --app), compared exactly; with none registered, to the server's own
+and loopback origins. Token requests per address: --token-rate after --token-burst (429).
 
 Logs go to stderr (coloured only on a terminal without NO_COLOR or TERM=dumb); RUST_LOG
 filters them (default info). Tokens are never logged, at any level (frame contents are never logged, the websocket library's trace output is off).";

@@ -17,7 +17,7 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// The token endpoint's request line (a new customer of license 100 each time).
 fn token_path(client: &str) -> String {
-    format!("/customer/?client_id={client}&response_type=token&redirect_uri=http%3A%2F%2F{client}%2F")
+    format!("/customer/?client_id={client}&response_type=token&redirect_uri=http%3A%2F%2Flocalhost%2F{client}")
 }
 
 /// The `access_token` of a token endpoint answer.
