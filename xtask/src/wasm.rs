@@ -168,11 +168,19 @@ fn test() -> Result<(), String> {
     clippy.extend(["-p", "chatio-customer-sdk", "--no-default-features", "--features", "chatio-customer-sdk/web"]);
     clippy.extend(["--", "-D", "warnings"]);
     cargo(&clippy)?;
-    let server = start_server(&["--admin", "--agent-delay-ms", "0"])?;
+    // The admin routes need a secret (G37); this one lives as long as this run.
+    let secret =
+        format!("wasm-suite-{}-{}", std::process::id(), std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_nanos()));
+    let server = start_server(&["--admin", "--admin-secret", &secret, "--agent-delay-ms", "0"])?;
     let chromedriver = tools.chromedriver.as_deref().map(Path::to_string_lossy).unwrap_or_default().into_owned();
     let mut args = web.to_vec();
     args.extend(["--test", "browser"]);
-    wasm_test(&args, &[("CHROMEDRIVER", &chromedriver), ("CHATIO_TEST_SERVER", &server.url)])
+    let env = [
+        ("CHROMEDRIVER", chromedriver.as_str()),
+        ("CHATIO_TEST_SERVER", &server.url),
+        ("CHATIO_TEST_ADMIN_SECRET", &secret),
+    ];
+    wasm_test(&args, &env)
 }
 
 /// `cargo xtask wasm <test>`.
