@@ -116,6 +116,11 @@ pub const RULES: Rules = Rules {
                 why: "an Engine.IO payload: one RTM frame plus its packet framing",
             },
             LimitException {
+                krate: "chatio-server",
+                name: "MAX_TRACKED",
+                why: "the token rate limiter's table of client addresses",
+            },
+            LimitException {
                 krate: "chatio-conformance",
                 name: "MAX_BODY",
                 why: "the conformance player's bound on a client's upload body",
