@@ -17,6 +17,9 @@ macro_rules! suite {
             suite!(@cases $make;
                 customers_are_kept_per_license,
                 tokens_expire_and_are_purged,
+                tokens_per_customer_are_capped_and_not_kept_in_clear,
+                refresh_tokens_rotate_and_a_reuse_revokes_the_family,
+                remembered_browsers_name_their_customer,
                 purging_customers_keeps_whoever_can_still_be_reached,
                 agents_keep_their_order,
                 files_are_kept_by_path,
@@ -109,6 +112,44 @@ fn tokens_expire_and_are_purged(s: &mut dyn Store) {
     assert_eq!(s.purge_tokens(1_500).unwrap(), 2, "expired at 1 500 or earlier");
     assert_eq!(s.token_count().unwrap(), 1);
     assert_eq!(s.token("s3").unwrap(), Some(t("b", 2_000)));
+}
+
+fn tokens_per_customer_are_capped_and_not_kept_in_clear(s: &mut dyn Store) {
+    let t = || TokenRecord { license: 100, customer: user("a"), expires_at: 1_000 };
+    for secret in ["first-secret", "second", "third"] {
+        s.put_token(secret, t(), 2).unwrap();
+    }
+    assert_eq!(s.token("first-secret").unwrap(), None, "the oldest went");
+    assert_eq!(s.token_count().unwrap(), 2);
+    assert!(!format!("{s:?}").contains("first-secret") && !format!("{s:?}").contains("third"));
+}
+
+fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(s: &mut dyn Store) {
+    let first = s.start_family(100, &user("a"), "web", 0, 100).unwrap();
+    assert!(!format!("{s:?}").contains(&first), "kept as a digest");
+    let (license, who, next) = s.rotate_refresh(&first, "web", 1, 100).unwrap().unwrap();
+    assert_eq!((license, who), (100, user("a")));
+    assert!(s.rotate_refresh(&first, "web", 2, 100).unwrap().is_err(), "reused");
+    assert!(s.rotate_refresh(&next, "web", 3, 100).unwrap().is_err(), "its family is revoked");
+    let other = s.start_family(100, &user("b"), "web", 0, 100).unwrap();
+    s.revoke_identity(100, &user("b")).unwrap();
+    assert!(s.rotate_refresh(&other, "web", 1, 100).unwrap().is_err(), "a ban revokes it");
+    let expiring = s.start_family(100, &user("c"), "web", 0, 100).unwrap();
+    assert_eq!(s.purge_identity(100).unwrap(), 1);
+    assert!(s.rotate_refresh(&expiring, "web", 100, 100).unwrap().is_err());
+    assert_eq!(s.identity_counts().unwrap(), (0, 0));
+}
+
+fn remembered_browsers_name_their_customer(s: &mut dyn Store) {
+    let secret = s.remember_browser(100, &user("a"), 0, 100).unwrap();
+    assert_eq!(s.remembered(100, &secret, 1).unwrap(), Some(user("a")));
+    assert_eq!(s.remembered(101, &secret, 1).unwrap(), None, "another license");
+    assert_eq!(s.remembered(100, "a", 1).unwrap(), None, "an id is not a secret");
+    assert_eq!(s.remembered(100, &secret, 100).unwrap(), None, "expired");
+    s.put_customer(100, &user("a"), Customer::default()).unwrap();
+    s.remember_browser(100, &user("a"), 50, 100).unwrap();
+    assert_eq!(s.purge_customers(&mut |_, _| false).unwrap(), 0, "a remembered customer is kept");
+    assert_eq!(s.identity_counts().unwrap(), (0, 2));
 }
 
 fn purging_customers_keeps_whoever_can_still_be_reached(s: &mut dyn Store) {
