@@ -16,7 +16,6 @@ pub(crate) mod rate;
 pub(crate) mod refresh;
 pub(crate) mod remember;
 pub(crate) mod secret;
-pub(crate) mod tokens;
 
 /// The identity data the store keeps: refresh-token families and remembered browsers.
 #[derive(Debug, Default)]

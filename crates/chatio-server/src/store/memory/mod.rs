@@ -44,7 +44,7 @@ pub(crate) struct MemoryStore {
     ids: Ids,
     licenses: HashMap<u64, MemLicense>,
     /// Access tokens, kept as digests of their secrets.
-    tokens: crate::identity::tokens::AccessTokens,
+    tokens: tokens::AccessTokens,
     /// Refresh-token families and remembered browsers (G11, G36), as digests.
     identity: crate::identity::Identity,
     agents: Vec<Agent>,
