@@ -245,7 +245,6 @@ impl Args {
             declared_properties: self.properties.clone(),
             app_tokens: self.app_tokens.clone(),
             apps: self.apps_files.iter().flat_map(|f| f.0.iter().cloned()).chain(self.apps.iter().cloned()).collect(),
-            embed_origins: self.embed_origins.clone(),
             admin_secret: self.admin_secret.clone(),
             token_rate_per_s: self.token_rate.max(0.0),
             token_burst: self.token_burst.max(1),
@@ -263,6 +262,9 @@ impl Args {
         }
         if !self.licenses.is_empty() {
             c.licenses = self.licenses.clone();
+        }
+        for (license, origin) in &self.embed_origins {
+            c.embed_origins.entry(*license).or_default().push(origin.clone());
         }
         if self.widget || self.widget_dir.is_some() {
             c.widget_dir = Some(self.widget_dir.clone().unwrap_or_else(default_widget_dir));
@@ -514,7 +516,7 @@ mod tests {
         assert_eq!(c.app_tokens.iter().map(Token::expose).collect::<Vec<_>>(), ["secret-app-token"]);
         assert_eq!(c.apps.len(), 1);
         assert_eq!((c.apps[0].license, c.apps[0].client_id.as_str(), c.apps[0].redirect_uris.len()), (7, "shop", 2));
-        assert_eq!(c.embed_origins, [(8, "https://blog.example".to_owned())]);
+        assert_eq!(c.embed_origins.get(&8).map(Vec::as_slice), Some(&["https://blog.example".to_owned()][..]));
         assert_eq!(c.admin_secret.as_ref().map(Token::expose), Some("secret-admin"));
         assert_eq!((c.token_rate_per_s, c.token_burst), (5.0, 10));
         assert_eq!(c.public_url.as_deref(), Some("https://chat.example"));

@@ -35,9 +35,6 @@ pub struct ServerConfig {
     /// of a server-side app. Empty, the default: any `client_id`, but only redirect URIs
     /// and origins on the server's own origin or a loopback origin.
     pub apps: Vec<RegisteredApp>,
-    /// Origins allowed to embed the widget, per license, besides the apps' own
-    /// (`--embed-origin`). A license with none accepts the own and loopback origins.
-    pub embed_origins: Vec<(u64, String)>,
     /// The secret the `/admin/...` routes require (`Authorization: Bearer <secret>`); with
     /// [`admin`](Self::admin) and no secret, the server draws one at start
     /// ([`ServerHandle::admin_secret`](crate::ServerHandle::admin_secret)).
@@ -200,7 +197,6 @@ impl Default for ServerConfig {
             admin: false,
             seed: None,
             apps: Vec::new(),
-            embed_origins: Vec::new(),
             admin_secret: None,
             refresh_lifetime: Duration::from_secs(30 * 86_400),
             remember_lifetime: Duration::from_secs(365 * 86_400),

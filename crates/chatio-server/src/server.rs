@@ -315,7 +315,7 @@ fn spawn_server_thread(
     Ok((thread, exited_rx))
 }
 
-async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Error>>) {
+async fn serve(mut config: ServerConfig, started: oneshot::Sender<Result<Started, Error>>) {
     let listener = match listener::bind(config.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -332,7 +332,16 @@ async fn serve(config: ServerConfig, started: oneshot::Sender<Result<Started, Er
     };
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-    let foreign = config.apps.iter().map(|a| a.license).chain(config.embed_origins.iter().map(|(l, _)| *l));
+    // The registered apps' embed origins join the widget's per-license list (frame-ancestors).
+    for app in config.apps.clone() {
+        for origin in app.embed_origins {
+            let list = config.embed_origins.entry(app.license).or_default();
+            if !list.contains(&origin) {
+                list.push(origin);
+            }
+        }
+    }
+    let foreign = config.apps.iter().map(|a| a.license).chain(config.embed_origins.keys().copied());
     if let Some(license) = foreign.into_iter().find(|l| !config.licenses.contains(l)) {
         let e = Error::Config(format!(
             "an app or embed origin is registered for license {license}, which the server does not host"

@@ -142,7 +142,9 @@ impl State {
             }
         };
         let policy = Policy::of(&config);
-        let apps = Apps::new(config.apps.clone(), &config.embed_origins, Some(&public_url));
+        let embeds: Vec<(u64, String)> =
+            config.embed_origins.iter().flat_map(|(l, list)| list.iter().map(|o| (*l, o.clone()))).collect();
+        let apps = Apps::new(config.apps.clone(), &embeds, Some(&public_url));
         for line in apps.describe() {
             tracing::info!("{line}");
         }
