@@ -17,6 +17,10 @@ pub(crate) struct Counters {
     pub(crate) body_timeouts: AtomicU64,
     /// Token requests refused by the per-address rate (HTTP 429, G11).
     pub(crate) tokens_refused: AtomicU64,
+    /// Open Engine.IO (socket.io) sessions.
+    pub(crate) sio_sessions: AtomicUsize,
+    /// Bytes of request headers the open socket.io sessions keep.
+    pub(crate) sio_kept_header_bytes: AtomicUsize,
 }
 
 /// A snapshot of a server's counters ([`ServerHandle::stats`](crate::ServerHandle::stats)).
@@ -39,6 +43,11 @@ pub struct Stats {
     pub tokens: usize,
     /// Customers held, every license together.
     pub customers: usize,
+    /// Open socket.io sessions (each is also one of `sessions` once its socket connects).
+    pub sio_sessions: usize,
+    /// Bytes of request headers the open socket.io sessions keep (only what the websocket
+    /// handshake needs).
+    pub sio_kept_header_bytes: usize,
     /// Refresh-token families held (G11).
     pub refresh_families: usize,
     /// Browsers the accounts page remembers by cookie (G36).

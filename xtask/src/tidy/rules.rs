@@ -117,6 +117,11 @@ pub const RULES: Rules = Rules {
             },
             LimitException {
                 krate: "chatio-server",
+                name: "MAX_SID_LEN",
+                why: "an Engine.IO sid (engineioxide's are 16 characters): a longer one is refused unread",
+            },
+            LimitException {
+                krate: "chatio-server",
                 name: "MAX_TRACKED",
                 why: "the token rate limiter's table of client addresses",
             },

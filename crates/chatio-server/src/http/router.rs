@@ -156,7 +156,7 @@ async fn route(router: &Router, req: hyper::Request<Incoming>, peer: IpAddr) -> 
             transport::ws::upgrade(state.clone(), req, Some((*version).to_owned()))
         }
         (Method::GET, ["customer", "rtm", "ws"]) => transport::ws::upgrade(state.clone(), req, None),
-        (_, ["customer", "v0.5", "rtm", "sio"]) => transport::sio::serve(&router.sio, req).await,
+        (_, ["customer", "v0.5", "rtm", "sio"]) => transport::sio::serve(&router.sio, req, peer).await,
         (_, ["customer", _, "rtm", "sio"]) | (_, ["customer", "rtm", "sio"]) => {
             respond(StatusCode::NOT_FOUND, "text/plain", "socket.io is served at /customer/v0.5/rtm/sio only")
         }

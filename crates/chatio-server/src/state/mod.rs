@@ -558,6 +558,8 @@ impl State {
             refused_connections: c.refused_connections.load(Relaxed),
             body_timeouts: c.body_timeouts.load(Relaxed),
             tokens_refused: c.tokens_refused.load(Relaxed),
+            sio_sessions: c.sio_sessions.load(Relaxed),
+            sio_kept_header_bytes: c.sio_kept_header_bytes.load(Relaxed),
             tokens,
             customers,
             refresh_families,

@@ -17,7 +17,8 @@
 //! socket is open the session is marked active: heartbeats count as activity, and a quiet
 //! but connected SDK is never closed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -56,11 +57,46 @@ const MAX_PAYLOAD: u64 = (MAX_FRAME_LEN as u64) + 1024;
 pub(crate) struct Service {
     engine: EngineIoService<Handler, NotFoundService>,
     /// Sids with a websocket upgrade under way (see [`Service::serve`]); entries expire
-    /// after [`UPGRADE_WINDOW`].
+    /// after [`UPGRADE_WINDOW`]. Only live sids enter it, so it is bounded by the sessions.
     upgrading: Arc<Mutex<HashSet<String>>>,
+    /// The open Engine.IO sessions, counted against the connection caps.
+    sessions: Arc<Mutex<Sessions>>,
     /// How long a request body may take to arrive.
     body_timeout: Duration,
+    /// The caps: sessions in total and per client address (the TCP connection caps).
+    max_total: usize,
+    max_per_address: usize,
+    counters: Arc<crate::counters::Counters>,
 }
+
+/// The open Engine.IO sessions: whatever their transport, each counts against the total and
+/// per-address caps (a client could otherwise open thousands over one TCP connection).
+#[derive(Debug, Default)]
+pub(crate) struct Sessions {
+    total: usize,
+    per_address: HashMap<IpAddr, usize>,
+    live: HashSet<String>,
+}
+
+/// The client address of a handshake, carried to the socket in the request's extensions.
+#[derive(Clone, Copy, Debug)]
+struct Peer(IpAddr);
+
+/// Longest sid accepted (engineioxide's are 16 characters).
+const MAX_SID_LEN: usize = 32;
+
+/// The request headers a socket keeps for its lifetime (engineioxide stores the handshake
+/// request): only what the websocket handshake needs, never what a client chose to send.
+const KEPT_HEADERS: &[&str] = &[
+    "host",
+    "upgrade",
+    "connection",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-extensions",
+    "content-type",
+    "content-length",
+];
 
 /// How long a sid counts as upgrading after its websocket request.
 const UPGRADE_WINDOW: Duration = Duration::from_secs(10);
@@ -73,6 +109,7 @@ const UPGRADE_NOOP_AFTER: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub(crate) struct Handler {
     state: Arc<State>,
+    sessions: Arc<Mutex<Sessions>>,
 }
 
 /// Per-socket state.
@@ -107,10 +144,17 @@ pub(crate) fn service(state: Arc<State>) -> Service {
         .max_buffer_size(MAX_QUEUED)
         .max_payload(MAX_PAYLOAD)
         .build();
+    let sessions = Arc::new(Mutex::new(Sessions::default()));
+    let (max_total, max_per_address) = (state.config.max_connections, state.config.max_connections_per_address);
+    let counters = state.counters.clone();
     Service {
-        engine: EngineIoService::with_config(Arc::new(Handler { state }), config),
+        engine: EngineIoService::with_config(Arc::new(Handler { state, sessions: sessions.clone() }), config),
         upgrading: Arc::new(Mutex::new(HashSet::new())),
+        sessions,
         body_timeout,
+        max_total,
+        max_per_address,
+        counters,
     }
 }
 
@@ -123,12 +167,36 @@ pub(crate) fn service(state: Arc<State>) -> Service {
 /// counts lengths in UTF-16 code units where engineioxide counts characters (encoder) and
 /// graphemes (decoder), so any non-ASCII text would break the framing. Binary payloads
 /// count UTF-8 bytes on both sides.
-pub(crate) async fn serve(svc: &Service, req: hyper::Request<Incoming>) -> Resp {
+pub(crate) async fn serve(svc: &Service, req: hyper::Request<Incoming>, peer: IpAddr) -> Resp {
     use hyper::service::Service as _;
     let q = query(&req);
     // G12 on this transport: no usable license id → HTTP 400 before any session exists.
     if q.get("license_id").and_then(|l| l.parse::<u64>().ok()).is_none() {
         return plain(StatusCode::BAD_REQUEST, "`license_id` query parameter (an integer) is required");
+    }
+    if q.get("sid").is_some_and(|s| s.len() > MAX_SID_LEN) {
+        return plain(StatusCode::BAD_REQUEST, "unknown `sid`");
+    }
+    let mut req = req;
+    if !q.contains_key("sid") {
+        // A handshake: a new session, counted against the caps whatever its transport.
+        {
+            let sessions = lock(&svc.sessions);
+            let mine = sessions.per_address.get(&peer).copied().unwrap_or(0);
+            if sessions.total >= svc.max_total || mine >= svc.max_per_address {
+                svc.counters.refused_connections.fetch_add(1, Ordering::Relaxed);
+                return plain(StatusCode::SERVICE_UNAVAILABLE, "too many sessions");
+            }
+        }
+        // The socket keeps its handshake request for its lifetime: not the client's headers.
+        let kept: http::HeaderMap = req
+            .headers()
+            .iter()
+            .filter(|(k, _)| KEPT_HEADERS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        *req.headers_mut() = kept;
+        req.extensions_mut().insert(Peer(peer));
     }
     let polling = q.get("transport").is_some_and(|t| t == "polling");
     let eio3 = q.get("EIO").is_some_and(|v| v == "3");
@@ -165,7 +233,8 @@ pub(crate) async fn serve(svc: &Service, req: hyper::Request<Incoming>) -> Resp 
     // when such a poll has nothing to carry after 100 ms.
     let sid = q.get("sid").cloned();
     let websocket = q.get("transport").is_some_and(|t| t == "websocket");
-    if let (true, Some(sid)) = (websocket, &sid) {
+    let live = sid.as_ref().is_some_and(|s| lock(&svc.sessions).live.contains(s));
+    if let (true, true, Some(sid)) = (websocket, live, &sid) {
         lock(&svc.upgrading).insert(sid.clone());
         let upgrading = Arc::downgrade(&svc.upgrading);
         let sid = sid.clone();
@@ -386,6 +455,15 @@ impl EngineIoHandler for Handler {
     type Data = SockData;
 
     fn on_connect(self: Arc<Self>, socket: Arc<Socket<SockData>>) {
+        if let Some(Peer(ip)) = socket.req_parts.extensions.get::<Peer>().copied() {
+            let mut sessions = lock(&self.sessions);
+            sessions.total += 1;
+            *sessions.per_address.entry(ip).or_default() += 1;
+            sessions.live.insert(socket.id.to_string());
+            self.state.counters.sio_sessions.store(sessions.total, Ordering::Relaxed);
+        }
+        let header_bytes: usize = socket.req_parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+        self.state.counters.sio_kept_header_bytes.fetch_add(header_bytes, Ordering::Relaxed);
         // socket.io protocol 4: the server connects the client to `/` at once.
         let _ = socket.emit("0");
         let Some(license) = license_of(&socket) else {
@@ -404,6 +482,21 @@ impl EngineIoHandler for Handler {
 
     fn on_disconnect(&self, socket: Arc<Socket<SockData>>, _reason: EioReason) {
         socket.data.end();
+        if let Some(Peer(ip)) = socket.req_parts.extensions.get::<Peer>().copied() {
+            let mut sessions = lock(&self.sessions);
+            if sessions.live.remove(&socket.id.to_string()) {
+                sessions.total = sessions.total.saturating_sub(1);
+                if let Some(n) = sessions.per_address.get_mut(&ip) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        sessions.per_address.remove(&ip);
+                    }
+                }
+            }
+            self.state.counters.sio_sessions.store(sessions.total, Ordering::Relaxed);
+        }
+        let header_bytes: usize = socket.req_parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+        self.state.counters.sio_kept_header_bytes.fetch_sub(header_bytes, Ordering::Relaxed);
     }
 
     fn on_message(self: &Arc<Self>, msg: Str, socket: Arc<Socket<SockData>>) {

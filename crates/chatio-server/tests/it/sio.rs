@@ -336,3 +336,40 @@ async fn bad_input_is_answered_and_harms_no_other_session() {
     assert_eq!(other.response("g").await["success"], true);
     bystander.ok("get_chats_summary", json!({})).await;
 }
+
+/// Issue 21, finding 4: socket.io sessions count against the connection caps whatever their
+/// transport (here: many sessions over short HTTP requests, no TCP connection left open),
+/// keep none of the client's headers, and a sid that is too long or unknown never enters
+/// the upgrade set. A session that ends frees its slot.
+#[tokio::test]
+async fn sessions_count_against_the_caps_and_keep_no_client_headers() {
+    let server = builder().agent(false).max_connections_per_address(5).start().await.unwrap();
+    let big = "x".repeat(50 * 1024);
+    let mut sessions = Vec::new();
+    for _ in 0..5 {
+        let r = http(&server, "GET", &Sio::path("100", false, None), &[("x-big", big.as_str())], "").await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let packets = Sio::decode(&r.content_type, &r.body, false);
+        let open: Value = serde_json::from_str(packets[0].strip_prefix('0').unwrap()).unwrap();
+        sessions.push(open["sid"].as_str().unwrap().to_owned());
+    }
+    let over = http(&server, "GET", &Sio::path("100", false, None), &[], "").await;
+    assert_eq!(over.status, 503, "the sixth session from this address");
+    let stats = server.stats();
+    assert_eq!(stats.sio_sessions, 5);
+    assert!(stats.sio_kept_header_bytes < 5 * 1024, "{} header bytes kept", stats.sio_kept_header_bytes);
+    // A sid of 50 KB is refused unread; an unknown one never enters the upgrade set.
+    let long = format!("/customer/v0.5/rtm/sio/?EIO=3&transport=websocket&license_id=100&sid={}", "A".repeat(50_000));
+    assert_eq!(http(&server, "GET", &long, &[], "").await.status, 400);
+    // Closing a session (Engine.IO close packet) frees its slot for a well-behaved client.
+    let path = Sio::path("100", true, Some(&sessions[0]));
+    let r = http(&server, "POST", &path, &[("content-type", "text/plain;charset=UTF-8")], payload(&["1"])).await;
+    assert_eq!(r.status, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while server.stats().sio_sessions > 4 {
+        assert!(std::time::Instant::now() < deadline, "the closed session still counts");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let again = Sio::open(&server, false).await;
+    again.post(&["42[\"message\",{\"action\":\"ping\"}]"]).await;
+}
