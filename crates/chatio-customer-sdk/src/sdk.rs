@@ -159,10 +159,10 @@ impl CustomerSdk {
     /// stream unsubscribes (`on`/`off`/`$$observable` in the JS SDK). The session starts
     /// connecting in [`init`](Self::init), so the *first* stream also receives the events
     /// that happened before it was made (`Connected` included; up to
-    /// [`Config::event_buffer`] of them): subscribing right after `init`, even after an
+    /// [`Config::event_buffer`](crate::Config::event_buffer) of them): subscribing right after `init`, even after an
     /// `.await`, misses nothing. Later streams start from their creation.
     ///
-    /// Bounded: a subscriber that falls behind by more than [`Config::event_buffer`] events
+    /// Bounded: a subscriber that falls behind by more than [`Config::event_buffer`](crate::Config::event_buffer) events
     /// reads [`SdkEvent::Lagged`](crate::SdkEvent::Lagged) in place of those it missed (see
     /// [`Events`]). Filter by name with [`Events::named`] (the JS SDK's `on(name, …)`).
     pub fn events(&self) -> Events {

@@ -408,8 +408,8 @@ pub fn platform_cfgs(code: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// The module path of a file under `src/`: `lib.rs` → [], `http/mod.rs` → [http],
-/// `http/router.rs` → [http, router].
+/// The module path of a file under `src/`: `lib.rs` → `[]`, `http/mod.rs` → `[http]`,
+/// `http/router.rs` → `[http, router]`.
 pub fn module_of(rel: &Path) -> Vec<String> {
     let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
     if let Some(last) = parts.pop() {
