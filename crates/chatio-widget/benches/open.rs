@@ -51,7 +51,11 @@ async fn open(c: &fantoccini::Client) -> (f64, f64) {
 }
 
 async fn one(env: &Env, host: &str, throttle: Option<NetworkConditions>) -> Run {
-    let (_driver, c) = browser(env, Screen::Desktop(1280, 800)).await;
+    // Chromium applies chromedriver's network conditions to the page's own process only:
+    // with site isolation the cross-origin chat window would load unthrottled, so the
+    // throttled runs keep it in the page's process.
+    let extra: &[&str] = if throttle.is_some() { &["--disable-site-isolation-trials"] } else { &[] };
+    let (_driver, c) = browser_with(env, Screen::Desktop(1280, 800), extra).await;
     if let Some(t) = throttle {
         c.issue_cmd(t).await.expect("throttle");
     }

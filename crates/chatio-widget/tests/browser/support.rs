@@ -105,6 +105,11 @@ pub enum Screen {
 
 /// A Chromium session (and its driver: keep both alive).
 pub async fn browser(env: &Env, screen: Screen) -> (Driver, Client) {
+    browser_with(env, screen, &[]).await
+}
+
+/// A Chromium session with extra command-line switches.
+pub async fn browser_with(env: &Env, screen: Screen, extra: &[&str]) -> (Driver, Client) {
     let driver = Driver::start(&env.driver);
     let mut args = vec![
         "--headless=new".to_owned(),
@@ -118,6 +123,7 @@ pub async fn browser(env: &Env, screen: Screen) -> (Driver, Client) {
         "--disable-sync".into(),
         "--disable-quic".into(),
     ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
     let mut options = json!({ "binary": env.chromium });
     match screen {
         Screen::Desktop(w, h) => args.push(format!("--window-size={w},{h}")),
