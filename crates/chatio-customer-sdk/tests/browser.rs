@@ -109,7 +109,10 @@ async fn admin(op: &str, sdk: &CustomerSdk) {
     init.set_body(&wasm_bindgen::JsValue::from_str(&body));
     let request = web_sys::Request::new_with_str_and_init(&url, &init).expect("request");
     let window: web_sys::Window = js_sys::global().unchecked_into();
-    wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request)).await.expect("admin call");
+    // The server acts on the request; its JSON answer to a no-cors request is an opaque
+    // response that Chromium's opaque-response blocking turns into a network error, so the
+    // outcome is checked by what the SDK sees next, not by this fetch.
+    let _ = wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request)).await;
 }
 
 #[wasm_bindgen_test]
