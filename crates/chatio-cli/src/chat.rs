@@ -146,6 +146,10 @@ const REFUSED_HINT_AFTER: u32 = 3;
 /// (the agent's replies) until nothing came for `--wait` seconds; a failed command makes the
 /// outcome [`Outcome::Failed`].
 pub async fn run(args: ChatArgs) -> Result<Outcome, String> {
+    // Ctrl-C is caught before anything is shown: a user (or a test) who presses it as soon as
+    // the first line appears gets a clean exit, never the default kill.
+    let (tx, mut rx) = mpsc::unbounded::<Input>();
+    on_ctrl_c(tx.clone());
     let color = crate::term::color_stdout(args.plain);
     let interactive = std::io::stdin().is_terminal();
     let out = Renderer::new(Mode::Text { color }).with_status_line(true);
@@ -163,7 +167,6 @@ pub async fn run(args: ChatArgs) -> Result<Outcome, String> {
     out.step(&format!("connecting to {url} (license {}); :help for commands, :quit to leave", args.license));
     let sdk = CustomerSdk::init(config).map_err(|e| describe(&e))?;
     let state = Arc::new(Mutex::new(State::default()));
-    let (tx, mut rx) = mpsc::unbounded::<Input>();
     let last_event = Arc::new(Mutex::new(Instant::now()));
     let connected = Arc::new(AtomicBool::new(false));
 
@@ -205,7 +208,6 @@ pub async fn run(args: ChatArgs) -> Result<Outcome, String> {
         }
     });
 
-    on_ctrl_c(tx.clone());
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         let mut line = String::new();

@@ -596,6 +596,19 @@ fn ctrl_c_interrupts_a_message_waiting_for_a_connection() {
     assert!(status.success(), "Ctrl-C leaves cleanly: {status:?}");
 }
 
+/// Ctrl-C pressed as soon as the client's first line shows (here before it could connect)
+/// still ends it cleanly: the handler is in place before anything is printed. (It was set
+/// up after the first lines once, and a loaded CI machine typed Ctrl-C in between: status 130.)
+#[test]
+fn ctrl_c_right_after_the_first_line_exits_cleanly() {
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let (mut child, rx) = chat_in_a_terminal(&["--url", &url, "--plain"]);
+    let mut seen = Vec::new();
+    expect_line(&rx, "connecting to", &mut seen);
+    let status = type_then_gone_within(&mut child, b"\x03", 3);
+    assert!(status.success(), "Ctrl-C leaves cleanly: {status:?}");
+}
+
 #[test]
 fn quit_interrupts_a_message_waiting_for_a_connection() {
     let status = interrupts_a_waiting_message(b":quit\r");
