@@ -107,7 +107,7 @@ impl History {
         if let Some(oldest) = self.oldest_loaded {
             batch.retain(|s| s.order < oldest);
         }
-        batch.sort_by_key(|s| s.order);
+        crate::order::sort_by_u64(&mut batch, |s| s.order);
         batch.dedup_by_key(|s| s.order);
         self.leftover = batch;
         if self.leftover.is_empty() {
@@ -142,7 +142,7 @@ impl History {
     pub(crate) fn on_failure(&mut self, step: &Step) {
         if let Step::Threads(ts) = step {
             self.leftover.extend(ts.iter().cloned());
-            self.leftover.sort_by_key(|s| s.order);
+            crate::order::sort_by_u64(&mut self.leftover, |s| s.order);
         }
     }
 

@@ -226,6 +226,7 @@ mod config;
 mod error;
 mod history;
 pub mod model;
+mod order;
 mod outbox;
 mod output;
 mod output_json;

@@ -159,7 +159,7 @@ impl Thread {
     pub fn from_wire(t: wire::Thread, chat: &ChatId) -> Self {
         let id = t.id;
         let mut events: Vec<Event> = t.events.into_iter().map(|e| Event::from_wire(e, chat, Some(&id))).collect();
-        events.sort_by_key(|e| e.order);
+        crate::order::sort_by_u64(&mut events, |e| e.order);
         Self {
             chat: chat.clone(),
             active: t.active,
@@ -196,7 +196,7 @@ impl Chat {
         let id = c.id;
         let mut threads: Vec<Thread> =
             c.thread.into_iter().chain(c.threads.unwrap_or_default()).map(|t| Thread::from_wire(t, &id)).collect();
-        threads.sort_by_key(|t| t.order);
+        crate::order::sort_by_u64(&mut threads, |t| t.order);
         Self {
             users: c.users.into_iter().map(User::from_wire).collect(),
             properties: c.properties.unwrap_or_default(),

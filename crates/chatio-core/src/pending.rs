@@ -184,7 +184,7 @@ impl<A> PendingTable<A> {
         let ids: Vec<RequestId> = self.map.iter().filter(|(_, p)| pick(p)).map(|(id, _)| id.clone()).collect();
         let mut out: Vec<(RequestId, Pending<A>)> =
             ids.into_iter().filter_map(|id| self.remove(&id).map(|p| (id, p))).collect();
-        out.sort_by_key(|(_, p)| p.seq);
+        crate::order::sort_by_u64(&mut out, |(_, p)| p.seq);
         out
     }
 
@@ -193,7 +193,7 @@ impl<A> PendingTable<A> {
         self.queue.clear();
         self.deadlines.clear();
         let mut out: Vec<(RequestId, Pending<A>)> = std::mem::take(&mut self.map).into_iter().collect();
-        out.sort_by_key(|(_, p)| p.seq);
+        crate::order::sort_by_u64(&mut out, |(_, p)| p.seq);
         out
     }
 

@@ -35,10 +35,11 @@ pub(crate) struct StartedUpload {
 pub(crate) struct Calls<S: DrivenSession> {
     /// Who waits for each request's outcome (with the request's tracing span).
     waiters: HashMap<RequestId, (ReplySender<S::Reply>, tracing::Span)>,
-    /// Uploads accepted by the session, not started yet.
-    held: HashMap<RequestId, HeldUpload>,
-    /// Uploads under way.
-    running: HashMap<RequestId, AbortHandle>,
+    /// Uploads accepted by the session, not started yet, and uploads under way: a few at a
+    /// time, so lists (each map type is another copy of the hash table's code in the browser
+    /// build).
+    held: Vec<(RequestId, HeldUpload)>,
+    running: Vec<(RequestId, AbortHandle)>,
     bus: Bus<S::Event>,
     state: Arc<Mutex<S::Snapshot>>,
     /// The last token, for [`Command::Token`].
@@ -47,7 +48,7 @@ pub(crate) struct Calls<S: DrivenSession> {
 
 impl<S: DrivenSession> Calls<S> {
     pub(crate) fn new(bus: Bus<S::Event>, state: Arc<Mutex<S::Snapshot>>) -> Self {
-        Self { waiters: HashMap::new(), held: HashMap::new(), running: HashMap::new(), bus, state, credentials: None }
+        Self { waiters: HashMap::new(), held: Vec::new(), running: Vec::new(), bus, state, credentials: None }
     }
 
     /// Runs a handle's command on the session ([`Command::Shutdown`] is the loop's to handle).
@@ -69,7 +70,7 @@ impl<S: DrivenSession> Calls<S> {
             Command::Exec(f) => f(session, now),
             Command::Upload { start, source, progress, id, reply, abandon } => match start(session, now) {
                 Ok(rid) => {
-                    self.held.insert(rid.clone(), (source, progress, abandon));
+                    self.held.push((rid.clone(), (source, progress, abandon)));
                     let span = tracing::debug_span!("chatio.request", request = %rid, action = "send_file");
                     self.waiters.insert(rid.clone(), (reply, span));
                     let _ = id.send(Ok(rid));
@@ -99,9 +100,9 @@ impl<S: DrivenSession> Calls<S> {
     /// caller gave, and the registration that [`cancel_upload`](Self::cancel_upload) and
     /// [`close`](Self::close) abort. `None` when it is no longer held (cancelled).
     pub(crate) fn start_upload(&mut self, req: &UploadRequest, url: &Url) -> Option<StartedUpload> {
-        let (source, progress, abandon) = self.held.remove(&req.id)?;
+        let (source, progress, abandon) = take(&mut self.held, &req.id)?;
         let (handle, reg) = AbortHandle::new_pair();
-        self.running.insert(req.id.clone(), handle);
+        self.running.push((req.id.clone(), handle));
         let upload = Upload {
             url: url.clone(),
             access_token: req.access_token.clone(),
@@ -116,15 +117,15 @@ impl<S: DrivenSession> Calls<S> {
 
     /// The session cancelled upload `id`: stop it, or forget it if it had not started.
     pub(crate) fn cancel_upload(&mut self, id: &RequestId) {
-        self.held.remove(id);
-        if let Some(h) = self.running.remove(id) {
+        take(&mut self.held, id);
+        if let Some(h) = take(&mut self.running, id) {
             h.abort();
         }
     }
 
     /// The caller of upload `id` dropped its future: the session cancels it.
     pub(crate) fn abandoned(&mut self, session: &mut S, id: &RequestId, now: Instant) {
-        self.running.remove(id);
+        take(&mut self.running, id);
         if session.cancel(id, now) {
             tracing::debug!(request = %id, "upload abandoned by its caller: cancelled");
         }
@@ -138,7 +139,7 @@ impl<S: DrivenSession> Calls<S> {
         result: Result<SendFileResponse, UploadError>,
         now: Instant,
     ) {
-        self.running.remove(id);
+        take(&mut self.running, id);
         let result = result.map_err(|e| match e {
             UploadError::Server(o) => UploadFailure::Server(o),
             UploadError::Transport(t) => UploadFailure::Transport(t.into_transport(Operation::Upload)),
@@ -180,12 +181,18 @@ impl<S: DrivenSession> Calls<S> {
     /// The driver ends: running uploads stop, the last state is published, subscribers see
     /// the end of the stream.
     pub(crate) fn close(&mut self, session: &S) {
-        for (_, h) in self.running.drain() {
+        for (_, h) in self.running.drain(..) {
             h.abort();
         }
         self.publish_state(session);
         self.bus.close();
     }
+}
+
+/// Removes `id`'s entry from a list of uploads.
+fn take<T>(list: &mut Vec<(RequestId, T)>, id: &RequestId) -> Option<T> {
+    let at = list.iter().position(|(r, _)| r == id)?;
+    Some(list.swap_remove(at).1)
 }
 
 /// How an upload task ended.

@@ -12,6 +12,7 @@
 //! connection that waits while the platform says the network is down. It holds no protocol
 //! logic.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use crate::calls::{Calls, StartedUpload, UploadEnd, watch_upload};
 use crate::error::{Dropped, Error};
 use crate::handle::Command;
 pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
-use crate::platform::{Network, NetworkEvents, Platform, Socket, SocketEvent};
+use crate::platform::{MaybeSend, Network, NetworkEvents, Platform, Socket, SocketEvent};
 use crate::session::DrivenSession;
 pub use crate::tap::{Tap, TapEvent};
 use crate::token::{Credentials, TokenProvider};
@@ -123,8 +124,19 @@ pub fn spawn_on<P: Platform, S: DrivenSession>(
         calls: Calls::new(bus.clone(), state.clone()),
         _watch: watch,
     };
-    platform.spawn(Box::new(driver).run(rx, irx).instrument(span));
+    spawn_in(&platform, Box::new(driver).run(rx, irx), span);
     Ok(DriverHandle::new(tx, bus, state))
+}
+
+/// Runs `task` on `platform` inside `span`, unless this build compiled tracing out (the
+/// browser's release build, `release_max_level_off`): there every span is empty, and the
+/// wrapper would only cost size (its poll and drop for each of the driver's three tasks).
+fn spawn_in<P: Platform>(platform: &P, task: impl Future<Output = ()> + MaybeSend + 'static, span: tracing::Span) {
+    if tracing::level_filters::STATIC_MAX_LEVEL == tracing::level_filters::LevelFilter::OFF {
+        platform.spawn(task);
+    } else {
+        platform.spawn(task.instrument(span));
+    }
 }
 
 pub(crate) struct Driver<P: Platform, S: DrivenSession> {
@@ -381,16 +393,14 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
         let expire = self.platform.sleep_until(deadline);
         let tx = self.internal.clone();
         let span = tracing::info_span!("chatio.connect", attempt, url = %ws::redact(&self.rtm_url));
-        self.platform.spawn(
-            async move {
-                let r = futures::select_biased! {
-                    r = connect.fuse() => r,
-                    () = expire.fuse() => Err(Error::Timeout(timeout)),
-                };
-                let _ = tx.unbounded_send(Internal::Connected(attempt, r));
-            }
-            .instrument(span),
-        );
+        let task = async move {
+            let r = match futures::future::select(std::pin::pin!(connect), std::pin::pin!(expire)).await {
+                futures::future::Either::Left((r, _)) => r,
+                futures::future::Either::Right(_) => Err(Error::Timeout(timeout)),
+            };
+            let _ = tx.unbounded_send(Internal::Connected(attempt, r));
+        };
+        spawn_in(&self.platform, task, span);
     }
 
     async fn action(&mut self, action: DriverAction) {
@@ -422,17 +432,15 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
                 let run = self.platform.upload(upload, progress, self.config.upload_timeout);
                 let (tx, id) = (self.internal.clone(), req.id.clone());
                 let span = tracing::info_span!("chatio.upload", request = %id, size = req.size);
-                self.platform.spawn(
-                    async move {
-                        // Aborting drops the upload's future, which stops its request.
-                        let _ = match watch_upload(run, reg, abandon).await {
-                            Some(UploadEnd::Abandoned) => tx.unbounded_send(Internal::Abandoned(id)),
-                            Some(UploadEnd::Done(result)) => tx.unbounded_send(Internal::Uploaded(id, result)),
-                            None => Ok(()),
-                        };
-                    }
-                    .instrument(span),
-                );
+                let task = async move {
+                    // Aborting drops the upload's future, which stops its request.
+                    let _ = match watch_upload(run, reg, abandon).await {
+                        Some(UploadEnd::Abandoned) => tx.unbounded_send(Internal::Abandoned(id)),
+                        Some(UploadEnd::Done(result)) => tx.unbounded_send(Internal::Uploaded(id, result)),
+                        None => Ok(()),
+                    };
+                };
+                spawn_in(&self.platform, task, span);
             }
             DriverAction::CancelUpload { id } => self.calls.cancel_upload(&id),
             _ => {}

@@ -35,7 +35,7 @@ pub(crate) fn typed<T: FromReply<R>, R: std::fmt::Debug>(r: Result<R, Error>) ->
 fn mismatch(wanted: &str, other: &dyn std::fmt::Debug) -> Error {
     // The variant's name only: a reply's content may be the customer's messages.
     let shown = format!("{other:?}");
-    let kind: String = shown.chars().take_while(|c| c.is_alphanumeric() || *c == '_').take(40).collect();
+    let kind: String = shown.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
     Error::bug(format!("a command answering {wanted} got a `{kind}` reply"))
 }
 

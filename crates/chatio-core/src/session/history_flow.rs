@@ -71,7 +71,7 @@ impl Session {
             (Step::Threads(_), ResponseData::GetChatThreads(r)) => {
                 let mut threads: Vec<Thread> =
                     r.chat.threads.unwrap_or_default().into_iter().map(|t| Thread::from_wire(t, &chat)).collect();
-                threads.sort_by_key(|t| t.order);
+                crate::order::sort_by_u64(&mut threads, |t| t.order);
                 h.on_threads(threads.iter().map(|t| t.order));
                 let summaries = threads
                     .iter()

@@ -150,13 +150,13 @@ impl Session {
                 let chat_id = r.chat.id;
                 let mut threads: Vec<Thread> =
                     r.chat.threads.unwrap_or_default().into_iter().map(|t| Thread::from_wire(t, &chat_id)).collect();
-                threads.sort_by_key(|t| t.order);
+                crate::order::sort_by_u64(&mut threads, |t| t.order);
                 Reply::Threads(threads)
             }
             ResponseData::GetChatThreadsSummary(r) => {
                 let mut list: Vec<ThreadSummary> =
                     r.threads_summary.into_iter().map(|s| ThreadSummary::from_wire(s, &chat)).collect();
-                list.sort_by_key(|s| s.order);
+                crate::order::sort_by_u64(&mut list, |s| s.order);
                 Reply::ThreadsSummary { threads_summary: list, total_threads: r.total_threads }
             }
             ResponseData::UpdateCustomer(r) => Reply::Customer(User::from_wire(r.customer)),
