@@ -470,6 +470,70 @@ async fn offline_for_real_waits_for_online_and_loses_nothing() {
     sdk.destroy().await;
 }
 
+/// A spy on `WebSocket.prototype.close`: the first close of each socket the page makes (what
+/// reaches the wire: later calls on a closing socket send nothing), as `"1000 reason"` or
+/// `"no status"`.
+struct CloseSpy;
+
+impl CloseSpy {
+    fn install() -> CloseSpy {
+        js_sys::Function::new_no_args(
+            "const p = WebSocket.prototype;
+             if (!p.__chatioClose) {
+               p.__chatioClose = p.close;
+               p.close = function (...a) {
+                 if (!this.__chatioClosed) {
+                   this.__chatioClosed = true;
+                   globalThis.__chatioCloses.push(a.length ? a[0] + ' ' + a[1] : 'no status');
+                 }
+                 return p.__chatioClose.apply(this, a);
+               };
+             }
+             globalThis.__chatioCloses = [];",
+        )
+        .call0(&wasm_bindgen::JsValue::NULL)
+        .expect("install the spy");
+        CloseSpy
+    }
+
+    /// The closes so far.
+    fn closes(&self) -> Vec<String> {
+        let list = js_sys::Reflect::get(&js_sys::global(), &"__chatioCloses".into()).expect("the list");
+        js_sys::Array::from(&list).iter().filter_map(|v| v.as_string()).collect()
+    }
+}
+
+/// Whenever the driver lets go of an open socket it closes it with 1000 "closed by the client",
+/// as the browser driver always did: the page going offline, a frame over the size limit, the
+/// session destroyed (never a close without a status code).
+#[wasm_bindgen_test]
+async fn the_socket_is_closed_with_1000_whatever_the_reason() {
+    let spy = CloseSpy::install();
+    let by_client = "1000 closed by the client";
+    let (sdk, mut events) = connect_with(config().max_frame_len(64 * 1024)).await;
+    let chat = sdk.start_chat(StartChat::new()).await.expect("chat");
+    fire("offline");
+    wait(&mut events, "connection_lost", |e| matches!(e, SdkEvent::ConnectionLost).then_some(())).await;
+    assert_eq!(spy.closes(), [by_client], "offline");
+    fire("online");
+    wait(&mut events, "connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(())).await;
+
+    // Five messages of 16 000 characters: the thread's answer is over the 64 KiB limit.
+    for i in 0..5 {
+        sdk.send_message(&chat.id, &format!("{i}{}", "x".repeat(15_999))).await.expect("send");
+    }
+    let threads = sdk.chat_threads_summary(&chat.id, Pagination::default()).await.expect("summary");
+    let ids: Vec<_> = threads.threads_summary.iter().map(|t| t.id.clone()).collect();
+    let too_large = sdk.chat_threads(&chat.id, &ids).await;
+    assert!(too_large.is_err(), "the answer cannot be read");
+    wait(&mut events, "the protocol error", |e| matches!(e, SdkEvent::Error(Error::Protocol(_))).then_some(())).await;
+    assert_eq!(spy.closes(), [by_client, by_client], "a frame over the limit");
+    wait(&mut events, "connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. }).then_some(())).await;
+
+    sdk.destroy().await;
+    assert_eq!(spy.closes(), [by_client, by_client, by_client], "destroyed");
+}
+
 #[wasm_bindgen_test]
 async fn bad_input_gets_typed_errors_not_panics() {
     // A malformed frame: an error event, and the session goes on.

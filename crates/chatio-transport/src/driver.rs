@@ -28,7 +28,7 @@ use crate::calls::{Calls, StartedUpload, UploadEnd, watch_upload};
 use crate::error::{Dropped, Error};
 use crate::handle::Command;
 pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
-use crate::platform::{MaybeSend, Network, NetworkEvents, Platform, Socket, SocketEvent};
+use crate::platform::{CLOSED_BY_CLIENT, Closing, MaybeSend, Network, NetworkEvents, Platform, Socket, SocketEvent};
 use crate::session::DrivenSession;
 pub use crate::tap::{Tap, TapEvent};
 use crate::token::{Credentials, TokenProvider};
@@ -219,7 +219,7 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
             }
         }
         if let Some(s) = self.socket.take() {
-            s.close(None).await;
+            s.close(Closing::SessionEnded).await;
         }
         self.calls.close(&self.session);
         if let Some(done) = shutdown {
@@ -233,7 +233,9 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
         }
     }
 
-    /// The socket is gone (`how`): the tap and the session hear of it.
+    /// The socket is gone (`how`): the tap and the session hear of it. A socket still held
+    /// is dropped: it reported its own end (see [`abandon`](Self::abandon) for one that did
+    /// not).
     fn disconnected(&mut self, how: Disconnect, now: Instant) {
         self.socket = None;
         if let Some(t) = &self.config.tap {
@@ -246,6 +248,13 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
             t.event(self.platform.now(), TapEvent::Disconnected { code, reason: &reason });
         }
         self.session.handle_disconnected(how, now);
+    }
+
+    /// The driver stops reading the socket although it did not end ([`Socket::abandon`]).
+    fn abandon(&mut self) {
+        if let Some(s) = self.socket.take() {
+            s.abandon();
+        }
     }
 
     /// The socket broke while it was open (`source` says how).
@@ -281,6 +290,7 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
     fn too_large(&mut self, limit: usize, detail: &str, now: Instant) {
         tracing::warn!(limit, detail, "a frame from the server is too large");
         let message = format!("a frame from the server exceeds the {limit}-byte limit ({detail})");
+        self.abandon();
         self.disconnected(Disconnect::FrameTooLarge { message }, now);
     }
 
@@ -324,8 +334,8 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
         match n {
             Network::Offline => {
                 tracing::info!("the network went offline");
-                if let Some(s) = self.socket.take() {
-                    drop(s);
+                if self.socket.is_some() {
+                    self.abandon();
                     self.failed(Error::dropped(Dropped::Offline), now);
                 }
             }
@@ -356,6 +366,7 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
                 let Some(socket) = &mut self.socket else { continue };
                 if let Err(e) = socket.send(frame).await {
                     tracing::debug!(error = %e, "write failed");
+                    self.abandon();
                     let now = self.platform.now();
                     self.disconnected(Disconnect::Failed(e.into_transport(Operation::Socket)), now);
                 }
@@ -419,7 +430,7 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
                 self.connecting = None;
                 self.waiting_online = false;
                 let Some(socket) = self.socket.take() else { return };
-                socket.close(Some((1000, CLOSED_BY_CLIENT))).await;
+                socket.close(Closing::Requested).await;
                 let now = self.platform.now();
                 self.disconnected(Disconnect::Closed { code: Some(1000), reason: CLOSED_BY_CLIENT.into() }, now);
             }
@@ -447,6 +458,3 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
         }
     }
 }
-
-/// The reason of the client's own close.
-const CLOSED_BY_CLIENT: &str = "closed by the client";

@@ -89,9 +89,32 @@ pub trait Socket: MaybeSend + 'static {
     /// writes the next one after).
     fn send(&mut self, frame: String) -> impl Future<Output = Result<(), Error>> + MaybeSend + '_;
 
-    /// Closes the connection: with this code and reason, or with no status at all (`None`).
-    fn close(self, frame: Option<(u16, &'static str)>) -> impl Future<Output = ()> + MaybeSend + 'static;
+    /// Closes the connection the driver still reads, because of `why`; the driver awaits it.
+    fn close(self, why: Closing) -> impl Future<Output = ()> + MaybeSend + 'static;
+
+    /// Lets go at once of a connection the driver stopped reading: a frame over the limit, a
+    /// failed write, the network gone. Natively the connection is dropped (a broken stream
+    /// takes no close frame); a browser's `WebSocket` is closed with 1000 and
+    /// [`CLOSED_BY_CLIENT`].
+    fn abandon(self);
 }
+
+/// Why the driver closes a connection it still reads ([`Socket::close`]).
+///
+/// What goes on the wire is the platform's, and has stayed what it was before the driver was
+/// written once: the session's own close is 1000 with [`CLOSED_BY_CLIENT`] everywhere; at the
+/// end of a session, native sends a close frame without a status code and a browser 1000.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Closing {
+    /// The session asked to close (`DriverAction::Close`: `disconnect()`, a final refusal).
+    Requested,
+    /// The session ended: destroyed, or every handle dropped.
+    SessionEnded,
+}
+
+/// The reason of the client's own close frames.
+pub const CLOSED_BY_CLIENT: &str = "closed by the client";
 
 /// What an open websocket reports.
 #[derive(Debug)]

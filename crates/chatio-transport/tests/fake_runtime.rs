@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::Message;
 use chatio_core::{Config, Error, FileSpec, Reply, SdkEvent, Session};
-use chatio_transport::platform::{NetworkEvents, Platform, Socket, SocketEvent};
+use chatio_transport::platform::{Closing, NetworkEvents, Platform, Socket, SocketEvent};
 use chatio_transport::runtime::{BoxFuture, BoxIo, Runtime};
 use chatio_transport::token::{Credentials, StaticToken};
 use chatio_transport::upload::{FileSource, Progress, Upload, UploadError};
@@ -425,6 +425,9 @@ struct ScriptEnd {
 struct ScriptSocket {
     events: mpsc::UnboundedReceiver<SocketEvent<String>>,
     sent: mpsc::UnboundedSender<String>,
+    /// How the driver let go of each socket: `close Requested`, `close SessionEnded`,
+    /// `abandon` (a socket dropped says nothing).
+    ends: Arc<Mutex<Vec<String>>>,
 }
 
 impl Socket for ScriptSocket {
@@ -444,8 +447,13 @@ impl Socket for ScriptSocket {
         async move { r }
     }
 
-    fn close(self, _frame: Option<(u16, &'static str)>) -> impl std::future::Future<Output = ()> + MaybeSend + 'static {
+    fn close(self, why: Closing) -> impl std::future::Future<Output = ()> + MaybeSend + 'static {
+        self.ends.lock().expect("lock").push(format!("close {why:?}"));
         std::future::ready(())
+    }
+
+    fn abandon(self) {
+        self.ends.lock().expect("lock").push("abandon".into());
     }
 }
 
@@ -459,6 +467,7 @@ struct Scripted {
     net: Arc<Mutex<Option<NetworkEvents<ScriptSocket>>>>,
     ends: mpsc::UnboundedSender<ScriptEnd>,
     connects: Arc<AtomicUsize>,
+    closes: Arc<Mutex<Vec<String>>>,
 }
 
 impl Platform for Scripted {
@@ -487,7 +496,8 @@ impl Platform for Scripted {
         let (etx, erx) = mpsc::unbounded();
         let (stx, srx) = mpsc::unbounded();
         let _ = self.ends.unbounded_send(ScriptEnd { events: etx, sent: srx });
-        async move { Ok(ScriptSocket { events: erx, sent: stx }) }
+        let ends = self.closes.clone();
+        async move { Ok(ScriptSocket { events: erx, sent: stx, ends }) }
     }
 
     fn upload(
@@ -537,6 +547,7 @@ fn scripted(online: bool) -> ScriptWorld {
         net: Arc::default(),
         ends: etx,
         connects: Arc::default(),
+        closes: Arc::default(),
     };
     let mut core = Config::new(LicenseId(100), 1);
     core.max_frame_len = 64 * 1024;
@@ -576,6 +587,11 @@ impl ScriptWorld {
 
     fn connects(&self) -> usize {
         self.platform.connects.load(Ordering::SeqCst)
+    }
+
+    /// How the driver let go of its sockets so far (see [`ScriptSocket::ends`]).
+    fn closes(&self) -> Vec<String> {
+        self.platform.closes.lock().expect("lock").clone()
     }
 }
 
@@ -619,6 +635,7 @@ fn offline_spends_no_attempt_and_online_connects() {
 
         w.network(false);
         w.event("connection_lost", |e| matches!(e, SdkEvent::ConnectionLost)).await;
+        assert_eq!(w.closes(), ["abandon"], "offline: the socket is let go of, not just dropped");
         let chat = ChatId::new("C1");
         let driver = w.driver.clone();
         let reply = driver.request(move |s, now| s.send_message(&chat, "typed offline", now));
@@ -641,6 +658,7 @@ fn offline_spends_no_attempt_and_online_connects() {
         let r = within("the reply", reply).await.expect("sent");
         assert!(matches!(r, Reply::Event(e) if e.text() == Some("typed offline")));
         w.driver.shutdown().await;
+        assert_eq!(w.closes(), ["abandon", "close Requested"], "destroy asks to close");
     });
 }
 
@@ -663,6 +681,7 @@ fn tap_frame_size_and_1006_are_the_drivers_rules() {
         let err = w.event("the protocol error", |e| matches!(e, SdkEvent::Error(Error::Protocol(_)))).await;
         assert!(format!("{err:?}").contains("exceeds the 65536-byte limit"), "{err:?}");
         w.event("connection_lost", |e| matches!(e, SdkEvent::ConnectionLost)).await;
+        assert_eq!(w.closes(), ["abandon"], "an oversize frame: the socket is let go of");
         let tapped = w.tap.0.lock().expect("lock").join("\n");
         assert!(!tapped.contains("aaaaaaaa"), "an oversize frame is not read, so not tapped either");
         assert!(tapped.contains("exceeds the 65536-byte limit (70"), "{tapped}");
@@ -673,6 +692,7 @@ fn tap_frame_size_and_1006_are_the_drivers_rules() {
         w.event("connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. })).await;
         end.events.unbounded_send(SocketEvent::Closed { code: Some(1006), reason: String::new() }).expect("send");
         w.event("connection_lost", |e| matches!(e, SdkEvent::ConnectionLost)).await;
+        assert_eq!(w.closes(), ["abandon"], "a socket that ended is only dropped");
         let tapped = w.tap.0.lock().expect("lock").join("\n");
         assert!(tapped.contains("code: None, reason: \"the websocket failed: websocket error: reading: the connection dropped without a close frame (1006)"), "{tapped}");
         w.fake.advance(Duration::from_secs(5));
@@ -680,5 +700,39 @@ fn tap_frame_size_and_1006_are_the_drivers_rules() {
         script_log_in(&mut end).await;
         w.event("connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. })).await;
         w.driver.shutdown().await;
+    });
+}
+
+/// How the driver lets go of a socket (each platform puts it on the wire as it always did:
+/// `Closing` and `abandon` in `platform.rs`): a failed write abandons it; the session's own
+/// close (`disconnect`, and `destroy`, which asks for it too) is `Requested`.
+#[test]
+fn the_driver_says_why_it_lets_go_of_a_socket() {
+    async_std::task::block_on(async {
+        let mut w = scripted(true);
+        let mut end = w.accept().await;
+        script_log_in(&mut end).await;
+        w.event("connected", |e| matches!(e, SdkEvent::Connected { .. })).await;
+        // The next write fails: the connection cannot be written to.
+        let ScriptEnd { events: _still_open, sent } = end;
+        drop(sent);
+        let _pending = w.driver.request_with_id(|s, now| s.send_message(&ChatId::new("C1"), "lost write", now));
+        w.event("connection_lost", |e| matches!(e, SdkEvent::ConnectionLost)).await;
+        assert_eq!(w.closes(), ["abandon"]);
+
+        w.fake.advance(Duration::from_secs(5));
+        let mut end = w.accept().await;
+        script_log_in(&mut end).await;
+        w.event("connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. })).await;
+        w.driver.exec(|s, now| s.disconnect(now)).await.expect("disconnect");
+        w.event("connection_lost", |e| matches!(e, SdkEvent::ConnectionLost)).await;
+        assert_eq!(w.closes(), ["abandon", "close Requested"]);
+
+        w.driver.exec(|s, now| s.connect(now)).await.expect("connect");
+        let mut end = w.accept().await;
+        script_log_in(&mut end).await;
+        w.event("connection_restored", |e| matches!(e, SdkEvent::ConnectionRestored { .. })).await;
+        w.driver.shutdown().await;
+        assert_eq!(w.closes(), ["abandon", "close Requested", "close Requested"], "destroy asks to close");
     });
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use async_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use futures::StreamExt;
@@ -14,7 +15,7 @@ use url::Url;
 use super::net::{self, TlsConfig};
 use crate::MaybeSend;
 use crate::error::Error;
-use crate::platform::{Socket, SocketEvent};
+use crate::platform::{CLOSED_BY_CLIENT, Closing, Socket, SocketEvent};
 use crate::runtime::{BoxFuture, BoxIo, Runtime};
 
 /// An open RTM websocket.
@@ -106,12 +107,20 @@ impl Socket for NativeSocket {
 
     /// Boxed: a close happens once per connection, and an inline close future (with the
     /// socket it owns) would grow every idle driver's task by 0.8 KiB.
-    fn close(self, frame: Option<(u16, &'static str)>) -> impl Future<Output = ()> + MaybeSend + 'static {
+    fn close(self, why: Closing) -> impl Future<Output = ()> + MaybeSend + 'static {
         let mut ws = self.ws;
-        let frame = frame.map(|(code, reason)| CloseFrame { code: code.into(), reason: reason.into() });
+        let frame = match why {
+            Closing::Requested => Some(CloseFrame { code: CloseCode::Normal, reason: CLOSED_BY_CLIENT.into() }),
+            // A close frame without a status code.
+            Closing::SessionEnded => None,
+        };
         let close: BoxFuture<()> = Box::pin(async move {
             let _ = ws.close(frame).await;
         });
         close
     }
+
+    /// Dropped: no close frame (after a refused frame or a failed write the stream may not
+    /// take one).
+    fn abandon(self) {}
 }

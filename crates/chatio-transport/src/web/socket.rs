@@ -13,7 +13,7 @@ use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 use super::js_message;
 use crate::MaybeSend;
 use crate::error::{BrowserError, Error};
-use crate::platform::SocketEvent as DriverEvent;
+use crate::platform::{CLOSED_BY_CLIENT, Closing, SocketEvent as DriverEvent};
 
 /// What the browser's websocket reported.
 #[derive(Debug)]
@@ -163,12 +163,16 @@ impl crate::platform::Socket for Socket {
         std::future::ready(Socket::send(self, &frame))
     }
 
-    fn close(self, frame: Option<(u16, &'static str)>) -> impl Future<Output = ()> + MaybeSend + 'static {
-        match frame {
-            Some((code, reason)) => Socket::close(&self, code, reason),
-            None => drop(self),
-        }
+    /// 1000 with [`CLOSED_BY_CLIENT`], whatever `why` (as the browser driver always did).
+    fn close(self, _why: Closing) -> impl Future<Output = ()> + MaybeSend + 'static {
+        Socket::close(&self, 1000, CLOSED_BY_CLIENT);
         std::future::ready(())
+    }
+
+    /// 1000 with [`CLOSED_BY_CLIENT`] too: the browser sends the close frame (or, if the
+    /// socket is already closing, nothing more).
+    fn abandon(self) {
+        Socket::close(&self, 1000, CLOSED_BY_CLIENT);
     }
 }
 
