@@ -131,12 +131,20 @@ pub(crate) fn apply(
 ) -> store::Result<Effects> {
     let mut fx = Effects::default();
     let bot_user = agent_user(Some(bot), &bot.id, None);
-    // Files are stored before reading the chat.
+    // The agent's picture: one stored file per license (and server run) however often it is
+    // asked for, so that its answers cost no more than the messages that ask (issue 21,
+    // finding 4); its name comes from the OS random source, like every file's.
     let file = if *step == Step::File || *step == Step::Rich {
-        let png = files::sample_png(64, 48);
-        let key = format!("/api/file/chatio/att/{license}/{}.png", crate::identity::secret::random_hex(32));
-        let size = png.len() as u64;
-        store.put_file(&key, FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from(png) })?;
+        let key = format!("/api/file/chatio/att/{license}/{}.png", picture_name(public_url));
+        let size = match store.file(&key)? {
+            Some(f) => f.bytes.len() as u64,
+            None => {
+                let png = files::sample_png(64, 48);
+                let size = png.len() as u64;
+                store.put_file(&key, FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from(png) })?;
+                size
+            }
+        };
         Some((format!("{public_url}{key}"), size))
     } else {
         None
@@ -319,6 +327,16 @@ pub(crate) fn apply(
     }
     store.put_chat(license, chat)?;
     Ok(fx)
+}
+
+/// The name of the agent's picture for the server at `public_url` in this process: 32 hex
+/// characters from the OS random source, drawn once per server.
+fn picture_name(public_url: &str) -> String {
+    static NAMES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    let mut names = names.lock().unwrap_or_else(|e| e.into_inner());
+    names.entry(public_url.to_owned()).or_insert_with(|| crate::identity::secret::random_hex(32)).clone()
 }
 
 #[cfg(test)]

@@ -268,3 +268,23 @@ async fn without_the_agent_nobody_answers() {
     assert_eq!(actions, ["incoming_chat_thread", "incoming_event"]);
     assert_eq!(server.chat_events(100, &chat).len(), 2);
 }
+
+/// Issue 21, finding 4: the agent's `/file` costs the server no more than the message that
+/// asked: every answer points at the same stored picture (one per license), still served.
+#[tokio::test]
+async fn the_agents_pictures_are_one_stored_file() {
+    let server = server().await;
+    let mut c = Client::customer(&server).await;
+    let (chat, _) = c.start_chat("hi").await;
+    c.settle().await;
+    let mut urls = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        c.say(&chat, "/file").await;
+        let file = c.event(|e| e["type"] == "file").await;
+        urls.insert(file["payload"]["event"]["url"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(urls.len(), 1, "{urls:?}");
+    let url = urls.into_iter().next().unwrap();
+    let served = http(&server, "GET", url.trim_start_matches(&server.http_url()), &[], "").await;
+    assert_eq!((served.status, served.content_type.as_str()), (200, "image/png"));
+}
