@@ -49,6 +49,9 @@ struct Plan {
     throughput_secs: u64,
     latency_secs: u64,
     soak_secs: u64,
+    /// Whether the server keeps its data in SQLite (`--data` in a fresh temporary
+    /// directory per scenario) instead of memory.
+    sqlite: bool,
 }
 
 impl Plan {
@@ -60,6 +63,7 @@ impl Plan {
             throughput_secs: 10,
             latency_secs: 10,
             soak_secs: 20,
+            sqlite: false,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -81,6 +85,7 @@ impl Plan {
                     p.soak_secs = s * 2;
                 }
                 "--window" => p.window = num("--window")? as usize,
+                "--sqlite" => p.sqlite = true,
                 "-h" | "--help" => {
                     println!(
                         "cargo xtask bench server [--quick] [--sessions N] [--secs S] [--window W]\n\n\
@@ -89,7 +94,9 @@ impl Plan {
                          --sessions   idle sessions and the large latency run (default 10 000)\n\
                          --secs       length of the throughput and 1 000-session phases (default 10; the\n\
                          \x20            large latency run lasts twice as long)\n\
-                         --window     requests in flight per connection in the throughput run (default 32)"
+                         --window     requests in flight per connection in the throughput run (default 32)\n\
+                         --sqlite     the server keeps its data in SQLite (a fresh --data directory per\n\
+                         \x20            scenario) instead of memory"
                     );
                     std::process::exit(0);
                 }
@@ -129,9 +136,28 @@ impl Outcome {
     }
 }
 
+/// A fresh data directory for a SQLite server, removed when dropped.
+struct DataDir(std::path::PathBuf);
+
+impl DataDir {
+    fn new() -> Self {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(std::env::temp_dir().join(format!("chatio-bench-{}-{n}", std::process::id())))
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs one scenario: a fresh server, the load generator, samples at each stage.
-fn scenario(load_args: &[&str], limit: Duration) -> Result<Outcome> {
-    let server = ServerProcess::start(&[
+fn scenario(load_args: &[&str], limit: Duration, sqlite: bool) -> Result<Outcome> {
+    let data = sqlite.then(DataDir::new);
+    let data_dir = data.as_ref().map(|d| d.0.display().to_string());
+    let mut server_args = vec![
         "--listen",
         "127.0.0.1:0",
         "--no-agent",
@@ -146,7 +172,11 @@ fn scenario(load_args: &[&str], limit: Duration) -> Result<Outcome> {
         "1000000",
         "--token-burst",
         "1000000",
-    ])?;
+    ];
+    if let Some(dir) = &data_dir {
+        server_args.extend(["--data", dir.as_str()]);
+    }
+    let server = ServerProcess::start(&server_args)?;
     let mut args = vec!["bench", "server", "--load"];
     args.extend(load_args);
     args.extend(["--url", &server.url]);
@@ -166,7 +196,7 @@ fn orchestrate(args: &[String]) -> Result<()> {
     let mut report = Vec::new();
 
     eprintln!("== idle sessions: {}", plan.sessions);
-    let o = scenario(&["idle", "--sessions", &plan.sessions.to_string()], Duration::from_secs(300))?;
+    let o = scenario(&["idle", "--sessions", &plan.sessions.to_string()], Duration::from_secs(300), plan.sqlite)?;
     let (base, tokens, open, pinged) =
         (o.stage("baseline")?, o.stage("tokens")?, o.stage("sessions")?, o.stage("pinged")?);
     let n = plan.sessions as f64;
@@ -195,6 +225,7 @@ fn orchestrate(args: &[String]) -> Result<()> {
             &plan.throughput_secs.to_string(),
         ],
         Duration::from_secs(120 + plan.throughput_secs),
+        plan.sqlite,
     )?;
     let (start, end) = (o.stage("start")?, o.stage("end")?);
     let secs = end.at.duration_since(start.at).as_secs_f64();
@@ -226,6 +257,7 @@ fn orchestrate(args: &[String]) -> Result<()> {
                 &secs.to_string(),
             ],
             Duration::from_secs(240 + secs),
+            plan.sqlite,
         )?;
         let (start, end) = (o.stage("start")?, o.stage("end")?);
         let cpu = (end.cpu_s - start.cpu_s) / end.at.duration_since(start.at).as_secs_f64();
