@@ -13,11 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{cargo, root};
+use anyhow::{Context as _, Result, anyhow, bail};
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
-}
+use crate::cmd::{cargo, root, run, target_dir};
 
 const CRITERION_ARGS: [&str; 5] = ["--", "--warm-up-time", "1", "--measurement-time", "4"];
 
@@ -28,7 +26,7 @@ fn estimate(group: &str, name: &str) -> Option<f64> {
     v["mean"]["point_estimate"].as_f64()
 }
 
-fn criterion(package: &str, bench: &str) -> Result<(), String> {
+fn criterion(package: &str, bench: &str) -> Result<()> {
     let mut args = vec!["bench", "-p", package, "--bench", bench];
     args.extend(CRITERION_ARGS);
     cargo(&args)
@@ -89,7 +87,7 @@ fn recorded_frames(pushes_only: bool) -> Vec<String> {
     out
 }
 
-fn js(out: &mut Vec<String>) -> Result<(), String> {
+fn js(out: &mut Vec<String>) -> Result<()> {
     if Command::new("node").arg("--version").output().is_err() {
         out.push("js: skipped (node is not installed)".into());
         return Ok(());
@@ -98,15 +96,14 @@ fn js(out: &mut Vec<String>) -> Result<(), String> {
         criterion("chatio-conformance", "recorded")?;
     }
     let dir = target_dir().join("js-bench");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir)?;
     let sdk = dir.join("package");
     if !sdk.join("lib/socketListener.js").exists() {
         run(Command::new("npm").args(["pack", "@livechat/chat.io-customer-sdk@0.9.1", "--silent"]).current_dir(&dir))?;
         run(Command::new("tar").args(["xzf", "livechat-chat.io-customer-sdk-0.9.1.tgz"]).current_dir(&dir))?;
     }
     if !dir.join("node_modules/redux").exists() {
-        std::fs::write(dir.join("package.json"), r#"{"name":"chatio-js-bench","version":"1.0.0","private":true}"#)
-            .map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("package.json"), r#"{"name":"chatio-js-bench","version":"1.0.0","private":true}"#)?;
         // The SDK's parse-and-dispatch path needs these; its socket.io fork (a git
         // dependency) is not needed for it, and is not fetched.
         run(Command::new("npm")
@@ -122,7 +119,7 @@ fn js(out: &mut Vec<String>) -> Result<(), String> {
     }
     let frames = recorded_frames(true);
     let frames_file = dir.join("frames.txt");
-    std::fs::write(&frames_file, frames.join("\n")).map_err(|e| e.to_string())?;
+    std::fs::write(&frames_file, frames.join("\n"))?;
     let output = Command::new("node")
         .arg(root().join("xtask/js/bench.js"))
         .arg(&sdk)
@@ -130,11 +127,11 @@ fn js(out: &mut Vec<String>) -> Result<(), String> {
         .arg("4")
         .env("NODE_PATH", dir.join("node_modules"))
         .output()
-        .map_err(|e| format!("cannot run node: {e}"))?;
+        .context("cannot run node")?;
     if !output.status.success() {
-        return Err(format!("the JS bench failed: {}", String::from_utf8_lossy(&output.stderr)));
+        bail!("the JS bench failed: {}", String::from_utf8_lossy(&output.stderr));
     }
-    let v: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| format!("JS bench output: {e}"))?;
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).context("JS bench output")?;
     let js_rate = v["pushes_per_second"].as_f64().unwrap_or(0.0);
     let rust_rate = estimate("recorded_core", "pushes").map_or(0.0, |t| frames.len() as f64 / t * 1e9);
     out.push(format!(
@@ -148,24 +145,19 @@ fn js(out: &mut Vec<String>) -> Result<(), String> {
     Ok(())
 }
 
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
-}
-
-fn example(package: &str, name: &str, args: &[&str], out: &mut Vec<String>) -> Result<(), String> {
+fn example(package: &str, name: &str, args: &[&str], out: &mut Vec<String>) -> Result<()> {
     let mut a = vec!["run", "--release", "-q", "-p", package, "--example", name, "--"];
     a.extend(args);
-    let o = Command::new(env!("CARGO")).args(&a).output().map_err(|e| e.to_string())?;
+    let o = Command::new(env!("CARGO")).args(&a).output()?;
     if !o.status.success() {
-        return Err(format!("{name} failed: {}", String::from_utf8_lossy(&o.stderr)));
+        bail!("{name} failed: {}", String::from_utf8_lossy(&o.stderr));
     }
     out.extend(String::from_utf8_lossy(&o.stdout).lines().map(str::to_owned));
     Ok(())
 }
 
 /// Runs the named benchmarks and prints a summary.
-pub fn main(args: &[String]) -> Result<(), String> {
+pub fn main(args: &[String]) -> Result<()> {
     let which = args.first().map(String::as_str).unwrap_or("all");
     let all = which == "all";
     let mut out = Vec::new();
@@ -189,10 +181,10 @@ pub fn main(args: &[String]) -> Result<(), String> {
         vs_js(&args[1..], &mut out)?;
     }
     if all || which == "server" {
-        crate::bench_server::main(&args[args.len().min(1)..]).map_err(|e| format!("{e:#}"))?;
+        crate::bench_server::main(&args[args.len().min(1)..])?;
     }
     if !["all", "wire", "core", "recorded", "js", "sdk", "server", "vs-js"].contains(&which) {
-        return Err(format!("unknown benchmark `{which}`: use wire, core, recorded, js, server, sdk, vs-js or all"));
+        bail!("unknown benchmark `{which}`: use wire, core, recorded, js, server, sdk, vs-js or all");
     }
     println!("\n== summary ({}, {} cores)", cpu(), std::thread::available_parallelism().map_or(0, |n| n.get()));
     for l in &out {
@@ -206,16 +198,16 @@ pub fn main(args: &[String]) -> Result<(), String> {
 /// reference server (a release binary, agent off), by our SDK (`vs_js` example) and by the
 /// JS SDK 0.9.1 under Node (`xtask/js/vs_js.js`, socket.io). Not part of `all` (it runs
 /// about a minute and holds 2 000 sessions).
-fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<(), String> {
+fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<()> {
     let (mut n, mut sessions, mut seconds) = ("2000".to_owned(), "1000".to_owned(), "20".to_owned());
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let v = it.next().cloned().ok_or_else(|| format!("`{a}` needs a value"))?;
+        let v = it.next().cloned().ok_or_else(|| anyhow!("`{a}` needs a value"))?;
         match a.as_str() {
             "--messages" => n = v,
             "--sessions" => sessions = v,
             "--seconds" => seconds = v,
-            other => return Err(format!("unknown vs-js option `{other}` (--messages, --sessions, --seconds)")),
+            other => bail!("unknown vs-js option `{other}` (--messages, --sessions, --seconds)"),
         }
     }
     if Command::new("node").arg("--version").output().is_err() {
@@ -224,14 +216,13 @@ fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<(), String> {
     }
     // The package and `ws`, in the directory the JS SDK tests use.
     let dir = target_dir().join("js-sdk");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir)?;
     if !dir.join("package/dist/chat.io-customer-sdk.js").exists() {
         run(Command::new("npm").args(["pack", "@livechat/chat.io-customer-sdk@0.9.1", "--silent"]).current_dir(&dir))?;
         run(Command::new("tar").args(["xzf", "livechat-chat.io-customer-sdk-0.9.1.tgz"]).current_dir(&dir))?;
     }
     if !dir.join("node_modules/ws/package.json").exists() {
-        std::fs::write(dir.join("package.json"), r#"{"name":"chatio-js-sdk-tests","version":"1.0.0","private":true}"#)
-            .map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("package.json"), r#"{"name":"chatio-js-sdk-tests","version":"1.0.0","private":true}"#)?;
         run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "ws@8"]).current_dir(&dir))?;
     }
     crate::cargo(&[
@@ -247,14 +238,13 @@ fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<(), String> {
         "--example",
         "vs_js",
     ])?;
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr())?.port();
     let addr = format!("127.0.0.1:{port}");
     let mut server = Command::new(target_dir().join("release/chatio-server"))
         .args(["--listen", &addr, "--no-agent", "--max-connections", "8192", "--max-connections-per-address", "8192"])
         .env("RUST_LOG", "warn")
         .spawn()
-        .map_err(|e| format!("cannot start the server: {e}"))?;
+        .context("cannot start the server")?;
     let result = (|| {
         for _ in 0..100 {
             if std::net::TcpStream::connect(&addr).is_ok() {
@@ -265,10 +255,9 @@ fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<(), String> {
         let origin = format!("http://{addr}");
         let ours = Command::new(target_dir().join("release/examples/vs_js"))
             .args(["--server", &origin, "--messages", &n, "--sessions", &sessions, "--seconds", &seconds])
-            .output()
-            .map_err(|e| e.to_string())?;
+            .output()?;
         if !ours.status.success() {
-            return Err(format!("our half failed: {}", String::from_utf8_lossy(&ours.stderr)));
+            bail!("our half failed: {}", String::from_utf8_lossy(&ours.stderr));
         }
         let js = Command::new("node")
             .arg("--expose-gc")
@@ -277,15 +266,14 @@ fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<(), String> {
             .arg(&origin)
             .arg(dir.join("node_modules/ws"))
             .args([&n, &sessions, &seconds])
-            .output()
-            .map_err(|e| e.to_string())?;
+            .output()?;
         if !js.status.success() {
-            return Err(format!("the JS half failed: {}", String::from_utf8_lossy(&js.stderr)));
+            bail!("the JS half failed: {}", String::from_utf8_lossy(&js.stderr));
         }
-        let parse = |b: &[u8]| -> Result<serde_json::Value, String> {
+        let parse = |b: &[u8]| -> Result<serde_json::Value> {
             let text = String::from_utf8_lossy(b);
             let line = text.lines().last().unwrap_or_default().to_owned();
-            serde_json::from_str(&line).map_err(|e| format!("bench output `{line}`: {e}"))
+            serde_json::from_str(&line).with_context(|| format!("bench output `{line}`"))
         };
         Ok((parse(&ours.stdout)?, parse(&js.stdout)?))
     })();

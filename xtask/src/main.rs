@@ -7,6 +7,7 @@
 
 mod bench;
 mod bench_server;
+mod cmd;
 mod fuzz;
 mod load;
 mod soak_server;
@@ -16,32 +17,34 @@ mod widget;
 
 use std::process::{Command, ExitCode};
 
+use anyhow::{Context as _, Result, anyhow, bail};
+
+pub(crate) use cmd::{cargo, on_path, root, run_bounded};
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("record") => record(&args[1..]),
         Some("examples") => examples(),
-        Some("bench") if args.get(1).map(String::as_str) == Some("server") => {
-            bench_server::main(&args[2..]).map_err(|e| format!("{e:#}"))
-        }
+        Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => wasm::bench(&args[2..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("soak") => soak(&args[1..]),
         Some("wasm") => wasm::main(&args[1..]),
         Some("widget") => widget::main(&args[1..]),
-        Some("tidy") => tidy::main(&args[1..]).map_err(|e| format!("{e:#}")),
+        Some("tidy") => tidy::main(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
         }
-        Some(other) => Err(format!("unknown task `{other}`; run `cargo xtask help` for the list")),
+        Some(other) => Err(anyhow!("unknown task `{other}`; run `cargo xtask help` for the list")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("xtask: {e}");
+            eprintln!("xtask: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -66,21 +69,14 @@ fn print_help() {
     );
 }
 
-/// Runs a cargo command, echoing it first.
-pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
-    eprintln!("$ cargo {}", args.join(" "));
-    let status = Command::new(env!("CARGO")).args(args).status().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed ({status})", args.join(" "))) }
-}
-
-fn ci() -> Result<(), String> {
+fn ci() -> Result<()> {
     eprintln!("$ cargo xtask tidy");
-    tidy::main(&[]).map_err(|e| format!("{e:#}"))?;
+    tidy::main(&[])?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     // The chat client's tests type into a pseudo-terminal through util-linux `script`.
     if !on_path("script") {
-        wasm::apt_install(&["bsdutils"])?;
+        cmd::apt_install(&["bsdutils"])?;
     }
     // The README's test command.
     cargo(&["test", "--workspace"])?;
@@ -113,13 +109,8 @@ fn ci() -> Result<(), String> {
 
 /// The chat widget in headless Chromium: installs chromium, chromium-driver, the wasm target
 /// and the pinned wasm-bindgen-cli when missing, builds the widget, runs its WebDriver test.
-fn ci_widget() -> Result<(), String> {
+fn ci_widget() -> Result<()> {
     widget::ci_widget()
-}
-
-/// Whether a program is on `PATH`.
-fn on_path(name: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
 }
 
 /// The official JS SDK 0.9.1 against the reference server, in Node and in headless Chromium
@@ -127,45 +118,30 @@ fn on_path(name: &str) -> bool {
 /// apt-get (nodejs, npm, chromium, chromium-driver; the tests install the npm package
 /// themselves), then runs the tests with `CHATIO_JS_REQUIRED=1`, so that a missing tool or a
 /// failed npm install is a failure instead of a skip.
-fn js_sdk_tests() -> Result<(), String> {
+fn js_sdk_tests() -> Result<()> {
     let wanted = [("node", "nodejs"), ("npm", "npm"), ("chromium", "chromium"), ("chromedriver", "chromium-driver")];
     let missing: Vec<&str> = wanted.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
     if !missing.is_empty() {
-        eprintln!("$ apt-get install {}", missing.join(" "));
-        let apt = |args: &[&str]| -> Result<(), String> {
-            let status = Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .map_err(|e| format!("cannot run apt-get: {e}"))?;
-            if status.success() { Ok(()) } else { Err(format!("`apt-get {}` failed ({status})", args.join(" "))) }
-        };
-        apt(&["update", "-q"])?;
-        let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
-        args.extend(&missing);
-        apt(&args)?;
+        cmd::apt_install(&missing)?;
     }
     let args = ["test", "-p", "chatio-server", "--test", "it", "js_sdk", "--", "--nocapture"];
     eprintln!("$ CHATIO_JS_REQUIRED=1 cargo {}", args.join(" "));
-    let status = Command::new(env!("CARGO"))
-        .args(args)
-        .env("CHATIO_JS_REQUIRED", "1")
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("the JS SDK tests failed ({status})")) }
+    let status =
+        Command::new(env!("CARGO")).args(args).env("CHATIO_JS_REQUIRED", "1").status().context("cannot run cargo")?;
+    if status.success() { Ok(()) } else { Err(anyhow!("the JS SDK tests failed ({status})")) }
 }
 
 /// Every example of the SDK, run as the README lists it (no arguments: each starts the
 /// reference server in-process and must finish by itself, successfully, within 2 minutes).
-fn examples() -> Result<(), String> {
+fn examples() -> Result<()> {
     let dir = root().join("crates/chatio-customer-sdk/examples");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .with_context(|| format!("cannot list {}", dir.display()))?
         .filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_suffix(".rs").map(str::to_owned))
         .collect();
     names.sort();
     if names.is_empty() {
-        return Err(format!("no examples in {}", dir.display()));
+        bail!("no examples in {}", dir.display());
     }
     cargo(&["build", "-p", "chatio-customer-sdk", "--examples"])?;
     for name in &names {
@@ -175,55 +151,21 @@ fn examples() -> Result<(), String> {
         print!("{out}");
         eprint!("{err}");
         if !status.success() {
-            return Err(format!("the example {name} failed ({status})"));
+            bail!("the example {name} failed ({status})");
         }
         // What a reader sees: no Debug output (`Some(…)`, `Error: InvalidArgs { … }`).
         if let Some(line) = out.lines().chain(err.lines()).find(|l| l.contains("Some(") || l.contains(" { ")) {
-            return Err(format!("the example {name} prints Debug output: {line}"));
+            bail!("the example {name} prints Debug output: {line}");
         }
     }
     examples_fail_fast()
 }
 
-/// Runs a command with its output captured, killing it after `secs` seconds.
-fn run_bounded(cmd: &mut Command, secs: u64) -> Result<(std::process::ExitStatus, String, String), String> {
-    use std::io::Read;
-    use std::process::Stdio;
-    let mut child =
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| format!("cannot run: {e}"))?;
-    let read = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_string(&mut text);
-            }
-            text
-        })
-    };
-    let out = read(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = read(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    let status = loop {
-        match child.try_wait().map_err(|e| format!("waiting: {e}"))? {
-            Some(status) => break status,
-            None if std::time::Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("did not finish within {secs} s"));
-            }
-            None => std::thread::sleep(std::time::Duration::from_millis(100)),
-        }
-    };
-    Ok((status, out.join().unwrap_or_default(), err.join().unwrap_or_default()))
-}
-
 /// A refused token or an unknown license ends `history_dump` at once with a non-zero exit
 /// and the reason (it used to hang without a word).
-fn examples_fail_fast() -> Result<(), String> {
-    let server = chatio_server::Server::builder()
-        .ephemeral()
-        .start_blocking()
-        .map_err(|e| format!("cannot start the reference server: {e}"))?;
+fn examples_fail_fast() -> Result<()> {
+    let server =
+        chatio_server::Server::builder().ephemeral().start_blocking().context("cannot start the reference server")?;
     let url = server.http_url();
     for (env, expected) in [(("CHATIO_TOKEN", "bad-token"), "cannot log in"), (("CHATIO_LICENSE", "7"), "license")] {
         let customer = if env.0 == "CHATIO_TOKEN" { "-" } else { "someone" };
@@ -233,13 +175,13 @@ fn examples_fail_fast() -> Result<(), String> {
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(args).env(env.0, env.1).env("CHATIO_APP_TOKEN", "xtask");
         let (status, _, err) =
-            run_bounded(&mut cmd, 60).map_err(|e| format!("history_dump with {}={}: {e}", env.0, env.1))?;
+            run_bounded(&mut cmd, 60).with_context(|| format!("history_dump with {}={}", env.0, env.1))?;
         eprint!("{err}");
         if err.contains("bad-token") {
-            return Err("history_dump printed the token".into());
+            bail!("history_dump printed the token");
         }
         if status.success() || !err.contains(expected) {
-            return Err(format!("history_dump with {}={} should fail saying `{expected}` ({status})", env.0, env.1));
+            bail!("history_dump with {}={} should fail saying `{expected}` ({status})", env.0, env.1);
         }
     }
     async_std::task::block_on(server.shutdown());
@@ -247,30 +189,26 @@ fn examples_fail_fast() -> Result<(), String> {
 }
 
 /// The API docs build without a warning (broken links included).
-fn docs() -> Result<(), String> {
+fn docs() -> Result<()> {
     eprintln!("$ RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps");
     let status = Command::new(env!("CARGO"))
         .args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings")
         .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`cargo doc` has warnings or errors ({status})")) }
+        .context("cannot run cargo")?;
+    if status.success() { Ok(()) } else { Err(anyhow!("`cargo doc` has warnings or errors ({status})")) }
 }
 
 /// `cargo xtask soak [--cycles N] [--seed S]`, or `cargo xtask soak --server [...]`.
-fn soak(args: &[String]) -> Result<(), String> {
+fn soak(args: &[String]) -> Result<()> {
     if let Some(i) = args.iter().position(|a| a == "--server") {
         let mut rest = args.to_vec();
         rest.remove(i);
-        return soak_server::main(&rest).map_err(|e| format!("{e:#}"));
+        return soak_server::main(&rest);
     }
     let mut a = vec!["run", "--release", "-q", "-p", "chatio-conformance", "--example", "soak", "--"];
     a.extend(args.iter().map(String::as_str));
     cargo(&a)
-}
-
-pub(crate) fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// Recorded sessions whose frames (not only their times) vary from one recording to the next:
@@ -279,13 +217,13 @@ pub(crate) fn root() -> std::path::PathBuf {
 const TIMING_DEPENDENT: &[&str] = &["outbox"];
 
 /// `cargo xtask record [--check]`.
-fn record(args: &[String]) -> Result<(), String> {
+fn record(args: &[String]) -> Result<()> {
     let check = args.iter().any(|a| a == "--check");
     let dir = root().join("fixtures/recorded");
     let out =
         if check { std::env::temp_dir().join(format!("chatio-record-{}", std::process::id())) } else { dir.clone() };
-    let written =
-        async_std::task::block_on(chatio_conformance::record::record_all(&out)).map_err(|e| e.chain().to_string())?;
+    let written = async_std::task::block_on(chatio_conformance::record::record_all(&out))
+        .map_err(|e| anyhow!("{}", e.chain()))?;
     if !check {
         for w in written {
             println!("recorded {w}");
@@ -329,7 +267,7 @@ fn record(args: &[String]) -> Result<(), String> {
         println!("fixtures/recorded is up to date");
         Ok(())
     } else {
-        Err(format!(
+        Err(anyhow!(
             "fixtures/recorded differs from a fresh recording ({}): re-record with `cargo xtask record` and commit",
             stale.join(", ")
         ))

@@ -8,11 +8,13 @@
 //! * `cargo xtask bench wasm` — the size of a minimal page (release, wasm-opt, gzip) and the
 //!   time from page load to `Connected` in headless Chromium (see `docs/benchmarks.md`).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::{cargo, root};
+use anyhow::{Context as _, Result, anyhow, bail};
+
+use crate::cmd::{self, apt_install, cargo, run, target_dir, which};
+use crate::load::orchestrator::ServerProcess;
 
 pub(crate) const TARGET: &str = "wasm32-unknown-unknown";
 
@@ -22,47 +24,14 @@ pub(crate) struct Tools {
     pub chromedriver: Option<PathBuf>,
 }
 
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
-}
-
-fn run(cmd: &mut Command) -> Result<(), String> {
-    eprintln!("$ {cmd:?}");
-    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
-}
-
-/// The wasm-bindgen version Cargo.lock pins (the CLI must match it exactly).
-pub(crate) fn wasm_bindgen_version() -> Result<String, String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
-    let mut lines = lock.lines();
-    while let Some(l) = lines.next() {
-        if l == "name = \"wasm-bindgen\""
-            && let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = \""))
-        {
-            return Ok(v.trim_end_matches('"').to_owned());
-        }
-    }
-    Err("wasm-bindgen is not in Cargo.lock".into())
-}
-
-pub(crate) fn apt_install(packages: &[&str]) -> Result<(), String> {
-    if which("apt-get").is_none() {
-        return Err(format!("{packages:?} missing and no apt-get to install them"));
-    }
-    run(Command::new("apt-get").arg("update").arg("-q"))?;
-    run(Command::new("apt-get").args(["install", "-y", "-q", "--no-install-recommends"]).args(packages))
-}
-
 /// Installs what the wasm steps need, if missing: the wasm32 target, wasm-bindgen-cli at
 /// Cargo.lock's version, Node (chatio-core's tests), and with `browser` Chromium and
 /// chromedriver.
-pub(crate) fn ensure_tools(browser: bool) -> Result<Tools, String> {
+pub(crate) fn ensure_tools(browser: bool) -> Result<Tools> {
     if which("rustup").is_some() {
         run(Command::new("rustup").args(["target", "add", TARGET]))?;
     }
-    let version = wasm_bindgen_version()?;
+    let version = cmd::locked_version("wasm-bindgen")?;
     let installed = Command::new("wasm-bindgen-test-runner")
         .arg("--version")
         .output()
@@ -88,55 +57,30 @@ pub(crate) fn ensure_tools(browser: bool) -> Result<Tools, String> {
         }
         tools.chromedriver = which("chromedriver");
         if tools.chromedriver.is_none() {
-            return Err("chromedriver not found after installing chromium-driver".into());
+            bail!("chromedriver not found after installing chromium-driver");
         }
     }
     Ok(tools)
 }
 
-pub(crate) fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
-}
-
-/// A reference server started from its binary; killed on drop.
-pub(crate) struct ServerProcess {
-    child: Child,
-    /// `http://127.0.0.1:PORT`.
-    pub url: String,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Builds and starts `chatio-server` on a free port with `extra` arguments.
-pub(crate) fn start_server(extra: &[&str]) -> Result<ServerProcess, String> {
+/// Builds and starts `chatio-server` (debug) on a free port with `extra` arguments.
+pub(crate) fn start_server(extra: &[&str]) -> Result<ServerProcess> {
     cargo(&["build", "-q", "-p", "chatio-server", "--bin", "chatio-server"])?;
     let bin = target_dir().join("debug").join("chatio-server");
-    let mut child = Command::new(&bin)
+    let child = Command::new(&bin)
         .args(["--listen", "127.0.0.1:0"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).map_err(|e| format!("reading the server's first line: {e}"))?;
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .map(str::to_owned)
-        .ok_or_else(|| format!("the server printed no URL: {line:?}"))?;
-    eprintln!("reference server at {url}");
-    Ok(ServerProcess { child, url })
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let server = ServerProcess::from_child(child)?;
+    eprintln!("reference server at {}", server.url);
+    Ok(server)
 }
 
 /// `cargo test` for wasm32 with wasm-bindgen-test-runner as the runner.
-fn wasm_test(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+fn wasm_test(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let mut cmd = Command::new(env!("CARGO"));
     cmd.arg("test").args(["--target", TARGET]).args(args);
     cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner");
@@ -151,11 +95,11 @@ fn wasm_test(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
 /// The wasm steps of CI: chatio-core and chatio-wire build for wasm32 and the core's tests
 /// pass in Node; the SDK's browser build is clippy-clean; the SDK's end-to-end suite passes in
 /// headless Chromium against the reference server.
-pub(crate) fn ci() -> Result<(), String> {
+pub(crate) fn ci() -> Result<()> {
     test()
 }
 
-fn test() -> Result<(), String> {
+fn test() -> Result<()> {
     let tools = ensure_tools(true)?;
     cargo(&["build", "-p", "chatio-wire", "-p", "chatio-core", "--target", TARGET])?;
     wasm_test(&["-p", "chatio-core", "--lib", "--test", "it"], &[])?;
@@ -184,34 +128,25 @@ fn test() -> Result<(), String> {
 }
 
 /// `cargo xtask wasm <test>`.
-pub(crate) fn main(args: &[String]) -> Result<(), String> {
+pub(crate) fn main(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") | None => test(),
-        Some(other) => Err(format!("unknown wasm task `{other}` (test)")),
+        Some(other) => Err(anyhow!("unknown wasm task `{other}` (test)")),
     }
 }
 
 // ------------------------------------------------------------------------- bench wasm
 
 /// Gzipped size (`gzip -9`) of a file, in bytes.
-fn gzipped(path: &Path) -> Result<u64, String> {
-    let out =
-        Command::new("gzip").args(["-9", "-c"]).arg(path).output().map_err(|e| format!("cannot run gzip: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("gzip {} failed", path.display()));
-    }
-    Ok(out.stdout.len() as u64)
-}
-
-fn size(path: &Path) -> Result<u64, String> {
-    std::fs::metadata(path).map(|m| m.len()).map_err(|e| format!("{}: {e}", path.display()))
+fn size(path: &Path) -> Result<u64> {
+    std::fs::metadata(path).map(|m| m.len()).with_context(|| format!("{}", path.display()))
 }
 
 /// Serves the files of `dir` over HTTP/1.0 on a free port, `no-store`, on a thread.
-fn serve_dir(dir: PathBuf) -> Result<String, String> {
+fn serve_dir(dir: PathBuf) -> Result<String> {
     use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}", listener.local_addr()?);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
@@ -244,28 +179,22 @@ fn serve_dir(dir: PathBuf) -> Result<String, String> {
 }
 
 /// One WebDriver call (HTTP/1.1, JSON) to chromedriver; the body is read by its length.
-fn webdriver(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&serde_json::Value>,
-) -> Result<serde_json::Value, String> {
+fn webdriver(port: u16, method: &str, path: &str, body: Option<&serde_json::Value>) -> Result<serde_json::Value> {
     use std::io::{BufRead, BufReader, Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("chromedriver: {e}"))?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(60))).map_err(|e| e.to_string())?;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).context("chromedriver")?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let mut r = BufReader::new(s);
     let mut length = 0usize;
     loop {
         let mut line = String::new();
-        if r.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-            return Err("chromedriver closed the connection".into());
+        if r.read_line(&mut line)? == 0 {
+            bail!("chromedriver closed the connection");
         }
         if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
             length = v.trim().parse().unwrap_or(0);
@@ -275,13 +204,13 @@ fn webdriver(
         }
     }
     let mut out = vec![0u8; length];
-    r.read_exact(&mut out).map_err(|e| e.to_string())?;
-    serde_json::from_slice(&out).map_err(|e| format!("chromedriver answered {:?}: {e}", String::from_utf8_lossy(&out)))
+    r.read_exact(&mut out)?;
+    serde_json::from_slice(&out).with_context(|| format!("chromedriver answered {:?}", String::from_utf8_lossy(&out)))
 }
 
 /// `cargo xtask bench wasm [--runs N]`: the minimal page's size and its load → `Connected`
 /// time in headless Chromium.
-pub(crate) fn bench(args: &[String]) -> Result<(), String> {
+pub(crate) fn bench(args: &[String]) -> Result<()> {
     let runs: usize =
         args.iter().position(|a| a == "--runs").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(7);
     let tools = ensure_tools(true)?;
@@ -289,7 +218,7 @@ pub(crate) fn bench(args: &[String]) -> Result<(), String> {
     let built = target_dir().join(TARGET).join("wasm-release").join("chatio_web_minimal.wasm");
     let out = target_dir().join("wasm-minimal");
     let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&out)?;
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--remove-name-section", "--remove-producers-section"])
         .arg("--out-dir")
@@ -299,7 +228,7 @@ pub(crate) fn bench(args: &[String]) -> Result<(), String> {
     let js = out.join("chatio_web_minimal.js");
     println!("minimal page (connect, start a chat, send), profile wasm-release:");
     let raw = size(&wasm)?;
-    let raw_gz = gzipped(&wasm)?;
+    let raw_gz = cmd::gzip_len(&wasm)?;
     println!("  wasm after wasm-bindgen: {:.1} KiB ({:.1} KiB gzipped)", raw as f64 / 1024.0, raw_gz as f64 / 1024.0);
     let opt = out.join("opt.wasm");
     run(Command::new("wasm-opt")
@@ -308,13 +237,13 @@ pub(crate) fn bench(args: &[String]) -> Result<(), String> {
         .arg(&wasm)
         .arg("-o")
         .arg(&opt))?;
-    let (ow, owz) = (size(&opt)?, gzipped(&opt)?);
+    let (ow, owz) = (size(&opt)?, cmd::gzip_len(&opt)?);
     println!("  wasm after wasm-opt -Oz: {:.1} KiB ({:.1} KiB gzipped)", ow as f64 / 1024.0, owz as f64 / 1024.0);
     // wasm-opt (Debian's binaryen) can make the gzipped module larger: keep the smaller.
     if owz < raw_gz {
-        std::fs::rename(&opt, &wasm).map_err(|e| e.to_string())?;
+        std::fs::rename(&opt, &wasm)?;
     }
-    let (w, wz, j, jz) = (size(&wasm)?, gzipped(&wasm)?, size(&js)?, gzipped(&js)?);
+    let (w, wz, j, jz) = (size(&wasm)?, cmd::gzip_len(&wasm)?, size(&js)?, cmd::gzip_len(&js)?);
     let total = wz + jz;
     let kib = |b: u64| b as f64 / 1024.0;
     println!("  wasm served: {:.1} KiB ({:.1} KiB gzipped)", kib(w), kib(wz));
@@ -328,39 +257,39 @@ pub(crate) fn bench(args: &[String]) -> Result<(), String> {
         out.join("index.html"),
         "<!doctype html><meta charset=utf-8><title>loading</title>\
          <script type=module>import init from './chatio_web_minimal.js'; init();</script>",
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
 
     // Load → Connected, in headless Chromium through chromedriver.
     let page = serve_dir(out.clone())?;
     let server = start_server(&["--agent-delay-ms", "0"])?;
     let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        l.local_addr().map_err(|e| e.to_string())?.port()
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
     };
-    let chromedriver = tools.chromedriver.ok_or("no chromedriver")?;
+    let chromedriver = tools.chromedriver.context("no chromedriver")?;
     let mut driver = ChildGuard(
         Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot start chromedriver: {e}"))?,
+            .context("cannot start chromedriver")?,
     );
     let _ = &mut driver;
     let started = std::time::Instant::now();
     while webdriver(port, "GET", "/status", None).is_err() {
         if started.elapsed() > std::time::Duration::from_secs(20) {
-            return Err("chromedriver did not start".into());
+            bail!("chromedriver did not start");
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
         "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]}}}});
     let session = webdriver(port, "POST", "/session", Some(&caps))?;
-    let id = session["value"]["sessionId"].as_str().ok_or(format!("no WebDriver session: {session}"))?.to_owned();
+    let id =
+        session["value"]["sessionId"].as_str().ok_or_else(|| anyhow!("no WebDriver session: {session}"))?.to_owned();
     let mut times = Vec::new();
-    let result = (|| -> Result<(), String> {
+    let result = (|| -> Result<()> {
         for i in 0..runs {
             let url = format!("{page}/index.html?server={}", server.url);
             webdriver(port, "POST", &format!("/session/{id}/url"), Some(&serde_json::json!({ "url": url })))?;
@@ -369,16 +298,16 @@ pub(crate) fn bench(args: &[String]) -> Result<(), String> {
                 let title = webdriver(port, "GET", &format!("/session/{id}/title"), None)?;
                 let title = title["value"].as_str().unwrap_or_default().to_owned();
                 if let Some(ms) = title.strip_prefix("sent ") {
-                    let ms: f64 = ms.parse().map_err(|e| format!("title {title:?}: {e}"))?;
+                    let ms: f64 = ms.parse().with_context(|| format!("title {title:?}"))?;
                     println!("  run {i}: page load → Connected {ms:.1} ms (then the message was sent)");
                     times.push(ms);
                     break;
                 }
                 if title.starts_with("error") {
-                    return Err(format!("the page failed: {title}"));
+                    bail!("the page failed: {title}");
                 }
                 if t0.elapsed() > std::time::Duration::from_secs(30) {
-                    return Err(format!("the page did not connect and send in 30 s (title {title:?})"));
+                    bail!("the page did not connect and send in 30 s (title {title:?})");
                 }
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }

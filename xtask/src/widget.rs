@@ -7,41 +7,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{cargo, root};
+use anyhow::{Context as _, Result, anyhow, bail};
+
+use crate::cmd::{cargo, output, root, run};
 
 /// Where the assets go (served by `chatio server --widget`).
 pub(crate) fn out_dir() -> PathBuf {
     root().join("target").join("widget")
 }
 
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let shown = format!("{cmd:?}");
-    eprintln!("$ {shown}");
-    let status = cmd.status().map_err(|e| format!("cannot run {shown}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
-}
-
-fn output(cmd: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(cmd).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// The wasm-bindgen version in Cargo.lock: the CLI must be exactly this one.
-pub(crate) fn locked_wasm_bindgen() -> Result<String, String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\""
-            && let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \""))
-        {
-            return Ok(v.trim_end_matches('"').to_owned());
-        }
-    }
-    Err("no wasm-bindgen in Cargo.lock".into())
-}
-
 /// `rustup target add wasm32-unknown-unknown` when it is missing (and rustup is there).
-pub(crate) fn ensure_wasm_target() -> Result<(), String> {
+pub(crate) fn ensure_wasm_target() -> Result<()> {
     match output("rustup", &["target", "list", "--installed"]) {
         Some(list) if list.lines().any(|l| l.trim() == "wasm32-unknown-unknown") => Ok(()),
         Some(_) => run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])),
@@ -50,8 +26,8 @@ pub(crate) fn ensure_wasm_target() -> Result<(), String> {
 }
 
 /// The wasm-bindgen CLI of Cargo.lock's version, installed with `cargo install` if needed.
-pub(crate) fn ensure_wasm_bindgen() -> Result<(), String> {
-    let want = locked_wasm_bindgen()?;
+pub(crate) fn ensure_wasm_bindgen() -> Result<()> {
+    let want = crate::cmd::locked_version("wasm-bindgen")?;
     let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
     if have.split_whitespace().nth(1) == Some(want.as_str()) {
         return Ok(());
@@ -68,17 +44,15 @@ pub(crate) fn ensure_wasm_bindgen() -> Result<(), String> {
 }
 
 /// `cargo xtask widget [--server URL] [--embed-origin ORIGIN]...`.
-pub(crate) fn main(args: &[String]) -> Result<(), String> {
+pub(crate) fn main(args: &[String]) -> Result<()> {
     let mut opts = Options::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--server" => opts.server = Some(it.next().ok_or("--server needs a URL")?.clone()),
-            "--embed-origin" => opts.embed_origins.push(it.next().ok_or("--embed-origin needs an origin")?.clone()),
+            "--server" => opts.server = Some(it.next().context("--server needs a URL")?.clone()),
+            "--embed-origin" => opts.embed_origins.push(it.next().context("--embed-origin needs an origin")?.clone()),
             other => {
-                return Err(format!(
-                    "unknown option `{other}`: cargo xtask widget [--server URL] [--embed-origin ORIGIN]..."
-                ));
+                bail!("unknown option `{other}`: cargo xtask widget [--server URL] [--embed-origin ORIGIN]...");
             }
         }
     }
@@ -116,25 +90,25 @@ fn hashed_name(name: &str, bytes: &[u8]) -> String {
     format!("{stem}.{}.{ext}", content_hash(bytes))
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("{}", path.display()))
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("{}", path.display()))
 }
 
-fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(bytes).map_err(|e| format!("gzip: {e}"))?;
-    enc.finish().map_err(|e| format!("gzip: {e}"))
+    enc.write_all(bytes).context("gzip")?;
+    enc.finish().context("gzip")
 }
 
-fn brotli(bytes: &[u8]) -> Result<Vec<u8>, String> {
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).map_err(|e| format!("brotli: {e}"))?;
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).context("brotli")?;
     Ok(out)
 }
 
@@ -152,11 +126,11 @@ fn embed_json(origins: &[String]) -> String {
 /// `cargo xtask widget`: release build for wasm32, wasm-bindgen (`--target web`, without the
 /// name and producers sections); then the folder: hashed names for everything but the page,
 /// the loader and `embed.json`, each file beside its `.gz` and `.br`; prints the sizes.
-pub(crate) fn build() -> Result<(), String> {
+pub(crate) fn build() -> Result<()> {
     build_with(&Options::default())
 }
 
-fn build_with(opts: &Options) -> Result<(), String> {
+fn build_with(opts: &Options) -> Result<()> {
     ensure_wasm_target()?;
     ensure_wasm_bindgen()?;
     let root = root();
@@ -173,7 +147,7 @@ fn build_with(opts: &Options) -> Result<(), String> {
     run(&mut build)?;
     let stage = root.join("target").join("widget-stage");
     let _ = std::fs::remove_dir_all(&stage);
-    std::fs::create_dir_all(&stage).map_err(|e| format!("{}: {e}", stage.display()))?;
+    std::fs::create_dir_all(&stage).with_context(|| format!("{}", stage.display()))?;
     // No wasm-opt: Debian's binaryen (108) makes this module smaller raw but larger gzipped
     // (docs/benchmarks.md, "chatio-widget"); dropping the name and producers sections is
     // what saves bytes on the wire.
@@ -194,7 +168,7 @@ fn build_with(opts: &Options) -> Result<(), String> {
     let assets = root.join("crates/chatio-widget/assets");
     let out = out_dir();
     let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::create_dir_all(&out).with_context(|| format!("{}", out.display()))?;
 
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut place = |name: &str, bytes: Vec<u8>| -> String {
@@ -205,11 +179,11 @@ fn build_with(opts: &Options) -> Result<(), String> {
     let wasm_name = place("chatio_widget_bg.wasm", read(&stage.join("chatio_widget_bg.wasm"))?);
     let glue_name = place("chatio_widget.js", read(&stage.join("chatio_widget.js"))?);
     let css_name = place("widget.css", read(&assets.join("widget.css"))?);
-    let boot = String::from_utf8(read(&assets.join("boot.js"))?).map_err(|e| format!("boot.js: {e}"))?;
+    let boot = String::from_utf8(read(&assets.join("boot.js"))?).context("boot.js")?;
     let boot = replace_once(&boot, "'./chatio_widget.js'", &format!("'./{glue_name}'"))?;
     let boot = replace_once(&boot, "'./chatio_widget_bg.wasm'", &format!("'./{wasm_name}'"))?;
     let boot_name = place("boot.js", boot.into_bytes());
-    let page = String::from_utf8(read(&assets.join("index.html"))?).map_err(|e| format!("index.html: {e}"))?;
+    let page = String::from_utf8(read(&assets.join("index.html"))?).context("index.html")?;
     let page = replace_once(&page, "href=\"widget.css\"", &format!("href=\"{css_name}\""))?;
     let page = replace_once(&page, "src=\"boot.js\"", &format!("src=\"{boot_name}\""))?;
     // The glue and the wasm start downloading with the page, not after the boot script ran.
@@ -223,7 +197,7 @@ fn build_with(opts: &Options) -> Result<(), String> {
     let page = match &opts.server {
         Some(url) => {
             if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(['"', '<', '>']) {
-                return Err(format!("--server {url}: expected an http(s) URL"));
+                bail!("--server {url}: expected an http(s) URL");
             }
             replace_once(
                 &page,
@@ -258,7 +232,7 @@ fn build_with(opts: &Options) -> Result<(), String> {
     let loader = files.iter().find(|(n, _)| n == "loader.js").map(|(_, b)| gzip(b)).transpose()?.map_or(0, |g| g.len());
     println!("loader.js alone: {loader} bytes gzipped (the budget before the chat is opened: 10 KiB)");
     if loader > 10 * 1024 {
-        return Err(format!("loader.js is {loader} bytes gzipped, over its 10 KiB budget"));
+        bail!("loader.js is {loader} bytes gzipped, over its 10 KiB budget");
     }
     println!(
         "widget in {}; serve it with `cargo run -p chatio-cli -- server --widget`, or copy the folder to a static host",
@@ -269,17 +243,17 @@ fn build_with(opts: &Options) -> Result<(), String> {
 
 /// `text` with `from` replaced by `to`, which must occur exactly once (a changed asset fails
 /// the build instead of shipping a page that names a missing file).
-fn replace_once(text: &str, from: &str, to: &str) -> Result<String, String> {
+fn replace_once(text: &str, from: &str, to: &str) -> Result<String> {
     match text.matches(from).count() {
         1 => Ok(text.replacen(from, to, 1)),
-        n => Err(format!("expected `{from}` once in a widget asset, found it {n} times")),
+        n => Err(anyhow!("expected `{from}` once in a widget asset, found it {n} times")),
     }
 }
 
 /// The CI step: chromium and chromedriver (Debian packages) when missing, the widget build,
 /// then the WebDriver tests with skipping turned into a failure (the accessibility test
 /// installs axe-core from npm into `target/widget-test/axe` itself).
-pub(crate) fn ci_widget() -> Result<(), String> {
+pub(crate) fn ci_widget() -> Result<()> {
     let missing = ["chromium", "chromedriver"].iter().any(|b| output(b, &["--version"]).is_none());
     if missing {
         run(Command::new("apt-get").arg("update"))?;

@@ -9,10 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
 
-/// The target directory the release binaries are built into.
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::root().join("target"))
-}
+use crate::cmd::target_dir;
 
 /// `cargo build --release --quiet ARGS` in the workspace.
 pub fn cargo_release(args: &[&str]) -> Result<()> {
@@ -92,10 +89,14 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `target/release/chatio-server ARGS` and reads its URL.
+    /// Starts `target/release/chatio-server ARGS` (file limit raised) and reads its URL.
     pub fn start(args: &[&str]) -> Result<ServerProcess> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let mut child = spawn_raised(&target_dir().join("release/chatio-server"), &args, Stdio::null())?;
+        ServerProcess::from_child(spawn_raised(&target_dir().join("release/chatio-server"), &args, Stdio::null())?)
+    }
+
+    /// A server already spawned with its stdout piped: reads the URL it prints first.
+    pub fn from_child(mut child: Child) -> Result<ServerProcess> {
         let pid = child.id();
         let mut line = String::new();
         let out = child.stdout.take().ok_or_else(|| anyhow!("no server stdout"))?;
