@@ -17,7 +17,7 @@ mod widget;
 
 use std::process::{Command, ExitCode};
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow, bail, ensure};
 
 pub(crate) use cmd::{cargo, on_path, root, run_bounded};
 
@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("record") => record(&args[1..]),
         Some("examples") => examples(),
+        Some("packages") => packages(),
         Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => wasm::bench(&args[2..]),
         Some("bench") => bench::main(&args[1..]),
@@ -57,6 +58,7 @@ fn print_help() {
          ci      tidy, format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio,\n          \
          every SDK example, cargo doc with warnings denied, the JS SDK 0.9.1 in Node and Chromium (what .ci/run runs)\n  \
          examples  runs every SDK example as the README lists it (part of ci)\n  \
+         packages  cargo package of every library crate, as published (part of ci)\n  \
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
          bench   [wire|core|recorded|js|server|sdk|all|vs-js] the benchmarks, in release mode, with a summary (vs-js: our SDK vs the JS SDK 0.9.1 through one server)\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
@@ -98,6 +100,7 @@ fn ci() -> Result<()> {
     }
     examples()?;
     docs()?;
+    packages()?;
     js_sdk_tests()?;
     // The widget first: its install of wasm-bindgen-cli falls back to an unlocked install
     // when `cargo install --locked` cannot resolve (wasm::ci then finds it installed).
@@ -186,6 +189,38 @@ fn examples_fail_fast() -> Result<()> {
     }
     async_std::task::block_on(server.shutdown());
     Ok(())
+}
+
+/// The library crates, in dependency order.
+const LIBRARIES: &[&str] = &["chatio-wire", "chatio-core", "chatio-transport", "chatio-customer-sdk", "chatio-server"];
+
+/// The library crates package as they would be published: each carries its README and both
+/// licence files; chatio-wire is verified in full (built from its `.crate`); the others,
+/// whose siblings are not on crates.io, are packaged together without verification (cargo
+/// resolves the siblings from the packages it makes in the same run), the SDK with its own
+/// dependencies only (it needs no server published first), the server with chatio-wire.
+fn packages() -> Result<()> {
+    for lib in LIBRARIES {
+        let out = Command::new(env!("CARGO"))
+            .args(["package", "--list", "--allow-dirty", "-p", lib])
+            .output()
+            .context("cannot run cargo")?;
+        ensure!(
+            out.status.success(),
+            "`cargo package --list -p {lib}` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let files = String::from_utf8_lossy(&out.stdout);
+        for needed in ["README.md", "LICENSE-MIT", "LICENSE-APACHE"] {
+            ensure!(files.lines().any(|f| f == needed), "the {lib} package has no {needed}");
+        }
+    }
+    cargo(&["package", "--allow-dirty", "-p", "chatio-wire"])?;
+    let sdk = ["chatio-wire", "chatio-core", "chatio-transport", "chatio-customer-sdk"];
+    let mut args = vec!["package", "--no-verify", "--allow-dirty"];
+    args.extend(sdk.iter().flat_map(|p| ["-p", p]));
+    cargo(&args)?;
+    cargo(&["package", "--no-verify", "--allow-dirty", "-p", "chatio-wire", "-p", "chatio-server"])
 }
 
 /// The API docs build without a warning (broken links included).

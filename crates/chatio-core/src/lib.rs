@@ -250,3 +250,8 @@ pub use validate::{MAX_FIELD_LEN, MAX_FIELDS, MAX_ID_LEN, MAX_TEXT_LEN, check_sn
 /// The session's clock type: `std::time::Instant` on native targets, `performance.now()` in a
 /// browser (`web-time`).
 pub use web_time::Instant;
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

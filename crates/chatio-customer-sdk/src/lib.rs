@@ -204,3 +204,8 @@ pub mod transport {
 pub mod runtime {
     pub use chatio_transport::runtime::*;
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(all(doctest, feature = "async-std"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -253,3 +253,8 @@ pub use http::static_files::DEFAULT_EMBED_ORIGINS;
 pub use identity::apps::{AppRefusal, Apps};
 pub use server::{Server, ServerBuilder, ServerHandle};
 pub use store::StoreError;
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

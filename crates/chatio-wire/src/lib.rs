@@ -131,3 +131,8 @@ pub use token::Token;
 pub mod properties {
     pub use crate::objects::properties::flat;
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
