@@ -9,7 +9,7 @@ use clap::Parser;
 
 use chatio_wire::Token;
 
-use crate::{ConformanceFault, DeclaredProperty, Error, RegisteredApp, ServerBuilder, ServerConfig};
+use crate::{AgentConfig, ConformanceFault, DeclaredProperty, Error, RegisteredApp, ServerBuilder, ServerConfig};
 
 const AFTER_HELP: &str = "\
 Endpoints (HOST:PORT as printed on start):
@@ -149,6 +149,19 @@ pub struct Args {
     /// registration). Default: http://HOST:PORT as bound.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Register an agent of the first license with a fixed access token for scripts and
+    /// tests (Agent API, `/agent/v0.5/rtm/ws`); repeatable. TOKEN: at least 16 characters,
+    /// never logged. Read from the environment variable (comma-separated) so that it stays
+    /// out of `ps`.
+    #[arg(
+        long = "agent-token",
+        env = "CHATIO_AGENT_TOKEN",
+        value_name = "EMAIL=TOKEN",
+        hide_env_values = true,
+        value_delimiter = ',',
+        value_parser = AgentTokenParser
+    )]
+    pub agent_tokens: Vec<AgentToken>,
     /// Open TCP connections allowed in total; one more gets HTTP 503 and is closed
     /// (default: 4096, or fewer to fit the open-file limit).
     #[arg(long, value_name = "N")]
@@ -224,6 +237,54 @@ fn apps_file(path: &str) -> Result<AppsFromFile, String> {
     crate::identity::apps::read_apps_file(Path::new(path)).map(AppsFromFile)
 }
 
+/// An `--agent-token EMAIL=TOKEN`: the token is redacted in `Debug` output.
+#[derive(Clone)]
+pub struct AgentToken {
+    /// The agent's e-mail, lower case.
+    pub email: String,
+    /// The fixed token.
+    pub token: Token,
+}
+
+impl std::fmt::Debug for AgentToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AgentToken({}=[redacted])", self.email)
+    }
+}
+
+impl AgentToken {
+    /// Parses `EMAIL=TOKEN`.
+    ///
+    /// # Errors
+    /// A message saying what is wrong, never repeating the token.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (email, token) = crate::agents::directory::parse_agent_token(text)?;
+        Ok(Self { email, token: Token::new(token) })
+    }
+}
+
+/// Parses `--agent-token` without clap's usual error text, which would repeat the value
+/// (the token) on the terminal.
+#[derive(Clone, Copy, Debug)]
+struct AgentTokenParser;
+
+impl clap::builder::TypedValueParser for AgentTokenParser {
+    type Value = AgentToken;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<AgentToken, clap::Error> {
+        let text = value
+            .to_str()
+            .ok_or_else(|| clap::Error::raw(clap::error::ErrorKind::InvalidUtf8, "--agent-token: not UTF-8\n"))?;
+        AgentToken::parse(text)
+            .map_err(|e| clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("--agent-token: {e}\n")))
+    }
+}
+
 /// Wraps an `--app-token` at once, so that it is redacted in `Debug` output.
 fn app_token(text: &str) -> Result<Token, String> {
     if text.trim().is_empty() { Err("the app token is empty".into()) } else { Ok(Token::new(text)) }
@@ -265,6 +326,17 @@ impl Args {
         }
         for (license, origin) in &self.embed_origins {
             c.embed_origins.entry(*license).or_default().push(origin.clone());
+        }
+        let license = c.licenses.first().copied().unwrap_or(100);
+        for t in &self.agent_tokens {
+            let i = match c.agents.iter().position(|a| a.license == license && a.email == t.email) {
+                Some(i) => i,
+                None => {
+                    c.agents.push(AgentConfig::new(license, &t.email));
+                    c.agents.len() - 1
+                }
+            };
+            c.agents[i].tokens.push(t.token.clone());
         }
         if self.widget || self.widget_dir.is_some() {
             c.widget_dir = Some(self.widget_dir.clone().unwrap_or_else(default_widget_dir));
@@ -526,6 +598,33 @@ mod tests {
     }
 
     #[test]
+    fn agent_tokens_register_agents_of_the_first_license_and_stay_secret() {
+        let args = Args::try_parse_from([
+            "chatio-server",
+            "--license",
+            "7",
+            "--agent-token",
+            "Jane@Example.com=jane-secret-token-0001",
+            "--agent-token",
+            "jane@example.com=jane-second-token-0002",
+            "--agent-token",
+            "john@example.com=john-secret-token-0003",
+        ])
+        .expect("valid options");
+        let dump = format!("{args:?}");
+        assert!(!dump.contains("secret-token") && !dump.contains("second-token"), "{dump}");
+        let c = args.config();
+        assert_eq!(c.agents.len(), 2);
+        assert_eq!((c.agents[0].license, c.agents[0].email.as_str()), (7, "jane@example.com"));
+        assert_eq!(c.agents[0].tokens.len(), 2);
+        assert!(!format!("{c:?}").contains("secret-token"), "the configuration's Debug shows a token");
+        let err = Args::try_parse_from(["chatio-server", "--agent-token", "jane@example.com=short"])
+            .expect_err("too short")
+            .to_string();
+        assert!(err.contains("shorter than 16") && !err.contains("=short"), "{err}");
+    }
+
+    #[test]
     fn bad_property_declarations_are_refused_with_the_reason() {
         let err = Args::try_parse_from(["chatio-server", "--property", "routing.priority=write"])
             .expect_err("not rw or ro")
@@ -566,6 +665,7 @@ mod tests {
             "--max-chats-per-customer",
             "--property",
             "--app-token",
+            "--agent-token",
             "--max-connections",
             "--max-connections-per-address",
             "--max-queued-kib",

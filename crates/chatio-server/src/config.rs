@@ -51,6 +51,15 @@ pub struct ServerConfig {
     pub token_burst: u32,
     /// Live access tokens kept per customer (default 32): one more pushes out the oldest.
     pub max_tokens_per_customer: usize,
+    /// The agents of the Agent API, per license (protocol file H7, H8): never created
+    /// through the API. Empty, the default: only the scripted agent.
+    pub agents: Vec<AgentConfig>,
+    /// How long an agent counts as logged in after its last connection closed (H33,
+    /// default 30 s); then it is offline and its active chats are routed again.
+    pub agent_grace: Duration,
+    /// Logged-in RTM connections allowed per agent (H6, default 20); one more `login`
+    /// fails with `authorization`.
+    pub max_connections_per_agent: usize,
     /// Default token lifetime (3600 s).
     pub token_lifetime: Duration,
     /// Threads idle this long are archived by the router (`None`: never, the default).
@@ -135,6 +144,78 @@ impl ConformanceFault {
     }
 }
 
+/// An agent's level (scopes.md): what its tokens may do (protocol file §3.1, H11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AgentPermission {
+    /// Every scope, including `chats.meta--all:write`, `agents--all:write` and the auto
+    /// chat scopes.
+    Administrator,
+    /// Every scope but the administrator ones.
+    #[default]
+    Normal,
+}
+
+/// The default `max_chats_count` of an agent (the Configuration API's).
+pub(crate) const DEFAULT_AGENT_MAX_CHATS: usize = 6;
+
+/// One agent of a license (protocol file §3.2, H7, H8).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AgentConfig {
+    /// The license it belongs to.
+    pub license: u64,
+    /// Its id, an e-mail address (kept in lower case, H40).
+    pub email: String,
+    /// Its name (default: the e-mail's local part).
+    pub name: String,
+    /// An absolute avatar URL (`None`: the server's default avatar).
+    pub avatar: Option<String>,
+    /// Its level (default [`AgentPermission::Normal`]).
+    pub permission: AgentPermission,
+    /// Chats with an active thread routing may give it (`max_chats_count`, default 6).
+    pub max_chats: usize,
+    /// Its groups (default: group 0): chats whose scopes name none of them are not routed
+    /// to it.
+    pub groups: Vec<u64>,
+    /// Fixed access tokens (`--agent-token EMAIL=TOKEN`): every scope of its permission,
+    /// no expiry, never logged.
+    pub tokens: Vec<Token>,
+}
+
+impl std::fmt::Debug for AgentConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentConfig")
+            .field("license", &self.license)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("permission", &self.permission)
+            .field("max_chats", &self.max_chats)
+            .field("groups", &self.groups)
+            .field("tokens", &self.tokens.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentConfig {
+    /// An agent of `license` with the defaults (name from the e-mail, normal, 6 chats,
+    /// group 0, no token).
+    pub fn new(license: u64, email: &str) -> Self {
+        let email = email.trim().to_lowercase();
+        let name = email.split('@').next().unwrap_or(&email).to_owned();
+        Self {
+            license,
+            email,
+            name,
+            avatar: None,
+            permission: AgentPermission::Normal,
+            max_chats: DEFAULT_AGENT_MAX_CHATS,
+            groups: vec![0],
+            tokens: Vec::new(),
+        }
+    }
+}
+
 /// What a customer may do with a declared property (G15).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -203,6 +284,9 @@ impl Default for ServerConfig {
             token_rate_per_s: 20.0,
             token_burst: 200,
             max_tokens_per_customer: 32,
+            agents: Vec::new(),
+            agent_grace: Duration::from_secs(30),
+            max_connections_per_agent: 20,
             token_lifetime: Duration::from_secs(3600),
             archive_after: None,
             workers: 2,

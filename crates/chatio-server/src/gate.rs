@@ -17,7 +17,10 @@ use chatio_wire::{
     Action, ClientFrame, DecodeError, DecodeErrorKind, ErrorObject, ErrorType, Request, Response, UserId,
 };
 
+use chatio_wire::agent;
+
 use crate::actions::Caller;
+use crate::actions::agent::AgentCaller;
 use crate::state::{ConnId, State};
 
 /// Which API a request came by.
@@ -162,4 +165,72 @@ fn undecodable(e: &DecodeError) -> Response {
         _ => e.to_string(),
     };
     Response::failure(e.request_id().cloned(), action, ErrorObject::validation(message))
+}
+
+// --- The Agent API --------------------------------------------------------------------------
+
+/// Whether an agent `action` exists on this API of the reference server (H3): every
+/// method on the RTM but `upload_image`; on the Web API every one but `login` and `ping`.
+fn agent_api_allows(api: Api, action: agent::Action) -> bool {
+    match api {
+        Api::Rtm => action.on_rtm(),
+        Api::Web => !matches!(action, agent::Action::Login | agent::Action::Ping),
+    }
+}
+
+/// The checks every agent request passes besides the token (which `login` or the Web API
+/// call checked): the action exists on this API, the connection logged in, and `author_id`
+/// names a bot the agent owns (H34; no agent owns one yet, so any `author_id` is refused).
+pub(crate) fn admit_agent(
+    api: Api,
+    action: &str,
+    agent: Option<&AgentCaller>,
+    author_id: Option<&UserId>,
+) -> Result<AgentCaller, Refusal> {
+    let Some(known) = agent::Action::parse(action) else {
+        return Err(Refusal::UnknownAction(ErrorObject::validation(format!("unknown action `{action}`"))));
+    };
+    if !agent_api_allows(api, known) {
+        let which = if api == Api::Rtm { "the Web API" } else { "the RTM API" };
+        return Err(Refusal::WrongApi(ErrorObject::validation(format!("`{action}` is available over {which} only"))));
+    }
+    let Some(agent) = agent else {
+        let e = ErrorObject::new(ErrorType::Authentication, "login required: the first request must be `login`");
+        return Err(Refusal::NoCredential(e));
+    };
+    if let Some(bot) = author_id {
+        let e = ErrorObject::new(ErrorType::Authorization, format!("`author_id`: `{bot}` is no bot of this agent's"));
+        return Err(Refusal::Refused(e));
+    }
+    Ok(agent.clone())
+}
+
+/// One text frame of an Agent API session, logged in as `agent` (or not yet): decoded,
+/// passed through the gate and run. Returns the agent when the frame was a successful
+/// `login`.
+pub(crate) fn agent_frame(
+    state: &Arc<State>,
+    id: ConnId,
+    agent: Option<&AgentCaller>,
+    text: &str,
+) -> Option<AgentCaller> {
+    let frame = match agent::ClientFrame::decode(text) {
+        Ok(f) => f,
+        Err(e) => {
+            state.respond(id, undecodable(&e));
+            return None;
+        }
+    };
+    let request_id = frame.request_id;
+    if let agent::Request::Login(login) = &frame.request {
+        return state.agent_login(id, request_id, login, agent);
+    }
+    let action = frame.request.action().to_owned();
+    match admit_agent(Api::Rtm, &action, agent, frame.author_id.as_ref()) {
+        Ok(caller) => state.act_agent_rtm(id, request_id, &caller, frame.request),
+        Err(refusal) => {
+            state.respond_agent(id, agent::Response::failure(request_id, action, refusal.into_error()));
+        }
+    }
+    None
 }

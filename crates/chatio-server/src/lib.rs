@@ -40,6 +40,7 @@
 //! | `--workers N` | `2` | worker threads of the server's runtime |
 //! | `--max-chats-per-customer N` | unlimited | chats one customer may start; one more `start_chat` is `validation` "too many chats" (G4) |
 //! | `--property NS.NAME=rw\|ro` | none | declare a property customers may write (`rw`) or only read (`ro`); repeatable; once one is declared, customers' writes of any other property (chat, thread or event) are `authorization` (G15) |
+//! | `--agent-token EMAIL=TOKEN` (or `CHATIO_AGENT_TOKEN`, comma-separated) | none | registers an agent of the first license with a fixed Agent API access token (at least 16 characters; every scope of a normal agent; never logged nor echoed in errors); repeatable; with one, the license's chats are routed to its agents instead of the scripted agent |
 //! | `--app-token TOKEN` (or `CHATIO_APP_TOKEN`) | none | a server-side app's token (`Authorization: Bearer TOKEN` at the token endpoint): only such requests may name `customer_id` (G11); repeatable |
 //! | `--max-connections N` | 4096 (fewer under a low open-file limit) | open TCP connections in total; one more gets HTTP 503 and is closed |
 //! | `--max-connections-per-address N` | `512` | open TCP connections from one IP address |
@@ -81,6 +82,8 @@
 //! | `GET /customer?license_id=N&response_type=token&client_id=…&redirect_uri=…&post_message_uri=…&state=…` | the accounts page the JS SDK loads in a hidden iframe: posts the token to the parent window, only on the origin of a registered redirect URI; remembers the browser by a cookie holding a random secret (G36) |
 //! | `POST /customer/v0.5/action/<action>?license_id=N` | Web API with `Authorization: Bearer <token>`: JSON bodies (`{"payload":{…}}` or bare), `send_file` as multipart (`payload.chat_id`, `payload.custom_id`, `payload.file`); answers the RTM response envelope without `request_id`, with the HTTP statuses of section 2.6 |
 //! | `POST /customer/` (and `/customer`) | customer token endpoint (G11): form, JSON or query; `client_id`, `response_type=token`, `redirect_uri`, `valid_for`, `license_id`: a new customer; `grant_type=refresh_token&refresh_token=…`: the same customer again (the refresh token rotates); `customer_id` only for an authenticated server-side app (app token or client secret); answers `{access_token, token_type: "Bearer", expires_in, client_id, entity_id, license_id, refresh_token}` |
+//! | `GET /agent/v0.5/rtm/ws` | the Agent API's RTM websocket (protocol file `agent-api-v0.5.md`): `login` with an agent token, then the agent methods; pushes of every chat the agent sees |
+//! | `POST /agent/v0.5/action/<action>` | the Agent API's Web API with `Authorization: Bearer <agent token>`: `{"payload":{…},"author_id":…}` or the bare payload; every method but `login` and `ping` |
 //! | `GET /api/file/chatio/att/<license>/<32 hex>.<ext>` | uploaded files (and the agent's), with their content type, served inert: `attachment` except raster images, `nosniff`, a sandboxing CSP |
 //! | `GET /licence/<license>/config.json` | the `static_config_path` of `login` (`{}`) |
 //! | `GET /static/bot.png` | the agent's avatar |
@@ -227,6 +230,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod actions;
+mod agents;
 pub mod cli;
 mod config;
 mod counters;
@@ -246,7 +250,9 @@ mod state;
 mod store;
 mod transport;
 
-pub use config::{ConformanceFault, DeclaredProperty, PropertyAccess, RegisteredApp, ServerConfig};
+pub use config::{
+    AgentConfig, AgentPermission, ConformanceFault, DeclaredProperty, PropertyAccess, RegisteredApp, ServerConfig,
+};
 pub use counters::Stats;
 pub use error::Error;
 pub use http::static_files::DEFAULT_EMBED_ORIGINS;

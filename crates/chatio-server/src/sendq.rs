@@ -35,6 +35,15 @@ pub(crate) fn disconnected_frame(reason: DisconnectReason) -> Utf8Bytes {
     Utf8Bytes::from(ServerFrame::Push(PushFrame::new(None, push)).encode())
 }
 
+/// The `agent_disconnected` push (Agent API).
+pub(crate) fn agent_disconnected_frame(reason: chatio_wire::agent::AgentDisconnectReason) -> Utf8Bytes {
+    use chatio_wire::agent::{
+        AgentDisconnected, Push as AgentPush, PushFrame as AgentPushFrame, ServerFrame as AgentFrame,
+    };
+    let push = AgentPush::AgentDisconnected(AgentDisconnected::new(reason));
+    Utf8Bytes::from(AgentFrame::Push(AgentPushFrame::new(None, push)).encode())
+}
+
 /// The reason text of the close that follows `customer_disconnected`.
 pub(crate) fn reason_text(reason: &DisconnectReason) -> &'static str {
     match reason {

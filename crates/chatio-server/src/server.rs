@@ -9,7 +9,7 @@ use chatio_wire::{ChatId, Event, Token, UserId};
 use futures::channel::oneshot;
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{ConformanceFault, DeclaredProperty, PropertyAccess, RegisteredApp, ServerConfig};
+use crate::config::{AgentConfig, ConformanceFault, DeclaredProperty, PropertyAccess, RegisteredApp, ServerConfig};
 use crate::counters::Stats;
 use crate::error::Error;
 use crate::http::router::Router;
@@ -73,6 +73,44 @@ impl ServerBuilder {
     pub fn agent(mut self, on: bool) -> Self {
         self.config.agent = on;
         self
+    }
+
+    /// Gives an agent of `license` a fixed access token (`--agent-token EMAIL=TOKEN`),
+    /// registering the agent with the defaults when it is not configured yet (H8).
+    pub fn agent_token(mut self, license: u64, email: &str, token: impl Into<String>) -> Self {
+        self.agent_entry(license, email).tokens.push(Token::new(token.into()));
+        self
+    }
+
+    /// Sets how many chats routing may give an agent (registering it when needed).
+    pub fn agent_max_chats(mut self, license: u64, email: &str, n: usize) -> Self {
+        self.agent_entry(license, email).max_chats = n;
+        self
+    }
+
+    /// Adds or replaces an agent.
+    pub fn agent_config(mut self, agent: AgentConfig) -> Self {
+        self.config.agents.retain(|a| !(a.license == agent.license && a.email == agent.email));
+        self.config.agents.push(agent);
+        self
+    }
+
+    /// How long an agent stays logged in after its last connection closed (H33).
+    pub fn agent_grace(mut self, d: Duration) -> Self {
+        self.config.agent_grace = d;
+        self
+    }
+
+    fn agent_entry(&mut self, license: u64, email: &str) -> &mut AgentConfig {
+        let email = email.trim().to_lowercase();
+        let i = match self.config.agents.iter().position(|a| a.license == license && a.email == email) {
+            Some(i) => i,
+            None => {
+                self.config.agents.push(AgentConfig::new(license, &email));
+                self.config.agents.len() - 1
+            }
+        };
+        &mut self.config.agents[i]
     }
 
     /// The agent's delay before each of its steps (0 by default: deterministic).
@@ -396,6 +434,11 @@ impl ServerHandle {
     /// The RTM websocket URL of a license: `ws://HOST:PORT/customer/v0.5/rtm/ws?license_id=N`.
     pub fn ws_url(&self, license: u64) -> String {
         format!("ws://{}/customer/v0.5/rtm/ws?license_id={license}", self.addr)
+    }
+
+    /// The Agent API's RTM websocket URL (`ws://HOST:PORT/agent/v0.5/rtm/ws`).
+    pub fn agent_ws_url(&self) -> String {
+        format!("ws://{}/agent/v0.5/rtm/ws", self.addr())
     }
 
     /// Stops the server: closes the listener, closes every websocket connection (1001), and

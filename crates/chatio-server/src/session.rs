@@ -58,6 +58,10 @@ pub(crate) struct Session {
     /// The customer this session logged in as (set by its first successful `login`; a
     /// session never changes customer).
     customer: OnceLock<UserId>,
+    /// Whether this is an Agent API session (`/agent/v0.5/rtm/ws`).
+    agent_api: bool,
+    /// The agent an Agent API session logged in as (set once, like `customer`).
+    agent: OnceLock<crate::actions::agent::AgentCaller>,
     queue: Arc<SendQueue>,
     /// Milliseconds since `started` of the last inbound frame.
     last_inbound: AtomicU64,
@@ -73,6 +77,16 @@ pub(crate) struct Outbound {
 
 /// Opens a session (logged out) on `license` and registers it.
 pub(crate) fn open(state: &Arc<State>, license: u64) -> (Session, Outbound) {
+    open_for(state, license, false)
+}
+
+/// Opens an Agent API session (logged out; its license comes with its `login`) and
+/// registers it.
+pub(crate) fn open_agent(state: &Arc<State>) -> (Session, Outbound) {
+    open_for(state, 0, true)
+}
+
+fn open_for(state: &Arc<State>, license: u64, agent_api: bool) -> (Session, Outbound) {
     let (queue, rx) = SendQueue::new(state.config.max_queued_bytes, state.counters.clone());
     let id = state.open_session(license, queue.clone());
     let session = Session {
@@ -80,6 +94,8 @@ pub(crate) fn open(state: &Arc<State>, license: u64) -> (Session, Outbound) {
         id,
         license,
         customer: OnceLock::new(),
+        agent_api,
+        agent: OnceLock::new(),
         queue: queue.clone(),
         last_inbound: AtomicU64::new(0),
         started: Instant::now(),
@@ -131,6 +147,12 @@ impl Session {
     /// pushes are queued.
     pub(crate) fn text(&self, text: &str) {
         self.activity();
+        if self.agent_api {
+            if let Some(agent) = gate::agent_frame(&self.state, self.id, self.agent.get(), text) {
+                let _ = self.agent.set(agent);
+            }
+            return;
+        }
         if let Some(customer) = gate::rtm_frame(&self.state, self.id, self.license, self.customer.get(), text) {
             let _ = self.customer.set(customer);
         }

@@ -22,6 +22,10 @@ pub const MAX_CUSTOMER_FIELD_LEN: usize = 4_096;
 /// Largest file `send_file` accepts, in bytes: 10 MiB (the JS SDK's own check).
 pub const MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
+/// Most chat summaries in one Agent API answer (`login`, `get_filtered_chats`): 100
+/// (agent protocol file H39; the reference gives no paging for them).
+pub const MAX_AGENT_CHAT_SUMMARIES: usize = 100;
+
 /// Whether `text` is longer than `max` characters (bytes first: a text of at most `max`
 /// bytes is never too long, and that is the common case).
 pub fn too_many_chars(text: &str, max: usize) -> bool {

@@ -126,6 +126,11 @@ pub const RULES: Rules = Rules {
                 why: "the token rate limiter's table of client addresses",
             },
             LimitException {
+                krate: "chatio-server",
+                name: "MAX_SCANNED_CHATS",
+                why: "how many of a license's most recent chats the Agent API's chat lists look through",
+            },
+            LimitException {
                 krate: "chatio-conformance",
                 name: "MAX_BODY",
                 why: "the conformance player's bound on a client's upload body",
@@ -148,7 +153,7 @@ pub const RULES: Rules = Rules {
             ("request gate", &["gate"]),
             ("state", &["state"]),
             ("actions", &["actions"]),
-            ("data", &["store"]),
+            ("data", &["store", "agents"]),
             ("primitives", &["sendq", "net", "counters", "config", "error", "files", "identity"]),
         ],
         exempt: &[],

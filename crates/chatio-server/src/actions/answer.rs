@@ -28,3 +28,16 @@ pub(crate) fn encode_response(response: Response) -> (String, bool) {
     }
     (ServerFrame::Response(too_large(request_id, &action)).encode(), true)
 }
+
+/// [`encode_response`] for the Agent API.
+pub(crate) fn encode_agent_response(response: chatio_wire::agent::Response) -> String {
+    use chatio_wire::agent::{Response as AgentResponse, ServerFrame as AgentFrame};
+    let request_id = response.request_id.clone();
+    let action = response.action().to_owned();
+    let text = AgentFrame::Response(response).encode();
+    if text.len() <= MAX_FRAME_LEN {
+        return text;
+    }
+    let e = validation("the answer would be larger than 1 MiB (G23): ask for less");
+    AgentFrame::Response(AgentResponse::failure(request_id, action, e)).encode()
+}

@@ -20,6 +20,7 @@ use chatio_wire::{ChatId, ErrorObject, Push, Request, ResponseData, UserId};
 use crate::config::{ConformanceFault, DeclaredProperty, ServerConfig};
 use crate::store::{ChatRec, Store};
 
+pub(crate) mod agent;
 mod answer;
 mod auth;
 pub(crate) mod bot;
@@ -30,7 +31,7 @@ mod send_file;
 mod updates;
 mod views;
 
-pub(crate) use answer::encode_response;
+pub(crate) use answer::{encode_agent_response, encode_response};
 pub(crate) use auth::{authenticate, login};
 use checks::{authorization, validation};
 pub(crate) use events::add_agent_event;
@@ -63,10 +64,31 @@ pub(crate) struct Delivery {
     pub(crate) caused_by_request: bool,
 }
 
+/// Pushes for agents' connections (Agent API).
+#[derive(Clone, Debug)]
+pub(crate) struct AgentDelivery {
+    pub(crate) license: u64,
+    pub(crate) to: AgentTarget,
+    pub(crate) push: chatio_wire::agent::Push,
+    /// Whether the requester's connection gets its copy with `request_id`.
+    pub(crate) caused_by_request: bool,
+}
+
+/// Which agents' connections get an agent push.
+#[derive(Clone, Debug)]
+pub(crate) enum AgentTarget {
+    /// Every agent that sees the chat (H13): its members, and those whose token reads
+    /// every chat and whom the chat's scopes let in.
+    Chat(agent::Audience),
+    /// Every agent of the license.
+    License,
+}
+
 /// What a call did besides its response.
 #[derive(Debug, Default)]
 pub(crate) struct Effects {
     pub(crate) deliveries: Vec<Delivery>,
+    pub(crate) agent_deliveries: Vec<AgentDelivery>,
     pub(crate) triggers: Vec<Trigger>,
 }
 
@@ -115,6 +137,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) store: &'a mut dyn Store,
     pub(crate) presence: &'a Presence,
     pub(crate) policy: &'a mut Policy,
+    /// The Agent API's agents, their tokens, presence and routing state.
+    pub(crate) agents: &'a mut crate::agents::AgentData,
     /// Unix seconds now.
     pub(crate) now: u64,
 }
@@ -147,12 +171,27 @@ pub(crate) fn handle(
     if cx.policy.conformance_fault == Some(ConformanceFault::TimestampsMs) {
         cx.now = now.saturating_mul(1000);
     }
-    let result = dispatch(cx, caller, request, &mut fx);
+    let sneak_peek = match &request {
+        Request::SendSneakPeek(p) => Some(p.clone()),
+        _ => None,
+    };
+    let mut result = dispatch(cx, caller, request, &mut fx);
     cx.now = now;
     if result.is_err() {
         fx = Effects::default();
     }
     conformance_drop_push(cx.policy, &mut fx);
+    if result.is_ok() {
+        // What the customer did reaches the agents who see the chat, in their shapes, and
+        // a chat that needs an agent is routed (H30).
+        let sides = agent::mirror(cx, &mut fx)
+            .and_then(|()| sneak_peek.map_or(Ok(()), |p| agent::sneak_peek(cx, caller, &p, &mut fx)))
+            .and_then(|()| agent::route_triggers(cx, caller.license, &mut fx));
+        if let Err(e) = sides {
+            result = Err(e.into());
+            fx = Effects::default();
+        }
+    }
     (result, fx)
 }
 

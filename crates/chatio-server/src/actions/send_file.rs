@@ -55,5 +55,7 @@ pub(crate) fn send_file(
     if added.opened {
         fx.triggers.push(Trigger::NeedsAgent { chat });
     }
+    super::agent::mirror(cx, &mut fx)?;
+    super::agent::route_triggers(cx, caller.license, &mut fx)?;
     Ok((url, fx))
 }

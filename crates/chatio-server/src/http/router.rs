@@ -168,6 +168,18 @@ async fn route(router: &Router, req: hyper::Request<Incoming>, peer: IpAddr) -> 
             let a = (*action).to_owned();
             web_api::web_api(state, req, None, a).await
         }
+        (Method::GET, ["agent", version, "rtm", "ws"]) => {
+            transport::ws::upgrade_agent(state.clone(), req, Some((*version).to_owned()))
+        }
+        (Method::GET, ["agent", "rtm", "ws"]) => transport::ws::upgrade_agent(state.clone(), req, None),
+        (Method::POST, ["agent", version, "action", action]) => {
+            let (v, a) = ((*version).to_owned(), (*action).to_owned());
+            web_api::agent_web_api(state, req, Some(v), a).await
+        }
+        (Method::POST, ["agent", "action", action]) => {
+            let a = (*action).to_owned();
+            web_api::agent_web_api(state, req, None, a).await
+        }
         (Method::POST, ["customer"]) => token::token_endpoint(state, req, peer).await,
         (Method::GET, ["customer"]) => accounts::page(state, &req, peer),
         (Method::GET, ["api", "file", ..]) => files::file(state, &path),
@@ -188,7 +200,7 @@ async fn route(router: &Router, req: hyper::Request<Incoming>, peer: IpAddr) -> 
         (Method::GET, [""]) => respond(
             StatusCode::OK,
             "text/plain",
-            "chatio reference server: chat.io Customer API v0.5 at /customer/v0.5/rtm/ws and /customer/v0.5/action/<action>\n",
+            "chatio reference server: chat.io Customer API v0.5 at /customer/v0.5/rtm/ws and /customer/v0.5/action/<action>, Agent API v0.5 at /agent/v0.5/rtm/ws and /agent/v0.5/action/<action>\n",
         ),
         _ => respond(StatusCode::NOT_FOUND, "text/plain", "not found"),
     }

@@ -86,6 +86,67 @@ pub(crate) async fn web_api(
     }
 }
 
+/// Serves `POST /agent/v0.5/action/<action>` (Agent API, H3): the bearer token names the
+/// agent and its license; the body is `{"payload": …, "author_id": …}` or the bare payload.
+pub(crate) async fn agent_web_api(
+    state: &Arc<State>,
+    req: hyper::Request<Incoming>,
+    version: Option<String>,
+    action: String,
+) -> Resp {
+    use chatio_wire::agent;
+    if version.as_deref().is_some_and(|v| v != "v0.5") {
+        return web_error(
+            StatusCode::BAD_REQUEST,
+            &action,
+            ErrorObject::with_default_message(ErrorType::UnsupportedVersion),
+        );
+    }
+    // The action first (404 for an unknown one, whoever asks), then the credential.
+    if let Err(refusal) = gate::admit_agent(Api::Web, &action, None, None) {
+        if !matches!(refusal, Refusal::NoCredential(_)) {
+            return refused(&action, refusal);
+        }
+    }
+    let Some(token) = bearer(&req) else {
+        let e = ErrorObject::new(ErrorType::Authentication, "`Authorization: Bearer <token>` is required");
+        return refused(&action, Refusal::NoCredential(e));
+    };
+    let agent = match state.authenticate_agent(&token) {
+        Ok(a) => a,
+        Err(e) => return web_error(status_of(&e), &action, e),
+    };
+    let body = match Limited::new(req.into_body(), MAX_FRAME_LEN).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return web_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &action,
+                ErrorObject::validation("the body is larger than 1 MiB"),
+            );
+        }
+    };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &body };
+    let frame = match agent::ClientFrame::decode_web_body(&action, body) {
+        Ok(f) => f,
+        Err(e) => return web_error(StatusCode::BAD_REQUEST, &action, ErrorObject::validation(e.to_string())),
+    };
+    let caller = match gate::admit_agent(Api::Web, &action, Some(&agent), frame.author_id.as_ref()) {
+        Ok(c) => c,
+        Err(refusal) => return refused(&action, refusal),
+    };
+    match state.act_agent_web(&caller, frame.request) {
+        Ok(data) => {
+            let text = crate::actions::encode_agent_response(agent::Response::success(None, data));
+            crate::net::http::respond(StatusCode::OK, "application/json", text)
+        }
+        Err(e) => {
+            let text = crate::actions::encode_agent_response(agent::Response::failure(None, action, e.clone()));
+            crate::net::http::respond(status_of(&e), "application/json", text)
+        }
+    }
+}
+
 async fn send_file(state: &Arc<State>, req: hyper::Request<Incoming>, caller: Caller) -> Resp {
     let action = "send_file";
     let limit = state.config.max_file_size;

@@ -14,7 +14,8 @@ use std::time::Duration;
 use async_tungstenite::tungstenite::Utf8Bytes;
 use chatio_wire::{DisconnectReason, PushFrame, RequestId, Response, ServerFrame, UserId};
 
-use crate::actions::{Delivery, Presence};
+use crate::actions::agent::AgentCaller;
+use crate::actions::{AgentDelivery, AgentTarget, Delivery, Presence};
 use crate::sendq::{CLOSE_DISCONNECTED, Out, SendQueue, disconnected_frame, reason_text};
 
 /// A connection's id.
@@ -24,6 +25,8 @@ pub(crate) type ConnId = u64;
 struct Conn {
     license: u64,
     customer: Option<UserId>,
+    /// The agent an Agent API connection logged in as.
+    agent: Option<AgentCaller>,
     tx: Arc<SendQueue>,
 }
 
@@ -40,6 +43,8 @@ pub(crate) struct Hub {
     next_id: ConnId,
     conns: HashMap<ConnId, Conn>,
     by_customer: HashMap<(u64, UserId), Vec<ConnId>>,
+    /// Logged-in Agent API connections per (license, agent).
+    by_agent: HashMap<(u64, String), Vec<ConnId>>,
     pub(crate) presence: Presence,
     pub(crate) faults: HashMap<(u64, UserId), Faults>,
 }
@@ -48,14 +53,24 @@ impl Hub {
     /// Registers a new (not yet logged-in) connection.
     pub(crate) fn add(&mut self, license: u64, tx: Arc<SendQueue>) -> ConnId {
         self.next_id += 1;
-        self.conns.insert(self.next_id, Conn { license, customer: None, tx });
+        self.conns.insert(self.next_id, Conn { license, customer: None, agent: None, tx });
         self.next_id
     }
 
-    /// Forgets a connection.
-    pub(crate) fn remove(&mut self, id: ConnId) {
-        let Some(c) = self.conns.remove(&id) else { return };
-        let Some(cust) = c.customer else { return };
+    /// Forgets a connection; returns the agent it was logged in as, if any.
+    pub(crate) fn remove(&mut self, id: ConnId) -> Option<AgentCaller> {
+        let c = self.conns.remove(&id)?;
+        if let Some(agent) = c.agent {
+            let key = (agent.license, agent.agent.clone());
+            if let Some(list) = self.by_agent.get_mut(&key) {
+                list.retain(|x| *x != id);
+                if list.is_empty() {
+                    self.by_agent.remove(&key);
+                }
+            }
+            return Some(agent);
+        }
+        let cust = c.customer?;
         let key = (c.license, cust);
         if let Some(list) = self.by_customer.get_mut(&key) {
             list.retain(|x| *x != id);
@@ -64,6 +79,76 @@ impl Hub {
                 self.presence.remove(&key);
             }
         }
+        None
+    }
+
+    /// How many logged-in connections an agent has.
+    pub(crate) fn agent_count(&self, license: u64, agent: &str) -> usize {
+        self.by_agent.get(&(license, agent.to_owned())).map_or(0, Vec::len)
+    }
+
+    /// Marks an Agent API connection as logged in as `caller`'s agent.
+    pub(crate) fn log_in_agent(&mut self, id: ConnId, caller: AgentCaller) {
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        let key = (caller.license, caller.agent.clone());
+        c.license = caller.license;
+        let first = c.agent.is_none();
+        c.agent = Some(caller);
+        if first {
+            self.by_agent.entry(key).or_default().push(id);
+        }
+    }
+
+    /// Delivers agent pushes to the connections of the agents they target; the requester's
+    /// connection gets its copy with `request_id`.
+    pub(crate) fn deliver_agents(
+        &self,
+        deliveries: Vec<AgentDelivery>,
+        requester: Option<(ConnId, Option<&RequestId>)>,
+    ) {
+        use chatio_wire::agent::{PushFrame as AgentPushFrame, ServerFrame as AgentServerFrame};
+        for d in deliveries {
+            let mut plain: Option<Utf8Bytes> = None;
+            let targets: Vec<ConnId> = match &d.to {
+                AgentTarget::License => self
+                    .by_agent
+                    .iter()
+                    .filter(|((l, _), _)| *l == d.license)
+                    .flat_map(|(_, ids)| ids.iter().copied())
+                    .collect(),
+                AgentTarget::Chat(audience) => self
+                    .by_agent
+                    .iter()
+                    .filter(|((l, _), _)| *l == d.license)
+                    .flat_map(|(_, ids)| ids.iter().copied())
+                    .filter(|id| {
+                        self.conns
+                            .get(id)
+                            .and_then(|c| c.agent.as_ref())
+                            .is_some_and(|a| audience.admits(&a.agent, &a.groups, a.scopes))
+                    })
+                    .collect(),
+            };
+            for id in targets {
+                let frame = match requester {
+                    Some((rid, Some(req))) if rid == id && d.caused_by_request => Utf8Bytes::from(
+                        AgentServerFrame::Push(AgentPushFrame::new(Some(req.clone()), d.push.clone())).encode(),
+                    ),
+                    _ => plain
+                        .get_or_insert_with(|| {
+                            Utf8Bytes::from(AgentServerFrame::Push(AgentPushFrame::new(None, d.push.clone())).encode())
+                        })
+                        .clone(),
+                };
+                self.send(id, Out::Text(frame));
+            }
+        }
+    }
+
+    /// Writes an agent response to its connection.
+    pub(crate) fn respond_agent(&self, id: ConnId, response: chatio_wire::agent::Response) {
+        let text = crate::actions::encode_agent_response(response);
+        self.send(id, Out::Text(Utf8Bytes::from(text)));
     }
 
     /// The customer a connection is logged in as.

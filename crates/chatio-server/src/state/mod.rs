@@ -19,6 +19,7 @@ use chatio_wire::{
 use futures::channel::oneshot;
 use tokio::sync::{Notify, mpsc, watch};
 
+use crate::actions::agent::AgentCaller;
 use crate::actions::{self, Caller, Ctx, Effects, Policy, Trigger, Upload, bot};
 use crate::config::ServerConfig;
 use crate::counters::{Counters, Stats};
@@ -52,6 +53,9 @@ struct Inner {
     policy: Policy,
     /// The scripted agent (the first agent of the store).
     bot: Option<Agent>,
+    /// The Agent API's agents (from the configuration), their tokens (digests), presence
+    /// and routing state.
+    agents: crate::agents::AgentData,
 }
 
 /// Requests to the accept loop.
@@ -141,6 +145,11 @@ impl State {
                 bot
             }
         };
+        for a in &config.agents {
+            let avatar = a.avatar.clone().unwrap_or_else(|| format!("{public_url}/static/bot.png"));
+            store.put_agent(Agent { id: UserId::new(a.email.clone()), name: a.name.clone(), avatar })?;
+        }
+        store.commit()?;
         let policy = Policy::of(&config);
         let embeds: Vec<(u64, String)> =
             config.embed_origins.iter().flat_map(|(l, list)| list.iter().map(|o| (*l, o.clone()))).collect();
@@ -154,10 +163,17 @@ impl State {
             (None, false) => None,
         };
         let token_limit = Mutex::new(RateLimit::new(config.token_rate_per_s, config.token_burst));
+        let config_agents = config.agents.clone();
         Ok(Self {
             config,
             public_url,
-            inner: Mutex::new(Inner { store, hub: Hub::default(), policy, bot: Some(bot) }),
+            inner: Mutex::new(Inner {
+                store,
+                hub: Hub::default(),
+                policy,
+                bot: Some(bot),
+                agents: crate::agents::AgentData::from_config(&config_agents),
+            }),
             shutdown,
             session_gone: Notify::new(),
             control,
@@ -181,10 +197,24 @@ impl State {
         self.lock().hub.add(license, queue)
     }
 
-    /// Forgets a session (it ended).
-    pub(crate) fn close_session(&self, id: ConnId) {
-        self.lock().hub.remove(id);
+    /// Forgets a session (it ended). An agent's last connection starts its grace period
+    /// (H33).
+    pub(crate) fn close_session(self: &Arc<Self>, id: ConnId) {
+        let agent = {
+            let mut guard = self.lock();
+            let inner = &mut *guard;
+            let agent = inner.hub.remove(id);
+            if let Some(a) = &agent {
+                if let Some(p) = inner.agents.presence.get_mut(&(a.license, a.agent.clone())) {
+                    p.connection_closed(now_secs());
+                }
+            }
+            agent.filter(|a| inner.hub.agent_count(a.license, &a.agent) == 0)
+        };
         self.session_gone.notify_one();
+        if let Some(a) = agent {
+            self.start_grace(a);
+        }
     }
 
     /// Answers a session outside of an action (a request refused before one ran), through
@@ -226,7 +256,13 @@ impl State {
         let mut guard = self.lock();
         let inner = &mut *guard;
         let result = in_request(&mut *inner.store, |store| {
-            let mut cx = Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, now: now_secs() };
+            let mut cx = Ctx {
+                store,
+                presence: &inner.hub.presence,
+                policy: &mut inner.policy,
+                agents: &mut inner.agents,
+                now: now_secs(),
+            };
             actions::login(&mut cx, license, login, &self.public_url)
         });
         match result {
@@ -317,7 +353,13 @@ impl State {
         let inner = &mut *guard;
         let public_url = &self.public_url;
         let (url, fx) = in_request(&mut *inner.store, |store| {
-            let mut cx = Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, now: now_secs() };
+            let mut cx = Ctx {
+                store,
+                presence: &inner.hub.presence,
+                policy: &mut inner.policy,
+                agents: &mut inner.agents,
+                now: now_secs(),
+            };
             actions::send_file(&mut cx, caller, upload, public_url)
         })?;
         self.finish(inner, caller.license, fx, None);
@@ -334,7 +376,9 @@ impl State {
         requester: Option<(ConnId, Option<&RequestId>)>,
     ) {
         inner.hub.deliver(fx.deliveries, requester);
-        if self.config.agent {
+        inner.hub.deliver_agents(fx.agent_deliveries, requester);
+        // H37: the scripted agent serves licenses no configured agent does.
+        if self.config.agent && !inner.agents.directory.has_routable(license) {
             for t in fx.triggers {
                 self.run_bot(inner, license, t);
             }
@@ -386,6 +430,150 @@ impl State {
                 tracing::error!(error = %e, "the agent's step failed");
                 false
             }
+        }
+    }
+
+    // --- Agents (Agent API) ---------------------------------------------------------------
+
+    /// Answers an Agent API session outside of an action.
+    pub(crate) fn respond_agent(&self, id: ConnId, response: chatio_wire::agent::Response) {
+        self.lock().hub.respond_agent(id, response);
+    }
+
+    /// Checks an agent's bearer token (Web API).
+    pub(crate) fn authenticate_agent(&self, token: &str) -> Result<AgentCaller, ErrorObject> {
+        let inner = self.lock();
+        actions::agent::authenticate(&inner.agents, &inner.policy, token, now_secs())
+    }
+
+    /// `login` on an Agent API session (§5.1, H5, H6): checks the token, the session's
+    /// agent and the per-agent cap, answers, and delivers what the login caused (status
+    /// change, queued chats routed to the agent). Returns the agent on success.
+    pub(crate) fn agent_login(
+        self: &Arc<Self>,
+        id: ConnId,
+        request_id: Option<RequestId>,
+        login: &chatio_wire::agent::Login,
+        current: Option<&AgentCaller>,
+    ) -> Option<AgentCaller> {
+        use chatio_wire::agent::{Response as AgentResponse, ResponseData as AgentData};
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let now = now_secs();
+        // The checks that need no change first, so that a refused login changes nothing.
+        let checked = actions::agent::authenticate(&inner.agents, &inner.policy, login.token.expose(), now);
+        let refusal = match (&checked, current) {
+            (Err(e), _) => Some(e.clone()),
+            (Ok(c), Some(cur)) if c.agent != cur.agent || c.license != cur.license => {
+                Some(ErrorObject::new(ErrorType::Authorization, "this connection is logged in as another agent"))
+            }
+            (Ok(c), None) if inner.hub.agent_count(c.license, &c.agent) >= self.config.max_connections_per_agent => {
+                Some(ErrorObject::new(ErrorType::Authorization, "too many connections for this agent (H6)"))
+            }
+            _ => None,
+        };
+        if let Some(e) = refusal {
+            inner.hub.respond_agent(id, AgentResponse::failure(request_id, "login", e));
+            return None;
+        }
+        let mut fx = Effects::default();
+        // A repeated login of the same agent on a session is answered and changes nothing
+        // (H5).
+        let relogin = current.is_some();
+        let result = in_request(&mut *inner.store, |store| {
+            let mut cx =
+                Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, agents: &mut inner.agents, now };
+            actions::agent::login(&mut cx, login, !relogin, &mut fx)
+        });
+        if result.is_err() {
+            fx = Effects::default();
+        }
+        match result {
+            Ok((caller, resp)) => {
+                if !relogin {
+                    inner.hub.log_in_agent(id, caller.clone());
+                }
+                inner.hub.respond_agent(id, AgentResponse::success(request_id.clone(), AgentData::Login(resp)));
+                self.finish(inner, caller.license, fx, Some((id, request_id.as_ref())));
+                Some(caller)
+            }
+            Err(e) => {
+                inner.hub.respond_agent(id, AgentResponse::failure(request_id, "login", e));
+                None
+            }
+        }
+    }
+
+    /// Runs a request of a logged-in agent session: the action, its response, then its
+    /// pushes to both sides.
+    pub(crate) fn act_agent_rtm(
+        self: &Arc<Self>,
+        id: ConnId,
+        request_id: Option<RequestId>,
+        caller: &AgentCaller,
+        request: chatio_wire::agent::Request,
+    ) {
+        use chatio_wire::agent::Response as AgentResponse;
+        let action = request.action().to_owned();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let (result, fx) = act_agent(inner, caller, request);
+        let response = match result {
+            Ok(data) => AgentResponse::success(request_id.clone(), data),
+            Err(e) => AgentResponse::failure(request_id.clone(), action, e),
+        };
+        inner.hub.respond_agent(id, response);
+        self.finish(inner, caller.license, fx, Some((id, request_id.as_ref())));
+    }
+
+    /// Runs an agent's Web API request; its pushes carry no `request_id`.
+    pub(crate) fn act_agent_web(
+        self: &Arc<Self>,
+        caller: &AgentCaller,
+        request: chatio_wire::agent::Request,
+    ) -> Result<chatio_wire::agent::ResponseData, ErrorObject> {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let (result, fx) = act_agent(inner, caller, request);
+        self.finish(inner, caller.license, fx, None);
+        result
+    }
+
+    /// After an agent's last connection closed: wait the grace period, then, if it has not
+    /// come back, it goes offline and its active chats are routed again (H33).
+    fn start_grace(self: &Arc<Self>, agent: AgentCaller) {
+        let grace = self.config.agent_grace;
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        let state = Arc::downgrade(self);
+        rt.spawn(async move {
+            tokio::time::sleep(grace).await;
+            if let Some(state) = state.upgrade() {
+                state.grace_over(&agent);
+            }
+        });
+    }
+
+    fn grace_over(self: &Arc<Self>, agent: &AgentCaller) {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let now = now_secs();
+        let key = (agent.license, agent.agent.clone());
+        let due = inner
+            .agents
+            .presence
+            .get(&key)
+            .is_some_and(|p| p.connections() == 0 && p.grace_over(now, self.config.agent_grace.as_secs()));
+        if !due {
+            return;
+        }
+        let result = in_request(&mut *inner.store, |store| {
+            let mut cx =
+                Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, agents: &mut inner.agents, now };
+            actions::agent::went_offline(&mut cx, agent)
+        });
+        match result {
+            Ok(fx) => self.finish(inner, agent.license, fx, None),
+            Err(e) => tracing::warn!(error = %e.message, "an agent's grace period could not end"),
         }
     }
 
@@ -613,8 +801,30 @@ fn act(inner: &mut Inner, caller: &Caller, request: Request) -> (Result<Response
     let mut fx = Effects::default();
     let now = now_secs();
     let result = in_request(&mut *inner.store, |store| {
-        let mut cx = Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, now };
+        let mut cx =
+            Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, agents: &mut inner.agents, now };
         let (result, effects) = actions::handle(&mut cx, caller, request);
+        fx = effects;
+        result
+    });
+    if result.is_err() {
+        fx = Effects::default();
+    }
+    (result, fx)
+}
+
+/// Runs an agent's action in the store unit of [`in_request`].
+fn act_agent(
+    inner: &mut Inner,
+    caller: &AgentCaller,
+    request: chatio_wire::agent::Request,
+) -> (Result<chatio_wire::agent::ResponseData, ErrorObject>, Effects) {
+    let mut fx = Effects::default();
+    let now = now_secs();
+    let result = in_request(&mut *inner.store, |store| {
+        let mut cx =
+            Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, agents: &mut inner.agents, now };
+        let (result, effects) = actions::agent::handle(&mut cx, caller, request);
         fx = effects;
         result
     });

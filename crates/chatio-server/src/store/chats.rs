@@ -105,6 +105,14 @@ pub(crate) trait ChatStore {
         limit: usize,
     ) -> Result<(Vec<ChatRec>, usize)>;
 
+    /// A page of a license's chats (every customer's, and those agents started), most
+    /// recently active first, skipping `offset`, at most `limit` (the Agent API's lists).
+    fn license_chats(&mut self, license: u64, offset: usize, limit: usize) -> Result<Vec<ChatRec>>;
+
+    /// How many of a license's chats whose last thread is active have `agent` among their
+    /// agents (its load, for routing).
+    fn agent_load(&mut self, license: u64, agent: &UserId) -> Result<usize>;
+
     /// The chats whose last thread is active and idle since `idle_since` or earlier
     /// (Unix seconds), as `(license, chat)`.
     fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>>;

@@ -24,6 +24,7 @@ macro_rules! suite {
                 agents_keep_their_order,
                 files_are_kept_by_path,
                 chats_list_in_creation_and_activity_order,
+            an_agents_load_counts_its_chats_with_an_active_thread,
                 threads_and_events_keep_their_order,
                 the_last_event_of_each_type_leaves_agents_only_events_out,
                 idle_chats_are_those_whose_last_thread_is_active_and_quiet,
@@ -204,6 +205,25 @@ fn chats_list_in_creation_and_activity_order(s: &mut dyn Store) {
     assert_eq!(page.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["C2", "C1"], "most recently active first");
     let (page, _) = s.recent_chats(100, &user("a"), 2, 2).unwrap();
     assert_eq!(page.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["C3"]);
+    let all = s.license_chats(100, 0, 3).unwrap();
+    assert_eq!(all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["C2", "C4", "C1"], "every customer's");
+    let rest = s.license_chats(100, 3, 10).unwrap();
+    assert_eq!(rest.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["C3"]);
+}
+
+fn an_agents_load_counts_its_chats_with_an_active_thread(s: &mut dyn Store) {
+    let jane = user("jane@x");
+    for (id, active) in [("C1", true), ("C2", false), ("C3", true)] {
+        let mut c = chat(id, "a", 1);
+        c.agents = vec![jane.clone()];
+        s.put_chat(100, c).unwrap();
+        s.put_thread(100, &ChatId::new(id), thread(&format!("T{id}"), 1, active, 100)).unwrap();
+    }
+    s.put_chat(100, chat("C4", "a", 2)).unwrap();
+    s.put_thread(100, &ChatId::new("C4"), thread("T4", 1, true, 100)).unwrap();
+    assert_eq!(s.agent_load(100, &jane).unwrap(), 2);
+    assert_eq!(s.agent_load(101, &jane).unwrap(), 0);
+    assert_eq!(s.agent_load(100, &user("john@x")).unwrap(), 0);
 }
 
 fn threads_and_events_keep_their_order(s: &mut dyn Store) {

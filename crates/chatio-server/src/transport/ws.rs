@@ -12,6 +12,7 @@ use async_tungstenite::tungstenite::{Error as WsError, Message};
 use async_tungstenite::{WebSocketSender, WebSocketStream};
 use bytes::Bytes;
 use chatio_wire::DisconnectReason;
+use chatio_wire::agent::AgentDisconnectReason;
 use chatio_wire::limits::MAX_FRAME_LEN;
 use futures::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
 use http::{StatusCode, header};
@@ -20,7 +21,7 @@ use hyper_util::rt::TokioIo;
 use tokio::time::Instant;
 
 use crate::net::http::{Resp, query, respond};
-use crate::sendq::{CLOSE_DISCONNECTED, Out, disconnected_frame, reason_text};
+use crate::sendq::{CLOSE_DISCONNECTED, Out, agent_disconnected_frame, disconnected_frame, reason_text};
 use crate::session::{self, Outbound};
 use crate::state::State;
 
@@ -44,6 +45,23 @@ pub(crate) fn upgrade(state: Arc<State>, req: hyper::Request<Incoming>, version:
             "the `license_id` query parameter (an integer) is required",
         );
     };
+    handshake(state, req, Endpoint::Customer { license, version })
+}
+
+/// Answers the upgrade request of `GET /agent/<version>/rtm/ws` (Agent API, H1: no query
+/// parameter; the license comes with the token at `login`) and runs the session, or refuses
+/// another version with `agent_disconnected` `unsupported_version` and close 4000.
+pub(crate) fn upgrade_agent(state: Arc<State>, req: hyper::Request<Incoming>, version: Option<String>) -> Resp {
+    handshake(state, req, Endpoint::Agent { version })
+}
+
+/// Which API a websocket serves.
+enum Endpoint {
+    Customer { license: u64, version: Option<String> },
+    Agent { version: Option<String> },
+}
+
+fn handshake(state: Arc<State>, req: hyper::Request<Incoming>, endpoint: Endpoint) -> Resp {
     let upgrade_ok = req
         .headers()
         .get(header::UPGRADE)
@@ -56,9 +74,16 @@ pub(crate) fn upgrade(state: Arc<State>, req: hyper::Request<Incoming>, version:
         return respond(StatusCode::BAD_REQUEST, "text/plain", "a websocket upgrade is required here");
     }
     let accept = derive_accept_key(key.as_bytes());
-    let refusal = match version.as_deref() {
-        None | Some("v0.5") => (!state.config.licenses.contains(&license)).then_some(DisconnectReason::LicenseNotFound),
-        Some(_) => Some(DisconnectReason::UnsupportedVersion),
+    let refusal = match &endpoint {
+        Endpoint::Customer { license, version } => match version.as_deref() {
+            None | Some("v0.5") => (!state.config.licenses.contains(license))
+                .then_some(Refusal::Customer(DisconnectReason::LicenseNotFound)),
+            Some(_) => Some(Refusal::Customer(DisconnectReason::UnsupportedVersion)),
+        },
+        Endpoint::Agent { version } => match version.as_deref() {
+            None | Some("v0.5") => None,
+            Some(_) => Some(Refusal::Agent(AgentDisconnectReason::UnsupportedVersion)),
+        },
     };
     tokio::spawn(async move {
         let upgraded = match hyper::upgrade::on(req).await {
@@ -78,9 +103,11 @@ pub(crate) fn upgrade(state: Arc<State>, req: hyper::Request<Incoming>, version:
             .max_frame_size(Some(MAX_FRAME_LEN));
         let io = TokioAdapter::new(TokioIo::new(upgraded));
         let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-        match refusal {
-            Some(reason) => refuse(ws, reason).await,
-            None => run(state, ws, license).await,
+        match (refusal, endpoint) {
+            (Some(Refusal::Customer(reason)), _) => refuse(ws, reason).await,
+            (Some(Refusal::Agent(reason)), _) => refuse_agent(ws, reason).await,
+            (None, Endpoint::Customer { license, .. }) => run(state, ws, Some(license)).await,
+            (None, Endpoint::Agent { .. }) => run(state, ws, None).await,
         }
     });
     let mut r = respond(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
@@ -92,6 +119,24 @@ pub(crate) fn upgrade(state: Arc<State>, req: hyper::Request<Incoming>, version:
         h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
     }
     r
+}
+
+/// Why a connection is refused at once, per API.
+enum Refusal {
+    Customer(DisconnectReason),
+    Agent(AgentDisconnectReason),
+}
+
+/// Runs an agent connection that is refused at once (another version, H1): the
+/// `agent_disconnected` push, then close 4000 with the reason.
+async fn refuse_agent<S>(mut ws: WebSocketStream<S>, reason: AgentDisconnectReason)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let text = reason.as_str().to_owned();
+    let _ = ws.send(Message::Text(agent_disconnected_frame(reason))).await;
+    let close = CloseFrame { code: CloseCode::from(CLOSE_DISCONNECTED), reason: text.into() };
+    let _ = ws.close(Some(close)).await;
 }
 
 /// Runs a connection that is refused at once (unknown license, unsupported version): the
@@ -157,11 +202,14 @@ where
 }
 
 /// Serves one RTM session over a websocket until it ends.
-async fn run<S>(state: Arc<State>, ws: WebSocketStream<S>, license: u64)
+async fn run<S>(state: Arc<State>, ws: WebSocketStream<S>, license: Option<u64>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (session, outbound) = session::open(&state, license);
+    let (session, outbound) = match license {
+        Some(license) => session::open(&state, license),
+        None => session::open_agent(&state),
+    };
     let id = session.id();
     let (sink, mut stream) = ws.split();
     let mut writer = tokio::spawn(write_loop(sink, outbound));

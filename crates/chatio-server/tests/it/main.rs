@@ -3,6 +3,7 @@
 
 mod actions;
 mod agent;
+mod agent_api;
 mod client;
 mod cors;
 mod cross_origin;

@@ -61,6 +61,22 @@ impl ChatStore for MemoryStore {
         Ok((chats.into_iter().skip(offset).take(limit).cloned().collect(), total))
     }
 
+    fn license_chats(&mut self, license: u64, offset: usize, limit: usize) -> Result<Vec<ChatRec>> {
+        let Some(lic) = self.licenses.get(&license) else { return Ok(Vec::new()) };
+        let mut chats: Vec<&ChatRec> = lic.chats.values().map(|c| &c.rec).collect();
+        chats.sort_by_key(|c| std::cmp::Reverse(c.activity_seq));
+        Ok(chats.into_iter().skip(offset).take(limit).cloned().collect())
+    }
+
+    fn agent_load(&mut self, license: u64, agent: &UserId) -> Result<usize> {
+        let Some(lic) = self.licenses.get(&license) else { return Ok(0) };
+        Ok(lic
+            .chats
+            .values()
+            .filter(|c| c.threads.last().is_some_and(|t| t.rec.active) && c.rec.agents.contains(agent))
+            .count())
+    }
+
     fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>> {
         let mut idle = Vec::new();
         for (license, lic) in &self.licenses {

@@ -104,6 +104,32 @@ impl ChatStore for SqliteStore {
         Ok((decode_all(&rows)?, total))
     }
 
+    fn license_chats(&mut self, license: u64, offset: usize, limit: usize) -> Result<Vec<ChatRec>> {
+        let rows: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT data FROM chats WHERE license = ?1 ORDER BY activity_seq DESC LIMIT ?2 OFFSET ?3")
+            .and_then(|mut s| {
+                s.query_map(params![license as i64, limit as i64, offset as i64], |r| r.get(0))?.collect()
+            })
+            .map_err(failed("cannot list chats"))?;
+        decode_all(&rows)
+    }
+
+    fn agent_load(&mut self, license: u64, agent: &UserId) -> Result<usize> {
+        // The agents are inside the chat's JSON record: the active threads of the license
+        // are found by index, their chats' agent lists read with json_each.
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM threads t JOIN chats c ON c.license = t.license AND c.id = t.chat \
+                 WHERE t.license = ?1 AND t.active = 1 \
+                 AND EXISTS (SELECT 1 FROM json_each(c.data, '$.agents') WHERE value = ?2)",
+            )
+            .and_then(|mut s| s.query_row(params![license as i64, agent.as_str()], |r| r.get(0)))
+            .map_err(failed("cannot count an agent's chats"))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>> {
         self.conn
             .prepare_cached("SELECT license, chat FROM threads WHERE active = 1 AND last_activity <= ?1")

@@ -32,7 +32,8 @@ mod identity;
 mod tokens;
 
 /// The migrations, in order: version N is the schema after the N-th.
-const MIGRATIONS: &[(&str, &str)] = &[("001_init", include_str!("001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] =
+    &[("001_init", include_str!("001_init.sql")), ("002_agent_lists", include_str!("002_agent_lists.sql"))];
 
 /// The database file's name in the data directory.
 const DB_FILE: &str = "chatio.db";

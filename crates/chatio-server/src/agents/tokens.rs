@@ -1,0 +1,107 @@
+//! Agent access tokens (protocol file §3.2, H8, H10): secrets stored as SHA-256 digests
+//! (`identity::secret::Digest`, shared with the customer side).
+//!
+//! Fixed tokens (`--agent-token EMAIL=TOKEN`) are chosen by the operator; tokens the
+//! accounts flows will issue come from the operating system's random source. Either way
+//! only the digest is kept: the table is keyed by it, so a leaked table (or a `Debug`
+//! print of it) gives no usable token, and a lookup compares digests, never the secret.
+
+use std::collections::HashMap;
+
+pub(crate) use crate::identity::secret::Digest;
+
+use super::scopes::ScopeSet;
+
+/// Shortest fixed token accepted (H8).
+pub(crate) const MIN_FIXED_TOKEN_LEN: usize = 16;
+
+/// What a token grants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Grant {
+    pub(crate) license: u64,
+    /// The agent's id (lower case, H40).
+    pub(crate) agent: String,
+    /// The app the token was issued to (`None` for a fixed token).
+    pub(crate) client_id: Option<String>,
+    pub(crate) scopes: ScopeSet,
+    /// Unix seconds after which the token is refused (`None`: never, fixed tokens).
+    pub(crate) expires_at: Option<u64>,
+}
+
+/// Why a token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Not a token of this server (or revoked).
+    Unknown,
+    /// Past its expiry.
+    Expired,
+}
+
+/// The table of agent tokens, keyed by digest.
+#[derive(Debug, Default)]
+pub(crate) struct AgentTokens {
+    by_digest: HashMap<Digest, Grant>,
+}
+
+impl AgentTokens {
+    /// Stores a token the operator chose (or one just issued).
+    pub(crate) fn insert(&mut self, secret: &str, grant: Grant) -> Digest {
+        let d = Digest::of(secret);
+        self.by_digest.insert(d, grant);
+        d
+    }
+
+    /// The grant of a presented token (`Bearer ` prefix accepted, A3), checked against
+    /// the time `now` (Unix seconds).
+    pub(crate) fn check(&self, presented: &str, now: u64) -> Result<(Digest, &Grant), Refused> {
+        let secret = presented.strip_prefix("Bearer ").unwrap_or(presented).trim();
+        let d = Digest::of(secret);
+        let (key, grant) = self.by_digest.get_key_value(&d).ok_or(Refused::Unknown)?;
+        // The lookup found it by digest; the constant-time comparison keeps the check from
+        // depending on where two digests first differ.
+        if !key.matches(secret) {
+            return Err(Refused::Unknown);
+        }
+        if grant.expires_at.is_some_and(|e| now >= e) {
+            return Err(Refused::Expired);
+        }
+        Ok((d, grant))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::scopes::Permission;
+
+    fn grant(expires_at: Option<u64>) -> Grant {
+        Grant {
+            license: 100,
+            agent: "jane@example.com".into(),
+            client_id: None,
+            scopes: Permission::Normal.scopes(),
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn only_the_digest_is_kept_and_debug_shows_no_secret() {
+        let mut t = AgentTokens::default();
+        let secret = "fixed-token-for-tests-1234";
+        t.insert(secret, grant(None));
+        let dump = format!("{t:?}");
+        assert!(!dump.contains(secret), "{dump}");
+        assert!(!dump.contains("fixed-token"), "{dump}");
+        assert_eq!(t.check(secret, 0).map(|(_, g)| g.agent.clone()), Ok("jane@example.com".into()));
+        assert_eq!(t.check(&format!("Bearer {secret}"), 0).map(|(_, g)| g.license), Ok(100), "A3");
+        assert_eq!(t.check("fixed-token-for-tests-1235", 0).map(|_| ()), Err(Refused::Unknown));
+    }
+
+    #[test]
+    fn tokens_past_their_expiry_are_refused() {
+        let mut t = AgentTokens::default();
+        t.insert("expiring-token-0123456789", grant(Some(100)));
+        assert!(t.check("expiring-token-0123456789", 99).is_ok());
+        assert_eq!(t.check("expiring-token-0123456789", 100).map(|_| ()), Err(Refused::Expired));
+    }
+}
