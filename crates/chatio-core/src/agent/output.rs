@@ -213,6 +213,15 @@ pub enum AgentEvent {
     /// A chat was started or a thread opened (`incoming_chat_thread`): the chat with its new
     /// thread and that thread's first events.
     IncomingChat(Chat),
+    /// A chat's state changed through the requester's copy of a push this session's own
+    /// command caused (the event it sent, the thread it closed, the properties it set...):
+    /// the command's outcome told what happened, and the server pushes after it answers, so
+    /// this says when the chat state ([`AgentSession::chat`](super::AgentSession::chat))
+    /// has it.
+    ChatUpdated {
+        /// The chat.
+        chat: ChatId,
+    },
     /// A user joined a chat (`chat_users_updated`).
     UserJoined {
         /// The chat.

@@ -134,9 +134,17 @@ impl AgentSession {
         frame.request_id.as_ref().is_some_and(|id| self.pending.knows(id))
     }
 
+    /// The event of a push about `chat`, or, for the requester's copy of a push that repeats
+    /// a command's outcome (the event just sent, the thread just closed...), only
+    /// [`AgentEvent::ChatUpdated`]: the outcome said it already, but the state changed now
+    /// (the server answers before it pushes, H2).
+    fn own_copy(&mut self, ours: bool, chat: wire::ChatId, event: impl FnOnce() -> AgentEvent) {
+        self.emit(if ours { AgentEvent::ChatUpdated { chat } } else { event() });
+    }
+
     /// A push becomes chat state and agent events. The requester's copy of a push that
-    /// repeats a command's outcome (the event just sent, the chat just started, the thread
-    /// just closed...) only updates the state: its event would duplicate the outcome.
+    /// repeats a command's outcome only updates the state and says so
+    /// ([`own_copy`](Self::own_copy)).
     pub(super) fn on_push(&mut self, frame: PushFrame) {
         let ours = self.is_ours(&frame);
         let me = self.me.as_ref().map(|u| u.id.clone());
@@ -145,16 +153,16 @@ impl AgentSession {
             Push::IncomingChatThread(p) => {
                 let chat = Chat::from_wire(p.chat);
                 self.chats.chat(&chat, me, !ours);
-                if !ours {
-                    self.emit(AgentEvent::IncomingChat(chat));
-                }
+                let id = chat.id.clone();
+                self.own_copy(ours, id, || AgentEvent::IncomingChat(chat));
             }
             Push::IncomingEvent(p) => {
                 let event = Event::from_wire(p.event, &p.chat_id, p.thread_id.as_ref());
                 self.chats.event(&event, me);
-                if !ours {
-                    self.emit(AgentEvent::NewEvent(event));
-                }
+                // Only the event this session sent is its command's outcome; a system message
+                // the command caused ("… joined the chat") is news.
+                let sent = ours && event.author.is_some() && event.author.as_ref() == me;
+                self.own_copy(sent, p.chat_id, || AgentEvent::NewEvent(event));
             }
             Push::ChatUsersUpdated(p) => {
                 let added: Vec<User> = p.updated_users.added().cloned().map(User::from_wire).collect();
@@ -202,19 +210,13 @@ impl AgentSession {
             }
             Push::ThreadClosed(p) => {
                 self.chats.thread_closed(&p.chat_id, &p.thread_id);
-                if !ours {
-                    self.emit(AgentEvent::ThreadClosed { chat: p.chat_id, thread: p.thread_id, user: p.user_id });
-                }
+                let (chat, thread, user) = (p.chat_id.clone(), p.thread_id, p.user_id);
+                self.own_copy(ours, p.chat_id, || AgentEvent::ThreadClosed { chat, thread, user });
             }
             Push::ChatScopesUpdated(p) => {
                 self.chats.scopes(&p.chat_id, &p.scopes_added, &p.scopes_removed);
-                if !ours {
-                    self.emit(AgentEvent::ChatScopesUpdated {
-                        chat: p.chat_id,
-                        added: p.scopes_added,
-                        removed: p.scopes_removed,
-                    });
-                }
+                let (chat, added, removed) = (p.chat_id.clone(), p.scopes_added, p.scopes_removed);
+                self.own_copy(ours, p.chat_id, || AgentEvent::ChatScopesUpdated { chat, added, removed });
             }
             Push::CustomerUpdated(p) => {
                 let customer = User::from_wire(p.customer);
@@ -241,26 +243,19 @@ impl AgentSession {
             }
             Push::ChatPropertiesUpdated(p) => {
                 self.chats.properties(&p.chat_id, &p.properties);
-                if !ours {
-                    self.emit(AgentEvent::ChatPropertiesUpdated { chat: p.chat_id, properties: p.properties });
-                }
+                let (chat, properties) = (p.chat_id.clone(), p.properties);
+                self.own_copy(ours, p.chat_id, || AgentEvent::ChatPropertiesUpdated { chat, properties });
             }
             Push::ChatThreadPropertiesUpdated(p) => {
                 self.chats.thread_properties(&p.chat_id, &p.thread_id, &p.properties);
-                if !ours {
-                    self.emit(AgentEvent::ChatThreadPropertiesUpdated {
-                        chat: p.chat_id,
-                        thread: p.thread_id,
-                        properties: p.properties,
-                    });
-                }
+                let (chat, thread, properties) = (p.chat_id.clone(), p.thread_id, p.properties);
+                self.own_copy(ours, p.chat_id, || AgentEvent::ChatThreadPropertiesUpdated { chat, thread, properties });
             }
             Push::LastSeenTimestampUpdated(p) => {
                 let at = p.timestamp.to_system_time();
                 self.chats.seen(&p.chat_id, &p.user_id, me, at);
-                if !ours {
-                    self.emit(AgentEvent::LastSeenTimestampUpdated { chat: p.chat_id, user: p.user_id, timestamp: at });
-                }
+                let (chat, user) = (p.chat_id.clone(), p.user_id);
+                self.own_copy(ours, p.chat_id, || AgentEvent::LastSeenTimestampUpdated { chat, user, timestamp: at });
             }
             Push::Unknown { action, payload } => self.emit(AgentEvent::UnknownPush { action, payload }),
             other => self.emit(AgentEvent::UnknownPush { action: other.action().to_owned(), payload: None }),

@@ -105,6 +105,7 @@ pub fn agent_event(e: &AgentEvent) -> Value {
         }
         AgentEvent::Disconnected { reason } => json!({"disconnected": reason.as_str()}),
         AgentEvent::IncomingChat(c) => json!({"incoming_chat": chat(c)}),
+        AgentEvent::ChatUpdated { chat } => json!({"chat_updated": chat}),
         AgentEvent::UserJoined { chat, user: u } => json!({"user_joined": {"chat": chat, "user": user(u)}}),
         AgentEvent::UserLeft { chat, user } => json!({"user_left": {"chat": chat, "user": user}}),
         AgentEvent::NewEvent(e) => json!({"new_event": event(e)}),
