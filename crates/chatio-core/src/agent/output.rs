@@ -148,17 +148,12 @@ impl ChatView {
         self.users.iter().filter(|u| u.kind == UserType::Agent)
     }
 
-    /// Whether the chat waits for an agent: its thread is active and the router left it
-    /// unassigned (`routing.unassigned`, H31), or — where the server keeps no such property —
-    /// no agent is in it.
+    /// Whether the chat waits for an agent: its thread is active and no agent is in it but
+    /// those gone offline (H48). It follows the users pushes, which come before the router's
+    /// `routing.unassigned` property, so a taken chat leaves the queue, and a chat its agent
+    /// left enters it, as soon as the membership changes.
     pub fn is_waiting(&self) -> bool {
-        if !self.is_active() {
-            return false;
-        }
-        match self.properties.get("routing", "unassigned") {
-            Some(wire::PropertyValue::Bool(b)) => *b,
-            _ => self.agents().next().is_none(),
-        }
+        self.is_active() && !self.agents().any(|a| a.routing_status != Some(wire::RoutingStatus::Offline))
     }
 }
 
@@ -407,4 +402,53 @@ pub enum AgentOutput {
         /// Its result.
         result: Result<AgentReply, Error>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn active_chat(users: Vec<User>, unassigned: Option<bool>) -> ChatView {
+        let mut c = ChatView::new(ChatId::from("C"));
+        c.users = users;
+        c.thread = Some(ThreadInfo {
+            id: ThreadId::from("T"),
+            order: 1,
+            active: Some(true),
+            created: None,
+            users: Vec::new(),
+            properties: Properties::new(),
+        });
+        if let Some(b) = unassigned {
+            c.properties.insert("routing", "unassigned", b);
+        }
+        c
+    }
+
+    fn agent(status: Option<wire::RoutingStatus>) -> User {
+        let mut u = User::from_wire(wire::User::agent("jane@example.com"));
+        u.routing_status = status;
+        u
+    }
+
+    #[test]
+    fn a_chat_waits_while_no_agent_but_offline_ones_is_in_it_whatever_the_property_says_yet() {
+        let customer = User::from_wire(wire::User::customer("ann"));
+        assert!(active_chat(vec![customer.clone()], None).is_waiting());
+        // The agent left; the router's property has not followed yet (it comes after).
+        assert!(active_chat(vec![customer.clone()], Some(false)).is_waiting());
+        // The agent joined; the property has not followed yet.
+        let live = agent(Some(wire::RoutingStatus::NotAcceptingChats));
+        assert!(!active_chat(vec![customer.clone(), live.clone()], Some(true)).is_waiting());
+        assert!(!active_chat(vec![customer.clone(), agent(None)], None).is_waiting());
+        // Its agent went offline: the chat waits for another.
+        let gone = agent(Some(wire::RoutingStatus::Offline));
+        assert!(active_chat(vec![customer.clone(), gone], Some(true)).is_waiting());
+        // A closed thread waits for nobody.
+        let mut closed = active_chat(vec![customer], None);
+        if let Some(t) = closed.thread.as_mut() {
+            t.active = Some(false);
+        }
+        assert!(!closed.is_waiting());
+    }
 }
