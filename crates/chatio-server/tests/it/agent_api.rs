@@ -192,6 +192,13 @@ async fn with_every_agent_busy_the_chat_waits_and_an_agent_takes_it() {
     // John takes it by hand.
     john.ok("join_chat", json!({"chat_id": chat2, "agent_ids": [JOHN]})).await;
     c2.event(|e| e["system_message_type"] == "agent_joined").await;
+    // The queue's property follows (H48): the chat waits no more.
+    let unassigned = |v: &Value| {
+        (v["action"] == "chat_properties_updated" && v["payload"]["chat_id"] == chat2.as_str())
+            .then(|| v["payload"]["properties"]["routing"]["unassigned"]["value"].clone())
+    };
+    john.frame(|v| unassigned(v) == Some(json!(true))).await;
+    john.frame(|v| unassigned(v) == Some(json!(false))).await;
     // Jane is over her limit, so a chat cannot be pushed on her with routing; but she can
     // still see chat 1 and not write into chat 2, where she is no member (H12).
     jane.fails("send_event", json!({"chat_id": chat2, "event": {"type": "message", "text": "x"}}), "authorization")

@@ -255,8 +255,11 @@ fn dispatch(
             for id in ids {
                 add_member(cx, license, &p.chat_id, &UserId::new(id), true, fx)?;
             }
-            if let Some(q) = cx.agents.queues.get_mut(&license) {
-                q.remove(&p.chat_id);
+            // Taken from the queue: agents hear that it waits no more (H48).
+            if cx.agents.queues.get_mut(&license).is_some_and(|q| q.remove(&p.chat_id)) {
+                if let Some(chat) = cx.store.chat(license, &p.chat_id)? {
+                    set_routing_property(cx, license, &chat, false, fx);
+                }
             }
             Ok(ResponseData::JoinChat)
         }
