@@ -27,6 +27,8 @@
 //!
 //! * `web` — the browser platform (the `web` module), for `wasm32-unknown-unknown` (build with
 //!   `--no-default-features --features web`).
+//! * `agent` — the agent session (`chatio_core::agent`) on the same driver (the `agent`
+//!   module).
 //!
 //! Runtime features are additive; [`runtime::default_runtime`] picks a running tokio runtime
 //! first, then async-std, then smol.
@@ -36,6 +38,8 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod accounts;
+#[cfg(feature = "agent")]
+pub mod agent;
 pub mod bus;
 mod calls;
 pub mod driver;
