@@ -90,6 +90,11 @@ pub enum Line<'a> {
 /// Routes a typed line: `:command args` is the client's, `::text` sends `:text`, anything
 /// else (`/commands` included) is sent as it is.
 pub fn route(line: &str) -> Line<'_> {
+    route_among(line, COMMANDS)
+}
+
+/// [`route`] for a console with these colon commands (`chatio agent` has its own).
+pub fn route_among<'a>(line: &'a str, commands: &[&str]) -> Line<'a> {
     if line.trim().is_empty() {
         return Line::Empty;
     }
@@ -101,7 +106,7 @@ pub fn route(line: &str) -> Line<'_> {
     if word.is_empty() || !word.chars().all(|c| c.is_ascii_alphabetic()) {
         return Line::Send(line); // `:)`, `: hello`...
     }
-    if COMMANDS.contains(&word) { Line::Local(word, arg) } else { Line::Unknown(word) }
+    if commands.contains(&word) { Line::Local(word, arg) } else { Line::Unknown(word) }
 }
 
 #[derive(Default)]
@@ -149,7 +154,7 @@ pub async fn run(args: ChatArgs) -> Result<Outcome, String> {
     // Ctrl-C is caught before anything is shown: a user (or a test) who presses it as soon as
     // the first line appears gets a clean exit, never the default kill.
     let (tx, mut rx) = mpsc::unbounded::<Input>();
-    on_ctrl_c(tx.clone());
+    on_ctrl_c(tx.clone(), || Input::Interrupt);
     let color = crate::term::color_stdout(args.plain);
     let interactive = std::io::stdin().is_terminal();
     let out = Renderer::new(Mode::Text { color }).with_status_line(true);
@@ -369,7 +374,7 @@ fn connection_refused(e: &Error) -> bool {
 /// Ctrl-C ends the client, interrupting whatever it waits for; a second Ctrl-C exits at once
 /// (status 130). Through tokio's signal handling, which the reference server's CLI uses too:
 /// no extra dependency, and a build shared with the examples.
-fn on_ctrl_c(tx: mpsc::UnboundedSender<Input>) {
+pub(crate) fn on_ctrl_c<T: Send + 'static>(tx: mpsc::UnboundedSender<T>, interrupt: fn() -> T) {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
     let second = |n: usize| {
         if n > 0 {
@@ -388,7 +393,7 @@ fn on_ctrl_c(tx: mpsc::UnboundedSender<Input>) {
                     return;
                 }
                 second(n);
-                let _ = tx.unbounded_send(Input::Interrupt);
+                let _ = tx.unbounded_send(interrupt());
             }
         });
     }
@@ -399,7 +404,7 @@ fn on_ctrl_c(tx: mpsc::UnboundedSender<Input>) {
                 return;
             }
             second(n);
-            let _ = tx.unbounded_send(Input::Interrupt);
+            let _ = tx.unbounded_send(interrupt());
         }
     });
 }

@@ -1,5 +1,6 @@
 //! `chatio`: the demo, a terminal chat client, and the reference server in one binary.
 
+mod agent;
 mod chat;
 mod conformance;
 mod demo;
@@ -31,6 +32,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// An interactive terminal chat client against any v0.5 server.
     Chat(chat::ChatArgs),
+    /// A terminal console for a person answering chats (Agent API v0.5): the queue, take a
+    /// chat, reply, whisper, send an image, close, ban, give a chat back.
+    Agent(agent::AgentArgs),
     /// Runs the reference server (same options as `chatio-server`).
     Server(Box<chatio_server::cli::Args>),
     /// Checks another v0.5 server or client against the recorded transcripts.
@@ -56,6 +60,14 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
             Err(e) => finish("chat", Err(e)),
+        },
+        Command::Agent(args) => match async_std::task::block_on(agent::run(args)) {
+            Ok(chat::Outcome::Done) => ExitCode::SUCCESS,
+            Ok(chat::Outcome::Failed(n)) => {
+                eprintln!("chatio agent: {} failed", render::plural(n, "command"));
+                ExitCode::FAILURE
+            }
+            Err(e) => finish("agent", Err(e)),
         },
         Command::Conformance(args) => conformance::run(args),
     }

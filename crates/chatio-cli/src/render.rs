@@ -125,8 +125,13 @@ impl Renderer {
         self.memory.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether typing goes to the status line (see [`with_status_line`](Self::with_status_line)).
+    pub(crate) fn has_status_line(&self) -> bool {
+        self.status_line
+    }
+
     /// Replaces the status line with `text` (none: clears it).
-    fn status(&self, text: Option<&str>) {
+    pub(crate) fn status(&self, text: Option<&str>) {
         let mut out = std::io::stdout().lock();
         let mut m = self.memory();
         if m.status_shown {
@@ -143,7 +148,7 @@ impl Renderer {
         self.mode
     }
 
-    fn style(&self, s: Style) -> Style {
+    pub(crate) fn style(&self, s: Style) -> Style {
         match self.mode {
             Mode::Text { color: true } => s.force_styling(true),
             _ => s.force_styling(false),
@@ -264,7 +269,8 @@ impl Renderer {
         }
     }
 
-    fn note(&self, text: &str) {
+    /// A line of the transcript (an event).
+    pub(crate) fn note(&self, text: &str) {
         let tag = self.style(Style::new().dim()).apply_to("  ·");
         self.line(&format!("{tag} {text}"));
     }
