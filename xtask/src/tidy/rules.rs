@@ -76,6 +76,7 @@ pub const RULES: Rules = Rules {
         CrateRow { name: "chatio-core", may_use: &["chatio-wire"] },
         CrateRow { name: "chatio-transport", may_use: &["chatio-wire", "chatio-core"] },
         CrateRow { name: "chatio-customer-sdk", may_use: &["chatio-wire", "chatio-core", "chatio-transport"] },
+        CrateRow { name: "chatio-agent-sdk", may_use: &["chatio-wire", "chatio-core", "chatio-transport"] },
         CrateRow { name: "chatio-server", may_use: &["chatio-wire"] },
         CrateRow {
             name: "chatio-conformance",
@@ -83,7 +84,7 @@ pub const RULES: Rules = Rules {
         },
         CrateRow {
             name: "chatio-cli",
-            may_use: &["chatio-wire", "chatio-customer-sdk", "chatio-server", "chatio-conformance"],
+            may_use: &["chatio-wire", "chatio-customer-sdk", "chatio-agent-sdk", "chatio-server", "chatio-conformance"],
         },
         CrateRow { name: "chatio-widget", may_use: &["chatio-wire", "chatio-core", "chatio-customer-sdk"] },
         CrateRow { name: "chatio-web-minimal", may_use: &["chatio-customer-sdk"] },
