@@ -9,7 +9,9 @@ use clap::Parser;
 
 use chatio_wire::Token;
 
-use crate::{AgentConfig, ConformanceFault, DeclaredProperty, Error, RegisteredApp, ServerBuilder, ServerConfig};
+use crate::{
+    AgentConfig, ConformanceFault, DeclaredProperty, Error, Quotas, RegisteredApp, ServerBuilder, ServerConfig,
+};
 
 const AFTER_HELP: &str = "\
 Endpoints (HOST:PORT as printed on start):
@@ -102,10 +104,16 @@ pub struct Args {
     /// Worker threads of the server's runtime.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub workers: usize,
-    /// Chats one customer may start (default: unlimited); one more `start_chat` fails with
-    /// `validation` "too many chats".
+    /// Chats one customer may start (default 1000; 0: unlimited); one more `start_chat`
+    /// fails with `validation` "too many chats".
     #[arg(long, value_name = "N")]
     pub max_chats_per_customer: Option<usize>,
+    /// Set a quota (G38): chat_events (10000), chat_bytes (8 MiB), properties (100),
+    /// property_value_bytes (4096), chat_files (100), customer_files (500),
+    /// customer_upload_bytes (200 MiB), upload_bytes (1 GiB), file_name_chars (255);
+    /// repeatable. Past one, the request gets `validation` with `data.limit` naming it.
+    #[arg(long = "quota", value_name = "NAME=N", value_parser = Quotas::parse_flag)]
+    pub quotas: Vec<(String, u64)>,
     /// Declare a property customers may write (`rw`) or only read (`ro`); repeatable. Once
     /// one is declared, customers' writes of other properties fail with `authorization`.
     #[arg(long = "property", value_name = "NAMESPACE.NAME=rw|ro", value_parser = DeclaredProperty::parse)]
@@ -302,7 +310,11 @@ impl Args {
             admin: self.admin,
             seed: self.seed,
             workers: self.workers.max(1),
-            max_chats_per_customer: self.max_chats_per_customer,
+            max_chats_per_customer: match self.max_chats_per_customer {
+                Some(0) => None,
+                Some(n) => Some(n),
+                None => Some(crate::config::DEFAULT_MAX_CHATS_PER_CUSTOMER),
+            },
             declared_properties: self.properties.clone(),
             app_tokens: self.app_tokens.clone(),
             apps: self.apps_files.iter().flat_map(|f| f.0.iter().cloned()).chain(self.apps.iter().cloned()).collect(),
@@ -320,6 +332,10 @@ impl Args {
         };
         if let Some(n) = self.max_connections {
             c.max_connections = n.max(1);
+        }
+        for (name, value) in &self.quotas {
+            // Checked by the parser: every name here is known.
+            let _ = c.quotas.set(name, *value);
         }
         if !self.licenses.is_empty() {
             c.licenses = self.licenses.clone();
@@ -564,6 +580,10 @@ mod tests {
             "10",
             "--public-url",
             "https://chat.example",
+            "--quota",
+            "chat_events=50",
+            "--quota",
+            "upload_bytes=1000",
         ])
         .expect("valid options");
         assert!(!format!("{args:?}").contains("secret-app-token"), "the app token shows in Debug");
@@ -592,6 +612,10 @@ mod tests {
         assert_eq!(c.admin_secret.as_ref().map(Token::expose), Some("secret-admin"));
         assert_eq!((c.token_rate_per_s, c.token_burst), (5.0, 10));
         assert_eq!(c.public_url.as_deref(), Some("https://chat.example"));
+        assert_eq!((c.quotas.chat_events, c.quotas.upload_bytes, c.quotas.chat_files), (50, 1000, 100));
+        for bad in [["--quota", "chat_eventz=5"], ["--quota", "chat_events=-1"], ["--quota", "chat_events"]] {
+            assert!(Args::try_parse_from(["chatio-server", bad[0], bad[1]]).is_err(), "{bad:?}");
+        }
         for bad in [["--app", "shop=https://a/"], ["--embed-origin", "x:https://a"], ["--apps", "/no/such/file.json"]] {
             assert!(Args::try_parse_from(["chatio-server", bad[0], bad[1]]).is_err(), "{bad:?}");
         }

@@ -75,9 +75,13 @@ pub struct ServerConfig {
     pub expired_token_grace: Duration,
     /// Largest uploaded file (10 MiB, G14).
     pub max_file_size: u64,
-    /// Chats one customer may start (G4; `None`, the default: unlimited). The `start_chat`
-    /// over the cap fails with `validation` "too many chats".
+    /// Chats one customer may start (G4; default 1 000; `None`: unlimited). The
+    /// `start_chat` over the cap fails with `validation` "too many chats" (`data.limit`
+    /// `chats_per_customer`).
     pub max_chats_per_customer: Option<usize>,
+    /// The quotas on what customers and agents make the server hold: events and bytes per
+    /// chat, properties, uploads, file names (G38; protocol file 2.10).
+    pub quotas: Quotas,
     /// Properties customers may write (G15). Empty, the default: any namespace and name.
     /// Otherwise a customer's write of a property that is not declared, or declared
     /// [`PropertyAccess::ReadOnly`], fails with `authorization` (chat, thread and event
@@ -117,6 +121,111 @@ pub struct ServerConfig {
     /// directory, made private to the user, so that it survives restarts. `None`, the
     /// default: in memory, gone when the server stops.
     pub data_dir: Option<PathBuf>,
+}
+
+/// The default of [`ServerConfig::max_chats_per_customer`].
+pub(crate) const DEFAULT_MAX_CHATS_PER_CUSTOMER: usize = 1_000;
+
+/// The quotas on what clients make the server hold (G38; protocol file 2.10). Each has a
+/// default; past one, the request is refused with a `validation` error whose `data` names
+/// the limit (`{"limit": "<name>", "max": N}`, the names below) and nothing is stored.
+/// Set one from the command line with `--quota NAME=N`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Quotas {
+    /// `chat_events`: events one chat holds, every author together (default 10 000). Past
+    /// it, customers' and agents' events are refused; the server's own (the scripted
+    /// agent's answers, system messages) are not added.
+    pub chat_events: u64,
+    /// `chat_bytes`: bytes of events one chat holds, each event counted as its JSON
+    /// (default 8 MiB); past it, the same.
+    pub chat_bytes: u64,
+    /// `properties`: properties one chat, thread or event holds once a write is merged
+    /// (default 100).
+    pub properties: usize,
+    /// `property_value_bytes`: bytes of one string property value (default 4 096).
+    pub property_value_bytes: usize,
+    /// `chat_files`: files uploaded to one chat (default 100).
+    pub chat_files: u64,
+    /// `customer_files`: files one customer uploads, every chat together (default 500).
+    pub customer_files: u64,
+    /// `customer_upload_bytes`: bytes one customer uploads (default 200 MiB).
+    pub customer_upload_bytes: u64,
+    /// `upload_bytes`: bytes of uploaded files the server holds, every customer together
+    /// (default 1 GiB).
+    pub upload_bytes: u64,
+    /// `file_name_chars`: characters of an uploaded file's name (default 255). A name with
+    /// control characters or bidirectional formatting characters (U+061C, U+200E, U+200F,
+    /// U+202A–U+202E, U+2066–U+2069) is refused as well (`file_name`).
+    pub file_name_chars: usize,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            chat_events: 10_000,
+            chat_bytes: 8 * 1024 * 1024,
+            properties: 100,
+            property_value_bytes: 4_096,
+            chat_files: 100,
+            customer_files: 500,
+            customer_upload_bytes: 200 * 1024 * 1024,
+            upload_bytes: 1024 * 1024 * 1024,
+            file_name_chars: 255,
+        }
+    }
+}
+
+impl Quotas {
+    /// The names `--quota` and error `data.limit` use, with their current values.
+    pub fn entries(&self) -> [(&'static str, u64); 9] {
+        [
+            ("chat_events", self.chat_events),
+            ("chat_bytes", self.chat_bytes),
+            ("properties", self.properties as u64),
+            ("property_value_bytes", self.property_value_bytes as u64),
+            ("chat_files", self.chat_files),
+            ("customer_files", self.customer_files),
+            ("customer_upload_bytes", self.customer_upload_bytes),
+            ("upload_bytes", self.upload_bytes),
+            ("file_name_chars", self.file_name_chars as u64),
+        ]
+    }
+
+    /// Sets one quota by name.
+    ///
+    /// # Errors
+    /// A message naming the known quotas when `name` is none of them.
+    pub fn set(&mut self, name: &str, value: u64) -> Result<(), String> {
+        let small = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        match name {
+            "chat_events" => self.chat_events = value,
+            "chat_bytes" => self.chat_bytes = value,
+            "properties" => self.properties = small(value),
+            "property_value_bytes" => self.property_value_bytes = small(value),
+            "chat_files" => self.chat_files = value,
+            "customer_files" => self.customer_files = value,
+            "customer_upload_bytes" => self.customer_upload_bytes = value,
+            "upload_bytes" => self.upload_bytes = value,
+            "file_name_chars" => self.file_name_chars = small(value),
+            other => {
+                let known: Vec<&str> = self.entries().iter().map(|(n, _)| *n).collect();
+                return Err(format!("unknown quota `{other}` (known: {})", known.join(", ")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses `NAME=N` (the `--quota` option) into `(name, value)`.
+    ///
+    /// # Errors
+    /// A message saying what is wrong with the text.
+    pub fn parse_flag(text: &str) -> Result<(String, u64), String> {
+        let (name, value) = text.split_once('=').ok_or_else(|| format!("`{text}`: expected NAME=N"))?;
+        let value = value.trim().parse::<u64>().map_err(|_| format!("`{text}`: `{value}` is not a whole number"))?;
+        Quotas::default().set(name.trim(), value)?;
+        Ok((name.trim().to_owned(), value))
+    }
 }
 
 /// A deliberate deviation from the protocol, so that `chatio conformance server` can be
@@ -293,7 +402,8 @@ impl Default for ServerConfig {
             public_url: None,
             max_file_size: chatio_wire::limits::MAX_FILE_SIZE,
             expired_token_grace: Duration::from_secs(300),
-            max_chats_per_customer: None,
+            max_chats_per_customer: Some(DEFAULT_MAX_CHATS_PER_CUSTOMER),
+            quotas: Quotas::default(),
             declared_properties: Vec::new(),
             app_tokens: Vec::new(),
             max_connections: default_max_connections(),

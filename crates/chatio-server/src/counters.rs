@@ -52,4 +52,6 @@ pub struct Stats {
     pub refresh_families: usize,
     /// Browsers the accounts page remembers by cookie (G36).
     pub remembered_browsers: usize,
+    /// Bytes of uploaded files held (against the `upload_bytes` quota, G38).
+    pub upload_bytes: u64,
 }

@@ -135,10 +135,14 @@
 //!   decide which origins receive tokens and read answers (CORS without credentials);
 //!   without any, the server's own and loopback origins. Tokens, refresh tokens and cookie
 //!   secrets are kept as SHA-256 digests; issuance is rate-limited per address.
-//! * Optional rules, off by default: a cap on the chats one customer starts (G4) and
-//!   declared properties with the customer's read/write rights (G15; the agent is not
-//!   restricted). See the options above and [`ServerBuilder::max_chats_per_customer`],
-//!   [`ServerBuilder::declare_property`].
+//! * Quotas (G4, G38), each with a default: chats per customer (1 000,
+//!   [`ServerBuilder::max_chats_per_customer`]); events, their bytes and files per chat;
+//!   properties per chat, thread or event and their value size; uploads per customer and in
+//!   total; file names ([`Quotas`], [`ServerBuilder::quotas`], `--quota NAME=N`). Past one,
+//!   the request fails with `validation` and `data` `{"limit": NAME, "max": N}`, nothing
+//!   stored.
+//! * Optional rule, off by default: declared properties with the customer's read/write
+//!   rights (G15; the agent is not restricted, [`ServerBuilder::declare_property`]).
 //! * Limits (G23): frame 1 MiB, texts 16 384 characters, ids 256 bytes, 100 customer
 //!   fields of 4 096 characters (after merging too), files 10 MiB (checked while the
 //!   upload streams in: 413 and a `validation` error, nothing stored); an answer over
@@ -251,7 +255,8 @@ mod store;
 mod transport;
 
 pub use config::{
-    AgentConfig, AgentPermission, ConformanceFault, DeclaredProperty, PropertyAccess, RegisteredApp, ServerConfig,
+    AgentConfig, AgentPermission, ConformanceFault, DeclaredProperty, PropertyAccess, Quotas, RegisteredApp,
+    ServerConfig,
 };
 pub use counters::Stats;
 pub use error::Error;

@@ -191,10 +191,17 @@ impl ServerBuilder {
         self
     }
 
-    /// Limits the chats one customer may start (unlimited by default, G4): the
-    /// `start_chat` over the cap fails with `validation` "too many chats".
+    /// Limits the chats one customer may start (1 000 by default, G4): the `start_chat`
+    /// over the cap fails with `validation` "too many chats".
     pub fn max_chats_per_customer(mut self, n: usize) -> Self {
         self.config.max_chats_per_customer = Some(n);
+        self
+    }
+
+    /// Sets the quotas on events, properties and uploads (G38; see [`Quotas`](crate::Quotas)
+    /// for each default).
+    pub fn quotas(mut self, quotas: crate::Quotas) -> Self {
+        self.config.quotas = quotas;
         self
     }
 

@@ -122,6 +122,7 @@ fn answer(text: &str) -> Vec<Step> {
 /// thread that is not there any more, do nothing.
 pub(crate) fn apply(
     store: &mut dyn Store,
+    quotas: &crate::config::Quotas,
     bot: &Agent,
     license: u64,
     chat_id: &ChatId,
@@ -162,7 +163,7 @@ pub(crate) fn apply(
                  author: Option<&UserId>,
                  kind: EventKind|
      -> store::Result<()> {
-        if let Some((thread, ev)) = add_agent_event(store, license, chat, author, kind, now)? {
+        if let Some((thread, ev)) = add_agent_event(store, quotas, license, chat, author, kind, now)? {
             push(fx, Push::IncomingEvent(wire::IncomingEvent::new(chat_id.clone(), thread, ev)));
         }
         Ok(())

@@ -6,7 +6,7 @@ use chatio_wire::{ChatId, ErrorObject, EventKind, Push, ResponseData, ThreadId};
 
 use super::checks::{check_event_rights, check_new_event, check_properties, check_rights, validation};
 use super::events::stamp;
-use super::{Caller, Ctx, Delivery, Effects, Trigger, views};
+use super::{Caller, Ctx, Delivery, Effects, Trigger, quota, views};
 use crate::store::{ChatRec, ThreadRec};
 
 /// `get_chats_summary` (4.2): the customer's chats, most recently active first.
@@ -110,9 +110,22 @@ pub(super) fn start_chat(
     for (i, e) in events.iter().enumerate() {
         check_event_rights(cx.policy, &format!("chat.thread.events[{i}]"), e)?;
     }
+    let quotas = &cx.policy.quotas;
+    if let Some(props) = &p.chat.properties {
+        quota::check_properties(quotas, "chat.properties", None, props)?;
+    }
+    quota::check_properties(quotas, "chat.thread.properties", None, &thread_props)?;
+    for (i, e) in events.iter().enumerate() {
+        quota::check_event_properties(quotas, &format!("chat.thread.events[{i}]"), e)?;
+    }
+    quota::check_new_chat_events(quotas, &events)?;
     if let Some(cap) = cx.policy.max_chats_per_customer {
         if cx.store.chat_count(license, &caller.customer)? >= cap {
-            return Err(validation(format!("too many chats: a customer may start at most {cap}")));
+            return Err(quota::over(
+                "chats_per_customer",
+                cap as u64,
+                format!("too many chats: a customer may start at most {cap}"),
+            ));
         }
     }
     let present = cx.present(license, &caller.customer);
@@ -129,6 +142,7 @@ pub(super) fn start_chat(
         last_activity: cx.now,
         activity_seq,
         last_seen: Default::default(),
+        held: Default::default(),
     };
     let mut thread = ThreadRec {
         id: thread_id.clone(),
@@ -145,7 +159,9 @@ pub(super) fn start_chat(
         if let EventKind::Message(m) = &e.kind {
             last_text = Some(m.text.clone());
         }
-        stamped.push(stamp(&mut chat, &mut thread, &caller.customer, e, cx.now));
+        let ev = stamp(&mut chat, &mut thread, &caller.customer, e, cx.now);
+        quota::hold_event(&cx.policy.quotas, &mut chat, &ev)?;
+        stamped.push(ev);
     }
     cx.store.put_chat(license, chat.clone())?;
     cx.store.put_thread(license, &chat_id, thread)?;

@@ -7,7 +7,8 @@ use chatio_wire::{
 };
 
 use super::checks::{check_event_rights, check_new_event, check_text, validation};
-use super::{Caller, Ctx, Delivery, Effects, Presence, Trigger, views};
+use super::{Caller, Ctx, Delivery, Effects, Presence, Trigger, quota, views};
+use crate::config::Quotas;
 use crate::store::{self, ChatRec, Store, ThreadRec};
 
 /// Makes a stored event from a customer's event, the next of the chat (order) and of the
@@ -26,8 +27,13 @@ pub(super) fn stamp(chat: &mut ChatRec, thread: &mut ThreadRec, author: &UserId,
 /// Adds an event made by an agent or the server to the chat's last thread (the active one
 /// when there is one), and records the activity on `chat`, which the caller stores.
 /// `None` when the chat has no thread.
+///
+/// A chat at its quotas (G38) gets no more: `None` as well, nothing written (the Agent
+/// API checks [`quota::room`] first and refuses; the scripted agent and the server's system
+/// messages just stop there).
 pub(crate) fn add_agent_event(
     store: &mut dyn Store,
+    quotas: &Quotas,
     license: u64,
     chat: &mut ChatRec,
     author: Option<&UserId>,
@@ -36,10 +42,13 @@ pub(crate) fn add_agent_event(
 ) -> store::Result<Option<(ThreadId, Event)>> {
     let Some(mut thread) = store.last_thread(license, &chat.id)? else { return Ok(None) };
     let order = chat.next_event_order;
+    let mut ev = Event::new(format!("{}_{}", thread.id, thread.events + 1), order, Timestamp::from_secs(now), kind);
+    ev.author_id = author.cloned();
+    if quota::hold_event(quotas, chat, &ev).is_err() {
+        return Ok(None);
+    }
     chat.next_event_order += 1;
     thread.events += 1;
-    let mut ev = Event::new(format!("{}_{}", thread.id, thread.events), order, Timestamp::from_secs(now), kind);
-    ev.author_id = author.cloned();
     if let Some(a) = author {
         thread.add_user(a);
     }
@@ -71,6 +80,8 @@ pub(super) fn add_customer_event(
     let license = caller.license;
     let is_annotation = matches!(event.kind, EventKind::Annotation(_));
     let mut chat = cx.own_chat(caller, chat_id)?;
+    // The count first, before a thread's id is drawn; the bytes once the event is stamped.
+    quota::room(&cx.policy.quotas, &chat, 0)?;
     let last = cx.store.last_thread(license, chat_id)?;
     let (mut thread, opened) = match (last, is_annotation) {
         (Some(t), _) if t.active => (t, false),
@@ -94,6 +105,7 @@ pub(super) fn add_customer_event(
         }
     };
     let ev = stamp(&mut chat, &mut thread, &caller.customer, event, cx.now);
+    quota::hold_event(&cx.policy.quotas, &mut chat, &ev)?;
     thread.add_user(&caller.customer);
     if !is_annotation {
         thread.last_activity = cx.now;
@@ -139,6 +151,7 @@ pub(super) fn send_event(
 ) -> Result<ResponseData, ErrorObject> {
     check_new_event("event", &p.event)?;
     check_event_rights(cx.policy, "event", &p.event)?;
+    quota::check_event_properties(&cx.policy.quotas, "event", &p.event)?;
     let added = add_customer_event(cx, caller, &p.chat_id, p.event)?;
     let text = match &added.event.kind {
         EventKind::Message(m) => Some(m.text.clone()),

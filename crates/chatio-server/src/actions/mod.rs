@@ -27,6 +27,7 @@ pub(crate) mod bot;
 mod chats;
 mod checks;
 mod events;
+pub(crate) mod quota;
 mod send_file;
 mod updates;
 mod views;
@@ -103,13 +104,18 @@ impl Effects {
 pub(crate) type Presence = HashSet<(u64, UserId)>;
 
 /// The configured rules the actions enforce: the licenses served (and expired ones), the
-/// G4 chat cap, the G15 declared properties, and the test-only conformance fault.
+/// G4 chat cap, the quotas (G38) with the uploaded bytes held, the G15 declared
+/// properties, and the test-only conformance fault.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Policy {
     pub(crate) licenses: Vec<u64>,
     pub(crate) expired_licenses: Vec<u64>,
     /// Chats one customer may start (`None`: unlimited).
     pub(crate) max_chats_per_customer: Option<usize>,
+    /// The quotas on events, properties and uploads (G38).
+    pub(crate) quotas: crate::config::Quotas,
+    /// Bytes of uploaded files the server holds now (against `quotas.upload_bytes`).
+    pub(crate) upload_bytes: u64,
     /// Properties customers may write (empty: any).
     pub(crate) declared_properties: Vec<DeclaredProperty>,
     /// A deliberate fault for conformance tests (see [`ConformanceFault`]).
@@ -125,6 +131,8 @@ impl Policy {
             licenses: config.licenses.clone(),
             expired_licenses: config.expired_licenses.clone(),
             max_chats_per_customer: config.max_chats_per_customer,
+            quotas: config.quotas.clone(),
+            upload_bytes: 0,
             declared_properties: config.declared_properties.clone(),
             conformance_fault: config.conformance_fault,
             push_dropped: false,

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use chatio_wire::{ChatId, ErrorObject, EventKind, FileAttachment, NewEvent};
 
 use super::events::{add_customer_event, deliver_new_event};
-use super::{Caller, Ctx, Effects, Trigger};
+use super::{Caller, Ctx, Effects, Trigger, quota};
 use crate::files;
 use crate::store::FileRec;
 
@@ -30,8 +30,14 @@ pub(crate) fn send_file(
     public_url: &str,
 ) -> Result<(String, Effects), ErrorObject> {
     let Upload { chat, custom_id, name, declared_type, bytes } = upload;
-    let content_type = files::content_type(declared_type.as_deref(), &bytes);
+    // The quotas before anything is stored (G38): the name, then the chat's, the
+    // customer's and the server's room for the file.
+    quota::check_file_name(&cx.policy.quotas, &name)?;
     let size = bytes.len() as u64;
+    let mut customer = cx.store.customer(caller.license, &caller.customer)?.unwrap_or_default();
+    let own = cx.own_chat(caller, &chat)?;
+    quota::check_upload(&cx.policy.quotas, &own, &customer, cx.policy.upload_bytes, size)?;
+    let content_type = files::content_type(declared_type.as_deref(), &bytes);
     let dims = files::image_size(&bytes);
     // The file's name in its URL is a capability: from the OS random source.
     let key = format!(
@@ -48,8 +54,14 @@ pub(crate) fn send_file(
     }
     let mut event = NewEvent::new(EventKind::File(attachment));
     event.custom_id = custom_id;
-    let added = add_customer_event(cx, caller, &chat, event)?;
+    let mut added = add_customer_event(cx, caller, &chat, event)?;
     cx.store.put_file(&key, FileRec { content_type, bytes })?;
+    added.chat.held.files += 1;
+    cx.store.put_chat(caller.license, added.chat.clone())?;
+    customer.uploads.files += 1;
+    customer.uploads.bytes = customer.uploads.bytes.saturating_add(size);
+    cx.store.put_customer(caller.license, &caller.customer, customer)?;
+    cx.policy.upload_bytes = cx.policy.upload_bytes.saturating_add(size);
     let mut fx = Effects::default();
     deliver_new_event(cx.store, cx.presence, caller.license, &added, false, &mut fx)?;
     if added.opened {

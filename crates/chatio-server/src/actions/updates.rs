@@ -6,7 +6,7 @@ use chatio_wire as wire;
 use chatio_wire::{ErrorObject, Push, ResponseData, Timestamp, UserId};
 
 use super::checks::{check_customer_data, check_merged_fields, check_properties, check_rights, validation};
-use super::{Caller, Ctx, Delivery, Effects, Presence, views};
+use super::{Caller, Ctx, Delivery, Effects, Presence, quota, views};
 use crate::store::{self, Store};
 
 /// `update_chat_scopes` (4.11).
@@ -57,6 +57,7 @@ pub(super) fn update_chat_properties(
     check_properties("properties", &p.properties)?;
     check_rights(cx.policy, "properties", &p.properties)?;
     let mut chat = cx.own_chat(caller, &p.chat_id)?;
+    quota::check_properties(&cx.policy.quotas, "properties", Some(&chat.properties), &p.properties)?;
     chat.properties.merge(&p.properties);
     cx.store.put_chat(caller.license, chat)?;
     fx.push(
@@ -81,6 +82,7 @@ pub(super) fn update_chat_thread_properties(
         .store
         .thread(caller.license, &chat.id, &p.thread_id)?
         .ok_or_else(|| validation(format!("`thread_id`: no thread `{}` in this chat", p.thread_id)))?;
+    quota::check_properties(&cx.policy.quotas, "properties", Some(&thread.properties), &p.properties)?;
     thread.properties.merge(&p.properties);
     cx.store.put_thread(caller.license, &chat.id, thread)?;
     let push = wire::ChatThreadPropertiesUpdated::new(p.chat_id, p.thread_id, p.properties);

@@ -150,7 +150,8 @@ impl State {
             store.put_agent(Agent { id: UserId::new(a.email.clone()), name: a.name.clone(), avatar })?;
         }
         store.commit()?;
-        let policy = Policy::of(&config);
+        let mut policy = Policy::of(&config);
+        policy.upload_bytes = store.file_bytes()?;
         let embeds: Vec<(u64, String)> =
             config.embed_origins.iter().flat_map(|(l, list)| list.iter().map(|o| (*l, o.clone()))).collect();
         let apps = Apps::new(config.apps.clone(), &embeds, Some(&public_url));
@@ -419,8 +420,10 @@ impl State {
     /// (the agent stops).
     fn bot_step(&self, inner: &mut Inner, agent: &Agent, license: u64, chat: &ChatId, step: &bot::Step) -> bool {
         let now = now_secs();
-        let applied =
-            in_request(&mut *inner.store, |store| bot::apply(store, agent, license, chat, step, now, &self.public_url));
+        let quotas = &inner.policy.quotas;
+        let applied = in_request(&mut *inner.store, |store| {
+            bot::apply(store, quotas, agent, license, chat, step, now, &self.public_url)
+        });
         match applied {
             Ok(fx) => {
                 inner.hub.deliver(fx.deliveries, None);
@@ -752,6 +755,7 @@ impl State {
             customers,
             refresh_families,
             remembered_browsers,
+            upload_bytes: inner.policy.upload_bytes,
         }
     }
 

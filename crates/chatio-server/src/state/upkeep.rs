@@ -5,6 +5,7 @@ use chatio_wire::{EventKind, IncomingEvent, Push, SystemMessage, ThreadClosed};
 
 use super::{Inner, State, in_request, now_secs};
 use crate::actions::{self, Delivery, Effects};
+use crate::config::Quotas;
 use crate::store::{self, Store};
 
 impl State {
@@ -46,32 +47,33 @@ impl State {
         let Some(after) = self.config.archive_after else { return Ok(()) };
         let mut guard = self.lock();
         let inner = &mut *guard;
-        let fx = in_request(&mut *inner.store, |store| archive_idle(store, now.saturating_sub(after.as_secs()), now))?;
+        let quotas = &inner.policy.quotas;
+        let fx = in_request(&mut *inner.store, |store| {
+            archive_idle(store, quotas, now.saturating_sub(after.as_secs()), now)
+        })?;
         inner.hub.deliver(fx.deliveries, None);
         Ok(())
     }
 }
 
 /// Archives every chat whose active thread has been idle since `idle_since`.
-fn archive_idle(store: &mut dyn Store, idle_since: u64, now: u64) -> store::Result<Effects> {
+/// A chat at its event quota is archived without the system message.
+fn archive_idle(store: &mut dyn Store, quotas: &Quotas, idle_since: u64, now: u64) -> store::Result<Effects> {
     let mut fx = Effects::default();
     for (license, chat_id) in store.idle_chats(idle_since)? {
         let Some(mut chat) = store.chat(license, &chat_id)? else { continue };
         let kind =
             EventKind::SystemMessage(SystemMessage::new("Chat archived due to long inactivity", "routing.archived"));
-        let Some((thread, ev)) = actions::add_agent_event(store, license, &mut chat, None, kind, now)? else {
-            continue;
-        };
-        if let Some(mut t) = store.last_thread(license, &chat_id)?.filter(|t| t.active) {
-            t.active = false;
-            store.put_thread(license, &chat_id, t)?;
-        }
+        let added = actions::add_agent_event(store, quotas, license, &mut chat, None, kind, now)?;
+        let Some(mut t) = store.last_thread(license, &chat_id)?.filter(|t| t.active) else { continue };
+        t.active = false;
+        let thread = t.id.clone();
+        store.put_thread(license, &chat_id, t)?;
         let customer = chat.customer.clone();
         store.put_chat(license, chat)?;
-        for push in [
-            Push::IncomingEvent(IncomingEvent::new(chat_id.clone(), thread.clone(), ev)),
-            Push::ThreadClosed(ThreadClosed::new(chat_id.clone(), thread, None)),
-        ] {
+        let message = added.map(|(thread, ev)| Push::IncomingEvent(IncomingEvent::new(chat_id.clone(), thread, ev)));
+        let closed = Push::ThreadClosed(ThreadClosed::new(chat_id.clone(), thread, None));
+        for push in message.into_iter().chain([closed]) {
             fx.deliveries.push(Delivery { license, customer: customer.clone(), push, caused_by_request: false });
         }
     }

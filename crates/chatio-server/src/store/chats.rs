@@ -33,6 +33,18 @@ pub(crate) struct ChatRec {
     pub(crate) activity_seq: u64,
     /// Last-seen time per user (G19).
     pub(crate) last_seen: BTreeMap<UserId, Timestamp>,
+    /// What the chat holds, counted against its quotas (G38).
+    #[serde(default)]
+    pub(crate) held: Held,
+}
+
+/// What a chat holds, counted against its quotas (`crate::config::Quotas`): its events,
+/// their bytes (each event's JSON) and its uploaded files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Held {
+    pub(crate) events: u64,
+    pub(crate) bytes: u64,
+    pub(crate) files: u64,
 }
 
 impl ChatRec {

@@ -16,6 +16,16 @@ pub(crate) struct Customer {
     pub(crate) fields: BTreeMap<String, String>,
     pub(crate) monitoring: Option<Monitoring>,
     pub(crate) banned: bool,
+    /// The files the customer uploaded, counted against its quotas (G38).
+    #[serde(default)]
+    pub(crate) uploads: Uploads,
+}
+
+/// A customer's uploads: how many files, how many bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Uploads {
+    pub(crate) files: u64,
+    pub(crate) bytes: u64,
 }
 
 /// Customers, by license and id.

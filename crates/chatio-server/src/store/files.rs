@@ -18,4 +18,7 @@ pub(crate) trait FileStore {
 
     /// Stores a file under its path.
     fn put_file(&mut self, path: &str, file: FileRec) -> Result<()>;
+
+    /// The bytes of every stored file together (read once, at start, for the upload quota).
+    fn file_bytes(&mut self) -> Result<u64>;
 }

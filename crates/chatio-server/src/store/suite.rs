@@ -67,6 +67,7 @@ fn chat(id: &str, customer: &str, seq: u64) -> ChatRec {
         last_activity: 100,
         activity_seq: seq,
         last_seen: Default::default(),
+        held: Default::default(),
     }
 }
 

@@ -147,8 +147,14 @@ fn rss_kib() -> u64 {
 #[tokio::test]
 async fn a_stalled_reader_under_a_push_flood_is_bounded_and_closed() {
     const BOUND: usize = 256 * 1024;
-    let server =
-        builder().agent(false).max_queued_bytes(BOUND).write_timeout(Duration::from_secs(2)).start().await.unwrap();
+    let server = builder()
+        .agent(false)
+        .max_queued_bytes(BOUND)
+        .write_timeout(Duration::from_secs(2))
+        .quotas(large_property_values())
+        .start()
+        .await
+        .unwrap();
     let mut good = Client::customer(&server).await;
     let mut stalled = raw_ws(&server, Some(4096)).await;
     raw_login(&mut stalled, &good.token).await;
@@ -180,6 +186,14 @@ async fn a_stalled_reader_under_a_push_flood_is_bounded_and_closed() {
     good.ok("ping", json!({})).await;
 }
 
+/// Quotas that let one property value be as large as a frame: the floods here are large
+/// pushes, made by rewriting one property.
+fn large_property_values() -> chatio_server::Quotas {
+    let mut q = chatio_server::Quotas::default();
+    q.property_value_bytes = chatio_wire::limits::MAX_FRAME_LEN;
+    q
+}
+
 /// A blocked write stops neither the timers nor the session's end: with a full socket and a
 /// queue far under its bound, the session is gone within the write timeout (+ the idle
 /// timeout), not never.
@@ -190,6 +204,7 @@ async fn a_blocked_write_does_not_stop_the_timers() {
         .idle_timeout(Duration::from_secs(1))
         .write_timeout(Duration::from_secs(1))
         .max_queued_bytes(64 << 20)
+        .quotas(large_property_values())
         .start()
         .await
         .unwrap();

@@ -16,6 +16,7 @@ mod lifecycle;
 mod login;
 mod pagination;
 mod policy;
+mod quotas;
 mod robustness;
 mod sio;
 mod storage;

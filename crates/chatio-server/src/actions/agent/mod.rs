@@ -15,7 +15,7 @@ use chatio_wire::{
 };
 
 use super::checks::{check_new_event, check_properties, check_text, validation};
-use super::{AgentDelivery, AgentTarget, Ctx, Delivery, Effects, Policy, Trigger, add_agent_event};
+use super::{AgentDelivery, AgentTarget, Ctx, Delivery, Effects, Policy, Trigger, add_agent_event, quota};
 use crate::agents::AgentData;
 use crate::agents::presence::Change;
 use crate::agents::routing::{Candidate, Pool, RoutingStatus};
@@ -363,6 +363,7 @@ fn dispatch(
             no_routing_namespace("properties", &p.properties)?;
             let mut chat = visible_chat(cx, caller, &p.chat_id)?;
             allowed(caller, &action, chat.agents.contains(&me))?;
+            quota::check_properties(&cx.policy.quotas, "properties", Some(&chat.properties), &p.properties)?;
             chat.properties.merge(&p.properties);
             cx.store.put_chat(license, chat.clone())?;
             let push = wire::ChatPropertiesUpdated::new(p.chat_id, p.properties);
@@ -379,6 +380,7 @@ fn dispatch(
                 .store
                 .thread(license, &chat.id, &p.thread_id)?
                 .ok_or_else(|| validation(format!("`thread_id`: no thread `{}` in this chat", p.thread_id)))?;
+            quota::check_properties(&cx.policy.quotas, "properties", Some(&t.properties), &p.properties)?;
             t.properties.merge(&p.properties);
             cx.store.put_thread(license, &chat.id, t)?;
             let push = wire::ChatThreadPropertiesUpdated::new(p.chat_id, p.thread_id, p.properties);
@@ -454,6 +456,15 @@ fn start_chat(
     }
     let thread_props = p.chat.thread.as_ref().and_then(|t| t.properties.clone()).unwrap_or_default();
     check_properties("chat.thread.properties", &thread_props)?;
+    let quotas = &cx.policy.quotas;
+    if let Some(props) = &p.chat.properties {
+        quota::check_properties(quotas, "chat.properties", None, props)?;
+    }
+    quota::check_properties(quotas, "chat.thread.properties", None, &thread_props)?;
+    for (i, e) in events.iter().enumerate() {
+        quota::check_event_properties(quotas, &format!("chat.thread.events[{i}]"), e)?;
+    }
+    quota::check_new_chat_events(quotas, &events)?;
     let chat_id = ChatId::new(cx.store.ids().short());
     let thread_id = ThreadId::new(cx.store.ids().short());
     let activity_seq = cx.store.ids().next_activity();
@@ -467,6 +478,7 @@ fn start_chat(
         last_activity: cx.now,
         activity_seq,
         last_seen: Default::default(),
+        held: Default::default(),
     };
     let thread = ThreadRec {
         id: thread_id,
@@ -506,6 +518,8 @@ fn send_event(
     if !member {
         return Err(authorization("join the chat before writing to it (H12)"));
     }
+    quota::check_event_properties(&cx.policy.quotas, "event", &p.event)?;
+    quota::room(&cx.policy.quotas, &chat, quota::new_event_cost(&p.event))?;
     let is_annotation = matches!(p.event.kind, EventKind::Annotation(_));
     let last = cx.store.last_thread(license, &chat.id)?;
     let opened = match (&last, is_annotation) {
@@ -591,12 +605,15 @@ fn stamp_agent_event(
     e: wire::NewEvent,
 ) -> store::Result<Option<(ThreadId, wire::Event)>> {
     let author = (!matches!(e.kind, EventKind::SystemMessage(_))).then_some(me);
-    let Some((thread, mut ev)) = add_agent_event(cx.store, license, chat, author, e.kind, cx.now)? else {
+    let Some((thread, mut ev)) = add_agent_event(cx.store, &cx.policy.quotas, license, chat, author, e.kind, cx.now)?
+    else {
         return Ok(None);
     };
+    let counted = quota::event_cost(&ev);
     ev.custom_id = e.custom_id;
     ev.properties = e.properties;
     ev.recipients = e.recipients.filter(|r| *r == Recipients::Agents);
+    chat.held.bytes = chat.held.bytes.saturating_add(quota::event_cost(&ev).saturating_sub(counted));
     cx.store.put_event(license, &chat.id, &thread, ev.clone())?;
     Ok(Some((thread, ev)))
 }
@@ -684,7 +701,8 @@ fn system_message(
 ) -> store::Result<()> {
     let Some(mut chat) = cx.store.chat(license, chat_id)? else { return Ok(()) };
     let kind = EventKind::SystemMessage(wire::SystemMessage::new(text, kind));
-    let Some((thread, ev)) = add_agent_event(cx.store, license, &mut chat, None, kind, cx.now)? else {
+    let Some((thread, ev)) = add_agent_event(cx.store, &cx.policy.quotas, license, &mut chat, None, kind, cx.now)?
+    else {
         return Ok(());
     };
     cx.store.put_chat(license, chat.clone())?;

@@ -10,4 +10,8 @@ impl FileStore for MemoryStore {
         self.files.insert(path.to_owned(), file);
         Ok(())
     }
+
+    fn file_bytes(&mut self) -> Result<u64> {
+        Ok(self.files.values().map(|f| f.bytes.len() as u64).sum())
+    }
 }

@@ -39,4 +39,15 @@ impl FileStore for SqliteStore {
             .map_err(failed("cannot write a file's record"))?;
         Ok(())
     }
+
+    fn file_bytes(&mut self) -> Result<u64> {
+        let dir = std::fs::read_dir(self.files_dir())
+            .map_err(|e| StoreError::new(format!("cannot list the stored files: {e}")))?;
+        let mut total = 0u64;
+        for entry in dir {
+            let entry = entry.map_err(|e| StoreError::new(format!("cannot list the stored files: {e}")))?;
+            total = total.saturating_add(entry.metadata().map_or(0, |m| m.len()));
+        }
+        Ok(total)
+    }
 }
