@@ -120,6 +120,7 @@ fn answer(text: &str) -> Vec<Step> {
 
 /// Applies one step of the agent `bot`. Steps on a chat that is gone, or needing an active
 /// thread that is not there any more, do nothing.
+#[allow(clippy::too_many_arguments)] // the step's whole context, each a plain value
 pub(crate) fn apply(
     store: &mut dyn Store,
     quotas: &crate::config::Quotas,

@@ -121,7 +121,8 @@ pub(crate) fn check_event_properties(q: &Quotas, field: &str, e: &NewEvent) -> R
 /// bidirectional formatting character (which can make a name read as another, e.g.
 /// `invoice\u{202E}fdp.exe` shown as `invoiceexe.pdf`).
 fn forbidden_in_name(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// An uploaded file's name: at most `file_name_chars` characters, no control or
@@ -137,7 +138,10 @@ pub(crate) fn check_file_name(q: &Quotas, name: &str) -> Result<(), ErrorObject>
     if let Some(c) = name.chars().find(|c| forbidden_in_name(*c)) {
         let mut e = ErrorObject::new(
             ErrorType::Validation,
-            format!("the file name holds the character U+{:04X}: control and bidirectional formatting characters are refused", c as u32),
+            format!(
+                "the file name holds the character U+{:04X}: control and bidirectional formatting characters are refused",
+                c as u32
+            ),
         );
         e.data = Some(json!({ "limit": "file_name" }));
         return Err(e);
@@ -155,7 +159,11 @@ pub(crate) fn check_upload(
     size: u64,
 ) -> Result<(), ErrorObject> {
     if chat.held.files >= q.chat_files {
-        return Err(over("chat_files", q.chat_files, format!("the chat already holds {} files, the most", q.chat_files)));
+        return Err(over(
+            "chat_files",
+            q.chat_files,
+            format!("the chat already holds {} files, the most", q.chat_files),
+        ));
     }
     if customer.uploads.files >= q.customer_files {
         return Err(over(

@@ -158,7 +158,13 @@ async fn a_customer_starts_at_most_its_quota_of_chats_and_the_default_is_bounded
 }
 
 /// Uploads one small file; the error object when refused.
-async fn upload(server: &chatio_server::ServerHandle, c: &Client, chat: &str, name: &str, size: usize) -> Option<Value> {
+async fn upload(
+    server: &chatio_server::ServerHandle,
+    c: &Client,
+    chat: &str,
+    name: &str,
+    size: usize,
+) -> Option<Value> {
     let bytes = vec![b'a'; size];
     let r = send_file(server, &c.token, &[("payload.chat_id", chat)], Some((name, "text/plain", &bytes))).await;
     match r.status {
@@ -170,7 +176,8 @@ async fn upload(server: &chatio_server::ServerHandle, c: &Client, chat: &str, na
 
 #[tokio::test]
 async fn uploads_are_bounded_per_chat_per_customer_and_in_total() {
-    let q = quotas(&[("chat_files", 2), ("customer_files", 3), ("customer_upload_bytes", 1_000), ("upload_bytes", 1_500)]);
+    let q =
+        quotas(&[("chat_files", 2), ("customer_files", 3), ("customer_upload_bytes", 1_000), ("upload_bytes", 1_500)]);
     let server = builder().agent(false).quotas(q).start().await.unwrap();
     let mut c = Client::customer(&server).await;
     let (one, _) = c.start_chat("one").await;
