@@ -61,7 +61,14 @@ pub struct Config {
     /// frame is reported as a protocol error; the transport should close the connection on
     /// one (it cannot be read past).
     pub max_frame_len: usize,
+    /// Most events the outbox holds at once ([`DEFAULT_MAX_OUTBOX`], 1 000): `send_event`
+    /// beyond it fails with [`Error::OutboxFull`](crate::Error::OutboxFull) and leaves no
+    /// trace. Entries restored from a store at start are all kept, even beyond it.
+    pub max_outbox: usize,
 }
+
+/// The default [`Config::max_outbox`]: 1 000 events waiting to be delivered.
+pub const DEFAULT_MAX_OUTBOX: usize = 1_000;
 
 /// The default [`Config::max_frame_len`]: 16 MiB, room for a thread of about 80 000 events.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 16 << 20;
@@ -91,6 +98,7 @@ impl Config {
             rng_seed,
             legacy_start_chat: false,
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            max_outbox: DEFAULT_MAX_OUTBOX,
         }
     }
 }

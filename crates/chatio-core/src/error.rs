@@ -113,6 +113,8 @@ pub enum Operation {
     Upload,
     /// Reading a local file.
     ReadFile,
+    /// Reading or writing the SDK's store (outbox kept across restarts).
+    Store,
 }
 
 impl fmt::Display for Operation {
@@ -123,6 +125,7 @@ impl fmt::Display for Operation {
             Operation::FetchToken => "fetching a token",
             Operation::Upload => "uploading",
             Operation::ReadFile => "reading the file",
+            Operation::Store => "the SDK's store",
         })
     }
 }
@@ -391,6 +394,13 @@ pub enum Error {
         /// How many checks were attempted.
         attempts: u32,
     },
+    /// The outbox already holds [`Config::max_outbox`](crate::Config::max_outbox) events
+    /// waiting to be delivered (typically while offline): the event was refused before
+    /// anything was stored or sent. Try again once some were delivered.
+    OutboxFull {
+        /// The bound.
+        limit: usize,
+    },
     /// A bug in this SDK: two of its own layers disagreed (for example a command's outcome
     /// was of another command's kind). Nothing the caller or the server did; please report it.
     Bug {
@@ -430,7 +440,9 @@ impl Error {
     /// Which layer the error comes from.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidArgs { .. } | Error::Config { .. } | Error::Closed => ErrorKind::Usage,
+            Error::InvalidArgs { .. } | Error::Config { .. } | Error::Closed | Error::OutboxFull { .. } => {
+                ErrorKind::Usage
+            }
             Error::Cancelled => ErrorKind::Cancelled,
             Error::Authentication { .. } | Error::Server { .. } | Error::Disconnected { .. } => ErrorKind::Refused,
             Error::Protocol(_) => ErrorKind::Protocol,
@@ -448,7 +460,7 @@ impl Error {
     /// deliver the event twice).
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::ConnectionLost | Error::Timeout => true,
+            Error::ConnectionLost | Error::Timeout | Error::OutboxFull { .. } => true,
             Error::Transport(t) => t.is_transient(),
             Error::Server { kind, .. } => matches!(kind, ErrorType::Internal | ErrorType::RequestTimeout),
             Error::Authentication { .. }
@@ -499,6 +511,9 @@ impl fmt::Display for Error {
                 "unknown whether the event arrived: {attempts} checks got an answer too large to read \
                  (it was not sent again, to avoid a duplicate)"
             ),
+            Error::OutboxFull { limit } => {
+                write!(f, "the outbox is full: {limit} events wait to be delivered")
+            }
             Error::Bug { what } => write!(f, "a bug in the chatio SDK (please report it): {what}"),
         }
     }
@@ -608,6 +623,7 @@ mod tests {
             (Error::Timeout, ErrorKind::Connection),
             (Error::ConnectionLost, ErrorKind::Connection),
             (Error::DeliveryUnknown { attempts: 1 }, ErrorKind::Connection),
+            (Error::OutboxFull { limit: 1 }, ErrorKind::Usage),
             (Error::bug("x"), ErrorKind::Bug),
         ];
         for (e, k) in cases {

@@ -6,11 +6,19 @@
 //! newest threads; unconfirmed events found there (by `custom_id`) are resolved with the stored
 //! event, the others are queued again. Events of one chat go out in the order they were given,
 //! and nothing of a chat is sent while that chat is being verified.
+//!
+//! With persistence on, every entry added and every entry whose outcome is known (removed,
+//! except by [`Outbox::drain`]) is logged as a [`StoreChange`] for the driver's store; entries
+//! restored from a store start *unconfirmed* (see `crate::persist`).
 
 use crate::Instant;
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::collections::VecDeque;
+
 use chatio_wire::{ChatId, NewEvent, RequestId};
+
+use crate::persist::{StoreChange, StoredEvent};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum State {
@@ -49,6 +57,10 @@ pub(crate) struct Outbox {
     /// The in-flight deadlines, ordered, with their count (a multiset): the earliest is
     /// read without scanning the entries.
     deadlines: BTreeMap<Instant, usize>,
+    /// Log changes for a store.
+    persist: bool,
+    /// The changes not drained yet.
+    changes: VecDeque<StoreChange>,
 }
 
 fn add_deadline(set: &mut BTreeMap<Instant, usize>, d: Instant) {
@@ -65,8 +77,41 @@ fn remove_deadline(set: &mut BTreeMap<Instant, usize>, d: Instant) {
 }
 
 impl Outbox {
+    /// Turns the change log on (see [`Session::poll_change`](crate::Session::poll_change)).
+    pub(crate) fn set_persist(&mut self, on: bool) {
+        self.persist = on;
+        if !on {
+            self.changes = VecDeque::new();
+        }
+    }
+
+    /// The next change for the store.
+    pub(crate) fn poll_change(&mut self) -> Option<StoreChange> {
+        let c = self.changes.pop_front();
+        if self.changes.is_empty() && c.is_some() {
+            self.changes = VecDeque::new();
+        }
+        c
+    }
+
+    fn log_removed(&mut self, e: &Entry) {
+        if let (true, Some(c)) = (self.persist, e.custom_id()) {
+            self.changes.push_back(StoreChange::OutboxRemoved { custom_id: c.to_owned() });
+        }
+    }
+
     pub(crate) fn push(&mut self, id: RequestId, chat: ChatId, event: NewEvent) {
+        if self.persist && event.custom_id.is_some() {
+            self.changes.push_back(StoreChange::OutboxAdded(StoredEvent::new(chat.clone(), event.clone())));
+        }
         self.entries.push(Entry { id, chat, event, state: State::Queued, deadline: None, floor: 0 });
+    }
+
+    /// An entry kept by a store from an earlier session: it may have been sent, so it is
+    /// unconfirmed (checked by `custom_id` after the login), with floor 0 (every thread of its
+    /// chat may hold it). Not logged: the store has it.
+    pub(crate) fn restore(&mut self, id: RequestId, chat: ChatId, event: NewEvent) {
+        self.entries.push(Entry { id, chat, event, state: State::Unconfirmed, deadline: None, floor: 0 });
     }
 
     pub(crate) fn contains(&self, id: &RequestId) -> bool {
@@ -80,6 +125,7 @@ impl Outbox {
     pub(crate) fn remove(&mut self, id: &RequestId) -> Option<Entry> {
         let i = self.entries.iter().position(|e| &e.id == id)?;
         let e = self.entries.remove(i);
+        self.log_removed(&e);
         if let Some(d) = e.deadline {
             remove_deadline(&mut self.deadlines, d);
         }
@@ -94,7 +140,8 @@ impl Outbox {
         Some(e)
     }
 
-    /// Takes every entry (to fail them all).
+    /// Takes every entry (to fail them all). Not logged: a store keeps them for the next
+    /// session, which checks whether they arrived.
     pub(crate) fn drain(&mut self) -> Vec<Entry> {
         self.verifying.clear();
         self.oversize.clear();
@@ -181,6 +228,9 @@ impl Outbox {
             e.state = State::Queued;
         }
         self.entries = keep;
+        for e in &arrived {
+            self.log_removed(e);
+        }
         arrived
     }
 
@@ -192,6 +242,9 @@ impl Outbox {
             .into_iter()
             .partition(|e| &e.chat == chat && e.state == State::Unconfirmed);
         self.entries = keep;
+        for e in &gone {
+            self.log_removed(e);
+        }
         gone
     }
 
@@ -285,6 +338,41 @@ mod tests {
         assert!(o.has_custom_id("b1") && o.contains(&RequestId::new("3")));
         assert_eq!(o.drain().len(), 1);
         assert!(!o.has_custom_id("b1"));
+    }
+
+    #[test]
+    fn changes_are_logged_for_a_store_except_on_drain() {
+        let now = Instant::now();
+        let mut o = Outbox::default();
+        o.push(RequestId::new("0"), ChatId::new("A"), ev("a0"));
+        assert_eq!(o.poll_change(), None, "nothing is logged without persistence");
+        o.set_persist(true);
+        o.push(RequestId::new("1"), ChatId::new("A"), ev("a1"));
+        o.push(RequestId::new("2"), ChatId::new("A"), ev("a2"));
+        o.push(RequestId::new("3"), ChatId::new("B"), ev("b1"));
+        o.restore(RequestId::new("4"), ChatId::new("C"), ev("c1"));
+        let added: Vec<_> = std::iter::from_fn(|| o.poll_change()).collect();
+        assert_eq!(
+            added,
+            ["a1", "a2", "b1"]
+                .iter()
+                .zip(["A", "A", "B"])
+                .map(|(c, chat)| StoreChange::OutboxAdded(StoredEvent::new(ChatId::new(chat), ev(c))))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(o.chats_to_verify(), vec![(ChatId::new("C"), 1, 0)], "a restored entry is unconfirmed");
+        o.take_sendable(now, |_| None);
+        o.remove(&RequestId::new("1"));
+        o.connection_lost(false);
+        o.start_verifying(ChatId::new("A"));
+        o.finish_verifying(&ChatId::new("A"), |c| c == "a2");
+        o.start_verifying(ChatId::new("B"));
+        o.abandon_verifying(&ChatId::new("B"));
+        let removed: Vec<_> = std::iter::from_fn(|| o.poll_change()).collect();
+        let gone = |c: &str| StoreChange::OutboxRemoved { custom_id: c.into() };
+        assert_eq!(removed, vec![gone("a1"), gone("a2"), gone("b1")]);
+        assert_eq!(o.drain().len(), 2);
+        assert_eq!(o.poll_change(), None, "drained entries stay in the store for the next session");
     }
 
     #[test]

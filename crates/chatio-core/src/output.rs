@@ -181,6 +181,12 @@ pub enum SdkEvent {
         /// Its payload.
         payload: Option<RawJson>,
     },
+    /// Not in the JS SDK: the SDK's store (outbox kept across restarts) cannot be used — it
+    /// would not open, or a write failed (full disk, corrupt or foreign file, another process
+    /// holds it). The session goes on in memory: what waits is still delivered while this
+    /// process runs, but not kept for the next one. The error's operation is
+    /// [`Operation::Store`](crate::Operation::Store); its cause says why.
+    StoreUnavailable(crate::TransportError),
     /// A problem that is nobody's request: a failed login, an unusable token, a frame that
     /// does not decode. The session goes on (or has stopped, if it says so).
     Error(Error),

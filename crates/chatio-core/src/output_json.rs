@@ -59,6 +59,7 @@ impl SdkEvent {
             SdkEvent::ChatScopesUpdated { .. } => "chat_scopes_updated",
             SdkEvent::CustomerUpdated { .. } => "customer_updated",
             SdkEvent::UnknownPush { .. } => "unknown_push",
+            SdkEvent::StoreUnavailable(_) => "store_unavailable",
             SdkEvent::Error(_) => "error",
         }
     }
@@ -107,6 +108,7 @@ impl SdkEvent {
             SdkEvent::UnknownPush { action, payload } => {
                 json!({"action": action, "payload": payload.as_ref().map(|p| p.get())})
             }
+            SdkEvent::StoreUnavailable(e) => json!({"message": crate::chain(e)}),
             SdkEvent::Error(e) => json!({"message": e.to_string()}),
         };
         if let Some(m) = v.as_object_mut() {

@@ -104,6 +104,12 @@ pub struct Config {
     /// Told each new refresh token of [`TokenSource::Accounts`] and
     /// [`TokenSource::AccountsResume`] (see [`Config::on_refresh_token`]).
     pub on_refresh_token: Option<RefreshListener>,
+    /// Where the SDK keeps what must survive a restart (none by default: everything lives in
+    /// the process). See [`Config::store`] and [`Config::store_path`].
+    pub store: Option<Arc<dyn crate::Store>>,
+    /// Most events waiting to be delivered at once (1 000): one more `send_message` fails
+    /// with [`Error::OutboxFull`].
+    pub max_outbox: usize,
 }
 
 impl fmt::Debug for Config {
@@ -116,6 +122,7 @@ impl fmt::Debug for Config {
             .field("accounts_url", &self.accounts_url)
             .field("token", &self.token)
             .field("outbox", &self.outbox)
+            .field("store", &self.store.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -169,7 +176,17 @@ impl Config {
         core.max_frame_len = self.max_frame_len;
         core.reconnect = self.reconnect;
         core.legacy_start_chat = self.legacy_start_chat;
+        core.max_outbox = self.max_outbox;
         core
+    }
+
+    /// The driver's settings (the native and browser `init` alike).
+    pub(crate) fn driver_config(&self, server: Url) -> chatio_transport::DriverConfig {
+        let mut d = chatio_transport::DriverConfig::new(server);
+        d.tap = self.tap.clone();
+        d.event_capacity = self.event_buffer;
+        d.store = self.store.clone();
+        d
     }
 
     /// A configuration for a license and an application client id.
@@ -195,7 +212,40 @@ impl Config {
             event_buffer: chatio_transport::bus::DEFAULT_CAPACITY,
             legacy_start_chat: false,
             on_refresh_token: None,
+            store: None,
+            max_outbox: chatio_core::DEFAULT_MAX_OUTBOX,
         }
+    }
+
+    /// Keeps the outbox in `store`: a message accepted by `send_message`/`send_event` is in
+    /// the store before it is sent, and one whose delivery was not confirmed (the process was
+    /// killed, the page closed, the session destroyed while offline) is delivered exactly
+    /// once by the next session on the same store — checked by `custom_id` against the
+    /// server's history first, then sent if missing. Use the same customer
+    /// ([`TokenSource`]) with the same store. A store that cannot be used (another process
+    /// holds it, a damaged or foreign file, a full disk) is reported as
+    /// [`SdkEvent::StoreUnavailable`](crate::SdkEvent::StoreUnavailable) and the session goes
+    /// on in memory.
+    #[must_use]
+    pub fn store(mut self, store: impl crate::Store) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Keeps the outbox in the SQLite file at `path` (created if missing; see
+    /// [`SqliteStore`](crate::SqliteStore) and [`Config::store`]). Native targets with the
+    /// `sqlite` feature (default).
+    #[cfg(all(not(target_arch = "wasm32"), feature = "sqlite"))]
+    #[must_use]
+    pub fn store_path(self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.store(crate::SqliteStore::new(path))
+    }
+
+    /// Sets the most events waiting to be delivered at once (at least 1; default 1 000).
+    #[must_use]
+    pub fn max_outbox(mut self, events: usize) -> Self {
+        self.max_outbox = events.max(1);
+        self
     }
 
     /// Calls `listener` with each new refresh token the token endpoint gives (G11): keep

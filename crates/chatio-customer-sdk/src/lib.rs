@@ -189,6 +189,13 @@ pub use model::*;
 pub use chatio_transport::net::TlsConfig;
 pub use chatio_transport::{Tap, TapEvent};
 
+pub use chatio_core::{StoreChange, StoredEvent, StoredState};
+#[cfg(all(not(target_arch = "wasm32"), feature = "sqlite"))]
+pub use chatio_transport::sqlite::SqliteStore;
+/// The SDK's store (what survives a restart): the trait to bring your own, the memory store,
+/// the SQLite store (native, `sqlite` feature) and their errors.
+pub use chatio_transport::store::{MemoryStore, Store, StoreError, StoreFuture};
+
 /// The transport's own types: its error (the cause under [`Error::Transport`], and what a
 /// [`TokenProvider`] returns), the tap, TLS settings (native targets; in a browser the error's
 /// sources are `BrowserError`s).

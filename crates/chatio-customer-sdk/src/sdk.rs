@@ -202,6 +202,14 @@ impl CustomerSdk {
         self.driver.snapshot().status == ConnectionStatus::Connected
     }
 
+    /// Messages and events accepted by `send_message`/`send_event` whose delivery is not
+    /// confirmed yet, those a store gave back at start included (as of the session task's
+    /// last step; no round trip). With a store ([`Config::store`](crate::Config::store)),
+    /// each of them is in it.
+    pub fn outbox_len(&self) -> usize {
+        self.driver.snapshot().outbox
+    }
+
     /// Where the connection is (as of the session task's last step; no round trip).
     pub fn status(&self) -> ConnectionStatus {
         self.driver.snapshot().status

@@ -36,9 +36,7 @@ impl CustomerSdk {
         })?;
         let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
         let session = Session::new(config.core_config(seed), rt.now());
-        let mut dcfg = chatio_transport::DriverConfig::new(server);
-        dcfg.tap = config.tap.clone();
-        dcfg.event_capacity = config.event_buffer;
+        let dcfg = config.driver_config(server);
         let platform = chatio_transport::Native::new(rt).with_tls(config.tls.clone());
         let driver = chatio_transport::spawn_on(platform, session, dcfg, provider.clone())
             .map_err(|e| e.into_core(Operation::Connect))?;

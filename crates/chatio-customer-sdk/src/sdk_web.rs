@@ -32,9 +32,7 @@ impl CustomerSdk {
         })?;
         let seed = config.seed.unwrap_or_else(web::random_seed);
         let session = Session::new(config.core_config(seed), Instant::now());
-        let mut dcfg = web::DriverConfig::new(server);
-        dcfg.tap = config.tap.clone();
-        dcfg.event_capacity = config.event_buffer;
+        let dcfg = config.driver_config(server);
         let driver = web::spawn(session, dcfg, provider.clone()).map_err(|e| e.into_core(Operation::Connect))?;
         Ok(Self { driver, auth: Auth { provider } })
     }

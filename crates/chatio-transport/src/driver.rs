@@ -30,6 +30,7 @@ use crate::handle::Command;
 pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
 use crate::platform::{CLOSED_BY_CLIENT, Closing, MaybeSend, Network, NetworkEvents, Platform, Socket, SocketEvent};
 use crate::session::DrivenSession;
+use crate::store::Store;
 pub use crate::tap::{Tap, TapEvent};
 use crate::token::{Credentials, TokenProvider};
 use crate::upload::UploadError;
@@ -49,6 +50,11 @@ pub struct DriverConfig {
     pub tap: Option<Arc<dyn Tap>>,
     /// How many events the event bus keeps for slow subscribers (1 024; see [`crate::bus`]).
     pub event_capacity: usize,
+    /// Where the session keeps what must survive a restart (none: nothing is kept). Read
+    /// once when the driver starts, before any command; written before the frames of each
+    /// step. A store that fails is dropped and the session goes on without it (see
+    /// [`crate::store`]).
+    pub store: Option<Arc<dyn Store>>,
 }
 
 impl std::fmt::Debug for DriverConfig {
@@ -58,6 +64,7 @@ impl std::fmt::Debug for DriverConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("upload_timeout", &self.upload_timeout)
             .field("tap", &self.tap.is_some())
+            .field("store", &self.store.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -71,6 +78,7 @@ impl DriverConfig {
             upload_timeout: Duration::from_secs(300),
             tap: None,
             event_capacity: crate::bus::DEFAULT_CAPACITY,
+            store: None,
         }
     }
 }
@@ -109,6 +117,7 @@ pub fn spawn_on<P: Platform, S: DrivenSession>(
     let bus = Bus::new(config.event_capacity);
     let state = Arc::new(Mutex::new(session.snapshot()));
     let span = session.span();
+    let store = config.store.clone();
     let driver = Driver {
         platform: platform.clone(),
         session,
@@ -121,6 +130,7 @@ pub fn spawn_on<P: Platform, S: DrivenSession>(
         connecting: None,
         waiting_online: false,
         attempt: 0,
+        store,
         calls: Calls::new(bus.clone(), state.clone()),
         _watch: watch,
     };
@@ -154,6 +164,8 @@ pub(crate) struct Driver<P: Platform, S: DrivenSession> {
     /// A connection is wanted but the network is down: it starts on `online`.
     waiting_online: bool,
     attempt: u64,
+    /// The store, while it works.
+    store: Option<Arc<dyn Store>>,
     calls: Calls<S>,
     _watch: P::NetworkWatch,
 }
@@ -177,6 +189,16 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
         mut internal: mpsc::UnboundedReceiver<Internal<P::Socket>>,
     ) {
         let mut shutdown: Option<oneshot::Sender<()>> = None;
+        // What the store kept goes into the session before any command (they wait in the
+        // channel meanwhile), so restored events keep their place before new ones.
+        if let Some(store) = self.store.clone() {
+            let loaded = store.load().await;
+            let now = self.platform.now();
+            match loaded {
+                Ok(state) => self.session.restore(state, now),
+                Err(e) => self.store_failed(e, now),
+            }
+        }
         loop {
             self.pump().await;
             if shutdown.is_some() {
@@ -350,11 +372,33 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
         }
     }
 
-    /// Drains the session: frames out (each written before the next), actions, events and
-    /// outcomes; then publishes the snapshot.
+    /// The store failed: the session goes on without it.
+    fn store_failed(&mut self, e: crate::StoreError, now: Instant) {
+        tracing::warn!(error = %e, "the store failed: going on in memory");
+        self.store = None;
+        self.session.handle_store_failed(e.into_core(), now);
+    }
+
+    /// Writes the session's store changes, before the frames they precede.
+    async fn persist(&mut self) -> bool {
+        let changes: Vec<_> = std::iter::from_fn(|| self.session.poll_change()).collect();
+        if changes.is_empty() {
+            return false;
+        }
+        if let Some(store) = self.store.clone() {
+            if let Err(e) = store.apply(changes).await {
+                let now = self.platform.now();
+                self.store_failed(e, now);
+            }
+        }
+        true
+    }
+
+    /// Drains the session: store changes (written first), frames out (each written before
+    /// the next), actions, events and outcomes; then publishes the snapshot.
     async fn pump(&mut self) {
         loop {
-            let mut moved = false;
+            let mut moved = self.persist().await;
             while let Some(frame) = self.session.poll_transmit() {
                 moved = true;
                 // Without a socket the frame is dropped: the session only writes when it

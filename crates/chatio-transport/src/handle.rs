@@ -76,12 +76,15 @@ pub struct Snapshot {
     pub status: ConnectionStatus,
     /// The customer id, once known.
     pub customer_id: Option<chatio_wire::UserId>,
+    /// Events accepted by `send_event` whose outcome is not known yet (restored ones
+    /// included): 0 once everything was delivered.
+    pub outbox: usize,
 }
 
 impl Snapshot {
     /// The session's state now.
     pub(crate) fn of(session: &Session) -> Self {
-        Snapshot { status: session.status(), customer_id: session.customer_id().cloned() }
+        Snapshot { status: session.status(), customer_id: session.customer_id().cloned(), outbox: session.outbox_len() }
     }
 }
 

@@ -27,6 +27,8 @@
 //!
 //! * `web` — the browser platform (the `web` module), for `wasm32-unknown-unknown` (build with
 //!   `--no-default-features --features web`).
+//! * `sqlite` — the SDK's store in an SQLite file (`sqlite::SqliteStore`, native targets only;
+//!   the bundled SQLite library).
 //! * `agent` — the agent session (`chatio_core::agent`) on the same driver (the `agent`
 //!   module).
 //!
@@ -49,6 +51,7 @@ pub mod platform;
 pub mod reply;
 pub mod runtime;
 pub mod session;
+pub mod store;
 pub mod tap;
 pub mod token;
 pub mod upload;
@@ -59,6 +62,8 @@ pub mod ws;
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
 use native as platform_impl;
+#[cfg(all(not(target_arch = "wasm32"), feature = "sqlite"))]
+pub use native::sqlite;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{Native, http, net, spawn};
 #[cfg(target_arch = "wasm32")]
@@ -75,4 +80,5 @@ pub use platform::Platform;
 pub use platform_impl::{MaybeSend, MaybeSync};
 pub use reply::{Answer, FromReply};
 pub use session::{DrivenSession, Endpoint, Polled};
+pub use store::{MemoryStore, Store, StoreError};
 pub use tap::{Tap, TapEvent};

@@ -10,7 +10,8 @@
 //! commands and the loop knows none of them.
 
 use chatio_core::{
-    AccessToken, Disconnect, DriverAction, Error, Instant, Output, Reply, SdkEvent, Session, UploadFailure,
+    AccessToken, Disconnect, DriverAction, Error, Instant, Output, Reply, SdkEvent, Session, StoreChange, StoredState,
+    TransportError, UploadFailure,
 };
 use chatio_wire::{LicenseId, RequestId, SendFileResponse};
 
@@ -99,6 +100,18 @@ pub trait DrivenSession: crate::MaybeSend + 'static {
     /// Ends the session: every unfinished command fails, the connection closes.
     fn destroy(&mut self, now: Instant);
 
+    /// A store is attached ([`DriverConfig::store`](crate::DriverConfig::store)): this is
+    /// what it kept from earlier sessions. Called once, before any command. Sessions that
+    /// keep nothing ignore it (the default).
+    fn restore(&mut self, _state: StoredState, _now: Instant) {}
+    /// The store failed: go on without it (the default does nothing).
+    fn handle_store_failed(&mut self, _error: TransportError, _now: Instant) {}
+    /// The next change to write to the store: drained before the frames of each step, and
+    /// written before they are (the default keeps nothing).
+    fn poll_change(&mut self) -> Option<StoreChange> {
+        None
+    }
+
     /// The next text frame to write.
     fn poll_transmit(&mut self) -> Option<String>;
     /// The next thing the driver must do.
@@ -179,6 +192,18 @@ impl DrivenSession for Session {
 
     fn destroy(&mut self, now: Instant) {
         Session::destroy(self, now);
+    }
+
+    fn restore(&mut self, state: StoredState, now: Instant) {
+        Session::restore(self, state, now);
+    }
+
+    fn handle_store_failed(&mut self, error: TransportError, now: Instant) {
+        Session::handle_store_failed(self, error, now);
+    }
+
+    fn poll_change(&mut self) -> Option<StoreChange> {
+        Session::poll_change(self)
     }
 
     fn poll_transmit(&mut self) -> Option<String> {

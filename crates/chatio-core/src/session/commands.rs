@@ -74,14 +74,22 @@ impl Session {
     /// [`OutboxPolicy::FailOnDisconnect`] it fails with [`Error::ConnectionLost`] or
     /// [`Error::Timeout`] like any request. Outcome: [`Reply::Event`](crate::Reply::Event).
     ///
+    /// With a store attached ([`restore`](Self::restore)), an outbox event is queued for the
+    /// store ([`poll_change`](Self::poll_change)) before its frame.
+    ///
     /// # Errors
     /// [`Error::InvalidArgs`] for an empty chat id, a `system_message` or `file` event (files
-    /// go through [`send_file`](Self::send_file)), oversize text or ids.
+    /// go through [`send_file`](Self::send_file)), oversize text or ids;
+    /// [`Error::OutboxFull`] when [`Config::max_outbox`](crate::Config::max_outbox) events
+    /// already wait (outbox policy `Resend`).
     pub fn send_event(&mut self, chat: &ChatId, event: NewEvent, now: Instant) -> Result<RequestId, Error> {
         let now = self.tick(now);
         check_chat(chat)?;
         check_new_event(&event)?;
         self.check_open()?;
+        if self.config.outbox == OutboxPolicy::Resend && self.outbox.len() >= self.config.max_outbox {
+            return Err(Error::OutboxFull { limit: self.config.max_outbox });
+        }
         let mut event = event;
         if event.custom_id.is_none() {
             event.custom_id = Some(self.new_custom_id());

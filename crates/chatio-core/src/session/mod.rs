@@ -110,6 +110,9 @@ enum Phase {
 ///
 /// After **every** input or command, drain the outputs in this order:
 ///
+/// 0. with a store attached ([`restore`](Self::restore)), `poll_change` until `None`, writing
+///    the changes to the store **before** the frames (an outbox event is then stored before it
+///    can reach the server);
 /// 1. `poll_transmit` until `None`, writing each frame to the socket (frames are only
 ///    produced while the socket is open; drop them if it closed meanwhile: the session
 ///    re-sends what matters itself);
@@ -237,6 +240,37 @@ impl Session {
         s
     }
 
+    /// A store is attached: from now on the session reports what to keep in it
+    /// ([`poll_change`](Self::poll_change)), and `state` is what it kept from an earlier
+    /// session (call this before any command): its outbox events join the outbox, before any new one, as *unconfirmed* — after the
+    /// login each chat's threads are checked for them by `custom_id`, and only those not found
+    /// are sent. They have no caller waiting: their outcome is not reported (their ids are
+    /// unknown to everyone). See [`StoreChange`](crate::StoreChange).
+    pub fn restore(&mut self, state: crate::StoredState, now: Instant) {
+        self.tick(now);
+        self.outbox.set_persist(true);
+        for e in state.outbox {
+            if e.event.custom_id.is_none() || self.outbox.has_custom_id(e.key()) {
+                continue; // never stored by a session; or twice in the store
+            }
+            let id = self.new_id();
+            self.outbox.restore(id, e.chat, e.event);
+        }
+        if self.is_ready() {
+            self.start_verification(now);
+            self.flush_outbox(now);
+        }
+        self.rearm();
+    }
+
+    /// The store failed (or cannot be used): the session stops logging changes for it and
+    /// goes on in memory; the application hears of it as [`SdkEvent::StoreUnavailable`].
+    pub fn handle_store_failed(&mut self, error: crate::TransportError, now: Instant) {
+        self.tick(now);
+        self.outbox.set_persist(false);
+        self.emit(SdkEvent::StoreUnavailable(error));
+    }
+
     // ------------------------------------------------------------------ getters
 
     /// The configuration.
@@ -291,6 +325,12 @@ impl Session {
         self.pending.users_count() + self.outbox.len() + self.histories.values().map(|h| h.queue.len()).sum::<usize>()
     }
 
+    /// Events in the outbox: accepted by `send_event`, outcome not known yet (restored ones
+    /// included).
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
     /// The users the session knows are in a chat.
     pub fn chat_users(&self, chat: &ChatId) -> Vec<UserId> {
         self.chats.users(chat).cloned().collect()
@@ -314,6 +354,14 @@ impl Session {
     #[must_use]
     pub fn poll_action(&mut self) -> Option<DriverAction> {
         self.actions.pop_front()
+    }
+
+    /// The next change for the store (once [`restore`](Self::restore) attached one), to be
+    /// written before the frames
+    /// of the same step: drain it first, before [`poll_transmit`](Self::poll_transmit).
+    #[must_use]
+    pub fn poll_change(&mut self) -> Option<crate::StoreChange> {
+        self.outbox.poll_change()
     }
 
     /// The next SDK event or command outcome.

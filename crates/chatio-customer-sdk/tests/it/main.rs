@@ -15,6 +15,7 @@ mod history;
 mod methods;
 mod parity;
 mod pipelined;
+mod store;
 mod support;
 #[cfg(feature = "tls")]
 mod tls;

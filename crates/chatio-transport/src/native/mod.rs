@@ -5,6 +5,8 @@
 pub mod http;
 pub mod net;
 mod socket;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 mod token;
 mod upload;
 
@@ -37,6 +39,10 @@ impl<T: Send + ?Sized> MaybeSend for T {}
 /// `Sync` on native targets (the browser's twin asks nothing).
 pub trait MaybeSync: Sync {}
 impl<T: Sync + ?Sized> MaybeSync for T {}
+
+/// A boxed future of the SDK's store (`Send` natively: the driver task may move between
+/// threads; the browser's twin asks nothing).
+pub type StoreFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The native platform: a runtime and TLS settings.
 #[derive(Clone, Debug)]

@@ -52,6 +52,9 @@ impl<T: ?Sized> MaybeSend for T {}
 pub trait MaybeSync {}
 impl<T: ?Sized> MaybeSync for T {}
 
+/// A boxed future of the SDK's store (not `Send`: the browser runs the driver on one thread).
+pub type StoreFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+
 /// The browser platform.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Web;

@@ -1,0 +1,223 @@
+//! The SDK's store: what a session keeps across restarts of the process (a kill, a crash, a
+//! page reload), behind the [`Store`] trait.
+//!
+//! The sans-IO session says what to keep as [`StoreChange`]s; the driver writes each step's
+//! changes with [`Store::apply`] **before** that step's frames go out (an event is in the store
+//! before it is on the wire, so before its call can report anything), and at start reads the
+//! store back with [`Store::load`] and hands it to the session, before any command runs. A
+//! store that fails (at start or on a write) is dropped: the session goes on in memory and
+//! emits [`SdkEvent::StoreUnavailable`](chatio_core::SdkEvent::StoreUnavailable).
+//!
+//! What it keeps today: the outbox (see `chatio_core`'s `persist` module) — events accepted by
+//! `send_event` whose outcome is not known. How many: at most
+//! [`Config::max_outbox`](chatio_core::Config::max_outbox) entries are added by a session
+//! (1 000 by default; one more is refused with `Error::OutboxFull`), each at most one event
+//! frame (the server's 1 MiB frame limit), so a store holds at most about that many events.
+//!
+//! Implementations: [`MemoryStore`] (kept while the process runs: shared by sessions started
+//! one after the other, and the reference for the behaviour suite), the native SQLite store
+//! (`SqliteStore`, the `sqlite` feature), or your own.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use chatio_core::{StoreChange, StoredEvent, StoredState};
+
+use crate::error::BoxError;
+pub use crate::platform_impl::StoreFuture;
+
+/// Where a session keeps what must survive a restart.
+///
+/// [`apply`](Self::apply) must be atomic (all of a batch or none) and durable against the
+/// process being killed once its future completed; [`load`](Self::load) returns the outbox
+/// entries in the order they were added.
+pub trait Store: crate::MaybeSend + crate::MaybeSync + 'static {
+    /// Reads what earlier sessions kept (opening the store first if need be).
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the store cannot be used: the session then runs without it.
+    fn load(&self) -> StoreFuture<'_, Result<StoredState, StoreError>>;
+
+    /// Writes `changes`, in order, all or none.
+    ///
+    /// # Errors
+    /// A [`StoreError`]: the session then runs without the store.
+    fn apply(&self, changes: Vec<StoreChange>) -> StoreFuture<'_, Result<(), StoreError>>;
+}
+
+/// Why a store cannot be used.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A newer version of the SDK wrote it: its schema version is above the one this version
+    /// reads. It is left untouched.
+    NewerSchema {
+        /// The store's schema version.
+        found: i64,
+        /// The newest this version reads.
+        supported: i64,
+    },
+    /// It is not an SDK store (another application's database); it is left untouched.
+    Foreign,
+    /// Another process (or tab) uses it.
+    Locked,
+    /// Its content cannot be read (a damaged file, a row that does not decode).
+    Corrupt {
+        /// What is wrong.
+        detail: String,
+        /// The underlying error, if any.
+        source: Option<BoxError>,
+    },
+    /// Reading or writing failed (I/O, a full disk, a quota).
+    Io(BoxError),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::NewerSchema { found, supported } => {
+                write!(f, "the store was written by a newer SDK (schema {found}; this one reads up to {supported})")
+            }
+            StoreError::Foreign => f.write_str("the file is not a chatio SDK store"),
+            StoreError::Locked => f.write_str("another process uses the store"),
+            StoreError::Corrupt { detail, .. } => write!(f, "the store is damaged: {detail}"),
+            StoreError::Io(_) => f.write_str("reading or writing the store failed"),
+        }
+    }
+}
+
+impl StdError for StoreError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            StoreError::Corrupt { source: Some(e), .. } | StoreError::Io(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl StoreError {
+    /// The error the session reports ([`Operation::Store`](chatio_core::Operation::Store),
+    /// never transient: the store is not tried again by this session).
+    pub fn into_core(self) -> chatio_core::TransportError {
+        chatio_core::TransportError::new(chatio_core::Operation::Store, false, self)
+    }
+}
+
+/// A store in memory: kept while the process runs. Clones share it, so a session started
+/// after another ended (same `MemoryStore`) takes over what the first left.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    outbox: Arc<Mutex<Vec<StoredEvent>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Store for MemoryStore {
+    fn load(&self) -> StoreFuture<'_, Result<StoredState, StoreError>> {
+        let state = match self.outbox.lock() {
+            Ok(o) => Ok(StoredState::with_outbox(o.clone())),
+            Err(_) => Err(StoreError::Corrupt { detail: "a writer panicked".into(), source: None }),
+        };
+        Box::pin(async move { state })
+    }
+
+    fn apply(&self, changes: Vec<StoreChange>) -> StoreFuture<'_, Result<(), StoreError>> {
+        let result = match self.outbox.lock() {
+            Ok(mut o) => {
+                apply_to(&mut o, changes);
+                Ok(())
+            }
+            Err(_) => Err(StoreError::Corrupt { detail: "a writer panicked".into(), source: None }),
+        };
+        Box::pin(async move { result })
+    }
+}
+
+/// Applies `changes` to an outbox kept as a list (the memory store; a model for others).
+pub(crate) fn apply_to(outbox: &mut Vec<StoredEvent>, changes: Vec<StoreChange>) {
+    for c in changes {
+        match c {
+            StoreChange::OutboxAdded(e) => {
+                if !outbox.iter().any(|o| o.key() == e.key()) {
+                    outbox.push(e);
+                }
+            }
+            StoreChange::OutboxRemoved { custom_id } => outbox.retain(|o| o.key() != custom_id),
+            _ => {}
+        }
+    }
+}
+
+/// The behaviour every store must have, run against each implementation (memory here, SQLite
+/// in `native/sqlite.rs`). `open` gives a handle on the same underlying store each time it is
+/// called (a reopened file, a shared memory store): what one handle wrote, the next reads.
+#[cfg(test)]
+pub(crate) mod suite {
+    use super::*;
+    use chatio_wire::{ChatId, NewEvent};
+
+    fn ev(chat: &str, c: &str, text: &str) -> StoredEvent {
+        StoredEvent::new(ChatId::new(chat), NewEvent::message(text).with_custom_id(c))
+    }
+
+    fn keys(s: &StoredState) -> Vec<&str> {
+        s.outbox.iter().map(StoredEvent::key).collect()
+    }
+
+    /// Runs the suite on `open`.
+    pub(crate) async fn run<S: Store>(open: impl Fn() -> S) {
+        let s = open();
+        assert_eq!(s.load().await.expect("load").outbox, vec![], "a new store is empty");
+        let a = ev("A", "a1", "hello");
+        let b = ev("B", "b1", "ünïcødé ✓ \"quoted\"");
+        s.apply(vec![StoreChange::OutboxAdded(a.clone()), StoreChange::OutboxAdded(b.clone())]).await.expect("add");
+        s.apply(vec![StoreChange::OutboxAdded(ev("A", "a2", "two"))]).await.expect("add");
+        let loaded = s.load().await.expect("load");
+        assert_eq!(keys(&loaded), ["a1", "b1", "a2"], "in the order added");
+        assert_eq!(loaded.outbox[1], b, "events come back whole");
+        drop(s);
+
+        let s = open();
+        assert_eq!(keys(&s.load().await.expect("reload")), ["a1", "b1", "a2"], "kept by the store");
+        let gone = |c: &str| StoreChange::OutboxRemoved { custom_id: c.into() };
+        s.apply(vec![gone("b1"), gone("unknown"), StoreChange::OutboxAdded(ev("C", "c1", "three"))])
+            .await
+            .expect("remove");
+        assert_eq!(keys(&s.load().await.expect("load")), ["a1", "a2", "c1"]);
+        s.apply(vec![StoreChange::OutboxAdded(a.clone())]).await.expect("a key added twice is kept once");
+        assert_eq!(keys(&s.load().await.expect("load")), ["a1", "a2", "c1"]);
+        s.apply(vec![gone("a1"), StoreChange::OutboxAdded(a)]).await.expect("re-add");
+        assert_eq!(keys(&s.load().await.expect("load")), ["a2", "c1", "a1"], "a re-added key goes last");
+        s.apply(vec![gone("a2"), gone("c1"), gone("a1")]).await.expect("empty");
+        drop(s);
+        assert_eq!(open().load().await.expect("load").outbox, vec![]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_store_passes_the_suite() {
+        let store = MemoryStore::new();
+        futures::executor::block_on(suite::run(|| store.clone()));
+    }
+
+    #[test]
+    fn errors_say_what_and_keep_their_cause() {
+        let io = StoreError::Io(Box::new(std::io::Error::other("disk full")));
+        let t = io.into_core();
+        assert_eq!(t.operation(), chatio_core::Operation::Store);
+        assert!(!t.is_transient());
+        assert_eq!(chatio_core::chain(&t), "the SDK's store failed: reading or writing the store failed: disk full");
+        let newer = StoreError::NewerSchema { found: 3, supported: 1 };
+        assert!(newer.to_string().contains("newer SDK (schema 3; this one reads up to 1)"));
+    }
+}
