@@ -143,11 +143,7 @@ impl Store for MemoryStore {
 pub(crate) fn apply_to(outbox: &mut Vec<StoredEvent>, changes: Vec<StoreChange>) {
     for c in changes {
         match c {
-            StoreChange::OutboxAdded(e) => {
-                if !outbox.iter().any(|o| o.key() == e.key()) {
-                    outbox.push(e);
-                }
-            }
+            StoreChange::OutboxAdded(e) if !outbox.iter().any(|o| o.key() == e.key()) => outbox.push(e),
             StoreChange::OutboxRemoved { custom_id } => outbox.retain(|o| o.key() != custom_id),
             _ => {}
         }
