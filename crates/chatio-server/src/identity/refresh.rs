@@ -12,7 +12,7 @@ use super::secret::{Digest, new_secret};
 
 /// Rotated secrets remembered per family for reuse detection; an older one is simply
 /// unknown (still refused).
-const USED_KEPT: usize = 8;
+pub(crate) const USED_KEPT: usize = 8;
 /// Families one customer may hold (one per device or backend request); the oldest goes
 /// when one more is made.
 pub(crate) const FAMILIES_PER_CUSTOMER: usize = 8;

@@ -1,7 +1,8 @@
 //! The behaviour every store must have, one function per case over a fresh store. The
 //! [`suite!`] macro turns the list into one test per case for an implementation:
 //! `suite!(memory, || (Box::new(MemoryStore::new(1)), Box::new(())));` (the second value
-//! lives as long as the store: a temporary directory, say).
+//! lives as long as the store: a temporary directory, say). Each implementation's module
+//! also lists its cases in `ALL`, for tests that run every case (the SQLite query plans).
 
 use std::collections::BTreeSet;
 
@@ -12,7 +13,7 @@ use super::{Agent, ChatRec, Customer, FileRec, MemoryStore, SqliteStore, Store, 
 /// One test per case, each on a store from `$make`.
 macro_rules! suite {
     ($name:ident, $make:expr) => {
-        mod $name {
+        pub(super) mod $name {
             use super::*;
             suite!(@cases $make;
                 customers_are_kept_per_license,
@@ -20,6 +21,7 @@ macro_rules! suite {
                 tokens_per_customer_are_capped_and_not_kept_in_clear,
                 refresh_tokens_rotate_and_a_reuse_revokes_the_family,
                 remembered_browsers_name_their_customer,
+                identity_is_bounded_per_customer,
                 purging_customers_keeps_whoever_can_still_be_reached,
                 agents_keep_their_order,
                 files_are_kept_by_path,
@@ -35,6 +37,9 @@ macro_rules! suite {
         }
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
+        /// Every case of the suite.
+        #[allow(dead_code)]
+        pub(crate) const ALL: &[(&str, fn(&mut dyn Store))] = &[$((stringify!($case), super::$case)),+];
         $(
             #[test]
             fn $case() {
@@ -152,6 +157,38 @@ fn remembered_browsers_name_their_customer(s: &mut dyn Store) {
     s.remember_browser(100, &user("a"), 50, 100).unwrap();
     assert_eq!(s.purge_customers(&mut |_, _| false).unwrap(), 0, "a remembered customer is kept");
     assert_eq!(s.identity_counts().unwrap(), (0, 2));
+}
+
+fn identity_is_bounded_per_customer(s: &mut dyn Store) {
+    use crate::identity::{refresh::FAMILIES_PER_CUSTOMER, refresh::USED_KEPT, remember::BROWSERS_PER_CUSTOMER};
+    let first = s.start_family(100, &user("a"), "web", 0, 100).unwrap();
+    for _ in 0..FAMILIES_PER_CUSTOMER {
+        s.start_family(100, &user("a"), "web", 0, 100).unwrap();
+    }
+    assert_eq!(s.identity_counts().unwrap().0, FAMILIES_PER_CUSTOMER, "the oldest family went");
+    assert!(s.rotate_refresh(&first, "web", 1, 100).unwrap().is_err());
+    // The last USED_KEPT rotated secrets are still known: a reuse of one revokes the family.
+    let start = s.start_family(100, &user("b"), "web", 0, 100).unwrap();
+    let mut used = vec![start];
+    for i in 0..(USED_KEPT + 3) as u64 {
+        let (_, _, next) = s.rotate_refresh(used.last().unwrap(), "web", i, 100).unwrap().unwrap();
+        used.push(next);
+    }
+    let current = used.pop().unwrap();
+    let other_client = s.rotate_refresh(&current, "app", 50, 100).unwrap();
+    assert!(other_client.is_err(), "bound to its client id, and the family lives on");
+    assert!(s.rotate_refresh(&used[0], "web", 50, 100).unwrap().is_err(), "forgotten: unknown");
+    assert!(s.rotate_refresh(&current, "web", 50, 100).unwrap().is_ok(), "a forgotten one revokes nothing");
+    // Known now: `current` and the USED_KEPT - 1 before it; the oldest of them is reused.
+    let oldest_known = &used[used.len() + 1 - USED_KEPT];
+    let reuse = s.rotate_refresh(oldest_known, "web", 51, 100).unwrap();
+    assert_eq!(reuse.unwrap_err(), crate::identity::refresh::RefreshRefusal::Reused);
+    assert_eq!(s.identity_counts().unwrap().0, FAMILIES_PER_CUSTOMER, "b's family is revoked");
+    let browsers: Vec<String> =
+        (0..=BROWSERS_PER_CUSTOMER).map(|_| s.remember_browser(100, &user("c"), 0, 100).unwrap()).collect();
+    assert_eq!(s.identity_counts().unwrap().1, BROWSERS_PER_CUSTOMER);
+    assert_eq!(s.remembered(100, &browsers[0], 1).unwrap(), None, "the oldest is forgotten");
+    assert_eq!(s.remembered(100, &browsers[1], 1).unwrap(), Some(user("c")));
 }
 
 fn purging_customers_keeps_whoever_can_still_be_reached(s: &mut dyn Store) {

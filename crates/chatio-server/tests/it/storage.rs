@@ -89,3 +89,73 @@ async fn the_data_directory_is_private_to_the_user() {
     assert_eq!(mode, 0o700);
     server.shutdown().await;
 }
+
+/// `POST /customer/` with a form body: the status and the JSON answer.
+async fn token_endpoint(server: &chatio_server::ServerHandle, form: &str) -> (u16, serde_json::Value) {
+    let headers = [("content-type", "application/x-www-form-urlencoded")];
+    let r = crate::client::http(server, "POST", "/customer/", &headers, form.to_owned()).await;
+    (r.status, r.json())
+}
+
+/// A signed-in customer stays signed in across a restart (G11, G36): its refresh token and
+/// the accounts page's cookie still resume it, and a refresh token used before the restart,
+/// reused after it, still revokes its family.
+#[tokio::test]
+async fn refresh_tokens_and_remembered_browsers_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = on(dir.path()).await;
+    let first = "client_id=web&response_type=token&redirect_uri=http%3A%2F%2F127.0.0.1%3A8000%2F";
+    let refresh = |rt: &str| format!("client_id=web&grant_type=refresh_token&refresh_token={rt}");
+    let (status, a) = token_endpoint(&server, first).await;
+    assert_eq!(status, 200, "{a}");
+    let customer = a["entity_id"].as_str().unwrap().to_owned();
+    let r1 = a["refresh_token"].as_str().unwrap().to_owned();
+    let (status, b) = token_endpoint(&server, &refresh(&r1)).await;
+    assert_eq!(status, 200, "{b}");
+    let r2 = b["refresh_token"].as_str().unwrap().to_owned();
+    let page = "/customer?license_id=100&client_id=x&response_type=token&redirect_uri=http://127.0.0.1:7/&post_message_uri=http://127.0.0.1:7/&state=s";
+    let r = crate::client::http(&server, "GET", page, &[], "").await;
+    let set = r.headers.get("set-cookie").and_then(|v| v.to_str().ok()).expect("a cookie").to_owned();
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let remembered = page_customer(&r.body);
+    // A second family, for the reuse after the restart.
+    let (_, c) = token_endpoint(&server, first).await;
+    let victim_r1 = c["refresh_token"].as_str().unwrap().to_owned();
+    let (_, d) = token_endpoint(&server, &refresh(&victim_r1)).await;
+    let victim_r2 = d["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(server.stats().refresh_families, 2);
+    server.shutdown().await;
+
+    let server = on(dir.path()).await;
+    assert_eq!(server.stats().refresh_families, 2, "the families are stored");
+    // The refresh token resumes the same customer, whose new access token logs in.
+    let (status, e) = token_endpoint(&server, &refresh(&r2)).await;
+    assert_eq!((status, e["entity_id"].as_str()), (200, Some(customer.as_str())), "{e}");
+    let c = Client::with_token(&server, e["access_token"].as_str().unwrap()).await;
+    assert_eq!(c.customer, customer);
+    // The browser is still remembered.
+    let again = crate::client::http(&server, "GET", page, &[("cookie", cookie.as_str())], "").await;
+    assert_eq!(page_customer(&again.body), remembered);
+    // A token rotated before the restart, reused after it: refused, and its family revoked.
+    let (status, f) = token_endpoint(&server, &refresh(&victim_r1)).await;
+    assert_eq!(status, 400, "{f}");
+    assert!(f["error_description"].as_str().unwrap().contains("already used"), "{f}");
+    let (status, _) = token_endpoint(&server, &refresh(&victim_r2)).await;
+    assert_eq!(status, 400, "the family is revoked");
+    assert_eq!(server.stats().refresh_families, 1);
+    server.shutdown().await;
+
+    // And the revocation is stored too.
+    let server = on(dir.path()).await;
+    let (status, _) = token_endpoint(&server, &refresh(&victim_r2)).await;
+    assert_eq!(status, 400, "still revoked after another restart");
+    server.shutdown().await;
+}
+
+/// The customer id the accounts page posts.
+fn page_customer(body: &[u8]) -> String {
+    let html = String::from_utf8_lossy(body);
+    let message = html.split("var message = ").nth(1).and_then(|r| r.split(";\n").next()).expect("a message");
+    let message: serde_json::Value = serde_json::from_str(message).expect("JSON");
+    message["entity_id"].as_str().expect("an entity id").to_owned()
+}

@@ -36,7 +36,7 @@ impl CustomerStore for SqliteStore {
         let mut gone = 0;
         for (license, id) in candidates {
             let user = UserId::new(id.clone());
-            if keep(license as u64, &user) || self.identity.holds(license as u64, &user) {
+            if keep(license as u64, &user) || self.identity_holds(license as u64, &user)? {
                 continue;
             }
             gone += self

@@ -32,8 +32,11 @@ mod identity;
 mod tokens;
 
 /// The migrations, in order: version N is the schema after the N-th.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("001_init", include_str!("001_init.sql")), ("002_agent_lists", include_str!("002_agent_lists.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("001_init", include_str!("001_init.sql")),
+    ("002_agent_lists", include_str!("002_agent_lists.sql")),
+    ("003_identity", include_str!("003_identity.sql")),
+];
 
 /// The database file's name in the data directory.
 const DB_FILE: &str = "chatio.db";
@@ -72,10 +75,6 @@ pub(crate) struct SqliteStore {
     in_transaction: bool,
     /// Held for the store's life: the data directory's lock.
     _lock: DirLock,
-    /// Refresh-token families and remembered browsers, in memory for now (as digests):
-    /// they do not survive a restart of a `--data` server yet (the SQLite tables are the
-    /// storage engineer's next migration); access tokens do.
-    identity: crate::identity::Identity,
 }
 
 impl SqliteStore {
@@ -116,7 +115,7 @@ impl SqliteStore {
                 ids
             }
         };
-        Ok(Self { conn, dir: dir.to_owned(), ids, in_transaction: false, _lock: lock, identity: Default::default() })
+        Ok(Self { conn, dir: dir.to_owned(), ids, in_transaction: false, _lock: lock })
     }
 
     /// Where the uploaded files are kept.

@@ -6,7 +6,7 @@ use super::{SqliteStore, failed};
 use crate::store::{Result, TokenRecord, TokenStore};
 
 /// What is stored of a secret: its SHA-256.
-fn hash(secret: &str) -> Vec<u8> {
+pub(super) fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
