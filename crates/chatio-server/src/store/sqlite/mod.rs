@@ -14,6 +14,10 @@
 //!   generator's position and commits. With WAL and `synchronous = NORMAL` a commit survives
 //!   the process being killed (SIGKILL included); after a power loss or an OS crash the last
 //!   commits before the crash may be lost, never half of one.
+//! * **Memory** does not grow with what is stored: the store keeps no record in memory of
+//!   its own (every read is a query), and SQLite's caches are bounded per connection: the
+//!   page cache to [`PAGE_CACHE_KIB`] KiB, the prepared statements to [`STATEMENT_CACHE`];
+//!   the write-ahead log is truncated back to [`WAL_KEEP_BYTES`] after each checkpoint.
 //! * **Records** are JSON in a `data` column, with the columns their queries select and sort
 //!   by beside it (indexed); events are stored in the reference form. Token secrets are
 //!   stored as their SHA-256.
@@ -29,6 +33,8 @@ mod chats;
 mod customers;
 mod files;
 mod identity;
+#[cfg(test)]
+mod plans;
 mod tokens;
 
 /// The migrations, in order: version N is the schema after the N-th.
@@ -37,6 +43,15 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("002_agent_lists", include_str!("002_agent_lists.sql")),
     ("003_identity", include_str!("003_identity.sql")),
 ];
+
+/// SQLite's page cache of the server's connection, in KiB (`PRAGMA cache_size`): the hot
+/// pages of the indexes and the recent events; the store's one cache of records.
+pub(crate) const PAGE_CACHE_KIB: i64 = 8 * 1024;
+/// Prepared statements kept per connection (the store runs about 50 distinct ones).
+pub(crate) const STATEMENT_CACHE: usize = 64;
+/// The size the write-ahead log is truncated back to after a checkpoint
+/// (`PRAGMA journal_size_limit`).
+pub(crate) const WAL_KEEP_BYTES: i64 = 64 * 1024 * 1024;
 
 /// The database file's name in the data directory.
 const DB_FILE: &str = "chatio.db";
@@ -96,7 +111,9 @@ impl SqliteStore {
         }
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(failed("cannot use the database"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(failed("cannot use the database"))?;
-        conn.set_prepared_statement_cache_capacity(64);
+        conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB).map_err(failed("cannot use the database"))?;
+        conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES).map_err(failed("cannot use the database"))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&conn)?;
         let position: Option<(i64, i64)> = conn
             .query_row("SELECT rng, activity FROM ids WHERE k = 0", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -233,6 +250,16 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
     use crate::store::{Customer, CustomerStore};
+
+    #[test]
+    fn the_caches_are_set_to_their_documented_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path(), 1).unwrap();
+        let read = |name: &str| -> i64 { store.conn.pragma_query_value(None, name, |r| r.get(0)).unwrap() };
+        assert_eq!(read("cache_size"), -PAGE_CACHE_KIB);
+        assert_eq!(read("journal_size_limit"), WAL_KEEP_BYTES);
+        assert_eq!(read("mmap_size"), 0, "no memory map: the page cache is the bound");
+    }
 
     #[test]
     fn a_database_of_a_newer_version_is_refused_and_left_as_it_was() {
