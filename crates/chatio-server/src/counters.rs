@@ -21,6 +21,10 @@ pub(crate) struct Counters {
     pub(crate) sio_sessions: AtomicUsize,
     /// Bytes of request headers the open socket.io sessions keep.
     pub(crate) sio_kept_header_bytes: AtomicUsize,
+    /// Requests whose writes waited for a group commit.
+    pub(crate) grouped_requests: AtomicU64,
+    /// Group commits (each made durable the writes of one or more grouped requests).
+    pub(crate) group_commits: AtomicU64,
 }
 
 /// A snapshot of a server's counters ([`ServerHandle::stats`](crate::ServerHandle::stats)).
@@ -54,4 +58,9 @@ pub struct Stats {
     pub remembered_browsers: usize,
     /// Bytes of uploaded files held (against the `upload_bytes` quota, G38).
     pub upload_bytes: u64,
+    /// Requests whose writes waited for a group commit, since the start (SQLite store).
+    pub grouped_requests: u64,
+    /// Group commits since the start: `grouped_requests / group_commits` requests shared
+    /// each transaction on average.
+    pub group_commits: u64,
 }

@@ -5,8 +5,17 @@
 //! so the frames caused by a request are queued in one order: the response first, then its
 //! pushes (G8), then the agent's reactions. Every response and push a client gets is queued
 //! here; each connection's writer drains its own queue.
+//!
+//! **Group commit.** While the store holds writes not yet committed (a store that groups
+//! the commits of concurrent requests, `Store::groups_commits`), the hub holds every frame
+//! instead of queueing it ([`Hub::hold`]); once the store has committed, [`Hub::release`]
+//! queues them all in their order, so nothing is answered before it is stored. Should the
+//! commit fail, [`Hub::discard_held`] drops them and tells each of their connections to go
+//! (`customer_disconnected` `internal_error` and 4000, or 1011 for an agent): its client
+//! reconnects and resends what was not confirmed.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +56,17 @@ pub(crate) struct Hub {
     by_agent: HashMap<(u64, String), Vec<ConnId>>,
     pub(crate) presence: Presence,
     pub(crate) faults: HashMap<(u64, UserId), Faults>,
+    /// Frames held until the store commits (see the module documentation).
+    held: RefCell<Option<Held>>,
+}
+
+/// Frames held for a commit.
+#[derive(Debug)]
+struct Held {
+    /// The store's failed-commit count when holding began: a commit that fails in between
+    /// lost the writes these frames answer.
+    failed_commits: u64,
+    frames: Vec<(ConnId, Arc<SendQueue>, Out)>,
 }
 
 impl Hub {
@@ -176,8 +196,59 @@ impl Hub {
     /// Queues for one connection.
     pub(crate) fn send(&self, id: ConnId, out: Out) {
         if let Some(c) = self.conns.get(&id) {
-            c.tx.send(out);
+            self.put(id, &c.tx, out);
         }
+    }
+
+    /// Queues a frame, or holds it while a commit is pending.
+    fn put(&self, id: ConnId, tx: &Arc<SendQueue>, out: Out) {
+        match self.held.borrow_mut().as_mut() {
+            Some(held) => held.frames.push((id, tx.clone(), out)),
+            None => tx.send(out),
+        }
+    }
+
+    /// Holds every frame from now until [`release`](Self::release) or
+    /// [`discard_held`](Self::discard_held): the store has writes not yet committed, and
+    /// `failed_commits` failed commits so far.
+    pub(crate) fn hold(&self, failed_commits: u64) {
+        self.held.borrow_mut().get_or_insert_with(|| Held { failed_commits, frames: Vec::new() });
+    }
+
+    /// How many frames are held (`None`: not holding), and the failed-commit count when
+    /// holding began.
+    pub(crate) fn held(&self) -> Option<(usize, u64)> {
+        self.held.borrow().as_ref().map(|h| (h.frames.len(), h.failed_commits))
+    }
+
+    /// The store committed: queues every held frame, in order, and stops holding.
+    pub(crate) fn release(&self) {
+        let held = self.held.borrow_mut().take();
+        for (_, tx, out) in held.into_iter().flat_map(|h| h.frames) {
+            tx.send(out);
+        }
+    }
+
+    /// The writes the held frames answer were not stored: drops the frames and tells each
+    /// of their connections to go (its client reconnects and resends what was not
+    /// confirmed). Returns how many connections were told.
+    pub(crate) fn discard_held(&self) -> usize {
+        let held = self.held.borrow_mut().take();
+        let mut told: Vec<ConnId> = Vec::new();
+        for (id, _, _) in held.into_iter().flat_map(|h| h.frames) {
+            if told.contains(&id) {
+                continue;
+            }
+            told.push(id);
+            let Some(c) = self.conns.get(&id) else { continue };
+            if c.agent.is_some() {
+                c.tx.send(Out::Close(1011, Cow::Borrowed("internal_error")));
+            } else {
+                c.tx.send(Out::Text(disconnected_frame(DisconnectReason::InternalError)));
+                c.tx.send(Out::Close(CLOSE_DISCONNECTED, Cow::Borrowed("internal_error")));
+            }
+        }
+        told.len()
     }
 
     /// Sends `customer_disconnected` and a 4000 close to one connection.
@@ -202,8 +273,8 @@ impl Hub {
 
     /// Queues for every connection, logged in or not.
     pub(crate) fn send_all(&self, mut make: impl FnMut() -> Out) {
-        for c in self.conns.values() {
-            c.tx.send(make());
+        for (id, c) in &self.conns {
+            self.put(*id, &c.tx, make());
         }
     }
 
@@ -238,7 +309,7 @@ impl Hub {
                 }
             }
         }
-        conn.tx.send(Out::Text(frame));
+        self.put(id, &conn.tx, Out::Text(frame));
     }
 
     /// Delivers pushes to every logged-in connection of the customer; the requester's

@@ -9,7 +9,17 @@
 //! zero delay, else on a timer task). Besides requests: the sessions' registration, tokens,
 //! the reads the handle and the HTTP handlers need, fault injection (`faults.rs`) and the
 //! periodic purge and archiving (`upkeep.rs`).
+//!
+//! **Group commit** (a store that [groups commits](Store::groups_commits): SQLite). An RTM
+//! request's writes are not committed by the request itself: the hub holds its response
+//! and pushes (and every frame after them, so the order stays), and the committer task
+//! commits once for every request that ran meanwhile, then releases the held frames. So
+//! nothing is answered before it is stored, and concurrent writers share one transaction.
+//! A Web API request, the token endpoint and every other caller that answers by itself
+//! commits before it returns (`State::settle` or `in_request`). At most
+//! [`GROUP_MAX_FRAMES`](commit::GROUP_MAX_FRAMES) frames are held: the request that reaches it commits at once.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,10 +41,12 @@ use crate::identity::secret;
 use crate::sendq::{Out, SendQueue};
 use crate::store::{self, Agent, Customer, FileRec, MemoryStore, SqliteStore, Store, TokenRecord};
 
+mod commit;
 mod faults;
 mod hub;
 mod upkeep;
 
+use commit::{in_request_grouped, internal};
 pub(crate) use faults::Fault;
 pub(crate) use hub::ConnId;
 use hub::Hub;
@@ -86,6 +98,10 @@ pub(crate) struct State {
     pub(crate) admin_secret: Option<chatio_wire::Token>,
     /// Token issuance per client address (token endpoint and accounts page).
     token_limit: Mutex<RateLimit>,
+    /// Wakes the committer task (group commit).
+    commit_wanted: Arc<Notify>,
+    /// Whether the committer task runs.
+    committer: AtomicBool,
 }
 
 /// What a refresh gives: a new access token and the family's next refresh token.
@@ -182,6 +198,8 @@ impl State {
             apps,
             admin_secret,
             token_limit,
+            commit_wanted: Arc::new(Notify::new()),
+            committer: AtomicBool::new(false),
         })
     }
 
@@ -335,15 +353,18 @@ impl State {
         };
         inner.hub.respond(id, response);
         self.finish(inner, caller.license, fx, Some((id, request_id.as_ref())));
+        self.group(inner);
     }
 
     /// Runs a Web API request: the action, then its pushes (without `request_id`, 1.3) and
-    /// the agent's reactions; returns the action's result for the HTTP answer.
+    /// the agent's reactions; returns the action's result for the HTTP answer, once its
+    /// writes are committed.
     pub(crate) fn act_web(self: &Arc<Self>, caller: &Caller, request: Request) -> Result<ResponseData, ErrorObject> {
         let mut guard = self.lock();
         let inner = &mut *guard;
         let (result, fx) = act(inner, caller, request);
         self.finish(inner, caller.license, fx, None);
+        self.settle(inner).map_err(|e| internal(&e))?;
         result
     }
 
@@ -756,6 +777,8 @@ impl State {
             refresh_families,
             remembered_browsers,
             upload_bytes: inner.policy.upload_bytes,
+            grouped_requests: c.grouped_requests.load(Relaxed),
+            group_commits: c.group_commits.load(Relaxed),
         }
     }
 
@@ -768,7 +791,13 @@ impl State {
 
     /// Closes every session cleanly (1001) and waits, at most `grace`, for them to end.
     pub(crate) async fn close_all_sessions(&self, grace: Duration) {
-        self.lock().hub.send_all(|| Out::Close(1001, "server shutting down".into()));
+        {
+            let mut guard = self.lock();
+            if let Err(e) = self.settle(&mut guard) {
+                tracing::error!(error = %e, "the last commit failed");
+            }
+            guard.hub.send_all(|| Out::Close(1001, "server shutting down".into()));
+        }
         let deadline = tokio::time::Instant::now() + grace;
         while self.session_count() > 0 {
             if tokio::time::timeout_at(deadline, self.session_gone.notified()).await.is_err() {
@@ -799,12 +828,12 @@ fn in_request<T, E: From<store::StoreError>>(
     result
 }
 
-/// Runs an action in the store unit of [`in_request`]; a failed store operation fails the
-/// request with an `internal` error.
+/// Runs an action in the store unit of [`in_request_grouped`]; a failed store operation
+/// fails the request with an `internal` error.
 fn act(inner: &mut Inner, caller: &Caller, request: Request) -> (Result<ResponseData, ErrorObject>, Effects) {
     let mut fx = Effects::default();
     let now = now_secs();
-    let result = in_request(&mut *inner.store, |store| {
+    let result = in_request_grouped(&mut *inner.store, &inner.hub, |store| {
         let mut cx =
             Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, agents: &mut inner.agents, now };
         let (result, effects) = actions::handle(&mut cx, caller, request);

@@ -18,8 +18,11 @@
 //! rollback is what keeps a storage error half-way through a request from leaving half its
 //! writes. [`Store::commit`] makes everything kept so far durable;
 //! the state calls it before a request's response and pushes are sent, so that an
-//! acknowledged write survives a crash. A store may group the writes of many requests into
-//! one commit. The memory store keeps everything at once and its commit is free.
+//! acknowledged write survives a crash. A store whose commits cost (SQLite) says so with
+//! [`Store::groups_commits`]: the state then groups the writes of the requests that arrive
+//! while a commit is pending into one transaction, holding their answers until it commits
+//! (`crate::state`, group commit). The memory store keeps everything at once and its commit
+//! is free.
 //!
 //! ## Adding data
 //!
@@ -91,4 +94,18 @@ pub(crate) trait Store:
 
     /// Makes every kept write durable (an answer is sent only after it).
     fn commit(&mut self) -> Result<()>;
+
+    /// Whether commits cost enough to be shared by concurrent requests (group commit): the
+    /// state then leaves a request's writes uncommitted, holds its answers, and commits
+    /// the writes of every request that ran meanwhile at once, before releasing them.
+    fn groups_commits(&self) -> bool {
+        false
+    }
+
+    /// How many commits failed since the store was opened (the writes since the previous
+    /// commit were lost each time): whoever holds answers for uncommitted writes compares
+    /// it before releasing them.
+    fn failed_commits(&self) -> u64 {
+        0
+    }
 }

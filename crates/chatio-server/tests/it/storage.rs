@@ -159,3 +159,53 @@ fn page_customer(body: &[u8]) -> String {
     let message: serde_json::Value = serde_json::from_str(message).expect("JSON");
     message["entity_id"].as_str().expect("an entity id").to_owned()
 }
+
+/// Group commit: the requests of concurrent clients share transactions (fewer commits than
+/// requests), each answer is sent only once its write is committed, and everything
+/// answered is there after a restart, in order.
+#[tokio::test]
+async fn concurrent_writers_share_commits_and_nothing_answered_is_lost() {
+    const CLIENTS: usize = 8;
+    const EACH: usize = 25;
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = || builder().agent(false).data_dir(dir.path());
+    let server = quiet().start().await.unwrap();
+    let client = |n: usize| {
+        let server = &server;
+        async move {
+            let mut c = Client::customer(server).await;
+            let (chat, _) = c.start_chat("first").await;
+            let mut ids = Vec::new();
+            for i in 0..EACH {
+                let event = json!({"chat_id": chat, "event": {"type": "message", "text": format!("{n}-{i}")}});
+                ids.push(c.send_request("send_event", event).await);
+            }
+            for id in ids {
+                let r = c.response_to(&id).await;
+                assert_eq!(r["success"], true, "{r}");
+            }
+            chat
+        }
+    };
+    let chats = futures::future::join_all((0..CLIENTS).map(client)).await;
+    let stats = server.stats();
+    assert!(stats.grouped_requests >= (CLIENTS * (EACH + 1)) as u64, "{stats:?}");
+    assert!(stats.group_commits < stats.grouped_requests, "writers shared commits: {stats:?}");
+    server.shutdown().await;
+
+    let server = quiet().start().await.unwrap();
+    for (n, chat) in chats.iter().enumerate() {
+        let texts: Vec<String> = server
+            .chat_events(LICENSE, chat)
+            .iter()
+            .filter_map(|e| match &e.kind {
+                chatio_wire::EventKind::Message(m) => Some(m.text.clone()),
+                _ => None,
+            })
+            .collect();
+        let expected: Vec<String> =
+            std::iter::once("first".to_owned()).chain((0..EACH).map(|i| format!("{n}-{i}"))).collect();
+        assert_eq!(texts, expected, "every answered event, once, in order");
+    }
+    server.shutdown().await;
+}

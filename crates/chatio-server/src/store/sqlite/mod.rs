@@ -11,7 +11,9 @@
 //! * **Transactions**: the first [`begin`](Store::begin) after a commit opens a
 //!   transaction (`BEGIN IMMEDIATE`); each request's writes sit in a savepoint that
 //!   [`end`](Store::end) releases or rolls back; [`commit`](Store::commit) stores the id
-//!   generator's position and commits. With WAL and `synchronous = NORMAL` a commit survives
+//!   generator's position and commits. The store groups commits
+//!   ([`Store::groups_commits`]): the requests that run while a commit is pending share
+//!   its transaction (the state holds their answers until it is done). With WAL and `synchronous = NORMAL` a commit survives
 //!   the process being killed (SIGKILL included); after a power loss or an OS crash the last
 //!   commits before the crash may be lost, never half of one.
 //! * **Memory** does not grow with what is stored: the store keeps no record in memory of
@@ -88,6 +90,8 @@ pub(crate) struct SqliteStore {
     ids: Ids,
     /// Whether a transaction is open (writes since the last commit).
     in_transaction: bool,
+    /// Commits that failed since the store was opened.
+    failed_commits: u64,
     /// Held for the store's life: the data directory's lock.
     _lock: DirLock,
 }
@@ -132,7 +136,7 @@ impl SqliteStore {
                 ids
             }
         };
-        Ok(Self { conn, dir: dir.to_owned(), ids, in_transaction: false, _lock: lock })
+        Ok(Self { conn, dir: dir.to_owned(), ids, in_transaction: false, failed_commits: 0, _lock: lock })
     }
 
     /// Where the uploaded files are kept.
@@ -239,10 +243,19 @@ impl Store for SqliteStore {
             // Nothing of the transaction is kept: roll back what SQLite still holds.
             let _ = self.conn.execute_batch("ROLLBACK");
             self.in_transaction = false;
+            self.failed_commits += 1;
             return Err(failed("cannot commit")(e));
         }
         self.in_transaction = false;
         Ok(())
+    }
+
+    fn groups_commits(&self) -> bool {
+        true
+    }
+
+    fn failed_commits(&self) -> u64 {
+        self.failed_commits
     }
 }
 
