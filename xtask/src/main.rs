@@ -10,6 +10,7 @@ mod bench_server;
 mod cmd;
 mod fuzz;
 mod load;
+mod soak_kill;
 mod soak_server;
 mod tidy;
 mod wasm;
@@ -65,6 +66,7 @@ fn print_help() {
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
          wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time\n  \
          soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)\n  \
+         soak --server --kill [--cycles N] [--customers N] the server killed with SIGKILL under load, restarted on its data (issue 22)\n  \
          tidy    the architecture rules of docs/ARCHITECTURE.md (crate direction, sans-I/O crates, limits, platform cfgs,\n          \
          module layers); --write-docs rewrites the document's copy of the rules table\n  \
          widget  builds the chat widget into target/widget/ (hashed, pre-compressed; [--server URL] [--embed-origin ORIGIN]...)"
@@ -239,6 +241,10 @@ fn soak(args: &[String]) -> Result<()> {
     if let Some(i) = args.iter().position(|a| a == "--server") {
         let mut rest = args.to_vec();
         rest.remove(i);
+        if let Some(k) = rest.iter().position(|a| a == "--kill") {
+            rest.remove(k);
+            return soak_kill::main(&rest);
+        }
         return soak_server::main(&rest);
     }
     let mut a = vec!["run", "--release", "-q", "-p", "chatio-conformance", "--example", "soak", "--"];

@@ -12,6 +12,7 @@ mod faults;
 mod hostile;
 mod identity;
 mod js_sdk;
+mod kill;
 mod lifecycle;
 mod login;
 mod pagination;
