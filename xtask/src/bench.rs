@@ -241,7 +241,8 @@ fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<()> {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr())?.port();
     let addr = format!("127.0.0.1:{port}");
     let mut server = Command::new(target_dir().join("release/chatio-server"))
-        .args(["--listen", &addr, "--no-agent", "--max-connections", "8192", "--max-connections-per-address", "8192"])
+        .args(["--listen", &addr, "--memory", "--no-agent", "--max-connections", "8192"])
+        .args(["--max-connections-per-address", "8192"])
         .env("RUST_LOG", "warn")
         .spawn()
         .context("cannot start the server")?;

@@ -173,8 +173,9 @@ fn scenario(load_args: &[&str], limit: Duration, sqlite: bool) -> Result<Outcome
         "--token-burst",
         "1000000",
     ];
-    if let Some(dir) = &data_dir {
-        server_args.extend(["--data", dir.as_str()]);
+    match &data_dir {
+        Some(dir) => server_args.extend(["--data", dir.as_str()]),
+        None => server_args.push("--memory"),
     }
     let server = ServerProcess::start(&server_args)?;
     let mut args = vec!["bench", "server", "--load"];

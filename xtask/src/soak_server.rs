@@ -187,6 +187,7 @@ fn run(good: usize, stalled: usize, slow: usize, secs: u64) -> Result<Run> {
     let mut server = ServerProcess::start(&[
         "--listen",
         "127.0.0.1:0",
+        "--memory",
         "--no-agent",
         "--workers",
         "2",
@@ -529,7 +530,7 @@ mod attacks {
     use crate::load::ws::{Connect, Ws};
 
     pub(super) fn orchestrate() -> Result<()> {
-        let mut server = ServerProcess::start(&["--listen", "127.0.0.1:0", "--no-agent"])?;
+        let mut server = ServerProcess::start(&["--listen", "127.0.0.1:0", "--memory", "--no-agent"])?;
         let pid = server.pid;
         let sampler = Sampler::start(pid, Duration::from_millis(100));
         let mut stages: BTreeMap<String, (Instant, u64)> = BTreeMap::new();

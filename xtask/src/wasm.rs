@@ -63,12 +63,13 @@ pub(crate) fn ensure_tools(browser: bool) -> Result<Tools> {
     Ok(tools)
 }
 
-/// Builds and starts `chatio-server` (debug) on a free port with `extra` arguments.
+/// Builds and starts `chatio-server` (debug) on a free port, its data in memory, with `extra`
+/// arguments.
 pub(crate) fn start_server(extra: &[&str]) -> Result<ServerProcess> {
     cargo(&["build", "-q", "-p", "chatio-server", "--bin", "chatio-server"])?;
     let bin = target_dir().join("debug").join("chatio-server");
     let child = Command::new(&bin)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--memory"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -397,7 +397,7 @@ fn verbose_shows_the_sdk_logs_and_quiet_is_the_default() {
 #[test]
 fn the_server_log_is_plain_text_when_redirected() {
     let mut child = Command::new(BIN)
-        .args(["server", "--listen", "127.0.0.1:0"])
+        .args(["server", "--memory", "--listen", "127.0.0.1:0"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -23,7 +23,7 @@ impl Drop for ServerProcess {
 
 fn server(extra: &[&str]) -> ServerProcess {
     let mut child = Command::new(BIN)
-        .args(["server", "--listen", "127.0.0.1:0", "--agent-delay-ms", "0"])
+        .args(["server", "--memory", "--listen", "127.0.0.1:0", "--agent-delay-ms", "0"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -67,7 +67,7 @@ filters them (default info). Tokens are never logged, at any level (frame conten
 /// The chat.io Customer API v0.5 reference server.
 ///
 /// Serves the RTM websocket, the Web API, the customer token endpoint and uploaded files,
-/// in memory, with a scripted agent ("Chatio Bot") that joins every chat and answers.
+/// its data in a SQLite database (`--data`, or in memory with `--memory`), with a scripted agent ("Chatio Bot") that joins every chat and answers.
 /// Prints one line containing `http://HOST:PORT` to stdout once it accepts connections,
 /// then runs until Ctrl-C (or SIGTERM).
 #[derive(Parser, Debug, Clone)]
@@ -201,12 +201,12 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub widget_dir: Option<PathBuf>,
     /// Keep the data (customers, tokens, chats, events, files) in a SQLite database in DIR,
-    /// created private to the user, so that it survives restarts. Without it, everything
-    /// is in memory and gone when the server stops.
+    /// created private to the user, so that it survives restarts. Default:
+    /// `$XDG_DATA_HOME/chatio-server`, else `$HOME/.local/share/chatio-server`, else
+    /// `./chatio-data` (printed at start).
     #[arg(long = "data", value_name = "DIR", conflicts_with = "memory")]
     pub data: Option<PathBuf>,
-    /// Keep everything in memory (today's default; say it to stay in memory when the
-    /// default becomes a data directory).
+    /// Keep everything in memory instead, gone when the server stops (tests, demos).
     #[arg(long)]
     pub memory: bool,
     /// What to do instead of serving.
@@ -214,13 +214,27 @@ pub struct Args {
     pub command: Option<Command>,
 }
 
+/// The data directory without `--data`: `$XDG_DATA_HOME/chatio-server`, else
+/// `$HOME/.local/share/chatio-server`, else `./chatio-data`.
+pub fn default_data_dir() -> PathBuf {
+    let nonempty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(xdg) = nonempty("XDG_DATA_HOME") {
+        return xdg.join("chatio-server");
+    }
+    match nonempty("HOME") {
+        Some(home) => home.join(".local/share/chatio-server"),
+        None => PathBuf::from("chatio-data"),
+    }
+}
+
 /// A command of `chatio-server` other than serving.
 #[derive(clap::Subcommand, Debug, Clone)]
 #[non_exhaustive]
 pub enum Command {
-    /// Copy the database of `--data DIR` (given before `backup`) to PATH, consistent, while
-    /// a server may be using it (SQLite's online backup). To restore, put the copy as `chatio.db` in an empty
-    /// directory and start the server with `--data` on it.
+    /// Copy the database of the data directory (`--data DIR` given before `backup`, else the
+    /// default one) to PATH, consistent, while a server may be using it (SQLite's online
+    /// backup). To restore, put the copy as `chatio.db` in an empty directory and start the
+    /// server with `--data` on it.
     Backup {
         /// The file to write.
         path: PathBuf,
@@ -327,7 +341,7 @@ impl Args {
             write_timeout: Duration::from_secs(self.write_timeout_s.max(1)),
             body_timeout: Duration::from_secs(self.body_timeout_s.max(1)),
             conformance_fault: self.conformance_fault,
-            data_dir: self.data.clone(),
+            data_dir: if self.memory { None } else { Some(self.data.clone().unwrap_or_else(default_data_dir)) },
             ..ServerConfig::default()
         };
         if let Some(n) = self.max_connections {
@@ -375,9 +389,10 @@ pub fn run(args: Args) -> Result<(), Error> {
     // Signal handlers first: a SIGTERM sent as soon as the line is read must not find the
     // default action (an abrupt exit) still in place.
     if let Some(Command::Backup { path }) = &args.command {
-        let Some(dir) = &args.data else {
-            return Err(Error::Store(crate::error::StoreError::new("backup needs `--data DIR`")));
-        };
+        if args.memory {
+            return Err(Error::Store(crate::error::StoreError::new("`--memory` has nothing to back up")));
+        }
+        let dir = &args.data.clone().unwrap_or_else(default_data_dir);
         crate::store::backup(dir, path)?;
         println!("chatio-server: {} copied to {}", dir.join("chatio.db").display(), path.display());
         return Ok(());
@@ -398,7 +413,7 @@ pub fn run(args: Args) -> Result<(), Error> {
     }
     match data {
         Some(dir) => eprintln!("chatio-server: data in {} (SQLite)", dir.display()),
-        None => eprintln!("chatio-server: data in memory, gone when it stops (`--data DIR` keeps it)"),
+        None => eprintln!("chatio-server: data in memory, gone when it stops (--memory)"),
     }
     if let Some(dir) = widget {
         println!("chat widget: {}/widget/", handle.http_url());
@@ -538,6 +553,10 @@ mod tests {
         assert!(Args::try_parse_from(["chatio-server", "--memory", "--data", "x"]).is_err());
         let b = Args::try_parse_from(["chatio-server", "--data", "d", "backup", "copy.db"]).unwrap();
         assert!(matches!(b.command, Some(Command::Backup { ref path }) if path == Path::new("copy.db")));
+        // Without either, the data is kept in the default directory.
+        let dflt = Args::try_parse_from(["chatio-server"]).unwrap().config().data_dir;
+        assert_eq!(dflt, Some(default_data_dir()));
+        assert!(default_data_dir().ends_with("chatio-server") || default_data_dir() == Path::new("chatio-data"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! # chatio-server
 //!
-//! The reference server of the chat.io **Customer API v0.5**: a real, complete, in-memory
+//! The reference server of the chat.io **Customer API v0.5**: a real, complete
 //! implementation of the protocol (`docs/protocol/customer-api-v0.5.md`), built on the
 //! `chatio-wire` types so that it can never disagree with the SDK on a field name. The demo
 //! runs on it, every end-to-end test talks to it, and any client written from the reference
@@ -11,7 +11,7 @@
 //! ### The binary
 //!
 //! ```text
-//! $ cargo run -p chatio-server -- --listen 127.0.0.1:0
+//! $ cargo run -p chatio-server -- --listen 127.0.0.1:0 --memory
 //! chatio-server listening on http://127.0.0.1:40213 (licenses [100])
 //! ```
 //!
@@ -47,7 +47,8 @@
 //! | `--max-queued-kib KIB` | `2048` | bytes queued unflushed for one websocket client; past it: close 4002 `slow_consumer` |
 //! | `--write-timeout-s S` | `10` | queued frames without write progress this long: close 4002; a close not delivered this long: the connection is dropped |
 //! | `--body-timeout-s S` | `30` | an HTTP request body must arrive in full within this (else 408, connection closed) |
-//! | `--data DIR` | in memory | keep the data in a SQLite database in `DIR` (made private to the user, locked against a second server); `backup PATH` copies it online |
+//! | `--data DIR` | `$XDG_DATA_HOME/chatio-server`, else `~/.local/share/chatio-server` ([`cli::default_data_dir`]) | keep the data in a SQLite database in `DIR` (made private to the user, locked against a second server; printed at start); `backup PATH` copies it online |
+//! | `--memory` | off | keep everything in memory instead, gone at exit (tests and demos; the library's [`ServerBuilder`] default) |
 //!
 //! ### The library
 //!
@@ -98,8 +99,8 @@
 //!
 //! ## Semantics
 //!
-//! * In memory, or with [`ServerBuilder::data_dir`] (`--data DIR`) in a SQLite database that
-//!   survives restarts: customers, tokens, chats, threads, events, files, properties (chat,
+//! * In a SQLite database that survives restarts (the binary's default; the library's with
+//!   [`ServerBuilder::data_dir`]), or in memory (the library's default; `--memory`): customers, tokens, chats, threads, events, files, properties (chat,
 //!   thread, event), scopes, last-seen times, customer data. Ids follow G1 (10 characters
 //!   `[0-9A-Z]` for chats and threads, `<thread>_<n>` for events, UUID v4 for customers,
 //!   32 hex characters for the agent) from a seedable generator; secrets (access and refresh

@@ -332,7 +332,7 @@ async fn tokens_never_reach_a_trace_log() {
     use std::io::BufRead;
     let log = std::env::temp_dir().join(format!("chatio-trace-{}.log", std::process::id()));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chatio-server"))
-        .args(["--listen", "127.0.0.1:0", "--no-agent"])
+        .args(["--listen", "127.0.0.1:0", "--no-agent", "--memory"])
         .env("RUST_LOG", "trace")
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(&log).expect("log file"))

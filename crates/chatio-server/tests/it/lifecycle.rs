@@ -69,9 +69,10 @@ async fn many_servers_side_by_side() {
     c.ok("ping", json!({})).await;
 }
 
+/// The server binary, its data in memory (tests run side by side).
 fn binary() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatio-server"));
-    cmd.kill_on_drop(true);
+    cmd.kill_on_drop(true).arg("--memory");
     cmd
 }
 
@@ -168,4 +169,36 @@ async fn the_binary_stops_on_sigterm_and_reports_bind_errors() {
         let status = tokio::time::timeout(WAIT, child.wait()).await.expect("exits on SIGTERM").unwrap();
         assert!(status.success(), "{status}");
     }
+}
+
+/// Without `--data` or `--memory` the binary keeps its data in the default directory
+/// (`$XDG_DATA_HOME/chatio-server`) and says where at start.
+#[tokio::test]
+async fn the_binary_keeps_its_data_in_the_default_directory_and_says_where() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatio-server"))
+        .args(["--listen", "127.0.0.1:0", "--no-agent"])
+        .env("XDG_DATA_HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary runs");
+    let mut err = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let dir = home.path().join("chatio-server");
+    let said = format!("data in {} (SQLite)", dir.display());
+    let found = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(line)) = err.next_line().await {
+            if line.contains(&said) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the line in time");
+    assert!(found, "stderr says {said}");
+    assert!(dir.join("chatio.db").is_file());
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
 }
