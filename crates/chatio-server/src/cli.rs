@@ -209,6 +209,14 @@ pub struct Args {
     /// Keep everything in memory instead, gone when the server stops (tests, demos).
     #[arg(long)]
     pub memory: bool,
+    /// The most MiB the database may hold; past it writes fail with a typed error
+    /// (`internal`, data `{"storage": "full"}`) and nothing acknowledged is lost.
+    #[arg(long, default_value_t = 8192, value_name = "MIB")]
+    pub max_db_mib: u64,
+    /// Delete closed threads, with their events, whose last activity is older than DAYS
+    /// (each chat's last thread is kept). Default: history is kept.
+    #[arg(long, value_name = "DAYS")]
+    pub retain_days: Option<u64>,
     /// What to do instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -341,6 +349,8 @@ impl Args {
             write_timeout: Duration::from_secs(self.write_timeout_s.max(1)),
             body_timeout: Duration::from_secs(self.body_timeout_s.max(1)),
             conformance_fault: self.conformance_fault,
+            max_db_bytes: self.max_db_mib.max(1).saturating_mul(1 << 20),
+            retain_history: self.retain_days.map(|d| Duration::from_secs(d.max(1).saturating_mul(86_400))),
             data_dir: if self.memory { None } else { Some(self.data.clone().unwrap_or_else(default_data_dir)) },
             ..ServerConfig::default()
         };

@@ -121,6 +121,14 @@ pub struct ServerConfig {
     /// directory, made private to the user, so that it survives restarts. `None`, the
     /// default: in memory, gone when the server stops.
     pub data_dir: Option<PathBuf>,
+    /// The most bytes the database in `data_dir` may hold (default 8 GiB): past it a write
+    /// fails with a typed `internal` error whose `data` is `{"storage": "full"}`, and
+    /// nothing acknowledged is lost (a full disk behaves the same).
+    pub max_db_bytes: u64,
+    /// Retention: closed threads whose last activity is older than this are deleted with
+    /// their events, except each chat's last thread (checked every second, at most
+    /// [`RETENTION_BATCH`] threads at a time). `None`, the default: history is kept.
+    pub retain_history: Option<Duration>,
 }
 
 /// The default of [`ServerConfig::max_chats_per_customer`].
@@ -227,6 +235,8 @@ impl Quotas {
         Ok((name.trim().to_owned(), value))
     }
 }
+/// Threads the retention deletes per pass of the 1 s sweep.
+pub const RETENTION_BATCH: usize = 256;
 
 /// A deliberate deviation from the protocol, so that `chatio conformance server` can be
 /// shown to fail on a broken server (hidden option `--conformance-fault`). Test-only.
@@ -415,6 +425,8 @@ impl Default for ServerConfig {
             widget_dir: None,
             embed_origins: std::collections::BTreeMap::new(),
             data_dir: None,
+            max_db_bytes: 8 << 30,
+            retain_history: None,
         }
     }
 }

@@ -62,12 +62,23 @@ impl std::error::Error for Error {
 #[derive(Debug)]
 pub struct StoreError {
     message: String,
+    full: bool,
 }
 
 impl StoreError {
     /// An error with this description.
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self { message: message.into(), full: false }
+    }
+
+    /// An error of a full disk (or of the database's size bound).
+    pub(crate) fn full(message: impl Into<String>) -> Self {
+        Self { message: message.into(), full: true }
+    }
+
+    /// Whether the disk (or the database's size bound) is full.
+    pub fn is_full(&self) -> bool {
+        self.full
     }
 }
 
@@ -82,7 +93,11 @@ impl std::error::Error for StoreError {}
 impl From<StoreError> for chatio_wire::ErrorObject {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "storage error");
-        chatio_wire::ErrorObject::new(chatio_wire::ErrorType::Internal, e.to_string())
+        let mut error = chatio_wire::ErrorObject::new(chatio_wire::ErrorType::Internal, e.to_string());
+        if e.full {
+            error.data = Some(serde_json::json!({"storage": "full"}));
+        }
+        error
     }
 }
 

@@ -48,6 +48,8 @@
 //! | `--write-timeout-s S` | `10` | queued frames without write progress this long: close 4002; a close not delivered this long: the connection is dropped |
 //! | `--body-timeout-s S` | `30` | an HTTP request body must arrive in full within this (else 408, connection closed) |
 //! | `--data DIR` | `$XDG_DATA_HOME/chatio-server`, else `~/.local/share/chatio-server` ([`cli::default_data_dir`]) | keep the data in a SQLite database in `DIR` (made private to the user, locked against a second server; printed at start); `backup PATH` copies it online |
+//! | `--max-db-mib MIB` | `8192` | the most the database may hold; past it (or on a full disk) writes fail with `internal`, `data: {"storage": "full"}`, nothing acknowledged lost |
+//! | `--retain-days DAYS` | history kept | delete closed threads (and their events) older than DAYS, each chat's last thread kept |
 //! | `--memory` | off | keep everything in memory instead, gone at exit (tests and demos; the library's [`ServerBuilder`] default) |
 //!
 //! ### The library

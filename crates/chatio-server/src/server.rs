@@ -281,6 +281,20 @@ impl ServerBuilder {
         self
     }
 
+    /// The most bytes the database may hold (with [`data_dir`](Self::data_dir); default
+    /// 8 GiB): past it writes fail with a typed error, nothing acknowledged is lost.
+    pub fn max_db_bytes(mut self, bytes: u64) -> Self {
+        self.config.max_db_bytes = bytes;
+        self
+    }
+
+    /// Deletes closed threads (and their events) whose last activity is older than `age`,
+    /// except each chat's last thread; by default history is kept.
+    pub fn retain_history(mut self, age: std::time::Duration) -> Self {
+        self.config.retain_history = Some(age);
+        self
+    }
+
     /// Serves the static files of `dir` under `/widget/` (the chat widget's assets).
     pub fn widget_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.config.widget_dir = Some(dir.into());

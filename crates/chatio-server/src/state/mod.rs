@@ -125,7 +125,11 @@ impl State {
         control: mpsc::UnboundedSender<Control>,
     ) -> Result<Self, store::StoreError> {
         let store: Box<dyn Store> = match &config.data_dir {
-            Some(dir) => Box::new(SqliteStore::open(dir, seed)?),
+            Some(dir) => {
+                let mut store = SqliteStore::open(dir, seed)?;
+                store.limit_size(config.max_db_bytes)?;
+                Box::new(store)
+            }
             None => Box::new(MemoryStore::new(seed)),
         };
         Self::on(store, config, public_url, shutdown, control)

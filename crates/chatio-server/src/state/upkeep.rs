@@ -20,6 +20,22 @@ impl State {
         if let Err(e) = self.archive(now) {
             tracing::error!(error = %e, "archiving failed");
         }
+        if let Err(e) = self.retain(now) {
+            tracing::error!(error = %e, "retention failed");
+        }
+    }
+
+    /// Retention (`ServerConfig::retain_history`): deletes up to `RETENTION_BATCH` closed
+    /// threads older than the configured age (each chat's last thread stays).
+    fn retain(&self, now: u64) -> store::Result<()> {
+        let Some(age) = self.config.retain_history else { return Ok(()) };
+        let before = now.saturating_sub(age.as_secs());
+        let mut guard = self.lock();
+        let gone = in_request(&mut *guard.store, |store| store.purge_threads(before, crate::config::RETENTION_BATCH))?;
+        if gone > 0 {
+            tracing::info!(threads = gone, "old threads deleted (retention)");
+        }
+        Ok(())
     }
 
     /// Forgets tokens expired for longer than `expired_token_grace` (until then `login`

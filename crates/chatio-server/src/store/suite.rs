@@ -30,6 +30,7 @@ macro_rules! suite {
                 threads_and_events_keep_their_order,
                 the_last_event_of_each_type_leaves_agents_only_events_out,
                 idle_chats_are_those_whose_last_thread_is_active_and_quiet,
+                old_closed_threads_are_purged_but_each_chats_last_stays,
                 writes_to_what_does_not_exist_fail,
                 the_same_seed_draws_the_same_ids,
                 a_request_kept_and_committed_stays,
@@ -324,6 +325,28 @@ fn idle_chats_are_those_whose_last_thread_is_active_and_quiet(s: &mut dyn Store)
     }
     s.put_chat(100, chat("empty", "a", 1)).unwrap();
     assert_eq!(s.idle_chats(100).unwrap(), vec![(100, ChatId::new("quiet"))]);
+}
+
+fn old_closed_threads_are_purged_but_each_chats_last_stays(s: &mut dyn Store) {
+    let c = ChatId::new("C");
+    s.put_chat(100, chat("C", "a", 1)).unwrap();
+    for (id, order, active, last) in
+        [("T1", 1, false, 10), ("T2", 2, false, 20), ("T3", 3, false, 90), ("T4", 4, false, 5)]
+    {
+        s.put_thread(100, &c, thread(id, order, active, last)).unwrap();
+        s.add_event(100, &c, &ThreadId::new(id), &message(&format!("{id}_1"), order, "x")).unwrap();
+    }
+    let alone = ChatId::new("alone");
+    s.put_chat(100, chat("alone", "a", 2)).unwrap();
+    s.put_thread(100, &alone, thread("A1", 1, false, 1)).unwrap();
+    assert_eq!(s.purge_threads(50, 1).unwrap(), 1, "at most the limit");
+    assert_eq!(s.purge_threads(50, 10).unwrap(), 1);
+    assert_eq!(s.purge_threads(50, 10).unwrap(), 0);
+    let left: Vec<String> = s.threads(100, &c).unwrap().iter().map(|t| t.id.as_str().to_owned()).collect();
+    assert_eq!(left, ["T3", "T4"], "the recent one and the last one stay");
+    assert!(s.events(100, &c, &ThreadId::new("T1")).unwrap().is_empty(), "its events went with it");
+    assert_eq!(s.events(100, &c, &ThreadId::new("T4")).unwrap().len(), 1);
+    assert_eq!(s.threads(100, &alone).unwrap().len(), 1, "a chat's only thread stays");
 }
 
 fn writes_to_what_does_not_exist_fail(s: &mut dyn Store) {

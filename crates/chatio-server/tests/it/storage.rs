@@ -209,3 +209,74 @@ async fn concurrent_writers_share_commits_and_nothing_answered_is_lost() {
     }
     server.shutdown().await;
 }
+
+/// A full disk (here the database's size bound, which fails the same way): the write that
+/// does not fit is refused with a typed error (`internal`, `data.storage = "full"`), the
+/// connection goes on, and every message acknowledged before it is there after a restart.
+#[tokio::test]
+async fn a_full_database_refuses_writes_typed_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = builder().agent(false).data_dir(dir.path()).max_db_bytes(512 * 1024).start().await.unwrap();
+    let mut c = Client::customer(&server).await;
+    let (chat, _) = c.start_chat("first").await;
+    let big = "x".repeat(16_000);
+    let mut acked = 1;
+    let refusal = loop {
+        let r = c
+            .request(
+                "send_event",
+                json!({"chat_id": chat, "event": {"type": "message", "text": format!("{acked} {big}")}}),
+            )
+            .await;
+        if r["success"] != true {
+            break r;
+        }
+        acked += 1;
+        assert!(acked < 200, "the bound was never reached");
+    };
+    let error = &refusal["payload"]["error"];
+    assert_eq!(error["type"], "internal", "{refusal}");
+    assert_eq!(error["data"]["storage"], "full", "{refusal}");
+    assert!(error["message"].as_str().unwrap().contains("full"), "{refusal}");
+    // Reads still work: the server goes on.
+    let summary = c.ok("get_chats_summary", json!({})).await;
+    assert_eq!(summary["total_chats"], 1);
+    server.shutdown().await;
+
+    let server = builder().agent(false).data_dir(dir.path()).start().await.unwrap();
+    let stored = server.chat_events(LICENSE, &chat).len();
+    assert_eq!(stored, acked, "every acknowledged message, and not the refused one");
+    server.shutdown().await;
+}
+
+/// Retention: closed threads older than the configured age go, with their events; the
+/// chat's last thread stays.
+#[tokio::test]
+async fn retention_deletes_old_closed_threads_but_not_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = builder()
+        .agent(false)
+        .data_dir(dir.path())
+        .retain_history(std::time::Duration::from_secs(1))
+        .start()
+        .await
+        .unwrap();
+    let mut c = Client::customer(&server).await;
+    let (chat, first) = c.start_chat("old").await;
+    c.ok("close_thread", json!({"chat_id": chat})).await;
+    let second = c.say(&chat, "new").await["thread_id"].as_str().expect("a new thread").to_owned();
+    assert_ne!(first, second);
+    let deadline = std::time::Instant::now() + crate::client::WAIT;
+    loop {
+        let events = server.chat_events(LICENSE, &chat);
+        if events.iter().all(|e| e.id.as_str().starts_with(&second)) {
+            assert!(!events.is_empty(), "the last thread keeps its events");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the old thread was never deleted: {events:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let threads = c.ok("get_chat_threads_summary", json!({"chat_id": chat})).await;
+    assert_eq!(threads["total_threads"], 1, "{threads}");
+    server.shutdown().await;
+}

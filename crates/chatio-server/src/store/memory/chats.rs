@@ -77,6 +77,23 @@ impl ChatStore for MemoryStore {
             .count())
     }
 
+    fn purge_threads(&mut self, before: u64, limit: usize) -> Result<usize> {
+        let mut gone = 0;
+        for lic in self.licenses.values_mut() {
+            for chat in lic.chats.values_mut() {
+                let last = chat.threads.len().saturating_sub(1);
+                let mut i = 0;
+                chat.threads.retain(|t| {
+                    let old = i < last && !t.rec.active && t.rec.last_activity < before && gone < limit;
+                    i += 1;
+                    gone += usize::from(old);
+                    !old
+                });
+            }
+        }
+        Ok(gone)
+    }
+
     fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>> {
         let mut idle = Vec::new();
         for (license, lic) in &self.licenses {

@@ -60,7 +60,14 @@ const DB_FILE: &str = "chatio.db";
 
 /// A SQLite error as a store error, saying what was being done.
 fn failed(doing: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |e| StoreError::new(format!("{doing}: {}", describe(&e)))
+    move |e| {
+        let message = format!("{doing}: {}", describe(&e));
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            StoreError::full(message)
+        } else {
+            StoreError::new(message)
+        }
+    }
 }
 
 /// What a SQLite error means for someone running the server.
@@ -137,6 +144,28 @@ impl SqliteStore {
             }
         };
         Ok(Self { conn, dir: dir.to_owned(), ids, in_transaction: false, failed_commits: 0, _lock: lock })
+    }
+
+    /// Bounds the database to about `bytes` (`PRAGMA max_page_count`): a write past it
+    /// fails with the same error as a full disk.
+    pub(crate) fn limit_size(&mut self, bytes: u64) -> Result<()> {
+        let page: i64 =
+            self.conn.pragma_query_value(None, "page_size", |r| r.get(0)).map_err(failed("cannot use the database"))?;
+        let pages = i64::try_from(bytes / page.max(512) as u64).unwrap_or(i64::MAX).max(1);
+        self.conn.pragma_update(None, "max_page_count", pages).map_err(failed("cannot use the database"))
+    }
+
+    /// Whether SQLite rolled the open transaction back by itself (it may on a full disk or an
+    /// I/O error): every write since the last commit is gone, counted as a failed commit so
+    /// that answers held for them are never sent.
+    fn lost_transaction(&mut self) -> bool {
+        if self.in_transaction && self.conn.is_autocommit() {
+            tracing::error!("the database rolled back the open transaction: its writes are not stored");
+            self.in_transaction = false;
+            self.failed_commits += 1;
+            return true;
+        }
+        false
     }
 
     /// Where the uploaded files are kept.
@@ -217,6 +246,7 @@ impl Store for SqliteStore {
     }
 
     fn begin(&mut self) -> Result<()> {
+        self.lost_transaction();
         if !self.in_transaction {
             self.conn.execute_batch("BEGIN IMMEDIATE").map_err(failed("cannot start a transaction"))?;
             self.in_transaction = true;
@@ -225,11 +255,19 @@ impl Store for SqliteStore {
     }
 
     fn end(&mut self, keep: bool) -> Result<()> {
+        if self.lost_transaction() {
+            // A failed request's own error says why; a request that would keep its writes
+            // cannot.
+            return if keep { Err(StoreError::new("the database undid the transaction")) } else { Ok(()) };
+        }
         let sql = if keep { "RELEASE request" } else { "ROLLBACK TO request; RELEASE request" };
         self.conn.execute_batch(sql).map_err(failed("cannot end a transaction"))
     }
 
     fn commit(&mut self) -> Result<()> {
+        if self.lost_transaction() {
+            return Err(StoreError::new("the database undid the transaction"));
+        }
         if !self.in_transaction {
             return Ok(());
         }
@@ -272,6 +310,43 @@ mod tests {
         assert_eq!(read("cache_size"), -PAGE_CACHE_KIB);
         assert_eq!(read("journal_size_limit"), WAL_KEEP_BYTES);
         assert_eq!(read("mmap_size"), 0, "no memory map: the page cache is the bound");
+    }
+
+    #[test]
+    fn a_full_database_fails_typed_and_the_writes_it_undid_count_as_a_failed_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        store.limit_size(256 * 1024).unwrap();
+        let big = |i: usize| Customer { name: Some(format!("{i}{}", "n".repeat(8_000))), ..Customer::default() };
+        store.begin().unwrap();
+        store.put_customer(100, &"kept".into(), Customer::default()).unwrap();
+        store.end(true).unwrap();
+        store.commit().unwrap();
+        // Requests grouped in one transaction until the bound is reached.
+        let mut error = None;
+        for i in 0..100 {
+            store.begin().unwrap();
+            let r = store.put_customer(100, &format!("c{i}").as_str().into(), big(i));
+            store.end(r.is_ok()).unwrap();
+            if let Err(e) = r {
+                error = Some(e);
+                break;
+            }
+        }
+        let error = error.expect("the bound is reached");
+        assert!(error.is_full() && error.to_string().contains("full"), "{error}");
+        assert_eq!(store.failed_commits(), 1, "the grouped writes were undone with it");
+        assert!(store.commit().is_ok(), "nothing left to commit");
+        assert!(store.customer(100, &"c0".into()).unwrap().is_none());
+        // The store goes on: what fits is stored.
+        store.begin().unwrap();
+        store.put_customer(100, &"after".into(), Customer::default()).unwrap();
+        store.end(true).unwrap();
+        store.commit().unwrap();
+        drop(store);
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        assert!(store.customer(100, &"kept".into()).unwrap().is_some());
+        assert!(store.customer(100, &"after".into()).unwrap().is_some());
     }
 
     #[test]
