@@ -127,7 +127,7 @@ pub struct ServerConfig {
     pub max_db_bytes: u64,
     /// Retention: closed threads whose last activity is older than this are deleted with
     /// their events, except each chat's last thread (checked every second, at most
-    /// [`RETENTION_BATCH`] threads at a time). `None`, the default: history is kept.
+    /// 256 threads at a time). `None`, the default: history is kept.
     pub retain_history: Option<Duration>,
 }
 
@@ -236,7 +236,7 @@ impl Quotas {
     }
 }
 /// Threads the retention deletes per pass of the 1 s sweep.
-pub const RETENTION_BATCH: usize = 256;
+pub(crate) const RETENTION_BATCH: usize = 256;
 
 /// A deliberate deviation from the protocol, so that `chatio conformance server` can be
 /// shown to fail on a broken server (hidden option `--conformance-fault`). Test-only.
