@@ -85,6 +85,13 @@ impl Outbox {
         }
     }
 
+    /// Queues a change that is not the outbox's (identity, forget), in order with the rest.
+    pub(crate) fn log(&mut self, change: StoreChange) {
+        if self.persist {
+            self.changes.push_back(change);
+        }
+    }
+
     /// The next change for the store.
     pub(crate) fn poll_change(&mut self) -> Option<StoreChange> {
         let c = self.changes.pop_front();

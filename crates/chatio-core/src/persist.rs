@@ -15,7 +15,7 @@
 //! it arrived before sending it (the outbox's usual check after a reconnect), so it is
 //! delivered exactly once.
 
-use chatio_wire::{ChatId, NewEvent};
+use chatio_wire::{ChatId, NewEvent, Token};
 
 /// An outbox event as stored: its chat and the event (its `custom_id` is always set and is
 /// its key).
@@ -52,6 +52,11 @@ pub enum StoreChange {
         /// Its `custom_id`.
         custom_id: String,
     },
+    /// The customer's latest refresh token (the identity: it resumes the customer at the next
+    /// start; a secret, never shown by `Debug`). Replaces the one kept.
+    RefreshToken(Token),
+    /// Wipe everything (the application's `forget`: the next start is a new customer).
+    Forget,
 }
 
 /// What a store gives back at start.
@@ -60,11 +65,20 @@ pub enum StoreChange {
 pub struct StoredState {
     /// The outbox entries kept, oldest first.
     pub outbox: Vec<StoredEvent>,
+    /// The customer's refresh token kept, if any (the transport resumes the customer with it
+    /// unless the application named one).
+    pub refresh_token: Option<Token>,
 }
 
 impl StoredState {
     /// A state with these outbox entries.
     pub fn with_outbox(outbox: Vec<StoredEvent>) -> Self {
-        Self { outbox }
+        Self { outbox, refresh_token: None }
+    }
+
+    /// This state with a refresh token.
+    pub fn with_refresh_token(mut self, token: Option<Token>) -> Self {
+        self.refresh_token = token;
+        self
     }
 }

@@ -217,12 +217,17 @@ impl Config {
         }
     }
 
-    /// Keeps the outbox in `store`: a message accepted by `send_message`/`send_event` is in
-    /// the store before it is sent, and one whose delivery was not confirmed (the process was
-    /// killed, the page closed, the session destroyed while offline) is delivered exactly
-    /// once by the next session on the same store — checked by `custom_id` against the
-    /// server's history first, then sent if missing. Use the same customer
-    /// ([`TokenSource`]) with the same store. A store that cannot be used (another process
+    /// Keeps the outbox and the customer's identity in `store`: a message accepted by
+    /// `send_message`/`send_event` is in the store before it is sent, and one whose delivery
+    /// was not confirmed (the process was killed, the page closed, the session destroyed
+    /// while offline) is delivered exactly once by the next session on the same store —
+    /// checked by `custom_id` against the server's history first, then sent if missing. With
+    /// [`TokenSource::Accounts`] (the default) the latest refresh token is kept too, so the
+    /// next session on the store is the same customer without the application keeping
+    /// anything ([`on_refresh_token`](Self::on_refresh_token) still works;
+    /// [`TokenSource::AccountsResume`] and `AccountsFor` take precedence over the kept one);
+    /// [`CustomerSdk::forget`](crate::CustomerSdk::forget) wipes it all. With a `Static` token
+    /// or your own provider, use the same customer with the same store. A store that cannot be used (another process
     /// holds it, a damaged or foreign file, a full disk) is reported as
     /// [`SdkEvent::StoreUnavailable`](crate::SdkEvent::StoreUnavailable) and the session goes
     /// on in memory.

@@ -239,6 +239,15 @@ impl CustomerSdk {
         self.driver.shutdown().await;
     }
 
+    /// Logs out for good: ends the session as [`destroy`](Self::destroy) does and wipes the
+    /// store ([`Config::store`](crate::Config::store)) — the kept refresh token and every
+    /// message still waiting — before it returns. The next session on the store is a new
+    /// customer with nothing to deliver. Without a store it is `destroy`.
+    pub async fn forget(&self) {
+        let _ = self.driver.exec(|s, now| s.forget(now)).await;
+        self.driver.shutdown().await;
+    }
+
     /// Starts a chat (`startChat`): with initial events, properties and scopes if given.
     ///
     /// # Errors

@@ -244,6 +244,19 @@ impl Accounts {
         self.refresh.lock().ok().and_then(|r| r.clone())
     }
 
+    /// Resumes the customer of a kept refresh token, unless this provider already has an
+    /// identity (see [`TokenProvider::resume`](crate::token::TokenProvider::resume)).
+    pub(crate) fn resume(&self, refresh: Token) {
+        if self.server_app.is_some() {
+            return;
+        }
+        if let Ok(mut r) = self.refresh.lock() {
+            if r.is_none() {
+                *r = Some(refresh);
+            }
+        }
+    }
+
     /// Forgets the cached token (`auth.invalidate()`); the refresh token is kept.
     pub(crate) fn invalidate(&self) {
         if let Ok(mut c) = self.cached.lock() {

@@ -195,7 +195,13 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
             let loaded = store.load().await;
             let now = self.platform.now();
             match loaded {
-                Ok(state) => self.session.restore(state, now),
+                Ok(state) => {
+                    // The kept identity: the first token resumes that customer.
+                    if let Some(r) = state.refresh_token.clone() {
+                        self.tokens.resume(r);
+                    }
+                    self.session.restore(state, now);
+                }
                 Err(e) => self.store_failed(e, now),
             }
         }
@@ -244,6 +250,10 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
             s.close(Closing::SessionEnded).await;
         }
         self.calls.close(&self.session);
+        // Before `done`: the next session may open the store as soon as this one is gone.
+        if let Some(store) = self.store.take() {
+            store.close();
+        }
         if let Some(done) = shutdown {
             let _ = done.send(());
         }
@@ -320,6 +330,9 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
         match i {
             Internal::Token(fresh, Ok(c)) => {
                 self.tap(TapEvent::Token { fresh, customer_id: c.customer_id.as_ref() });
+                if let Some(r) = c.refresh_token.clone() {
+                    self.session.handle_refresh_token(r, now);
+                }
                 let t = self.calls.token(c);
                 self.session.handle_token(t, now);
             }

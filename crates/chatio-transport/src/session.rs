@@ -104,6 +104,9 @@ pub trait DrivenSession: crate::MaybeSend + 'static {
     /// what it kept from earlier sessions. Called once, before any command. Sessions that
     /// keep nothing ignore it (the default).
     fn restore(&mut self, _state: StoredState, _now: Instant) {}
+    /// The token provider gave a refresh token (the customer's identity): keep it in the store
+    /// (the default does nothing).
+    fn handle_refresh_token(&mut self, _token: chatio_wire::Token, _now: Instant) {}
     /// The store failed: go on without it (the default does nothing).
     fn handle_store_failed(&mut self, _error: TransportError, _now: Instant) {}
     /// The next change to write to the store: drained before the frames of each step, and
@@ -200,6 +203,10 @@ impl DrivenSession for Session {
 
     fn handle_store_failed(&mut self, error: TransportError, now: Instant) {
         Session::handle_store_failed(self, error, now);
+    }
+
+    fn handle_refresh_token(&mut self, token: chatio_wire::Token, now: Instant) {
+        Session::handle_refresh_token(self, token, now);
     }
 
     fn poll_change(&mut self) -> Option<StoreChange> {

@@ -22,7 +22,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use chatio_core::{StoreChange, StoredEvent, StoredState};
+use chatio_core::{StoreChange, StoredState};
 
 use crate::error::BoxError;
 pub use crate::platform_impl::StoreFuture;
@@ -44,6 +44,11 @@ pub trait Store: crate::MaybeSend + crate::MaybeSync + 'static {
     /// # Errors
     /// A [`StoreError`]: the session then runs without the store.
     fn apply(&self, changes: Vec<StoreChange>) -> StoreFuture<'_, Result<(), StoreError>>;
+
+    /// The session ended: let go of what holds the store (a file's lock), so the next
+    /// session — in this process or another — can open it. A later `load` opens it again.
+    /// The default does nothing.
+    fn close(&self) {}
 }
 
 /// Why a store cannot be used.
@@ -108,7 +113,7 @@ impl StoreError {
 /// after another ended (same `MemoryStore`) takes over what the first left.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
-    outbox: Arc<Mutex<Vec<StoredEvent>>>,
+    state: Arc<Mutex<StoredState>>,
 }
 
 impl MemoryStore {
@@ -120,17 +125,17 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     fn load(&self) -> StoreFuture<'_, Result<StoredState, StoreError>> {
-        let state = match self.outbox.lock() {
-            Ok(o) => Ok(StoredState::with_outbox(o.clone())),
+        let state = match self.state.lock() {
+            Ok(s) => Ok(s.clone()),
             Err(_) => Err(StoreError::Corrupt { detail: "a writer panicked".into(), source: None }),
         };
         Box::pin(async move { state })
     }
 
     fn apply(&self, changes: Vec<StoreChange>) -> StoreFuture<'_, Result<(), StoreError>> {
-        let result = match self.outbox.lock() {
-            Ok(mut o) => {
-                apply_to(&mut o, changes);
+        let result = match self.state.lock() {
+            Ok(mut s) => {
+                apply_to(&mut s, changes);
                 Ok(())
             }
             Err(_) => Err(StoreError::Corrupt { detail: "a writer panicked".into(), source: None }),
@@ -139,12 +144,14 @@ impl Store for MemoryStore {
     }
 }
 
-/// Applies `changes` to an outbox kept as a list (the memory store; a model for others).
-pub(crate) fn apply_to(outbox: &mut Vec<StoredEvent>, changes: Vec<StoreChange>) {
+/// Applies `changes` to a state kept whole (the memory store; a model for others).
+pub(crate) fn apply_to(state: &mut StoredState, changes: Vec<StoreChange>) {
     for c in changes {
         match c {
-            StoreChange::OutboxAdded(e) if !outbox.iter().any(|o| o.key() == e.key()) => outbox.push(e),
-            StoreChange::OutboxRemoved { custom_id } => outbox.retain(|o| o.key() != custom_id),
+            StoreChange::OutboxAdded(e) if !state.outbox.iter().any(|o| o.key() == e.key()) => state.outbox.push(e),
+            StoreChange::OutboxRemoved { custom_id } => state.outbox.retain(|o| o.key() != custom_id),
+            StoreChange::RefreshToken(t) => state.refresh_token = Some(t),
+            StoreChange::Forget => *state = StoredState::default(),
             _ => {}
         }
     }
@@ -156,7 +163,8 @@ pub(crate) fn apply_to(outbox: &mut Vec<StoredEvent>, changes: Vec<StoreChange>)
 #[cfg(test)]
 pub(crate) mod suite {
     use super::*;
-    use chatio_wire::{ChatId, NewEvent};
+    use chatio_core::StoredEvent;
+    use chatio_wire::{ChatId, NewEvent, Token};
 
     fn ev(chat: &str, c: &str, text: &str) -> StoredEvent {
         StoredEvent::new(ChatId::new(chat), NewEvent::message(text).with_custom_id(c))
@@ -193,6 +201,23 @@ pub(crate) mod suite {
         s.apply(vec![gone("a2"), gone("c1"), gone("a1")]).await.expect("empty");
         drop(s);
         assert_eq!(open().load().await.expect("load").outbox, vec![]);
+
+        // The identity: the latest refresh token is kept; `Forget` wipes everything.
+        let s = open();
+        assert_eq!(s.load().await.expect("load").refresh_token, None);
+        s.apply(vec![StoreChange::RefreshToken(Token::new("rt-1"))]).await.expect("identity");
+        s.apply(vec![StoreChange::OutboxAdded(ev("A", "a9", "x")), StoreChange::RefreshToken(Token::new("rt-2"))])
+            .await
+            .expect("rotated");
+        drop(s);
+        let s = open();
+        let kept = s.load().await.expect("load");
+        assert_eq!(kept.refresh_token.as_ref().map(Token::expose), Some("rt-2"), "the latest one");
+        assert_eq!(keys(&kept), ["a9"]);
+        assert!(!format!("{kept:?}").contains("rt-2"), "never in Debug output");
+        s.apply(vec![StoreChange::Forget]).await.expect("forget");
+        drop(s);
+        assert_eq!(open().load().await.expect("load"), StoredState::default(), "forgotten");
     }
 }
 

@@ -73,6 +73,12 @@ pub trait TokenProvider: Send + Sync + 'static {
     /// Forgets the cached token (the JS SDK's `auth.invalidate()`): the next `token(false)`
     /// fetches a new one. The default does nothing (a provider without a cache).
     fn invalidate(&self) {}
+
+    /// A refresh token the SDK's store kept from an earlier run: resume that customer, unless
+    /// this provider already has an identity (a refresh token given or learnt, a named
+    /// customer). A refused one starts a new customer, as any refused refresh token does. The
+    /// default ignores it (a provider that does not use refresh tokens).
+    fn resume(&self, _refresh: chatio_wire::Token) {}
 }
 
 /// Whom the token endpoint's tokens are for (G11).

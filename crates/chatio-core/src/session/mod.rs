@@ -263,6 +263,22 @@ impl Session {
         self.rearm();
     }
 
+    /// The token provider learnt a new refresh token for the customer: with a store attached
+    /// it is kept ([`StoreChange::RefreshToken`](crate::StoreChange::RefreshToken)), so the
+    /// next start resumes this customer.
+    pub fn handle_refresh_token(&mut self, token: wire::Token, now: Instant) {
+        self.tick(now);
+        self.outbox.log(crate::StoreChange::RefreshToken(token));
+    }
+
+    /// Ends the session as [`destroy`](Self::destroy) does, and wipes the store (outbox and
+    /// identity: [`StoreChange::Forget`](crate::StoreChange::Forget)): the next session on
+    /// it is a new customer with nothing waiting.
+    pub fn forget(&mut self, now: Instant) {
+        self.destroy(now);
+        self.outbox.log(crate::StoreChange::Forget);
+    }
+
     /// The store failed (or cannot be used): the session stops logging changes for it and
     /// goes on in memory; the application hears of it as [`SdkEvent::StoreUnavailable`].
     pub fn handle_store_failed(&mut self, error: crate::TransportError, now: Instant) {

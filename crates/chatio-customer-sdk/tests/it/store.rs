@@ -317,3 +317,32 @@ fn the_outbox_is_bounded_with_a_typed_error() {
         sdk.destroy().await;
     });
 }
+
+#[test]
+fn the_store_keeps_the_customer_across_sessions_and_forget_wipes_it() {
+    run(async {
+        let server = Server::builder().ephemeral().seed(34).agent(false).start().await.expect("server");
+        let path = temp_store("identity");
+        // The default token source: a new customer, then resumed by its refresh token.
+        let (first, _events) = connect_with(config(&server).store_path(&path)).await;
+        let customer = first.customer_id().expect("a customer");
+        let chat = first.start_chat(StartChat::new()).await.expect("start_chat").id;
+        first.destroy().await;
+
+        let (second, _events) = connect_with(config(&server).store_path(&path)).await;
+        assert_eq!(second.customer_id().as_ref(), Some(&customer), "the same customer, from the kept refresh token");
+        second.send_message(&chat, "still me").await.expect("the chat is still this customer's");
+        second.destroy().await;
+
+        // Rotated by the second session's refresh, and kept again: a third start is still them.
+        let (third, _events) = connect_with(config(&server).store_path(&path)).await;
+        assert_eq!(third.customer_id().as_ref(), Some(&customer), "the rotated refresh token was kept");
+        third.forget().await;
+
+        let (fourth, _events) = connect_with(config(&server).store_path(&path)).await;
+        assert_ne!(fourth.customer_id().as_ref(), Some(&customer), "forgotten: a new customer");
+        fourth.destroy().await;
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+        server.shutdown().await;
+    });
+}

@@ -1,8 +1,12 @@
 //! The SDK's store in an SQLite file (the `sqlite` feature; rusqlite with the bundled SQLite).
 //!
-//! Schema version 1 (`PRAGMA user_version`), marked as ours by `PRAGMA application_id`
-//! ([`APPLICATION_ID`]): one table, `outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, custom_id
-//! TEXT UNIQUE, chat TEXT, event TEXT)`, the event as its wire JSON. A file of another
+//! Schema version 2 (`PRAGMA user_version`), marked as ours by `PRAGMA application_id`
+//! ([`APPLICATION_ID`]): `outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, custom_id TEXT UNIQUE,
+//! chat TEXT, event TEXT)`, the event as its wire JSON (version 1); `identity(key TEXT PRIMARY
+//! KEY, value TEXT)`, the customer's refresh token under `refresh_token` (version 2). Older
+//! versions are migrated in one transaction at open ([`MIGRATIONS`]).
+//! The refresh token is a secret: it is in the file (keep the file where the application keeps
+//! its own secrets), never in logs or `Debug` output. A file of another
 //! application (another `application_id`, or tables without ours) is refused as
 //! [`StoreError::Foreign`], a newer schema as [`StoreError::NewerSchema`], a file that is not a
 //! database as [`StoreError::Corrupt`]; none of them is changed.
@@ -19,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chatio_core::{StoreChange, StoredEvent, StoredState};
-use chatio_wire::{ChatId, NewEvent};
-use rusqlite::{Connection, ErrorCode, OpenFlags, params};
+use chatio_wire::{ChatId, NewEvent, Token};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
 use crate::store::{Store, StoreError, StoreFuture};
 
@@ -28,7 +32,18 @@ use crate::store::{Store, StoreError, StoreFuture};
 pub const APPLICATION_ID: i32 = 0x6368_494f;
 
 /// The schema version this SDK writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The step from version `i` to `i + 1`, for each `i` below [`SCHEMA_VERSION`].
+const MIGRATIONS: [&str; 2] = [
+    "CREATE TABLE IF NOT EXISTS outbox (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         custom_id TEXT NOT NULL UNIQUE,
+         chat TEXT NOT NULL,
+         event TEXT NOT NULL
+     );",
+    "CREATE TABLE IF NOT EXISTS identity (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+];
 
 /// The SDK's store in an SQLite file (created if missing). Opened by the first
 /// [`load`](Store::load); clones share the connection.
@@ -107,18 +122,12 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     c.pragma_update(None, "journal_mode", "WAL").map_err(classify)?;
     c.pragma_update(None, "synchronous", "NORMAL").map_err(classify)?;
     // Takes the exclusive lock now and keeps it (exclusive locking mode) until the
-    // connection closes; creates the schema of a new file in the same transaction.
+    // connection closes; creates or migrates the schema in the same transaction.
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive).map_err(classify)?;
-    if version == 0 {
-        tx.execute_batch(
-            "CREATE TABLE IF NOT EXISTS outbox (
-                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                 custom_id TEXT NOT NULL UNIQUE,
-                 chat TEXT NOT NULL,
-                 event TEXT NOT NULL
-             );",
-        )
-        .map_err(classify)?;
+    if version < SCHEMA_VERSION {
+        for step in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(0)) {
+            tx.execute_batch(step).map_err(classify)?;
+        }
         tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(classify)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(classify)?;
     }
@@ -138,7 +147,12 @@ fn load(c: &mut Connection) -> Result<StoredState, StoreError> {
         })?;
         outbox.push(StoredEvent::new(ChatId::new(chat), event));
     }
-    Ok(StoredState::with_outbox(outbox))
+    drop(stmt);
+    let refresh: Option<String> = c
+        .query_row("SELECT value FROM identity WHERE key = 'refresh_token'", [], |r| r.get(0))
+        .optional()
+        .map_err(classify)?;
+    Ok(StoredState::with_outbox(outbox).with_refresh_token(refresh.map(Token::new)))
 }
 
 fn apply(c: &mut Connection, changes: Vec<StoreChange>) -> Result<(), StoreError> {
@@ -156,6 +170,12 @@ fn apply(c: &mut Connection, changes: Vec<StoreChange>) -> Result<(), StoreError
                     .and_then(|mut s| s.execute(params![custom_id]))
                     .map_err(classify)?;
             }
+            StoreChange::RefreshToken(t) => {
+                tx.prepare_cached("INSERT OR REPLACE INTO identity (key, value) VALUES ('refresh_token', ?1)")
+                    .and_then(|mut s| s.execute(params![t.expose()]))
+                    .map_err(classify)?;
+            }
+            StoreChange::Forget => tx.execute_batch("DELETE FROM outbox; DELETE FROM identity;").map_err(classify)?,
             _ => {}
         }
     }
@@ -169,6 +189,13 @@ impl Store for SqliteStore {
 
     fn apply(&self, changes: Vec<StoreChange>) -> StoreFuture<'_, Result<(), StoreError>> {
         self.with(move |c| apply(c, changes))
+    }
+
+    /// Closes the connection (and its lock).
+    fn close(&self) {
+        if let Ok(mut c) = self.conn.lock() {
+            c.take();
+        }
     }
 }
 
@@ -204,8 +231,11 @@ mod tests {
         futures::executor::block_on(first.load()).expect("the first opens it");
         // Another connection is what another process would have (the lock is the file's).
         assert!(matches!(load_error(&path), StoreError::Locked), "the second is refused");
-        drop(first);
-        futures::executor::block_on(SqliteStore::new(&path).load()).expect("free again once the first is gone");
+        first.close();
+        let second = SqliteStore::new(&path);
+        futures::executor::block_on(second.load()).expect("free again once the first closed");
+        drop(second);
+        futures::executor::block_on(first.load()).expect("a closed store opens again");
     }
 
     #[test]
@@ -222,9 +252,9 @@ mod tests {
 
         let path = temp("newer");
         futures::executor::block_on(SqliteStore::new(&path).load()).expect("ours");
-        Connection::open(&path).expect("open").pragma_update(None, "user_version", 2).expect("a newer SDK's");
+        Connection::open(&path).expect("open").pragma_update(None, "user_version", 3).expect("a newer SDK's");
         let e = load_error(&path);
-        assert!(matches!(e, StoreError::NewerSchema { found: 2, supported: 1 }), "{e:?}");
+        assert!(matches!(e, StoreError::NewerSchema { found: 3, supported: 2 }), "{e:?}");
 
         let path = temp("damaged");
         std::fs::write(&path, b"this is not a database, just some bytes that are long enough to have a header")
@@ -240,6 +270,26 @@ mod tests {
         c.execute("INSERT INTO outbox (custom_id, chat, event) VALUES ('x', 'A', '{not json')", []).expect("row");
         drop(c);
         assert!(matches!(load_error(&path), StoreError::Corrupt { .. }));
+    }
+
+    #[test]
+    fn a_version_1_store_is_migrated_and_keeps_its_outbox() {
+        let path = temp("v1");
+        let c = Connection::open(&path).expect("open");
+        c.execute_batch(MIGRATIONS[0]).expect("v1 schema");
+        c.pragma_update(None, "application_id", APPLICATION_ID).expect("ours");
+        c.pragma_update(None, "user_version", 1).expect("v1");
+        let event = r#"{"type":"message","text":"kept","custom_id":"k1"}"#;
+        c.execute("INSERT INTO outbox (custom_id, chat, event) VALUES ('k1', 'A', ?1)", [event]).expect("row");
+        drop(c);
+        let s = SqliteStore::new(&path);
+        let state = futures::executor::block_on(s.load()).expect("migrated");
+        assert_eq!(state.outbox.iter().map(StoredEvent::key).collect::<Vec<_>>(), ["k1"]);
+        futures::executor::block_on(s.apply(vec![StoreChange::RefreshToken(Token::new("rt"))])).expect("v2 table");
+        drop(s);
+        let c = Connection::open(&path).expect("open");
+        let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
+        assert_eq!(v, SCHEMA_VERSION);
     }
 
     #[test]

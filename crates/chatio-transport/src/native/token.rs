@@ -70,6 +70,10 @@ impl TokenProvider for AccountsToken {
         self.accounts().invalidate();
     }
 
+    fn resume(&self, refresh: chatio_wire::Token) {
+        self.accounts().resume(refresh);
+    }
+
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
         let this = self.clone();
         Box::pin(async move {

@@ -149,6 +149,10 @@ impl TokenProvider for AccountsToken {
         self.accounts().invalidate();
     }
 
+    fn resume(&self, refresh: chatio_wire::Token) {
+        self.accounts().resume(refresh);
+    }
+
     fn token(&self, fresh: bool) -> BoxFuture<Result<Credentials, Error>> {
         let this = self.clone();
         run_local(async move { this.accounts().token(fresh, Instant::now, || this.fetch()).await })
