@@ -4,7 +4,7 @@
 //! ([`APPLICATION_ID`]): `outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, custom_id TEXT UNIQUE,
 //! chat TEXT, event TEXT)`, the event as its wire JSON (version 1); `identity(key TEXT PRIMARY
 //! KEY, value TEXT)`, the customer's refresh token under `refresh_token` (version 2). Older
-//! versions are migrated in one transaction at open ([`MIGRATIONS`]).
+//! versions are migrated in one transaction at open (`MIGRATIONS`).
 //! The refresh token is a secret: it is in the file (keep the file where the application keeps
 //! its own secrets), never in logs or `Debug` output. A file of another
 //! application (another `application_id`, or tables without ours) is refused as
