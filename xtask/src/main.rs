@@ -11,6 +11,7 @@ mod cmd;
 mod fuzz;
 mod load;
 mod soak_kill;
+mod soak_attacks;
 mod soak_server;
 mod tidy;
 mod wasm;
@@ -67,6 +68,8 @@ fn print_help() {
          wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time\n  \
          soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)\n  \
          soak --server --kill [--cycles N] [--customers N] the server killed with SIGKILL under load, restarted on its data (issue 22)\n  \
+         soak --attacks  each flood of issues 14 and 21 once (tokens, connections, frames, events, chats, uploads, socket.io)\n          \
+         against one release server while an honest customer chats from another address: the reliability table\n  \
          tidy    the architecture rules of docs/ARCHITECTURE.md (crate direction, sans-I/O crates, limits, platform cfgs,\n          \
          module layers); --write-docs rewrites the document's copy of the rules table\n  \
          widget  builds the chat widget into target/widget/ (hashed, pre-compressed; [--server URL] [--embed-origin ORIGIN]...)"
@@ -238,6 +241,9 @@ fn docs() -> Result<()> {
 
 /// `cargo xtask soak [--cycles N] [--seed S]`, or `cargo xtask soak --server [...]`.
 fn soak(args: &[String]) -> Result<()> {
+    if args.iter().any(|a| a == "--attacks") && !args.iter().any(|a| a == "--server") {
+        return soak_server::main(args);
+    }
     if let Some(i) = args.iter().position(|a| a == "--server") {
         let mut rest = args.to_vec();
         rest.remove(i);

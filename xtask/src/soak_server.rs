@@ -52,7 +52,7 @@ impl Plan {
                 "-h" | "--help" => {
                     println!(
                         "cargo xtask soak --server [--sessions N] [--secs S] [--clean-secs S] [--stalled-pct P] [--slow-body-pct P]\n\
-                         cargo xtask soak --server --attacks   (each attack of issue 14 once: the attack table)\n\n\
+                         cargo xtask soak --attacks   (each attack of issues 14 and 21 once, an honest customer beside: the attack table)\n\n\
                          The reference server under hostile clients (release builds, two processes, loopback).\n\
                          --sessions       all sessions together (default 2 000)\n\
                          --secs           length of the hostile run (default 300)\n\
@@ -79,11 +79,11 @@ pub fn main(args: &[String]) -> Result<()> {
         return generator::main(args.get(1..).unwrap_or_default());
     }
     if args.first().map(String::as_str) == Some("--load-attacks") {
-        return attacks::load(args.get(1..).unwrap_or_default());
+        return crate::soak_attacks::load(args.get(1..).unwrap_or_default());
     }
     if args.iter().any(|a| a == "--attacks") {
         build_server_and_generator()?;
-        return attacks::orchestrate();
+        return crate::soak_attacks::orchestrate();
     }
     let plan = Plan::parse(args)?;
     build_server_and_generator()?;
@@ -145,14 +145,14 @@ struct Run {
 }
 
 /// Samples a process's RSS every `every` until stopped: (time, KiB).
-struct Sampler {
+pub(crate) struct Sampler {
     stop: Arc<AtomicBool>,
     samples: Arc<Mutex<Vec<(Instant, u64)>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Sampler {
-    fn start(pid: u32, every: Duration) -> Sampler {
+    pub(crate) fn start(pid: u32, every: Duration) -> Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let samples: Arc<Mutex<Vec<(Instant, u64)>>> = Arc::default();
         let thread = {
@@ -174,7 +174,7 @@ impl Sampler {
     }
 
     /// Stops sampling; the samples taken.
-    fn finish(mut self) -> Vec<(Instant, u64)> {
+    pub(crate) fn finish(mut self) -> Vec<(Instant, u64)> {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -507,257 +507,6 @@ mod generator {
         result("max_us", lat.last().copied().unwrap_or(0));
         result("stalled_reconnects", counts.stalled_reconnects.load(Ordering::Relaxed));
         result("slow_closed", counts.slow_closed.load(Ordering::Relaxed));
-        Ok(())
-    }
-}
-
-/// `cargo xtask soak --server --attacks`: each attack of issue 14 once against a fresh
-/// release server with its default limits; the server's RSS before, at its peak and after,
-/// and whether it still answers.
-mod attacks {
-    use std::collections::BTreeMap;
-    use std::net::SocketAddr;
-    use std::time::{Duration, Instant};
-
-    use anyhow::{Context as _, Result};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpSocket, TcpStream};
-
-    use super::Sampler;
-    use crate::load::generator::{Opts, log, result, runtime, stage};
-    use crate::load::http::{request, token, web};
-    use crate::load::orchestrator::{ServerProcess, rss_kib, run_generator};
-    use crate::load::ws::{Connect, Ws};
-
-    pub(super) fn orchestrate() -> Result<()> {
-        let mut server = ServerProcess::start(&["--listen", "127.0.0.1:0", "--memory", "--no-agent"])?;
-        let pid = server.pid;
-        let sampler = Sampler::start(pid, Duration::from_millis(100));
-        let mut stages: BTreeMap<String, (Instant, u64)> = BTreeMap::new();
-        let results = run_generator(
-            &["soak", "--server", "--load-attacks", "--url", &server.url],
-            Duration::from_secs(900),
-            &[pid],
-            |stage| {
-                let k = rss_kib(pid)?;
-                eprintln!("  {stage:<14} server RSS {k:>8} KiB");
-                stages.insert(stage.to_owned(), (Instant::now(), k));
-                Ok(())
-            },
-        );
-        let alive = server.is_alive();
-        let samples = sampler.finish();
-        drop(server);
-        let results = results?.0;
-        println!(
-            "\n| attack | server's response | server alive after | RSS before → peak → after |\n|---|---|---|---|"
-        );
-        let label = |key: &str| results.iter().find(|(k, _)| *k == format!("{key}-name")).map(|(_, v)| v.clone());
-        for (name, response) in &results {
-            if name.ends_with("-alive") || name.ends_with("-name") {
-                continue;
-            }
-            let (Some(before), Some(after)) =
-                (stages.get(&format!("{name}-before")), stages.get(&format!("{name}-after")))
-            else {
-                continue;
-            };
-            let peak = samples
-                .iter()
-                .filter(|(t, _)| *t >= before.0 && *t <= after.0)
-                .map(|(_, k)| *k)
-                .max()
-                .unwrap_or(after.1);
-            let answered = results.iter().any(|(k, v)| k == &format!("{name}-alive") && v == "yes");
-            println!(
-                "| {} | {response} | {} | {} → {} → {} KiB |",
-                label(name).unwrap_or_else(|| name.clone()),
-                if answered && alive { "yes" } else { "no" },
-                before.1,
-                peak.max(before.1).max(after.1),
-                after.1
-            );
-        }
-        Ok(())
-    }
-
-    /// Whether the server still answers a fresh client (GET /).
-    async fn alive(addr: &str, name: &str) {
-        let ok = matches!(request(addr, "GET", "/", "", b"").await, Ok((200, _)));
-        result(&format!("{name}-alive"), if ok { "yes" } else { "no" });
-    }
-
-    pub(super) fn load(args: &[String]) -> Result<()> {
-        let addr = Opts::parse(args)?.addr()?;
-        runtime()?.block_on(async move {
-            stalled_reader(&addr).await?;
-            slow_bodies(&addr).await?;
-            big_answers(&addr).await?;
-            token_flood(&addr).await
-        })
-    }
-
-    /// 1. A logged-in websocket that never reads while 300 Web API calls push 1 MB each to it.
-    async fn stalled_reader(addr: &str) -> Result<()> {
-        let name = "a1";
-        result("a1-name", "1. stalled reader, 300 × 1 MB pushes");
-        let token = token(addr).await?;
-        let mut ws = Ws::connect_with(addr, Connect { recv_buffer: Some(4096), ..Connect::default() }).await?;
-        ws.send(&format!(r#"{{"action":"login","payload":{{"token":"Bearer {token}"}}}}"#)).await?;
-        let (_, chat) = web(addr, &token, "start_chat", &serde_json::json!({})).await?;
-        let chat = chat["payload"]["chat"]["id"].as_str().context("no chat")?.to_owned();
-        stage(&format!("{name}-before"))?;
-        let value = "v".repeat(1_000_000);
-        let mut failed = 0;
-        for i in 0..300 {
-            let body = serde_json::json!({"chat_id": chat, "properties": {"p": {"v": value, "n": i}}});
-            if !matches!(web(addr, &token, "update_chat_properties", &body).await, Ok((200, _))) {
-                failed += 1;
-            }
-        }
-        // The connection's end, seen from the stalled client (its unread bytes first).
-        let started = Instant::now();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut closed = false;
-        while started.elapsed() < Duration::from_secs(40) {
-            match tokio::time::timeout(Duration::from_secs(40), ws.stream_mut().read(&mut buf)).await {
-                Ok(Ok(0)) | Ok(Err(_)) => {
-                    closed = true;
-                    break;
-                }
-                Ok(Ok(_)) => {}
-                Err(_) => break,
-            }
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        stage(&format!("{name}-after"))?;
-        alive(addr, name).await;
-        result(
-            name,
-            format!(
-                "session closed with 4002 `slow_consumer` (connection ended: {closed}); {} of 300 Web API calls answered 200",
-                300 - failed
-            ),
-        );
-        Ok(())
-    }
-
-    /// 2. 140 requests announcing a 1 GiB body that never comes.
-    async fn slow_bodies(addr: &str) -> Result<()> {
-        let name = "a2";
-        result("a2-name", "2. 140 POST /customer/ with Content-Length 1 GiB, no body");
-        stage(&format!("{name}-before"))?;
-        let mut socks = Vec::new();
-        for _ in 0..140 {
-            let mut s = TcpStream::connect(addr).await?;
-            s.write_all(b"POST /customer/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n").await?;
-            socks.push(s);
-        }
-        let fresh = matches!(request(addr, "GET", "/", "", b"").await, Ok((200, _)));
-        let started = Instant::now();
-        let mut tasks = tokio::task::JoinSet::new();
-        for mut s in socks {
-            tasks.spawn(async move {
-                let mut out = Vec::new();
-                let _ = tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut out)).await;
-                out.starts_with(b"HTTP/1.1 408")
-            });
-        }
-        let mut timed_out = 0;
-        while let Some(r) = tasks.join_next().await {
-            if r.unwrap_or(false) {
-                timed_out += 1;
-            }
-        }
-        let secs = started.elapsed().as_secs_f64();
-        stage(&format!("{name}-after"))?;
-        alive(addr, name).await;
-        result(
-            name,
-            format!(
-                "{timed_out} of 140 answered 408 and closed after {secs:.0} s; a fresh client meanwhile: {}",
-                if fresh { "served" } else { "refused" }
-            ),
-        );
-        Ok(())
-    }
-
-    /// 3. 20 concurrent `get_chat_threads` of a thread over 1 MiB, by clients that do not read.
-    async fn big_answers(addr: &str) -> Result<()> {
-        let name = "a3";
-        result("a3-name", "3. 20 concurrent get_chat_threads of a 1.1 MB thread, answers unread");
-        let token = token(addr).await?;
-        let (_, chat) = web(addr, &token, "start_chat", &serde_json::json!({})).await?;
-        let thread = chat["payload"]["chat"]["thread"]["id"].as_str().context("no thread")?.to_owned();
-        let chat = chat["payload"]["chat"]["id"].as_str().context("no chat")?.to_owned();
-        let text = "t".repeat(16_000);
-        for _ in 0..70 {
-            let body = serde_json::json!({"chat_id": chat, "event": {"type": "message", "text": text}});
-            web(addr, &token, "send_event", &body).await?;
-        }
-        let body = serde_json::json!({"chat_id": chat, "thread_ids": [thread]}).to_string();
-        stage(&format!("{name}-before"))?;
-        let mut socks = Vec::new();
-        for _ in 0..20 {
-            let sa: SocketAddr = addr.parse()?;
-            let sock = TcpSocket::new_v4()?;
-            sock.set_recv_buffer_size(4096)?;
-            let mut s = sock.connect(sa).await?;
-            let head = format!(
-                "POST /customer/v0.5/action/get_chat_threads?license_id=100 HTTP/1.1\r\nHost: {addr}\r\n\
-                 Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            s.write_all(head.as_bytes()).await?;
-            socks.push(s);
-        }
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        let (status, answer) =
-            web(addr, &token, "get_chat_threads", &serde_json::json!({"chat_id": chat, "thread_ids": [thread]}))
-                .await?;
-        stage(&format!("{name}-after"))?;
-        drop(socks);
-        alive(addr, name).await;
-        result(
-            name,
-            format!(
-                "HTTP {status} `{}` ({} bytes) instead of the answer",
-                answer["payload"]["error"]["type"].as_str().unwrap_or("?"),
-                answer.to_string().len()
-            ),
-        );
-        Ok(())
-    }
-
-    /// 6. 20 000 unauthenticated token requests.
-    async fn token_flood(addr: &str) -> Result<()> {
-        let name = "a6";
-        result("a6-name", "6. 20 000 token requests (new customers)");
-        stage(&format!("{name}-before"))?;
-        let mut tasks = tokio::task::JoinSet::new();
-        for lane in 0..4 {
-            let addr = addr.to_owned();
-            tasks.spawn(async move {
-                let mut ok = 0;
-                for _ in 0..5_000 {
-                    if token(&addr).await.is_ok() {
-                        ok += 1;
-                    }
-                }
-                let _ = lane;
-                ok
-            });
-        }
-        let mut ok = 0;
-        while let Some(r) = tasks.join_next().await {
-            ok += r.unwrap_or(0);
-        }
-        stage(&format!("{name}-after"))?;
-        alive(addr, name).await;
-        log(
-            "tokens live 1 h by default; expired ones and customers with nothing left are purged 5 min after expiry (tested in tests/it/hostile.rs)",
-        );
-        result(name, format!("{ok} tokens issued; held until expiry + 5 min, then purged with their empty customers"));
         Ok(())
     }
 }

@@ -16,12 +16,12 @@ pub const WAIT: Duration = Duration::from_secs(30);
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// The token endpoint's request line (a new customer of license 100 each time).
-fn token_path(client: &str) -> String {
+pub fn token_path(client: &str) -> String {
     format!("/customer/?client_id={client}&response_type=token&redirect_uri=http%3A%2F%2Flocalhost%2F{client}")
 }
 
 /// The `access_token` of a token endpoint answer.
-fn access_token(status: u16, body: &[u8]) -> Result<String> {
+pub fn access_token(status: u16, body: &[u8]) -> Result<String> {
     ensure!(status == 200, "the token endpoint answered {status}: {}", String::from_utf8_lossy(body));
     let v: serde_json::Value = serde_json::from_slice(body).context("the token endpoint's answer is not JSON")?;
     v["access_token"].as_str().map(str::to_owned).ok_or_else(|| anyhow!("no access_token in {v}"))
@@ -29,7 +29,31 @@ fn access_token(status: u16, body: &[u8]) -> Result<String> {
 
 /// One request on a fresh connection (`Connection: close`): (status, body).
 pub async fn request(addr: &str, method: &str, path: &str, headers: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(addr).await.with_context(|| format!("connecting to {addr}"))?;
+    request_from(None, addr, method, path, headers, body).await
+}
+
+/// A TCP connection to `addr`, from the local address `local` when given (another loopback
+/// address is another client address for the server's per-address limits).
+pub async fn connect_from(local: Option<std::net::IpAddr>, addr: &str) -> Result<TcpStream> {
+    let Some(ip) = local else {
+        return TcpStream::connect(addr).await.with_context(|| format!("connecting to {addr}"));
+    };
+    let sa: std::net::SocketAddr = addr.parse().with_context(|| format!("`{addr}` is not an IP address and port"))?;
+    let sock = if sa.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() }?;
+    sock.bind(std::net::SocketAddr::new(ip, 0)).with_context(|| format!("binding to {ip}"))?;
+    sock.connect(sa).await.with_context(|| format!("connecting to {addr} from {ip}"))
+}
+
+/// [`request`] from the local address `local`.
+pub async fn request_from(
+    local: Option<std::net::IpAddr>,
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &[u8],
+) -> Result<(u16, Vec<u8>)> {
+    let mut s = connect_from(local, addr).await?;
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -89,7 +113,7 @@ pub async fn tokens(addr: &str, n: usize) -> Result<Vec<String>> {
 }
 
 /// Reads one answer with a `Content-Length` body over keep-alive; `buf` keeps what follows.
-async fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(u16, Vec<u8>)> {
+pub async fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(u16, Vec<u8>)> {
     loop {
         if let Some(i) = find(buf, b"\r\n\r\n") {
             let status = status_of(buf)?;

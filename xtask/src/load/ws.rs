@@ -32,11 +32,14 @@ pub struct Connect {
     pub license: u64,
     /// The socket's receive buffer in bytes (a small one makes a stalled reader).
     pub recv_buffer: Option<u32>,
+    /// The local address to connect from (another loopback address is another client
+    /// address for the server's per-address limits).
+    pub local: Option<std::net::IpAddr>,
 }
 
 impl Default for Connect {
     fn default() -> Self {
-        Connect { license: 100, recv_buffer: None }
+        Connect { license: 100, recv_buffer: None, local: None }
     }
 }
 
@@ -68,6 +71,9 @@ impl Ws {
         let sock = if sa.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.context("socket")?;
         if let Some(n) = opts.recv_buffer {
             sock.set_recv_buffer_size(n).context("setting the receive buffer")?;
+        }
+        if let Some(ip) = opts.local {
+            sock.bind(SocketAddr::new(ip, 0)).with_context(|| format!("binding to {ip}"))?;
         }
         let mut stream = sock.connect(sa).await.with_context(|| format!("connecting to {addr}"))?;
         let _ = stream.set_nodelay(true);
@@ -421,7 +427,8 @@ mod tests {
             ws.send_raw(&[0x83, 0x80, 0, 0, 0, 0]).await.expect("write");
             let e = ws.wait_for(|_| true, |_| {}).await.expect_err("closed");
             assert!(format!("{e:#}").contains("1002") || format!("{e:#}").contains("closed"), "{e:#}");
-            let e = Ws::connect_with(&addr, Connect { license: 100, recv_buffer: Some(4096) }).await.map(|_| ());
+            let e =
+                Ws::connect_with(&addr, Connect { recv_buffer: Some(4096), ..Connect::default() }).await.map(|_| ());
             assert!(e.is_ok());
             assert!(Ws::connect("localhost:1").await.is_err(), "a host name is refused, not resolved");
         });
