@@ -182,11 +182,11 @@ async fn honest(addr: String, token: String, chat: String, mut ws: Ws, h: Arc<Ho
                 log(&format!("honest customer: message {n} not answered: {}", describe(other)));
                 let opts = Connect { local: Some(HONEST), ..Connect::default() };
                 loop {
-                    if let Ok(mut w) = Ws::connect_with(&addr, opts).await {
-                        if w.login(&token).await.is_ok() {
-                            ws = w;
-                            break;
-                        }
+                    if let Ok(mut w) = Ws::connect_with(&addr, opts).await
+                        && w.login(&token).await.is_ok()
+                    {
+                        ws = w;
+                        break;
                     }
                     if h.stop.load(Ordering::Relaxed) {
                         return;
