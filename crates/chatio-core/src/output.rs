@@ -181,6 +181,16 @@ pub enum SdkEvent {
         /// Its payload.
         payload: Option<RawJson>,
     },
+    /// Not in the JS SDK: the chats the last login listed, from the SDK's store, emitted
+    /// when the session starts — before it is connected — so the first screen can show them
+    /// at once. Cached, so possibly stale: the server's list follows in
+    /// [`SdkEvent::Connected`], which wins.
+    CachedChats {
+        /// The customer's chats as last listed, most recently active first.
+        chats_summary: Vec<ChatSummary>,
+        /// How many chats the customer had.
+        total_chats: u64,
+    },
     /// Not in the JS SDK: the SDK's store (outbox kept across restarts) cannot be used — it
     /// would not open, or a write failed (full disk, corrupt or foreign file, another process
     /// holds it). The session goes on in memory: what waits is still delivered while this

@@ -60,6 +60,7 @@ impl SdkEvent {
             SdkEvent::CustomerUpdated { .. } => "customer_updated",
             SdkEvent::UnknownPush { .. } => "unknown_push",
             SdkEvent::StoreUnavailable(_) => "store_unavailable",
+            SdkEvent::CachedChats { .. } => "cached_chats",
             SdkEvent::Error(_) => "error",
         }
     }
@@ -68,7 +69,8 @@ impl SdkEvent {
     pub fn to_json(&self) -> Value {
         let mut v = match self {
             SdkEvent::Connected { chats_summary, total_chats }
-            | SdkEvent::ConnectionRestored { chats_summary, total_chats } => json!({
+            | SdkEvent::ConnectionRestored { chats_summary, total_chats }
+            | SdkEvent::CachedChats { chats_summary, total_chats } => json!({
                 "total_chats": total_chats,
                 "chats": chats_summary.iter().map(|c| c.id.to_string()).collect::<Vec<_>>(),
             }),

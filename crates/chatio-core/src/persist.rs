@@ -15,7 +15,7 @@
 //! it arrived before sending it (the outbox's usual check after a reconnect), so it is
 //! delivered exactly once.
 
-use chatio_wire::{ChatId, NewEvent, Token};
+use chatio_wire::{ChatId, GetChatsSummaryResponse, NewEvent, Token};
 
 /// An outbox event as stored: its chat and the event (its `custom_id` is always set and is
 /// its key).
@@ -57,6 +57,10 @@ pub enum StoreChange {
     RefreshToken(Token),
     /// Wipe everything (the application's `forget`: the next start is a new customer).
     Forget,
+    /// The customer's chats as the server last listed them at login (the first page, as it
+    /// came: its size is the server's page), for the first screen of the next start.
+    /// Replaces the one kept.
+    ChatsSummary(GetChatsSummaryResponse),
 }
 
 /// What a store gives back at start.
@@ -68,12 +72,21 @@ pub struct StoredState {
     /// The customer's refresh token kept, if any (the transport resumes the customer with it
     /// unless the application named one).
     pub refresh_token: Option<Token>,
+    /// The chats summary kept from the last login, if any: emitted as
+    /// [`SdkEvent::CachedChats`](crate::SdkEvent::CachedChats) before the connection is up.
+    pub chats_summary: Option<GetChatsSummaryResponse>,
 }
 
 impl StoredState {
     /// A state with these outbox entries.
     pub fn with_outbox(outbox: Vec<StoredEvent>) -> Self {
-        Self { outbox, refresh_token: None }
+        Self { outbox, refresh_token: None, chats_summary: None }
+    }
+
+    /// This state with a chats summary.
+    pub fn with_chats_summary(mut self, summary: Option<GetChatsSummaryResponse>) -> Self {
+        self.chats_summary = summary;
+        self
     }
 
     /// This state with a refresh token.

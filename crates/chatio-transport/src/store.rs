@@ -8,8 +8,9 @@
 //! store that fails (at start or on a write) is dropped: the session goes on in memory and
 //! emits [`SdkEvent::StoreUnavailable`](chatio_core::SdkEvent::StoreUnavailable).
 //!
-//! What it keeps today: the outbox (see `chatio_core`'s `persist` module) — events accepted by
-//! `send_event` whose outcome is not known. How many: at most
+//! What it keeps: the outbox (see `chatio_core`'s `persist` module) — events accepted by
+//! `send_event` whose outcome is not known; the customer's latest refresh token; the chats
+//! summary of the last login (one page as the server gave it, replaced at each login). How many: at most
 //! [`Config::max_outbox`](chatio_core::Config::max_outbox) entries are added by a session
 //! (1 000 by default; one more is refused with `Error::OutboxFull`), each at most one event
 //! frame (the server's 1 MiB frame limit), so a store holds at most about that many events.
@@ -151,6 +152,7 @@ pub(crate) fn apply_to(state: &mut StoredState, changes: Vec<StoreChange>) {
             StoreChange::OutboxAdded(e) if !state.outbox.iter().any(|o| o.key() == e.key()) => state.outbox.push(e),
             StoreChange::OutboxRemoved { custom_id } => state.outbox.retain(|o| o.key() != custom_id),
             StoreChange::RefreshToken(t) => state.refresh_token = Some(t),
+            StoreChange::ChatsSummary(s) => state.chats_summary = Some(s),
             StoreChange::Forget => *state = StoredState::default(),
             _ => {}
         }
@@ -215,6 +217,20 @@ pub(crate) mod suite {
         assert_eq!(kept.refresh_token.as_ref().map(Token::expose), Some("rt-2"), "the latest one");
         assert_eq!(keys(&kept), ["a9"]);
         assert!(!format!("{kept:?}").contains("rt-2"), "never in Debug output");
+        // The chats summary of the last login: the latest kept, whole.
+        let summary = |total: u64| {
+            serde_json::from_value::<chatio_wire::GetChatsSummaryResponse>(serde_json::json!({
+                "chats_summary": [{"id": "C1", "order": 5, "users": [], "properties": {}}],
+                "total_chats": total,
+            }))
+            .expect("a summary")
+        };
+        s.apply(vec![StoreChange::ChatsSummary(summary(1)), StoreChange::ChatsSummary(summary(2))])
+            .await
+            .expect("summary");
+        drop(s);
+        let s = open();
+        assert_eq!(s.load().await.expect("load").chats_summary, Some(summary(2)));
         s.apply(vec![StoreChange::Forget]).await.expect("forget");
         drop(s);
         assert_eq!(open().load().await.expect("load"), StoredState::default(), "forgotten");

@@ -100,6 +100,8 @@ impl Session {
         for c in &s.chats_summary {
             self.chats.note_summary(c);
         }
+        // Kept for the next start's first screen (only with a store attached).
+        self.outbox.log(crate::StoreChange::ChatsSummary(s.clone()));
         let summaries: Vec<ChatSummary> = s.chats_summary.into_iter().map(ChatSummary::from_wire).collect();
         let mut seen = HashSet::new();
         for u in summaries.iter().flat_map(|c| c.users.iter()) {

@@ -242,13 +242,21 @@ impl Session {
 
     /// A store is attached: from now on the session reports what to keep in it
     /// ([`poll_change`](Self::poll_change)), and `state` is what it kept from an earlier
-    /// session (call this before any command): its outbox events join the outbox, before any new one, as *unconfirmed* — after the
+    /// session (call this before any command): a kept chats summary is emitted at once as
+    /// [`SdkEvent::CachedChats`] (the first screen before the connection); its outbox events join the outbox, before any new one, as *unconfirmed* — after the
     /// login each chat's threads are checked for them by `custom_id`, and only those not found
     /// are sent. They have no caller waiting: their outcome is not reported (their ids are
     /// unknown to everyone). See [`StoreChange`](crate::StoreChange).
     pub fn restore(&mut self, state: crate::StoredState, now: Instant) {
         self.tick(now);
         self.outbox.set_persist(true);
+        if let Some(s) = state.chats_summary {
+            // The first screen, before the connection: what the last login listed. The
+            // server's answer follows as `Connected` (it wins).
+            let total_chats = s.total_chats;
+            let chats_summary = s.chats_summary.into_iter().map(crate::model::ChatSummary::from_wire).collect();
+            self.emit(SdkEvent::CachedChats { chats_summary, total_chats });
+        }
         for e in state.outbox {
             if e.event.custom_id.is_none() || self.outbox.has_custom_id(e.key()) {
                 continue; // never stored by a session; or twice in the store

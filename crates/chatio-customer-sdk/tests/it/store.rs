@@ -319,7 +319,7 @@ fn the_outbox_is_bounded_with_a_typed_error() {
 }
 
 #[test]
-fn the_store_keeps_the_customer_across_sessions_and_forget_wipes_it() {
+fn the_store_keeps_the_customer_and_the_first_screen_across_sessions_and_forget_wipes_it() {
     run(async {
         let server = Server::builder().ephemeral().seed(34).agent(false).start().await.expect("server");
         let path = temp_store("identity");
@@ -335,7 +335,18 @@ fn the_store_keeps_the_customer_across_sessions_and_forget_wipes_it() {
         second.destroy().await;
 
         // Rotated by the second session's refresh, and kept again: a third start is still them.
-        let (third, _events) = connect_with(config(&server).store_path(&path)).await;
+        // Its first screen comes from the store: the chats the second login listed, before
+        // `Connected`.
+        let third = CustomerSdk::init(config(&server).store_path(&path)).expect("init");
+        let mut events = third.events();
+        let cached = wait(&mut events, "the first screen", |e| match e {
+            SdkEvent::CachedChats { chats_summary, .. } => Some(chats_summary.clone()),
+            SdkEvent::Connected { .. } => panic!("connected before the cached chats were shown"),
+            _ => None,
+        })
+        .await;
+        assert_eq!(cached.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), [chat.clone()]);
+        wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await;
         assert_eq!(third.customer_id().as_ref(), Some(&customer), "the rotated refresh token was kept");
         third.forget().await;
 

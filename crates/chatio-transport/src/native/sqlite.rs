@@ -3,7 +3,8 @@
 //! Schema version 2 (`PRAGMA user_version`), marked as ours by `PRAGMA application_id`
 //! ([`APPLICATION_ID`]): `outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, custom_id TEXT UNIQUE,
 //! chat TEXT, event TEXT)`, the event as its wire JSON (version 1); `identity(key TEXT PRIMARY
-//! KEY, value TEXT)`, the customer's refresh token under `refresh_token` (version 2). Older
+//! KEY, value TEXT)`, the customer's refresh token under `refresh_token` and the last chats
+//! summary (wire JSON) under `chats_summary` (version 2). Older
 //! versions are migrated in one transaction at open (`MIGRATIONS`).
 //! The refresh token is a secret: it is in the file (keep the file where the application keeps
 //! its own secrets), never in logs or `Debug` output. A file of another
@@ -152,7 +153,18 @@ fn load(c: &mut Connection) -> Result<StoredState, StoreError> {
         .query_row("SELECT value FROM identity WHERE key = 'refresh_token'", [], |r| r.get(0))
         .optional()
         .map_err(classify)?;
-    Ok(StoredState::with_outbox(outbox).with_refresh_token(refresh.map(Token::new)))
+    let summary: Option<String> = c
+        .query_row("SELECT value FROM identity WHERE key = 'chats_summary'", [], |r| r.get(0))
+        .optional()
+        .map_err(classify)?;
+    let summary = match summary {
+        Some(json) => Some(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+            detail: "the kept chats summary does not decode".into(),
+            source: Some(Box::new(e)),
+        })?),
+        None => None,
+    };
+    Ok(StoredState::with_outbox(outbox).with_refresh_token(refresh.map(Token::new)).with_chats_summary(summary))
 }
 
 fn apply(c: &mut Connection, changes: Vec<StoreChange>) -> Result<(), StoreError> {
@@ -173,6 +185,12 @@ fn apply(c: &mut Connection, changes: Vec<StoreChange>) -> Result<(), StoreError
             StoreChange::RefreshToken(t) => {
                 tx.prepare_cached("INSERT OR REPLACE INTO identity (key, value) VALUES ('refresh_token', ?1)")
                     .and_then(|mut s| s.execute(params![t.expose()]))
+                    .map_err(classify)?;
+            }
+            StoreChange::ChatsSummary(s) => {
+                let json = serde_json::to_string(&s).map_err(|e| StoreError::Io(Box::new(e)))?;
+                tx.prepare_cached("INSERT OR REPLACE INTO identity (key, value) VALUES ('chats_summary', ?1)")
+                    .and_then(|mut s| s.execute(params![json]))
                     .map_err(classify)?;
             }
             StoreChange::Forget => tx.execute_batch("DELETE FROM outbox; DELETE FROM identity;").map_err(classify)?,
