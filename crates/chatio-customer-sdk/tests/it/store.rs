@@ -345,7 +345,7 @@ fn the_store_keeps_the_customer_and_the_first_screen_across_sessions_and_forget_
             _ => None,
         })
         .await;
-        assert_eq!(cached.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), [chat.clone()]);
+        assert_eq!(cached.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&chat));
         wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await;
         assert_eq!(third.customer_id().as_ref(), Some(&customer), "the rotated refresh token was kept");
         third.forget().await;
