@@ -221,11 +221,44 @@ fn packages() -> Result<()> {
         }
     }
     cargo(&["package", "--allow-dirty", "-p", "chatio-wire"])?;
+    packaged_wire_tests()?;
     let sdk = ["chatio-wire", "chatio-core", "chatio-transport", "chatio-customer-sdk"];
     let mut args = vec!["package", "--no-verify", "--allow-dirty"];
     args.extend(sdk.iter().flat_map(|p| ["-p", p]));
     cargo(&args)?;
     cargo(&["package", "--no-verify", "--allow-dirty", "-p", "chatio-wire", "-p", "chatio-server"])
+}
+
+/// chatio-wire's tests as a user of the published crate runs them: the `.crate` unpacked
+/// outside the workspace, `cargo test --features agent` there. They read their fixture frames
+/// from the package (`tests/fixtures/`), never from the repository around it.
+fn packaged_wire_tests() -> Result<()> {
+    let version = env!("CARGO_PKG_VERSION");
+    let name = format!("chatio-wire-{version}");
+    let krate = cmd::target_dir().join("package").join(format!("{name}.crate"));
+    // One folder per checkout, the same every run: cargo does not rebuild a test whose only
+    // change is the folder it was built in, and `env!("CARGO_MANIFEST_DIR")` would then name
+    // a folder that is gone.
+    let checkout: String =
+        root().to_string_lossy().chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
+    let dir = std::env::temp_dir().join(format!("chatio-packaged{checkout}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let result = (|| {
+        cmd::run(Command::new("tar").arg("-xzf").arg(&krate).arg("-C").arg(&dir))?;
+        let manifest = dir.join(&name).join("Cargo.toml");
+        // A target directory of its own: in the workspace's, the packaged crate's test binaries
+        // would have the same names as the workspace's own chatio-wire's.
+        cmd::run(
+            Command::new(env!("CARGO"))
+                .args(["test", "--features", "agent", "--manifest-path"])
+                .arg(&manifest)
+                .arg("--target-dir")
+                .arg(cmd::target_dir().join("package-test")),
+        )
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result.context("the packaged chatio-wire's tests")
 }
 
 /// The API docs build without a warning (broken links included).

@@ -142,7 +142,7 @@ pub fn agent_corpus() -> Vec<String> {
 
 /// The server frames of `fixtures/<folder>`, one line each, in file-name order.
 fn server_frames(folder: &str) -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(folder);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(folder);
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .expect("fixtures folder")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())

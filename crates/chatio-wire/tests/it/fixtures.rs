@@ -98,7 +98,7 @@ pub(crate) fn minify(pretty: &str) -> String {
 
 #[test]
 fn every_fixture_frame() {
-    insta::glob!("../../../../fixtures", "frames/*.json", |path| {
+    insta::glob!("../fixtures", "frames/*.json", |path| {
         let text = std::fs::read_to_string(path).expect("fixture readable");
         // Fixtures are pretty-printed; the wire has one line: both must decode alike.
         let compact = minify(&text);
@@ -119,7 +119,7 @@ fn every_fixture_frame() {
 
 #[test]
 fn the_corpus_covers_every_action_push_error_and_event_type() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/frames");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frames");
     let names: Vec<String> =
         std::fs::read_dir(&dir).expect("fixtures dir").filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
     for a in chatio_wire::Action::ALL {

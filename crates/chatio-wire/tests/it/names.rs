@@ -17,7 +17,7 @@ pub(crate) fn table_names(section: &str) -> BTreeSet<String> {
 }
 
 fn protocol() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol/customer-api-v0.5.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/protocol/customer-api-v0.5.md");
     std::fs::read_to_string(path).expect("docs/protocol/customer-api-v0.5.md")
 }
 

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 fn corpus() -> &'static [Vec<u8>] {
     static CORPUS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     CORPUS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/frames");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frames");
         let mut out: Vec<Vec<u8>> = std::fs::read_dir(dir)
             .expect("fixtures")
             .filter_map(|e| {

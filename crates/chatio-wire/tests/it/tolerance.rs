@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 fn fixtures() -> &'static [(bool, Value)] {
     static ALL: OnceLock<Vec<(bool, Value)>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/frames");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frames");
         let mut out: Vec<(String, bool, Value)> = std::fs::read_dir(dir)
             .expect("fixtures")
             .filter_map(|e| {

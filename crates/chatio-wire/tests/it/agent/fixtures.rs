@@ -17,7 +17,7 @@ use crate::fixtures::minify;
 use crate::tolerance::{Encode, XorShift, meaning, shuffled};
 
 fn dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/agent-frames")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agent-frames")
 }
 
 fn is_client(name: &str) -> bool {
@@ -121,7 +121,7 @@ fn describe(name: &str, text: &str) -> Value {
 
 #[test]
 fn every_agent_fixture_frame() {
-    insta::glob!("../../../../../fixtures", "agent-frames/*.json", |path| {
+    insta::glob!("../../fixtures", "agent-frames/*.json", |path| {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let text = std::fs::read_to_string(path).expect("fixture readable");
         // Fixtures are pretty-printed; the wire has one line: both must decode alike.

@@ -9,7 +9,7 @@ use chatio_wire::agent::{Action, AgentDisconnectReason, PushKind};
 use crate::names::{section, table_names};
 
 fn protocol() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol/agent-api-v0.5.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/protocol/agent-api-v0.5.md");
     std::fs::read_to_string(path).expect("docs/protocol/agent-api-v0.5.md")
 }
 
