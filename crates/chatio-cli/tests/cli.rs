@@ -96,34 +96,31 @@ fn the_demo_prints_json_lines() {
     }
 }
 
-/// Runs `chatio demo` on a pseudo-terminal (`script`), with extra environment variables;
-/// `None` when `script` is missing.
-fn demo_on_a_terminal(env: &[(&str, &str)]) -> Option<String> {
+/// Runs `chatio demo` on a pseudo-terminal (`script`), with extra environment variables.
+fn demo_on_a_terminal(env: &[(&str, &str)]) -> String {
     let mut cmd = Command::new("script");
     cmd.args(["-qec", &format!("{BIN} demo --agent-delay-ms 0"), "/dev/null"]).env("TERM", "xterm-256color");
     cmd.env_remove("NO_COLOR");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = match cmd.stdin(Stdio::null()).output() {
-        Ok(o) => o,
-        Err(e) => {
-            println!("SKIPPED: `script` (util-linux) is not available to make a terminal: {e}");
-            return None;
-        }
-    };
+    // Like every terminal test here, a failure without `script`, never a silent pass.
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux `script` runs the demo in a pseudo-terminal (apt-get install bsdutils)");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    Some(stdout)
+    stdout
 }
 
 #[test]
 fn colours_only_on_a_terminal_without_no_color_or_term_dumb() {
-    let Some(coloured) = demo_on_a_terminal(&[]) else { return };
+    let coloured = demo_on_a_terminal(&[]);
     assert!(coloured.contains('\u{1b}'), "a terminal gets colours:\n{coloured}");
     assert!(coloured.contains("/3.00 MiB"), "the progress bar counts bytes:\n{coloured}");
     for env in [("NO_COLOR", "1"), ("TERM", "dumb")] {
-        let plain = demo_on_a_terminal(&[env]).expect("script ran once");
+        let plain = demo_on_a_terminal(&[env]);
         assert!(!plain.contains('\u{1b}'), "{env:?} still prints escape codes:\n{plain}");
         assert!(plain.contains("upload 100%  3.0 MiB of 3.0 MiB"), "no bar, progress lines: {plain}");
     }

@@ -75,7 +75,7 @@ async fn axe_finds_no_violation_and_the_keyboard_is_enough() {
     let source = match axe_source() {
         Ok(s) => s,
         Err(why) if required => panic!("CHATIO_BROWSER_TESTS=require, but {why}"),
-        Err(why) => return eprintln!("SKIPPED the accessibility test: {why}"),
+        Err(why) => return crate::support::skipped("the accessibility test", &why),
     };
     let server = chatio_server::Server::builder()
         .ephemeral()

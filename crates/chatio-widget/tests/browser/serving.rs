@@ -31,7 +31,7 @@ async fn assets_are_compressed_cached_and_revalidated() {
     if !assets.join("loader.js.gz").is_file() {
         let required = std::env::var("CHATIO_BROWSER_TESTS").is_ok_and(|v| v == "require");
         assert!(!required, "the widget is not built (run `cargo xtask widget`)");
-        eprintln!("SKIPPED the serving test: the widget is not built (run `cargo xtask widget`)");
+        crate::support::skipped("the serving test", "the widget is not built (run `cargo xtask widget`)");
         return;
     }
     let server = chatio_server::Server::builder()

@@ -57,10 +57,21 @@ pub fn env(test: &str) -> Option<Env> {
         Ok(e) => Some(e),
         Err(why) if required => panic!("CHATIO_BROWSER_TESTS=require, but {why}"),
         Err(why) => {
-            eprintln!("SKIPPED {test}: {why}");
+            skipped(test, &why);
             None
         }
     }
+}
+
+/// Says loudly that a test did not run and why: on the process's standard error itself, which
+/// the test harness does not capture (`eprintln!` in a passing test is never shown), so a
+/// skipped browser test is visible in a plain `cargo test` run.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "\nSKIPPED {test}: {why} (CHATIO_BROWSER_TESTS=require makes this a failure)"
+    );
 }
 
 /// chromedriver on a free port, killed on drop.
