@@ -409,6 +409,52 @@ fn the_server_log_is_plain_text_when_redirected() {
     assert!(!log.contains('\u{1b}'), "ANSI codes in a redirected log: {log:?}");
 }
 
+/// What `chatio server` logs at its default level (`info`) is what a site owner follows: where
+/// it listens and where its data is, each connection, login, chat start and close, and each
+/// refusal — with ids, never a token.
+#[test]
+fn the_server_log_shows_connections_chats_and_refusals_without_secrets() {
+    let mut child = Command::new(BIN)
+        .args(["server", "--listen", "127.0.0.1:0", "--agent-delay-ms", "0"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chatio server");
+    let rx = lines(&mut child);
+    let mut seen = Vec::new();
+    expect_line(&rx, "http://127.0.0.1:", &mut seen);
+    let url = seen
+        .iter()
+        .find_map(|l| l.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")))
+        .expect("the listening URL")
+        .to_owned();
+    let (out, err, status) = chat_piped(&["--url", &url, "--plain"], "hello\n:close\n");
+    assert!(status.success(), "{out}\n{err}");
+    let secret = "not-a-valid-token-7f3a9c";
+    let (_, _, status) = chat_piped(&["--url", &url, "--plain", "--token", secret], "hi\n");
+    assert!(!status.success());
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = stderr_of(&mut child);
+    let stdout: String = seen.join("\n");
+    assert!(stdout.contains("data in memory") || log.contains("data in memory"), "where the data is:\n{stdout}\n{log}");
+    for line in [
+        "listening",
+        "connection opened",
+        "customer logged in",
+        "chat started",
+        "chat closed",
+        "login refused",
+        "connection closed",
+    ] {
+        assert!(log.contains(line), "no `{line}` at the default level:\n{log}");
+    }
+    assert!(!log.contains(secret), "a token in the log:\n{log}");
+    assert!(!log.to_lowercase().contains("bearer"), "a token in the log:\n{log}");
+}
+
 /// How a hostile server answers.
 #[derive(Clone, Copy, PartialEq)]
 enum Hostile {

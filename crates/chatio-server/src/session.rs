@@ -89,6 +89,7 @@ pub(crate) fn open_agent(state: &Arc<State>) -> (Session, Outbound) {
 fn open_for(state: &Arc<State>, license: u64, agent_api: bool) -> (Session, Outbound) {
     let (queue, rx) = SendQueue::new(state.config.max_queued_bytes, state.counters.clone());
     let id = state.open_session(license, queue.clone());
+    tracing::info!(conn = id, api = if agent_api { "agent" } else { "customer" }, "connection opened");
     let session = Session {
         state: state.clone(),
         id,
@@ -240,6 +241,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        tracing::info!(conn = self.id, secs = self.started.elapsed().as_secs(), "connection closed");
         self.state.close_session(self.id);
     }
 }

@@ -169,6 +169,7 @@ pub(super) fn start_chat(
         cx.store.add_event(license, &chat_id, &thread_id, ev)?;
     }
     let wire_chat = views::chat_with_thread(cx.store, license, &chat, present)?;
+    tracing::info!(license, chat = %chat_id, customer = %caller.customer, "chat started");
     fx.deliveries.push(Delivery {
         license,
         customer: caller.customer.clone(),

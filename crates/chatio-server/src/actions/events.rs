@@ -251,6 +251,7 @@ pub(super) fn close_thread(
     active.active = false;
     let thread_id = active.id.clone();
     cx.store.put_thread(caller.license, &chat.id, active)?;
+    tracing::info!(license = caller.license, chat = %chat.id, customer = %customer, "chat closed by the customer");
     fx.push(
         caller.license,
         &customer,

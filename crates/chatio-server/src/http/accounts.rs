@@ -64,8 +64,14 @@ pub(crate) fn page(
     let oauth_state = q.get("state").cloned().unwrap_or_default();
     let (message, target, cookie) = match answer(state, &q, req.headers(), peer, &oauth_state) {
         Ok(g) => (g.message, g.target, g.cookie),
-        Err(Refusal::OAuth(m)) => (json!({"oauth_exception": m, "state": oauth_state}), "*".to_owned(), None),
-        Err(Refusal::Identity(m)) => (json!({"identity_exception": m, "state": oauth_state}), "*".to_owned(), None),
+        Err(Refusal::OAuth(m)) => {
+            tracing::info!(%peer, "customer token page refused: {m}");
+            (json!({"oauth_exception": m, "state": oauth_state}), "*".to_owned(), None)
+        }
+        Err(Refusal::Identity(m)) => {
+            tracing::info!(%peer, "customer token page refused: {m}");
+            (json!({"identity_exception": m, "state": oauth_state}), "*".to_owned(), None)
+        }
     };
     let html = render(&message, &target);
     let mut r = hyper::Response::new(Full::new(Bytes::from(html)));

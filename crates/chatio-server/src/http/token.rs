@@ -19,7 +19,10 @@ use crate::identity::secret::ct_eq;
 use crate::net::http::{Resp, json_resp, query};
 use crate::state::State;
 
+/// A refusal of the token endpoint, logged at `info` (the descriptions name what was wrong,
+/// never a secret that was sent).
 fn token_error(status: StatusCode, error: &str, description: &str) -> Resp {
+    tracing::info!(status = status.as_u16(), error, "token refused: {description}");
     json_resp(status, &json!({"error": error, "error_description": description}))
 }
 

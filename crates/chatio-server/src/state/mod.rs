@@ -310,6 +310,8 @@ impl State {
                     }
                 }
                 inner.hub.respond(id, Response::success(request_id.clone(), ResponseData::Login(resp)));
+                // What a site owner follows at the default level: ids, never a token.
+                tracing::info!(conn = id, license, customer = %customer, "customer logged in");
                 if changed {
                     let mut fx = Effects::default();
                     let updated = actions::customer_updated(
@@ -329,6 +331,7 @@ impl State {
             }
             Err(e) => {
                 let banned = e.kind == ErrorType::CustomerBanned;
+                tracing::info!(conn = id, license, refused = %e.kind, "customer login refused");
                 inner.hub.respond(id, Response::failure(request_id, "login", e));
                 if banned {
                     inner.hub.disconnect(id, &DisconnectReason::CustomerBanned);
