@@ -109,7 +109,7 @@ async fn run(b: SendFile, state: Arc<State>) -> Result<String, Error> {
     if size > chatio_wire::limits::MAX_FILE_SIZE {
         return Err(Error::InvalidArgs {
             reason: format!(
-                "The file is too big: {size} bytes (max size is 10.00 MB, {} bytes)",
+                "the file is too big: {size} bytes (at most {} bytes, 10 MiB)",
                 chatio_wire::limits::MAX_FILE_SIZE
             ),
         });

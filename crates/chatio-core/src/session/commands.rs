@@ -133,7 +133,7 @@ impl Session {
         check_chat(chat)?;
         if file.size > chatio_wire::limits::MAX_FILE_SIZE {
             return Err(Error::invalid(format!(
-                "the file is too big: {} bytes (max size is {} bytes, 10.00 MB)",
+                "the file is too big: {} bytes (at most {} bytes, 10 MiB)",
                 file.size,
                 chatio_wire::limits::MAX_FILE_SIZE
             )));
