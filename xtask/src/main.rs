@@ -9,11 +9,13 @@ mod bench;
 mod bench_server;
 mod cmd;
 mod fuzz;
+mod getting_started;
 mod load;
 mod soak_attacks;
 mod soak_kill;
 mod soak_server;
 mod tidy;
+mod updated;
 mod wasm;
 mod widget;
 
@@ -30,6 +32,8 @@ fn main() -> ExitCode {
         Some("record") => record(&args[1..]),
         Some("examples") => examples(),
         Some("packages") => packages(),
+        Some("getting-started") => getting_started::main(),
+        Some("updated") => updated::main(&args[1..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("server") => bench_server::main(&args[2..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => wasm::bench(&args[2..]),
         Some("bench") => bench::main(&args[1..]),
@@ -60,7 +64,11 @@ fn print_help() {
          ci      tidy, format check, clippy -D warnings, cargo test --workspace, the SDK suite on smol and tokio,\n          \
          every SDK example, cargo doc with warnings denied, the JS SDK 0.9.1 in Node and Chromium (what .ci/run runs)\n  \
          examples  runs every SDK example as the README lists it (part of ci)\n  \
-         packages  cargo package of every library crate, as published (part of ci)\n  \
+         packages  cargo package of every library crate, as published, and the packaged chatio-wire's tests (part of ci)\n  \
+         getting-started  builds the SDK README's getting-started program as a new project and runs it against a\n          \
+         reference server (part of ci)\n  \
+         updated [--no-tests]  a copy of the workspace after `cargo update`: clippy -D warnings, cargo test, the\n          \
+         getting-started program (not part of ci: upstream releases can turn it red; run it before a release)\n  \
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
          bench   [wire|core|recorded|js|server|sdk|all|vs-js] the benchmarks, in release mode, with a summary (vs-js: our SDK vs the JS SDK 0.9.1 through one server)\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
@@ -104,6 +112,7 @@ fn ci() -> Result<()> {
         cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
     }
     examples()?;
+    getting_started::main()?;
     docs()?;
     packages()?;
     js_sdk_tests()?;
