@@ -59,10 +59,8 @@ pub struct Digest([u8; 32]);
 impl Digest {
     /// The digest of `secret`.
     pub fn of(secret: &str) -> Self {
-        let d = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
-        let mut out = [0u8; 32];
-        out.copy_from_slice(d.as_ref());
-        Self(out)
+        use sha2::Digest as _;
+        Self(sha2::Sha256::digest(secret.as_bytes()).into())
     }
 
     /// Parses 64 hex characters (a digest written in a configuration file).
