@@ -5,6 +5,8 @@
 //!   and the SDK's browser build for wasm32, runs chatio-core's tests in Node, then starts the
 //!   reference server and runs the SDK's in-browser suite (`tests/browser.rs`) in headless
 //!   Chromium. Part of `cargo xtask ci`.
+//! * `cargo xtask wasm docs` — the browser API's docs (the SDK and the transport for wasm32
+//!   with `web`, which docs.rs does not build), warnings denied; part of `wasm test`.
 //! * `cargo xtask bench wasm` — the size of a minimal page (release, wasm-opt when installed, gzip) and the
 //!   time from page load to `Connected` in headless Chromium (see `docs/benchmarks.md`).
 
@@ -113,6 +115,7 @@ fn test() -> Result<()> {
     clippy.extend(["-p", "chatio-customer-sdk", "--no-default-features", "--features", "chatio-customer-sdk/web"]);
     clippy.extend(["--", "-D", "warnings"]);
     cargo(&clippy)?;
+    docs()?;
     // The admin routes need a secret (G37); this one lives as long as this run.
     let secret =
         format!("wasm-suite-{}-{}", std::process::id(), std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_nanos()));
@@ -128,11 +131,33 @@ fn test() -> Result<()> {
     wasm_test(&args, &env)
 }
 
-/// `cargo xtask wasm <test>`.
+/// The browser API's docs (the SDK and the transport for wasm32 with `web`), which docs.rs
+/// does not build (one feature set for every target; the native runtimes do not build for
+/// wasm32), without a warning: `target/wasm32-unknown-unknown/doc/`.
+fn docs() -> Result<()> {
+    let args = ["doc", "--no-deps", "--target", TARGET, "-p", "chatio-customer-sdk", "-p", "chatio-transport"];
+    let features = ["--no-default-features", "--features", "chatio-customer-sdk/web"];
+    eprintln!("$ RUSTDOCFLAGS='-D warnings' cargo {} {}", args.join(" "), features.join(" "));
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .args(features)
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .status()
+        .context("cannot run cargo")?;
+    if status.success() { Ok(()) } else { Err(anyhow!("the browser API docs have warnings or errors ({status})")) }
+}
+
+/// `cargo xtask wasm <test|docs>`.
 pub(crate) fn main(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") | None => test(),
-        Some(other) => Err(anyhow!("unknown wasm task `{other}` (test)")),
+        Some("docs") => {
+            if which("rustup").is_some() {
+                run(Command::new("rustup").args(["target", "add", TARGET]))?;
+            }
+            docs()
+        }
+        Some(other) => Err(anyhow!("unknown wasm task `{other}` (test, docs)")),
     }
 }
 
