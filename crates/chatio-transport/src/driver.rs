@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chatio_core::{Disconnect, DriverAction, Instant, Operation};
-use chatio_wire::RequestId;
 use futures::channel::{mpsc, oneshot};
 use futures::{FutureExt, StreamExt};
 use tracing::Instrument;
@@ -28,12 +27,13 @@ use crate::calls::{Calls, StartedUpload, UploadEnd, watch_upload};
 use crate::error::{Dropped, Error};
 use crate::handle::Command;
 pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
-use crate::platform::{CLOSED_BY_CLIENT, Closing, MaybeSend, Network, NetworkEvents, Platform, Socket, SocketEvent};
+use crate::platform::{
+    CLOSED_BY_CLIENT, Closing, Internal, MaybeSend, Network, NetworkEvents, Platform, Socket, SocketEvent,
+};
 use crate::session::DrivenSession;
 use crate::store::Store;
 pub use crate::tap::{Tap, TapEvent};
-use crate::token::{Credentials, TokenProvider};
-use crate::upload::UploadError;
+use crate::token::TokenProvider;
 use crate::ws;
 
 /// Where the driver connects and how.
@@ -86,17 +86,6 @@ impl DriverConfig {
 /// How many events the driver keeps by default for its first subscriber, from before it
 /// subscribed, and for slow subscribers ([`DriverConfig::event_capacity`]).
 pub const BACKLOG: usize = crate::bus::DEFAULT_CAPACITY;
-
-/// Results of the driver's own background work.
-pub(crate) enum Internal<S> {
-    Token(bool, Result<Credentials, Error>),
-    Connected(u64, Result<S, Error>),
-    Uploaded(RequestId, Result<chatio_wire::SendFileResponse, UploadError>),
-    /// The caller dropped the upload's [`AbandonOnDrop`]: cancel it.
-    Abandoned(RequestId),
-    /// The platform says the network went down or came back.
-    Network(Network),
-}
 
 /// Starts a driver task for `session` on `platform`.
 ///

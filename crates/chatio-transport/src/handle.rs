@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chatio_core::{ConnectionStatus, Error as CoreError, Instant, Reply, Session};
+use chatio_core::{Error as CoreError, Instant, Session};
 use chatio_wire::RequestId;
 use futures::channel::{mpsc, oneshot};
 
@@ -22,9 +22,7 @@ use crate::upload::{FileSource, Progress};
 pub(crate) type RequestFn<S> = Box<dyn FnOnce(&mut S, Instant) -> Result<RequestId, CoreError> + Send>;
 /// Where an upload's request id arrives.
 pub type UploadIdReceiver = oneshot::Receiver<Result<RequestId, CoreError>>;
-/// Where a command's outcome arrives, as the session's reply (`R`: the customer's [`Reply`]
-/// by default).
-pub type ReplyReceiver<R = Reply> = oneshot::Receiver<Result<R, CoreError>>;
+pub use crate::reply::ReplyReceiver;
 /// Where a driver hands a command's outcome.
 pub(crate) type ReplySender<R> = oneshot::Sender<Result<R, CoreError>>;
 /// A call run on the session for its own result.
@@ -67,26 +65,7 @@ impl AbandonOnDrop {
     }
 }
 
-/// What the driver publishes of the session after every step, for reading without a round
-/// trip to the driver task.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Snapshot {
-    /// Where the connection is.
-    pub status: ConnectionStatus,
-    /// The customer id, once known.
-    pub customer_id: Option<chatio_wire::UserId>,
-    /// Events accepted by `send_event` whose outcome is not known yet (restored ones
-    /// included): 0 once everything was delivered.
-    pub outbox: usize,
-}
-
-impl Snapshot {
-    /// The session's state now.
-    pub(crate) fn of(session: &Session) -> Self {
-        Snapshot { status: session.status(), customer_id: session.customer_id().cloned(), outbox: session.outbox_len() }
-    }
-}
+pub use crate::session::Snapshot;
 
 /// A handle on a running driver of a session of type `S` (the customer's [`Session`] by
 /// default): send it calls, subscribe to its events. Cloning shares the driver; when every

@@ -18,12 +18,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use chatio_core::Instant;
-use chatio_wire::SendFileResponse;
+use chatio_wire::{RequestId, SendFileResponse};
 use futures::channel::mpsc;
 use url::Url;
 
-use crate::driver::Internal;
 use crate::error::Error;
+use crate::token::Credentials;
 use crate::upload::{Progress, Upload, UploadError};
 pub use crate::{MaybeSend, MaybeSync};
 
@@ -148,6 +148,18 @@ pub enum SocketEvent<T> {
 pub(crate) enum Network {
     Offline,
     Online,
+}
+
+/// Results of the driver's own background work, as its tasks and the platform's network
+/// watch report them (here, below the driver, because [`NetworkEvents`] sends them).
+pub(crate) enum Internal<S> {
+    Token(bool, Result<Credentials, Error>),
+    Connected(u64, Result<S, Error>),
+    Uploaded(RequestId, Result<SendFileResponse, UploadError>),
+    /// The caller dropped the upload's [`AbandonOnDrop`](crate::driver::AbandonOnDrop): cancel it.
+    Abandoned(RequestId),
+    /// The platform says the network went down or came back.
+    Network(Network),
 }
 
 /// Where a platform reports the network going down and up (to the driver of sockets `K`).

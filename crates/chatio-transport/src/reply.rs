@@ -13,7 +13,9 @@ use chatio_core::model::{Chat, Event, Thread, User};
 use chatio_core::{Error, Reply};
 use futures::FutureExt;
 
-use crate::handle::ReplyReceiver;
+/// Where a command's outcome arrives, as the session's reply (`R`: the customer's
+/// [`Reply`](chatio_core::Reply) by default).
+pub type ReplyReceiver<R = chatio_core::Reply> = futures::channel::oneshot::Receiver<Result<R, chatio_core::Error>>;
 
 /// A command's outcome as its own type, taken from the session's reply `R`.
 pub trait FromReply<R>: Sized {

@@ -10,12 +10,10 @@
 //! commands and the loop knows none of them.
 
 use chatio_core::{
-    AccessToken, Disconnect, DriverAction, Error, Instant, Output, Reply, SdkEvent, Session, StoreChange, StoredState,
-    TransportError, UploadFailure,
+    AccessToken, ConnectionStatus, Disconnect, DriverAction, Error, Instant, Output, Reply, SdkEvent, Session,
+    StoreChange, StoredState, TransportError, UploadFailure,
 };
 use chatio_wire::{LicenseId, RequestId, SendFileResponse};
-
-use crate::handle::Snapshot;
 
 /// Which API a session speaks, for the URLs the driver opens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,5 +232,26 @@ impl DrivenSession for Session {
 
     fn poll_timeout(&self) -> Option<Instant> {
         Session::poll_timeout(self)
+    }
+}
+
+/// What the driver publishes of the session after every step, for reading without a round
+/// trip to the driver task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// Where the connection is.
+    pub status: ConnectionStatus,
+    /// The customer id, once known.
+    pub customer_id: Option<chatio_wire::UserId>,
+    /// Events accepted by `send_event` whose outcome is not known yet (restored ones
+    /// included): 0 once everything was delivered.
+    pub outbox: usize,
+}
+
+impl Snapshot {
+    /// The session's state now.
+    pub(crate) fn of(session: &Session) -> Self {
+        Snapshot { status: session.status(), customer_id: session.customer_id().cloned(), outbox: session.outbox_len() }
     }
 }

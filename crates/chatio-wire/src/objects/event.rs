@@ -174,12 +174,6 @@ impl Serialize for Recipients {
     }
 }
 
-impl<'de> Deserialize<'de> for Recipients {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(crate::objects::event_serde::RecipientsDe::deserialize(d)?.0)
-    }
-}
-
 /// The kind-specific part of an event.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]

@@ -166,6 +166,12 @@ impl<'de> Deserialize<'de> for KindDe {
 
 pub(crate) struct RecipientsDe(pub(crate) Recipients);
 
+impl<'de> Deserialize<'de> for Recipients {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(RecipientsDe::deserialize(d)?.0)
+    }
+}
+
 impl<'de> Deserialize<'de> for RecipientsDe {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
