@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chatio_core::{Cause, Error, Operation, OutboxPolicy};
-#[cfg(not(target_arch = "wasm32"))]
-use chatio_transport::net::TlsConfig;
+use chatio_transport::TlsConfig;
 use chatio_transport::runtime::Runtime;
 use chatio_transport::token::{AccountsIdentity, RefreshListener};
 use chatio_transport::token::{Credentials, StaticToken, TokenProvider};
@@ -79,8 +78,8 @@ pub struct Config {
     pub customer: CustomerData,
     /// The runtime to run on (default: see `chatio_transport::runtime::default_runtime`).
     pub runtime: Option<Arc<dyn Runtime>>,
-    /// TLS settings for `https`/`wss` URLs (native targets: the browser does its own TLS).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// TLS settings for `https`/`wss` URLs (in a browser, which does its own TLS, there is
+    /// nothing to set).
     pub tls: TlsConfig,
     /// Seed of the session's randomness (default: random).
     pub seed: Option<u64>,
@@ -201,7 +200,6 @@ impl Config {
             outbox: OutboxPolicy::Resend,
             customer: CustomerData::default(),
             runtime: None,
-            #[cfg(not(target_arch = "wasm32"))]
             tls: TlsConfig::default(),
             seed: None,
             request_timeout: Duration::from_secs(15),
@@ -375,8 +373,7 @@ impl Config {
     /// ([`TlsConfig::with_extra_roots_pem`](crate::TlsConfig::with_extra_roots_pem)), or any
     /// rustls client configuration, client certificates included
     /// ([`TlsConfig::with_rustls`](crate::TlsConfig::with_rustls)).
-    /// Native targets only (the browser does its own TLS).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// In a browser, which does its own TLS, the type holds nothing.
     #[must_use]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = tls;

@@ -109,7 +109,8 @@
 //! * `web` — run in a browser: `cargo build --target wasm32-unknown-unknown --no-default-features
 //!   --features web`. The same [`CustomerSdk`] API on the browser's `WebSocket`, `fetch`,
 //!   `XMLHttpRequest` and `setTimeout` (see `chatio_transport::web`); [`File::bytes`] only (a
-//!   page has no file system), no `tls` or `runtime` settings (the browser owns those; the `tap` works).
+//!   page has no file system), and the `tls` and `runtime` settings have nothing to set (the browser owns
+//!   those: its [`TlsConfig`] is empty, and a runtime given is not used; the `tap` works).
 //!
 //! ## Errors
 //!
@@ -185,8 +186,7 @@ pub use chatio_wire::{
 };
 pub use model::*;
 
-#[cfg(not(target_arch = "wasm32"))]
-pub use chatio_transport::net::TlsConfig;
+pub use chatio_transport::TlsConfig;
 pub use chatio_transport::{Tap, TapEvent};
 
 pub use chatio_core::{StoreChange, StoredEvent, StoredState};
@@ -197,13 +197,12 @@ pub use chatio_transport::sqlite::SqliteStore;
 pub use chatio_transport::store::{MemoryStore, Store, StoreError, StoreFuture};
 
 /// The transport's own types: its error (the cause under [`Error::Transport`], and what a
-/// [`TokenProvider`] returns), the tap, TLS settings (native targets; in a browser the error's
+/// [`TokenProvider`] returns), the tap, TLS settings (empty in a browser, where the error's
 /// sources are `BrowserError`s).
 pub mod transport {
     pub use chatio_transport::Error;
+    pub use chatio_transport::TlsConfig;
     pub use chatio_transport::error::{BoxError, BrowserError, Dropped, UrlError};
-    #[cfg(not(target_arch = "wasm32"))]
-    pub use chatio_transport::net::TlsConfig;
     pub use chatio_transport::{Tap, TapEvent};
 }
 

@@ -77,7 +77,7 @@ pub use bus::{Recv, Subscriber};
 pub use driver::{DriverConfig, DriverHandle, Snapshot, spawn_on};
 pub use error::Error;
 pub use platform::Platform;
-pub use platform_impl::{MaybeSend, MaybeSync};
+pub use platform_impl::{MaybeSend, MaybeSync, TlsConfig};
 pub use reply::{Answer, FromReply};
 pub use session::{DrivenSession, Endpoint, Polled};
 pub use store::{MemoryStore, Store, StoreError};

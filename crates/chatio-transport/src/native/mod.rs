@@ -25,8 +25,7 @@ use crate::runtime::{BoxFuture, Runtime};
 use crate::token::TokenProvider;
 use crate::upload::{Progress, Upload, UploadError};
 use http::HttpClient;
-use net::TlsConfig;
-
+pub use net::TlsConfig;
 pub use socket::{NativeSocket, RtmSocket, connect};
 pub use token::AccountsToken;
 pub use upload::{file_size, send_file};

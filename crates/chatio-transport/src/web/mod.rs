@@ -44,6 +44,13 @@ pub use fetch::AccountsToken;
 pub use socket::{RtmSocket, connect};
 pub use upload::{file_size, send_file};
 
+/// TLS settings in a browser: none, the browser does its own TLS. The type exists so that a
+/// configuration written for every platform (the facade's `Config::tls`) is one API; it holds
+/// nothing and has nothing to set.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct TlsConfig {}
+
 /// Nothing on wasm32 (the browser runs the driver on one thread); `Send` natively.
 pub trait MaybeSend {}
 impl<T: ?Sized> MaybeSend for T {}
