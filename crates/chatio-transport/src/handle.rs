@@ -98,7 +98,7 @@ impl<S: DrivenSession> DriverHandle<S> {
     ) -> Self {
         Self { tx, bus, state }
     }
-    /// Runs a command on the session and waits for its outcome, the session's [`Reply`] as
+    /// Runs a command on the session and waits for its outcome, the session's [`Reply`](chatio_core::Reply) as
     /// it is ([`call`](Self::call) gives the command's own type).
     ///
     /// # Errors

@@ -14,7 +14,7 @@ use chatio_core::{Error, Reply};
 use futures::FutureExt;
 
 /// Where a command's outcome arrives, as the session's reply (`R`: the customer's
-/// [`Reply`](chatio_core::Reply) by default).
+/// [`Reply`] by default).
 pub type ReplyReceiver<R = chatio_core::Reply> = futures::channel::oneshot::Receiver<Result<R, chatio_core::Error>>;
 
 /// A command's outcome as its own type, taken from the session's reply `R`.
