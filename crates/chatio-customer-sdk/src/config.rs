@@ -369,11 +369,10 @@ impl Config {
         self
     }
 
-    /// Sets the TLS settings for `https`/`wss`: a private CA
-    /// ([`TlsConfig::with_extra_roots_pem`](crate::TlsConfig::with_extra_roots_pem)), or any
-    /// rustls client configuration, client certificates included
-    /// ([`TlsConfig::with_rustls`](crate::TlsConfig::with_rustls)).
-    /// In a browser, which does its own TLS, the type holds nothing.
+    /// Sets the TLS settings for `https`/`wss`: natively a private CA
+    /// (`TlsConfig::with_extra_roots_pem`), or any rustls client configuration, client
+    /// certificates included (`TlsConfig::with_rustls`); in a browser, which does its own TLS,
+    /// the type holds nothing (see [`TlsConfig`]).
     #[must_use]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = tls;

@@ -9,7 +9,7 @@
 //! * The driver is written once ([`driver`]): the loop, the order of writes, the transcript
 //!   [`Tap`], the frame-size rule, close codes, waiting for the network. It is generic over
 //!   the [`Platform`] it runs on and the [`DrivenSession`] it runs.
-//! * `native/` is the native platform ([`Native`]: a [`runtime::Runtime`], rustls,
+//! * `native/` is the native platform (`Native`: a [`runtime::Runtime`], rustls,
 //!   tungstenite, hyper); `web/` the browser's (`web::Web`: `WebSocket`, `fetch`,
 //!   `XMLHttpRequest`, `setTimeout`, `online`/`offline`).
 //! * The rest is shared: the handle ([`DriverHandle`]), typed answers ([`FromReply`]), the
