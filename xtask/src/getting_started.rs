@@ -24,7 +24,7 @@ const EXPECTED: &[&str] = &["Chatio Bot is in the chat", "You said: Hello!"];
 
 /// `cargo xtask getting-started`.
 pub(crate) fn main() -> Result<()> {
-    check(&root(), true)
+    check(&root(), &target_dir(), true)
 }
 
 /// The `toml` and `rust` blocks of the README's "Getting started" section.
@@ -43,8 +43,9 @@ fn blocks(readme: &str) -> Result<(String, String)> {
 }
 
 /// Builds and runs the README's program from the checkout at `ws` (the repository, or the
-/// copy `cargo xtask updated` made); `locked`: with that checkout's `Cargo.lock`.
-pub(crate) fn check(ws: &Path, locked: bool) -> Result<()> {
+/// copy `cargo xtask updated` made) in `target` (that checkout's target directory, whose
+/// dependencies are built already); `locked`: with that checkout's `Cargo.lock`.
+pub(crate) fn check(ws: &Path, target: &Path, locked: bool) -> Result<()> {
     let sdk = ws.join("crates/chatio-customer-sdk");
     let readme = std::fs::read_to_string(sdk.join("README.md")).context("cannot read the SDK's README")?;
     let (deps, program) = blocks(&readme)?;
@@ -71,9 +72,8 @@ pub(crate) fn check(ws: &Path, locked: bool) -> Result<()> {
         std::fs::copy(ws.join("Cargo.lock"), dir.join("Cargo.lock")).context("cannot copy Cargo.lock")?;
     }
     let result = (|| {
-        // The workspace's target directory: the dependencies are built already.
-        run(Command::new(env!("CARGO")).current_dir(&dir).args(["build", "-q"]).env("CARGO_TARGET_DIR", target_dir()))?;
-        let bin = target_dir().join("debug/hello-chatio");
+        run(Command::new(env!("CARGO")).current_dir(&dir).args(["build", "-q"]).env("CARGO_TARGET_DIR", target))?;
+        let bin = target.join("debug/hello-chatio");
         eprintln!("$ {} (against {})", bin.display(), server.http_url());
         let (status, out, err) = run_bounded(&mut Command::new(&bin), 120).context("the getting-started program")?;
         print!("{out}");

@@ -4,7 +4,8 @@
 //!
 //! Copies the checkout's files (tracked and untracked, not ignored) to `target/updated/ws`,
 //! runs `cargo update` there, then `cargo clippy --workspace --all-targets -- -D warnings` and
-//! `cargo test --workspace` (`--no-tests`: clippy only), and builds the README's getting-started
+//! `cargo test --workspace` (`--no-tests`: clippy only) in a target directory of its own
+//! (`target/updated/target`), and builds the README's getting-started
 //! program against the fresh versions. The repository's `Cargo.lock` is never touched.
 //!
 //! Not part of `cargo xtask ci`: its outcome depends on what was published upstream since the
@@ -30,18 +31,18 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
     }
     let ws = target_dir().join("updated").join("ws");
     copy_checkout(&ws)?;
-    // The workspace's target directory: dependencies whose version did not move are reused
-    // (the copy's own crates are built again: afterwards the checkout rebuilds them too).
-    let cargo = |args: &[&str]| {
-        run(Command::new(env!("CARGO")).current_dir(&ws).args(args).env("CARGO_TARGET_DIR", target_dir()))
-    };
+    // A target directory of its own: in the workspace's, the copy's crates would have the same
+    // artifact names as the checkout's, and one could be taken for the other.
+    let target = target_dir().join("updated").join("target");
+    let cargo =
+        |args: &[&str]| run(Command::new(env!("CARGO")).current_dir(&ws).args(args).env("CARGO_TARGET_DIR", &target));
     cargo(&["update"])?;
     print_moves(&root().join("Cargo.lock"), &ws.join("Cargo.lock"))?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     if tests {
         cargo(&["test", "--workspace"])?;
     }
-    crate::getting_started::check(&ws, false)?;
+    crate::getting_started::check(&ws, &target, false)?;
     println!(
         "the workspace builds, lints{} clean against the newest compatible dependencies",
         if tests { " and tests" } else { "" }

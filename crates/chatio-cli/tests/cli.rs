@@ -415,7 +415,7 @@ fn the_server_log_is_plain_text_when_redirected() {
 #[test]
 fn the_server_log_shows_connections_chats_and_refusals_without_secrets() {
     let mut child = Command::new(BIN)
-        .args(["server", "--listen", "127.0.0.1:0", "--agent-delay-ms", "0"])
+        .args(["server", "--memory", "--listen", "127.0.0.1:0", "--agent-delay-ms", "0"])
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
