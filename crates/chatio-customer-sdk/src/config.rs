@@ -104,7 +104,8 @@ pub struct Config {
     /// [`TokenSource::AccountsResume`] (see [`Config::on_refresh_token`]).
     pub on_refresh_token: Option<RefreshListener>,
     /// Where the SDK keeps what must survive a restart (none by default: everything lives in
-    /// the process). See [`Config::store`] and [`Config::store_path`].
+    /// the process). See [`Config::store`] and, natively with the `sqlite` feature,
+    /// `Config::store_path`.
     pub store: Option<Arc<dyn crate::Store>>,
     /// Most events waiting to be delivered at once (1 000): one more `send_message` fails
     /// with [`Error::OutboxFull`].
