@@ -186,9 +186,19 @@ async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     until(&c, "document.getElementById('agents').textContent === 'No agent in the chat'", "the agent leaving").await;
 
     // Reload: the same customer (remembered in localStorage) sees the newest thread; scrolling
-    // up loads the older one.
+    // up loads the older one. What the page remembers is the server-issued refresh secret
+    // (G11), never the customer's id, and resuming with it rotates it.
+    let secret =
+        "Object.keys(localStorage).filter(k => k.endsWith('.refresh_token')).map(k => localStorage.getItem(k))";
+    let before = js(&c, secret).await;
+    assert!(
+        before.as_array().is_some_and(|a| a.len() == 1 && a[0].as_str().is_some_and(|t| t.len() >= 32)),
+        "{before}"
+    );
     c.goto(&format!("{base}?history=1")).await.unwrap();
     until(&c, "document.getElementById('status').textContent === 'Connected'", "Connected again").await;
+    let after = js(&c, secret).await;
+    assert!(after.as_array().is_some_and(|a| a.len() == 1) && after != before, "not rotated: {before} → {after}");
     until(&c, &has_text(".row", "You said: Back again"), "the newest thread from history").await;
     let layout = js(
         &c,
