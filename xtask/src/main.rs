@@ -80,7 +80,7 @@ fn print_help() {
          against one release server while an honest customer chats from another address: the reliability table\n  \
          tidy    the architecture rules of docs/ARCHITECTURE.md (crate direction, sans-I/O crates, limits, platform cfgs,\n          \
          module layers); --write-docs rewrites the document's copy of the rules table\n  \
-         widget  builds the chat widget into target/widget/ (hashed, pre-compressed; [--server URL] [--embed-origin ORIGIN]...)"
+         widget  builds the chat widget into target/widget/ and the agent page into target/widget/agent/ (hashed, pre-compressed;\n          [--server URL] [--embed-origin ORIGIN]...)"
     );
 }
 

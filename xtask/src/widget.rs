@@ -1,6 +1,7 @@
-//! `cargo xtask widget`: builds the chat widget (crates/chatio-widget) for the browser into
-//! `target/widget/`, the folder `chatio server --widget` serves and a site owner can put on
-//! any static host: the page (`index.html`) and the loader (`loader.js`) under fixed names,
+//! `cargo xtask widget`: builds the chat widget (crates/chatio-widget) and the agent page
+//! (crates/chatio-agent-web, into `agent/`) for the browser into `target/widget/`, the folder
+//! `chatio server --widget` serves (`/widget/`, `/agent/`) and a site owner can put on any
+//! static host: the pages (`index.html`) and the loader (`loader.js`) under fixed names,
 //! everything else under content-hashed names, each file beside its gzip and brotli forms;
 //! and `ci_widget`, the CI step that installs what the WebDriver tests need and runs them.
 
@@ -123,9 +124,42 @@ fn embed_json(origins: &[String]) -> String {
     serde_json::json!({ "origins": list }).to_string()
 }
 
-/// `cargo xtask widget`: release build for wasm32, wasm-bindgen (`--target web`, without the
-/// name and producers sections); then the folder: hashed names for everything but the page,
-/// the loader and `embed.json`, each file beside its `.gz` and `.br`; prints the sizes.
+/// One wasm page the build makes: its crate, its assets, where its files go.
+struct Page {
+    /// The crate (`cargo build -p`).
+    package: &'static str,
+    /// Its library name (the wasm and the glue are named after it).
+    lib: &'static str,
+    /// Its assets, from the workspace root: `index.html`, `boot.js` and the style sheet.
+    assets: &'static str,
+    /// The style sheet's name.
+    css: &'static str,
+    /// The folder under `target/widget/` (empty: the folder itself).
+    subdir: &'static str,
+}
+
+/// The chat widget's window, at the folder's root (`/widget/`).
+const WIDGET: Page = Page {
+    package: "chatio-widget",
+    lib: "chatio_widget",
+    assets: "crates/chatio-widget/assets",
+    css: "widget.css",
+    subdir: "",
+};
+
+/// The agent page (crates/chatio-agent-web), in `agent/` (served at `/agent/`).
+const AGENT_PAGE: Page = Page {
+    package: "chatio-agent-web",
+    lib: "chatio_agent_web",
+    assets: "crates/chatio-agent-web/assets",
+    css: "agent.css",
+    subdir: "agent",
+};
+
+/// `cargo xtask widget`: release builds for wasm32, wasm-bindgen (`--target web`, without
+/// the name and producers sections); then the folder: the widget at its root, the agent page
+/// in `agent/`; hashed names for everything but the pages, the loader and `embed.json`, each
+/// file beside its `.gz` and `.br`; prints the sizes.
 pub(crate) fn build() -> Result<()> {
     build_with(&Options::default())
 }
@@ -134,24 +168,54 @@ fn build_with(opts: &Options) -> Result<()> {
     ensure_wasm_target()?;
     ensure_wasm_bindgen()?;
     let root = root();
-    // Size settings for this build only (native release builds keep the workspace's).
+    let out = out_dir();
+    // Each page is its own cargo build: built together, the agent page's features (the
+    // Agent API's frames) would be unified into the widget's build and grow it.
+    let mut files = page_files(&WIDGET, opts)?;
+    let assets = root.join(WIDGET.assets);
+    files.push(("loader.js".into(), read(&assets.join("loader.js"))?));
+    files.push(("embed.json".into(), embed_json(&opts.embed_origins).into_bytes()));
+    let agent_files = page_files(&AGENT_PAGE, opts)?;
+
+    let _ = std::fs::remove_dir_all(&out);
+    write_folder(&out, &files, "the chat window (first open)")?;
+    write_folder(&out.join(AGENT_PAGE.subdir), &agent_files, "the agent page (first open)")?;
+    let loader = files.iter().find(|(n, _)| n == "loader.js").map(|(_, b)| gzip(b)).transpose()?.map_or(0, |g| g.len());
+    println!("loader.js alone: {loader} bytes gzipped (the budget before the chat is opened: 10 KiB)");
+    if loader > 10 * 1024 {
+        bail!("loader.js is {loader} bytes gzipped, over its 10 KiB budget");
+    }
+    println!(
+        "widget in {}, agent page in {}; serve them with `cargo run -p chatio-cli -- server --widget` (/widget/, /agent/), or copy the folder to a static host",
+        out.display(),
+        out.join(AGENT_PAGE.subdir).display()
+    );
+    Ok(())
+}
+
+/// Builds one page: its crate for wasm32 (size settings for this build only; native release
+/// builds keep the workspace's), wasm-bindgen, and its files under their final names: the
+/// wasm, the glue, the style sheet and the boot script hashed, `index.html` naming them
+/// (and preloading the glue and the wasm) and the server of `--server`.
+fn page_files(page: &Page, opts: &Options) -> Result<Vec<(String, Vec<u8>)>> {
+    let root = root();
     let mut build = Command::new(env!("CARGO"));
     build
         .current_dir(&root)
-        .args(["build", "-p", "chatio-widget", "--release", "--target", "wasm32-unknown-unknown"])
+        .args(["build", "-p", page.package, "--release", "--target", "wasm32-unknown-unknown"])
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
     run(&mut build)?;
-    let stage = root.join("target").join("widget-stage");
+    let stage = root.join("target").join("widget-stage").join(page.lib);
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage).with_context(|| format!("{}", stage.display()))?;
     // No wasm-opt: Debian's binaryen (108) makes this module smaller raw but larger gzipped
     // (docs/benchmarks.md, "chatio-widget"); dropping the name and producers sections is
     // what saves bytes on the wire.
-    let wasm = root.join("target/wasm32-unknown-unknown/release/chatio_widget.wasm");
+    let wasm = root.join(format!("target/wasm32-unknown-unknown/release/{}.wasm", page.lib));
     run(Command::new("wasm-bindgen")
         .args([
             "--target",
@@ -160,15 +224,12 @@ fn build_with(opts: &Options) -> Result<()> {
             "--remove-name-section",
             "--remove-producers-section",
             "--out-name",
-            "chatio_widget",
-            "--out-dir",
         ])
+        .arg(page.lib)
+        .arg("--out-dir")
         .arg(&stage)
         .arg(&wasm))?;
-    let assets = root.join("crates/chatio-widget/assets");
-    let out = out_dir();
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).with_context(|| format!("{}", out.display()))?;
+    let assets = root.join(page.assets);
 
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut place = |name: &str, bytes: Vec<u8>| -> String {
@@ -176,50 +237,55 @@ fn build_with(opts: &Options) -> Result<()> {
         files.push((hashed.clone(), bytes));
         hashed
     };
-    let wasm_name = place("chatio_widget_bg.wasm", read(&stage.join("chatio_widget_bg.wasm"))?);
-    let glue_name = place("chatio_widget.js", read(&stage.join("chatio_widget.js"))?);
-    let css_name = place("widget.css", read(&assets.join("widget.css"))?);
+    let (wasm_file, glue_file) = (format!("{}_bg.wasm", page.lib), format!("{}.js", page.lib));
+    let wasm_name = place(&wasm_file, read(&stage.join(&wasm_file))?);
+    let glue_name = place(&glue_file, read(&stage.join(&glue_file))?);
+    let css_name = place(page.css, read(&assets.join(page.css))?);
     let boot = String::from_utf8(read(&assets.join("boot.js"))?).context("boot.js")?;
-    let boot = replace_once(&boot, "'./chatio_widget.js'", &format!("'./{glue_name}'"))?;
-    let boot = replace_once(&boot, "'./chatio_widget_bg.wasm'", &format!("'./{wasm_name}'"))?;
+    let boot = replace_once(&boot, &format!("'./{glue_file}'"), &format!("'./{glue_name}'"))?;
+    let boot = replace_once(&boot, &format!("'./{wasm_file}'"), &format!("'./{wasm_name}'"))?;
     let boot_name = place("boot.js", boot.into_bytes());
-    let page = String::from_utf8(read(&assets.join("index.html"))?).context("index.html")?;
-    let page = replace_once(&page, "href=\"widget.css\"", &format!("href=\"{css_name}\""))?;
-    let page = replace_once(&page, "src=\"boot.js\"", &format!("src=\"{boot_name}\""))?;
+    let html = String::from_utf8(read(&assets.join("index.html"))?).context("index.html")?;
+    let html = replace_once(&html, &format!("href=\"{}\"", page.css), &format!("href=\"{css_name}\""))?;
+    let html = replace_once(&html, "src=\"boot.js\"", &format!("src=\"{boot_name}\""))?;
     // The glue and the wasm start downloading with the page, not after the boot script ran.
-    let page = replace_once(
-        &page,
+    let html = replace_once(
+        &html,
         "</head>",
         &format!(
             "<link rel=\"modulepreload\" href=\"{glue_name}\">\n<link rel=\"preload\" href=\"{wasm_name}\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n</head>"
         ),
     )?;
-    let page = match &opts.server {
+    let html = match &opts.server {
         Some(url) => {
             if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(['"', '<', '>']) {
                 bail!("--server {url}: expected an http(s) URL");
             }
             replace_once(
-                &page,
+                &html,
                 "<meta name=\"chatio-server\" content=\"\">",
                 &format!("<meta name=\"chatio-server\" content=\"{}\">", url.trim_end_matches('/')),
             )?
         }
-        None => page,
+        None => html,
     };
-    files.push(("index.html".into(), page.into_bytes()));
-    files.push(("loader.js".into(), read(&assets.join("loader.js"))?));
-    files.push(("embed.json".into(), embed_json(&opts.embed_origins).into_bytes()));
+    files.push(("index.html".into(), html.into_bytes()));
+    Ok(files)
+}
 
-    println!("{:<36} {:>10} {:>10} {:>10}", "file", "bytes", "gzip -9", "brotli 11");
+/// Writes `files` into `dir`, each beside its `.gz` and `.br`; prints their sizes and what a
+/// first open of the page costs (`total`: every file but the fixed ones, plus the page).
+fn write_folder(dir: &Path, files: &[(String, Vec<u8>)], total: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    println!("{:<40} {:>10} {:>10} {:>10}", format!("{}/", dir.display()), "bytes", "gzip -9", "brotli 11");
     let (mut raw, mut gz_total, mut br_total) = (0, 0, 0);
-    for (name, bytes) in &files {
+    for (name, bytes) in files {
         let gz = gzip(bytes)?;
         let br = brotli(bytes)?;
-        write(&out.join(name), bytes)?;
-        write(&out.join(format!("{name}.gz")), &gz)?;
-        write(&out.join(format!("{name}.br")), &br)?;
-        println!("{name:<36} {:>10} {:>10} {:>10}", bytes.len(), gz.len(), br.len());
+        write(&dir.join(name), bytes)?;
+        write(&dir.join(format!("{name}.gz")), &gz)?;
+        write(&dir.join(format!("{name}.br")), &br)?;
+        println!("{name:<40} {:>10} {:>10} {:>10}", bytes.len(), gz.len(), br.len());
         if !FIXED.contains(&name.as_str()) || name == "index.html" {
             raw += bytes.len();
             gz_total += gz.len();
@@ -228,16 +294,7 @@ fn build_with(opts: &Options) -> Result<()> {
     }
     #[allow(clippy::cast_precision_loss)]
     let kib = gz_total as f64 / 1024.0;
-    println!("{:<36} {raw:>10} {gz_total:>10} {br_total:>10}  ({kib:.1} KiB gzipped)", "the chat window (first open)");
-    let loader = files.iter().find(|(n, _)| n == "loader.js").map(|(_, b)| gzip(b)).transpose()?.map_or(0, |g| g.len());
-    println!("loader.js alone: {loader} bytes gzipped (the budget before the chat is opened: 10 KiB)");
-    if loader > 10 * 1024 {
-        bail!("loader.js is {loader} bytes gzipped, over its 10 KiB budget");
-    }
-    println!(
-        "widget in {}; serve it with `cargo run -p chatio-cli -- server --widget`, or copy the folder to a static host",
-        out.display()
-    );
+    println!("{total:<40} {raw:>10} {gz_total:>10} {br_total:>10}  ({kib:.1} KiB gzipped)");
     Ok(())
 }
 
@@ -250,8 +307,8 @@ fn replace_once(text: &str, from: &str, to: &str) -> Result<String> {
     }
 }
 
-/// The CI step: chromium and chromedriver (Debian packages) when missing, the widget build,
-/// then the WebDriver tests with skipping turned into a failure (the accessibility test
+/// The CI step: chromium and chromedriver (Debian packages) when missing, the widget and
+/// agent page build, then the WebDriver tests of both with skipping turned into a failure (the accessibility test
 /// installs axe-core from npm into `target/widget-test/axe` itself).
 pub(crate) fn ci_widget() -> Result<()> {
     let missing = ["chromium", "chromedriver"].iter().any(|b| output(b, &["--version"]).is_none());
@@ -266,5 +323,9 @@ pub(crate) fn ci_widget() -> Result<()> {
         .current_dir(root())
         // One browser at a time: each test starts its own Chromium, and this machine has two cores.
         .args(["test", "-p", "chatio-widget", "--test", "browser", "--", "--nocapture", "--test-threads=1"])
+        .env("CHATIO_BROWSER_TESTS", "require"))?;
+    run(Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["test", "-p", "chatio-agent-web", "--test", "browser", "--", "--nocapture", "--test-threads=1"])
         .env("CHATIO_BROWSER_TESTS", "require"))
 }

@@ -432,6 +432,7 @@ pub fn run(args: Args) -> Result<(), Error> {
             handle.http_url(),
             licenses.first().copied().unwrap_or(100)
         );
+        println!("agent page: {}/agent/ (sign in with an agent token)", handle.http_url());
         for license in &licenses {
             let origins = match handle.config().embed_origins.get(license) {
                 Some(list) => list.join(", "),

@@ -88,6 +88,7 @@ pub const RULES: Rules = Rules {
         },
         CrateRow { name: "chatio-widget", may_use: &["chatio-wire", "chatio-core", "chatio-customer-sdk"] },
         CrateRow { name: "chatio-web-minimal", may_use: &["chatio-customer-sdk"] },
+        CrateRow { name: "chatio-agent-web", may_use: &["chatio-wire", "chatio-core", "chatio-agent-sdk"] },
     ],
     pure: &[
         Pure { name: "chatio-wire", deps: &["serde", "serde_json", "serde_path_to_error"] },

@@ -197,6 +197,7 @@ async fn route(router: &Router, req: hyper::Request<Incoming>, peer: IpAddr) -> 
             admin::admin(state, req, &op).await
         }
         (Method::GET, ["widget", rest @ ..]) => static_files::serve(state, &req, &path, rest),
+        (Method::GET, ["agent", rest @ ..]) => static_files::serve_agent(state, &req, &path, rest),
         (Method::GET, [""]) => respond(
             StatusCode::OK,
             "text/plain",

@@ -13,6 +13,10 @@
 //!   origins: the server's own origin and loopback origins (a local run needs no setup).
 //! * Every answer is `nosniff`; `Timing-Allow-Origin: *` lets a host page measure what the
 //!   widget costs it; `embed.json` is readable cross-origin (public, no credentials).
+//!
+//! `GET /agent/...` serves the agent page, the folder's `agent/` (built with the widget),
+//! the same way; it holds an agent's token, so no site may frame it (`frame-ancestors
+//! 'none'`), it sends no referrer, and `/widget/agent/` does not serve it.
 
 use std::path::{Path, PathBuf};
 
@@ -160,6 +164,9 @@ pub(crate) fn serve<B>(state: &State, req: &hyper::Request<B>, full_path: &str, 
     if !dir.join("index.html").is_file() {
         return respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", NOT_BUILT);
     }
+    if rest.first() == Some(&AGENT_DIR) {
+        return respond(StatusCode::NOT_FOUND, "text/plain", "not found");
+    }
     let q = query(req);
     let mut r = match rest.iter().rev().find(|s| !s.is_empty()).copied() {
         Some("embed.json") if rest.len() == 1 => embed_json(state, &q),
@@ -170,6 +177,35 @@ pub(crate) fn serve<B>(state: &State, req: &hyper::Request<B>, full_path: &str, 
     };
     set(&mut r, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(&mut r, header::HeaderName::from_static("timing-allow-origin"), "*");
+    r
+}
+
+/// The agent page's folder inside the widget's.
+const AGENT_DIR: &str = "agent";
+
+/// Serves one request under `/agent` (the Agent API's own paths are routed before): the
+/// agent page. `/agent` redirects to `/agent/`.
+pub(crate) fn serve_agent<B>(state: &State, req: &hyper::Request<B>, full_path: &str, rest: &[&str]) -> Resp {
+    if full_path == "/agent" {
+        let mut r = respond(StatusCode::MOVED_PERMANENTLY, "text/plain", "/agent/\n");
+        r.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/agent/"));
+        return r;
+    }
+    let Some(dir) = state.config.widget_dir.as_deref() else {
+        return respond(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            "The agent page is not served: start the server with --widget.\n",
+        );
+    };
+    let dir = dir.join(AGENT_DIR);
+    if !dir.join("index.html").is_file() {
+        return respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", NOT_BUILT);
+    }
+    // No embed origins: the page may not be framed at all.
+    let mut r = file(&dir, req.headers(), rest, |name| (name == "index.html").then(|| page_policy(&[])));
+    set(&mut r, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(&mut r, header::REFERRER_POLICY, "no-referrer");
     r
 }
 

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::{Element, ElementRef};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -315,4 +317,58 @@ pub async fn resources(c: &Client) -> Vec<(String, f64)> {
             a.iter().filter_map(|e| Some((e.get(0)?.as_str()?.to_owned(), e.get(1)?.as_f64().unwrap_or(0.0)))).collect()
         })
         .unwrap_or_default()
+}
+
+/// axe-core's browser bundle, installed with npm into `target/widget-test/axe` on first use.
+pub fn axe_source() -> Result<String, String> {
+    let dir = root().join("target/widget-test/axe");
+    let file: PathBuf = dir.join("node_modules/axe-core/axe.min.js");
+    if !file.is_file() {
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let status = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg("axe-core@4")
+            .status()
+            .map_err(|e| format!("npm is needed for axe-core: {e}"))?;
+        if !status.success() {
+            return Err(format!("npm install axe-core failed ({status})"));
+        }
+    }
+    std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// The WCAG 2.2 A/AA violations axe-core finds in the current frame.
+pub async fn axe(c: &Client, source: &str) -> Value {
+    let script = format!(
+        "{source}\n;const done = arguments[arguments.length - 1];\
+         axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }}, resultTypes: ['violations'] }})\
+         .then(r => done(r.violations.map(v => ({{ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary) }}))))\
+         .catch(e => done([{{ id: 'axe-error', help: String(e) }}]));"
+    );
+    c.execute_async(&script, vec![]).await.expect("axe.run")
+}
+
+/// `Emulation.setEmulatedMedia` through chromedriver's CDP endpoint.
+#[derive(Debug)]
+pub struct ColorScheme(pub &'static str);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for ColorScheme {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or("")))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": "Emulation.setEmulatedMedia",
+            "params": { "features": [{ "name": "prefers-color-scheme", "value": self.0 }] } });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// One key pressed and released.
+pub async fn press(c: &Client, key: Key) {
+    let k: char = key.into();
+    let actions =
+        KeyActions::new("keyboard".into()).then(KeyAction::Down { value: k }).then(KeyAction::Up { value: k });
+    c.perform_actions(actions).await.expect("a key press");
 }

@@ -1,0 +1,710 @@
+//! The page's DOM side: one `Rc<App>` holding the elements and a `RefCell` state that is
+//! never borrowed across an `.await`; the SDK (cheap to clone) is cloned out of it for each
+//! call. Text goes into the page only as text (`textContent`), never as HTML.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use chatio_agent_sdk::model::{ChatView, Event, User};
+use chatio_agent_sdk::{AgentEvent, AgentSdk, AgentToken, ChatId, Config, Error, EventId, RoutingStatus, UserId};
+use futures::StreamExt;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{
+    Document, Element, HtmlButtonElement, HtmlElement, HtmlFieldSetElement, HtmlFormElement, HtmlInputElement,
+    HtmlTextAreaElement,
+};
+
+use crate::view::{self, Side};
+
+/// A result of DOM work; failures are reported to the console, never panics.
+type Js<T = ()> = Result<T, JsValue>;
+
+/// Starts the page: enables the sign-in form (disabled until the wasm runs, so a token can
+/// never be submitted the browser's way) and wires the controls.
+pub fn start() {
+    if let Err(e) = App::new().and_then(App::wire) {
+        web_sys::console::error_2(&JsValue::from_str("chatio agent page: could not start:"), &e);
+    }
+}
+
+/// The elements the page works with (ids of `assets/index.html`).
+struct Ui {
+    status: Element,
+    sign_out: HtmlButtonElement,
+    signin_view: Element,
+    signin: HtmlFormElement,
+    signin_fields: HtmlFieldSetElement,
+    token: HtmlInputElement,
+    signin_error: Element,
+    console: Element,
+    accepting: HtmlInputElement,
+    waiting: Element,
+    waiting_count: Element,
+    waiting_empty: Element,
+    mine: Element,
+    mine_empty: Element,
+    chat_title: Element,
+    typing: Element,
+    log: Element,
+    composer: HtmlFormElement,
+    reply: HtmlTextAreaElement,
+    chat_actions: Element,
+    close_chat: HtmlButtonElement,
+    error: Element,
+}
+
+/// What the page knows besides the SDK's own state.
+#[derive(Default)]
+struct State {
+    sdk: Option<AgentSdk>,
+    /// Counts sign-ins: an event loop of an older session stops touching the page.
+    generation: u64,
+    me: Option<UserId>,
+    current: Option<ChatId>,
+    /// Whether the current chat's thread is open, as last drawn.
+    current_active: bool,
+    names: HashMap<UserId, String>,
+    /// The last thing a person said in each chat, for the lists' previews.
+    said: HashMap<ChatId, Event>,
+    /// Events already on the log of the current chat (an event comes as the answer to a
+    /// send and may come as a push too).
+    shown: HashSet<EventId>,
+}
+
+struct App {
+    doc: Document,
+    ui: Ui,
+    state: RefCell<State>,
+}
+
+fn by_id<T: JsCast>(doc: &Document, id: &str) -> Js<T> {
+    doc.get_element_by_id(id)
+        .ok_or_else(|| JsValue::from_str(&format!("the page has no element #{id}")))?
+        .dyn_into::<T>()
+        .map_err(|_| JsValue::from_str(&format!("#{id} is not the expected kind of element")))
+}
+
+fn show(e: &Element, visible: bool) {
+    if let Some(h) = e.dyn_ref::<HtmlElement>() {
+        h.set_hidden(!visible);
+    }
+}
+
+fn el(doc: &Document, tag: &str, class: &str, text: Option<&str>) -> Js<Element> {
+    let e = doc.create_element(tag)?;
+    if !class.is_empty() {
+        e.set_class_name(class);
+    }
+    if let Some(t) = text {
+        e.set_text_content(Some(t));
+    }
+    Ok(e)
+}
+
+fn add(parent: &Element, child: &Element) -> Js {
+    parent.append_child(child).map(drop)
+}
+
+/// Listens for `kind` on `target` for the page's lifetime.
+fn on(target: &web_sys::EventTarget, kind: &str, f: impl FnMut(web_sys::Event) + 'static) -> Js {
+    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    target.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref())?;
+    cb.forget(); // ok: the page's controls live as long as the page
+    Ok(())
+}
+
+/// The server this page talks to: its `chatio-server` meta tag (set at build time for a
+/// copy on another host), else its own origin. Never from the URL: a link cannot send a
+/// token elsewhere.
+fn server_url(doc: &Document) -> Js<String> {
+    let meta = doc
+        .query_selector("meta[name=chatio-server]")?
+        .and_then(|m| m.get_attribute("content"))
+        .map(|s| s.trim().trim_end_matches('/').to_owned())
+        .filter(|s| !s.is_empty());
+    match meta {
+        Some(url) => Ok(url),
+        None => doc.location().ok_or_else(|| JsValue::from_str("the page has no location"))?.origin(),
+    }
+}
+
+fn report(what: &str, e: &JsValue) {
+    web_sys::console::error_2(&JsValue::from_str(what), e);
+}
+
+impl App {
+    fn new() -> Js<Rc<App>> {
+        let doc = web_sys::window().and_then(|w| w.document()).ok_or_else(|| JsValue::from_str("no document"))?;
+        let ui = Ui {
+            status: by_id(&doc, "status")?,
+            sign_out: by_id(&doc, "sign-out")?,
+            signin_view: by_id(&doc, "signin-view")?,
+            signin: by_id(&doc, "signin")?,
+            signin_fields: by_id(&doc, "signin-fields")?,
+            token: by_id(&doc, "token")?,
+            signin_error: by_id(&doc, "signin-error")?,
+            console: by_id(&doc, "console")?,
+            accepting: by_id(&doc, "accepting")?,
+            waiting: by_id(&doc, "waiting")?,
+            waiting_count: by_id(&doc, "waiting-count")?,
+            waiting_empty: by_id(&doc, "waiting-empty")?,
+            mine: by_id(&doc, "mine")?,
+            mine_empty: by_id(&doc, "mine-empty")?,
+            chat_title: by_id(&doc, "chat-title")?,
+            typing: by_id(&doc, "typing")?,
+            log: by_id(&doc, "log")?,
+            composer: by_id(&doc, "composer")?,
+            reply: by_id(&doc, "reply")?,
+            chat_actions: by_id(&doc, "chat-actions")?,
+            close_chat: by_id(&doc, "close-chat")?,
+            error: by_id(&doc, "error")?,
+        };
+        Ok(Rc::new(App { doc, ui, state: RefCell::new(State::default()) }))
+    }
+
+    fn wire(self: Rc<Self>) -> Js {
+        let app = self.clone();
+        on(&self.ui.signin, "submit", move |e| {
+            e.prevent_default();
+            app.clone().sign_in();
+        })?;
+        let app = self.clone();
+        on(&self.ui.sign_out, "click", move |_| spawn_local(app.clone().sign_out(None)))?;
+        let app = self.clone();
+        on(&self.ui.composer, "submit", move |e| {
+            e.prevent_default();
+            app.clone().send_reply();
+        })?;
+        let form = self.ui.composer.clone();
+        on(&self.ui.reply, "keydown", move |e| {
+            if let Some(k) = e.dyn_ref::<web_sys::KeyboardEvent>() {
+                if k.key() == "Enter" && !k.shift_key() && !k.is_composing() {
+                    e.prevent_default();
+                    let _ = form.request_submit();
+                }
+            }
+        })?;
+        let app = self.clone();
+        on(&self.ui.close_chat, "click", move |_| spawn_local(app.clone().close_chat()))?;
+        let app = self.clone();
+        on(&self.ui.accepting, "change", move |_| spawn_local(app.clone().set_accepting()))?;
+        // One listener per list: the buttons carry their chat's id.
+        for list in [&self.ui.waiting, &self.ui.mine] {
+            let app = self.clone();
+            on(list, "click", move |e| {
+                let button = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<Element>().ok())
+                    .and_then(|t| t.closest("button[data-chat]").ok().flatten());
+                if let Some(b) = button {
+                    let chat = b.get_attribute("data-chat").unwrap_or_default();
+                    let take = b.class_list().contains("take");
+                    spawn_local(app.clone().open_chat(ChatId::new(chat), take));
+                }
+            })?;
+        }
+        self.ui.signin_fields.set_disabled(false);
+        self.set_status("Sign in with your agent token");
+        Ok(())
+    }
+
+    fn set_status(&self, text: &str) {
+        self.ui.status.set_text_content(Some(text));
+    }
+
+    fn show_error(&self, text: Option<&str>) {
+        self.ui.error.set_text_content(text);
+        show(&self.ui.error, text.is_some());
+    }
+
+    fn sdk(&self) -> Option<AgentSdk> {
+        self.state.borrow().sdk.clone()
+    }
+
+    /// The form's token, read once and cleared from the field; the session keeps it in
+    /// memory only (not in storage, the URL or a log).
+    fn sign_in(self: Rc<Self>) {
+        let token = self.ui.token.value().trim().to_owned();
+        self.ui.token.set_value("");
+        if token.is_empty() {
+            self.signin_failed("Enter your agent token.");
+            return;
+        }
+        if self.state.borrow().sdk.is_some() {
+            return;
+        }
+        let server = match server_url(&self.doc) {
+            Ok(s) => s,
+            Err(e) => {
+                report("chatio agent page: no server URL:", &e);
+                return self.signin_failed("This page does not know its server. Reload it.");
+            }
+        };
+        let config = Config::new(server, AgentToken::bearer(token))
+            .application("chatio-agent-web", env!("CARGO_PKG_VERSION"))
+            .resume_routing_status(false);
+        let sdk = match AgentSdk::init(config) {
+            Ok(s) => s,
+            Err(e) => {
+                report("chatio agent page: could not start the session:", &JsValue::from_str(&e.to_string()));
+                return self.signin_failed(&view::error_text(&e));
+            }
+        };
+        let events = sdk.events();
+        let generation = {
+            let mut st = self.state.borrow_mut();
+            st.generation += 1;
+            st.sdk = Some(sdk);
+            st.generation
+        };
+        show(&self.ui.signin_error, false);
+        self.ui.signin_fields.set_disabled(true);
+        self.set_status("Signing in…");
+        spawn_local(self.event_loop(events, generation));
+    }
+
+    fn signin_failed(&self, text: &str) {
+        self.ui.signin_error.set_text_content(Some(text));
+        show(&self.ui.signin_error, true);
+        self.ui.signin_fields.set_disabled(false);
+        let _ = self.ui.token.focus();
+    }
+
+    /// Ends the session and goes back to the sign-in form (with why, if it was not asked for).
+    async fn sign_out(self: Rc<Self>, why: Option<String>) {
+        let sdk = {
+            let mut st = self.state.borrow_mut();
+            let sdk = st.sdk.take();
+            st.generation += 1;
+            st.me = None;
+            st.current = None;
+            st.shown.clear();
+            st.said.clear();
+            st.names.clear();
+            sdk
+        };
+        if let Some(sdk) = sdk {
+            sdk.destroy().await;
+        }
+        for list in [&self.ui.waiting, &self.ui.mine, &self.ui.log] {
+            list.set_text_content(None);
+        }
+        self.close_view();
+        show(&self.ui.console, false);
+        show(&self.ui.sign_out, false);
+        show(&self.ui.signin_view, true);
+        match why {
+            Some(text) => self.signin_failed(&text),
+            None => {
+                show(&self.ui.signin_error, false);
+                self.ui.signin_fields.set_disabled(false);
+                let _ = self.ui.token.focus();
+            }
+        }
+        self.set_status("Signed out");
+    }
+
+    async fn event_loop(self: Rc<Self>, mut events: chatio_agent_sdk::AgentEvents, generation: u64) {
+        while let Some(event) = events.next().await {
+            if self.state.borrow().generation != generation {
+                return;
+            }
+            if let Err(e) = self.clone().handle(&event).await {
+                report("chatio agent page:", &e);
+            }
+        }
+    }
+
+    /// Remembers `e` as its chat's preview if a person said it.
+    fn note_said(&self, e: &Event) {
+        if view::is_said(e) {
+            self.state.borrow_mut().said.insert(e.chat.clone(), e.clone());
+        }
+    }
+
+    fn learn(&self, users: &[User]) {
+        let mut st = self.state.borrow_mut();
+        for u in users {
+            st.names.insert(u.id.clone(), view::display_name(u));
+        }
+    }
+
+    async fn handle(self: Rc<Self>, event: &AgentEvent) -> Js {
+        if let Some(text) = view::status_text(event) {
+            self.set_status(&text);
+        }
+        match event {
+            AgentEvent::Connected { me, chats, .. } => {
+                self.learn(std::slice::from_ref(me));
+                for c in chats {
+                    self.learn(&c.users);
+                    if let Some(e) = &c.last_event {
+                        self.note_said(e);
+                    }
+                }
+                self.state.borrow_mut().me = Some(me.id.clone());
+                self.ui.accepting.set_checked(me.routing_status == Some(RoutingStatus::AcceptingChats));
+                show(&self.ui.signin_view, false);
+                show(&self.ui.console, true);
+                show(&self.ui.sign_out, true);
+                self.ui.signin_fields.set_disabled(false);
+                self.refresh().await?;
+                let first = chats.iter().find(|c| c.is_active() && c.has_user(&me.id)).map(|c| c.id.clone());
+                if let Some(chat) = first {
+                    self.clone().open_chat(chat, false).await;
+                }
+            }
+            AgentEvent::ConnectionRestored { chats, .. } => {
+                for c in chats {
+                    self.learn(&c.users);
+                }
+                self.show_error(None);
+                self.refresh().await?;
+            }
+            AgentEvent::Disconnected { reason } => {
+                self.clone().sign_out(Some(view::disconnect_text(reason))).await;
+            }
+            AgentEvent::Error(e) if view::is_sign_in_error(e) => {
+                self.clone().sign_out(Some(view::error_text(e))).await;
+            }
+            AgentEvent::Error(e) => {
+                report("chatio agent page:", &JsValue::from_str(&chatio_agent_sdk::chain(e)));
+                self.show_error(Some(&view::error_text(e)));
+            }
+            AgentEvent::IncomingChat(chat) => {
+                self.learn(&chat.users);
+                for e in chat.threads.iter().flat_map(|t| t.events.iter()) {
+                    self.note_said(e);
+                }
+                self.refresh().await?;
+            }
+            AgentEvent::UserJoined { chat, user } => {
+                self.learn(std::slice::from_ref(user));
+                let (me, current) = {
+                    let st = self.state.borrow();
+                    (st.me.clone(), st.current.clone())
+                };
+                self.refresh().await?;
+                if me.as_ref() == Some(&user.id) && current.is_none() {
+                    self.clone().open_chat(chat.clone(), false).await;
+                }
+            }
+            AgentEvent::NewEvent(ev) => {
+                self.note_said(ev);
+                if self.is_current(&ev.chat) {
+                    self.append(ev)?;
+                    self.mark_seen(&ev.chat).await;
+                    self.ui.typing.set_text_content(None);
+                }
+                self.refresh().await?;
+            }
+            AgentEvent::Typing { chat, user, is_typing, .. } if self.is_current(chat) => {
+                let text = is_typing.then(|| format!("{} is typing…", self.name(user)));
+                self.ui.typing.set_text_content(text.as_deref());
+            }
+            AgentEvent::SneakPeek { chat, user, text, .. } if self.is_current(chat) => {
+                let text = format!("{} is typing: {text}", self.name(user));
+                self.ui.typing.set_text_content(Some(&text));
+            }
+            AgentEvent::ThreadClosed { .. } => self.refresh().await?,
+            AgentEvent::UserLeft { chat, user } => {
+                let me = self.state.borrow().me.clone();
+                if me.as_ref() == Some(user) && self.is_current(chat) {
+                    self.system_line("You left this chat.")?;
+                    self.state.borrow_mut().current_active = false;
+                    self.set_chat_open(false);
+                }
+                self.refresh().await?;
+            }
+            AgentEvent::AgentUpdated { agent, routing_status } if self.state.borrow().me.as_ref() == Some(agent) => {
+                self.ui.accepting.set_checked(routing_status.as_ref() == Some(&RoutingStatus::AcceptingChats));
+            }
+            AgentEvent::CustomerUpdated { customer, .. } => {
+                self.learn(std::slice::from_ref(customer));
+                self.refresh().await?;
+            }
+            AgentEvent::ChatUpdated { .. }
+            | AgentEvent::Lagged { .. }
+            | AgentEvent::LastSeenTimestampUpdated { .. } => {
+                self.refresh().await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn is_current(&self, chat: &ChatId) -> bool {
+        self.state.borrow().current.as_ref() == Some(chat)
+    }
+
+    fn name(&self, user: &UserId) -> String {
+        self.state.borrow().names.get(user).cloned().unwrap_or_else(|| "The visitor".to_owned())
+    }
+
+    /// Redraws the two lists from the session's chats, keeping the keyboard focus on the
+    /// same chat's button.
+    async fn refresh(&self) -> Js {
+        let Some(sdk) = self.sdk() else { return Ok(()) };
+        let chats = match sdk.chats().await {
+            Ok(c) => c,
+            Err(_) => return Ok(()), // the session ended: the event loop says why
+        };
+        let (me, current, said) = {
+            let st = self.state.borrow();
+            (st.me.clone(), st.current.clone(), st.said.clone())
+        };
+        self.follow_current(&chats)?;
+        let focused = self
+            .doc
+            .active_element()
+            .and_then(|e| e.get_attribute("data-chat").map(|c| (c, e.class_list().contains("take"))));
+        let waiting: Vec<&ChatView> = chats.iter().filter(|c| c.is_waiting()).collect();
+        let mine: Vec<&ChatView> = chats
+            .iter()
+            .filter(|c| {
+                me.as_ref().is_some_and(|m| c.has_user(m)) && (c.is_active() || current.as_ref() == Some(&c.id))
+            })
+            .collect();
+        self.ui.waiting.set_text_content(None);
+        for chat in &waiting {
+            let row = view::chat_row(chat, said.get(&chat.id));
+            let li = el(&self.doc, "li", "chat", None)?;
+            let text = el(&self.doc, "div", "chat-text", None)?;
+            add(&text, &el(&self.doc, "span", "who", Some(&row.title))?)?;
+            add(&text, &el(&self.doc, "span", "preview", Some(&row.preview))?)?;
+            add(&li, &text)?;
+            let take = el(&self.doc, "button", "take", Some("Take"))?;
+            take.set_attribute("type", "button")?;
+            take.set_attribute("data-chat", chat.id.as_str())?;
+            take.set_attribute("aria-label", &format!("Take the chat with {}", row.title))?;
+            add(&li, &take)?;
+            add(&self.ui.waiting, &li)?;
+        }
+        self.ui.waiting_count.set_text_content(Some(&waiting.len().to_string()));
+        show(&self.ui.waiting_empty, waiting.is_empty());
+        self.ui.mine.set_text_content(None);
+        for chat in &mine {
+            let row = view::chat_row(chat, said.get(&chat.id));
+            let li = el(&self.doc, "li", "chat", None)?;
+            let b = el(&self.doc, "button", "open", None)?;
+            b.set_attribute("type", "button")?;
+            b.set_attribute("data-chat", chat.id.as_str())?;
+            if current.as_ref() == Some(&chat.id) {
+                b.set_attribute("aria-current", "true")?;
+            }
+            add(&b, &el(&self.doc, "span", "who", Some(&row.title))?)?;
+            if row.unread > 0 {
+                let badge = el(&self.doc, "span", "badge", Some(&row.unread.to_string()))?;
+                add(&badge, &el(&self.doc, "span", "sr-only", Some(view::unread_words(row.unread)))?)?;
+                add(&b, &badge)?;
+            }
+            if !chat.is_active() {
+                add(&b, &el(&self.doc, "span", "closed", Some("closed"))?)?;
+            }
+            add(&b, &el(&self.doc, "span", "preview", Some(&row.preview))?)?;
+            add(&li, &b)?;
+            add(&self.ui.mine, &li)?;
+        }
+        show(&self.ui.mine_empty, mine.is_empty());
+        if let Some((chat, take)) = focused {
+            let list = if take { &self.ui.waiting } else { &self.ui.mine };
+            let selector = format!("button[data-chat=\"{}\"]", chat.replace(['"', '\\'], ""));
+            if let Some(b) = list.query_selector(&selector)?.and_then(|b| b.dyn_into::<HtmlElement>().ok()) {
+                b.focus()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Shows the current chat's thread closing (whoever closed it: this agent's own close
+    /// comes as `ChatUpdated`) or a new thread opening.
+    fn follow_current(&self, chats: &[ChatView]) -> Js {
+        let change = {
+            let mut st = self.state.borrow_mut();
+            let now = st.current.as_ref().and_then(|id| chats.iter().find(|c| &c.id == id)).map(ChatView::is_active);
+            match now {
+                Some(active) if active != st.current_active => {
+                    st.current_active = active;
+                    Some(active)
+                }
+                _ => None,
+            }
+        };
+        match change {
+            Some(false) => {
+                self.system_line("The chat is closed.")?;
+                self.set_chat_open(false);
+            }
+            Some(true) => self.set_chat_open(true),
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Opens a chat (taking it from the queue first when `take`): its title, its last
+    /// thread's events, the composer.
+    async fn open_chat(self: Rc<Self>, chat: ChatId, take: bool) {
+        let Some(sdk) = self.sdk() else { return };
+        self.show_error(None);
+        if take {
+            if let Err(e) = sdk.take_chat(&chat).await {
+                return self.failed(&e);
+            }
+        }
+        let view = match sdk.chat(&chat).await {
+            Ok(Some(v)) => v,
+            Ok(None) => return self.show_error(Some("That chat is gone.")),
+            Err(e) => return self.failed(&e),
+        };
+        self.learn(&view.users);
+        {
+            let mut st = self.state.borrow_mut();
+            st.current = Some(chat.clone());
+            st.current_active = view.is_active();
+            st.shown.clear();
+        }
+        let title =
+            format!("Chat with {}", view.customer().map_or_else(|| "no visitor".to_owned(), view::display_name));
+        self.ui.chat_title.set_text_content(Some(&title));
+        self.ui.log.set_text_content(None);
+        self.ui.typing.set_text_content(None);
+        show(&self.ui.log, true);
+        show(&self.ui.chat_actions, true);
+        self.set_chat_open(view.is_active());
+        if let Some(thread) = &view.thread {
+            match sdk.chat_threads(&chat, std::slice::from_ref(&thread.id)).await {
+                Ok(t) => {
+                    self.learn(&t.chat.users);
+                    if self.is_current(&chat) {
+                        for ev in t.chat.threads.iter().flat_map(|t| t.events.iter()) {
+                            self.note_said(ev);
+                            if let Err(e) = self.append(ev) {
+                                report("chatio agent page:", &e);
+                            }
+                        }
+                    }
+                }
+                Err(e) => self.failed(&e),
+            }
+        }
+        self.mark_seen(&chat).await;
+        if let Err(e) = self.refresh().await {
+            report("chatio agent page:", &e);
+        }
+        if view.is_active() {
+            let _ = self.ui.reply.focus();
+        }
+    }
+
+    fn close_view(&self) {
+        self.ui.chat_title.set_text_content(Some("No chat open"));
+        self.ui.typing.set_text_content(None);
+        self.set_chat_open(false);
+        show(&self.ui.chat_actions, false);
+        self.show_error(None);
+    }
+
+    /// Shows or hides what only an open chat has: the composer and Close.
+    fn set_chat_open(&self, open: bool) {
+        show(&self.ui.composer, open);
+        self.ui.close_chat.set_disabled(!open);
+    }
+
+    fn failed(&self, e: &Error) {
+        report("chatio agent page:", &JsValue::from_str(&chatio_agent_sdk::chain(e)));
+        self.show_error(Some(&view::error_text(e)));
+    }
+
+    async fn mark_seen(&self, chat: &ChatId) {
+        if let Some(sdk) = self.sdk() {
+            if let Err(e) = sdk.update_last_seen_timestamp(chat, None).await {
+                report("chatio agent page: marking the chat seen:", &JsValue::from_str(&chatio_agent_sdk::chain(&e)));
+            }
+        }
+    }
+
+    /// Appends an event of the current chat to the log (once).
+    fn append(&self, ev: &Event) -> Js {
+        let line = {
+            let mut st = self.state.borrow_mut();
+            if !st.shown.insert(ev.id.clone()) {
+                return Ok(());
+            }
+            view::line(ev, &st.names, st.me.as_ref())
+        };
+        let class = match line.side {
+            Side::Me => "line me",
+            Side::Other => "line other",
+            Side::System => "line system",
+        };
+        let row = el(&self.doc, "div", class, None)?;
+        if line.side != Side::System {
+            let who = if line.whisper { format!("{} (to agents)", line.who) } else { line.who.clone() };
+            add(&row, &el(&self.doc, "span", "who", Some(&who))?)?;
+        }
+        let text = el(&self.doc, "span", "text", Some(&line.text))?;
+        text.set_attribute("dir", "auto")?;
+        add(&row, &text)?;
+        add(&self.ui.log, &row)?;
+        self.scroll_log();
+        Ok(())
+    }
+
+    fn system_line(&self, text: &str) -> Js {
+        add(&self.ui.log, &el(&self.doc, "div", "line system", Some(text))?)?;
+        self.scroll_log();
+        Ok(())
+    }
+
+    fn scroll_log(&self) {
+        self.ui.log.set_scroll_top(self.ui.log.scroll_height());
+    }
+
+    /// Sends the composer's text to the current chat; on failure the text comes back.
+    fn send_reply(self: Rc<Self>) {
+        let text = self.ui.reply.value();
+        if text.trim().is_empty() {
+            return;
+        }
+        let (Some(sdk), Some(chat)) = (self.sdk(), self.state.borrow().current.clone()) else { return };
+        self.ui.reply.set_value("");
+        spawn_local(async move {
+            match sdk.send_message(&chat, text.clone()).await {
+                Ok(ev) => {
+                    self.show_error(None);
+                    self.note_said(&ev);
+                    if self.is_current(&chat) {
+                        if let Err(e) = self.append(&ev) {
+                            report("chatio agent page:", &e);
+                        }
+                    }
+                }
+                Err(e) => {
+                    if self.ui.reply.value().is_empty() {
+                        self.ui.reply.set_value(&text);
+                    }
+                    self.failed(&e);
+                }
+            }
+        });
+    }
+
+    async fn close_chat(self: Rc<Self>) {
+        let (Some(sdk), Some(chat)) = (self.sdk(), self.state.borrow().current.clone()) else { return };
+        if let Err(e) = sdk.close_thread(&chat).await {
+            self.failed(&e);
+        }
+    }
+
+    async fn set_accepting(self: Rc<Self>) {
+        let Some(sdk) = self.sdk() else { return };
+        let status =
+            if self.ui.accepting.checked() { RoutingStatus::AcceptingChats } else { RoutingStatus::NotAcceptingChats };
+        if let Err(e) = sdk.set_routing_status(status).await {
+            self.failed(&e);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! What the page shows, as data: names, chat rows, conversation lines and the sentences for
+//! errors and connection states. Plain Rust (no DOM), tested on native.
+
+use std::collections::HashMap;
+
+use chatio_agent_sdk::model::{ChatView, Event, User};
+use chatio_agent_sdk::{AgentDisconnectReason, AgentEvent, Error, ErrorKind, ErrorType, EventKind, Recipients, UserId};
+
+/// The name to show for a user: its name, else its e-mail, else a generic word for its kind
+/// (an id means nothing to a person).
+pub fn display_name(u: &User) -> String {
+    u.name.clone().filter(|n| !n.trim().is_empty()).or_else(|| u.email.clone()).unwrap_or_else(|| {
+        if u.kind == chatio_agent_sdk::UserType::Agent { "Agent".to_owned() } else { "Visitor".to_owned() }
+    })
+}
+
+/// A chat as a row of the lists: who the visitor is, the last thing said, the unread count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatRow {
+    /// The visitor's name.
+    pub title: String,
+    /// The last event, as one short line (empty when none).
+    pub preview: String,
+    /// Unread events from others (0: none).
+    pub unread: u32,
+}
+
+/// The longest preview shown in a chat row, in characters.
+const PREVIEW_CHARS: usize = 60;
+
+/// Whether an event is worth a chat row's preview: something a person said or sent (not the
+/// router's system messages).
+pub fn is_said(e: &Event) -> bool {
+    e.author.is_some() && !matches!(e.kind, EventKind::SystemMessage(_))
+}
+
+/// The row of a chat; `last_said` is the last thing a person said in it, when the page saw
+/// it (else the chat's last event).
+pub fn chat_row(chat: &ChatView, last_said: Option<&Event>) -> ChatRow {
+    let title = chat.customer().map_or_else(|| "A chat without a visitor".to_owned(), display_name);
+    let preview = last_said.or(chat.last_event.as_ref()).map(|e| short(&event_text(e))).unwrap_or_default();
+    ChatRow { title, preview, unread: chat.unread }
+}
+
+/// The words a screen reader hears after an unread count's digits.
+pub fn unread_words(n: u32) -> &'static str {
+    if n == 1 { " unread message" } else { " unread messages" }
+}
+
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    if line.chars().count() > PREVIEW_CHARS {
+        let cut: String = line.chars().take(PREVIEW_CHARS - 1).collect();
+        format!("{cut}…")
+    } else {
+        line.to_owned()
+    }
+}
+
+/// What an event says, without its author.
+pub fn event_text(e: &Event) -> String {
+    match &e.kind {
+        EventKind::Message(m) => m.text.clone(),
+        EventKind::SystemMessage(m) => m.text.clone(),
+        EventKind::File(f) => format!("sent a file: {}", f.name),
+        EventKind::RichMessage(r) => {
+            let titles: Vec<&str> = r.elements.iter().filter_map(|el| el.title.as_deref()).collect();
+            if titles.is_empty() { "sent a card".to_owned() } else { format!("sent a card: {}", titles.join(", ")) }
+        }
+        EventKind::FilledForm(f) => format!("sent a form with {} fields", f.fields.len()),
+        EventKind::Annotation(a) => a.text.clone().unwrap_or_else(|| "added a note".to_owned()),
+        EventKind::Custom(_) => "sent a custom event".to_owned(),
+        other => format!("sent a {} event", other.event_type()),
+    }
+}
+
+/// Who a line of the conversation is from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// This agent.
+    Me,
+    /// The visitor or another agent.
+    Other,
+    /// The system (no author).
+    System,
+}
+
+/// A line of the conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Whose it is.
+    pub side: Side,
+    /// The author's name (empty for the system).
+    pub who: String,
+    /// What was said.
+    pub text: String,
+    /// A whisper: only agents see it.
+    pub whisper: bool,
+}
+
+/// The line of an event: `names` maps user ids to display names, `me` is this agent.
+pub fn line(e: &Event, names: &HashMap<UserId, String>, me: Option<&UserId>) -> Line {
+    let (side, who) = match &e.author {
+        None => (Side::System, String::new()),
+        Some(a) if Some(a) == me => (Side::Me, "You".to_owned()),
+        Some(a) => (Side::Other, names.get(a).cloned().unwrap_or_else(|| "Visitor".to_owned())),
+    };
+    Line { side, who, text: event_text(e), whisper: e.recipients == Some(Recipients::Agents) }
+}
+
+/// A sentence for an error a person can act on (the detail goes to the console).
+pub fn error_text(e: &Error) -> String {
+    match e {
+        Error::Authentication { .. } | Error::Server { kind: ErrorType::Authentication, .. } => {
+            "The server did not accept this token. Check it and sign in again.".to_owned()
+        }
+        Error::Server { kind: ErrorType::Authorization, .. } => {
+            "You are not allowed to do that in this chat.".to_owned()
+        }
+        Error::Server { kind: ErrorType::CustomerBanned, .. } => "This visitor is banned.".to_owned(),
+        Error::Server { message, .. } => format!("The server refused it: {message}"),
+        _ => match e.kind() {
+            ErrorKind::Connection | ErrorKind::Transport => {
+                "The connection to the server failed. It will be tried again; try once more when it is back.".to_owned()
+            }
+            ErrorKind::Usage => format!("That did not work: {e}"),
+            _ => "Something went wrong. Try again, or reload the page.".to_owned(),
+        },
+    }
+}
+
+/// Whether an error means the sign-in failed (the page goes back to the sign-in form).
+pub fn is_sign_in_error(e: &Error) -> bool {
+    matches!(e, Error::Authentication { .. } | Error::Server { kind: ErrorType::Authentication, .. })
+}
+
+/// The status line for a connection event, or `None` for other events.
+pub fn status_text(e: &AgentEvent) -> Option<String> {
+    Some(match e {
+        AgentEvent::Connected { me, .. } => format!("Signed in as {}", display_name(me)),
+        AgentEvent::ConnectionRestored { .. } | AgentEvent::ConnectionRecovered => "Connected".to_owned(),
+        AgentEvent::ConnectionLost => "Connection lost: reconnecting…".to_owned(),
+        AgentEvent::ConnectionUnstable => "The server is not answering: checking the connection…".to_owned(),
+        AgentEvent::Reconnecting { .. } => "Reconnecting…".to_owned(),
+        AgentEvent::Disconnected { reason } => disconnect_text(reason),
+        _ => return None,
+    })
+}
+
+/// Why the server ended the session, as a sentence.
+pub fn disconnect_text(reason: &AgentDisconnectReason) -> String {
+    match reason {
+        AgentDisconnectReason::AccessTokenRevoked => "Your token was revoked. Sign in again.".to_owned(),
+        AgentDisconnectReason::LoggedOutRemotely => "You were signed out from elsewhere.".to_owned(),
+        other => format!("The server ended the session ({other}). Sign in again."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatio_agent_sdk::ChatId;
+
+    fn user(id: &str, kind: &str, name: Option<&str>) -> User {
+        let json = serde_json::json!({ "id": id, "type": kind, "name": name });
+        User::from_wire(serde_json::from_value(json).expect("a wire user"))
+    }
+
+    fn message(author: Option<&str>, text: &str) -> Event {
+        let mut json = serde_json::json!({ "id": "e1", "order": 1, "timestamp": 1, "type": "message", "text": text });
+        if let Some(a) = author {
+            json["author_id"] = a.into();
+        }
+        Event::from_wire(serde_json::from_value(json).expect("a wire event"), &ChatId::new("c1"), None)
+    }
+
+    #[test]
+    fn names_never_show_ids() {
+        assert_eq!(display_name(&user("u-1", "customer", Some("Ann"))), "Ann");
+        assert_eq!(display_name(&user("u-1", "customer", Some("  "))), "Visitor");
+        assert_eq!(display_name(&user("u-1", "agent", None)), "Agent");
+    }
+
+    #[test]
+    fn lines_say_who_and_what() {
+        let names = HashMap::from([(UserId::new("v"), "Ann".to_owned())]);
+        let me = UserId::new("a");
+        let l = line(&message(Some("v"), "Hello"), &names, Some(&me));
+        assert_eq!((l.side, l.who.as_str(), l.text.as_str(), l.whisper), (Side::Other, "Ann", "Hello", false));
+        assert_eq!(line(&message(Some("a"), "Hi"), &names, Some(&me)).side, Side::Me);
+        assert_eq!(line(&message(None, "closed"), &names, Some(&me)).side, Side::System);
+        let mut w = message(Some("a"), "psst");
+        w.recipients = Some(Recipients::Agents);
+        assert!(line(&w, &names, Some(&me)).whisper);
+    }
+
+    #[test]
+    fn rows_have_short_previews_and_counts() {
+        let mut chat = ChatView::new(ChatId::new("c1"));
+        chat.users.push(user("v", "customer", Some("Ann")));
+        chat.last_event = Some(message(Some("v"), &"x".repeat(200)));
+        chat.unread = 2;
+        let row = chat_row(&chat, None);
+        assert_eq!(row.preview.chars().count(), PREVIEW_CHARS);
+        let said = message(Some("v"), "Where is my parcel?");
+        assert_eq!(chat_row(&chat, Some(&said)).preview, "Where is my parcel?");
+        assert!(!is_said(&message(None, "Chat is unassigned")));
+        assert!(row.preview.ends_with('…'));
+        assert_eq!((row.title.as_str(), row.unread), ("Ann", 2));
+        assert_eq!(unread_words(1), " unread message");
+        assert_eq!(unread_words(2), " unread messages");
+    }
+
+    #[test]
+    fn a_refused_token_is_a_sign_in_error_and_its_sentence_has_no_token() {
+        let e = Error::Server { kind: ErrorType::Authentication, message: "invalid token".into(), data: None };
+        assert!(is_sign_in_error(&e));
+        assert!(error_text(&e).contains("did not accept this token"));
+        assert!(!is_sign_in_error(&Error::Server { kind: ErrorType::Validation, message: "x".into(), data: None }));
+    }
+}
