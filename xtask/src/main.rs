@@ -131,7 +131,8 @@ fn ci_widget() -> Result<()> {
 }
 
 /// The official JS SDK 0.9.1 against the reference server, in Node and in headless Chromium
-/// (issue 13; `crates/chatio-server/tests/it/js_sdk.rs`). Installs what is missing with
+/// (issue 13; `crates/chatio-server/tests/it/js_sdk.rs`), and as a visitor answered by our
+/// agent SDK (issue 23; `crates/chatio-agent-sdk/tests/it/js_visitor.rs`). Installs what is missing with
 /// apt-get (nodejs, npm, chromium, chromium-driver; the tests install the npm package
 /// themselves), then runs the tests with `CHATIO_JS_REQUIRED=1`, so that a missing tool or a
 /// failed npm install is a failure instead of a skip.
@@ -145,7 +146,15 @@ fn js_sdk_tests() -> Result<()> {
     eprintln!("$ CHATIO_JS_REQUIRED=1 cargo {}", args.join(" "));
     let status =
         Command::new(env!("CARGO")).args(args).env("CHATIO_JS_REQUIRED", "1").status().context("cannot run cargo")?;
-    if status.success() { Ok(()) } else { Err(anyhow!("the JS SDK tests failed ({status})")) }
+    if !status.success() {
+        bail!("the JS SDK tests failed ({status})");
+    }
+    // The JS SDK as a visitor, answered by our agent SDK (crates/chatio-agent-sdk/tests/it/js_visitor.rs).
+    let args = ["test", "-p", "chatio-agent-sdk", "--test", "it", "js_visitor", "--", "--nocapture"];
+    eprintln!("$ CHATIO_JS_REQUIRED=1 cargo {}", args.join(" "));
+    let status =
+        Command::new(env!("CARGO")).args(args).env("CHATIO_JS_REQUIRED", "1").status().context("cannot run cargo")?;
+    if status.success() { Ok(()) } else { Err(anyhow!("the JS SDK visitor test failed ({status})")) }
 }
 
 /// Every example of the SDK, run as the README lists it (no arguments: each starts the

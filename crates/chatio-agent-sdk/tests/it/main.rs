@@ -8,6 +8,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod conversation;
+mod js_visitor;
 mod lifecycle;
 mod queue;
 mod support;
