@@ -69,7 +69,7 @@ fn print_help() {
          reference server (part of ci)\n  \
          updated [--no-tests]  a copy of the workspace after `cargo update`: clippy -D warnings, cargo test, the\n          \
          getting-started program (not part of ci: upstream releases can turn it red; run it before a release)\n  \
-         record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead\n  \
+         record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead;\n          --agent re-records fixtures/recorded-agent/*.jsonl (agent sessions) instead\n  \
          bench   [wire|core|recorded|js|server|sdk|all|vs-js] the benchmarks, in release mode, with a summary (vs-js: our SDK vs the JS SDK 0.9.1 through one server)\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
@@ -314,8 +314,20 @@ fn soak(args: &[String]) -> Result<()> {
 /// had already stored depends on the moment of the drop.
 const TIMING_DEPENDENT: &[&str] = &["outbox"];
 
-/// `cargo xtask record [--check]`.
+/// `cargo xtask record [--check | --agent]`.
 fn record(args: &[String]) -> Result<()> {
+    if args.iter().any(|a| a == "--agent") {
+        // The agent side's sessions, alone (their own folder; no --check yet).
+        let written = async_std::task::block_on(chatio_conformance::record_agent::record_all(
+            &root().join("fixtures/recorded-agent"),
+        ))
+        .map_err(|e| anyhow!("{}", e.chain()))?;
+        for w in written {
+            println!("recorded {w}");
+        }
+        println!("now run `cargo test -p chatio-conformance` and review snapshot changes with `cargo insta review`");
+        return Ok(());
+    }
     let check = args.iter().any(|a| a == "--check");
     let dir = root().join("fixtures/recorded");
     let out =

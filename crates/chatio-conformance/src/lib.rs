@@ -12,6 +12,11 @@
 //! * [`replay_server`]: each transcript drives a fresh [`chatio_server`]: client frames in,
 //!   server frames compared.
 //!
+//! The agent side: [`record_agent`] records scripted agent sessions (`chatio-agent-sdk`,
+//! with a customer in the same chats) into `fixtures/recorded-agent/*.jsonl`, and
+//! [`replay_agent_core`] drives a [`chatio_core::agent::AgentSession`] from each (outputs
+//! snapshotted).
+//!
 //! Another implementation is checked with the same transcripts:
 //!
 //! * [`check_server`]: `chatio conformance server URL` replays the client side against any
@@ -34,6 +39,8 @@ mod error;
 mod live;
 pub mod normalize;
 pub mod record;
+pub mod record_agent;
+pub mod replay_agent_core;
 pub mod replay_core;
 pub mod replay_server;
 pub mod report;

@@ -39,7 +39,7 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    fn new(header: Line, server: String) -> Self {
+    pub(crate) fn new(header: Line, server: String) -> Self {
         Self { start: Instant::now(), server, lines: Mutex::new(vec![header]) }
     }
 
@@ -75,7 +75,7 @@ impl Recorder {
         v
     }
 
-    fn into_transcript(self) -> Transcript {
+    pub(crate) fn into_transcript(self) -> Transcript {
         Transcript { lines: self.lines.into_inner().unwrap_or_default() }
     }
 }

@@ -80,7 +80,14 @@ pub const RULES: Rules = Rules {
         CrateRow { name: "chatio-server", may_use: &["chatio-wire"] },
         CrateRow {
             name: "chatio-conformance",
-            may_use: &["chatio-wire", "chatio-core", "chatio-transport", "chatio-customer-sdk", "chatio-server"],
+            may_use: &[
+                "chatio-wire",
+                "chatio-core",
+                "chatio-transport",
+                "chatio-customer-sdk",
+                "chatio-agent-sdk",
+                "chatio-server",
+            ],
         },
         CrateRow {
             name: "chatio-cli",

@@ -35,3 +35,23 @@ fn replay_against_the_server() {
 
 mod check_server;
 mod serve;
+
+#[test]
+fn agent_sessions_replay_into_the_core() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/recorded-agent");
+    let count = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    assert!(
+        count >= chatio_conformance::record_agent::SESSIONS.len(),
+        "expected the recorded agent sessions in {}",
+        dir.display()
+    );
+    insta::glob!("../../../../fixtures", "recorded-agent/*.jsonl", |path| {
+        let t = Transcript::read(path).expect("transcript");
+        let r = chatio_conformance::replay_agent_core::replay(&t)
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.chain()));
+        assert!(r.frames_compared > 0);
+        insta::with_settings!({ omit_expression => true }, {
+            insta::assert_json_snapshot!(r.outputs);
+        });
+    });
+}
