@@ -11,7 +11,7 @@ use chatio_customer_sdk::{
 };
 use chatio_server::{Server, ServerHandle};
 use chatio_transport::{Tap, TapEvent};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use serde_json::Value;
 
 use crate::Error;
@@ -137,8 +137,12 @@ impl std::fmt::Debug for Ctx {
     }
 }
 
-/// Waits for an event, failing after 10 s.
-pub async fn wait<T>(events: &mut Events, what: &str, mut f: impl FnMut(&SdkEvent) -> Option<T>) -> Result<T, Error> {
+/// Waits for an event (of the customer's or the agent's stream), failing after 10 s.
+pub async fn wait<S: Stream + Unpin, T>(
+    events: &mut S,
+    what: &str,
+    mut f: impl FnMut(&S::Item) -> Option<T>,
+) -> Result<T, Error> {
     let fut = async {
         while let Some(e) = events.next().await {
             if let Some(t) = f(&e) {
@@ -155,7 +159,7 @@ pub async fn wait<T>(events: &mut Events, what: &str, mut f: impl FnMut(&SdkEven
 
 /// Lets pending frames arrive, so that the order of lines is stable between recordings:
 /// returns once no event came for 50 ms.
-pub async fn settle(events: &mut Events) {
+pub async fn settle<S: Stream + Unpin>(events: &mut S) {
     while let Ok(Some(_)) = async_std::future::timeout(Duration::from_millis(50), events.next()).await {}
 }
 

@@ -6,12 +6,10 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chatio_agent_sdk::{AgentEvent, AgentEvents, AgentSdk, AgentToken, Properties, RoutingStatus};
 use chatio_customer_sdk::{CustomerSdk, Events, NewEvent, SdkEvent, StartChat};
 use chatio_server::{Server, ServerHandle};
-use futures::StreamExt;
 
 use crate::Error;
 use crate::record::{CLIENT_SEED, LICENSE, Recorder, SERVER_SEED, settle, wait};
@@ -29,31 +27,6 @@ const TOKEN: &str = "conformance-agent-token-0123456789";
 /// The customer's seed.
 const CUSTOMER_SEED: u64 = 11;
 
-/// Waits for an agent event, failing after 10 s.
-async fn on_agent<T>(
-    events: &mut AgentEvents,
-    what: &str,
-    mut f: impl FnMut(&AgentEvent) -> Option<T>,
-) -> Result<T, Error> {
-    let fut = async {
-        while let Some(e) = events.next().await {
-            if let Some(t) = f(&e) {
-                return Ok(t);
-            }
-        }
-        Err(Error::Ended { waiting_for: what.to_owned() })
-    };
-    let limit = Duration::from_secs(10);
-    async_std::future::timeout(limit, fut)
-        .await
-        .map_err(|_| Error::Timeout { waiting_for: what.to_owned(), after: limit })?
-}
-
-/// Lets pending agent frames arrive: returns once no event came for 50 ms.
-async fn settle_agent(events: &mut AgentEvents) {
-    while let Ok(Some(_)) = async_std::future::timeout(Duration::from_millis(50), events.next()).await {}
-}
-
 /// What an agent script works with.
 struct Ctx {
     agent: AgentSdk,
@@ -65,9 +38,9 @@ struct Ctx {
 impl Ctx {
     /// Both sides quiet: the order of the agent's lines is the same at each recording.
     async fn settle(&mut self) {
-        settle_agent(&mut self.aev).await;
+        settle(&mut self.aev).await;
         settle(&mut self.cev).await;
-        settle_agent(&mut self.aev).await;
+        settle(&mut self.aev).await;
     }
 }
 
@@ -123,8 +96,8 @@ async fn script(name: &str, server: &ServerHandle, recorder: Arc<Recorder>) -> R
         .tap(recorder);
     let agent = AgentSdk::init(config)?;
     let mut aev = agent.events();
-    on_agent(&mut aev, "the agent connected", |e| matches!(e, AgentEvent::Connected { .. }).then_some(())).await?;
-    settle_agent(&mut aev).await;
+    wait(&mut aev, "the agent connected", |e| matches!(&**e, AgentEvent::Connected { .. }).then_some(())).await?;
+    settle(&mut aev).await;
     let customer = CustomerSdk::init(
         chatio_customer_sdk::Config::new(LICENSE, "conformance").server(server.http_url()).seed(CUSTOMER_SEED),
     )?;
@@ -139,7 +112,7 @@ async fn script(name: &str, server: &ServerHandle, recorder: Arc<Recorder>) -> R
     };
     ctx.settle().await;
     ctx.customer.destroy().await;
-    settle_agent(&mut ctx.aev).await;
+    settle(&mut ctx.aev).await;
     ctx.agent.destroy().await;
     r
 }
@@ -155,7 +128,7 @@ async fn customer_reads(cev: &mut Events, text: &str) -> Result<(), Error> {
 
 /// The agent's next event of `chat` with this text.
 async fn agent_reads(aev: &mut AgentEvents, text: &str) -> Result<(), Error> {
-    on_agent(aev, text, |e| match e {
+    wait(aev, text, |e| match &**e {
         AgentEvent::NewEvent(ev) if ev.text() == Some(text) => Some(()),
         _ => None,
     })
@@ -166,7 +139,7 @@ async fn agent_reads(aev: &mut AgentEvents, text: &str) -> Result<(), Error> {
 /// history, close.
 async fn conversation(c: &mut Ctx) -> Result<(), Error> {
     let chat = c.customer.start_chat(StartChat::with_events(vec![NewEvent::message("hello, agent")])).await?;
-    on_agent(&mut c.aev, "the routed chat", |e| matches!(e, AgentEvent::IncomingChat(_)).then_some(())).await?;
+    wait(&mut c.aev, "the routed chat", |e| matches!(&**e, AgentEvent::IncomingChat(_)).then_some(())).await?;
     c.settle().await;
     c.agent.send_typing_indicator(&chat.id, true, false).await?;
     c.agent.send_message(&chat.id, "Hi, Jane here.").await?;
@@ -193,7 +166,7 @@ async fn queue(c: &mut Ctx) -> Result<(), Error> {
     c.agent.set_routing_status(RoutingStatus::NotAcceptingChats).await?;
     c.settle().await;
     let chat = c.customer.start_chat(StartChat::with_events(vec![NewEvent::message("anyone?")])).await?;
-    on_agent(&mut c.aev, "the queued chat", |e| matches!(e, AgentEvent::IncomingChat(_)).then_some(())).await?;
+    wait(&mut c.aev, "the queued chat", |e| matches!(&**e, AgentEvent::IncomingChat(_)).then_some(())).await?;
     c.settle().await;
     c.agent.take_chat(&chat.id).await?;
     c.settle().await;

@@ -1,6 +1,6 @@
 //! Replaying an agent transcript into [`chatio_core::agent::AgentSession`]: the server's
 //! frames are fed in, and every frame the session writes must equal the recorded client frame
-//! (the customer side's [`crate::replay_core`], for the Agent API).
+//! (the customer side's [`crate::replay_core`], for the Agent API; the replay loop is shared).
 //!
 //! Commands are not recorded: when the transcript shows a client frame the session has not
 //! written by itself (its login, its pings), the replay issues the command that writes it,
@@ -8,18 +8,17 @@
 //! agent itself → [`AgentSession::take_chat`]...). Request ids may differ from the recorded
 //! ones; the replay pairs them as frames are compared and rewrites the server's frames.
 
-use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use chatio_core::agent::{AgentConfig, AgentEvent, AgentOutput, AgentReply, AgentSession};
-use chatio_core::{AccessToken, Disconnect, DriverAction};
+use chatio_core::agent::{AgentConfig, AgentEvent, AgentReply, AgentSession};
+use chatio_transport::session::Polled;
 use chatio_wire::agent::{ClientFrame, Request};
 use serde_json::{Value, json};
 
 use crate::Error;
-use crate::normalize;
 use crate::record_agent::APPLICATION;
-use crate::transcript::{Line, Transcript};
+use crate::replay_core::replay_session;
+use crate::transcript::Transcript;
 
 /// What a replay produced.
 #[derive(Debug)]
@@ -28,15 +27,6 @@ pub struct AgentReplay {
     pub outputs: Vec<Value>,
     /// Client frames compared.
     pub frames_compared: usize,
-}
-
-fn strip_id(v: &Value) -> (Value, Option<String>) {
-    let mut v = v.clone();
-    let id = v.as_object_mut().and_then(|m| m.remove("request_id")).map(|i| match i {
-        Value::String(s) => s,
-        other => other.to_string(),
-    });
-    (v, id)
 }
 
 /// Issues the command that writes `frame`.
@@ -87,127 +77,17 @@ pub fn replay(t: &Transcript) -> Result<AgentReplay, Error> {
         t.header().ok_or_else(|| Error::Transcript("the transcript has no session header".into()))?;
     let mut config = AgentConfig::new(seed);
     config.application = Some((APPLICATION.0.to_owned(), APPLICATION.1.to_owned()));
-    let t0 = Instant::now();
-    let mut now = t0;
-    let mut s = AgentSession::new(config, now);
-    let mut written: VecDeque<Value> = VecDeque::new();
-    let mut to_recorded: HashMap<String, String> = HashMap::new();
-    let mut to_core: HashMap<String, String> = HashMap::new();
-    let mut outputs = Vec::new();
-    let mut actions: VecDeque<DriverAction> = VecDeque::new();
-    let mut compared = 0;
-
-    fn drain(s: &mut AgentSession, written: &mut VecDeque<Value>, actions: &mut VecDeque<DriverAction>) {
-        while let Some(f) = s.poll_transmit() {
-            let mut v: Value = serde_json::from_str(&f).unwrap_or(Value::String(f));
-            normalize::frame(&mut v, "");
-            written.push_back(v);
-        }
-        while let Some(a) = s.poll_action() {
-            actions.push_back(a);
-        }
-    }
-
-    for (n, line) in t.lines.iter().enumerate().skip(1) {
-        let at = t0 + Duration::from_millis(line.t());
-        if at > now {
-            now = at;
-        }
-        match line {
-            Line::Session { .. } | Line::Fault { .. } | Line::Upload { .. } => {}
-            Line::Token { .. } => s.handle_token(AccessToken::bearer("<redacted>"), now),
-            Line::Connected { .. } => {
-                drain(&mut s, &mut written, &mut actions);
-                let mut guard = 0;
-                while !actions.iter().any(|a| *a == DriverAction::Connect) && guard < 16 {
-                    guard += 1;
-                    match s.poll_timeout() {
-                        Some(d) => {
-                            if d > now {
-                                now = d;
-                            }
-                            s.handle_timeout(now);
-                        }
-                        None => break,
-                    }
-                    drain(&mut s, &mut written, &mut actions);
-                }
-                match actions.iter().position(|a| *a == DriverAction::Connect) {
-                    Some(i) => {
-                        actions.remove(i);
-                    }
-                    None => return Err(Error::Script("the session never asked to connect".into()).at_line(n + 1)),
-                }
-                s.handle_connected(now);
-            }
-            Line::Disconnected { code: Some(1000), reason, .. } if reason == "closed by the client" => s.destroy(now),
-            Line::Disconnected { code, reason, .. } => {
-                let how = match code {
-                    Some(c) => Disconnect::Closed { code: Some(*c), reason: reason.clone() },
-                    None => Disconnect::Failed(chatio_core::TransportError::msg(
-                        chatio_core::Operation::Socket,
-                        reason.clone(),
-                    )),
-                };
-                s.handle_disconnected(how, now);
-            }
-            Line::In { frame, .. } => {
-                let mut f = frame.clone();
-                if let Some(id) = f.get("request_id").and_then(Value::as_str).map(str::to_owned) {
-                    if let Some(core) = to_core.get(&id) {
-                        f["request_id"] = Value::String(core.clone());
-                    }
-                }
-                s.handle_frame(&f.to_string(), now);
-            }
-            Line::Out { frame, .. } => {
-                drain(&mut s, &mut written, &mut actions);
-                if written.is_empty() {
-                    command(&mut s, frame, now).map_err(|e| e.at_line(n + 1))?;
-                    drain(&mut s, &mut written, &mut actions);
-                }
-                let mismatch = |got: &dyn std::fmt::Display| {
-                    let (expected, got) = (frame.to_string(), got.to_string());
-                    Error::Mismatch { what: "the agent session wrote".into(), expected, got }.at_line(n + 1)
-                };
-                let got = written.pop_front().ok_or_else(|| mismatch(&"nothing"))?;
-                let (want, want_id) = strip_id(frame);
-                let (have, have_id) = strip_id(&got);
-                if want != have {
-                    return Err(mismatch(&got));
-                }
-                match (want_id, have_id) {
-                    (Some(w), Some(h)) => {
-                        if let Some(prev) = to_recorded.get(&h) {
-                            if *prev != w {
-                                let what = format!("the request id {h} was paired with {prev}, now with");
-                                return Err(Error::Mismatch { what, expected: prev.clone(), got: w }.at_line(n + 1));
-                            }
-                        }
-                        to_recorded.insert(h.clone(), w.clone());
-                        to_core.insert(w, h);
-                    }
-                    (None, None) => {}
-                    (w, h) => {
-                        let (what, expected, got) =
-                            ("the request ids differ:".into(), format!("{w:?}"), format!("{h:?}"));
-                        return Err(Error::Mismatch { what, expected, got }.at_line(n + 1));
-                    }
-                }
-                compared += 1;
-            }
-        }
-        drain(&mut s, &mut written, &mut actions);
-        while let Some(o) = s.poll_event() {
-            outputs.push(output(&o, |id| to_recorded.get(id).cloned().unwrap_or_else(|| id.to_owned())));
-        }
-    }
-    drain(&mut s, &mut written, &mut actions);
-    if let Some(extra) = written.pop_front() {
-        let (what, expected, got) = ("the agent session wrote".into(), "nothing more".into(), extra.to_string());
-        return Err(Error::Mismatch { what, expected, got });
-    }
-    Ok(AgentReplay { outputs, frames_compared: compared })
+    let (outputs, frames_compared) = replay_session(
+        t,
+        |now| AgentSession::new(config, now),
+        command,
+        |p, id| match p {
+            Polled::Event(e) => agent_event(&e),
+            Polled::Completed { id: rid, result } => completed(&id(&rid.to_string()), &result),
+            _ => json!("other"),
+        },
+    )?;
+    Ok(AgentReplay { outputs, frames_compared })
 }
 
 /// The name of an enum value's variant, from its `Debug` form.
@@ -226,16 +106,12 @@ fn event(e: &chatio_core::model::Event) -> Value {
     })
 }
 
-/// One output as compact JSON; `id` names the request as the transcript does.
-pub fn output(o: &AgentOutput, id: impl Fn(&str) -> String) -> Value {
-    match o {
-        AgentOutput::Completed { id: rid, result } => match result {
-            Ok(AgentReply::Event(e)) => json!({"completed": id(&rid.to_string()), "ok": {"event": event(e)}}),
-            Ok(r) => json!({"completed": id(&rid.to_string()), "ok": variant(&format!("{r:?}"))}),
-            Err(e) => json!({"completed": id(&rid.to_string()), "err": e.to_string()}),
-        },
-        AgentOutput::Event(e) => agent_event(e),
-        _ => json!("other"),
+/// A finished command as compact JSON; `id` names the request as the transcript does.
+fn completed(id: &str, result: &Result<AgentReply, chatio_core::Error>) -> Value {
+    match result {
+        Ok(AgentReply::Event(e)) => json!({"completed": id, "ok": {"event": event(e)}}),
+        Ok(r) => json!({"completed": id, "ok": variant(&format!("{r:?}"))}),
+        Err(e) => json!({"completed": id, "err": e.to_string()}),
     }
 }
 

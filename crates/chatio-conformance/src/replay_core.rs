@@ -11,7 +11,8 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use chatio_core::{AccessToken, Config, Disconnect, DriverAction, Output, Session};
-use chatio_wire::{ClientFrame, LicenseId, Request, RequestId};
+use chatio_transport::session::{DrivenSession, Polled};
+use chatio_wire::{ClientFrame, LicenseId, Request};
 use serde_json::Value;
 
 use crate::Error;
@@ -95,9 +96,41 @@ pub fn replay(t: &Transcript) -> Result<CoreReplay, Error> {
         t.header().ok_or_else(|| Error::Transcript("the transcript has no session header".into()))?;
     let mut config = Config::new(LicenseId(license), seed);
     config.history_page_events = HISTORY_PAGE_EVENTS;
+    let (outputs, frames_compared) = replay_session(
+        t,
+        |now| Session::new(config, now),
+        command,
+        |p, id| {
+            let o = match p {
+                Polled::Event(e) => Output::Event(e),
+                Polled::Completed { id, result } => Output::Completed { id, result },
+                _ => return serde_json::json!("other"),
+            };
+            crate::summary::output(&o, id)
+        },
+    )?;
+    Ok(CoreReplay { outputs, frames_compared })
+}
+
+/// How a replay describes what a session hands out: the output, and the name of a request id
+/// in the transcript.
+pub(crate) type Describe<S> =
+    fn(Polled<<S as DrivenSession>::Event, <S as DrivenSession>::Reply>, &dyn Fn(&str) -> String) -> Value;
+
+/// The replay of a transcript into a sans-IO session of any API (the customer's here, the
+/// agent's in [`crate::replay_agent_core`]): `new` makes the session, `command` issues the
+/// command that writes a recorded client frame the session did not write by itself, `output`
+/// describes what it hands out (`id` names a request as the transcript does). Returns the
+/// outputs and how many client frames were compared.
+pub(crate) fn replay_session<S: DrivenSession>(
+    t: &Transcript,
+    new: impl FnOnce(Instant) -> S,
+    command: fn(&mut S, &Value, Instant) -> Result<(), Error>,
+    output: Describe<S>,
+) -> Result<(Vec<Value>, usize), Error> {
     let t0 = Instant::now();
     let mut now = t0;
-    let mut s = Session::new(config, now);
+    let mut s = new(now);
     let mut written: VecDeque<Value> = VecDeque::new();
     let mut to_recorded: HashMap<String, String> = HashMap::new();
     let mut to_core: HashMap<String, String> = HashMap::new();
@@ -105,7 +138,7 @@ pub fn replay(t: &Transcript) -> Result<CoreReplay, Error> {
     let mut actions: VecDeque<DriverAction> = VecDeque::new();
     let mut compared = 0;
 
-    fn drain(s: &mut Session, written: &mut VecDeque<Value>, actions: &mut VecDeque<DriverAction>) {
+    fn drain<S: DrivenSession>(s: &mut S, written: &mut VecDeque<Value>, actions: &mut VecDeque<DriverAction>) {
         while let Some(f) = s.poll_transmit() {
             let mut v: Value = serde_json::from_str(&f).unwrap_or(Value::String(f));
             normalize::frame(&mut v, "");
@@ -215,13 +248,9 @@ pub fn replay(t: &Transcript) -> Result<CoreReplay, Error> {
             }
         }
         drain(&mut s, &mut written, &mut actions);
-        while let Some(o) = s.poll_event() {
-            if let Output::Completed { id, .. } = &o {
-                // Commands of the replay itself are named as in the recording.
-                let _: &RequestId = id;
-            }
-            outputs
-                .push(crate::summary::output(&o, |id| to_recorded.get(id).cloned().unwrap_or_else(|| id.to_owned())));
+        while let Some(o) = s.poll_output() {
+            // Commands of the replay itself are named as in the recording.
+            outputs.push(output(o, &|id| to_recorded.get(id).cloned().unwrap_or_else(|| id.to_owned())));
         }
     }
     drain(&mut s, &mut written, &mut actions);
@@ -229,5 +258,5 @@ pub fn replay(t: &Transcript) -> Result<CoreReplay, Error> {
         let (what, expected, got) = ("the session wrote".into(), "nothing more".into(), extra.to_string());
         return Err(Error::Mismatch { what, expected, got });
     }
-    Ok(CoreReplay { outputs, frames_compared: compared })
+    Ok((outputs, compared))
 }
