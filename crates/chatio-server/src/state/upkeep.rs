@@ -31,7 +31,7 @@ impl State {
         let Some(age) = self.config.retain_history else { return Ok(()) };
         let before = now.saturating_sub(age.as_secs());
         let mut guard = self.lock();
-        let gone = in_request(&mut *guard.store, |store| store.purge_threads(before, crate::config::RETENTION_BATCH))?;
+        let gone = in_request(&mut *guard.store, |store| forget_old_threads(store, before))?;
         if gone > 0 {
             tracing::info!(threads = gone, "old threads deleted (retention)");
         }
@@ -70,6 +70,22 @@ impl State {
         inner.hub.deliver(fx.deliveries, None);
         Ok(())
     }
+}
+
+/// Deletes up to `RETENTION_BATCH` old closed threads with their events, and takes their
+/// events off their chat's held counts (its quotas); returns how many went.
+fn forget_old_threads(store: &mut dyn Store, before: u64) -> store::Result<usize> {
+    let old = store.old_threads(before, crate::config::RETENTION_BATCH)?;
+    for (license, chat_id, thread) in &old {
+        let events = store.events(*license, chat_id, thread)?;
+        store.delete_thread(*license, chat_id, thread)?;
+        let Some(mut chat) = store.chat(*license, chat_id)? else { continue };
+        let bytes: u64 = events.iter().map(actions::quota::event_cost).sum();
+        chat.held.events = chat.held.events.saturating_sub(events.len() as u64);
+        chat.held.bytes = chat.held.bytes.saturating_sub(bytes);
+        store.put_chat(*license, chat)?;
+    }
+    Ok(old.len())
 }
 
 /// Archives every chat whose active thread has been idle since `idle_since`.

@@ -157,8 +157,12 @@ pub(crate) trait ChatStore {
     /// The newest event of each type in a chat, agents-only events left out.
     fn last_events(&mut self, license: u64, chat: &ChatId) -> Result<Vec<LastEvent>>;
 
-    /// Retention: deletes up to `limit` closed threads, with their events, whose last
-    /// activity is before `before` (Unix seconds), never a chat's last thread (so that thread
-    /// orders go on and the chat keeps its latest conversation). Returns how many went.
-    fn purge_threads(&mut self, before: u64, limit: usize) -> Result<usize>;
+    /// Retention: up to `limit` closed threads whose last activity is before `before` (Unix
+    /// seconds), never a chat's last thread (so that thread orders go on and the chat keeps
+    /// its latest conversation).
+    fn old_threads(&mut self, before: u64, limit: usize) -> Result<Vec<(u64, ChatId, ThreadId)>>;
+
+    /// Deletes a thread and its events (the chat's record, its counts, is the caller's to
+    /// update).
+    fn delete_thread(&mut self, license: u64, chat: &ChatId, thread: &ThreadId) -> Result<()>;
 }

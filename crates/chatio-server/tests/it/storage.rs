@@ -249,14 +249,17 @@ async fn a_full_database_refuses_writes_typed_and_loses_nothing_acknowledged() {
     server.shutdown().await;
 }
 
-/// Retention: closed threads older than the configured age go, with their events; the
-/// chat's last thread stays.
+/// Retention: closed threads older than the configured age go, with their events, and their
+/// events no longer count against the chat's quota; the chat's last thread stays.
 #[tokio::test]
 async fn retention_deletes_old_closed_threads_but_not_the_last() {
     let dir = tempfile::tempdir().unwrap();
+    let mut quotas = chatio_server::Quotas::default();
+    quotas.set("chat_events", 3).unwrap();
     let server = builder()
         .agent(false)
         .data_dir(dir.path())
+        .quotas(quotas)
         .retain_history(std::time::Duration::from_secs(1))
         .start()
         .await
@@ -278,5 +281,8 @@ async fn retention_deletes_old_closed_threads_but_not_the_last() {
     }
     let threads = c.ok("get_chat_threads_summary", json!({"chat_id": chat})).await;
     assert_eq!(threads["total_threads"], 1, "{threads}");
+    // The quota of 3 events counts the one left: two more fit.
+    c.say(&chat, "two").await;
+    c.say(&chat, "three").await;
     server.shutdown().await;
 }

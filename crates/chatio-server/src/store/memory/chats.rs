@@ -77,21 +77,26 @@ impl ChatStore for MemoryStore {
             .count())
     }
 
-    fn purge_threads(&mut self, before: u64, limit: usize) -> Result<usize> {
-        let mut gone = 0;
-        for lic in self.licenses.values_mut() {
-            for chat in lic.chats.values_mut() {
+    fn old_threads(&mut self, before: u64, limit: usize) -> Result<Vec<(u64, ChatId, ThreadId)>> {
+        let mut old = Vec::new();
+        for (license, lic) in &self.licenses {
+            for chat in lic.chats.values() {
                 let last = chat.threads.len().saturating_sub(1);
-                let mut i = 0;
-                chat.threads.retain(|t| {
-                    let old = i < last && !t.rec.active && t.rec.last_activity < before && gone < limit;
-                    i += 1;
-                    gone += usize::from(old);
-                    !old
-                });
+                for t in &chat.threads[..last] {
+                    if old.len() < limit && !t.rec.active && t.rec.last_activity < before {
+                        old.push((*license, chat.rec.id.clone(), t.rec.id.clone()));
+                    }
+                }
             }
         }
-        Ok(gone)
+        Ok(old)
+    }
+
+    fn delete_thread(&mut self, license: u64, chat: &ChatId, thread: &ThreadId) -> Result<()> {
+        if let Some(c) = self.licenses.get_mut(&license).and_then(|l| l.chats.get_mut(chat)) {
+            c.threads.retain(|t| &t.rec.id != thread);
+        }
+        Ok(())
     }
 
     fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>> {

@@ -130,29 +130,37 @@ impl ChatStore for SqliteStore {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
-    fn purge_threads(&mut self, before: u64, limit: usize) -> Result<usize> {
-        let old: Vec<(i64, String, String)> = self
-            .conn
+    fn old_threads(&mut self, before: u64, limit: usize) -> Result<Vec<(u64, ChatId, ThreadId)>> {
+        self.conn
             .prepare_cached(
                 "SELECT license, chat, id FROM threads t WHERE active = 0 AND last_activity < ?1 \
                  AND ord < (SELECT max(ord) FROM threads x WHERE x.license = t.license AND x.chat = t.chat) LIMIT ?2",
             )
             .and_then(|mut s| {
-                s.query_map(params![before as i64, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+                s.query_map(params![before as i64, limit as i64], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        ChatId::new(r.get::<_, String>(1)?),
+                        ThreadId::new(r.get::<_, String>(2)?),
+                    ))
+                })?
+                .collect()
             })
-            .map_err(failed("cannot list old threads"))?;
-        for (license, chat, id) in &old {
-            self.conn
-                .prepare_cached("DELETE FROM events WHERE license = ?1 AND chat = ?2 AND thread = ?3")
-                .and_then(|mut s| s.execute(params![license, chat, id]))
-                .and_then(|_| {
-                    self.conn
-                        .prepare_cached("DELETE FROM threads WHERE license = ?1 AND chat = ?2 AND id = ?3")?
-                        .execute(params![license, chat, id])
-                })
-                .map_err(failed("cannot purge a thread"))?;
-        }
-        Ok(old.len())
+            .map_err(failed("cannot list old threads"))
+    }
+
+    fn delete_thread(&mut self, license: u64, chat: &ChatId, thread: &ThreadId) -> Result<()> {
+        let key = params![license as i64, chat.as_str(), thread.as_str()];
+        self.conn
+            .prepare_cached("DELETE FROM events WHERE license = ?1 AND chat = ?2 AND thread = ?3")
+            .and_then(|mut s| s.execute(key))
+            .and_then(|_| {
+                self.conn
+                    .prepare_cached("DELETE FROM threads WHERE license = ?1 AND chat = ?2 AND id = ?3")?
+                    .execute(key)
+            })
+            .map_err(failed("cannot delete a thread"))?;
+        Ok(())
     }
 
     fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>> {
