@@ -15,6 +15,10 @@ use crate::store::{self, Store};
 /// The most frames held for a group commit; the request that reaches it commits at once.
 pub(crate) const GROUP_MAX_FRAMES: usize = 4096;
 
+/// The most times the committer yields to let more requests join a group before it
+/// commits (it stops as soon as one yield brought none).
+const GROUP_YIELDS: usize = 32;
+
 impl State {
     /// After a grouped request: leaves the commit to the committer task, or commits at once
     /// when [`GROUP_MAX_FRAMES`] frames are held or no task can run (no runtime).
@@ -84,7 +88,18 @@ pub(super) fn in_request_grouped<T, E: From<store::StoreError>>(
 async fn committer(state: Weak<State>, wanted: Arc<Notify>) {
     loop {
         wanted.notified().await;
-        tokio::task::yield_now().await;
+        // The group grows while requests keep joining it (each yield lets the requests
+        // already running reach the store), for at most GROUP_YIELDS yields.
+        let mut joined = None;
+        for _ in 0..GROUP_YIELDS {
+            tokio::task::yield_now().await;
+            let Some(state) = state.upgrade() else { return };
+            let now = state.counters.grouped_requests.load(Ordering::Relaxed);
+            if joined == Some(now) {
+                break;
+            }
+            joined = Some(now);
+        }
         let Some(state) = state.upgrade() else { return };
         let mut guard = state.lock();
         if let Err(e) = state.settle(&mut guard) {
@@ -121,6 +136,14 @@ mod tests {
             .collect()
     }
 
+    /// Yields to the committer task (single-threaded runtime) until it has had every turn
+    /// a group may take.
+    async fn let_the_committer_run() {
+        for _ in 0..2 * GROUP_YIELDS + 4 {
+            tokio::task::yield_now().await;
+        }
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn answers_wait_for_the_commit_that_concurrent_requests_share() {
         let dir = tempfile::tempdir().unwrap();
@@ -143,8 +166,7 @@ mod tests {
             .map(|f: chatio_wire::ClientFrame| f.request)
             .unwrap();
         state.act_rtm(id, None, &caller, start);
-        tokio::task::yield_now().await;
-        tokio::task::yield_now().await;
+        let_the_committer_run().await;
         let chat = texts(&mut rx).into_iter().find_map(|t| {
             let v: serde_json::Value = serde_json::from_str(&t).ok()?;
             v["payload"]["chat"]["id"].as_str().map(str::to_owned)
@@ -160,8 +182,7 @@ mod tests {
         assert!(texts(&mut rx).is_empty(), "no answer before the commit");
         assert_eq!(stored_messages(dir.path()), 0);
         // The committer runs: one commit for the five, then the five answers.
-        tokio::task::yield_now().await;
-        tokio::task::yield_now().await;
+        let_the_committer_run().await;
         assert_eq!(stored_messages(dir.path()), 5);
         assert_eq!(state.counters.group_commits.load(Ordering::Relaxed), before + 1);
         let answers = texts(&mut rx);
