@@ -300,6 +300,9 @@ pub struct AgentConfig {
     /// Fixed access tokens (`--agent-token EMAIL=TOKEN`): every scope of its permission,
     /// no expiry, never logged.
     pub tokens: Vec<Token>,
+    /// For a bot agent (§9, H34): the id of the agent whose token acts as it with
+    /// `author_id`; a bot cannot log in itself.
+    pub bot_owner: Option<String>,
 }
 
 impl std::fmt::Debug for AgentConfig {
@@ -312,6 +315,7 @@ impl std::fmt::Debug for AgentConfig {
             .field("max_chats", &self.max_chats)
             .field("groups", &self.groups)
             .field("tokens", &self.tokens.len())
+            .field("bot_owner", &self.bot_owner)
             .finish_non_exhaustive()
     }
 }
@@ -331,7 +335,14 @@ impl AgentConfig {
             max_chats: DEFAULT_AGENT_MAX_CHATS,
             groups: vec![0],
             tokens: Vec::new(),
+            bot_owner: None,
         }
+    }
+
+    /// A bot agent of `license` (§9, H34): `id` (kept in lower case; the docs' bots have 32
+    /// hexadecimal digits), `name`, acting through the token of the agent `owner`.
+    pub fn bot(license: u64, id: &str, name: &str, owner: &str) -> Self {
+        Self { name: name.to_owned(), bot_owner: Some(owner.trim().to_lowercase()), ..Self::new(license, id) }
     }
 }
 

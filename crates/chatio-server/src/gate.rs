@@ -180,8 +180,10 @@ fn agent_api_allows(api: Api, action: agent::Action) -> bool {
 
 /// The checks every agent request passes besides the token (which `login` or the Web API
 /// call checked): the action exists on this API, the connection logged in, and `author_id`
-/// names a bot the agent owns (H34; no agent owns one yet, so any `author_id` is refused).
+/// names a bot the agent owns (H34): the request then runs as that bot, under the agent's
+/// token scopes.
 pub(crate) fn admit_agent(
+    state: &State,
     api: Api,
     action: &str,
     agent: Option<&AgentCaller>,
@@ -198,11 +200,14 @@ pub(crate) fn admit_agent(
         let e = ErrorObject::new(ErrorType::Authentication, "login required: the first request must be `login`");
         return Err(Refusal::NoCredential(e));
     };
-    if let Some(bot) = author_id {
-        let e = ErrorObject::new(ErrorType::Authorization, format!("`author_id`: `{bot}` is no bot of this agent's"));
-        return Err(Refusal::Refused(e));
+    match author_id {
+        Some(bot) => state.as_bot(agent, bot).ok_or_else(|| {
+            let e =
+                ErrorObject::new(ErrorType::Authorization, format!("`author_id`: `{bot}` is no bot of this agent's"));
+            Refusal::Refused(e)
+        }),
+        None => Ok(agent.clone()),
     }
-    Ok(agent.clone())
 }
 
 /// One text frame of an Agent API session, logged in as `agent` (or not yet): decoded,
@@ -226,7 +231,7 @@ pub(crate) fn agent_frame(
         return state.agent_login(id, request_id, login, agent);
     }
     let action = frame.request.action().to_owned();
-    match admit_agent(Api::Rtm, &action, agent, frame.author_id.as_ref()) {
+    match admit_agent(state, Api::Rtm, &action, agent, frame.author_id.as_ref()) {
         Ok(caller) => state.act_agent_rtm(id, request_id, &caller, frame.request),
         Err(refusal) => {
             state.respond_agent(id, agent::Response::failure(request_id, action, refusal.into_error()));

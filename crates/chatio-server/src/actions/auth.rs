@@ -32,7 +32,7 @@ pub(crate) fn authenticate(
     if now >= rec.expires_at {
         return Err(ErrorObject::new(ErrorType::Authentication, "the access token has expired"));
     }
-    if store.customer(license, &rec.customer)?.is_some_and(|c| c.banned) {
+    if store.customer(license, &rec.customer)?.is_some_and(|c| c.banned_at(now)) {
         return Err(ErrorObject::with_default_message(ErrorType::CustomerBanned));
     }
     Ok(rec.customer)

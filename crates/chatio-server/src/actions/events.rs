@@ -177,6 +177,29 @@ pub(super) fn send_rich_message_postback(
     let license = caller.license;
     let user = caller.customer.clone();
     let chat = cx.own_chat(caller, &p.chat_id)?;
+    if toggle_postback(cx, license, &chat, p, &user)? {
+        let push = wire::IncomingRichMessagePostback::new(
+            user,
+            p.chat_id.clone(),
+            p.thread_id.clone(),
+            p.event_id.clone(),
+            p.postback.clone(),
+        );
+        fx.push(license, &caller.customer, Push::IncomingRichMessagePostback(push));
+    }
+    Ok(ResponseData::SendRichMessagePostback)
+}
+
+/// Records `user`'s toggle of a rich message's button (G21), for either side: the thread,
+/// the event (a `rich_message`) and the postback id must exist. Returns whether the thread
+/// is active (only then is the postback pushed).
+pub(crate) fn toggle_postback(
+    cx: &mut Ctx<'_>,
+    license: u64,
+    chat: &ChatRec,
+    p: &wire::SendRichMessagePostback,
+    user: &UserId,
+) -> Result<bool, ErrorObject> {
     let thread = cx
         .store
         .thread(license, &chat.id, &p.thread_id)?
@@ -192,11 +215,11 @@ pub(super) fn send_rich_message_postback(
     for b in rich.elements.iter_mut().flat_map(|e| e.buttons.iter_mut()) {
         if b.postback_id == p.postback.id {
             found = true;
-            let has = b.user_ids.contains(&user);
+            let has = b.user_ids.contains(user);
             if p.postback.toggled && !has {
                 b.user_ids.push(user.clone());
             } else if !p.postback.toggled && has {
-                b.user_ids.retain(|u| u != &user);
+                b.user_ids.retain(|u| u != user);
             }
         }
     }
@@ -204,17 +227,7 @@ pub(super) fn send_rich_message_postback(
         return Err(validation(format!("`postback.id`: no button with postback id `{}`", p.postback.id)));
     }
     cx.store.put_event(license, &chat.id, &thread.id, event)?;
-    if thread.active {
-        let push = wire::IncomingRichMessagePostback::new(
-            user,
-            p.chat_id.clone(),
-            p.thread_id.clone(),
-            p.event_id.clone(),
-            p.postback.clone(),
-        );
-        fx.push(license, &caller.customer, Push::IncomingRichMessagePostback(push));
-    }
-    Ok(ResponseData::SendRichMessagePostback)
+    Ok(thread.active)
 }
 
 /// `send_sneak_peek` (4.9): for agents only; nothing reaches customers.

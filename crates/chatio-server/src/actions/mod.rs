@@ -83,6 +83,8 @@ pub(crate) enum AgentTarget {
     Chat(agent::Audience),
     /// Every agent of the license.
     License,
+    /// These agents (lower-case ids) of the license (`multicast`).
+    Agents(Vec<String>),
 }
 
 /// What a call did besides its response.
@@ -91,6 +93,9 @@ pub(crate) struct Effects {
     pub(crate) deliveries: Vec<Delivery>,
     pub(crate) agent_deliveries: Vec<AgentDelivery>,
     pub(crate) triggers: Vec<Trigger>,
+    /// Customers banned by the request (`ban_customer`): after the pushes, their
+    /// connections get `customer_disconnected` `customer_banned` and close.
+    pub(crate) banned: Vec<(u64, UserId)>,
 }
 
 impl Effects {

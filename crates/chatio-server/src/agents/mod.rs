@@ -37,6 +37,9 @@ pub(crate) struct AgentData {
     pub(crate) last_assigned: HashMap<u64, HashMap<String, u64>>,
     /// The router's chat properties (namespace `routing`), which only agents see (H31).
     pub(crate) routing_props: HashMap<(u64, ChatId), chatio_wire::Properties>,
+    /// The auto chat scopes configurations per license, oldest first (H25; at most
+    /// `actions::agent::auto_scopes::MAX_CONFIGS` each).
+    pub(crate) auto_scopes: HashMap<u64, Vec<chatio_wire::agent::AutoChatScopesConfig>>,
 }
 
 impl AgentData {
@@ -55,7 +58,10 @@ impl AgentData {
                 permission,
                 groups: a.groups.iter().map(|g| (*g, routing::Priority::Normal)).collect(),
                 max_chats: a.max_chats,
-                bot: None,
+                bot: a.bot_owner.as_ref().map(|owner| directory::Bot {
+                    owner: Some(owner.clone()),
+                    status: routing::RoutingStatus::AcceptingChats,
+                }),
             };
             for t in &a.tokens {
                 data.tokens.insert(

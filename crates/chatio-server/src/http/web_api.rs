@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
 use super::{bearer, envelope, status_of, web_error};
+use crate::actions::agent::AgentCaller;
 use crate::actions::{Caller, Upload};
 use crate::gate::{self, Api, Credential, Refusal};
 use crate::net::http::{Resp, query};
@@ -103,7 +104,7 @@ pub(crate) async fn agent_web_api(
         );
     }
     // The action first (404 for an unknown one, whoever asks), then the credential.
-    if let Err(refusal) = gate::admit_agent(Api::Web, &action, None, None) {
+    if let Err(refusal) = gate::admit_agent(state, Api::Web, &action, None, None) {
         if !matches!(refusal, Refusal::NoCredential(_)) {
             return refused(&action, refusal);
         }
@@ -116,6 +117,13 @@ pub(crate) async fn agent_web_api(
         Ok(a) => a,
         Err(e) => return web_error(status_of(&e), &action, e),
     };
+    if agent::Action::parse(&action) == Some(agent::Action::UploadImage) {
+        let caller = match gate::admit_agent(state, Api::Web, &action, Some(&agent), None) {
+            Ok(c) => c,
+            Err(refusal) => return refused(&action, refusal),
+        };
+        return upload_image(state, req, &caller).await;
+    }
     let body = match Limited::new(req.into_body(), MAX_FRAME_LEN).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
@@ -131,86 +139,21 @@ pub(crate) async fn agent_web_api(
         Ok(f) => f,
         Err(e) => return web_error(StatusCode::BAD_REQUEST, &action, ErrorObject::validation(e.to_string())),
     };
-    let caller = match gate::admit_agent(Api::Web, &action, Some(&agent), frame.author_id.as_ref()) {
+    let caller = match gate::admit_agent(state, Api::Web, &action, Some(&agent), frame.author_id.as_ref()) {
         Ok(c) => c,
         Err(refusal) => return refused(&action, refusal),
     };
-    match state.act_agent_web(&caller, frame.request) {
-        Ok(data) => {
-            let text = crate::actions::encode_agent_response(agent::Response::success(None, data));
-            crate::net::http::respond(StatusCode::OK, "application/json", text)
-        }
-        Err(e) => {
-            let text = crate::actions::encode_agent_response(agent::Response::failure(None, action, e.clone()));
-            crate::net::http::respond(status_of(&e), "application/json", text)
-        }
-    }
+    agent_answer(&action, state.act_agent_web(&caller, frame.request))
 }
 
 async fn send_file(state: &Arc<State>, req: hyper::Request<Incoming>, caller: Caller) -> Resp {
     let action = "send_file";
-    let limit = state.config.max_file_size;
-    // Refuse before reading when the announced body cannot fit (413, G14).
-    let announced =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > limit + 64 * 1024) {
-        return web_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            action,
-            ErrorObject::validation(format!("the file is too big (max size is {limit} bytes)")),
-        );
-    }
-    let boundary = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|ct| multer::parse_boundary(ct).ok());
-    let Some(boundary) = boundary else {
-        return web_error(
-            StatusCode::BAD_REQUEST,
-            action,
-            ErrorObject::validation("send_file needs a multipart/form-data body"),
-        );
+    let (fields, file) = match read_multipart(req, action, state.config.max_file_size, "payload.file").await {
+        Ok(parts) => parts,
+        Err(resp) => return resp,
     };
-    let stream = http_body_util::BodyStream::new(req.into_body()).filter_map_frames();
-    let constraints = multer::Constraints::new()
-        .size_limit(multer::SizeLimit::new().whole_stream(limit + 64 * 1024).per_field(limit));
-    let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);
-    let mut chat_id = None;
-    let mut custom_id = None;
-    let mut file: Option<(String, Option<String>, Bytes)> = None;
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return multipart_error(action, &e, limit),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "payload.chat_id" => match field.text().await {
-                Ok(t) => chat_id = Some(t),
-                Err(e) => return multipart_error(action, &e, limit),
-            },
-            "payload.custom_id" => match field.text().await {
-                Ok(t) => custom_id = Some(t),
-                Err(e) => return multipart_error(action, &e, limit),
-            },
-            "payload.file" => {
-                let fname = field.file_name().filter(|n| !n.is_empty()).unwrap_or("file").to_owned();
-                let ct = field.content_type().map(|m| m.to_string());
-                match field.bytes().await {
-                    Ok(b) => file = Some((fname, ct, b)),
-                    Err(e) => return multipart_error(action, &e, limit),
-                }
-            }
-            _ => {
-                if let Err(e) = field.bytes().await {
-                    return multipart_error(action, &e, limit);
-                }
-            }
-        }
-    }
-    let Some(chat_id) = chat_id.filter(|c| !c.is_empty()) else {
+    let custom_id = fields.get("payload.custom_id").cloned();
+    let Some(chat_id) = fields.get("payload.chat_id").filter(|c| !c.is_empty()).cloned() else {
         return web_error(StatusCode::BAD_REQUEST, action, ErrorObject::validation("`payload.chat_id` is required"));
     };
     let Some((name, declared, bytes)) = file else {
@@ -230,6 +173,105 @@ async fn send_file(state: &Arc<State>, req: hyper::Request<Incoming>, caller: Ca
         }
         Err(e) => web_error(status_of(&e), action, e),
     }
+}
+
+/// `upload_image` of the Agent API (§5.23, H26): the multipart part `payload.image`, at most
+/// 10 MiB (larger: 413).
+async fn upload_image(state: &Arc<State>, req: hyper::Request<Incoming>, caller: &AgentCaller) -> Resp {
+    use chatio_wire::agent;
+    let action = "upload_image";
+    let limit = crate::actions::agent::upload::MAX_IMAGE_SIZE;
+    let (_, file) = match read_multipart(req, action, limit, "payload.image").await {
+        Ok(parts) => parts,
+        Err(resp) => return resp,
+    };
+    let Some((_, _, bytes)) = file else {
+        return web_error(StatusCode::BAD_REQUEST, action, ErrorObject::validation("`payload.image` is required"));
+    };
+    let result = state.upload_image(caller, bytes).map(agent::ResponseData::UploadImage);
+    agent_answer(action, result)
+}
+
+/// The Agent API's answer to a Web API call.
+fn agent_answer(action: &str, result: Result<chatio_wire::agent::ResponseData, ErrorObject>) -> Resp {
+    use chatio_wire::agent;
+    match result {
+        Ok(data) => {
+            let text = crate::actions::encode_agent_response(agent::Response::success(None, data));
+            crate::net::http::respond(StatusCode::OK, "application/json", text)
+        }
+        Err(e) => {
+            let text = crate::actions::encode_agent_response(agent::Response::failure(None, action, e.clone()));
+            crate::net::http::respond(status_of(&e), "application/json", text)
+        }
+    }
+}
+
+/// A file part and its name and declared type.
+type FilePart = (String, Option<String>, Bytes);
+
+/// Reads a `multipart/form-data` body of at most `limit` bytes of file (plus 64 KiB of
+/// the rest): the text fields by name, and the part named `file_field`. Refusals (no
+/// multipart body, too large, malformed) are the HTTP answers.
+async fn read_multipart(
+    req: hyper::Request<Incoming>,
+    action: &str,
+    limit: u64,
+    file_field: &str,
+) -> Result<(std::collections::HashMap<String, String>, Option<FilePart>), Resp> {
+    let announced =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit + 64 * 1024) {
+        return Err(web_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            action,
+            ErrorObject::validation(format!("the file is too big (max size is {limit} bytes)")),
+        ));
+    }
+    let boundary = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok());
+    let Some(boundary) = boundary else {
+        return Err(web_error(
+            StatusCode::BAD_REQUEST,
+            action,
+            ErrorObject::validation(format!("{action} needs a multipart/form-data body")),
+        ));
+    };
+    let stream = http_body_util::BodyStream::new(req.into_body()).filter_map_frames();
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().whole_stream(limit + 64 * 1024).per_field(limit));
+    let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let mut fields = std::collections::HashMap::new();
+    let mut file = None;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(multipart_error(action, &e, limit)),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == file_field {
+            let fname = field.file_name().filter(|n| !n.is_empty()).unwrap_or("file").to_owned();
+            let ct = field.content_type().map(|m| m.to_string());
+            match field.bytes().await {
+                Ok(b) => file = Some((fname, ct, b)),
+                Err(e) => return Err(multipart_error(action, &e, limit)),
+            }
+        } else if name.starts_with("payload.") && fields.len() < 16 {
+            match field.text().await {
+                Ok(t) => {
+                    fields.insert(name, t);
+                }
+                Err(e) => return Err(multipart_error(action, &e, limit)),
+            }
+        } else if let Err(e) = field.bytes().await {
+            return Err(multipart_error(action, &e, limit));
+        }
+    }
+    Ok((fields, file))
 }
 
 trait FilterFrames {

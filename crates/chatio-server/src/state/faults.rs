@@ -55,6 +55,7 @@ impl State {
                 let stored = in_request(&mut *inner.store, |store| {
                     let mut c = store.customer(license, customer)?.unwrap_or_default();
                     c.banned = banned;
+                    c.ban_ends = None;
                     store.put_customer(license, customer, c)?;
                     if banned {
                         // Nothing resumes a banned customer: its refresh tokens and remembered

@@ -136,6 +136,12 @@ impl Hub {
                     .filter(|((l, _), _)| *l == d.license)
                     .flat_map(|(_, ids)| ids.iter().copied())
                     .collect(),
+                AgentTarget::Agents(ids) => self
+                    .by_agent
+                    .iter()
+                    .filter(|((l, a), _)| *l == d.license && ids.contains(a))
+                    .flat_map(|(_, ids)| ids.iter().copied())
+                    .collect(),
                 AgentTarget::Chat(audience) => self
                     .by_agent
                     .iter()

@@ -406,6 +406,9 @@ impl State {
     ) {
         inner.hub.deliver(fx.deliveries, requester);
         inner.hub.deliver_agents(fx.agent_deliveries, requester);
+        for (license, customer) in &fx.banned {
+            inner.hub.disconnect_customer(*license, customer, &DisconnectReason::CustomerBanned);
+        }
         // H37: the scripted agent serves licenses no configured agent does.
         if self.config.agent && !inner.agents.directory.has_routable(license) {
             for t in fx.triggers {
@@ -469,6 +472,41 @@ impl State {
     /// Answers an Agent API session outside of an action.
     pub(crate) fn respond_agent(&self, id: ConnId, response: chatio_wire::agent::Response) {
         self.lock().hub.respond_agent(id, response);
+    }
+
+    /// The caller a request of `owner` runs as when it names the bot `bot` in `author_id`
+    /// (H34): the bot, with the owner's token scopes; `None` when `bot` is no bot `owner`
+    /// owns.
+    pub(crate) fn as_bot(&self, owner: &AgentCaller, bot: &UserId) -> Option<AgentCaller> {
+        let inner = self.lock();
+        let account = inner.agents.directory.get(owner.license, bot.as_str())?;
+        let owned = account.bot.as_ref().and_then(|b| b.owner.as_deref()) == Some(owner.agent.as_str());
+        owned.then(|| AgentCaller {
+            license: owner.license,
+            agent: account.id.clone(),
+            scopes: owner.scopes,
+            groups: account.group_ids().collect(),
+        })
+    }
+
+    /// `upload_image` (Agent API, H26): stores the image, answers its URL and path.
+    pub(crate) fn upload_image(
+        &self,
+        caller: &AgentCaller,
+        bytes: bytes::Bytes,
+    ) -> Result<chatio_wire::agent::UploadImageResponse, ErrorObject> {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        in_request(&mut *inner.store, |store| {
+            let mut cx = Ctx {
+                store,
+                presence: &inner.hub.presence,
+                policy: &mut inner.policy,
+                agents: &mut inner.agents,
+                now: now_secs(),
+            };
+            actions::agent::upload::upload_image(&mut cx, caller, bytes, &self.public_url)
+        })
     }
 
     /// Checks an agent's bearer token (Web API).
@@ -708,7 +746,7 @@ impl State {
 
     /// Whether a customer is banned on a license.
     pub(crate) fn customer_banned(&self, license: u64, customer: &UserId) -> Result<bool, store::StoreError> {
-        Ok(self.lock().store.customer(license, customer)?.is_some_and(|c| c.banned))
+        Ok(self.lock().store.customer(license, customer)?.is_some_and(|c| c.banned_at(now_secs())))
     }
 
     // --- Reads ----------------------------------------------------------------------------

@@ -19,6 +19,17 @@ pub(crate) struct Customer {
     /// The files the customer uploaded, counted against its quotas (G38).
     #[serde(default)]
     pub(crate) uploads: Uploads,
+    /// When a ban of `ban_customer` ends (Unix seconds); `None`: it does not end (the admin
+    /// fault's ban).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ban_ends: Option<u64>,
+}
+
+impl Customer {
+    /// Whether the customer is banned at `now`.
+    pub(crate) fn banned_at(&self, now: u64) -> bool {
+        self.banned && self.ban_ends.is_none_or(|end| now < end)
+    }
 }
 
 /// A customer's uploads: how many files, how many bytes.

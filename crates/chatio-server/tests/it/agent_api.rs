@@ -294,3 +294,295 @@ async fn a_gone_agent_is_offline_after_the_grace_period_and_its_chats_go_to_anot
     let again = c.event(|e| e["system_message_type"] == "routing.assigned").await;
     assert_eq!(again["payload"]["event"]["text"], "Chat assigned to john");
 }
+
+/// A customer whose chat is assigned to Jane; returns (customer, chat, thread), with Jane's
+/// pushes of the routing read.
+async fn assigned_chat(server: &ServerHandle, jane: &mut Client, text: &str) -> (Client, String, String) {
+    let mut c = Client::customer(server).await;
+    let (chat, thread) = c.start_chat(text).await;
+    jane.event(|e| e["system_message_type"] == "routing.assigned").await;
+    c.event(|e| e["system_message_type"] == "routing.assigned").await;
+    (c, chat, thread)
+}
+
+#[tokio::test]
+async fn get_archives_searches_every_thread_the_agent_sees_newest_first_in_pages() {
+    let server = server().await;
+    let (mut jane, _) = agent(&server, JANE_TOKEN).await;
+    let (mut c1, chat1, thread1) = assigned_chat(&server, &mut jane, "Where is my parcel?").await;
+    jane.ok("close_thread", json!({"chat_id": chat1})).await;
+    c1.push("thread_closed").await;
+    let (_c2, chat2, thread2) = assigned_chat(&server, &mut jane, "Do you sell umbrellas?").await;
+
+    let all = jane.ok("get_archives", json!({})).await;
+    assert_eq!(all["pagination"], json!({"page": 1, "total": 2}), "{all}");
+    let items = all["chats"].as_array().expect("array");
+    // Closed and active threads alike, one item per thread, newest first.
+    assert_eq!(items[0]["chat"]["id"], chat2.as_str());
+    assert_eq!(items[0]["chat"]["thread"]["id"], thread2.as_str());
+    assert_eq!(items[1]["chat"]["thread"]["id"], thread1.as_str());
+    assert_eq!(items[1]["chat"]["thread"]["active"], false);
+    assert_eq!(items[1]["chat"]["users"][0]["type"], "customer");
+
+    // The query looks into event texts, case-insensitively.
+    let parcel = jane.ok("get_archives", json!({"filters": {"query": "PARCEL"}})).await;
+    assert_eq!(parcel["pagination"]["total"], 1);
+    assert_eq!(parcel["chats"][0]["chat"]["id"], chat1.as_str());
+    // Pages of one: the second is the older thread.
+    let second = jane.ok("get_archives", json!({"pagination": {"page": 2, "limit": 1}})).await;
+    assert_eq!(second["chats"].as_array().map(Vec::len), Some(1));
+    assert_eq!(second["chats"][0]["chat"]["id"], chat1.as_str());
+    // Agent and date filters (today is inside, 1999 is not).
+    let by_john = jane.ok("get_archives", json!({"filters": {"agent_ids": [JOHN]}})).await;
+    assert_eq!(by_john["pagination"]["total"], 0);
+    let old = jane.ok("get_archives", json!({"filters": {"date_to": "1999-12-31"}})).await;
+    assert_eq!(old["pagination"]["total"], 0);
+    jane.fails("get_archives", json!({"pagination": {"limit": 101}}), "validation").await;
+    jane.fails("get_archives", json!({"pagination": {"page": 0}}), "validation").await;
+    jane.fails("get_archives", json!({"filters": {"date_from": "2020-13-01"}}), "validation").await;
+    // Another license's agent finds nothing.
+    let (mut other, _) = agent(&server, "other-fixed-token-0123456789").await;
+    let none = other.ok("get_archives", json!({})).await;
+    assert_eq!(none["pagination"]["total"], 0);
+}
+
+#[tokio::test]
+async fn multicast_reaches_exactly_its_targets_agents_and_customers() {
+    let server = server().await;
+    let (mut jane, _) = agent(&server, JANE_TOKEN).await;
+    let (mut john, _) = agent(&server, JOHN_TOKEN).await;
+    let mut c = Client::customer(&server).await;
+    let mut bystander = Client::customer(&server).await;
+    let content = json!({"note": "maintenance at noon"});
+    let scopes = json!({"agents": {"ids": [JOHN]}, "customers": {"ids": [c.customer, "nobody-of-this-license"]}});
+    jane.ok("multicast", json!({"scopes": scopes, "content": content})).await;
+    let to_john = john.push("incoming_multicast").await;
+    assert_eq!(to_john["payload"], json!({"author_id": JANE, "content": content}));
+    let to_c = c.push("incoming_multicast").await;
+    assert_eq!(to_c["payload"]["author_id"], JANE);
+    assert_eq!(to_c["payload"]["content"], content);
+    // The requester is not targeted, nor is anyone else.
+    assert!(!jane.settle().await.iter().any(|f| f["action"] == "incoming_multicast"));
+    assert!(!bystander.settle().await.iter().any(|f| f["action"] == "incoming_multicast"));
+    // Every agent of the license, by `all` and by group 0.
+    jane.ok("multicast", json!({"scopes": {"agents": {"groups": [0]}}, "content": {}})).await;
+    jane.push("incoming_multicast").await;
+    john.push("incoming_multicast").await;
+    jane.fails("multicast", json!({"scopes": {}, "content": {}}), "validation").await;
+    jane.fails("multicast", json!({"scopes": {"agents": {"all": true}}, "content": "text"}), "validation").await;
+}
+
+#[tokio::test]
+async fn ban_customer_closes_their_chats_tells_the_agents_and_cuts_the_customer_off() {
+    let server = server().await;
+    let (mut jane, _) = agent(&server, JANE_TOKEN).await;
+    let (mut john, _) = agent(&server, JOHN_TOKEN).await;
+    let (mut c, chat, thread) = assigned_chat(&server, &mut jane, "spam spam").await;
+    let customer = c.customer.clone();
+    let token = c.token.clone();
+    jane.fails("ban_customer", json!({"customer_id": customer, "ban": {"days": 0}}), "validation").await;
+    jane.fails("ban_customer", json!({"customer_id": "nobody", "ban": {"days": 1}}), "validation").await;
+    jane.ok("ban_customer", json!({"customer_id": customer, "ban": {"days": 5}})).await;
+
+    // The customer: the system message, the thread closed by nobody, then the disconnection.
+    let msg = c.event(|e| e["system_message_type"] == "customer_banned").await;
+    assert_eq!(msg["payload"]["event"]["text"], "Chat archived because customer was banned by jane for 5 days");
+    let closed = c.push("thread_closed").await;
+    assert_eq!(closed["payload"]["thread_id"], thread.as_str());
+    assert!(closed["payload"].get("user_id").is_none(), "{closed}");
+    let gone = c.push("customer_disconnected").await;
+    assert_eq!(gone["payload"]["reason"], "customer_banned");
+    let end = tokio::time::timeout(WAIT, c.end()).await.expect("closed in time");
+    assert_eq!(end.code(), Some(4000));
+    // Every agent of the license hears the ban.
+    let banned = john.push("customer_banned").await;
+    assert_eq!(banned["payload"], json!({"customer_id": customer, "ban": {"days": 5}}));
+    let t = jane.ok("get_chat_threads", json!({"chat_id": chat, "thread_ids": [thread]})).await;
+    assert_eq!(t["chat"]["threads"][0]["active"], false);
+    assert_eq!(t["chat"]["users"][0]["banned"], true);
+    // The customer's token is refused while the ban lasts.
+    let r = crate::client::web(&server, "get_chats_summary", &token, json!({})).await;
+    assert_eq!(r.json()["payload"]["error"]["type"], "customer_banned", "{}", String::from_utf8_lossy(&r.body));
+}
+
+#[tokio::test]
+async fn an_agent_toggles_a_rich_message_button_and_both_sides_hear_it() {
+    let server = server().await;
+    let (mut jane, _) = agent(&server, JANE_TOKEN).await;
+    let (mut c, chat, thread) = assigned_chat(&server, &mut jane, "options?").await;
+    let rich = json!({"type": "rich_message", "template_id": "cards", "elements": [
+        {"title": "Pick", "buttons": [{"text": "Yes", "postback_id": "yes", "user_ids": []}]}
+    ]});
+    let sent = jane.ok("send_event", json!({"chat_id": chat, "event": rich})).await;
+    let event_id = sent["event"]["id"].as_str().expect("event id").to_owned();
+    let postback =
+        json!({"chat_id": chat, "thread_id": thread, "event_id": event_id, "postback": {"id": "yes", "toggled": true}});
+    jane.ok("send_rich_message_postback", postback.clone()).await;
+    let heard = c.push("incoming_rich_message_postback").await;
+    assert_eq!(heard["payload"]["user_id"], JANE);
+    assert_eq!(heard["payload"]["postback"], json!({"id": "yes", "toggled": true}));
+    let own = jane.push("incoming_rich_message_postback").await;
+    assert_eq!(own["payload"]["event_id"], event_id.as_str());
+    // The button remembers who toggled it.
+    let t = jane.ok("get_chat_threads", json!({"chat_id": chat, "thread_ids": [thread]})).await;
+    let ev = t["chat"]["threads"][0]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["id"] == event_id.as_str())
+        .cloned();
+    assert_eq!(ev.expect("the rich message")["elements"][0]["buttons"][0]["user_ids"], json!([JANE]));
+    let mut bad = postback.clone();
+    bad["postback"]["id"] = json!("nope");
+    jane.fails("send_rich_message_postback", bad, "validation").await;
+    // Another license's agent does not even see the chat (H38).
+    let (mut other, _) = agent(&server, "other-fixed-token-0123456789").await;
+    other.fails("send_rich_message_postback", postback, "authorization").await;
+}
+
+/// A multipart body with the image part of `upload_image`.
+fn image_form(bytes: &[u8], content_type: &str) -> (String, Vec<u8>) {
+    let boundary = "agent-upload-boundary-42";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"payload.image\"; filename=\"a.png\"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(server: &ServerHandle, token: &str, form: (String, Vec<u8>)) -> crate::client::HttpReply {
+    let auth = format!("Bearer {token}");
+    http(
+        server,
+        "POST",
+        "/agent/v0.5/action/upload_image",
+        &[("authorization", &auth), ("content-type", &form.0)],
+        form.1,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn upload_image_stores_an_image_and_refuses_other_files_and_oversize_ones() {
+    let server = server().await;
+    let png = b"\x89PNG\r\n\x1a\n0000IHDR-not-really-but-sniffed-as-png";
+    let r = upload(&server, JANE_TOKEN, image_form(png, "image/png")).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json()["payload"].clone();
+    let path = p["path"].as_str().expect("path").to_owned();
+    assert!(path.starts_with("100/") && path.ends_with(".png"), "{path}");
+    let url = p["url"].as_str().expect("url");
+    assert!(url.ends_with(&format!("/api/file/chatio/img/{path}")), "{url}");
+    let served = http(&server, "GET", &format!("/api/file/chatio/img/{path}"), &[], Vec::new()).await;
+    assert_eq!(served.status, 200);
+    assert_eq!(served.content_type, "image/png");
+    assert_eq!(&served.body[..], &png[..]);
+
+    // Not an image (whatever it claims), none at all, too big, no token.
+    let r = upload(&server, JANE_TOKEN, image_form(b"%PDF-1.4", "image/png")).await;
+    assert_eq!((r.status, r.json()["payload"]["error"]["type"].clone()), (400, json!("validation")));
+    let r = upload(&server, JANE_TOKEN, ("multipart/form-data; boundary=x".into(), b"--x--\r\n".to_vec())).await;
+    assert_eq!(r.status, 400);
+    let big = vec![0xFFu8; 10 * 1024 * 1024 + 1];
+    let r = upload(&server, JANE_TOKEN, image_form(&big, "image/jpeg")).await;
+    assert_eq!(r.status, 413);
+    let r = upload(&server, "not-a-token-at-all-000000", image_form(png, "image/png")).await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn auto_chat_scopes_add_their_groups_to_matching_new_chats() {
+    let admin = {
+        let mut a = chatio_server::AgentConfig::new(LICENSE, "boss@example.com");
+        a.permission = chatio_server::AgentPermission::Administrator;
+        a.tokens.push(chatio_wire::Token::new("boss-fixed-token-0123456789".to_owned()));
+        a
+    };
+    let server = builder()
+        .agent(false)
+        .agent_token(LICENSE, JANE, JANE_TOKEN)
+        .agent_config(admin)
+        .start()
+        .await
+        .expect("server starts");
+    let (mut boss, _) = agent(&server, "boss-fixed-token-0123456789").await;
+    let (mut jane, _) = agent(&server, JANE_TOKEN).await;
+    let config = json!({
+        "scopes": {"groups": [1]},
+        "rules": {"chat_properties": {"source": {"campaign": {"values": ["spring"]}}}},
+        "description": "spring campaign to group 1"
+    });
+    jane.fails("add_auto_chat_scopes", config.clone(), "authorization").await;
+    let added = boss.ok("add_auto_chat_scopes", config).await;
+    let id = added["auto_chat_scopes_id"].as_str().expect("id").to_owned();
+    assert_eq!(id.len(), 25);
+    let listed = boss.ok("get_auto_chat_scopes_config", json!({})).await;
+    assert_eq!(listed["auto_chat_scopes_config"][0]["id"], id.as_str());
+    assert_eq!(listed["auto_chat_scopes_config"][0]["description"], "spring campaign to group 1");
+    boss.fails("add_auto_chat_scopes", json!({"scopes": {"groups": [1]}, "rules": {"geo": {}}}), "validation").await;
+    boss.fails("add_auto_chat_scopes", json!({"scopes": {"groups": []}, "rules": {}}), "validation").await;
+
+    // A matching chat gets group 1; another does not.
+    let mut c = Client::customer(&server).await;
+    let start = json!({"chat": {"properties": {"source": {"campaign": "spring"}},
+        "thread": {"events": [{"type": "message", "text": "hi"}]}}});
+    let chat = c.ok("start_chat", start).await["chat"]["id"].as_str().expect("id").to_owned();
+    let upd = c.push("chat_scopes_updated").await;
+    assert_eq!(upd["payload"]["chat_id"], chat.as_str());
+    assert_eq!(upd["payload"]["scopes_added"], json!({"groups": [1]}));
+    let seen = boss.frame(|f| f["action"] == "chat_scopes_updated" && f["payload"]["chat_id"] == chat.as_str()).await;
+    assert_eq!(seen["payload"]["scopes_added"]["groups"], json!([1]));
+    let mut d = Client::customer(&server).await;
+    d.start_chat("no campaign").await;
+    assert!(!d.settle().await.iter().any(|f| f["action"] == "chat_scopes_updated"));
+
+    boss.ok("remove_auto_chat_scopes", json!({"auto_chat_scopes_id": id})).await;
+    boss.fails("remove_auto_chat_scopes", json!({"auto_chat_scopes_id": id}), "validation").await;
+    let listed = boss.ok("get_auto_chat_scopes_config", json!({})).await;
+    assert_eq!(listed["auto_chat_scopes_config"], json!([]));
+}
+
+#[tokio::test]
+async fn an_agent_acts_as_its_own_bot_with_author_id_and_no_one_else_can() {
+    const BOT: &str = "5c9871d5372c824cbf22d860a707a578";
+    let server = builder()
+        .agent(false)
+        .agent_token(LICENSE, JANE, JANE_TOKEN)
+        .agent_token(LICENSE, JOHN, JOHN_TOKEN)
+        .agent_config(chatio_server::AgentConfig::bot(LICENSE, BOT, "Helper Bot", JANE))
+        .start()
+        .await
+        .expect("server starts");
+    let (mut jane, _) = agent(&server, JANE_TOKEN).await;
+    let (mut john, _) = agent(&server, JOHN_TOKEN).await;
+    let (mut c, chat, _) = assigned_chat(&server, &mut jane, "hello").await;
+    // Jane's bot joins and writes.
+    jane.send(&json!({"request_id": "b1", "action": "join_chat", "payload": {"chat_id": chat, "agent_ids": [BOT]}, "author_id": BOT})).await;
+    assert_eq!(jane.response_to("b1").await["success"], true);
+    let joined = c.event(|e| e["system_message_type"] == "agent_joined").await;
+    assert_eq!(joined["payload"]["event"]["text"], "Helper Bot joined the chat");
+    let msg = json!({"chat_id": chat, "event": {"type": "message", "text": "beep"}});
+    jane.send(&json!({"request_id": "b2", "action": "send_event", "payload": msg, "author_id": BOT})).await;
+    let r = jane.response_to("b2").await;
+    assert_eq!(r["payload"]["event"]["author_id"], BOT, "{r}");
+    let got = c.says("beep").await;
+    assert_eq!(got["payload"]["event"]["author_id"], BOT);
+    // Over the Web API too.
+    let body = json!({"payload": {"chat_id": chat, "event": {"type": "message", "text": "boop"}}, "author_id": BOT});
+    let r = agent_web(&server, "send_event", JANE_TOKEN, body.clone()).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["payload"]["event"]["author_id"], BOT);
+    // John owns no bot: refused both ways, and so is an unknown id.
+    john.send(&json!({"request_id": "j1", "action": "send_event", "payload": msg, "author_id": BOT})).await;
+    let r = john.response_to("j1").await;
+    assert_eq!(r["payload"]["error"]["type"], "authorization", "{r}");
+    let r = agent_web(&server, "send_event", JOHN_TOKEN, body).await;
+    assert_eq!(r.status, 403);
+    jane.send(&json!({"request_id": "b3", "action": "send_event", "payload": msg, "author_id": "nobody"})).await;
+    assert_eq!(jane.response_to("b3").await["payload"]["error"]["type"], "authorization");
+    // A bot cannot log in: it has no token of its own.
+    let mut b = Client::connect(&server.agent_ws_url()).await;
+    b.fails("login", json!({"token": BOT}), "authentication").await;
+}

@@ -23,6 +23,12 @@ use crate::agents::scopes::{self, Scope, ScopeSet};
 use crate::agents::tokens::Refused;
 use crate::store::{self, ChatRec, ThreadRec};
 
+mod archives;
+pub(crate) mod auto_scopes;
+mod ban;
+mod multicast;
+mod postback;
+pub(crate) mod upload;
 mod view;
 
 pub(crate) use view::{Audience, mirror};
@@ -120,9 +126,24 @@ pub(crate) fn login(
 /// The chats `caller` sees, most recently active first, at most [`MAX_SUMMARIES`]; with
 /// `active_only`, those whose last thread is active.
 fn visible_chats(cx: &mut Ctx<'_>, caller: &AgentCaller, active_only: bool) -> store::Result<Vec<ChatRec>> {
+    visible_chats_up_to(cx, caller, active_only, MAX_SUMMARIES)
+}
+
+/// Every chat `caller` sees among the license's [`MAX_SCANNED_CHATS`] most recent ones
+/// (`get_archives`).
+fn visible_chats_scan(cx: &mut Ctx<'_>, caller: &AgentCaller) -> store::Result<Vec<ChatRec>> {
+    visible_chats_up_to(cx, caller, false, MAX_SCANNED_CHATS)
+}
+
+fn visible_chats_up_to(
+    cx: &mut Ctx<'_>,
+    caller: &AgentCaller,
+    active_only: bool,
+    max: usize,
+) -> store::Result<Vec<ChatRec>> {
     let mut out = Vec::new();
     for c in cx.store.license_chats(caller.license, 0, MAX_SCANNED_CHATS)? {
-        if out.len() >= MAX_SUMMARIES {
+        if out.len() >= max {
             break;
         }
         if !Audience::of(cx.agents, caller.license, &c).admits(&caller.agent, &caller.groups, caller.scopes) {
@@ -431,9 +452,33 @@ fn dispatch(
             Ok(ResponseData::UpdateAgent)
         }
         Request::ChangePushNotifications(_) => Ok(ResponseData::ChangePushNotifications),
+        Request::GetArchives(p) => {
+            allowed(caller, &action, false)?;
+            Ok(ResponseData::GetArchives(archives::get_archives(cx, caller, &p)?))
+        }
+        Request::SendRichMessagePostback(p) => {
+            postback::send_rich_message_postback(cx, caller, &p, fx)?;
+            Ok(ResponseData::SendRichMessagePostback)
+        }
+        Request::Multicast(p) => {
+            multicast::multicast(cx, caller, &p, fx)?;
+            Ok(ResponseData::Multicast)
+        }
+        Request::BanCustomer(p) => {
+            ban::ban_customer(cx, caller, &p, fx)?;
+            Ok(ResponseData::BanCustomer)
+        }
+        Request::AddAutoChatScopes(p) => Ok(ResponseData::AddAutoChatScopes(auto_scopes::add(cx, caller, p)?)),
+        Request::RemoveAutoChatScopes(p) => {
+            auto_scopes::remove(cx, caller, &p)?;
+            Ok(ResponseData::RemoveAutoChatScopes)
+        }
+        Request::GetAutoChatScopesConfig => Ok(ResponseData::GetAutoChatScopesConfig(auto_scopes::get(cx, caller)?)),
+        Request::UploadImage(_) => Err(validation("`upload_image` is a multipart Web API call")),
         Request::Login(_) => Err(validation("already handled")),
         Request::Unknown { action, .. } => Err(validation(format!("unknown action `{action}`"))),
-        other => Err(validation(format!("`{}` is not served by this server yet", other.action()))),
+        // `Request` is non-exhaustive: an action a newer chatio-wire knows.
+        other => Err(validation(format!("`{}` is not served by this server", other.action()))),
     }
 }
 
@@ -797,6 +842,9 @@ pub(crate) fn route_triggers(cx: &mut Ctx<'_>, license: u64, fx: &mut Effects) -
             Trigger::CustomerMessage { .. } => None,
         })
         .collect();
+    for chat in &chats {
+        auto_scopes::apply(cx, license, chat, fx)?;
+    }
     route(cx, license, &chats, fx)
 }
 

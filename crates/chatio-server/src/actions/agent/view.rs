@@ -16,8 +16,8 @@ use crate::agents::routing::RoutingStatus;
 use crate::agents::scopes::ScopeSet;
 use crate::store::{self, ChatRec, Store, ThreadRec};
 
-/// Who sees a chat's agent pushes (H13): its member agents, and agents whose token reads
-/// every chat and whom its scopes let in.
+/// Who sees a chat's agent pushes (H13): its member agents, the owners of its member bots
+/// (H34), and agents whose token reads every chat and whom its scopes let in.
 #[derive(Clone, Debug)]
 pub(crate) struct Audience {
     members: Vec<String>,
@@ -28,11 +28,14 @@ pub(crate) struct Audience {
 impl Audience {
     /// The audience of `chat` on `license`.
     pub(crate) fn of(agents: &AgentData, license: u64, chat: &ChatRec) -> Audience {
-        Audience {
-            members: chat.agents.iter().map(|a| a.as_str().to_owned()).collect(),
-            groups: chat.scopes.clone(),
-            enforced: agents.directory.scopes_enforced(license),
-        }
+        let mut members: Vec<String> = chat.agents.iter().map(|a| a.as_str().to_owned()).collect();
+        let owners: Vec<String> = chat
+            .agents
+            .iter()
+            .filter_map(|a| agents.directory.get(license, a.as_str())?.bot.as_ref()?.owner.clone())
+            .collect();
+        members.extend(owners);
+        Audience { members, groups: chat.scopes.clone(), enforced: agents.directory.scopes_enforced(license) }
     }
 
     /// Whether an agent connection (its agent, groups and token scopes) sees the chat.
@@ -95,7 +98,7 @@ pub(crate) fn users(cx: &mut Ctx<'_>, license: u64, chat: &ChatRec) -> store::Re
     if has_customer(chat) {
         let present = cx.presence.contains(&(license, chat.customer.clone()));
         let mut u = views::customer_user(cx.store, license, &chat.customer, Some(chat), present)?;
-        u.banned = Some(cx.store.customer(license, &chat.customer)?.is_some_and(|c| c.banned));
+        u.banned = Some(cx.store.customer(license, &chat.customer)?.is_some_and(|c| c.banned_at(cx.now)));
         users.push(u);
     }
     for a in &chat.agents {
@@ -193,7 +196,8 @@ pub(crate) fn mirror(cx: &mut Ctx<'_>, fx: &mut Effects) -> store::Result<()> {
             Push::IncomingTypingIndicator(p) => agent::Push::IncomingTypingIndicator(p.clone()),
             Push::CustomerUpdated(p) => {
                 let mut p = p.clone();
-                p.customer.banned = Some(cx.store.customer(license, &chat.customer)?.is_some_and(|c| c.banned));
+                p.customer.banned =
+                    Some(cx.store.customer(license, &chat.customer)?.is_some_and(|c| c.banned_at(cx.now)));
                 agent::Push::CustomerUpdated(p)
             }
             Push::ChatUsersUpdated(p) => {

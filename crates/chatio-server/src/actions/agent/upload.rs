@@ -1,0 +1,39 @@
+//! `upload_image` (protocol file §5.23, H26): an agent's image, stored and served like the
+//! customers' files but under `img/`; it creates no event. The multipart body is read (and
+//! its size bounded) by the HTTP handler; the kind is sniffed here from the bytes.
+
+use bytes::Bytes;
+use chatio_wire::ErrorObject;
+use chatio_wire::agent::UploadImageResponse;
+
+use super::super::Ctx;
+use super::super::checks::validation;
+use super::AgentCaller;
+use crate::store::FileRec;
+
+/// The largest image (H26, H39): 10 MiB.
+pub(crate) const MAX_IMAGE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// Stores `bytes` (a PNG, GIF or JPEG, else `validation`) for `caller`'s license and
+/// answers its `url` (under `public_url`) and `path`.
+pub(crate) fn upload_image(
+    cx: &mut Ctx<'_>,
+    caller: &AgentCaller,
+    bytes: Bytes,
+    public_url: &str,
+) -> Result<UploadImageResponse, ErrorObject> {
+    let (content_type, ext) = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        ("image/png", "png")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        ("image/gif", "gif")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        ("image/jpeg", "jpg")
+    } else {
+        return Err(validation("`image`: not a PNG, GIF or JPEG image"));
+    };
+    // The name in the URL is a capability: from the OS random source.
+    let path = format!("{}/{}.{ext}", caller.license, crate::identity::secret::random_hex(32));
+    let key = format!("/api/file/chatio/img/{path}");
+    cx.store.put_file(&key, FileRec { content_type: content_type.to_owned(), bytes })?;
+    Ok(UploadImageResponse::new(format!("{public_url}{key}"), path))
+}
