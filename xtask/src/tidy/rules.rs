@@ -140,6 +140,11 @@ pub const RULES: Rules = Rules {
                 why: "how many of a license's most recent chats the Agent API's chat lists look through",
             },
             LimitException {
+                krate: "chatio-server",
+                name: "MAX_CONFIGS",
+                why: "auto chat scopes configurations one license may hold (agent protocol file H39)",
+            },
+            LimitException {
                 krate: "chatio-conformance",
                 name: "MAX_BODY",
                 why: "the conformance player's bound on a client's upload body",

@@ -181,7 +181,7 @@ async fn upload_image(state: &Arc<State>, req: hyper::Request<Incoming>, caller:
     use chatio_wire::agent;
     let action = "upload_image";
     let limit = crate::actions::agent::upload::MAX_IMAGE_SIZE;
-    let (_, file) = match read_multipart(req, action, limit, "payload.image").await {
+    let (_, file) = match read_multipart(req, action, limit, agent::UploadImage::FIELD_IMAGE).await {
         Ok(parts) => parts,
         Err(resp) => return resp,
     };

@@ -15,9 +15,9 @@ use super::{AgentCaller, view, visible_chats_scan};
 use crate::store::{ChatRec, ThreadRec};
 
 /// Threads in a page when the request names no limit (H22).
-pub(crate) const DEFAULT_LIMIT: u64 = 25;
+const DEFAULT_LIMIT: u64 = GetArchives::DEFAULT_LIMIT;
 /// Threads in a page at most (H39).
-pub(crate) const MAX_LIMIT: u64 = 100;
+const MAX_LIMIT: u64 = GetArchives::MAX_LIMIT;
 
 /// Runs `get_archives` for `caller`.
 pub(crate) fn get_archives(

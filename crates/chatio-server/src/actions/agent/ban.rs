@@ -13,7 +13,7 @@ use super::super::{AgentDelivery, AgentTarget, Ctx, Effects};
 use super::{AgentCaller, allowed, system_message, to_agents, to_customer};
 
 /// Longest ban in days (H39).
-pub(crate) const MAX_BAN_DAYS: u32 = 3_650;
+const MAX_BAN_DAYS: u32 = agent::Ban::MAX_DAYS;
 
 /// Runs the ban of `caller`.
 pub(crate) fn ban_customer(

@@ -12,7 +12,7 @@ use super::AgentCaller;
 use crate::store::FileRec;
 
 /// The largest image (H26, H39): 10 MiB.
-pub(crate) const MAX_IMAGE_SIZE: u64 = 10 * 1024 * 1024;
+pub(crate) const MAX_IMAGE_SIZE: u64 = chatio_wire::agent::UploadImage::MAX_FILE_SIZE;
 
 /// Stores `bytes` (a PNG, GIF or JPEG, else `validation`) for `caller`'s license and
 /// answers its `url` (under `public_url`) and `path`.
