@@ -161,7 +161,11 @@
 //!
 //! ## The scripted agent
 //!
-//! "Chatio Bot" (on by default) joins every new chat (`chat_users_updated` with it in
+//! "Chatio Bot" (on by default) is a client of the server's own Agent API: for each license
+//! no configured agent serves, it connects to `/agent/v0.5/rtm/ws` over loopback with a
+//! token the server drew for it (a bot agent without owner, protocol file §9, H37) and does
+//! everything below with Agent API requests; [`ServerBuilder::start`] returns once it is
+//! logged in. It joins every new chat (`chat_users_updated` with it in
 //! `added`, then an `agent_joined` system message), greets, and answers each customer
 //! message with typing on, the answer (`You said: <text>`), typing off. Messages starting
 //! with `/` are commands that trigger every push on demand:
@@ -185,9 +189,10 @@
 //! | `/echo TEXT` | answers `TEXT` | `incoming_event` |
 //!
 //! The agent stays in a chat across threads; after `/leave` the customer's next message
-//! brings it back. With a delay of 0 every step runs right after the request that caused
-//! it, under the same lock, so the frames are the same every run (ids too, with
-//! [`ServerBuilder::seed`]).
+//! brings it back. With a delay of 0 the bot reports when it has reacted to everything it
+//! heard, and a customer's next request (websocket or Web API) waits for that (at most 2 s):
+//! its reactions follow the request that caused them, so the frames are the same every run
+//! (ids too, with [`ServerBuilder::seed`]).
 //!
 //! ## Fault injection
 //!
@@ -238,6 +243,7 @@
 
 mod actions;
 mod agents;
+mod bot;
 pub mod cli;
 mod config;
 mod counters;

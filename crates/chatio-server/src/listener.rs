@@ -16,6 +16,10 @@ use crate::http::router::{self, Router};
 use crate::net::timed_stream::TimedStream;
 use crate::state::{Control, State};
 
+/// How long the start of the server and a restart wait for the scripted bot's connections,
+/// at most.
+pub(crate) const BOT_READY_WAIT: Duration = Duration::from_secs(5);
+
 /// How long a clean shutdown waits for connections to finish their close handshake.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -73,7 +77,7 @@ fn refuse(stream: &TcpStream) {
 
 /// Runs the accept loop until the server stops, then closes every session.
 pub(crate) async fn run(
-    state: &State,
+    state: &Arc<State>,
     router: Arc<Router>,
     listener: TcpListener,
     addr: SocketAddr,
@@ -123,7 +127,13 @@ pub(crate) async fn run(
                     Ok(l) => {
                         listener = Some(l);
                         tracing::info!(%addr, "restarted with state kept");
-                        let _ = reply.send(Ok(()));
+                        // Answered once the scripted bot is back (it reconnects by itself).
+                        let state = state.clone();
+                        let before = state.bot_logins();
+                        tokio::spawn(async move {
+                            state.bot_ready(before, BOT_READY_WAIT).await;
+                            let _ = reply.send(Ok(()));
+                        });
                     }
                     Err(e) => {
                         tracing::error!(%addr, error = %e, "cannot listen again after a restart");

@@ -337,6 +337,17 @@ impl ServerBuilder {
     }
 }
 
+/// The loopback address of the same port when the server listens on every interface.
+fn loopback(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+        }
+        _ => addr,
+    }
+}
+
 struct Started {
     addr: SocketAddr,
     state: Arc<State>,
@@ -418,11 +429,32 @@ async fn serve(mut config: ServerConfig, started: oneshot::Sender<Result<Started
         }
     };
     let router = Arc::new(Router::new(state.clone()));
+    // The scripted bot: an Agent API client of this server, one connection per license it
+    // serves (H37).
+    if let Some(bot) = state.bot_id() {
+        let setup = crate::bot::BotSetup {
+            addr: loopback(addr),
+            id: bot.as_str().to_lowercase(),
+            name: "Chatio Bot".into(),
+            delay: state.config.agent_delay,
+        };
+        for (license, token) in state.register_bot() {
+            let login = crate::bot::BotLogin { license, token };
+            tokio::spawn(crate::bot::run(setup.clone(), login, stop.clone()));
+        }
+    }
     tracing::info!(%addr, "chatio-server listening");
+    // The server is started once the bot is logged in (it needs the accept loop running).
+    let run = listener::run(&state, router, listener, addr, control_rx, stop);
+    tokio::pin!(run);
+    tokio::select! {
+        () = &mut run => return,
+        () = state.bot_ready(0, crate::listener::BOT_READY_WAIT) => {}
+    }
     if started.send(Ok(Started { addr, state: state.clone(), stop: stop_tx })).is_err() {
         return;
     }
-    listener::run(&state, router, listener, addr, control_rx, stop).await;
+    run.await;
     tracing::info!(%addr, "chatio-server stopped");
 }
 

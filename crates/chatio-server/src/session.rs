@@ -161,6 +161,15 @@ impl Session {
 
     /// Refuses the session on an unknown license (G12): `customer_disconnected`
     /// `license_not_found`, then close 4000.
+    /// Waits until the scripted bot has reacted to what this customer's previous requests
+    /// caused (bounded; nothing to wait for on an Agent API session), so that the next text
+    /// frame comes after those reactions (CUST G8).
+    pub(crate) async fn settle_bot(&self) {
+        if !self.agent_api {
+            self.state.bot_settled(self.license).await;
+        }
+    }
+
     pub(crate) fn refuse_license(&self) {
         self.state.disconnect(self.id, &chatio_wire::DisconnectReason::LicenseNotFound);
     }

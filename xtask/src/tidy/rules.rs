@@ -159,7 +159,7 @@ pub const RULES: Rules = Rules {
     layers: &[Layers {
         name: "chatio-server",
         layers: &[
-            ("assembly", &["server", "cli", "fuzzing"]),
+            ("assembly", &["server", "cli", "fuzzing", "bot"]),
             ("listener", &["listener"]),
             ("HTTP router", &["http"]),
             ("transports", &["transport"]),

@@ -2,7 +2,7 @@
 //! `get_chat_threads`, `get_chat_threads_summary`.
 
 use chatio_wire as wire;
-use chatio_wire::{ChatId, ErrorObject, EventKind, Push, ResponseData, ThreadId};
+use chatio_wire::{ChatId, ErrorObject, Push, ResponseData, ThreadId};
 
 use super::checks::{check_event_rights, check_new_event, check_properties, check_rights, validation};
 use super::events::stamp;
@@ -153,12 +153,8 @@ pub(super) fn start_chat(
         last_activity: cx.now,
         events: 0,
     };
-    let mut last_text = None;
     let mut stamped = Vec::with_capacity(events.len());
     for e in events {
-        if let EventKind::Message(m) = &e.kind {
-            last_text = Some(m.text.clone());
-        }
         let ev = stamp(&mut chat, &mut thread, &caller.customer, e, cx.now);
         quota::hold_event(&cx.policy.quotas, &mut chat, &ev)?;
         stamped.push(ev);
@@ -176,9 +172,6 @@ pub(super) fn start_chat(
         push: Push::IncomingChatThread(wire::IncomingChatThread::new(wire_chat.clone())),
         caused_by_request: true,
     });
-    fx.triggers.push(Trigger::NeedsAgent { chat: chat_id.clone() });
-    if let Some(text) = last_text {
-        fx.triggers.push(Trigger::CustomerMessage { chat: chat_id, text });
-    }
+    fx.triggers.push(Trigger::NeedsAgent { chat: chat_id });
     Ok(ResponseData::StartChat(wire::StartChatResponse::new(wire_chat)))
 }

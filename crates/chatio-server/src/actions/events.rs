@@ -153,16 +153,9 @@ pub(super) fn send_event(
     check_event_rights(cx.policy, "event", &p.event)?;
     quota::check_event_properties(&cx.policy.quotas, "event", &p.event)?;
     let added = add_customer_event(cx, caller, &p.chat_id, p.event)?;
-    let text = match &added.event.kind {
-        EventKind::Message(m) => Some(m.text.clone()),
-        _ => None,
-    };
     deliver_new_event(cx.store, cx.presence, caller.license, &added, true, fx)?;
     if added.opened {
         fx.triggers.push(Trigger::NeedsAgent { chat: p.chat_id.clone() });
-    }
-    if let Some(text) = text {
-        fx.triggers.push(Trigger::CustomerMessage { chat: p.chat_id.clone(), text });
     }
     Ok(ResponseData::SendEvent(wire::SendEventResponse::new(added.thread, added.event)))
 }

@@ -11,7 +11,7 @@
 //! threads), `updates.rs` (scopes, properties, last seen, customer data), `send_file.rs`
 //! (the upload's event), `auth.rs` (the token check and `login`), `checks.rs` (argument
 //! checks), `views.rs` (wire objects from the stored records), `answer.rs` (the
-//! answer-size limit), `bot.rs` (the scripted agent's steps).
+//! answer-size limit).
 
 use std::collections::HashSet;
 
@@ -23,7 +23,6 @@ use crate::store::{ChatRec, Store};
 pub(crate) mod agent;
 mod answer;
 mod auth;
-pub(crate) mod bot;
 mod chats;
 mod checks;
 mod events;
@@ -46,13 +45,11 @@ pub(crate) struct Caller {
     pub(crate) customer: UserId,
 }
 
-/// What the agent may react to.
+/// What routing and the auto chat scopes react to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Trigger {
-    /// A chat or thread started and no agent is in the chat.
+    /// A customer started a chat or opened a thread.
     NeedsAgent { chat: ChatId },
-    /// The customer wrote a message.
-    CustomerMessage { chat: ChatId, text: String },
 }
 
 /// Pushes for a customer's connections.
@@ -193,7 +190,6 @@ pub(crate) fn handle(
     if result.is_err() {
         fx = Effects::default();
     }
-    conformance_drop_push(cx.policy, &mut fx);
     if result.is_ok() {
         // What the customer did reaches the agents who see the chat, in their shapes, and
         // a chat that needs an agent is routed (H30).
@@ -205,6 +201,8 @@ pub(crate) fn handle(
             fx = Effects::default();
         }
     }
+    // After the mirror: the agents (the scripted bot among them) still hear it.
+    conformance_drop_push(cx.policy, &mut fx);
     (result, fx)
 }
 

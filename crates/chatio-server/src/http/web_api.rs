@@ -63,6 +63,8 @@ pub(crate) async fn web_api(
         Ok(caller) => caller,
         Err(refusal) => return refused(&action, refusal),
     };
+    // What the scripted bot does about the customer's previous requests comes first (G8).
+    state.bot_settled(license).await;
     if Action::parse(&action) == Some(Action::SendFile) {
         return send_file(state, req, caller).await;
     }

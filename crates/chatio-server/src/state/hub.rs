@@ -58,6 +58,11 @@ pub(crate) struct Hub {
     pub(crate) faults: HashMap<(u64, UserId), Faults>,
     /// Frames held until the store commits (see the module documentation).
     held: RefCell<Option<Held>>,
+    /// The scripted bot's agent id (its connections' pushes are counted).
+    pub(crate) bot_id: Option<String>,
+    /// Per license: pushes queued to the bot's connection, and how many of them it said it
+    /// handled (its idle pings); equal when it has caught up.
+    pub(crate) bot_pushes: HashMap<u64, (u64, u64)>,
 }
 
 /// Frames held for a commit.
@@ -102,6 +107,12 @@ impl Hub {
         None
     }
 
+    /// Whether a connection is the scripted bot's.
+    fn is_bot(&self, id: ConnId) -> bool {
+        let agent = self.conns.get(&id).and_then(|c| c.agent.as_ref());
+        agent.is_some_and(|a| self.bot_id.as_deref() == Some(a.agent.as_str()))
+    }
+
     /// How many logged-in connections an agent has.
     pub(crate) fn agent_count(&self, license: u64, agent: &str) -> usize {
         self.by_agent.get(&(license, agent.to_owned())).map_or(0, Vec::len)
@@ -122,7 +133,7 @@ impl Hub {
     /// Delivers agent pushes to the connections of the agents they target; the requester's
     /// connection gets its copy with `request_id`.
     pub(crate) fn deliver_agents(
-        &self,
+        &mut self,
         deliveries: Vec<AgentDelivery>,
         requester: Option<(ConnId, Option<&RequestId>)>,
     ) {
@@ -156,6 +167,9 @@ impl Hub {
                     .collect(),
             };
             for id in targets {
+                if self.is_bot(id) {
+                    self.bot_pushes.entry(d.license).or_default().0 += 1;
+                }
                 let frame = match requester {
                     Some((rid, Some(req))) if rid == id && d.caused_by_request => Utf8Bytes::from(
                         AgentServerFrame::Push(AgentPushFrame::new(Some(req.clone()), d.push.clone())).encode(),

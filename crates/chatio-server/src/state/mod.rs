@@ -30,7 +30,7 @@ use futures::channel::oneshot;
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::actions::agent::AgentCaller;
-use crate::actions::{self, Caller, Ctx, Effects, Policy, Trigger, Upload, bot};
+use crate::actions::{self, Caller, Ctx, Effects, Policy, Upload};
 use crate::config::ServerConfig;
 use crate::counters::{Counters, Stats};
 use crate::error::Error;
@@ -68,7 +68,18 @@ struct Inner {
     /// The Agent API's agents (from the configuration), their tokens (digests), presence
     /// and routing state.
     agents: crate::agents::AgentData,
+    /// The licenses the scripted bot serves (H37), once registered.
+    bot_licenses: Vec<u64>,
+    /// How many times the scripted bot logged in (any license).
+    bot_logins: u64,
 }
+
+/// The prefix of the `request_id` of the scripted bot's idle pings: `idle:N`, N the pushes
+/// it handled on its connection (see `bot/mod.rs`).
+pub(crate) const BOT_IDLE_PREFIX: &str = "idle:";
+
+/// How long a customer's request waits for the scripted bot to catch up, at most.
+pub(crate) const BOT_SETTLE_WAIT: Duration = Duration::from_secs(2);
 
 /// Requests to the accept loop.
 #[derive(Debug)]
@@ -102,6 +113,8 @@ pub(crate) struct State {
     commit_wanted: Arc<Notify>,
     /// Whether the committer task runs.
     committer: AtomicBool,
+    /// Woken when the scripted bot logs in or reports that it caught up.
+    bot_changed: Notify,
 }
 
 /// What a refresh gives: a new access token and the family's next refresh token.
@@ -194,6 +207,8 @@ impl State {
                 policy,
                 bot: Some(bot),
                 agents: crate::agents::AgentData::from_config(&config_agents),
+                bot_licenses: Vec::new(),
+                bot_logins: 0,
             }),
             shutdown,
             session_gone: Notify::new(),
@@ -204,6 +219,7 @@ impl State {
             token_limit,
             commit_wanted: Arc::new(Notify::new()),
             committer: AtomicBool::new(false),
+            bot_changed: Notify::new(),
         })
     }
 
@@ -323,7 +339,7 @@ impl State {
                         &mut fx,
                     );
                     match updated {
-                        Ok(()) => self.finish(inner, license, fx, Some((id, request_id.as_ref()))),
+                        Ok(()) => self.finish(inner, fx, Some((id, request_id.as_ref()))),
                         Err(e) => tracing::error!(error = %e, "customer_updated not pushed"),
                     }
                 }
@@ -359,7 +375,7 @@ impl State {
             Err(e) => Response::failure(request_id.clone(), action, e),
         };
         inner.hub.respond(id, response);
-        self.finish(inner, caller.license, fx, Some((id, request_id.as_ref())));
+        self.finish(inner, fx, Some((id, request_id.as_ref())));
         self.group(inner);
     }
 
@@ -370,7 +386,7 @@ impl State {
         let mut guard = self.lock();
         let inner = &mut *guard;
         let (result, fx) = act(inner, caller, request);
-        self.finish(inner, caller.license, fx, None);
+        self.finish(inner, fx, None);
         self.settle(inner).map_err(|e| internal(&e))?;
         result
     }
@@ -391,78 +407,120 @@ impl State {
             };
             actions::send_file(&mut cx, caller, upload, public_url)
         })?;
-        self.finish(inner, caller.license, fx, None);
+        self.finish(inner, fx, None);
         Ok(url)
     }
 
-    /// Delivers what a call did: its pushes now, then the agent's reactions (at once with a
-    /// zero delay, else on a timer task).
-    fn finish(
-        self: &Arc<Self>,
-        inner: &mut Inner,
-        license: u64,
-        fx: Effects,
-        requester: Option<(ConnId, Option<&RequestId>)>,
-    ) {
+    /// Delivers what a call did: its pushes to customers and agents (the scripted bot hears
+    /// its own and reacts as a client), then the disconnection of customers it banned.
+    fn finish(&self, inner: &mut Inner, fx: Effects, requester: Option<(ConnId, Option<&RequestId>)>) {
         inner.hub.deliver(fx.deliveries, requester);
         inner.hub.deliver_agents(fx.agent_deliveries, requester);
         for (license, customer) in &fx.banned {
             inner.hub.disconnect_customer(*license, customer, &DisconnectReason::CustomerBanned);
         }
-        // H37: the scripted agent serves licenses no configured agent does.
-        if self.config.agent && !inner.agents.directory.has_routable(license) {
-            for t in fx.triggers {
-                self.run_bot(inner, license, t);
+    }
+
+    // --- The scripted bot (an Agent API client, `bot/`) -------------------------------------
+
+    /// Registers the scripted bot as an agent of every served license that no configured
+    /// agent serves and that is not expired (H37): an administrator account without owner,
+    /// and a fresh access token per license (OS randomness, kept as a digest). Returns the
+    /// licenses and their tokens, for the bot's connections; none when the bot is off.
+    pub(crate) fn register_bot(&self) -> Vec<(u64, String)> {
+        use crate::agents::{directory, routing, scopes, tokens};
+        if !self.config.agent {
+            return Vec::new();
+        }
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let Some(bot) = inner.bot.clone() else { return Vec::new() };
+        let id = bot.id.as_str().to_lowercase();
+        inner.hub.bot_id = Some(id.clone());
+        let mut logins = Vec::new();
+        for &license in &self.config.licenses {
+            if inner.agents.directory.has_routable(license) || self.config.expired_licenses.contains(&license) {
+                continue;
+            }
+            let account = directory::Account {
+                id: id.clone(),
+                name: bot.name.clone(),
+                avatar: Some(bot.avatar.clone()),
+                permission: scopes::Permission::Administrator,
+                groups: vec![(0, routing::Priority::Normal)],
+                max_chats: usize::MAX,
+                bot: Some(directory::Bot { owner: None, status: routing::RoutingStatus::AcceptingChats }),
+            };
+            inner.agents.directory.insert(license, account);
+            let token = secret::new_secret("bot-");
+            let grant = tokens::Grant {
+                license,
+                agent: id.clone(),
+                client_id: None,
+                scopes: scopes::Permission::Administrator.scopes(),
+                expires_at: None,
+            };
+            inner.agents.tokens.insert(&token, grant);
+            inner.bot_licenses.push(license);
+            logins.push((license, token));
+        }
+        logins
+    }
+
+    /// How many times the scripted bot logged in so far.
+    pub(crate) fn bot_logins(&self) -> u64 {
+        self.lock().bot_logins
+    }
+
+    /// Waits, at most `limit`, until the scripted bot logged in again on every license it
+    /// serves since it had logged in `before` times ([`bot_logins`](Self::bot_logins)), and
+    /// is logged in on each (at start, after a restart).
+    pub(crate) async fn bot_ready(&self, before: u64, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.bot_changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let ready = {
+                let inner = self.lock();
+                match &inner.hub.bot_id {
+                    Some(id) => {
+                        let again = inner.bot_logins >= before + inner.bot_licenses.len() as u64;
+                        again && inner.bot_licenses.iter().all(|l| inner.hub.agent_count(*l, id) > 0)
+                    }
+                    None => true,
+                }
+            };
+            if ready || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
             }
         }
     }
 
-    fn run_bot(self: &Arc<Self>, inner: &mut Inner, license: u64, trigger: Trigger) {
-        let Some(agent) = inner.bot.clone() else { return };
-        let (chat, steps) = match bot::plan(&mut *inner.store, &agent, license, &trigger) {
-            Ok(plan) => plan,
-            Err(e) => return tracing::error!(error = %e, "the agent cannot plan"),
-        };
-        if steps.is_empty() {
+    /// With a zero bot delay: waits, at most [`BOT_SETTLE_WAIT`], until the scripted bot
+    /// logged in on `license` has reacted to every push it was sent, so that a customer's
+    /// request comes after the bot's reactions to the previous ones (CUST G8).
+    pub(crate) async fn bot_settled(&self, license: u64) {
+        if !self.config.agent_delay.is_zero() {
             return;
         }
-        let delay = self.config.agent_delay;
-        if delay.is_zero() {
-            for step in &steps {
-                if !self.bot_step(inner, &agent, license, &chat, step) {
-                    return;
+        let deadline = tokio::time::Instant::now() + BOT_SETTLE_WAIT;
+        loop {
+            let notified = self.bot_changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let caught_up = {
+                let inner = self.lock();
+                match &inner.hub.bot_id {
+                    Some(id) if inner.hub.agent_count(license, id) > 0 => {
+                        let (sent, handled) = inner.hub.bot_pushes.get(&license).copied().unwrap_or_default();
+                        handled >= sent
+                    }
+                    _ => true,
                 }
-            }
-            return;
-        }
-        let state = self.clone();
-        tokio::spawn(async move {
-            for step in steps {
-                tokio::time::sleep(delay).await;
-                let mut guard = state.lock();
-                if !state.bot_step(&mut guard, &agent, license, &chat, &step) {
-                    return;
-                }
-            }
-        });
-    }
-
-    /// Applies one step of the agent and delivers its pushes; `false` when the store failed
-    /// (the agent stops).
-    fn bot_step(&self, inner: &mut Inner, agent: &Agent, license: u64, chat: &ChatId, step: &bot::Step) -> bool {
-        let now = now_secs();
-        let quotas = &inner.policy.quotas;
-        let applied = in_request(&mut *inner.store, |store| {
-            bot::apply(store, quotas, agent, license, chat, step, now, &self.public_url)
-        });
-        match applied {
-            Ok(fx) => {
-                inner.hub.deliver(fx.deliveries, None);
-                true
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "the agent's step failed");
-                false
+            };
+            if caught_up || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
             }
         }
     }
@@ -562,8 +620,15 @@ impl State {
                 if !relogin {
                     inner.hub.log_in_agent(id, caller.clone());
                 }
+                let bot = inner.hub.bot_id.as_deref() == Some(caller.agent.as_str());
+                if bot && !relogin {
+                    // A new connection of the bot: it counts the pushes it handles afresh.
+                    inner.hub.bot_pushes.insert(caller.license, (0, 0));
+                    inner.bot_logins += 1;
+                    self.bot_changed.notify_waiters();
+                }
                 inner.hub.respond_agent(id, AgentResponse::success(request_id.clone(), AgentData::Login(resp)));
-                self.finish(inner, caller.license, fx, Some((id, request_id.as_ref())));
+                self.finish(inner, fx, Some((id, request_id.as_ref())));
                 Some(caller)
             }
             Err(e) => {
@@ -586,13 +651,26 @@ impl State {
         let action = request.action().to_owned();
         let mut guard = self.lock();
         let inner = &mut *guard;
+        let idle = match (&request, request_id.as_ref().and_then(|r| r.as_str())) {
+            (chatio_wire::agent::Request::Ping, Some(r))
+                if inner.hub.bot_id.as_deref() == Some(caller.agent.as_str()) =>
+            {
+                r.strip_prefix(BOT_IDLE_PREFIX).and_then(|n| n.parse::<u64>().ok())
+            }
+            _ => None,
+        };
         let (result, fx) = act_agent(inner, caller, request);
         let response = match result {
             Ok(data) => AgentResponse::success(request_id.clone(), data),
             Err(e) => AgentResponse::failure(request_id.clone(), action, e),
         };
         inner.hub.respond_agent(id, response);
-        self.finish(inner, caller.license, fx, Some((id, request_id.as_ref())));
+        self.finish(inner, fx, Some((id, request_id.as_ref())));
+        if let Some(handled) = idle {
+            inner.hub.bot_pushes.entry(caller.license).or_default().1 = handled;
+            drop(guard);
+            self.bot_changed.notify_waiters();
+        }
     }
 
     /// Runs an agent's Web API request; its pushes carry no `request_id`.
@@ -604,7 +682,7 @@ impl State {
         let mut guard = self.lock();
         let inner = &mut *guard;
         let (result, fx) = act_agent(inner, caller, request);
-        self.finish(inner, caller.license, fx, None);
+        self.finish(inner, fx, None);
         result
     }
 
@@ -641,7 +719,7 @@ impl State {
             actions::agent::went_offline(&mut cx, agent)
         });
         match result {
-            Ok(fx) => self.finish(inner, agent.license, fx, None),
+            Ok(fx) => self.finish(inner, fx, None),
             Err(e) => tracing::warn!(error = %e.message, "an agent's grace period could not end"),
         }
     }

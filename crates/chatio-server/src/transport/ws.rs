@@ -231,7 +231,10 @@ where
                 break;
             }
             msg = stream.next(), if reading => match msg {
-                Some(Ok(Message::Text(text))) => session.text(text.as_str()),
+                Some(Ok(Message::Text(text))) => {
+                    session.settle_bot().await;
+                    session.text(text.as_str());
+                }
                 Some(Ok(Message::Binary(_))) => {
                     session.unsupported("binary frames are not used: send JSON in text frames");
                 }

@@ -25,7 +25,7 @@ fn sanitize(v: &mut Value, base: &str) {
         Value::String(s) if s.contains(base) => {
             *s = s.replace(base, "http://[server]");
             // File names are capabilities drawn from the OS random source, seed or not.
-            if let Some(at) = s.find("/api/file/chatio/att/") {
+            if let Some(at) = s.find("/api/file/chatio/att/").or_else(|| s.find("/api/file/chatio/img/")) {
                 let name_at = s.rfind('/').unwrap_or(at) + 1;
                 let ext = s.rfind('.').filter(|e| *e > name_at).map(|e| s[e..].to_owned()).unwrap_or_default();
                 s.replace_range(name_at.., &format!("[file]{ext}"));
@@ -133,7 +133,8 @@ async fn every_command_triggers_its_push() {
     assert_eq!((file["name"].as_str(), file["content_type"].as_str()), (Some("chatio.png"), Some("image/png")));
     assert_eq!((file["width"].as_u64(), file["height"].as_u64()), (Some(64), Some(48)));
     let url = file["url"].as_str().unwrap();
-    assert!(url.starts_with(&format!("{}/api/file/chatio/att/100/", server.http_url())), "{url}");
+    // The bot uploaded its picture with `upload_image`, as any agent would (H15, H26).
+    assert!(url.starts_with(&format!("{}/api/file/chatio/img/100/", server.http_url())), "{url}");
     let served = http(&server, "GET", url.trim_start_matches(&server.http_url()), &[], "").await;
     assert_eq!((served.status, served.content_type.as_str()), (200, "image/png"));
     assert_eq!(served.body.len() as u64, file["size"].as_u64().unwrap());
@@ -287,4 +288,34 @@ async fn the_agents_pictures_are_one_stored_file() {
     let url = urls.into_iter().next().unwrap();
     let served = http(&server, "GET", url.trim_start_matches(&server.http_url()), &[], "").await;
     assert_eq!((served.status, served.content_type.as_str()), (200, "image/png"));
+}
+
+#[tokio::test]
+async fn the_bot_is_an_agent_api_client_of_the_server_on_each_license_without_agents() {
+    // License 200 has an agent of its own: the bot serves license 100 only (H37), through
+    // one Agent API connection, which is a session of the server like any other.
+    let server = builder()
+        .licenses([crate::client::LICENSE, 200])
+        .agent_token(200, "jane@example.com", "jane-fixed-token-0123456789")
+        .start()
+        .await
+        .expect("server starts");
+    assert_eq!(server.stats().sessions, 1, "the bot's websocket");
+    let quiet = crate::client::quiet_server().await;
+    assert_eq!(quiet.stats().sessions, 0, "--no-agent: no bot connection");
+
+    let mut c = Client::customer(&server).await;
+    c.start_chat("hello").await;
+    c.says("You said: hello").await;
+    // A restart drops every connection: the bot comes back by itself before it returns.
+    server.restart().await.expect("restarts");
+    assert_eq!(server.stats().sessions, 1);
+    let mut c = Client::customer(&server).await;
+    c.start_chat("again").await;
+    c.says("You said: again").await;
+    // The bot's token is the server's secret: nothing in the handle's Debug output names
+    // one, and a guess is refused.
+    assert!(!format!("{server:?}").contains("bot-"), "no bot token in Debug");
+    let mut guess = Client::connect(&server.agent_ws_url()).await;
+    guess.fails("login", json!({"token": "Bearer bot-0000000000000000"}), "authentication").await;
 }

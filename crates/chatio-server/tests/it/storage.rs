@@ -22,6 +22,8 @@ async fn a_conversation_survives_a_restart_on_the_same_data_directory() {
     c.ok("update_chat_properties", json!({"chat_id": chat, "properties": {"ui": {"bold": true}}})).await;
     c.ok("update_customer", json!({"customer": {"name": "Ann", "fields": {"plan": "gold"}}})).await;
     let sent = c.say(&chat, "second").await;
+    // The bot answers as a client of the server: its answer is in before the restart.
+    c.says("You said: second").await;
     let before = server.chat_events(LICENSE, &chat);
     let agent = server.agent_id();
     let (customer, token) = (c.customer.clone(), c.token.clone());

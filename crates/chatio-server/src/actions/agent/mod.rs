@@ -556,7 +556,11 @@ fn send_event(
 ) -> Result<ResponseData, ErrorObject> {
     let license = caller.license;
     let me = caller.user_id();
-    check_agent_event("event", &p.event)?;
+    let mut p = p;
+    match &mut p.event.kind {
+        EventKind::File(f) => uploaded_image("event", cx, license, f)?,
+        _ => check_agent_event("event", &p.event)?,
+    }
     let mut chat = visible_chat(cx, caller, &p.chat_id)?;
     let member = chat.agents.contains(&me);
     allowed(caller, "send_event", member)?;
@@ -625,8 +629,8 @@ fn no_routing_namespace(field: &str, p: &Properties) -> Result<(), ErrorObject> 
     }
 }
 
-/// The event types an agent may send (H15 as amended: `system_message` too, as the
-/// reference's `start_chat` sample does; `file` only through the customer side).
+/// The event types an agent may send besides `file` (H15 as amended: `system_message` too,
+/// as the reference's `start_chat` sample does; a `file` goes through `uploaded_image`).
 fn check_agent_event(field: &str, e: &wire::NewEvent) -> Result<(), ErrorObject> {
     match &e.kind {
         EventKind::SystemMessage(m) => {
@@ -638,6 +642,30 @@ fn check_agent_event(field: &str, e: &wire::NewEvent) -> Result<(), ErrorObject>
         }
         _ => check_new_event(field, e),
     }
+}
+
+/// An agent's `file` event (H15 as amended): it names an image uploaded with `upload_image`
+/// on this license; its content type, size and dimensions become the stored file's.
+fn uploaded_image(
+    field: &str,
+    cx: &mut Ctx<'_>,
+    license: u64,
+    f: &mut wire::FileAttachment,
+) -> Result<(), ErrorObject> {
+    let refused = || validation(format!("`{field}.url`: a file event names an image uploaded with upload_image"));
+    let at = f.url.find("/api/file/chatio/img/").ok_or_else(refused)?;
+    let key = f.url[at..].to_owned();
+    if !key.starts_with(&format!("/api/file/chatio/img/{license}/")) {
+        return Err(refused());
+    }
+    let stored = cx.store.file(&key)?.ok_or_else(refused)?;
+    check_text(&format!("{field}.name"), &f.name)?;
+    f.content_type = stored.content_type;
+    f.size = stored.bytes.len() as u64;
+    let dims = crate::files::image_size(&stored.bytes);
+    f.width = dims.map(|d| d.0);
+    f.height = dims.map(|d| d.1);
+    Ok(())
 }
 
 /// Stores an agent's event in the chat's last thread (the caller made sure it is the right
@@ -689,7 +717,8 @@ fn add_member(
         _ => false,
     };
     let record = cx.store.agent(agent_id)?;
-    let mut added = super::views::agent_user(record.as_ref(), agent_id, Some(&chat));
+    // As the scripted bot always announced itself: the user without its last-seen time.
+    let mut added = super::views::agent_user(record.as_ref(), agent_id, None);
     added.present = Some(true);
     let push = wire::ChatUsersUpdated::new(chat_id.clone(), wire::UpdatedUsers::new(vec![added], Vec::new()));
     to_customer(fx, license, &chat, Push::ChatUsersUpdated(push));
@@ -834,14 +863,7 @@ fn pool(cx: &mut Ctx<'_>, license: u64) -> store::Result<Pool> {
 /// Routes the chats the request's triggers say need an agent (a customer started a chat or
 /// opened a thread).
 pub(crate) fn route_triggers(cx: &mut Ctx<'_>, license: u64, fx: &mut Effects) -> store::Result<()> {
-    let chats: Vec<ChatId> = fx
-        .triggers
-        .iter()
-        .filter_map(|t| match t {
-            Trigger::NeedsAgent { chat } => Some(chat.clone()),
-            Trigger::CustomerMessage { .. } => None,
-        })
-        .collect();
+    let chats: Vec<ChatId> = fx.triggers.iter().map(|Trigger::NeedsAgent { chat }| chat.clone()).collect();
     for chat in &chats {
         auto_scopes::apply(cx, license, chat, fx)?;
     }
