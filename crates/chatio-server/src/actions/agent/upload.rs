@@ -1,6 +1,7 @@
 //! `upload_image` (protocol file §5.23, H26): an agent's image, stored and served like the
 //! customers' files but under `img/`; it creates no event. The multipart body is read (and
-//! its size bounded) by the HTTP handler; the kind is sniffed here from the bytes.
+//! its size bounded) by the HTTP handler; the kind is sniffed here from the bytes. The
+//! images count against the server's total of uploaded bytes (`upload_bytes`, G38).
 
 use bytes::Bytes;
 use chatio_wire::ErrorObject;
@@ -31,9 +32,17 @@ pub(crate) fn upload_image(
     } else {
         return Err(validation("`image`: not a PNG, GIF or JPEG image"));
     };
+    // The server's room for uploaded bytes (G38): agents' images count with customers' files.
+    let size = bytes.len() as u64;
+    let max = cx.policy.quotas.upload_bytes;
+    if cx.policy.upload_bytes.saturating_add(size) > max {
+        let msg = "the server holds as many uploaded bytes as it may: try again later";
+        return Err(super::super::quota::over("upload_bytes", max, msg));
+    }
     // The name in the URL is a capability: from the OS random source.
     let path = format!("{}/{}.{ext}", caller.license, crate::identity::secret::random_hex(32));
     let key = format!("/api/file/chatio/img/{path}");
     cx.store.put_file(&key, FileRec { content_type: content_type.to_owned(), bytes })?;
+    cx.policy.upload_bytes = cx.policy.upload_bytes.saturating_add(size);
     Ok(UploadImageResponse::new(format!("{public_url}{key}"), path))
 }
