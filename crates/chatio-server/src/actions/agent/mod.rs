@@ -571,6 +571,13 @@ fn send_event(
     quota::room(&cx.policy.quotas, &chat, quota::new_event_cost(&p.event))?;
     let is_annotation = matches!(p.event.kind, EventKind::Annotation(_));
     let last = cx.store.last_thread(license, &chat.id)?;
+    // The scripted bot (a bot without owner, H37) answers in the thread it was asked in: its
+    // answer arriving after the customer closed it opens no new thread.
+    let scripted =
+        cx.agents.directory.get(license, &caller.agent).and_then(|a| a.bot.as_ref()).is_some_and(|b| b.owner.is_none());
+    if scripted && !last.as_ref().is_some_and(|t| t.active) {
+        return Err(validation("the chat has no active thread (the scripted bot opens none)"));
+    }
     let opened = match (&last, is_annotation) {
         (Some(t), _) if t.active => false,
         (Some(_), true) => false,
