@@ -26,9 +26,9 @@ use tokio::net::{TcpSocket, TcpStream};
 
 use crate::load::generator::{Opts, log, result, runtime, stage};
 use crate::load::http::{access_token, connect_from, read_answer, request, request_from, token, token_path, web};
+use crate::load::orchestrator::Sampler;
 use crate::load::orchestrator::{ServerProcess, rss_kib, run_generator};
 use crate::load::ws::{CLOSE, Connect, Ws, contains};
-use crate::soak_server::Sampler;
 
 /// The honest customer's address (the attackers use 127.0.0.1).
 const HONEST: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));

@@ -18,13 +18,13 @@
 //! curve, the message counts (lost = sent − answered, and sent − pushes seen) and the p99 of
 //! both runs.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail, ensure};
 
-use crate::load::orchestrator::{Results, ServerProcess, build_server_and_generator, cpu_secs, rss_kib, run_generator};
+use crate::load::orchestrator::{
+    Results, Sampler, ServerProcess, build_server_and_generator, cpu_secs, rss_kib, run_generator,
+};
 
 /// What to run.
 struct Plan {
@@ -142,45 +142,6 @@ struct Run {
     rss_end: u64,
     rss_max: u64,
     cpu: f64,
-}
-
-/// Samples a process's RSS every `every` until stopped: (time, KiB).
-pub(crate) struct Sampler {
-    stop: Arc<AtomicBool>,
-    samples: Arc<Mutex<Vec<(Instant, u64)>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Sampler {
-    pub(crate) fn start(pid: u32, every: Duration) -> Sampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let samples: Arc<Mutex<Vec<(Instant, u64)>>> = Arc::default();
-        let thread = {
-            let (stop, samples) = (stop.clone(), samples.clone());
-            std::thread::spawn(move || {
-                let mut next = Instant::now();
-                while !stop.load(Ordering::Relaxed) {
-                    if Instant::now() >= next {
-                        if let Ok(kib) = rss_kib(pid) {
-                            samples.lock().unwrap_or_else(|e| e.into_inner()).push((Instant::now(), kib));
-                        }
-                        next += every;
-                    }
-                    std::thread::sleep(Duration::from_millis(50).min(every));
-                }
-            })
-        };
-        Sampler { stop, samples, thread: Some(thread) }
-    }
-
-    /// Stops sampling; the samples taken.
-    pub(crate) fn finish(mut self) -> Vec<(Instant, u64)> {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        std::mem::take(&mut *self.samples.lock().unwrap_or_else(|e| e.into_inner()))
-    }
 }
 
 fn run(good: usize, stalled: usize, slow: usize, secs: u64) -> Result<Run> {

@@ -4,8 +4,9 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
 
@@ -194,4 +195,43 @@ pub fn run_generator(
         bail!("the load generator failed ({status})");
     }
     Ok(results)
+}
+
+/// Samples a process's RSS every `every` until stopped: (time, KiB).
+pub struct Sampler {
+    stop: Arc<AtomicBool>,
+    samples: Arc<Mutex<Vec<(Instant, u64)>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sampler {
+    pub fn start(pid: u32, every: Duration) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let samples: Arc<Mutex<Vec<(Instant, u64)>>> = Arc::default();
+        let thread = {
+            let (stop, samples) = (stop.clone(), samples.clone());
+            std::thread::spawn(move || {
+                let mut next = Instant::now();
+                while !stop.load(Ordering::Relaxed) {
+                    if Instant::now() >= next {
+                        if let Ok(kib) = rss_kib(pid) {
+                            samples.lock().unwrap_or_else(|e| e.into_inner()).push((Instant::now(), kib));
+                        }
+                        next += every;
+                    }
+                    std::thread::sleep(Duration::from_millis(50).min(every));
+                }
+            })
+        };
+        Sampler { stop, samples, thread: Some(thread) }
+    }
+
+    /// Stops sampling; the samples taken.
+    pub fn finish(mut self) -> Vec<(Instant, u64)> {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        std::mem::take(&mut *self.samples.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
