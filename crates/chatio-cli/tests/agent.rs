@@ -26,10 +26,13 @@ fn server() -> chatio_server::ServerHandle {
 /// child's stdin). The token comes in the server's `EMAIL=TOKEN` form, from the environment.
 fn console(args: &[&str]) -> (std::process::Child, mpsc::Receiver<String>) {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    let mut cmd = vec![quote(BIN), "agent".to_owned()];
+    // `exec`: the shell `script` starts must not stay between the console and the terminal's
+    // Ctrl-C (see `chat_in_a_terminal` in tests/cli.rs).
+    let mut cmd = vec!["exec".to_owned(), quote(BIN), "agent".to_owned()];
     cmd.extend(args.iter().map(|a| quote(a)));
     let mut child = Command::new("script")
         .args(["-qfec", &cmd.join(" "), "/dev/null"])
+        .env("SHELL", "/bin/sh")
         .env("CHATIO_AGENT_TOKEN", format!("{JANE}={TOKEN}"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -99,7 +99,9 @@ fn the_demo_prints_json_lines() {
 /// Runs `chatio demo` on a pseudo-terminal (`script`), with extra environment variables.
 fn demo_on_a_terminal(env: &[(&str, &str)]) -> String {
     let mut cmd = Command::new("script");
-    cmd.args(["-qec", &format!("{BIN} demo --agent-delay-ms 0"), "/dev/null"]).env("TERM", "xterm-256color");
+    cmd.args(["-qec", &format!("exec {BIN} demo --agent-delay-ms 0"), "/dev/null"])
+        .env("SHELL", "/bin/sh")
+        .env("TERM", "xterm-256color");
     cmd.env_remove("NO_COLOR");
     for (k, v) in env {
         cmd.env(k, v);
@@ -591,12 +593,18 @@ fn a_refused_connection_is_retried_and_shown_once() {
 /// `chatio chat ARGS` in a pseudo-terminal (util-linux `script`): it sees a terminal on its
 /// standard input, and a Ctrl-C typed (byte 3) reaches it as SIGINT from the line discipline,
 /// as in a real terminal. Returns the child (its stdin is the keyboard) and its output lines.
+///
+/// `script` runs the command through `$SHELL -c`; the shell must `exec` the client, or the
+/// Ctrl-C reaches the shell too, and a shell that does not exec a lone command (dash, `sh` on
+/// Debian, CI's shell) dies of it: status 130 whatever the client does. `SHELL` is set so the
+/// test does not depend on the caller's.
 fn chat_in_a_terminal(args: &[&str]) -> (std::process::Child, mpsc::Receiver<String>) {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    let mut cmd = vec![quote(BIN), "chat".to_owned()];
+    let mut cmd = vec!["exec".to_owned(), quote(BIN), "chat".to_owned()];
     cmd.extend(args.iter().map(|a| quote(a)));
     let mut child = Command::new("script")
         .args(["-qfec", &cmd.join(" "), "/dev/null"])
+        .env("SHELL", "/bin/sh")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
