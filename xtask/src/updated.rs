@@ -8,10 +8,11 @@
 //! (`target/updated/target`), and builds the README's getting-started
 //! program against the fresh versions. The repository's `Cargo.lock` is never touched.
 //!
-//! Not part of `cargo xtask ci`: its outcome depends on what was published upstream since the
-//! lock file was written, so it can turn red without a change here. Run it before a release, or
-//! on a schedule; when it fails, fix the code (or pin, with the reason beside the pin) and
-//! refresh `Cargo.lock`.
+//! Part of `cargo xtask ci` as `updated --no-tests` (clippy and the getting-started program;
+//! the tests ran against the lock file). Its outcome depends on what was published upstream
+//! since the lock file was written, so it can turn red without a change here: that is its
+//! purpose (a user's new project resolves the same versions). When it fails, fix the code (or
+//! pin, with the reason beside the pin) and refresh `Cargo.lock`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -322,10 +322,32 @@ pub(crate) fn ci_widget() -> Result<()> {
     run(Command::new(env!("CARGO"))
         .current_dir(root())
         // One browser at a time: each test starts its own Chromium, and this machine has two cores.
-        .args(["test", "-p", "chatio-widget", "--test", "browser", "--", "--nocapture", "--test-threads=1"])
+        // `--include-ignored`: the browser tests are ignored in a plain `cargo test` (they need
+        // Chromium and the built widget); here both are in place.
+        .args([
+            "test",
+            "-p",
+            "chatio-widget",
+            "--test",
+            "browser",
+            "--",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("CHATIO_BROWSER_TESTS", "require"))?;
     run(Command::new(env!("CARGO"))
         .current_dir(root())
-        .args(["test", "-p", "chatio-agent-web", "--test", "browser", "--", "--nocapture", "--test-threads=1"])
+        .args([
+            "test",
+            "-p",
+            "chatio-agent-web",
+            "--test",
+            "browser",
+            "--",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("CHATIO_BROWSER_TESTS", "require"))
 }

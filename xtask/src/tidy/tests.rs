@@ -284,3 +284,21 @@ fn use_trees_expand_and_resolve() {
     assert_eq!(source::module_of(Path::new("http/mod.rs")), ["http"]);
     assert_eq!(source::module_of(Path::new("lib.rs")), Vec::<String>::new());
 }
+
+#[test]
+fn a_browser_test_without_ignore_fails_and_with_it_passes() {
+    let test = "#[tokio::test]\nasync fn opens_a_page() {}\n";
+    Tree::new().write("crates/mid/tests/browser/page.rs", test).breaks(
+        "tools",
+        "crates/mid/tests/browser/page.rs",
+        1,
+        "reports it ignored instead of ok",
+    );
+    let ignored =
+        "#[tokio::test]\n#[ignore = \"a browser test: cargo test -- --include-ignored\"]\nasync fn opens_a_page() {}\n";
+    assert!(Tree::new().write("crates/mid/tests/browser/page.rs", ignored).check().is_empty());
+    // Outside tests/browser/, a test file that requires Node counts too; one that does not, not.
+    let node = "// CHATIO_JS_REQUIRED=1 makes a skip a failure\n#[test]\nfn runs_node() {}\n";
+    Tree::new().write("crates/mid/tests/it/js.rs", node).breaks("tools", "crates/mid/tests/it/js.rs", 2, "ignored");
+    assert!(Tree::new().write("crates/mid/tests/it/plain.rs", "#[test]\nfn plain() {}\n").check().is_empty());
+}

@@ -71,6 +71,7 @@ async fn sign_in(c: &Client, token: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built agent page): cargo xtask widget, then cargo test -p chatio-agent-web --test browser -- --include-ignored"]
 async fn a_person_signs_in_takes_a_chat_answers_and_closes_it() {
     let Some(env) = env("the agent page test") else { return };
     if !page_built(&env) {
@@ -179,6 +180,7 @@ async fn a_person_signs_in_takes_a_chat_answers_and_closes_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built agent page): cargo xtask widget, then cargo test -p chatio-agent-web --test browser -- --include-ignored"]
 async fn a_wrong_token_brings_the_form_back_with_a_sentence() {
     let Some(env) = env("the agent page test") else { return };
     if !page_built(&env) {

@@ -1,8 +1,9 @@
 //! The real `@livechat/chat.io-customer-sdk` 0.9.1 against the server, in Node
 //! (`tests/js/sdk_node.js`). The package (its published tarball: the dist bundle includes
 //! the socket.io fork) and the `ws` module are installed with npm into
-//! `target/js-sdk/` once. Skipped with a message when node or npm is missing, or when the
-//! installation fails, unless `CHATIO_JS_REQUIRED=1` (CI), which makes both a failure.
+//! `target/js-sdk/` once. Ignored in a plain `cargo test` (they need Node, npm and Chromium):
+//! `-- --include-ignored js_sdk` runs them, skipping with a message when a tool is missing or
+//! the installation fails, unless `CHATIO_JS_REQUIRED=1` (CI), which makes both a failure.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -112,6 +113,7 @@ fn fastrand_u64() -> u64 {
 /// Every seed method and event, sendFile with progress, history paging, reconnection, an
 /// expired token and a ban: `tests/js/sdk_node.js` with the real package.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Node and npm (installs the JS SDK 0.9.1), and Chromium: cargo test -p chatio-server --test it js_sdk -- --include-ignored"]
 async fn the_js_sdk_in_node() {
     let Some(dir) = prepared() else { return };
     let server = builder().admin(true).agent_delay(Duration::from_millis(5)).start().await.expect("server starts");
@@ -141,6 +143,7 @@ pub fn which(names: &[&str]) -> Option<PathBuf> {
 /// accounts iframe and its postMessage, XHR long-polling then the websocket upgrade,
 /// a cross-origin upload, history, from a page on another origin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Node and npm (installs the JS SDK 0.9.1), and Chromium: cargo test -p chatio-server --test it js_sdk -- --include-ignored"]
 async fn the_js_sdk_in_chromium() {
     let Some(dir) = prepared() else { return };
     let Some(chromium) = which(&["chromium", "chromium-browser", "google-chrome"]) else {

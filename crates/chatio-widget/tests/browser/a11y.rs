@@ -15,6 +15,7 @@ async fn focused(c: &Client) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn axe_finds_no_violation_and_the_keyboard_is_enough() {
     let Some(env) = env("the accessibility test") else { return };
     let required = std::env::var("CHATIO_BROWSER_TESTS").is_ok_and(|v| v == "require");

@@ -14,6 +14,7 @@ const HOSTILE: &str = "<style>* { all: unset !important; } \
     background: rgba(200, 0, 0, .15) !important; pointer-events: none !important; }</style>";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn the_snippet_on_another_origin_costs_nothing_until_clicked_then_chats() {
     let Some(env) = env("the snippet test") else { return };
     let server = chatio_server::Server::builder()
@@ -118,6 +119,7 @@ async fn the_snippet_on_another_origin_costs_nothing_until_clicked_then_chats() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn a_site_not_allowed_gets_no_bubble_no_window_and_no_token() {
     let Some(env) = env("the not-allowed origin test") else { return };
     // License 100 may only be embedded by one origin, which is not the test's host page.

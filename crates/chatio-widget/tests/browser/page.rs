@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn a_customer_chats_through_the_widget_in_headless_chromium() {
     let Some(env) = env("the widget page test") else { return };
     let server = chatio_server::Server::builder()
@@ -292,6 +293,7 @@ async fn serve_on(env: &Env, addr: std::net::SocketAddr) -> chatio_server::Serve
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn nothing_the_visitor_sends_is_lost_early_on_failure_or_across_a_restart() {
     let Some(env) = env("the state and feedback test") else { return };
     let server = chatio_server::Server::builder()

@@ -31,6 +31,7 @@ const CHECK: &str = "(() => {
 })()";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn phones_get_a_full_screen_window_with_every_control_in_view() {
     let Some(env) = env("the phone layout test") else { return };
     let server = chatio_server::Server::builder()

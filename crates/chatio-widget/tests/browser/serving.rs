@@ -26,6 +26,7 @@ fn header<'a>(h: &'a http::HeaderMap, name: &str) -> &'a str {
 }
 
 #[tokio::test]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn assets_are_compressed_cached_and_revalidated() {
     let assets = root().join("target/widget");
     if !assets.join("loader.js.gz").is_file() {
