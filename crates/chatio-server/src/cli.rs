@@ -217,6 +217,10 @@ pub struct Args {
     /// (each chat's last thread is kept). Default: history is kept.
     #[arg(long, value_name = "DAYS")]
     pub retain_days: Option<u64>,
+    /// Delete an uploaded file no event has referred to for SECS (an agent's
+    /// `upload_image` no event names); a file also goes with the last event naming it.
+    #[arg(long, default_value_t = 3_600, value_name = "SECS")]
+    pub unreferenced_files_after: u64,
     /// What to do instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -351,6 +355,7 @@ impl Args {
             conformance_fault: self.conformance_fault,
             max_db_bytes: self.max_db_mib.max(1).saturating_mul(1 << 20),
             retain_history: self.retain_days.map(|d| Duration::from_secs(d.max(1).saturating_mul(86_400))),
+            unreferenced_files_after: Duration::from_secs(self.unreferenced_files_after.max(1)),
             data_dir: if self.memory { None } else { Some(self.data.clone().unwrap_or_else(default_data_dir)) },
             ..ServerConfig::default()
         };

@@ -129,6 +129,11 @@ pub struct ServerConfig {
     /// their events, except each chat's last thread (checked every second, at most
     /// 256 threads at a time). `None`, the default: history is kept.
     pub retain_history: Option<Duration>,
+    /// How long an uploaded file may stay with no event referring to it (default 1 h;
+    /// an agent's `upload_image` file that no event names, G38): then it is deleted, from
+    /// the disk and the store. A file whose last referring event is deleted (retention)
+    /// goes with it.
+    pub unreferenced_files_after: Duration,
 }
 
 /// The default of [`ServerConfig::max_chats_per_customer`].
@@ -237,6 +242,12 @@ impl Quotas {
 }
 /// Threads the retention deletes per pass of the 1 s sweep.
 pub(crate) const RETENTION_BATCH: usize = 256;
+
+/// The default of [`ServerConfig::unreferenced_files_after`]: one hour.
+pub(crate) const DEFAULT_UNREFERENCED_FILES_AFTER: Duration = Duration::from_secs(3_600);
+
+/// The most unreferenced files one sweep deletes (the next sweep, a second later, goes on).
+pub(crate) const FILE_EXPIRY_BATCH: usize = 256;
 
 /// A deliberate deviation from the protocol, so that `chatio conformance server` can be
 /// shown to fail on a broken server (hidden option `--conformance-fault`). Test-only.
@@ -438,6 +449,7 @@ impl Default for ServerConfig {
             data_dir: None,
             max_db_bytes: 8 << 30,
             retain_history: None,
+            unreferenced_files_after: DEFAULT_UNREFERENCED_FILES_AFTER,
         }
     }
 }

@@ -295,6 +295,13 @@ impl ServerBuilder {
         self
     }
 
+    /// How long an uploaded file may stay with no event referring to it before it is
+    /// deleted (default 1 h).
+    pub fn unreferenced_files_after(mut self, after: std::time::Duration) -> Self {
+        self.config.unreferenced_files_after = after;
+        self
+    }
+
     /// Serves the static files of `dir` under `/widget/` (the chat widget's assets).
     pub fn widget_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.config.widget_dir = Some(dir.into());

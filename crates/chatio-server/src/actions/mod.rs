@@ -26,6 +26,7 @@ mod auth;
 mod chats;
 mod checks;
 mod events;
+pub(crate) mod file_refs;
 pub(crate) mod quota;
 mod send_file;
 mod updates;

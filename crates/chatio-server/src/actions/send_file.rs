@@ -55,7 +55,8 @@ pub(crate) fn send_file(
     let mut event = NewEvent::new(EventKind::File(attachment));
     event.custom_id = custom_id;
     let mut added = add_customer_event(cx, caller, &chat, event)?;
-    cx.store.put_file(&key, FileRec { content_type, bytes })?;
+    // Referred to by its event from the start (G38).
+    cx.store.put_file(&key, FileRec { content_type, bytes, created: cx.now }, 1)?;
     added.chat.held.files += 1;
     cx.store.put_chat(caller.license, added.chat.clone())?;
     customer.uploads.files += 1;

@@ -23,6 +23,25 @@ impl State {
         if let Err(e) = self.retain(now) {
             tracing::error!(error = %e, "retention failed");
         }
+        if let Err(e) = self.expire_files(now) {
+            tracing::error!(error = %e, "file expiry failed");
+        }
+    }
+
+    /// Deletes up to `FILE_EXPIRY_BATCH` files no event has referred to for
+    /// `unreferenced_files_after` (G38), and takes them off the uploaded bytes held.
+    fn expire_files(&self, now: u64) -> store::Result<()> {
+        let before = now.saturating_sub(self.config.unreferenced_files_after.as_secs());
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let (files, bytes) = in_request(&mut *inner.store, |store| {
+            actions::file_refs::expire(store, before, crate::config::FILE_EXPIRY_BATCH)
+        })?;
+        inner.policy.upload_bytes = inner.policy.upload_bytes.saturating_sub(bytes);
+        if files > 0 {
+            tracing::info!(files, bytes, "unreferenced files deleted");
+        }
+        Ok(())
     }
 
     /// Retention (`ServerConfig::retain_history`): deletes up to `RETENTION_BATCH` closed
@@ -31,9 +50,11 @@ impl State {
         let Some(age) = self.config.retain_history else { return Ok(()) };
         let before = now.saturating_sub(age.as_secs());
         let mut guard = self.lock();
-        let gone = in_request(&mut *guard.store, |store| forget_old_threads(store, before))?;
+        let inner = &mut *guard;
+        let (gone, bytes) = in_request(&mut *inner.store, |store| forget_old_threads(store, before))?;
+        inner.policy.upload_bytes = inner.policy.upload_bytes.saturating_sub(bytes);
         if gone > 0 {
-            tracing::info!(threads = gone, "old threads deleted (retention)");
+            tracing::info!(threads = gone, file_bytes = bytes, "old threads deleted (retention)");
         }
         Ok(())
     }
@@ -72,20 +93,32 @@ impl State {
     }
 }
 
-/// Deletes up to `RETENTION_BATCH` old closed threads with their events, and takes their
-/// events off their chat's held counts (its quotas); returns how many went.
-fn forget_old_threads(store: &mut dyn Store, before: u64) -> store::Result<usize> {
+/// Deletes up to `RETENTION_BATCH` old closed threads with their events, and the files
+/// only those events referred to; takes them off their chat's and their uploaders' held
+/// counts (the quotas); returns how many threads went and the files' bytes.
+fn forget_old_threads(store: &mut dyn Store, before: u64) -> store::Result<(usize, u64)> {
     let old = store.old_threads(before, crate::config::RETENTION_BATCH)?;
+    let mut file_bytes = 0u64;
     for (license, chat_id, thread) in &old {
         let events = store.events(*license, chat_id, thread)?;
         store.delete_thread(*license, chat_id, thread)?;
+        let freed = actions::file_refs::release(store, *license, &events)?;
+        file_bytes = file_bytes.saturating_add(freed.bytes);
+        for (customer, files, bytes) in &freed.uploads {
+            let Some(mut c) = store.customer(*license, customer)? else { continue };
+            c.uploads.files = c.uploads.files.saturating_sub(*files);
+            c.uploads.bytes = c.uploads.bytes.saturating_sub(*bytes);
+            store.put_customer(*license, customer, c)?;
+        }
         let Some(mut chat) = store.chat(*license, chat_id)? else { continue };
         let bytes: u64 = events.iter().map(actions::quota::event_cost).sum();
         chat.held.events = chat.held.events.saturating_sub(events.len() as u64);
         chat.held.bytes = chat.held.bytes.saturating_sub(bytes);
+        let uploaded: u64 = freed.uploads.iter().map(|(_, files, _)| files).sum();
+        chat.held.files = chat.held.files.saturating_sub(uploaded);
         store.put_chat(*license, chat)?;
     }
-    Ok(old.len())
+    Ok((old.len(), file_bytes))
 }
 
 /// Archives every chat whose active thread has been idle since `idle_since`.

@@ -25,6 +25,7 @@ macro_rules! suite {
                 purging_customers_keeps_whoever_can_still_be_reached,
                 agents_keep_their_order,
                 files_are_kept_by_path,
+                files_count_their_references_and_the_unreferenced_expire,
                 chats_list_in_creation_and_activity_order,
             an_agents_load_counts_its_chats_with_an_active_thread,
                 threads_and_events_keep_their_order,
@@ -218,10 +219,32 @@ fn agents_keep_their_order(s: &mut dyn Store) {
 }
 
 fn files_are_kept_by_path(s: &mut dyn Store) {
-    let f = FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from_static(b"\x89PNG") };
-    s.put_file("/api/file/x.png", f.clone()).unwrap();
+    let f = FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from_static(b"\x89PNG"), created: 7 };
+    s.put_file("/api/file/x.png", f.clone(), 1).unwrap();
     assert_eq!(s.file("/api/file/x.png").unwrap(), Some(f));
     assert_eq!(s.file("/api/file/y.png").unwrap(), None);
+}
+
+fn files_count_their_references_and_the_unreferenced_expire(s: &mut dyn Store) {
+    let f =
+        |created| FileRec { content_type: "image/png".into(), bytes: bytes::Bytes::from_static(b"\x89PNG"), created };
+    s.put_file("/old-unreferenced", f(10), 0).unwrap();
+    s.put_file("/older-unreferenced", f(5), 0).unwrap();
+    s.put_file("/new-unreferenced", f(30), 0).unwrap();
+    s.put_file("/old-referenced", f(10), 1).unwrap();
+    assert_eq!(s.unreferenced_files(20, 10).unwrap(), ["/older-unreferenced", "/old-unreferenced"], "oldest first");
+    assert_eq!(s.unreferenced_files(20, 1).unwrap(), ["/older-unreferenced"], "bounded");
+    assert_eq!(s.refer_file("/old-unreferenced", 1).unwrap(), Some(1));
+    assert_eq!(s.refer_file("/old-unreferenced", 1).unwrap(), Some(2));
+    assert_eq!(s.refer_file("/nope", 1).unwrap(), None);
+    assert_eq!(s.unreferenced_files(20, 10).unwrap(), ["/older-unreferenced"]);
+    assert_eq!(s.refer_file("/old-referenced", -1).unwrap(), Some(0));
+    assert_eq!(s.refer_file("/old-referenced", -1).unwrap(), Some(0), "never below 0");
+    assert_eq!(s.unreferenced_files(20, 10).unwrap(), ["/older-unreferenced", "/old-referenced"]);
+    assert_eq!(s.delete_file("/older-unreferenced").unwrap(), 4, "its size");
+    assert_eq!(s.delete_file("/older-unreferenced").unwrap(), 0, "gone");
+    assert_eq!(s.file("/older-unreferenced").unwrap(), None);
+    assert_eq!(s.file_bytes().unwrap(), 12);
 }
 
 fn chats_list_in_creation_and_activity_order(s: &mut dyn Store) {

@@ -25,7 +25,7 @@ async fn server() -> ServerHandle {
 }
 
 /// Connects to the agent endpoint and logs in; returns the client and the login payload.
-async fn agent(server: &ServerHandle, token: &str) -> (Client, Value) {
+pub(crate) async fn agent(server: &ServerHandle, token: &str) -> (Client, Value) {
     let mut a = Client::connect(&server.agent_ws_url()).await;
     let p = a.ok("login", json!({"token": format!("Bearer {token}"), "application": {"name": "test"}})).await;
     a.token = token.to_owned();
@@ -441,7 +441,7 @@ async fn an_agent_toggles_a_rich_message_button_and_both_sides_hear_it() {
 }
 
 /// A multipart body with the image part of `upload_image`.
-fn image_form(bytes: &[u8], content_type: &str) -> (String, Vec<u8>) {
+pub(crate) fn image_form(bytes: &[u8], content_type: &str) -> (String, Vec<u8>) {
     let boundary = "agent-upload-boundary-42";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"payload.image\"; filename=\"a.png\"\r\nContent-Type: {content_type}\r\n\r\n"
@@ -452,7 +452,7 @@ fn image_form(bytes: &[u8], content_type: &str) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(server: &ServerHandle, token: &str, form: (String, Vec<u8>)) -> crate::client::HttpReply {
+pub(crate) async fn upload(server: &ServerHandle, token: &str, form: (String, Vec<u8>)) -> crate::client::HttpReply {
     let auth = format!("Bearer {token}");
     http(
         server,

@@ -9,6 +9,7 @@ mod cors;
 mod cross_origin;
 mod fanout;
 mod faults;
+mod file_expiry;
 mod hostile;
 mod identity;
 mod js_sdk;

@@ -695,6 +695,7 @@ fn stamp_agent_event(
     ev.recipients = e.recipients.filter(|r| *r == Recipients::Agents);
     chat.held.bytes = chat.held.bytes.saturating_add(quota::event_cost(&ev).saturating_sub(counted));
     cx.store.put_event(license, &chat.id, &thread, ev.clone())?;
+    crate::actions::file_refs::refer(cx.store, license, &ev)?;
     Ok(Some((thread, ev)))
 }
 

@@ -42,7 +42,8 @@ pub(crate) fn upload_image(
     // The name in the URL is a capability: from the OS random source.
     let path = format!("{}/{}.{ext}", caller.license, crate::identity::secret::random_hex(32));
     let key = format!("/api/file/chatio/img/{path}");
-    cx.store.put_file(&key, FileRec { content_type: content_type.to_owned(), bytes })?;
+    // Referred to by nothing until an event names it: it expires if none does (G38).
+    cx.store.put_file(&key, FileRec { content_type: content_type.to_owned(), bytes, created: cx.now }, 0)?;
     cx.policy.upload_bytes = cx.policy.upload_bytes.saturating_add(size);
     Ok(UploadImageResponse::new(format!("{public_url}{key}"), path))
 }

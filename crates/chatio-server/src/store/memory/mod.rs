@@ -48,7 +48,8 @@ pub(crate) struct MemoryStore {
     /// Refresh-token families and remembered browsers (G11, G36), as digests.
     identity: crate::identity::Identity,
     agents: Vec<Agent>,
-    files: HashMap<String, FileRec>,
+    /// Files by path, with how many events refer to each.
+    files: HashMap<String, (FileRec, u64)>,
 }
 
 impl MemoryStore {

@@ -8,18 +8,18 @@ use crate::store::{FileRec, FileStore, Result, StoreError};
 
 impl FileStore for SqliteStore {
     fn file(&mut self, path: &str) -> Result<Option<FileRec>> {
-        let row: Option<(String, String)> = self
+        let row: Option<(String, String, i64)> = self
             .conn
-            .prepare_cached("SELECT content_type, disk FROM files WHERE path = ?1")
-            .and_then(|mut s| s.query_row(params![path], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .prepare_cached("SELECT content_type, disk, created FROM files WHERE path = ?1")
+            .and_then(|mut s| s.query_row(params![path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
             .map_err(failed("cannot read a file's record"))?;
-        let Some((content_type, disk)) = row else { return Ok(None) };
+        let Some((content_type, disk, created)) = row else { return Ok(None) };
         let bytes = std::fs::read(self.files_dir().join(&disk))
             .map_err(|e| StoreError::new(format!("cannot read the stored file {disk}: {e}")))?;
-        Ok(Some(FileRec { content_type, bytes: bytes.into() }))
+        Ok(Some(FileRec { content_type, bytes: bytes.into(), created: created as u64 }))
     }
 
-    fn put_file(&mut self, path: &str, file: FileRec) -> Result<()> {
+    fn put_file(&mut self, path: &str, file: FileRec, refs: u64) -> Result<()> {
         // The name on disk is derived from the URL path (itself a capability), never taken
         // from what a client sent.
         let disk = format!("{:x}", Sha256::digest(path.as_bytes()));
@@ -34,8 +34,10 @@ impl FileStore for SqliteStore {
             return Err(StoreError::new(format!("cannot store the file: {e}")));
         }
         self.conn
-            .prepare_cached("INSERT OR REPLACE INTO files (path, content_type, disk) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(params![path, file.content_type, disk]))
+            .prepare_cached(
+                "INSERT OR REPLACE INTO files (path, content_type, disk, created, refs) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| s.execute(params![path, file.content_type, disk, file.created as i64, refs as i64]))
             .map_err(failed("cannot write a file's record"))?;
         Ok(())
     }
@@ -49,5 +51,41 @@ impl FileStore for SqliteStore {
             total = total.saturating_add(entry.metadata().map_or(0, |m| m.len()));
         }
         Ok(total)
+    }
+
+    fn refer_file(&mut self, path: &str, delta: i64) -> Result<Option<u64>> {
+        let refs: Option<i64> = self
+            .conn
+            .prepare_cached("UPDATE files SET refs = max(refs + ?2, 0) WHERE path = ?1 RETURNING refs")
+            .and_then(|mut s| s.query_row(params![path, delta], |r| r.get(0)).optional())
+            .map_err(failed("cannot count a file's references"))?;
+        Ok(refs.map(|n| n as u64))
+    }
+
+    fn delete_file(&mut self, path: &str) -> Result<u64> {
+        let disk: Option<String> = self
+            .conn
+            .prepare_cached("DELETE FROM files WHERE path = ?1 RETURNING disk")
+            .and_then(|mut s| s.query_row(params![path], |r| r.get(0)).optional())
+            .map_err(failed("cannot delete a file's record"))?;
+        let Some(disk) = disk else { return Ok(0) };
+        let size = std::fs::metadata(self.files_dir().join(&disk)).map_or(0, |m| m.len());
+        // The bytes go once the deletion is committed (a rolled-back one keeps them).
+        if self.in_transaction {
+            self.unlink.push(disk);
+        } else {
+            let _ = std::fs::remove_file(self.files_dir().join(&disk));
+        }
+        Ok(size)
+    }
+
+    fn unreferenced_files(&mut self, before: u64, limit: usize) -> Result<Vec<String>> {
+        self.conn
+            .prepare_cached("SELECT path FROM files WHERE refs = 0 AND created < ?1 ORDER BY created LIMIT ?2")
+            .and_then(|mut s| {
+                s.query_map(params![i64::try_from(before).unwrap_or(i64::MAX), limit as i64], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(failed("cannot list the unreferenced files"))
     }
 }

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("001_init", include_str!("001_init.sql")),
     ("002_agent_lists", include_str!("002_agent_lists.sql")),
     ("003_identity", include_str!("003_identity.sql")),
+    ("004_file_refs", include_str!("004_file_refs.sql")),
 ];
 
 /// SQLite's page cache of the server's connection, in KiB (`PRAGMA cache_size`): the hot
@@ -99,6 +100,11 @@ pub(crate) struct SqliteStore {
     in_transaction: bool,
     /// Commits that failed since the store was opened.
     failed_commits: u64,
+    /// Files (their names in `files/`) whose records the open transaction deleted: removed
+    /// from the disk once it commits, forgotten when it does not.
+    unlink: Vec<String>,
+    /// How many of `unlink` were there when the current request began.
+    unlink_mark: usize,
     /// Held for the store's life: the data directory's lock.
     _lock: DirLock,
 }
@@ -143,7 +149,16 @@ impl SqliteStore {
                 ids
             }
         };
-        Ok(Self { conn, dir: dir.to_owned(), ids, in_transaction: false, failed_commits: 0, _lock: lock })
+        Ok(Self {
+            conn,
+            dir: dir.to_owned(),
+            ids,
+            in_transaction: false,
+            failed_commits: 0,
+            unlink: Vec::new(),
+            unlink_mark: 0,
+            _lock: lock,
+        })
     }
 
     /// Bounds the database to about `bytes` (`PRAGMA max_page_count`): a write past it
@@ -162,6 +177,7 @@ impl SqliteStore {
         if self.in_transaction && self.conn.is_autocommit() {
             tracing::error!("the database rolled back the open transaction: its writes are not stored");
             self.in_transaction = false;
+            self.unlink.clear();
             self.failed_commits += 1;
             return true;
         }
@@ -251,6 +267,7 @@ impl Store for SqliteStore {
             self.conn.execute_batch("BEGIN IMMEDIATE").map_err(failed("cannot start a transaction"))?;
             self.in_transaction = true;
         }
+        self.unlink_mark = self.unlink.len();
         self.conn.execute_batch("SAVEPOINT request").map_err(failed("cannot start a transaction"))
     }
 
@@ -259,6 +276,9 @@ impl Store for SqliteStore {
             // A failed request's own error says why; a request that would keep its writes
             // cannot.
             return if keep { Err(StoreError::new("the database undid the transaction")) } else { Ok(()) };
+        }
+        if !keep {
+            self.unlink.truncate(self.unlink_mark);
         }
         let sql = if keep { "RELEASE request" } else { "ROLLBACK TO request; RELEASE request" };
         self.conn.execute_batch(sql).map_err(failed("cannot end a transaction"))
@@ -281,10 +301,16 @@ impl Store for SqliteStore {
             // Nothing of the transaction is kept: roll back what SQLite still holds.
             let _ = self.conn.execute_batch("ROLLBACK");
             self.in_transaction = false;
+            self.unlink.clear();
             self.failed_commits += 1;
             return Err(failed("cannot commit")(e));
         }
         self.in_transaction = false;
+        for disk in std::mem::take(&mut self.unlink) {
+            if let Err(e) = std::fs::remove_file(self.files_dir().join(&disk)) {
+                tracing::warn!(file = %disk, error = %e, "a deleted file could not be removed from the disk");
+            }
+        }
         Ok(())
     }
 
@@ -361,6 +387,46 @@ mod tests {
         let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
         let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, 99, "not changed");
+    }
+
+    #[test]
+    fn files_stored_before_references_were_counted_get_the_count_of_the_events_naming_them() {
+        use crate::store::FileStore;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("files")).unwrap();
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        for (_, sql) in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        let url = |p: &str| format!("http://h:1/api/file/chatio/{p}");
+        for (path, disk) in [("att/100/a.txt", "da"), ("img/100/b.png", "db"), ("img/100/c.png", "dc")] {
+            conn.execute(
+                "INSERT INTO files (path, content_type, disk) VALUES (?1, 'x', ?2)",
+                params![format!("/api/file/chatio/{path}"), disk],
+            )
+            .unwrap();
+            std::fs::write(dir.path().join("files").join(disk), b"1234").unwrap();
+        }
+        let file = serde_json::json!({"type": "file", "url": url("att/100/a.txt")});
+        let rich = serde_json::json!({"type": "rich_message", "elements": [
+            {"image": {"url": url("img/100/b.png")}}, {"title": "no image"}, {"image": {"url": url("img/100/b.png")}}]});
+        for (ord, (ty, body)) in [("file", file), ("rich_message", rich)].into_iter().enumerate() {
+            conn.execute(
+                "INSERT INTO events (license, chat, ord, thread, id, type, agents_only, body) \
+                 VALUES (100, 'C', ?1, 'T', ?2, ?3, 0, ?4)",
+                params![ord as i64, format!("e{ord}"), ty, body.to_string()],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        assert_eq!(store.unreferenced_files(u64::MAX, 10).unwrap(), ["/api/file/chatio/img/100/c.png"]);
+        assert_eq!(store.refer_file("/api/file/chatio/att/100/a.txt", 0).unwrap(), Some(1));
+        assert_eq!(store.refer_file("/api/file/chatio/img/100/b.png", 0).unwrap(), Some(2), "named twice");
+        let created = store.file("/api/file/chatio/img/100/c.png").unwrap().unwrap().created;
+        assert!(created > 1_700_000_000, "from the migration on: {created}");
+        assert!(store.unreferenced_files(created, 10).unwrap().is_empty(), "not expired at once");
     }
 
     #[test]
