@@ -137,17 +137,19 @@
     return { url: location.href.slice(0, 2048), title: d.title.slice(0, 512), referrer: d.referrer.slice(0, 2048) };
   }
 
-  // Unread count in the host page's title while its tab is hidden.
-  var baseTitle = null;
+  // Unread count in the host page's title while its tab is hidden. A title the page sets
+  // meanwhile (a single-page app) is the one counted on, and the one restored.
+  var baseTitle = null, shownTitle = null;
   function title() {
     if (!titleBadge) return;
+    if (baseTitle !== null && d.title !== shownTitle) baseTitle = d.title;
     var want = d.hidden && state.unread > 0;
     if (want) {
       if (baseTitle === null) baseTitle = d.title;
-      d.title = '(' + state.unread + ') ' + baseTitle;
+      d.title = shownTitle = '(' + state.unread + ') ' + baseTitle;
     } else if (baseTitle !== null) {
       d.title = baseTitle;
-      baseTitle = null;
+      baseTitle = shownTitle = null;
     }
   }
   d.addEventListener('visibilitychange', title);

@@ -51,9 +51,13 @@ pub(crate) fn login(
     if let Some(data) = &payload.customer {
         check_customer_data(data)?;
         check_merged_fields(cx.store, license, &customer, data)?;
-        changed = apply_customer_data(cx.store, license, &customer, data)?;
-    } else if cx.store.customer(license, &customer)?.is_none() {
-        cx.store.put_customer(license, &customer, Default::default())?;
+    }
+    // The login is part of a visit (H28); then the page it names, if any.
+    let mut record = cx.store.customer(license, &customer)?.unwrap_or_default();
+    record.visits.login(cx.now);
+    cx.store.put_customer(license, &customer, record)?;
+    if let Some(data) = &payload.customer {
+        changed = apply_customer_data(cx.store, license, &customer, data, cx.now)?;
     }
     let resp = wire::LoginResponse::new(customer.clone(), Some(format!("{public_url}/licence/{license}/config.json")));
     Ok((customer, resp, changed))

@@ -40,7 +40,7 @@ pub(super) fn update_customer(
     let license = caller.license;
     check_customer_data(&p.customer)?;
     check_merged_fields(cx.store, license, &caller.customer, &p.customer)?;
-    apply_customer_data(cx.store, license, &caller.customer, &p.customer)?;
+    apply_customer_data(cx.store, license, &caller.customer, &p.customer, cx.now)?;
     customer_updated(cx.store, cx.presence, license, &caller.customer, true, fx)?;
     let present = cx.present(license, &caller.customer);
     let user = views::customer_user(cx.store, license, &caller.customer, None, present)?;
@@ -116,12 +116,14 @@ pub(super) fn update_last_seen_timestamp(
 }
 
 /// Merges customer data (name, e-mail, fields, monitoring) into the customer (made if
-/// absent). Returns whether name, e-mail or fields changed.
+/// absent) at `now`: a page in `monitoring` joins the customer's visit (H28). Returns
+/// whether name, e-mail or fields changed.
 pub(super) fn apply_customer_data(
     store: &mut dyn Store,
     license: u64,
     id: &UserId,
     data: &wire::CustomerData,
+    now: u64,
 ) -> store::Result<bool> {
     let mut c = store.customer(license, id)?.unwrap_or_default();
     let mut changed = false;
@@ -140,6 +142,9 @@ pub(super) fn apply_customer_data(
         }
     }
     if let Some(m) = &data.monitoring {
+        if let Some(page) = &m.page {
+            c.visits.page(now, page);
+        }
         c.monitoring = Some(m.clone());
     }
     store.put_customer(license, id, c)?;

@@ -11,5 +11,8 @@ mod a11y;
 mod embed;
 mod page;
 mod phone;
+mod scroll;
 mod serving;
 mod support;
+mod title;
+mod visit;

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chatio_agent_sdk::{AgentEvent, AgentEvents, AgentSdk, AgentToken, ChatId};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::{Element, ElementRef};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -371,4 +373,59 @@ pub async fn press(c: &Client, key: Key) {
     let actions =
         KeyActions::new("keyboard".into()).then(KeyAction::Down { value: k }).then(KeyAction::Up { value: k });
     c.perform_actions(actions).await.expect("a key press");
+}
+
+/// License 100's agent for tests that need one (the server is built with
+/// `.agent(false).agent_token(100, AGENT, AGENT_TOKEN)`): she takes every chat the router
+/// gives her and writes when the test says so.
+pub const AGENT: &str = "jane@example.com";
+/// Her Agent API token.
+pub const AGENT_TOKEN: &str = "jane-widget-token-0123456789";
+
+/// A server serving the widget with one agent of our own (no scripted bot).
+pub async fn server_with_agent(env: &Env) -> chatio_server::ServerHandle {
+    chatio_server::Server::builder()
+        .ephemeral()
+        .widget_dir(&env.assets)
+        .agent(false)
+        .agent_token(100, AGENT, AGENT_TOKEN)
+        .start()
+        .await
+        .expect("server")
+}
+
+/// The agent on the Agent API (our agent SDK), logged in and accepting chats.
+pub async fn agent(server: &chatio_server::ServerHandle) -> (AgentSdk, AgentEvents) {
+    let config = chatio_agent_sdk::Config::new(server.http_url(), AgentToken::bearer(AGENT_TOKEN));
+    let sdk = AgentSdk::init(config).expect("agent init");
+    let mut events = sdk.events();
+    agent_sees(&mut events, "the agent connected", |e| matches!(e, AgentEvent::Connected { .. }).then_some(())).await;
+    (sdk, events)
+}
+
+/// The agent's next event that `f` picks, within [`WAIT`].
+pub async fn agent_sees<T>(events: &mut AgentEvents, what: &str, mut f: impl FnMut(&AgentEvent) -> Option<T>) -> T {
+    let found = tokio::time::timeout(WAIT, async {
+        while let Some(e) = events.next().await {
+            if let Some(t) = f(&e) {
+                return Some(t);
+            }
+        }
+        None
+    })
+    .await;
+    match found {
+        Ok(Some(t)) => t,
+        Ok(None) => panic!("the agent's events ended while waiting for {what}"),
+        Err(_) => panic!("timed out waiting for the agent to see {what}"),
+    }
+}
+
+/// The chat a visitor's first message started, as the agent was given it.
+pub async fn incoming_chat(events: &mut AgentEvents) -> ChatId {
+    agent_sees(events, "the visitor's chat", |e| match e {
+        AgentEvent::IncomingChat(chat) => Some(chat.id.clone()),
+        _ => None,
+    })
+    .await
 }

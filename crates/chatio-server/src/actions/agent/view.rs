@@ -92,13 +92,22 @@ pub(crate) fn agent_user(
     Ok(u)
 }
 
-/// The chat's users as agents see them: the customer (with `banned`), then its agents.
+/// What only agents see of a customer: `banned`, and `monitoring` (its visits, H28).
+fn agent_side(cx: &mut Ctx<'_>, license: u64, customer: &UserId, u: &mut wire::User) -> store::Result<()> {
+    let record = cx.store.customer(license, customer)?;
+    u.banned = Some(record.as_ref().is_some_and(|c| c.banned_at(cx.now)));
+    u.monitoring = record.and_then(|c| c.visits.monitoring()).map(Box::new);
+    Ok(())
+}
+
+/// The chat's users as agents see them: the customer (with `banned` and `monitoring`), then
+/// its agents.
 pub(crate) fn users(cx: &mut Ctx<'_>, license: u64, chat: &ChatRec) -> store::Result<Vec<wire::User>> {
     let mut users = Vec::new();
     if has_customer(chat) {
         let present = cx.presence.contains(&(license, chat.customer.clone()));
         let mut u = views::customer_user(cx.store, license, &chat.customer, Some(chat), present)?;
-        u.banned = Some(cx.store.customer(license, &chat.customer)?.is_some_and(|c| c.banned_at(cx.now)));
+        agent_side(cx, license, &chat.customer, &mut u)?;
         users.push(u);
     }
     for a in &chat.agents {
@@ -196,8 +205,7 @@ pub(crate) fn mirror(cx: &mut Ctx<'_>, fx: &mut Effects) -> store::Result<()> {
             Push::IncomingTypingIndicator(p) => agent::Push::IncomingTypingIndicator(p.clone()),
             Push::CustomerUpdated(p) => {
                 let mut p = p.clone();
-                p.customer.banned =
-                    Some(cx.store.customer(license, &chat.customer)?.is_some_and(|c| c.banned_at(cx.now)));
+                agent_side(cx, license, &chat.customer, &mut p.customer)?;
                 agent::Push::CustomerUpdated(p)
             }
             Push::ChatUsersUpdated(p) => {
