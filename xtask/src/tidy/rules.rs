@@ -145,6 +145,11 @@ pub const RULES: Rules = Rules {
                 why: "auto chat scopes configurations one license may hold (agent protocol file H39)",
             },
             LimitException {
+                krate: "chatio-server",
+                name: "MAX_VISIT_PAGES",
+                why: "the pages of a customer's visit the server keeps for agents (agent protocol file H28)",
+            },
+            LimitException {
                 krate: "chatio-conformance",
                 name: "MAX_BODY",
                 why: "the conformance player's bound on a client's upload body",

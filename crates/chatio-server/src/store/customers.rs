@@ -201,7 +201,10 @@ mod tests {
         assert_eq!(urls(&v), Vec::<String>::new());
         assert_eq!(m.referrer, None);
         let stats = m.stats.unwrap();
-        assert_eq!((stats.visits, stats.page_views, stats.last_visit), (Some(2), Some(2), Some(Timestamp::from_secs(1_000))));
+        assert_eq!(
+            (stats.visits, stats.page_views, stats.last_visit),
+            (Some(2), Some(2), Some(Timestamp::from_secs(1_000)))
+        );
     }
 
     #[test]
@@ -212,7 +215,10 @@ mod tests {
         }
         let kept = urls(&v);
         assert_eq!(kept.len(), MAX_VISIT_PAGES);
-        assert_eq!(kept.last().map(String::as_str), Some(format!("https://shop.example/{}", MAX_VISIT_PAGES + 6).as_str()));
+        assert_eq!(
+            kept.last().map(String::as_str),
+            Some(format!("https://shop.example/{}", MAX_VISIT_PAGES + 6).as_str())
+        );
         assert_eq!(v.monitoring().unwrap().stats.unwrap().page_views, Some(MAX_VISIT_PAGES as u64 + 7));
     }
 }

@@ -122,8 +122,12 @@ async fn late_pictures_keep_the_end_in_view_and_leave_a_reader_where_they_are() 
             .unwrap();
     }
     until(&c, &has_text(".row.other", "Line 14 of"), "the long answer").await;
-    until(&c, "(m => m.scrollHeight > m.clientHeight + 200)(document.getElementById('messages'))", "a list that scrolls")
-        .await;
+    until(
+        &c,
+        "(m => m.scrollHeight > m.clientHeight + 200)(document.getElementById('messages'))",
+        "a list that scrolls",
+    )
+    .await;
 
     // The widget reserves each picture's box (CSS); a picture whose box is not reserved
     // (a page's own style could do that) is kept in hand by re-sticking the list.

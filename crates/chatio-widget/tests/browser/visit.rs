@@ -27,10 +27,7 @@ async fn seen_by_agent(jane: &AgentSdk, chat: &ChatId) -> (Option<CustomerMonito
 fn pages(m: Option<&CustomerMonitoring>) -> Vec<(String, String)> {
     m.and_then(|m| m.current_visit.as_ref())
         .map(|v| {
-            v.pages
-                .iter()
-                .map(|p| (p.url.clone().unwrap_or_default(), p.title.clone().unwrap_or_default()))
-                .collect()
+            v.pages.iter().map(|p| (p.url.clone().unwrap_or_default(), p.title.clone().unwrap_or_default())).collect()
         })
         .unwrap_or_default()
 }
@@ -108,9 +105,12 @@ async fn the_agent_sees_the_pages_the_visitor_is_on() {
     let private = host_site(host_page(&server.http_url(), "", "data-page=\"false\"")).await;
     c.goto(&format!("{private}account/settings")).await.unwrap();
     until(&c, BUBBLE, "the bubble on the private page").await;
-    c.execute("window.chatio.open(); window.chatio.setPage(); window.chatio.setCustomer({name: 'Ada Lovelace'})", vec![])
-        .await
-        .unwrap();
+    c.execute(
+        "window.chatio.open(); window.chatio.setPage(); window.chatio.setCustomer({name: 'Ada Lovelace'})",
+        vec![],
+    )
+    .await
+    .unwrap();
     // The name is sent after anything the page would have sent: once the agent has it,
     // a page would be there too.
     let m = until_agent_sees(&jane, &chat, "the new name", |_, name| name == Some("Ada Lovelace")).await;
