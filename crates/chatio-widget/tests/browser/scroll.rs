@@ -105,6 +105,7 @@ fn layout(title: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn late_pictures_keep_the_end_in_view_and_leave_a_reader_where_they_are() {
     let Some(env) = env("the late pictures test") else { return };
     let server = server_with_agent(&env).await;

@@ -23,6 +23,7 @@ async fn show_tab(c: &fantoccini::Client) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn the_tab_title_counts_what_the_agent_wrote_while_the_tab_was_hidden() {
     let Some(env) = env("the tab title test") else { return };
     let server = server_with_agent(&env).await;

@@ -51,6 +51,7 @@ async fn until_agent_sees(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
 async fn the_agent_sees_the_pages_the_visitor_is_on() {
     let Some(env) = env("the page URL and title test") else { return };
     let server = server_with_agent(&env).await;
