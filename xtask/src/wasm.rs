@@ -2,7 +2,8 @@
 //!
 //! * `cargo xtask wasm test` — installs what it needs (the wasm32 target, wasm-bindgen-cli
 //!   pinned to Cargo.lock's wasm-bindgen, Chromium and chromedriver, Node), builds chatio-core
-//!   and the SDK's browser build for wasm32, runs chatio-core's tests in Node, then starts the
+//!   and the SDK's browser build for wasm32, runs chatio-core's tests in Node and the
+//!   transport's browser unit tests (the IndexedDB store) in headless Chromium, then starts the
 //!   reference server and runs the SDK's in-browser suite (`tests/browser.rs`) in headless
 //!   Chromium. Part of `cargo xtask ci`.
 //! * `cargo xtask wasm docs` — the browser API's docs (the SDK and the transport for wasm32
@@ -116,11 +117,15 @@ fn test() -> Result<()> {
     clippy.extend(["--", "-D", "warnings"]);
     cargo(&clippy)?;
     docs()?;
+    let chromedriver = tools.chromedriver.as_deref().map(Path::to_string_lossy).unwrap_or_default().into_owned();
+    // The transport's browser-only unit tests (the IndexedDB store and its tab lock) in
+    // headless Chromium.
+    let transport = ["-p", "chatio-transport", "--no-default-features", "--features", "web", "--lib"];
+    wasm_test(&transport, &[("CHROMEDRIVER", chromedriver.as_str())])?;
     // The admin routes need a secret (G37); this one lives as long as this run.
     let secret =
         format!("wasm-suite-{}-{}", std::process::id(), std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_nanos()));
     let server = start_server(&["--admin", "--admin-secret", &secret, "--agent-delay-ms", "0"])?;
-    let chromedriver = tools.chromedriver.as_deref().map(Path::to_string_lossy).unwrap_or_default().into_owned();
     let mut args = web.to_vec();
     args.extend(["--test", "browser"]);
     let env = [

@@ -111,6 +111,8 @@
 //!   `XMLHttpRequest` and `setTimeout` (see `chatio_transport::web`); [`File::bytes`] only (a
 //!   page has no file system), and the `tls` and `runtime` settings have nothing to set (the browser owns
 //!   those: its [`TlsConfig`] is empty, and a runtime given is not used; the `tap` works).
+//!   The store there is `IndexedDbStore` (IndexedDB, one tab at a time through the Web Locks
+//!   API): `Config::store(IndexedDbStore::new("my-app"))`.
 //!
 //! ## Errors
 //!
@@ -193,8 +195,12 @@ pub use chatio_core::{StoreChange, StoredEvent, StoredState};
 #[cfg(all(not(target_arch = "wasm32"), feature = "sqlite"))]
 pub use chatio_transport::sqlite::SqliteStore;
 /// The SDK's store (what survives a restart): the trait to bring your own, the memory store,
-/// the SQLite store (native, `sqlite` feature) and their errors.
+/// the SQLite store (native, `sqlite` feature), the IndexedDB store (browser) and their errors.
 pub use chatio_transport::store::{MemoryStore, Store, StoreError, StoreFuture};
+/// The SDK's store in the browser's IndexedDB (one tab at a time; see
+/// `chatio_transport::web::indexeddb`).
+#[cfg(target_arch = "wasm32")]
+pub use chatio_transport::web::IndexedDbStore;
 
 /// The transport's own types: its error (the cause under [`Error::Transport`], and what a
 /// [`TokenProvider`] returns), the tap, TLS settings (empty in a browser, where the error's

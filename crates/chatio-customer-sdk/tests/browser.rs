@@ -594,3 +594,96 @@ async fn bad_input_gets_typed_errors_not_panics() {
     assert!(matches!(&e, Error::Transport(t) if t.operation() == Operation::FetchToken), "{e:?}");
     no_accounts.destroy().await;
 }
+
+/// How many message events with `text` the chat's threads hold on the server.
+async fn copies(sdk: &CustomerSdk, chat: &ChatId, text: &str) -> usize {
+    let threads = sdk.chat_threads_summary(chat, Pagination::default()).await.expect("summary");
+    let ids: Vec<_> = threads.threads_summary.iter().map(|t| t.id.clone()).collect();
+    let all = sdk.chat_threads(chat, &ids).await.expect("threads");
+    all.iter().flat_map(|t| &t.events).filter(|e| e.text() == Some(text)).count()
+}
+
+/// The page's IndexedDB store across "reloads" (sessions one after the other on the same
+/// database): the customer is resumed from the kept refresh token, a message sent offline
+/// and left in the outbox when the session ended is delivered exactly once by the next, the
+/// kept chats are shown before `Connected`, and `forget` wipes it all.
+#[wasm_bindgen_test]
+async fn the_indexeddb_store_keeps_the_customer_the_outbox_and_the_first_screen() {
+    use chatio_customer_sdk::IndexedDbStore;
+    let name = format!("chatio-sdk-test-{}", js_sys::Math::random());
+    IndexedDbStore::delete(&name).await.expect("a fresh database");
+    let (first, mut events) = connect_with(config().store(IndexedDbStore::new(&name))).await;
+    let customer = first.customer_id().expect("a customer");
+    let chat = first.start_chat(StartChat::new()).await.expect("chat").id;
+    let offline = OnLine::set(false);
+    fire("offline");
+    wait(&mut events, "connection_lost", |e| matches!(e, SdkEvent::ConnectionLost).then_some(())).await;
+    let send = first.send_message(&chat, "typed offline, then reloaded");
+    futures::pin_mut!(send);
+    within("the message to be queued", async {
+        while first.outbox_len() == 0 {
+            let _ = select(send.as_mut(), sleep(Duration::from_millis(10))).await;
+        }
+    })
+    .await;
+    // The page goes away with the message unsent.
+    first.destroy().await;
+    assert!(matches!(send.await, Err(Error::Closed)), "its call ends with the session");
+    drop(offline);
+
+    let (second, _events) = connect_with(config().store(IndexedDbStore::new(&name))).await;
+    assert_eq!(second.customer_id().as_ref(), Some(&customer), "the same customer, from the kept refresh token");
+    within("the kept message to be delivered", async {
+        while second.outbox_len() > 0 || copies(&second, &chat, "typed offline, then reloaded").await == 0 {
+            sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    second.destroy().await;
+
+    // A third start: its first screen comes from the store (the chats the second login
+    // listed, before `Connected`); nothing left to send; still the same customer. Then
+    // forgotten.
+    let third = CustomerSdk::init(config().store(IndexedDbStore::new(&name))).expect("init");
+    let mut events = third.events();
+    let cached = wait(&mut events, "the first screen", |e| match e {
+        SdkEvent::CachedChats { chats_summary, .. } => Some(chats_summary.clone()),
+        SdkEvent::Connected { .. } => panic!("connected before the cached chats were shown"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(cached.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&chat));
+    wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await;
+    assert_eq!(third.customer_id().as_ref(), Some(&customer), "the rotated refresh token was kept");
+    assert_eq!(third.outbox_len(), 0);
+    sleep(Duration::from_millis(300)).await;
+    assert_eq!(copies(&third, &chat, "typed offline, then reloaded").await, 1, "exactly once");
+    third.forget().await;
+    let (fourth, _events) = connect_with(config().store(IndexedDbStore::new(&name))).await;
+    assert_ne!(fourth.customer_id().as_ref(), Some(&customer), "forgotten: a new customer");
+    fourth.destroy().await;
+}
+
+/// A second tab on the same database finds it locked: it runs in memory with a warning and
+/// still works; nothing of the first tab's outbox is in its hands.
+#[wasm_bindgen_test]
+async fn a_second_tab_on_the_same_indexeddb_store_runs_in_memory_with_a_warning() {
+    use chatio_customer_sdk::IndexedDbStore;
+    let name = format!("chatio-sdk-test-{}", js_sys::Math::random());
+    IndexedDbStore::delete(&name).await.expect("a fresh database");
+    let (first, _events) = connect_with(config().store(IndexedDbStore::new(&name))).await;
+    let second = CustomerSdk::init(config().store(IndexedDbStore::new(&name))).expect("init");
+    let mut events = second.events();
+    let warning = wait(&mut events, "store_unavailable", |e| match e {
+        SdkEvent::StoreUnavailable(t) => Some(t.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(warning.operation(), Operation::Store);
+    assert!(chain(&warning).contains("another process or tab uses the store"), "{warning}");
+    wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await;
+    let chat = second.start_chat(StartChat::new()).await.expect("chat");
+    second.send_message(&chat.id, "in memory").await.expect("still works");
+    second.destroy().await;
+    first.destroy().await;
+}

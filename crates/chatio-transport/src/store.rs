@@ -17,7 +17,8 @@
 //!
 //! Implementations: [`MemoryStore`] (kept while the process runs: shared by sessions started
 //! one after the other, and the reference for the behaviour suite), the native SQLite store
-//! (`SqliteStore`, the `sqlite` feature), or your own.
+//! (`SqliteStore`, the `sqlite` feature), the browser's IndexedDB store (`web::IndexedDbStore`,
+//! wasm32), or your own.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -86,7 +87,7 @@ impl fmt::Display for StoreError {
                 write!(f, "the store was written by a newer SDK (schema {found}; this one reads up to {supported})")
             }
             StoreError::Foreign => f.write_str("the file is not a chatio SDK store"),
-            StoreError::Locked => f.write_str("another process uses the store"),
+            StoreError::Locked => f.write_str("another process or tab uses the store"),
             StoreError::Corrupt { detail, .. } => write!(f, "the store is damaged: {detail}"),
             StoreError::Io(_) => f.write_str("reading or writing the store failed"),
         }
@@ -160,7 +161,7 @@ pub(crate) fn apply_to(state: &mut StoredState, changes: Vec<StoreChange>) {
 }
 
 /// The behaviour every store must have, run against each implementation (memory here, SQLite
-/// in `native/sqlite.rs`). `open` gives a handle on the same underlying store each time it is
+/// in `native/sqlite.rs`, IndexedDB in `web/indexeddb.rs` in headless Chromium). `open` gives a handle on the same underlying store each time it is
 /// called (a reopened file, a shared memory store): what one handle wrote, the next reads.
 #[cfg(test)]
 pub(crate) mod suite {

@@ -277,7 +277,7 @@ fn a_store_another_process_holds_leaves_the_session_in_memory_with_a_warning() {
         })
         .await;
         assert_eq!(warning.operation(), Operation::Store);
-        assert!(chatio_customer_sdk::chain(&warning).contains("another process uses the store"), "{warning}");
+        assert!(chatio_customer_sdk::chain(&warning).contains("another process or tab uses the store"), "{warning}");
         wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await;
         let chat = sdk.start_chat(StartChat::new()).await.expect("start_chat").id;
         sdk.send_message(&chat, "in memory").await.expect("still works");

@@ -10,6 +10,7 @@
 //! | the runtime's `spawn` | `wasm_bindgen_futures::spawn_local` |
 //! | `std::time::Instant` | `chatio_core::Instant` (`performance.now()`) |
 //! | no network events | `navigator.onLine`, the `offline` and `online` events |
+//! | `SqliteStore` (`sqlite` feature): one process at a time | [`IndexedDbStore`] ([`indexeddb`]): one tab at a time (Web Locks API) |
 //!
 //! Going offline drops the socket (the session reports `ConnectionLost` and its calls wait or
 //! fail as usual), and a reconnect waits for `online` instead of spending attempts: the
@@ -19,6 +20,7 @@
 //! feature) is one API on both.
 
 pub mod fetch;
+pub mod indexeddb;
 pub mod socket;
 pub mod time;
 pub mod upload;
@@ -41,6 +43,7 @@ use crate::platform::{NetworkEvents, Platform};
 use crate::token::TokenProvider;
 use crate::upload::{Progress, Upload, UploadError};
 pub use fetch::AccountsToken;
+pub use indexeddb::IndexedDbStore;
 pub use socket::{RtmSocket, connect};
 pub use upload::{file_size, send_file};
 
