@@ -23,13 +23,29 @@ pub(crate) fn over(limit: &str, max: u64, msg: impl Into<String>) -> ErrorObject
 
 /// What an event costs its chat: the length of its JSON.
 pub(crate) fn event_cost(e: &Event) -> u64 {
-    serde_json::to_vec(e).map_or(0, |v| v.len() as u64)
+    json_len(e)
 }
 
 /// An upper estimate of what a new event will cost once stamped (its JSON plus the ids,
 /// order, time and author the server adds), for checks made before it is stamped.
 pub(crate) fn new_event_cost(e: &NewEvent) -> u64 {
-    serde_json::to_vec(e).map_or(0, |v| v.len() as u64).saturating_add(STAMP_COST)
+    json_len(e).saturating_add(STAMP_COST)
+}
+
+/// The length of a value's JSON, counted as it is written (nothing is kept).
+fn json_len(value: &impl serde::Serialize) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
 }
 
 /// Bytes the server adds to an event when it stamps it (ids, order, time, author), at most.
@@ -205,6 +221,13 @@ mod tests {
         let e = check_file_name(&q, &long).unwrap_err();
         assert_eq!(e.data, Some(json!({"limit": "file_name_chars", "max": 255})));
         assert!(check_file_name(&q, &"é".repeat(q.file_name_chars)).is_ok());
+    }
+
+    #[test]
+    fn an_event_costs_the_length_of_its_json() {
+        use chatio_wire::{EventKind, Message, Timestamp};
+        let e = Event::new("T_1", 3, Timestamp::from_secs(1), EventKind::Message(Message::new("héllo")));
+        assert_eq!(event_cost(&e), serde_json::to_vec(&e).unwrap().len() as u64);
     }
 
     #[test]

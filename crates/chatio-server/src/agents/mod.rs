@@ -43,6 +43,12 @@ pub(crate) struct AgentData {
 }
 
 impl AgentData {
+    /// Whether an agent of `license` has a logged-in connection (the scripted bot's
+    /// included): whether agent pushes about its chats reach anyone.
+    pub(crate) fn anyone_connected(&self, license: u64) -> bool {
+        self.presence.iter().any(|((l, _), p)| *l == license && p.connections() > 0)
+    }
+
     /// The data for the configured agents (their accounts and fixed tokens).
     pub(crate) fn from_config(agents: &[AgentConfig]) -> Self {
         let mut data = Self::default();

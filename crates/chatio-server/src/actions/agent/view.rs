@@ -180,11 +180,15 @@ pub(crate) fn to_agents(
 
 /// The agent pushes of what a customer's request pushed to the customer: each chat push
 /// goes to the chat's audience in the agent shape. Pushes bound to no chat (multicast,
-/// disconnection) are not mirrored.
+/// disconnection) are not mirrored, nor pushes of a license where no agent has a logged-in
+/// connection (nobody would receive them: the chat is not read again, nothing is copied).
 pub(crate) fn mirror(cx: &mut Ctx<'_>, fx: &mut Effects) -> store::Result<()> {
-    let deliveries = fx.deliveries.clone();
-    for d in &deliveries {
+    let mut mirrored = Vec::new();
+    for d in &fx.deliveries {
         let license = d.license;
+        if !cx.agents.anyone_connected(license) {
+            continue;
+        }
         let Some(chat_id) = chat_of(&d.push) else { continue };
         let Some(chat) = cx.store.chat(license, chat_id)? else { continue };
         let push = match &d.push {
@@ -219,8 +223,10 @@ pub(crate) fn mirror(cx: &mut Ctx<'_>, fx: &mut Effects) -> store::Result<()> {
             }
             _ => continue,
         };
-        to_agents(cx, fx, license, &chat, push, false);
+        let to = AgentTarget::Chat(Audience::of(cx.agents, license, &chat));
+        mirrored.push(AgentDelivery { license, to, push, caused_by_request: false });
     }
+    fx.agent_deliveries.append(&mut mirrored);
     Ok(())
 }
 
@@ -240,4 +246,51 @@ fn chat_of(push: &Push) -> Option<&ChatId> {
         Push::ChatUsersUpdated(p) => &p.chat_id,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::{Delivery, Policy, Presence};
+    use crate::store::{ChatStore, MemoryStore};
+    use chatio_wire::{EventKind, Message, Timestamp};
+
+    #[test]
+    fn customer_pushes_are_mirrored_only_while_an_agent_of_the_license_is_connected() {
+        let mut store = MemoryStore::new(1);
+        let chat = ChatRec {
+            id: ChatId::new("C"),
+            customer: UserId::new("c"),
+            agents: Vec::new(),
+            properties: wire::Properties::new(),
+            scopes: BTreeSet::new(),
+            next_event_order: 1,
+            last_activity: 0,
+            activity_seq: 0,
+            last_seen: Default::default(),
+            held: Default::default(),
+        };
+        store.put_chat(100, chat).unwrap();
+        let ev = Event::new("T_1", 0, Timestamp::from_secs(0), EventKind::Message(Message::new("hi")));
+        let delivery = Delivery {
+            license: 100,
+            customer: UserId::new("c"),
+            push: Push::IncomingEvent(wire::IncomingEvent::new(ChatId::new("C"), wire::ThreadId::new("T"), ev)),
+            caused_by_request: true,
+        };
+        let (presence, mut policy, mut agents) = (Presence::default(), Policy::default(), AgentData::default());
+        let mut mirrored = |agents: &mut AgentData| {
+            let mut cx = Ctx { store: &mut store, presence: &presence, policy: &mut policy, agents, now: 0 };
+            let mut fx = Effects { deliveries: vec![delivery.clone()], ..Effects::default() };
+            mirror(&mut cx, &mut fx).unwrap();
+            fx.agent_deliveries.len()
+        };
+        assert_eq!(mirrored(&mut agents), 0, "nobody to hear it");
+        agents.presence.entry((200, "a@x".into())).or_default().login(false);
+        assert_eq!(mirrored(&mut agents), 0, "an agent of another license");
+        agents.presence.entry((100, "a@x".into())).or_default().login(false);
+        assert_eq!(mirrored(&mut agents), 1);
+        agents.presence.entry((100, "a@x".into())).or_default().connection_closed(0);
+        assert_eq!(mirrored(&mut agents), 0, "its connection closed");
+    }
 }
