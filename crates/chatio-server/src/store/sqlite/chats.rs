@@ -200,10 +200,33 @@ impl ChatStore for SqliteStore {
     }
 
     fn put_thread(&mut self, license: u64, chat: &ChatId, thread: ThreadRec) -> Result<()> {
+        let data = serde_json::to_string(&thread).map_err(json)?;
+        // A stored thread whose indexed columns did not change (every event but a thread's
+        // first in a second): only its record is rewritten, none of the indexes.
+        let same = self
+            .conn
+            .prepare_cached(
+                "UPDATE threads SET data = ?4 \
+                 WHERE license = ?1 AND chat = ?2 AND id = ?3 AND ord = ?5 AND active = ?6 AND last_activity = ?7",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    license as i64,
+                    chat.as_str(),
+                    thread.id.as_str(),
+                    data,
+                    thread.order as i64,
+                    thread.active,
+                    thread.last_activity as i64
+                ])
+            })
+            .map_err(failed("cannot write a thread"))?;
+        if same == 1 {
+            return Ok(());
+        }
         if !self.exists("SELECT 1 FROM chats WHERE license = ?1 AND id = ?2", params![license as i64, chat.as_str()])? {
             return Err(StoreError::new("no such chat"));
         }
-        let data = serde_json::to_string(&thread).map_err(json)?;
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO threads (license, chat, id, ord, active, last_activity, data) \
@@ -225,15 +248,14 @@ impl ChatStore for SqliteStore {
     }
 
     fn add_event(&mut self, license: u64, chat: &ChatId, thread: &ThreadId, event: &Event) -> Result<()> {
-        let p = params![license as i64, chat.as_str(), thread.as_str()];
-        if !self.exists("SELECT 1 FROM threads WHERE license = ?1 AND chat = ?2 AND id = ?3", p)? {
-            return Err(StoreError::new("no such thread"));
-        }
         let body = serde_json::to_string(event).map_err(json)?;
-        self.conn
+        // One statement: the insert happens only if the thread exists.
+        let added = self
+            .conn
             .prepare_cached(
                 "INSERT INTO events (license, chat, ord, thread, id, type, agents_only, body) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 \
+                 WHERE EXISTS (SELECT 1 FROM threads WHERE license = ?1 AND chat = ?2 AND id = ?4)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -248,6 +270,9 @@ impl ChatStore for SqliteStore {
                 ])
             })
             .map_err(failed("cannot write an event"))?;
+        if added == 0 {
+            return Err(StoreError::new("no such thread"));
+        }
         Ok(())
     }
 

@@ -184,6 +184,12 @@ impl SqliteStore {
         false
     }
 
+    /// Runs a statement without parameters or rows (transaction control), prepared once:
+    /// every request begins and ends a savepoint, so parsing them each time would cost.
+    fn control(&self, sql: &str) -> rusqlite::Result<()> {
+        self.conn.prepare_cached(sql)?.execute([]).map(|_| ())
+    }
+
     /// Where the uploaded files are kept.
     fn files_dir(&self) -> PathBuf {
         self.dir.join("files")
@@ -264,11 +270,11 @@ impl Store for SqliteStore {
     fn begin(&mut self) -> Result<()> {
         self.lost_transaction();
         if !self.in_transaction {
-            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(failed("cannot start a transaction"))?;
+            self.control("BEGIN IMMEDIATE").map_err(failed("cannot start a transaction"))?;
             self.in_transaction = true;
         }
         self.unlink_mark = self.unlink.len();
-        self.conn.execute_batch("SAVEPOINT request").map_err(failed("cannot start a transaction"))
+        self.control("SAVEPOINT request").map_err(failed("cannot start a transaction"))
     }
 
     fn end(&mut self, keep: bool) -> Result<()> {
@@ -280,8 +286,8 @@ impl Store for SqliteStore {
         if !keep {
             self.unlink.truncate(self.unlink_mark);
         }
-        let sql = if keep { "RELEASE request" } else { "ROLLBACK TO request; RELEASE request" };
-        self.conn.execute_batch(sql).map_err(failed("cannot end a transaction"))
+        let undone = if keep { Ok(()) } else { self.control("ROLLBACK TO request") };
+        undone.and_then(|()| self.control("RELEASE request")).map_err(failed("cannot end a transaction"))
     }
 
     fn commit(&mut self) -> Result<()> {
@@ -296,7 +302,7 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached("UPDATE ids SET rng = ?1, activity = ?2 WHERE k = 0")
             .and_then(|mut s| s.execute(params![rng as i64, activity as i64]))
-            .and_then(|_| self.conn.execute_batch("COMMIT"));
+            .and_then(|_| self.control("COMMIT"));
         if let Err(e) = stored {
             // Nothing of the transaction is kept: roll back what SQLite still holds.
             let _ = self.conn.execute_batch("ROLLBACK");
