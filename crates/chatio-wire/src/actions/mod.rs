@@ -40,7 +40,7 @@ pub use update_chat_thread_properties::UpdateChatThreadProperties;
 pub use update_customer::{UpdateCustomer, UpdateCustomerResponse};
 pub use update_last_seen_timestamp::{UpdateLastSeenTimestamp, UpdateLastSeenTimestampResponse};
 
-use crate::{RawJson, Response, ServerFrame};
+use crate::RawJson;
 
 macro_rules! names {
     ($(#[$meta:meta])* $name:ident { $( $(#[$vmeta:meta])* $var:ident = $wire:literal ),+ $(,)? }) => {
@@ -428,52 +428,6 @@ impl Serialize for ResponsePayload<'_> {
     }
 }
 
-/// Decodes a known action's success payload into a frame slot (see `ServerFrameSeed`);
-/// `null` or absent reads as `{}`.
-pub(crate) struct ResponseSeed<'a> {
-    pub(crate) action: Action,
-    pub(crate) slot: &'a mut Option<ServerFrame>,
-}
-
-impl ResponseSeed<'_> {
-    fn put(self, data: ResponseData) {
-        *self.slot = Some(ServerFrame::Response(Response::success(None, data)));
-    }
-
-    fn some<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        match self.action {
-            Action::Login => self.put(ResponseData::Login(Deserialize::deserialize(d)?)),
-            Action::GetChatsSummary => self.put(ResponseData::GetChatsSummary(Deserialize::deserialize(d)?)),
-            Action::GetChatThreads => self.put(ResponseData::GetChatThreads(Deserialize::deserialize(d)?)),
-            Action::GetChatThreadsSummary => {
-                self.put(ResponseData::GetChatThreadsSummary(Deserialize::deserialize(d)?))
-            }
-            Action::StartChat => self.put(ResponseData::StartChat(Deserialize::deserialize(d)?)),
-            Action::SendEvent => self.put(ResponseData::SendEvent(Deserialize::deserialize(d)?)),
-            Action::SendFile => self.put(ResponseData::SendFile(Deserialize::deserialize(d)?)),
-            Action::UpdateCustomer => self.put(ResponseData::UpdateCustomer(Deserialize::deserialize(d)?)),
-            Action::UpdateLastSeenTimestamp => {
-                self.put(ResponseData::UpdateLastSeenTimestamp(Deserialize::deserialize(d)?))
-            }
-            other => {
-                IgnoredAny::deserialize(d)?;
-                // Every remaining action has an empty response.
-                let data = ResponseData::empty(other).ok_or_else(|| de::Error::custom("unexpected action"))?;
-                self.put(data);
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(OptionSeed(self))
-    }
-}
-
 /// A payload decoder per action, whose `null` or absent payload reads as `{}`.
 pub(crate) trait PayloadSeed: Sized {
     /// What it decodes.
@@ -493,13 +447,6 @@ pub(crate) trait PayloadSeed: Sized {
 impl PayloadSeed for RequestSeed {
     type Out = Request;
     fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<Request, D::Error> {
-        self.some(d)
-    }
-}
-
-impl PayloadSeed for ResponseSeed<'_> {
-    type Out = ();
-    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         self.some(d)
     }
 }

@@ -8,13 +8,13 @@
 //! The envelopes are the customer side's (same keys, same tolerant reading, same errors):
 //! the serde code is shared (`crate::frame`), only the action and push sets differ.
 
-use serde::de::{self, Deserializer};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::actions::{RequestPayload, RequestSeed, ResponsePayload, ResponseSeed};
-use super::pushes::{PushPayload, PushSeed};
+use super::actions::{RequestPayload, RequestSeed, ResponsePayload};
+use super::pushes::PushPayload;
 use super::{Action, Push, PushKind, Request, ResponseData};
-use crate::actions::PayloadSeed;
+use crate::actions::{OptionSeed, PayloadSeed};
 use crate::frame::client_serde::{ClientApi, ClientFrameVisitor, serialize_request};
 use crate::frame::{decode_bytes, decode_str, encode, web};
 use crate::{DecodeError, Failure, RawJson, RequestId, UserId};
@@ -176,3 +176,106 @@ pub struct PushFrame {
 pub(crate) struct AgentFrames;
 
 crate::frame::impls::server_frame_impls!(AgentFrames);
+
+/// Decodes a known action's success payload into a frame slot (see `ServerFrameSeed`);
+/// `null` or absent reads as `{}`.
+pub(crate) struct ResponseSeed<'a> {
+    pub(crate) action: Action,
+    pub(crate) slot: &'a mut Option<ServerFrame>,
+}
+
+impl ResponseSeed<'_> {
+    fn put(self, data: ResponseData) {
+        *self.slot = Some(ServerFrame::Response(Response::success(None, data)));
+    }
+}
+
+impl PayloadSeed for ResponseSeed<'_> {
+    type Out = ();
+
+    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.action {
+            Action::Login => self.put(ResponseData::Login(Deserialize::deserialize(d)?)),
+            Action::GetArchives => self.put(ResponseData::GetArchives(Deserialize::deserialize(d)?)),
+            Action::GetFilteredChats => self.put(ResponseData::GetFilteredChats(Deserialize::deserialize(d)?)),
+            Action::GetChatThreads => self.put(ResponseData::GetChatThreads(Deserialize::deserialize(d)?)),
+            Action::StartChat => self.put(ResponseData::StartChat(Deserialize::deserialize(d)?)),
+            Action::SendEvent => self.put(ResponseData::SendEvent(Deserialize::deserialize(d)?)),
+            Action::UpdateLastSeenTimestamp => {
+                self.put(ResponseData::UpdateLastSeenTimestamp(Deserialize::deserialize(d)?))
+            }
+            Action::AddAutoChatScopes => self.put(ResponseData::AddAutoChatScopes(Deserialize::deserialize(d)?)),
+            Action::GetAutoChatScopesConfig => {
+                self.put(ResponseData::GetAutoChatScopesConfig(Deserialize::deserialize(d)?))
+            }
+            Action::UploadImage => self.put(ResponseData::UploadImage(Deserialize::deserialize(d)?)),
+            other => {
+                IgnoredAny::deserialize(d)?;
+                // Every remaining action has an empty response.
+                let data = ResponseData::empty(other).ok_or_else(|| de::Error::custom("unexpected action"))?;
+                self.put(data);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(OptionSeed(self))
+    }
+}
+
+/// Decodes a known push's payload into a frame slot (see `ServerFrameSeed`).
+pub(crate) struct PushSeed<'a> {
+    pub(crate) kind: PushKind,
+    pub(crate) slot: &'a mut Option<ServerFrame>,
+}
+
+impl PushSeed<'_> {
+    fn put(self, push: Push) {
+        *self.slot = Some(ServerFrame::Push(PushFrame::new(None, push)));
+    }
+}
+
+impl PayloadSeed for PushSeed<'_> {
+    type Out = ();
+
+    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.kind {
+            PushKind::IncomingChatThread => self.put(Push::IncomingChatThread(Deserialize::deserialize(d)?)),
+            PushKind::ChatUsersUpdated => self.put(Push::ChatUsersUpdated(Deserialize::deserialize(d)?)),
+            PushKind::IncomingEvent => self.put(Push::IncomingEvent(Deserialize::deserialize(d)?)),
+            PushKind::IncomingRichMessagePostback => {
+                self.put(Push::IncomingRichMessagePostback(Deserialize::deserialize(d)?))
+            }
+            PushKind::IncomingMulticast => self.put(Push::IncomingMulticast(Deserialize::deserialize(d)?)),
+            PushKind::IncomingTypingIndicator => self.put(Push::IncomingTypingIndicator(Deserialize::deserialize(d)?)),
+            PushKind::IncomingSneakPeek => self.put(Push::IncomingSneakPeek(Deserialize::deserialize(d)?)),
+            PushKind::CustomerBanned => self.put(Push::CustomerBanned(Deserialize::deserialize(d)?)),
+            PushKind::ThreadClosed => self.put(Push::ThreadClosed(Deserialize::deserialize(d)?)),
+            PushKind::ChatScopesUpdated => self.put(Push::ChatScopesUpdated(Deserialize::deserialize(d)?)),
+            PushKind::CustomerUpdated => self.put(Push::CustomerUpdated(Deserialize::deserialize(d)?)),
+            PushKind::AgentUpdated => self.put(Push::AgentUpdated(Deserialize::deserialize(d)?)),
+            PushKind::AgentDisconnected => self.put(Push::AgentDisconnected(Deserialize::deserialize(d)?)),
+            PushKind::ChatPropertiesUpdated => self.put(Push::ChatPropertiesUpdated(Deserialize::deserialize(d)?)),
+            PushKind::ChatThreadPropertiesUpdated => {
+                self.put(Push::ChatThreadPropertiesUpdated(Deserialize::deserialize(d)?))
+            }
+            PushKind::LastSeenTimestampUpdated => {
+                self.put(Push::LastSeenTimestampUpdated(Deserialize::deserialize(d)?))
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for PushSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(OptionSeed(self))
+    }
+}

@@ -20,8 +20,11 @@ pub use decode::{DecodeError, DecodeErrorKind, Limits, MAX_DEPTH, MAX_FRAME_LEN}
 pub(crate) use decode::{decode_bytes, decode_str, diagnose};
 pub(crate) use decode::{decode_server, decode_server_bytes};
 
-use crate::actions::{ResponsePayload, ResponseSeed};
-use crate::pushes::{PushPayload, PushSeed};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny};
+
+use crate::actions::{OptionSeed, PayloadSeed, ResponsePayload};
+use crate::pushes::PushPayload;
 use crate::{Action, ErrorObject, Push, PushKind, Request, RequestId, ResponseData};
 
 /// A request frame: `{"request_id":…,"action":…,"payload":{…}}`.
@@ -100,4 +103,106 @@ pub(crate) fn encode<T: serde::Serialize>(v: &T) -> String {
     // Every Serialize impl of this crate writes string map keys and finite numbers only, so
     // serde_json cannot fail here; the fallback keeps the function total anyway.
     serde_json::to_string(v).unwrap_or_else(|_| String::from("{}"))
+}
+
+/// Decodes a known action's success payload into a frame slot (see `ServerFrameSeed`);
+/// `null` or absent reads as `{}`.
+pub(crate) struct ResponseSeed<'a> {
+    pub(crate) action: Action,
+    pub(crate) slot: &'a mut Option<ServerFrame>,
+}
+
+impl ResponseSeed<'_> {
+    fn put(self, data: ResponseData) {
+        *self.slot = Some(ServerFrame::Response(Response::success(None, data)));
+    }
+
+    fn some<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.action {
+            Action::Login => self.put(ResponseData::Login(Deserialize::deserialize(d)?)),
+            Action::GetChatsSummary => self.put(ResponseData::GetChatsSummary(Deserialize::deserialize(d)?)),
+            Action::GetChatThreads => self.put(ResponseData::GetChatThreads(Deserialize::deserialize(d)?)),
+            Action::GetChatThreadsSummary => {
+                self.put(ResponseData::GetChatThreadsSummary(Deserialize::deserialize(d)?))
+            }
+            Action::StartChat => self.put(ResponseData::StartChat(Deserialize::deserialize(d)?)),
+            Action::SendEvent => self.put(ResponseData::SendEvent(Deserialize::deserialize(d)?)),
+            Action::SendFile => self.put(ResponseData::SendFile(Deserialize::deserialize(d)?)),
+            Action::UpdateCustomer => self.put(ResponseData::UpdateCustomer(Deserialize::deserialize(d)?)),
+            Action::UpdateLastSeenTimestamp => {
+                self.put(ResponseData::UpdateLastSeenTimestamp(Deserialize::deserialize(d)?))
+            }
+            other => {
+                IgnoredAny::deserialize(d)?;
+                // Every remaining action has an empty response.
+                let data = ResponseData::empty(other).ok_or_else(|| de::Error::custom("unexpected action"))?;
+                self.put(data);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(OptionSeed(self))
+    }
+}
+
+impl PayloadSeed for ResponseSeed<'_> {
+    type Out = ();
+    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.some(d)
+    }
+}
+
+/// Decodes a known push's payload into a frame slot (see `ServerFrameSeed`).
+pub(crate) struct PushSeed<'a> {
+    pub(crate) kind: PushKind,
+    pub(crate) slot: &'a mut Option<ServerFrame>,
+}
+
+impl PushSeed<'_> {
+    fn put(self, push: Push) {
+        *self.slot = Some(ServerFrame::Push(PushFrame::new(None, push)));
+    }
+}
+
+impl PayloadSeed for PushSeed<'_> {
+    type Out = ();
+
+    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.kind {
+            PushKind::IncomingChatThread => self.put(Push::IncomingChatThread(Deserialize::deserialize(d)?)),
+            PushKind::ChatUsersUpdated => self.put(Push::ChatUsersUpdated(Deserialize::deserialize(d)?)),
+            PushKind::IncomingEvent => self.put(Push::IncomingEvent(Deserialize::deserialize(d)?)),
+            PushKind::IncomingRichMessagePostback => {
+                self.put(Push::IncomingRichMessagePostback(Deserialize::deserialize(d)?))
+            }
+            PushKind::IncomingMulticast => self.put(Push::IncomingMulticast(Deserialize::deserialize(d)?)),
+            PushKind::IncomingTypingIndicator => self.put(Push::IncomingTypingIndicator(Deserialize::deserialize(d)?)),
+            PushKind::CustomerDisconnected => self.put(Push::CustomerDisconnected(Deserialize::deserialize(d)?)),
+            PushKind::ThreadClosed => self.put(Push::ThreadClosed(Deserialize::deserialize(d)?)),
+            PushKind::ChatScopesUpdated => self.put(Push::ChatScopesUpdated(Deserialize::deserialize(d)?)),
+            PushKind::CustomerUpdated => self.put(Push::CustomerUpdated(Deserialize::deserialize(d)?)),
+            PushKind::ChatPropertiesUpdated => self.put(Push::ChatPropertiesUpdated(Deserialize::deserialize(d)?)),
+            PushKind::ChatThreadPropertiesUpdated => {
+                self.put(Push::ChatThreadPropertiesUpdated(Deserialize::deserialize(d)?))
+            }
+            PushKind::LastSeenTimestampUpdated => {
+                self.put(Push::LastSeenTimestampUpdated(Deserialize::deserialize(d)?))
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for PushSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(OptionSeed(self))
+    }
 }

@@ -17,8 +17,7 @@ mod thread_closed;
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 pub use chat_properties_updated::ChatPropertiesUpdated;
 pub use chat_scopes_updated::ChatScopesUpdated;
@@ -34,8 +33,8 @@ pub use incoming_typing_indicator::IncomingTypingIndicator;
 pub use last_seen_timestamp_updated::LastSeenTimestampUpdated;
 pub use thread_closed::ThreadClosed;
 
-use crate::actions::{EmptyObject, OptionSeed, PayloadSeed, names};
-use crate::{ChatId, PushFrame, RawJson, ServerFrame};
+use crate::actions::{EmptyObject, names};
+use crate::{ChatId, RawJson};
 
 names!(
     /// The v0.5 push names a customer receives (protocol file, section 5).
@@ -178,55 +177,6 @@ impl Serialize for PushPayload<'_> {
             Push::Unknown { payload: Some(p), .. } => p.serialize(s),
             Push::Unknown { payload: None, .. } => EmptyObject.serialize(s),
         }
-    }
-}
-
-/// Decodes a known push's payload into a frame slot (see `ServerFrameSeed`).
-pub(crate) struct PushSeed<'a> {
-    pub(crate) kind: PushKind,
-    pub(crate) slot: &'a mut Option<ServerFrame>,
-}
-
-impl PushSeed<'_> {
-    fn put(self, push: Push) {
-        *self.slot = Some(ServerFrame::Push(PushFrame::new(None, push)));
-    }
-}
-
-impl PayloadSeed for PushSeed<'_> {
-    type Out = ();
-
-    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        match self.kind {
-            PushKind::IncomingChatThread => self.put(Push::IncomingChatThread(Deserialize::deserialize(d)?)),
-            PushKind::ChatUsersUpdated => self.put(Push::ChatUsersUpdated(Deserialize::deserialize(d)?)),
-            PushKind::IncomingEvent => self.put(Push::IncomingEvent(Deserialize::deserialize(d)?)),
-            PushKind::IncomingRichMessagePostback => {
-                self.put(Push::IncomingRichMessagePostback(Deserialize::deserialize(d)?))
-            }
-            PushKind::IncomingMulticast => self.put(Push::IncomingMulticast(Deserialize::deserialize(d)?)),
-            PushKind::IncomingTypingIndicator => self.put(Push::IncomingTypingIndicator(Deserialize::deserialize(d)?)),
-            PushKind::CustomerDisconnected => self.put(Push::CustomerDisconnected(Deserialize::deserialize(d)?)),
-            PushKind::ThreadClosed => self.put(Push::ThreadClosed(Deserialize::deserialize(d)?)),
-            PushKind::ChatScopesUpdated => self.put(Push::ChatScopesUpdated(Deserialize::deserialize(d)?)),
-            PushKind::CustomerUpdated => self.put(Push::CustomerUpdated(Deserialize::deserialize(d)?)),
-            PushKind::ChatPropertiesUpdated => self.put(Push::ChatPropertiesUpdated(Deserialize::deserialize(d)?)),
-            PushKind::ChatThreadPropertiesUpdated => {
-                self.put(Push::ChatThreadPropertiesUpdated(Deserialize::deserialize(d)?))
-            }
-            PushKind::LastSeenTimestampUpdated => {
-                self.put(Push::LastSeenTimestampUpdated(Deserialize::deserialize(d)?))
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for PushSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(OptionSeed(self))
     }
 }
 

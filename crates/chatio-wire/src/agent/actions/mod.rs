@@ -19,7 +19,7 @@ mod upload_image;
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny};
 use serde::{Deserialize, Serialize, Serializer};
 
 pub use auto_chat_scopes::{
@@ -37,7 +37,6 @@ pub use send_typing_indicator::SendTypingIndicator;
 pub use update_agent::UpdateAgent;
 pub use upload_image::{UploadImage, UploadImageResponse};
 
-use super::frame::{Response, ServerFrame};
 use crate::actions::{EmptyObject, OptionSeed, PayloadSeed, names};
 use crate::{
     CloseThread, GetChatThreads, GetChatThreadsResponse, RawJson, SendEvent, SendEventResponse,
@@ -480,57 +479,6 @@ impl Serialize for ResponsePayload<'_> {
             | ResponseData::RemoveAutoChatScopes
             | ResponseData::Ping => EmptyObject.serialize(s),
         }
-    }
-}
-
-/// Decodes a known action's success payload into a frame slot (see `ServerFrameSeed`);
-/// `null` or absent reads as `{}`.
-pub(crate) struct ResponseSeed<'a> {
-    pub(crate) action: Action,
-    pub(crate) slot: &'a mut Option<ServerFrame>,
-}
-
-impl ResponseSeed<'_> {
-    fn put(self, data: ResponseData) {
-        *self.slot = Some(ServerFrame::Response(Response::success(None, data)));
-    }
-}
-
-impl PayloadSeed for ResponseSeed<'_> {
-    type Out = ();
-
-    fn present<'de, D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        match self.action {
-            Action::Login => self.put(ResponseData::Login(Deserialize::deserialize(d)?)),
-            Action::GetArchives => self.put(ResponseData::GetArchives(Deserialize::deserialize(d)?)),
-            Action::GetFilteredChats => self.put(ResponseData::GetFilteredChats(Deserialize::deserialize(d)?)),
-            Action::GetChatThreads => self.put(ResponseData::GetChatThreads(Deserialize::deserialize(d)?)),
-            Action::StartChat => self.put(ResponseData::StartChat(Deserialize::deserialize(d)?)),
-            Action::SendEvent => self.put(ResponseData::SendEvent(Deserialize::deserialize(d)?)),
-            Action::UpdateLastSeenTimestamp => {
-                self.put(ResponseData::UpdateLastSeenTimestamp(Deserialize::deserialize(d)?))
-            }
-            Action::AddAutoChatScopes => self.put(ResponseData::AddAutoChatScopes(Deserialize::deserialize(d)?)),
-            Action::GetAutoChatScopesConfig => {
-                self.put(ResponseData::GetAutoChatScopesConfig(Deserialize::deserialize(d)?))
-            }
-            Action::UploadImage => self.put(ResponseData::UploadImage(Deserialize::deserialize(d)?)),
-            other => {
-                IgnoredAny::deserialize(d)?;
-                // Every remaining action has an empty response.
-                let data = ResponseData::empty(other).ok_or_else(|| de::Error::custom("unexpected action"))?;
-                self.put(data);
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(OptionSeed(self))
     }
 }
 
