@@ -34,7 +34,7 @@ pub fn too_many_chars(text: &str, max: usize) -> bool {
 
 /// Whether a property value may be written: an int32, a bool or a string
 /// ([`PropertyValue::is_scalar`](crate::PropertyValue::is_scalar)).
-pub fn is_writable_property(value: &crate::PropertyValue) -> bool {
+pub fn is_writable_property(value: &crate::objects::properties::PropertyValue) -> bool {
     value.is_scalar()
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, ThreadId};
+use crate::ids::{ChatId, ThreadId};
 
 /// `close_thread` payload. The response has no payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Chat, ChatId, ThreadId};
+use crate::ids::{ChatId, ThreadId};
+use crate::objects::chat::Chat;
 
 /// `get_chat_threads` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

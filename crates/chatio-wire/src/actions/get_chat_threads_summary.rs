@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, ThreadSummary};
+use crate::ids::ChatId;
+use crate::objects::thread::ThreadSummary;
 
 /// `get_chat_threads_summary` payload. Offset 0 is the newest page.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ChatSummary;
+use crate::objects::chat::ChatSummary;
 
 /// `get_chats_summary` payload. Both fields optional: offset 0, limit 10 by default.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]

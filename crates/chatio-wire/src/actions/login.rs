@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerData, Token, UserId};
+use crate::ids::UserId;
+use crate::objects::customer::CustomerData;
+use crate::token::Token;
 
 /// `login` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -40,7 +40,7 @@ pub use update_chat_thread_properties::UpdateChatThreadProperties;
 pub use update_customer::{UpdateCustomer, UpdateCustomerResponse};
 pub use update_last_seen_timestamp::{UpdateLastSeenTimestamp, UpdateLastSeenTimestampResponse};
 
-use crate::RawJson;
+use crate::raw::RawJson;
 
 macro_rules! names {
     ($(#[$meta:meta])* $name:ident { $( $(#[$vmeta:meta])* $var:ident = $wire:literal ),+ $(,)? }) => {

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ChatId;
+use crate::ids::ChatId;
 
 /// The text fields of a `send_file` multipart form.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, EventId, ThreadId};
+use crate::ids::{ChatId, EventId, ThreadId};
 
 /// `send_rich_message_postback` payload. The response has no payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ChatId;
+use crate::ids::ChatId;
 
 /// `send_sneak_peek` payload. The response has no payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

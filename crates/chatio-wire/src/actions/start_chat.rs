@@ -10,7 +10,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::{Chat, NewEvent, Properties, Scopes};
+use crate::objects::chat::Chat;
+use crate::objects::event::NewEvent;
+use crate::objects::properties::Properties;
+use crate::objects::scopes::Scopes;
 
 /// `start_chat` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
@@ -85,7 +88,7 @@ fn flat_value(p: &Properties) -> Value {
     struct F<'a>(&'a Properties);
     impl Serialize for F<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            crate::properties::flat::serialize(self.0, s)
+            crate::objects::properties::flat::serialize(self.0, s)
         }
     }
     serde_json::to_value(F(p)).unwrap_or(Value::Null)
@@ -102,7 +105,7 @@ pub struct NewChat {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::properties::flat::serialize_opt"
+        serialize_with = "crate::objects::properties::flat::serialize_opt"
     )]
     pub properties: Option<Properties>,
     /// The first thread's initial events and properties.
@@ -121,7 +124,7 @@ pub struct NewThread {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::properties::flat::serialize_opt"
+        serialize_with = "crate::objects::properties::flat::serialize_opt"
     )]
     pub properties: Option<Properties>,
 }

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Properties};
+use crate::ids::ChatId;
+use crate::objects::properties::Properties;
 
 /// `update_chat_properties` payload (properties sent in the flat form). No response payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -11,7 +12,7 @@ pub struct UpdateChatProperties {
     /// The chat.
     pub chat_id: ChatId,
     /// Properties to set.
-    #[serde(serialize_with = "crate::properties::flat::serialize")]
+    #[serde(serialize_with = "crate::objects::properties::flat::serialize")]
     pub properties: Properties,
 }
 

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Scopes};
+use crate::ids::ChatId;
+use crate::objects::scopes::Scopes;
 
 /// `update_chat_scopes` payload. The response has no payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

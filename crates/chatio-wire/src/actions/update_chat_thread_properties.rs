@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Properties, ThreadId};
+use crate::ids::{ChatId, ThreadId};
+use crate::objects::properties::Properties;
 
 /// `update_chat_thread_properties` payload (flat properties). No response payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -13,7 +14,7 @@ pub struct UpdateChatThreadProperties {
     /// The thread.
     pub thread_id: ThreadId,
     /// Properties to set.
-    #[serde(serialize_with = "crate::properties::flat::serialize")]
+    #[serde(serialize_with = "crate::objects::properties::flat::serialize")]
     pub properties: Properties,
 }
 

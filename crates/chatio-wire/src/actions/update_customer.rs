@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerData, User};
+use crate::objects::customer::CustomerData;
+use crate::objects::user::User;
 
 /// `update_customer` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Timestamp};
+use crate::ids::ChatId;
+use crate::time::Timestamp;
 
 /// `update_last_seen_timestamp` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -13,11 +13,17 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::actions::{RequestPayload, RequestSeed, ResponsePayload};
 use super::pushes::PushPayload;
-use super::{Action, Push, PushKind, Request, ResponseData};
 use crate::actions::{OptionSeed, PayloadSeed};
+use crate::agent::actions::Action;
+use crate::agent::actions::{Request, ResponseData};
+use crate::agent::pushes::Push;
+use crate::agent::pushes::PushKind;
 use crate::frame::client_serde::{ClientApi, ClientFrameVisitor, serialize_request};
+use crate::frame::{DecodeError, Failure};
 use crate::frame::{decode_bytes, decode_str, encode, web};
-use crate::{DecodeError, Failure, RawJson, RequestId, UserId};
+use crate::ids::RequestId;
+use crate::ids::UserId;
+use crate::raw::RawJson;
 
 /// An agent request frame: `{"request_id":…,"action":…,"payload":{…},"author_id":…}`.
 #[derive(Clone, PartialEq, Eq, Debug)]

@@ -55,16 +55,21 @@ pub use objects::license::License;
 pub use objects::multicast::{MulticastAgents, MulticastCustomers, MulticastScopes};
 pub use pushes::*;
 
+pub use crate::actions::{
+    CloseThread, GetChatThreads, GetChatThreadsResponse, SendEvent, SendEventResponse, SendRichMessagePostback,
+    StartChat, StartChatResponse, UpdateChatProperties, UpdateChatScopes, UpdateChatThreadProperties,
+    UpdateLastSeenTimestamp, UpdateLastSeenTimestampResponse,
+};
+pub use crate::frame::Failure;
+/// The agent-view objects of the shared types.
+pub use crate::objects::agent_view::{
+    CurrentVisit, CustomerMonitoring, Geolocation, ThreadRef, VisitStats, VisitedPage,
+};
+pub use crate::objects::agent_view::{Permission, RoutingStatus};
 /// The shared payload types this module's enums use, under the same paths as the agent-only
 /// ones.
-pub use crate::{
-    ChatPropertiesUpdated, ChatScopesUpdated, ChatThreadPropertiesUpdated, CloseThread, CustomerUpdated, Failure,
-    GetChatThreads, GetChatThreadsResponse, IncomingChatThread, IncomingEvent, IncomingMulticast,
-    IncomingRichMessagePostback, IncomingTypingIndicator, LastSeenTimestampUpdated, SendEvent, SendEventResponse,
-    SendRichMessagePostback, StartChat, StartChatResponse, ThreadClosed, UpdateChatProperties, UpdateChatScopes,
-    UpdateChatThreadProperties, UpdateLastSeenTimestamp, UpdateLastSeenTimestampResponse,
-};
-/// The agent-view objects of the shared types.
-pub use crate::{
-    CurrentVisit, CustomerMonitoring, Geolocation, Permission, RoutingStatus, ThreadRef, VisitStats, VisitedPage,
+pub use crate::pushes::{
+    ChatPropertiesUpdated, ChatScopesUpdated, ChatThreadPropertiesUpdated, CustomerUpdated, IncomingChatThread,
+    IncomingEvent, IncomingMulticast, IncomingRichMessagePostback, IncomingTypingIndicator, LastSeenTimestampUpdated,
+    ThreadClosed,
 };

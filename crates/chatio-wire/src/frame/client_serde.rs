@@ -11,9 +11,13 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::ClientFrame;
+use crate::actions::Action;
+use crate::actions::Request;
 use crate::actions::{PayloadSeed, RequestPayload, RequestSeed};
+use crate::ids::RequestId;
+use crate::ids::UserId;
 use crate::objects::event_serde::Key;
-use crate::{Action, RawJson, Request, RequestId, UserId};
+use crate::raw::RawJson;
 
 /// What the request-frame code needs to know of one API (customer or agent): its action
 /// names and how a known action's payload decodes.

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::server_serde::{ServerApi, ServerFrameSeed};
 use crate::objects::event_serde::Key;
 
-use crate::RequestId;
+use crate::ids::RequestId;
 
 pub use crate::limits::MAX_FRAME_LEN;
 

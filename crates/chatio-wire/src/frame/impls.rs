@@ -15,8 +15,8 @@ macro_rules! codec_methods {
         ///
         /// # Errors
         /// A [`DecodeError`](crate::DecodeError) saying what is wrong and where; never panics.
-        pub fn decode(input: &str) -> Result<Self, crate::DecodeError> {
-            $decode(input, &crate::Limits::default())
+        pub fn decode(input: &str) -> Result<Self, crate::frame::decode::DecodeError> {
+            $decode(input, &crate::frame::decode::Limits::default())
         }
 
         /// Decodes one frame from bytes (checked to be UTF-8), within the default
@@ -24,15 +24,18 @@ macro_rules! codec_methods {
         ///
         /// # Errors
         /// A [`DecodeError`](crate::DecodeError) saying what is wrong and where; never panics.
-        pub fn decode_bytes(input: &[u8]) -> Result<Self, crate::DecodeError> {
-            $decode_bytes(input, &crate::Limits::default())
+        pub fn decode_bytes(input: &[u8]) -> Result<Self, crate::frame::decode::DecodeError> {
+            $decode_bytes(input, &crate::frame::decode::Limits::default())
         }
 
         /// Decodes one frame within the given limits.
         ///
         /// # Errors
         /// A [`DecodeError`](crate::DecodeError) saying what is wrong and where; never panics.
-        pub fn decode_with(input: &str, limits: &crate::Limits) -> Result<Self, crate::DecodeError> {
+        pub fn decode_with(
+            input: &str,
+            limits: &crate::frame::decode::Limits,
+        ) -> Result<Self, crate::frame::decode::DecodeError> {
             $decode(input, limits)
         }
     };
@@ -49,12 +52,12 @@ macro_rules! server_frame_impls {
     ($api:ident) => {
         impl ServerFrame {
             crate::frame::impls::codec_methods!(
-                crate::frame::decode_server::<$api>,
-                crate::frame::decode_server_bytes::<$api>
+                crate::frame::decode::decode_server::<$api>,
+                crate::frame::decode::decode_server_bytes::<$api>
             );
 
             /// The frame's request id, if any.
-            pub fn request_id(&self) -> Option<&crate::RequestId> {
+            pub fn request_id(&self) -> Option<&crate::ids::RequestId> {
                 match self {
                     Self::Response(r) => r.request_id.as_ref(),
                     Self::Push(p) => p.request_id.as_ref(),
@@ -84,17 +87,17 @@ macro_rules! server_frame_impls {
 
         impl Response {
             /// A successful response.
-            pub fn success(request_id: Option<crate::RequestId>, data: ResponseData) -> Self {
+            pub fn success(request_id: Option<crate::ids::RequestId>, data: ResponseData) -> Self {
                 Self { request_id, result: Ok(data) }
             }
 
             /// A failed response to `action`.
             pub fn failure(
-                request_id: Option<crate::RequestId>,
+                request_id: Option<crate::ids::RequestId>,
                 action: impl Into<String>,
-                error: crate::ErrorObject,
+                error: crate::objects::error::ErrorObject,
             ) -> Self {
-                Self { request_id, result: Err(crate::Failure::new(action, error)) }
+                Self { request_id, result: Err(crate::frame::Failure::new(action, error)) }
             }
 
             /// The action answered.
@@ -108,7 +111,7 @@ macro_rules! server_frame_impls {
 
         impl PushFrame {
             /// A push frame.
-            pub fn new(request_id: Option<crate::RequestId>, push: Push) -> Self {
+            pub fn new(request_id: Option<crate::ids::RequestId>, push: Push) -> Self {
                 Self { request_id, push }
             }
         }
@@ -144,16 +147,16 @@ macro_rules! server_frame_impls {
             ) -> Result<(), D::Error> {
                 serde::de::DeserializeSeed::deserialize(PushSeed { kind, slot }, d)
             }
-            fn failure(action: String, error: crate::ErrorObject) -> ServerFrame {
+            fn failure(action: String, error: crate::objects::error::ErrorObject) -> ServerFrame {
                 ServerFrame::Response(Response::failure(None, action, error))
             }
-            fn unknown_response(action: String, payload: Option<crate::RawJson>) -> ServerFrame {
+            fn unknown_response(action: String, payload: Option<crate::raw::RawJson>) -> ServerFrame {
                 ServerFrame::Response(Response::success(None, ResponseData::Unknown { action, payload }))
             }
-            fn unknown_push(action: String, payload: Option<crate::RawJson>) -> ServerFrame {
+            fn unknown_push(action: String, payload: Option<crate::raw::RawJson>) -> ServerFrame {
                 ServerFrame::Push(PushFrame::new(None, Push::Unknown { action, payload }))
             }
-            fn set_request_id(frame: &mut ServerFrame, request_id: Option<crate::RequestId>) {
+            fn set_request_id(frame: &mut ServerFrame, request_id: Option<crate::ids::RequestId>) {
                 match frame {
                     ServerFrame::Response(r) => r.request_id = request_id,
                     ServerFrame::Push(p) => p.request_id = request_id,

@@ -10,22 +10,27 @@
 //! writes it; otherwise the payload is kept raw and decoded once the action is known.
 
 pub(crate) mod client_serde;
-mod decode;
+pub(crate) mod decode;
 pub(crate) mod impls;
 pub(crate) mod server_serde;
 pub(crate) mod web;
 
-pub use decode::{DecodeError, DecodeErrorKind, Limits, MAX_DEPTH, MAX_FRAME_LEN};
+pub use crate::limits::MAX_FRAME_LEN;
+pub use decode::{DecodeError, DecodeErrorKind, Limits, MAX_DEPTH};
 #[cfg(feature = "agent")]
 pub(crate) use decode::{decode_bytes, decode_str, diagnose};
-pub(crate) use decode::{decode_server, decode_server_bytes};
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny};
 
+use crate::actions::Action;
 use crate::actions::{OptionSeed, PayloadSeed, ResponsePayload};
+use crate::actions::{Request, ResponseData};
+use crate::ids::RequestId;
+use crate::objects::error::ErrorObject;
+use crate::pushes::Push;
+use crate::pushes::PushKind;
 use crate::pushes::PushPayload;
-use crate::{Action, ErrorObject, Push, PushKind, Request, RequestId, ResponseData};
 
 /// A request frame: `{"request_id":…,"action":…,"payload":{…}}`.
 #[derive(Clone, PartialEq, Eq, Debug)]

@@ -10,8 +10,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
+use crate::ids::RequestId;
+use crate::objects::error::ErrorObject;
 use crate::objects::event_serde::Key;
-use crate::{ErrorObject, RawJson, RequestId};
+use crate::raw::RawJson;
 
 struct ErrorPayload<'a>(&'a ErrorObject);
 

@@ -13,8 +13,9 @@ use serde_json::value::RawValue;
 
 use super::decode::{self, DecodeError, DecodeErrorKind, Limits};
 use super::{ClientFrame, Response, ServerFrame};
+use crate::actions::Request;
+use crate::ids::RequestId;
 use crate::objects::event_serde::Key;
-use crate::{Request, RequestId};
 
 /// What a Web API body says about its shape. Only a JSON object is a body: an array is
 /// refused, as for websocket frames.

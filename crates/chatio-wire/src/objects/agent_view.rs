@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::ThreadId;
 use crate::objects::error::name_enum;
-use crate::{ThreadId, Timestamp};
+use crate::time::Timestamp;
 
 name_enum!(
     /// Whether an agent takes new chats (`routing_status`). The Configuration API's spellings

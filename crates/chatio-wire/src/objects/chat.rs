@@ -7,10 +7,15 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{ChatId, ThreadId};
 #[cfg(feature = "agent")]
 use crate::objects::agent_view::ThreadRef;
+use crate::objects::event::Event;
 use crate::objects::event_serde::Key;
-use crate::{ChatId, Event, Properties, Scopes, Thread, ThreadId, User};
+use crate::objects::properties::Properties;
+use crate::objects::scopes::Scopes;
+use crate::objects::thread::Thread;
+use crate::objects::user::User;
 
 /// A chat. One type for every shape of the protocol (D8): `start_chat` and
 /// `incoming_chat_thread` carry `thread`, `get_chat_threads` carries `threads`.
@@ -70,8 +75,12 @@ mod agent_repr {
     use serde::Deserialize;
 
     use super::Chat;
+    use crate::ids::ChatId;
     use crate::objects::agent_view::ThreadRef;
-    use crate::{ChatId, Properties, Scopes, Thread, User};
+    use crate::objects::properties::Properties;
+    use crate::objects::scopes::Scopes;
+    use crate::objects::thread::Thread;
+    use crate::objects::user::User;
 
     /// A chat as read with the `agent` feature: `properites` (A14) is read when
     /// `properties` is absent.

@@ -14,7 +14,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{EventId, Properties, Timestamp, UserId};
+use crate::ids::{EventId, UserId};
+use crate::objects::properties::Properties;
+use crate::time::Timestamp;
 
 /// An event as stored by the server.
 #[derive(Clone, PartialEq, Eq, Debug)]

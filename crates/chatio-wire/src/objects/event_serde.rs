@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::event::*;
-use crate::{EventId, Properties, Timestamp, UserId};
+use crate::ids::{EventId, UserId};
+use crate::objects::properties::Properties;
+use crate::time::Timestamp;
 
 /// Keys shared by every event type; never part of [`EventKind::Unknown`]'s fields.
 const COMMON: [&str; 8] = ["id", "custom_id", "order", "type", "author_id", "timestamp", "properties", "recipients"];
@@ -382,7 +384,7 @@ struct Flat<'a>(&'a Properties);
 
 impl Serialize for Flat<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::properties::flat::serialize(self.0, s)
+        crate::objects::properties::flat::serialize(self.0, s)
     }
 }
 

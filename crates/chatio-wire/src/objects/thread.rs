@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Event, Properties, ThreadId, Timestamp, UserId};
+use crate::ids::{ThreadId, UserId};
+use crate::objects::event::Event;
+use crate::objects::properties::Properties;
+use crate::time::Timestamp;
 
 /// A thread with its events.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::UserId;
 #[cfg(feature = "agent")]
-use crate::Recipients;
-use crate::{Timestamp, UserId};
+use crate::objects::event::Recipients;
+use crate::time::Timestamp;
 
 /// Whether a user (an agent, for customers) is typing.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

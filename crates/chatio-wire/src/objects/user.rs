@@ -7,9 +7,10 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::ids::UserId;
 #[cfg(feature = "agent")]
 use crate::objects::agent_view::{CustomerMonitoring, Permission, RoutingStatus};
-use crate::{Timestamp, UserId};
+use crate::time::Timestamp;
 
 /// The kind of a user, the `type` key.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]

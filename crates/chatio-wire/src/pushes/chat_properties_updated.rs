@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Properties};
+use crate::ids::ChatId;
+use crate::objects::properties::Properties;
 
 /// `chat_properties_updated` payload: only the properties just set (wrapped form).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Scopes};
+use crate::ids::ChatId;
+use crate::objects::scopes::Scopes;
 
 /// `chat_scopes_updated` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Properties, ThreadId};
+use crate::ids::{ChatId, ThreadId};
+use crate::objects::properties::Properties;
 
 /// `chat_thread_properties_updated` payload: only the properties just set.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

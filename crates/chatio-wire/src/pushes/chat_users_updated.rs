@@ -3,7 +3,8 @@
 use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, User, UserId};
+use crate::ids::{ChatId, UserId};
+use crate::objects::user::User;
 
 /// `chat_users_updated` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::DisconnectReason;
+use crate::objects::error::DisconnectReason;
 
 /// `customer_disconnected` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, User};
+use crate::ids::ChatId;
+use crate::objects::user::User;
 
 /// `customer_updated` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Chat;
+use crate::objects::chat::Chat;
 
 /// `incoming_chat_thread` payload: the chat with its new `thread`.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

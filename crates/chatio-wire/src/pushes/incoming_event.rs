@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Event, ThreadId};
+use crate::ids::{ChatId, ThreadId};
+use crate::objects::event::Event;
 
 /// `incoming_event` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::UserId;
+use crate::ids::UserId;
 
 /// `incoming_multicast` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, EventId, Postback, ThreadId, UserId};
+use crate::actions::Postback;
+use crate::ids::{ChatId, EventId, ThreadId, UserId};
 
 /// `incoming_rich_message_postback` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

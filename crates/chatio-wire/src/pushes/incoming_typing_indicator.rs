@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, TypingIndicator};
+use crate::ids::ChatId;
+use crate::objects::typing::TypingIndicator;
 
 /// `incoming_typing_indicator` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

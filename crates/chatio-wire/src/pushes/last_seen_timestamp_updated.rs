@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Timestamp, UserId};
+use crate::ids::{ChatId, UserId};
+use crate::time::Timestamp;
 
 /// `last_seen_timestamp_updated` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

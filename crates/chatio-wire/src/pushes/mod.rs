@@ -34,7 +34,8 @@ pub use last_seen_timestamp_updated::LastSeenTimestampUpdated;
 pub use thread_closed::ThreadClosed;
 
 use crate::actions::{EmptyObject, names};
-use crate::{ChatId, RawJson};
+use crate::ids::ChatId;
+use crate::raw::RawJson;
 
 names!(
     /// The v0.5 push names a customer receives (protocol file, section 5).

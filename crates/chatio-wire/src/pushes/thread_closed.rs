@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, ThreadId, UserId};
+use crate::ids::{ChatId, ThreadId, UserId};
 
 /// `thread_closed` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

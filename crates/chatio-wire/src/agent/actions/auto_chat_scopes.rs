@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Scopes;
-use crate::agent::{AutoChatScopesConfig, AutoChatScopesRules};
+use crate::agent::objects::auto_chat_scopes::{AutoChatScopesConfig, AutoChatScopesRules};
+use crate::objects::scopes::Scopes;
 
 /// `add_auto_chat_scopes` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::UserId;
-use crate::agent::Ban;
+use crate::agent::objects::ban::Ban;
+use crate::ids::UserId;
 
 /// `ban_customer` payload. No response payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

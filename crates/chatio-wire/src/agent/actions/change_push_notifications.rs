@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::agent::Platform;
+use crate::agent::actions::login::Platform;
 
 /// `change_push_notifications` payload. No response payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

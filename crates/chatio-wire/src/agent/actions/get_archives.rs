@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{Date, PropertyFilters};
-use crate::{Chat, UserId};
+use crate::agent::objects::filters::{Date, PropertyFilters};
+use crate::ids::UserId;
+use crate::objects::chat::Chat;
 
 /// `get_archives` payload; everything is optional.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{ChatSummary, PropertyFilters};
+use crate::agent::objects::chat_summary::ChatSummary;
+use crate::agent::objects::filters::PropertyFilters;
 
 /// `get_filtered_chats` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]

@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{ChatSummary, License};
+use crate::agent::objects::chat_summary::ChatSummary;
+use crate::agent::objects::license::License;
 use crate::objects::error::name_enum;
-use crate::{Token, User};
+use crate::objects::user::User;
+use crate::token::Token;
 
 /// `login` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

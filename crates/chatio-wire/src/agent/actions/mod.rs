@@ -37,12 +37,13 @@ pub use send_typing_indicator::SendTypingIndicator;
 pub use update_agent::UpdateAgent;
 pub use upload_image::{UploadImage, UploadImageResponse};
 
-use crate::actions::{EmptyObject, OptionSeed, PayloadSeed, names};
-use crate::{
-    CloseThread, GetChatThreads, GetChatThreadsResponse, RawJson, SendEvent, SendEventResponse,
-    SendRichMessagePostback, StartChat, StartChatResponse, UpdateChatProperties, UpdateChatScopes,
-    UpdateChatThreadProperties, UpdateLastSeenTimestamp, UpdateLastSeenTimestampResponse,
+use crate::actions::{
+    CloseThread, GetChatThreads, GetChatThreadsResponse, SendEvent, SendEventResponse, SendRichMessagePostback,
+    StartChat, StartChatResponse, UpdateChatProperties, UpdateChatScopes, UpdateChatThreadProperties,
+    UpdateLastSeenTimestamp, UpdateLastSeenTimestampResponse,
 };
+use crate::actions::{EmptyObject, OptionSeed, PayloadSeed, names};
+use crate::raw::RawJson;
 
 names!(
     /// The v0.5 agent actions (agent protocol file, 2.2): the 23 methods of the reference and

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::agent::MulticastScopes;
+use crate::agent::objects::multicast::MulticastScopes;
 
 /// `multicast` payload. No response payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

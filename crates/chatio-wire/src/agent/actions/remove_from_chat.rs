@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, UserId};
+use crate::ids::{ChatId, UserId};
 
 /// `remove_from_chat` payload. No response payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

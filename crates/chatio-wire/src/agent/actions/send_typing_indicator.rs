@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Recipients};
+use crate::ids::ChatId;
+use crate::objects::event::Recipients;
 
 /// `send_typing_indicator` payload. No response payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -11,7 +11,10 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::actions::scopes_from_routing;
-use crate::{NewChat, NewEvent, NewThread, Properties, Scopes, StartChat};
+use crate::actions::{NewChat, NewThread, StartChat};
+use crate::objects::event::NewEvent;
+use crate::objects::properties::Properties;
+use crate::objects::scopes::Scopes;
 
 #[derive(Deserialize)]
 struct Repr {

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RoutingStatus, UserId};
+use crate::ids::UserId;
+use crate::objects::agent_view::RoutingStatus;
 
 /// `update_agent` payload. No response payload.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]

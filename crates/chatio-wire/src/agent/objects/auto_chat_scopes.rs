@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::filters::PropertyFilters;
-use crate::Scopes;
 use crate::objects::event_serde::Key;
+use crate::objects::scopes::Scopes;
 
 /// One auto chat scopes configuration, as `get_auto_chat_scopes_config` lists it.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -4,7 +4,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, Event, LastEvent, Properties, Scopes, ThreadId, Timestamp, User, UserId};
+use crate::ids::{ChatId, ThreadId, UserId};
+use crate::objects::chat::LastEvent;
+use crate::objects::event::Event;
+use crate::objects::properties::Properties;
+use crate::objects::scopes::Scopes;
+use crate::objects::user::User;
+use crate::time::Timestamp;
 
 /// A chat as `login` and `get_filtered_chats` list it: no `order` (unlike the customer
 /// side's summary), the last thread without its events.

@@ -10,7 +10,8 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::objects::event_serde::Key;
-use crate::{PropertyValue, Timestamp};
+use crate::objects::properties::PropertyValue;
+use crate::time::Timestamp;
 
 /// What one property must satisfy: exactly one of `exists`, `values`, `exclude_values`.
 ///

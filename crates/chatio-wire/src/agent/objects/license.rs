@@ -5,7 +5,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::{LicenseId, Timestamp};
+use crate::ids::LicenseId;
+use crate::time::Timestamp;
 
 /// The license the agent belongs to.
 ///

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::UserId;
+use crate::ids::UserId;
 
 /// The targets of a `multicast`: agents (all, by id, by group) and customers (by id). At
 /// least one target is required (the server refuses an empty one, H20).

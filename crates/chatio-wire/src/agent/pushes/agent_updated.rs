@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RoutingStatus, UserId};
+use crate::ids::UserId;
+use crate::objects::agent_view::RoutingStatus;
 
 /// `agent_updated` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::{ChatId, User, UserId};
+use crate::ids::{ChatId, UserId};
+use crate::objects::user::User;
 
 /// `chat_users_updated` payload (agent side).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

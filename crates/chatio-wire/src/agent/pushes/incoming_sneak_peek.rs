@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, SneakPeek};
+use crate::ids::ChatId;
+use crate::objects::typing::SneakPeek;
 
 /// `incoming_sneak_peek` payload.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -19,11 +19,13 @@ pub use customer_banned::CustomerBanned;
 pub use incoming_sneak_peek::IncomingSneakPeek;
 
 use crate::actions::{EmptyObject, names};
-use crate::{
-    ChatId, ChatPropertiesUpdated, ChatScopesUpdated, ChatThreadPropertiesUpdated, CustomerUpdated, IncomingChatThread,
+use crate::ids::ChatId;
+use crate::pushes::{
+    ChatPropertiesUpdated, ChatScopesUpdated, ChatThreadPropertiesUpdated, CustomerUpdated, IncomingChatThread,
     IncomingEvent, IncomingMulticast, IncomingRichMessagePostback, IncomingTypingIndicator, LastSeenTimestampUpdated,
-    RawJson, ThreadClosed,
+    ThreadClosed,
 };
+use crate::raw::RawJson;
 
 names!(
     /// The v0.5 pushes an agent receives (agent protocol file, 6).
