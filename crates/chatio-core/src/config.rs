@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chatio_wire::{CustomerData, LicenseId};
 
-use crate::Backoff;
+use crate::backoff::Backoff;
 
 /// What happens to `send_event`s that are in flight when the connection drops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

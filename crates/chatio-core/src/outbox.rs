@@ -11,8 +11,8 @@
 //! except by [`Outbox::drain`]) is logged as a [`StoreChange`] for the driver's store; entries
 //! restored from a store start *unconfirmed* (see `crate::persist`).
 
-use crate::Instant;
 use std::collections::{BTreeMap, BTreeSet};
+use web_time::Instant;
 
 use std::collections::VecDeque;
 

@@ -8,7 +8,7 @@ use chatio_wire::{
 };
 use serde_json::Value;
 
-use crate::Error;
+use crate::error::Error;
 use crate::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
 
 /// An SDK event: what the JS SDK emits with `on(name, …)`, typed. The pushes it has no
@@ -196,7 +196,7 @@ pub enum SdkEvent {
     /// holds it). The session goes on in memory: what waits is still delivered while this
     /// process runs, but not kept for the next one. The error's operation is
     /// [`Operation::Store`](crate::Operation::Store); its cause says why.
-    StoreUnavailable(crate::TransportError),
+    StoreUnavailable(crate::error::TransportError),
     /// A problem that is nobody's request: a failed login, an unusable token, a frame that
     /// does not decode. The session goes on (or has stopped, if it says so).
     Error(Error),
@@ -331,7 +331,7 @@ pub enum Disconnect {
     /// The connection failed (I/O error, failed handshake, refused connect), with the
     /// driver's error kept whole. A failed connection attempt is reported to the user as
     /// [`SdkEvent::Error`] with [`Error::Transport`].
-    Failed(crate::TransportError),
+    Failed(crate::error::TransportError),
     /// The driver's websocket refused a message from the server longer than
     /// [`Config::max_frame_len`](crate::Config::max_frame_len) and dropped the connection
     /// (a stream cannot be read past such a message).

@@ -110,7 +110,7 @@ impl SdkEvent {
             SdkEvent::UnknownPush { action, payload } => {
                 json!({"action": action, "payload": payload.as_ref().map(|p| p.get())})
             }
-            SdkEvent::StoreUnavailable(e) => json!({"message": crate::chain(e)}),
+            SdkEvent::StoreUnavailable(e) => json!({"message": crate::error::chain(e)}),
             SdkEvent::Error(e) => json!({"message": e.to_string()}),
         };
         if let Some(m) = v.as_object_mut() {

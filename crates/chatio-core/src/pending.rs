@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
-use crate::Instant;
+use web_time::Instant;
 
 use chatio_wire::{Action, ChatId, RequestId, ThreadId};
 

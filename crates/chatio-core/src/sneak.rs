@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::Instant;
+use web_time::Instant;
 
 use chatio_wire::ChatId;
 

@@ -1,6 +1,6 @@
 //! Timers as data: one slot per kind, the next deadline is the earliest slot.
 
-use crate::Instant;
+use web_time::Instant;
 
 /// `now + d`, without the overflow panic of a huge configured duration (`Duration::MAX`):
 /// a deadline that cannot be represented is put a century away (in effect, never).

@@ -6,7 +6,7 @@
 
 use chatio_wire::{ChatId, EventKind, NewEvent, Properties};
 
-use crate::Error;
+use crate::error::Error;
 
 /// Longest `text`, `sneak_peek_text` and rating comment, in characters (G23; defined in
 /// [`chatio_wire::limits`]).

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::{Backoff, DEFAULT_MAX_FRAME_LEN};
+use crate::backoff::Backoff;
+use crate::config::DEFAULT_MAX_FRAME_LEN;
 
 /// How an [`AgentSession`](super::AgentSession) behaves. The timing defaults are the customer
 /// session's ([`Config`](crate::Config)): the protocol's keep-alive and timeout rules are the

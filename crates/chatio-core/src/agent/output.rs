@@ -11,7 +11,7 @@ use chatio_wire::{
 };
 use serde_json::Value;
 
-use crate::Error;
+use crate::error::Error;
 use crate::model::{Chat, Event, Thread, User};
 
 /// The last thread of a chat, without its events.

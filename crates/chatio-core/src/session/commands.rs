@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use crate::Instant;
+use web_time::Instant;
 
 use chatio_wire as wire;
 use chatio_wire::{

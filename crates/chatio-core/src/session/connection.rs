@@ -1,7 +1,7 @@
 //! The connect sequence, sending and queueing, timeouts, disconnects and reconnects, and
 //! failing what waits.
 
-use crate::Instant;
+use web_time::Instant;
 
 use chatio_wire::{
     Action, ChatId, ClientFrame, DisconnectReason, ErrorType, GetChatsSummary, Login, Request, RequestId, UserId,
@@ -204,8 +204,8 @@ impl Session {
         let dead_at = self.last_rx + self.config.dead_after.max(self.config.unstable_after);
         if now >= dead_at {
             self.timers.stop(Timer::Health);
-            self.emit(SdkEvent::Error(Error::Transport(crate::TransportError::msg(
-                crate::Operation::Socket,
+            self.emit(SdkEvent::Error(Error::Transport(crate::error::TransportError::msg(
+                crate::error::Operation::Socket,
                 format!(
                     "nothing from the server for {} ms: the connection is taken for half-open and closed",
                     now.saturating_duration_since(self.last_rx).as_millis()

@@ -2,7 +2,7 @@
 //! then the threads' events) one request at a time; calls made while a page loads wait in
 //! the cursor's queue and are answered in order.
 
-use crate::Instant;
+use web_time::Instant;
 
 use chatio_wire::{GetChatThreads, GetChatThreadsSummary, Request, ResponseData};
 
@@ -86,7 +86,7 @@ impl Session {
             }
             (_, other) => {
                 let message = format!("unexpected `{}` answer in a history page", other.action());
-                Next::Fail(Error::Protocol(crate::ProtocolError::unexpected_reply(message)))
+                Next::Fail(Error::Protocol(crate::error::ProtocolError::unexpected_reply(message)))
             }
         };
         match next {

@@ -1,7 +1,7 @@
 //! Frames from the server: responses resolve requests (G32), pushes become SDK events.
 
-use crate::Instant;
 use std::collections::HashSet;
+use web_time::Instant;
 
 use chatio_wire as wire;
 use chatio_wire::{DecodeError, EventKind, Push, PushFrame, ResponseData};
@@ -101,7 +101,7 @@ impl Session {
             self.chats.note_summary(c);
         }
         // Kept for the next start's first screen (only with a store attached).
-        self.outbox.log(crate::StoreChange::ChatsSummary(s.clone()));
+        self.outbox.log(crate::persist::StoreChange::ChatsSummary(s.clone()));
         let summaries: Vec<ChatSummary> = s.chats_summary.into_iter().map(ChatSummary::from_wire).collect();
         let mut seen = HashSet::new();
         for u in summaries.iter().flat_map(|c| c.users.iter()) {

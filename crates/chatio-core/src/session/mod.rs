@@ -16,14 +16,15 @@ mod history_flow;
 mod inbound;
 mod outbox_flow;
 
-use crate::Instant;
 use std::collections::{BTreeMap, VecDeque};
+use web_time::Instant;
 
 use chatio_wire as wire;
 use chatio_wire::{ChatId, DisconnectReason, Limits, RequestId, ServerFrame, UserId};
 
 use crate::chats::Chats;
 use crate::config::Config;
+use crate::error::{Error, ProtocolError};
 use crate::history::History;
 use crate::outbox::Outbox;
 use crate::output::{Disconnect, DriverAction, HistoryId, Output, Reply, SdkEvent, UploadRequest};
@@ -31,7 +32,7 @@ use crate::pending::{PendingTable, Purpose};
 use crate::rng::Rng;
 use crate::sneak::SneakPeeks;
 use crate::timer::{Timer, TimerTable};
-use crate::{AccessToken, Error, ProtocolError};
+use crate::token::AccessToken;
 
 /// How long before its expiry a token is refreshed (at most half its lifetime).
 pub const REFRESH_AHEAD: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -247,7 +248,7 @@ impl Session {
     /// login each chat's threads are checked for them by `custom_id`, and only those not found
     /// are sent. They have no caller waiting: their outcome is not reported (their ids are
     /// unknown to everyone). See [`StoreChange`](crate::StoreChange).
-    pub fn restore(&mut self, state: crate::StoredState, now: Instant) {
+    pub fn restore(&mut self, state: crate::persist::StoredState, now: Instant) {
         self.tick(now);
         self.outbox.set_persist(true);
         if let Some(s) = state.chats_summary {
@@ -276,7 +277,7 @@ impl Session {
     /// next start resumes this customer.
     pub fn handle_refresh_token(&mut self, token: wire::Token, now: Instant) {
         self.tick(now);
-        self.outbox.log(crate::StoreChange::RefreshToken(token));
+        self.outbox.log(crate::persist::StoreChange::RefreshToken(token));
     }
 
     /// Ends the session as [`destroy`](Self::destroy) does, and wipes the store (outbox and
@@ -284,12 +285,12 @@ impl Session {
     /// it is a new customer with nothing waiting.
     pub fn forget(&mut self, now: Instant) {
         self.destroy(now);
-        self.outbox.log(crate::StoreChange::Forget);
+        self.outbox.log(crate::persist::StoreChange::Forget);
     }
 
     /// The store failed (or cannot be used): the session stops logging changes for it and
     /// goes on in memory; the application hears of it as [`SdkEvent::StoreUnavailable`].
-    pub fn handle_store_failed(&mut self, error: crate::TransportError, now: Instant) {
+    pub fn handle_store_failed(&mut self, error: crate::error::TransportError, now: Instant) {
         self.tick(now);
         self.outbox.set_persist(false);
         self.emit(SdkEvent::StoreUnavailable(error));
@@ -384,7 +385,7 @@ impl Session {
     /// written before the frames
     /// of the same step: drain it first, before [`poll_transmit`](Self::poll_transmit).
     #[must_use]
-    pub fn poll_change(&mut self) -> Option<crate::StoreChange> {
+    pub fn poll_change(&mut self) -> Option<crate::persist::StoreChange> {
         self.outbox.poll_change()
     }
 
@@ -484,7 +485,7 @@ impl Session {
         }
         if let Disconnect::FrameTooLarge { message } = &how {
             if was_open {
-                let e = ProtocolError::of(crate::ProtocolErrorKind::TooLarge, message.clone());
+                let e = ProtocolError::of(crate::error::ProtocolErrorKind::TooLarge, message.clone());
                 self.emit(SdkEvent::Error(Error::Protocol(e)));
             }
             self.oversize = true;
@@ -765,5 +766,5 @@ pub enum UploadFailure {
     /// [`Error::Authentication`]).
     Server(wire::ErrorObject),
     /// The transport failed: connection, file, timeout (becomes [`Error::Transport`]).
-    Transport(crate::TransportError),
+    Transport(crate::error::TransportError),
 }

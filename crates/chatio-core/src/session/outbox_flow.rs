@@ -15,8 +15,8 @@
 //! [`Config::max_frame_len`](crate::Config::max_frame_len)), its unconfirmed events fail with
 //! [`Error::DeliveryUnknown`] and the chat moves on.
 
-use crate::Instant;
 use std::collections::BTreeMap;
+use web_time::Instant;
 
 use chatio_wire::{ChatId, GetChatThreads, GetChatThreadsSummary, Request, ResponseData, SendEvent, ThreadId};
 
@@ -72,7 +72,11 @@ impl Session {
     pub(super) fn on_verify_summary(&mut self, page: VerifyPage, data: ResponseData, now: Instant) {
         let ResponseData::GetChatThreadsSummary(r) = data else {
             let message = format!("unexpected `{}` answer to get_chat_threads_summary", data.action());
-            self.verify_failed(&page.chat, Error::Protocol(crate::ProtocolError::unexpected_reply(message)), now);
+            self.verify_failed(
+                &page.chat,
+                Error::Protocol(crate::error::ProtocolError::unexpected_reply(message)),
+                now,
+            );
             return;
         };
         let VerifyPage { chat, offset, floor, mut found } = page;
@@ -101,7 +105,7 @@ impl Session {
     pub(super) fn on_verify_threads(&mut self, chat: ChatId, data: ResponseData, now: Instant) {
         let ResponseData::GetChatThreads(r) = data else {
             let message = format!("unexpected `{}` answer to get_chat_threads", data.action());
-            self.verify_failed(&chat, Error::Protocol(crate::ProtocolError::unexpected_reply(message)), now);
+            self.verify_failed(&chat, Error::Protocol(crate::error::ProtocolError::unexpected_reply(message)), now);
             return;
         };
         let mut by_custom: BTreeMap<String, Event> = BTreeMap::new();

@@ -23,9 +23,9 @@ use chatio_wire::{
 use serde_json::Value;
 
 use super::AgentSession;
-use crate::Instant;
 use crate::error::Error;
 use crate::validate::{check_agent_event, check_chat, check_id, check_properties, check_text};
+use web_time::Instant;
 
 /// A page of `get_archives` asks at most this many threads (H22).
 pub const MAX_ARCHIVES_LIMIT: u64 = GetArchives::MAX_LIMIT;

@@ -7,11 +7,12 @@ use chatio_wire::{ChatId, DisconnectReason, ErrorType, RequestId};
 use super::{AgentSession, Conn, Phase};
 use crate::agent::output::{AgentEvent, AgentOutput, AgentReply, ChatView};
 use crate::error::Error;
+use crate::error::{Operation, TransportError};
 use crate::model::User;
 use crate::output::DriverAction;
 use crate::pending::{Pending, Purpose};
 use crate::timer::{Timer, TimerTable};
-use crate::{Instant, Operation, TransportError};
+use web_time::Instant;
 
 impl AgentSession {
     /// Moves the session's clock: `now` never goes back.

@@ -7,11 +7,11 @@ use chatio_wire::agent::{Push, PushFrame, ResponseData};
 use chatio_wire::{Recipients, ThreadRef};
 
 use super::{AgentSession, Conn, Phase};
-use crate::Instant;
 use crate::agent::output::{AgentEvent, AgentReply, ChatView};
 use crate::error::{Error, ProtocolError};
 use crate::model::{Chat, Event, User};
 use crate::pending::{Pending, Purpose};
+use web_time::Instant;
 
 impl AgentSession {
     /// A frame that does not decode. A response whose request id and action could still be

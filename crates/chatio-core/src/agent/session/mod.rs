@@ -24,12 +24,15 @@ use chatio_wire::{ChatId, Limits, RequestId, RoutingStatus, UserId};
 use super::chats::AgentChats;
 use super::config::AgentConfig;
 use super::output::{AgentEvent, AgentOutput, ChatView};
+use crate::error::{Error, ProtocolError};
 use crate::model::User;
 use crate::output::{Disconnect, DriverAction};
 use crate::pending::PendingTable;
 use crate::rng::Rng;
+use crate::session::UploadFailure;
 use crate::timer::{Timer, TimerTable};
-use crate::{AccessToken, Error, Instant, ProtocolError, UploadFailure};
+use crate::token::AccessToken;
+use web_time::Instant;
 
 /// The frame that keeps the connection alive (agent protocol file, 2.5).
 pub(crate) const PING_FRAME: &str = r#"{"action":"ping"}"#;
@@ -481,7 +484,7 @@ impl AgentSession {
         self.token_requested = false;
         self.timers.stop(Timer::TokenRetry);
         self.token_expiry = token.expires_in.and_then(|d| now.checked_add(d));
-        let ahead = crate::REFRESH_AHEAD;
+        let ahead = crate::session::REFRESH_AHEAD;
         let refresh = token.expires_in.and_then(|d| now.checked_add(d.saturating_sub(ahead.min(d / 2))));
         self.timers.set_opt(Timer::TokenRefresh, refresh);
         self.token = Some(token);
