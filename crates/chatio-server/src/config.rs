@@ -243,6 +243,12 @@ impl Quotas {
 /// Threads the retention deletes per pass of the 1 s sweep.
 pub(crate) const RETENTION_BATCH: usize = 256;
 
+/// Customers the purge examines per pass of the 1 s sweep (it goes on where it stopped).
+pub(crate) const PURGE_BATCH: usize = 1_024;
+
+/// Idle chats archived per pass of the 1 s sweep (the longest idle first).
+pub(crate) const ARCHIVE_BATCH: usize = 256;
+
 /// The default of [`ServerConfig::unreferenced_files_after`]: one hour.
 pub(crate) const DEFAULT_UNREFERENCED_FILES_AFTER: Duration = Duration::from_secs(3_600);
 

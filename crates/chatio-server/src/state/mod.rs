@@ -72,6 +72,8 @@ struct Inner {
     bot_licenses: Vec<u64>,
     /// How many times the scripted bot logged in (any license).
     bot_logins: u64,
+    /// Where the purge of unreachable customers goes on (it examines a batch per sweep).
+    purge_after: Option<(u64, UserId)>,
 }
 
 /// The prefix of the `request_id` of the scripted bot's idle pings: `idle:N`, N the pushes
@@ -209,6 +211,7 @@ impl State {
                 agents: crate::agents::AgentData::from_config(&config_agents),
                 bot_licenses: Vec::new(),
                 bot_logins: 0,
+                purge_after: None,
             }),
             shutdown,
             session_gone: Notify::new(),

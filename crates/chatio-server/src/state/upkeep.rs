@@ -61,16 +61,21 @@ impl State {
 
     /// Forgets tokens expired for longer than `expired_token_grace` (until then `login`
     /// says "expired" rather than "invalid"), then customers with nothing left: no token, no
-    /// chat, no connection, no ban, no armed fault (nobody can reach them any more).
+    /// chat, no connection, no ban, no armed fault (nobody can reach them any more). The
+    /// expired tokens are found through their expiry index; the customers are examined
+    /// `PURGE_BATCH` at a time, each pass going on where the last one stopped, so that a pass
+    /// holds the lock for a bounded time whatever the number of customers.
     fn purge(&self, now: u64) -> store::Result<()> {
         let mut guard = self.lock();
-        let Inner { store, hub, .. } = &mut *guard;
+        let Inner { store, hub, purge_after, .. } = &mut *guard;
         let grace = self.config.expired_token_grace.as_secs();
         let (tokens, customers) = in_request(&mut **store, |store| {
             let tokens = store.purge_tokens(now.saturating_sub(grace))? + store.purge_identity(now)?;
-            let customers = store.purge_customers(&mut |license, id| {
-                hub.count(license, id) > 0 || hub.faults.contains_key(&(license, id.clone()))
-            })?;
+            let (customers, next) =
+                store.purge_customers(purge_after.as_ref(), crate::config::PURGE_BATCH, &mut |license, id| {
+                    hub.count(license, id) > 0 || hub.faults.contains_key(&(license, id.clone()))
+                })?;
+            *purge_after = next;
             Ok::<_, store::StoreError>((tokens, customers))
         })?;
         if tokens + customers > 0 {
@@ -86,7 +91,7 @@ impl State {
         let inner = &mut *guard;
         let quotas = &inner.policy.quotas;
         let fx = in_request(&mut *inner.store, |store| {
-            archive_idle(store, quotas, now.saturating_sub(after.as_secs()), now)
+            archive_idle(store, quotas, now.saturating_sub(after.as_secs()), now, crate::config::ARCHIVE_BATCH)
         })?;
         inner.hub.deliver(fx.deliveries, None);
         Ok(())
@@ -121,11 +126,18 @@ fn forget_old_threads(store: &mut dyn Store, before: u64) -> store::Result<(usiz
     Ok((old.len(), file_bytes))
 }
 
-/// Archives every chat whose active thread has been idle since `idle_since`.
-/// A chat at its event quota is archived without the system message.
-fn archive_idle(store: &mut dyn Store, quotas: &Quotas, idle_since: u64, now: u64) -> store::Result<Effects> {
+/// Archives up to `limit` chats whose active thread has been idle since `idle_since`, the
+/// longest idle first (the next sweep goes on). A chat at its event quota is archived
+/// without the system message.
+fn archive_idle(
+    store: &mut dyn Store,
+    quotas: &Quotas,
+    idle_since: u64,
+    now: u64,
+    limit: usize,
+) -> store::Result<Effects> {
     let mut fx = Effects::default();
-    for (license, chat_id) in store.idle_chats(idle_since)? {
+    for (license, chat_id) in store.idle_chats(idle_since, limit)? {
         let Some(mut chat) = store.chat(license, &chat_id)? else { continue };
         let kind =
             EventKind::SystemMessage(SystemMessage::new("Chat archived due to long inactivity", "routing.archived"));

@@ -125,9 +125,9 @@ pub(crate) trait ChatStore {
     /// agents (its load, for routing).
     fn agent_load(&mut self, license: u64, agent: &UserId) -> Result<usize>;
 
-    /// The chats whose last thread is active and idle since `idle_since` or earlier
-    /// (Unix seconds), as `(license, chat)`.
-    fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>>;
+    /// Up to `limit` chats whose last thread is active and idle since `idle_since` or
+    /// earlier (Unix seconds), the longest idle first, as `(license, chat)`.
+    fn idle_chats(&mut self, idle_since: u64, limit: usize) -> Result<Vec<(u64, ChatId)>>;
 
     /// A chat's threads, by order.
     fn threads(&mut self, license: u64, chat: &ChatId) -> Result<Vec<ThreadRec>>;

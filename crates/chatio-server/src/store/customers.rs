@@ -149,10 +149,18 @@ pub(crate) trait CustomerStore {
     /// Creates or replaces a customer.
     fn put_customer(&mut self, license: u64, id: &UserId, customer: Customer) -> Result<()>;
 
-    /// Forgets the customers nobody can reach any more: not banned, without a token and
-    /// without a chat, unless `keep` says otherwise (a connection, an armed fault). Returns
-    /// how many went.
-    fn purge_customers(&mut self, keep: &mut dyn FnMut(u64, &UserId) -> bool) -> Result<usize>;
+    /// Examines at most `limit` customers, the next ones after `after` in (license, id)
+    /// order (`None`: from the first), and forgets those nobody can reach any more: not
+    /// banned, without a token, a refresh family, a remembered browser or a chat, unless
+    /// `keep` says otherwise (a connection, an armed fault). Returns how many went and the
+    /// last one examined, after which the next pass goes on (`None`: the end was reached,
+    /// the next pass starts over). A pass costs `limit` customers whatever their number.
+    fn purge_customers(
+        &mut self,
+        after: Option<&(u64, UserId)>,
+        limit: usize,
+        keep: &mut dyn FnMut(u64, &UserId) -> bool,
+    ) -> Result<(usize, Option<(u64, UserId)>)>;
 
     /// How many customers there are, every license together.
     fn customer_count(&mut self) -> Result<usize>;

@@ -31,6 +31,7 @@ macro_rules! suite {
                 threads_and_events_keep_their_order,
                 the_last_event_of_each_type_leaves_agents_only_events_out,
                 idle_chats_are_those_whose_last_thread_is_active_and_quiet,
+                sweeps_go_through_many_customers_and_idle_chats_a_batch_at_a_time,
                 old_closed_threads_are_purged_but_each_chats_last_stays,
                 writes_to_what_does_not_exist_fail,
                 the_same_seed_draws_the_same_ids,
@@ -157,7 +158,7 @@ fn remembered_browsers_name_their_customer(s: &mut dyn Store) {
     assert_eq!(s.remembered(100, &secret, 100).unwrap(), None, "expired");
     s.put_customer(100, &user("a"), Customer::default()).unwrap();
     s.remember_browser(100, &user("a"), 50, 100).unwrap();
-    assert_eq!(s.purge_customers(&mut |_, _| false).unwrap(), 0, "a remembered customer is kept");
+    assert_eq!(s.purge_customers(None, 10, &mut |_, _| false).unwrap(), (0, None), "a remembered customer is kept");
     assert_eq!(s.identity_counts().unwrap(), (0, 2));
 }
 
@@ -200,8 +201,8 @@ fn purging_customers_keeps_whoever_can_still_be_reached(s: &mut dyn Store) {
     }
     s.put_token("s", TokenRecord { license: 100, customer: user("token"), expires_at: 10 }, 32).unwrap();
     s.put_chat(100, chat("C1", "chat", 1)).unwrap();
-    let gone = s.purge_customers(&mut |license, id| license == 100 && id.as_str() == "connected").unwrap();
-    assert_eq!(gone, 1);
+    let gone = s.purge_customers(None, 10, &mut |license, id| license == 100 && id.as_str() == "connected").unwrap();
+    assert_eq!(gone, (1, None), "all examined: the next pass starts over");
     assert_eq!(s.customer(100, &user("gone")).unwrap(), None);
     for id in ["token", "chat", "banned", "connected"] {
         assert!(s.customer(100, &user(id)).unwrap().is_some(), "{id} kept");
@@ -347,7 +348,44 @@ fn idle_chats_are_those_whose_last_thread_is_active_and_quiet(s: &mut dyn Store)
         s.put_thread(100, &c, thread("T", 1, active, last)).unwrap();
     }
     s.put_chat(100, chat("empty", "a", 1)).unwrap();
-    assert_eq!(s.idle_chats(100).unwrap(), vec![(100, ChatId::new("quiet"))]);
+    assert_eq!(s.idle_chats(100, 10).unwrap(), vec![(100, ChatId::new("quiet"))]);
+}
+
+fn sweeps_go_through_many_customers_and_idle_chats_a_batch_at_a_time(s: &mut dyn Store) {
+    // 250 unreachable customers on two licenses, and every third one with a chat (kept).
+    for i in 0..250u64 {
+        let (license, id) = (100 + i % 2, format!("c{i:03}"));
+        s.put_customer(license, &user(&id), Customer::default()).unwrap();
+        if i % 3 == 0 {
+            s.put_chat(license, chat(&format!("chat{i}"), &id, i)).unwrap();
+            s.put_thread(license, &ChatId::new(format!("chat{i}")), thread("T", 1, true, 1_000 - i)).unwrap();
+        }
+    }
+    let mut cursor = None;
+    let mut passes = Vec::new();
+    loop {
+        let (gone, next) = s.purge_customers(cursor.as_ref(), 64, &mut |_, _| false).unwrap();
+        passes.push(gone);
+        assert!(passes.len() < 10, "the passes end: {passes:?}");
+        match next {
+            Some(at) => {
+                assert!(cursor.as_ref().is_none_or(|c| *c < at), "forward: {cursor:?} then {at:?}");
+                cursor = Some(at);
+            }
+            None => break,
+        }
+    }
+    // 64 examined per pass: 4 passes, the last one short.
+    assert_eq!(passes.len(), 4, "{passes:?}");
+    assert_eq!(passes.iter().sum::<usize>(), 250 - 84);
+    assert_eq!(s.customer_count().unwrap(), 84, "those with a chat stay");
+    assert_eq!(s.purge_customers(None, 64, &mut |_, _| false).unwrap().0, 0, "starting over finds nothing");
+    // Idle chats: the longest idle first, a batch at a time.
+    let idle = s.idle_chats(1_000, 5).unwrap();
+    let want: Vec<(u64, ChatId)> =
+        [249u64, 246, 243, 240, 237].iter().map(|i| (100 + i % 2, ChatId::new(format!("chat{i}")))).collect();
+    assert_eq!(idle, want);
+    assert_eq!(s.idle_chats(1_000, 1_000).unwrap().len(), 84);
 }
 
 fn old_closed_threads_are_purged_but_each_chats_last_stays(s: &mut dyn Store) {

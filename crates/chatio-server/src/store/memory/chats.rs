@@ -99,17 +99,20 @@ impl ChatStore for MemoryStore {
         Ok(())
     }
 
-    fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>> {
+    fn idle_chats(&mut self, idle_since: u64, limit: usize) -> Result<Vec<(u64, ChatId)>> {
+        // The memory store (tests, the demo) looks at every chat; the SQLite store reads
+        // only the idle ones, through its index.
         let mut idle = Vec::new();
         for (license, lic) in &self.licenses {
             for chat in lic.chats.values() {
                 let last = chat.threads.last().filter(|t| t.rec.active);
-                if last.is_some_and(|t| t.rec.last_activity <= idle_since) {
-                    idle.push((*license, chat.rec.id.clone()));
+                if let Some(t) = last.filter(|t| t.rec.last_activity <= idle_since) {
+                    idle.push((t.rec.last_activity, *license, chat.rec.id.clone()));
                 }
             }
         }
-        Ok(idle)
+        idle.sort();
+        Ok(idle.into_iter().take(limit).map(|(_, license, chat)| (license, chat)).collect())
     }
 
     fn threads(&mut self, license: u64, chat: &ChatId) -> Result<Vec<ThreadRec>> {

@@ -32,7 +32,8 @@ struct MemChat {
 /// One license's data.
 #[derive(Debug, Default)]
 struct MemLicense {
-    customers: HashMap<UserId, Customer>,
+    /// In id order, so that the purge can go through them a batch at a time.
+    customers: std::collections::BTreeMap<UserId, Customer>,
     chats: HashMap<ChatId, MemChat>,
     /// Chat ids per customer, in creation order.
     chats_of: HashMap<UserId, Vec<ChatId>>,

@@ -163,11 +163,14 @@ impl ChatStore for SqliteStore {
         Ok(())
     }
 
-    fn idle_chats(&mut self, idle_since: u64) -> Result<Vec<(u64, ChatId)>> {
+    fn idle_chats(&mut self, idle_since: u64, limit: usize) -> Result<Vec<(u64, ChatId)>> {
         self.conn
-            .prepare_cached("SELECT license, chat FROM threads WHERE active = 1 AND last_activity <= ?1")
+            .prepare_cached(
+                "SELECT license, chat FROM threads WHERE active = 1 AND last_activity <= ?1 \
+                 ORDER BY last_activity LIMIT ?2",
+            )
             .and_then(|mut s| {
-                s.query_map(params![idle_since as i64], |r| {
+                s.query_map(params![idle_since as i64, limit as i64], |r| {
                     Ok((r.get::<_, i64>(0)? as u64, ChatId::new(r.get::<_, String>(1)?)))
                 })?
                 .collect()

@@ -23,16 +23,34 @@ impl CustomerStore for SqliteStore {
         Ok(())
     }
 
-    fn purge_customers(&mut self, keep: &mut dyn FnMut(u64, &UserId) -> bool) -> Result<usize> {
-        let candidates: Vec<(i64, String)> = self
+    fn purge_customers(
+        &mut self,
+        after: Option<&(u64, UserId)>,
+        limit: usize,
+        keep: &mut dyn FnMut(u64, &UserId) -> bool,
+    ) -> Result<(usize, Option<(u64, UserId)>)> {
+        let (from_license, from_id) = after.map_or((-1, ""), |(l, id)| (*l as i64, id.as_str()));
+        // The next `limit` customers by primary key, then the conditions on those only.
+        let rows: Vec<(i64, String, bool)> = self
             .conn
             .prepare_cached(
-                "SELECT license, id FROM customers c WHERE banned = 0 \
+                "SELECT c.license, c.id, c.banned = 0 \
                  AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.license = c.license AND t.customer = c.id) \
-                 AND NOT EXISTS (SELECT 1 FROM chats h WHERE h.license = c.license AND h.customer = c.id)",
+                 AND NOT EXISTS (SELECT 1 FROM chats h WHERE h.license = c.license AND h.customer = c.id) \
+                 FROM (SELECT license, id, banned FROM customers WHERE (license, id) > (?1, ?2) \
+                       ORDER BY license, id LIMIT ?3) c",
             )
-            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .and_then(|mut s| {
+                s.query_map(params![from_license, from_id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
             .map_err(failed("cannot list customers"))?;
+        let next = if rows.len() == limit {
+            rows.last().map(|(license, id, _)| (*license as u64, UserId::new(id.clone())))
+        } else {
+            None
+        };
+        let candidates = rows.into_iter().filter(|(_, _, unreachable)| *unreachable).map(|(l, id, _)| (l, id));
         let mut gone = 0;
         for (license, id) in candidates {
             let user = UserId::new(id.clone());
@@ -45,7 +63,7 @@ impl CustomerStore for SqliteStore {
                 .and_then(|mut s| s.execute(params![license, id]))
                 .map_err(failed("cannot purge a customer"))?;
         }
-        Ok(gone)
+        Ok((gone, next))
     }
 
     fn customer_count(&mut self) -> Result<usize> {

@@ -17,7 +17,11 @@ const FULL_SCANS_ALLOWED: &[(&str, &str)] = &[
     ("SELECT count(*) FROM tokens", "the statistics' count"),
     ("SELECT count(*) FROM refresh_families", "the statistics' count"),
     ("SELECT count(*) FROM browsers", "the statistics' count"),
-    ("SELECT license, id FROM customers c WHERE banned = 0", "the periodic purge of unreachable customers"),
+    (
+        "SELECT c.license, c.id, c.banned = 0",
+        "the purge's batch: `SCAN c` reads the co-routine of at most PURGE_BATCH customers the inner query \
+         found through the primary key",
+    ),
     ("SELECT data FROM agents ORDER BY seq", "the configured agents, a handful, read at start"),
 ];
 
