@@ -168,3 +168,64 @@ async fn the_js_sdk_in_chromium() {
     assert!(ok, "the JS SDK in Chromium failed:\n{output}");
     assert!(output.contains("browser: all checks passed"), "{output}");
 }
+
+/// The real package in Node across a restart of the server on its data directory
+/// (`tests/js/sdk_restart.js`, issue 22): the server is stopped mid-conversation and started
+/// again on the same address and data; the SDK reconnects by itself, the same customer goes
+/// on in the same chat, and its history holds every message once, in order. (On the memory
+/// store the script fails: the customer's chat is gone.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Node and npm (installs the JS SDK 0.9.1): cargo test -p chatio-server --test it js_sdk -- --include-ignored"]
+async fn the_js_sdk_in_node_goes_on_across_a_server_restart() {
+    let Some(dir) = prepared() else { return };
+    let data = tempfile::tempdir().unwrap();
+    let flags = tempfile::tempdir().unwrap();
+    let start = |addr: Option<std::net::SocketAddr>| {
+        let b = builder().data_dir(data.path()).agent_delay(Duration::from_millis(5));
+        let b = match addr {
+            Some(a) => b.listen(a),
+            None => b,
+        };
+        b.start()
+    };
+    let server = start(None).await.expect("server starts");
+    let addr = server.addr();
+    let origin = server.http_url().trim_end_matches('/').to_owned();
+    let mut cmd = Command::new("node");
+    cmd.arg(scripts_dir().join("sdk_restart.js"))
+        .arg(dir.join("package"))
+        .arg(&origin)
+        .arg(dir.join("node_modules/ws"))
+        .arg(flags.path())
+        .current_dir(scripts_dir());
+    let node = tokio::task::spawn_blocking(move || run_with_deadline(&mut cmd, Duration::from_secs(180)));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !flags.path().join("restart.request").exists() && !node.is_finished() {
+        assert!(Instant::now() < deadline, "the script never asked for the restart");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut restarted = None;
+    if !node.is_finished() {
+        server.shutdown().await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let again = loop {
+            match start(Some(addr)).await {
+                Ok(s) => break s,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("restart on {addr}: {e}; again");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("the server could not start again on {addr}: {e}"),
+            }
+        };
+        std::fs::write(flags.path().join("restart.done"), b"").unwrap();
+        restarted = Some(again);
+    }
+    let (ok, output) = node.await.expect("the runner");
+    println!("{output}");
+    assert!(ok, "the JS SDK across a restart failed:\n{output}");
+    assert!(output.contains("restart: all checks passed"), "{output}");
+    if let Some(s) = restarted {
+        s.shutdown().await;
+    }
+}
