@@ -746,8 +746,10 @@ fn a_few_refused_connections_say_nothing_listens_there() {
 
 #[test]
 fn the_server_listens_on_a_host_name() {
+    // `--memory`: the default data directory is the user's, and another server (a test
+    // running beside this one, or the user's own) may hold its lock.
     let mut child = Command::new(BIN)
-        .args(["server", "--listen", "localhost:0", "--no-agent"])
+        .args(["server", "--memory", "--listen", "localhost:0", "--no-agent"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
