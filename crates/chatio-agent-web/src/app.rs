@@ -131,6 +131,44 @@ fn server_url(doc: &Document) -> Js<String> {
     }
 }
 
+/// The code of the sign-in link this page was opened with (`#code=…`), taken out of the
+/// address bar and the history entry at once, so that it is not reused from there.
+fn take_link_code() -> Option<String> {
+    let window = web_sys::window()?;
+    let location = window.location();
+    let hash = location.hash().ok()?;
+    let code = view::sign_in_code(&hash)?;
+    let code = js_sys::decode_uri_component(code).ok().map(String::from)?;
+    if let (Ok(history), Ok(path)) = (window.history(), location.pathname()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&path));
+    }
+    Some(code)
+}
+
+/// `POST {server}/agent/sign-in` with the code: the access token, or the sentence to show
+/// when the server refused the code; `Err` when the request itself failed.
+async fn exchange_code(server: &str, code: &str) -> Js<Result<String, String>> {
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let body = format!("code={}", String::from(js_sys::encode_uri_component(code)));
+    init.set_body(&JsValue::from_str(&body));
+    let headers = web_sys::Headers::new()?;
+    headers.set("content-type", "application/x-www-form-urlencoded")?;
+    init.set_headers(&headers);
+    let answer = JsFuture::from(window.fetch_with_str_and_init(&format!("{server}/agent/sign-in"), &init)).await?;
+    let response: web_sys::Response = answer.dyn_into()?;
+    let json = JsFuture::from(response.json()?).await.unwrap_or(JsValue::NULL);
+    let field = |k: &str| js_sys::Reflect::get(&json, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
+    if response.ok() {
+        if let Some(token) = field("access_token") {
+            return Ok(Ok(token));
+        }
+    }
+    Ok(Err(view::link_refused_text(response.status(), field("error").as_deref())))
+}
+
 fn report(what: &str, e: &JsValue) {
     web_sys::console::error_2(&JsValue::from_str(what), e);
 }
@@ -209,7 +247,38 @@ impl App {
         self.ui.signin_fields.set_disabled(false);
         self.set_status("Sign in with your agent token");
         self.mark("data-ready-at");
+        if let Some(code) = take_link_code() {
+            spawn_local(self.clone().sign_in_with_code(code));
+        }
         Ok(())
+    }
+
+    /// Signs in with a sign-in link's code (H9): exchanged at the server for an access
+    /// token, which goes straight to the session (never into the field, the URL or storage).
+    async fn sign_in_with_code(self: Rc<Self>, code: String) {
+        self.ui.signin_fields.set_disabled(true);
+        self.set_status("Signing in with your link…");
+        let server = match server_url(&self.doc) {
+            Ok(s) => s,
+            Err(e) => {
+                report("chatio agent page: no server URL:", &e);
+                return self.signin_failed("This page does not know its server. Reload it.");
+            }
+        };
+        match exchange_code(&server, &code).await {
+            Ok(Ok(token)) => self.start_session(token),
+            Ok(Err(sentence)) => {
+                self.set_status("Sign in with your agent token");
+                self.signin_failed(&sentence);
+            }
+            Err(e) => {
+                report("chatio agent page: the sign-in link failed:", &e);
+                self.set_status("Sign in with your agent token");
+                self.signin_failed(
+                    "Could not reach the server to sign in with the link. Open it again, or sign in with your token.",
+                );
+            }
+        }
     }
 
     /// Notes when the page reached a point, as epoch milliseconds on `<html>` (what the
@@ -242,6 +311,11 @@ impl App {
             self.signin_failed("Enter your agent token.");
             return;
         }
+        self.start_session(token);
+    }
+
+    /// Starts the session with an access token (from the form or a sign-in link).
+    fn start_session(self: Rc<Self>, token: String) {
         if self.state.borrow().sdk.is_some() {
             return;
         }

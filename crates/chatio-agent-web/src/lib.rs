@@ -23,7 +23,11 @@
 //! (the routing status: off, new chats wait in the queue), and **Sign out**.
 //!
 //! **The token** is read from the sign-in form once, cleared from the field, and kept only in
-//! the session's memory: never in the URL, storage or a log. The form is disabled until the
+//! the session's memory: never in the URL, storage or a log. A **sign-in link** the server
+//! printed (`chatio server --agent EMAIL --agent-sign-in`, `…/agent/#code=…`) signs the person
+//! in without a token: the page takes the one-time code out of the address bar and history at
+//! once, exchanges it at `POST /agent/sign-in` (the page's own server) and hands the token
+//! straight to the session. The form is disabled until the
 //! wasm runs and posts nowhere (its submit is always handled by the page), so a token cannot
 //! end up in a query string. The server serves the page with `frame-ancestors 'none'` and
 //! `Referrer-Policy: no-referrer`.

@@ -156,6 +156,28 @@ pub fn disconnect_text(reason: &AgentDisconnectReason) -> String {
     }
 }
 
+/// The code of a sign-in link (H9: `…/agent/#code=CODE`), from the page's fragment as
+/// `location.hash` gives it (still percent-encoded); `None` when there is none.
+pub fn sign_in_code(fragment: &str) -> Option<&str> {
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    fragment.split('&').find_map(|pair| pair.strip_prefix("code=")).filter(|c| !c.is_empty())
+}
+
+/// The sentence for a sign-in link the server did not take (`POST /agent/sign-in` answered
+/// `status` with the OAuth `error`).
+pub fn link_refused_text(status: u16, error: Option<&str>) -> String {
+    match (status, error) {
+        (429, _) | (_, Some("slow_down")) => {
+            "Too many sign-ins from here. Wait a minute, then open your link again.".to_owned()
+        }
+        (400, Some("invalid_grant")) => {
+            "This sign-in link was already used, replaced or has expired. Ask for a new one, or sign in with your token."
+                .to_owned()
+        }
+        _ => format!("The server could not sign you in with this link (HTTP {status}). Sign in with your token."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +239,17 @@ mod tests {
         assert!(is_sign_in_error(&e));
         assert!(error_text(&e).contains("did not accept this token"));
         assert!(!is_sign_in_error(&Error::Server { kind: ErrorType::Validation, message: "x".into(), data: None }));
+    }
+
+    #[test]
+    fn a_sign_in_link_s_code_is_read_from_the_fragment() {
+        assert_eq!(sign_in_code("#code=sgn-abc"), Some("sgn-abc"));
+        assert_eq!(sign_in_code("#x=1&code=sgn-abc&y=2"), Some("sgn-abc"));
+        assert_eq!(sign_in_code("#code="), None);
+        assert_eq!(sign_in_code(""), None);
+        assert_eq!(sign_in_code("#access_token=abc"), None, "only a code, never a token, from a link");
+        assert!(link_refused_text(400, Some("invalid_grant")).contains("already used"));
+        assert!(link_refused_text(429, Some("slow_down")).starts_with("Too many"));
+        assert!(link_refused_text(500, None).contains("HTTP 500"));
     }
 }

@@ -170,6 +170,16 @@ pub struct Args {
         value_parser = AgentTokenParser
     )]
     pub agent_tokens: Vec<AgentToken>,
+    /// Register an agent (a person) of the first license without a token: they sign in with
+    /// a one-time link (--agent-sign-in); repeatable.
+    #[arg(long = "agent", value_name = "EMAIL", value_parser = agent_email)]
+    pub agent_emails: Vec<String>,
+    /// Print a one-time sign-in link (single use, 24 hours) for each configured agent at
+    /// start, on standard error: opened in a browser, it signs that person in to the agent
+    /// page (with --widget) or shows them an 8-hour access token for `chatio agent`. The
+    /// links are secrets: hand each to its person only.
+    #[arg(long)]
+    pub agent_sign_in: bool,
     /// Open TCP connections allowed in total; one more gets HTTP 503 and is closed
     /// (default: 4096, or fewer to fit the open-file limit).
     #[arg(long, value_name = "N")]
@@ -319,6 +329,11 @@ impl clap::builder::TypedValueParser for AgentTokenParser {
     }
 }
 
+/// An `--agent` e-mail address, checked and in lower case.
+fn agent_email(text: &str) -> Result<String, String> {
+    crate::agents::directory::parse_agent_email(text)
+}
+
 /// Wraps an `--app-token` at once, so that it is redacted in `Debug` output.
 fn app_token(text: &str) -> Result<Token, String> {
     if text.trim().is_empty() { Err("the app token is empty".into()) } else { Ok(Token::new(text)) }
@@ -373,6 +388,11 @@ impl Args {
             c.embed_origins.entry(*license).or_default().push(origin.clone());
         }
         let license = c.licenses.first().copied().unwrap_or(100);
+        for email in &self.agent_emails {
+            if !c.agents.iter().any(|a| a.license == license && &a.email == email) {
+                c.agents.push(AgentConfig::new(license, email));
+            }
+        }
         for t in &self.agent_tokens {
             let i = match c.agents.iter().position(|a| a.license == license && a.email == t.email) {
                 Some(i) => i,
@@ -418,6 +438,8 @@ pub fn run(args: Args) -> Result<(), Error> {
     let widget = config.widget_dir.clone();
     let data = config.data_dir.clone();
     let drawn_secret = config.admin && config.admin_secret.is_none();
+    let people: Vec<(u64, String)> =
+        config.agents.iter().filter(|a| a.bot_owner.is_none()).map(|a| (a.license, a.email.clone())).collect();
     let handle = ServerBuilder::from_config(config).start_blocking()?;
     // `println!` flushes at the newline: scripts can read the line at once.
     println!("chatio-server listening on {} (licenses {licenses:?})", handle.http_url());
@@ -425,6 +447,18 @@ pub fn run(args: Args) -> Result<(), Error> {
         // Shown once, on the terminal of whoever started the server (drawn anew each start;
         // never through the log). The registered apps are listed in the log.
         eprintln!("admin routes: Authorization: Bearer {secret}");
+    }
+    if args.agent_sign_in {
+        // Like the admin secret: on the terminal of whoever started the server, never logged.
+        if people.is_empty() {
+            eprintln!("--agent-sign-in: no agent is configured (add one with --agent EMAIL)");
+        }
+        for (license, email) in &people {
+            match handle.agent_sign_in_link(*license, email) {
+                Ok(link) => eprintln!("agent sign-in for {email} (license {license}, one use, 24 h): {link}"),
+                Err(e) => eprintln!("agent sign-in for {email}: {e}"),
+            }
+        }
     }
     match data {
         Some(dir) => eprintln!("chatio-server: data in {} (SQLite)", dir.display()),
@@ -681,6 +715,29 @@ mod tests {
             .expect_err("too short")
             .to_string();
         assert!(err.contains("shorter than 16") && !err.contains("=short"), "{err}");
+    }
+
+    #[test]
+    fn agents_without_a_token_are_registered_by_their_address() {
+        let args = Args::try_parse_from([
+            "chatio-server",
+            "--agent",
+            " Ann@Example.com",
+            "--agent",
+            "ann@example.com",
+            "--agent-token",
+            "ann@example.com=ann-secret-token-00001",
+            "--agent-sign-in",
+        ])
+        .expect("valid options");
+        assert!(args.agent_sign_in);
+        let c = args.config();
+        assert_eq!(c.agents.len(), 1, "one agent, however often named");
+        assert_eq!((c.agents[0].email.as_str(), c.agents[0].tokens.len()), ("ann@example.com", 1));
+        for bad in ["ann", "@example.com", "ann@", "a nn@example.com"] {
+            let err = Args::try_parse_from(["chatio-server", "--agent", bad]).expect_err(bad).to_string();
+            assert!(err.contains("not an e-mail address"), "{err}");
+        }
     }
 
     #[test]

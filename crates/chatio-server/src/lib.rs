@@ -40,6 +40,8 @@
 //! | `--workers N` | `2` | worker threads of the server's runtime |
 //! | `--max-chats-per-customer N` | unlimited | chats one customer may start; one more `start_chat` is `validation` "too many chats" (G4) |
 //! | `--property NS.NAME=rw\|ro` | none | declare a property customers may write (`rw`) or only read (`ro`); repeatable; once one is declared, customers' writes of any other property (chat, thread or event) are `authorization` (G15) |
+//! | `--agent EMAIL` | none | registers an agent (a person) of the first license without a token; repeatable |
+//! | `--agent-sign-in` | off | prints a one-time sign-in link (24 h) per configured agent on standard error: it signs the person in to the agent page (`--widget`), or `/agent/sign-in` shows them an 8-hour access token |
 //! | `--agent-token EMAIL=TOKEN` (or `CHATIO_AGENT_TOKEN`, comma-separated) | none | registers an agent of the first license with a fixed Agent API access token (at least 16 characters; every scope of a normal agent; never logged nor echoed in errors); repeatable; with one, the license's chats are routed to its agents instead of the scripted agent |
 //! | `--app-token TOKEN` (or `CHATIO_APP_TOKEN`) | none | a server-side app's token (`Authorization: Bearer TOKEN` at the token endpoint): only such requests may name `customer_id` (G11); repeatable |
 //! | `--max-connections N` | 4096 (fewer under a low open-file limit) | open TCP connections in total; one more gets HTTP 503 and is closed |

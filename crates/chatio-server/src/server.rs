@@ -514,6 +514,20 @@ impl ServerHandle {
         }
     }
 
+    /// A one-time sign-in link for the agent `email` of `license` (a person configured with
+    /// [`ServerBuilder::agent_config`] or [`ServerBuilder::agent_token`]): opened in a
+    /// browser, its code is exchanged at `POST /agent/sign-in` for an 8-hour access token —
+    /// by the agent page (`…/agent/#code=…`) when the server serves it, else by the page
+    /// `…/agent/sign-in#code=…`, which shows the token. Single use, valid 24 hours; a new
+    /// link replaces the agent's previous one. The link is a secret: hand it to the person
+    /// only.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the license has no such agent.
+    pub fn agent_sign_in_link(&self, license: u64, email: &str) -> Result<String, Error> {
+        self.state.agent_sign_in_link(license, email)
+    }
+
     /// Drops every connection (without close frames) and listens again on the same port;
     /// all data (customers, tokens, chats, files) is kept.
     ///

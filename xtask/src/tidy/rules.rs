@@ -141,6 +141,11 @@ pub const RULES: Rules = Rules {
             },
             LimitException {
                 krate: "chatio-server",
+                name: "MAX_ISSUED_PER_AGENT",
+                why: "access tokens issued by sign-in that one agent may hold at once (agent protocol file H10)",
+            },
+            LimitException {
+                krate: "chatio-server",
                 name: "MAX_CONFIGS",
                 why: "auto chat scopes configurations one license may hold (agent protocol file H39)",
             },

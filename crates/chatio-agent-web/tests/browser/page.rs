@@ -216,3 +216,82 @@ async fn a_wrong_token_brings_the_form_back_with_a_sentence() {
     c.close().await.unwrap();
     server.shutdown().await;
 }
+
+/// A sign-in link (H9): opened in the browser, the agent page exchanges its code and signs
+/// the person in; the code leaves the address bar at once; the link works once. The page
+/// that shows the token instead (for `chatio agent`, `/agent/sign-in`) works the same way
+/// and passes axe-core (light and dark).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built agent page): cargo xtask widget, then cargo test -p chatio-agent-web --test browser -- --include-ignored"]
+async fn a_sign_in_link_signs_a_person_in_once() {
+    let Some(env) = env("the agent page test") else { return };
+    if !page_built(&env) {
+        return;
+    }
+    let required = std::env::var("CHATIO_BROWSER_TESTS").is_ok_and(|v| v == "require");
+    let axe_js = match axe_source() {
+        Ok(s) => s,
+        Err(why) if required => panic!("CHATIO_BROWSER_TESTS=require, but {why}"),
+        Err(why) => return eprintln!("SKIPPED the agent page test: {why}"),
+    };
+    let server = chatio_server::Server::builder()
+        .ephemeral()
+        .widget_dir(&env.assets)
+        .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
+        .start()
+        .await
+        .expect("server");
+    let link = server.agent_sign_in_link(LICENSE, "ann@example.com").expect("a link");
+    assert!(link.starts_with(&format!("{}/agent/#code=", server.http_url())), "the agent page is served: {link}");
+    let code = link.split_once("#code=").map(|(_, c)| c.to_owned()).expect("a code");
+    let (_driver, c) = browser(&env, Screen::Desktop(1280, 800)).await;
+    c.goto(&link).await.unwrap();
+    until(&c, "document.getElementById('status').textContent.startsWith('Signed in as')", "signed in by the link")
+        .await;
+    let state = js(
+        &c,
+        &format!(
+            "[location.href.includes({code}), location.hash, document.documentElement.outerHTML.includes({code}), \
+              document.getElementById('console').hidden]",
+            code = json!(code)
+        ),
+    )
+    .await;
+    assert_eq!(state, json!([false, "", false, false]), "the code is out of the address bar and the page");
+    until(&c, &has_text("#status", "ann"), "signed in as Ann").await;
+
+    // The same link again (a second tab, say): refused with a sentence, the form usable.
+    js(&c, "document.getElementById('sign-out').click()").await;
+    until(&c, "!document.getElementById('signin-view').hidden", "the sign-in form again").await;
+    c.goto("about:blank").await.unwrap();
+    c.goto(&link).await.unwrap();
+    until(&c, &has_text("#signin-error", "already used"), "the used link refused").await;
+    assert_eq!(js(&c, "document.getElementById('signin-fields').disabled").await, json!(false));
+
+    // The page that shows the token, with a fresh link.
+    let link = server.agent_sign_in_link(LICENSE, "ann@example.com").expect("a link");
+    let code = link.split_once("#code=").map(|(_, c)| c.to_owned()).expect("a code");
+    c.goto(&format!("{}/agent/sign-in#code={code}", server.http_url())).await.unwrap();
+    until(&c, &has_text("#result", "Signed in as ann@example.com"), "the token page signed in").await;
+    let token = js(&c, "document.getElementById('token').value").await;
+    let token = token.as_str().expect("the token in the field").to_owned();
+    assert!(token.len() > 30, "{token}");
+    assert_eq!(
+        js(&c, &format!("[location.hash, location.href.includes({})]", json!(code))).await,
+        json!(["", false]),
+        "the code is out of the address bar"
+    );
+    for scheme in ["light", "dark"] {
+        c.issue_cmd(ColorScheme(scheme)).await.expect("emulate the colour scheme");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let violations = axe(&c, &axe_js).await;
+        shot(&c, &format!("agent-sign-in-{scheme}")).await;
+        assert_eq!(violations, json!([]), "axe-core ({scheme}) found WCAG A/AA violations in the sign-in page");
+    }
+    // The token it showed is an agent token: the agent page takes it.
+    c.goto(&format!("{}/agent/", server.http_url())).await.unwrap();
+    sign_in(&c, &token).await;
+    until(&c, "document.getElementById('status').textContent.startsWith('Signed in as')", "signed in by token").await;
+    c.close().await.unwrap();
+    server.shutdown().await;
+}

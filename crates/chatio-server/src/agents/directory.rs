@@ -113,12 +113,7 @@ pub(crate) fn parse_agent_token(text: &str) -> Result<(String, String), String> 
     let Some((email, token)) = text.split_once('=') else {
         return Err("expected EMAIL=TOKEN".into());
     };
-    let email = email.trim();
-    let valid_email = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
-        && !email.chars().any(char::is_whitespace);
-    if !valid_email {
-        return Err(format!("`{email}` is not an e-mail address"));
-    }
+    let email = parse_agent_email(email)?;
     if token.chars().count() < super::tokens::MIN_FIXED_TOKEN_LEN {
         return Err(format!(
             "the token for `{email}` is shorter than {} characters",
@@ -128,7 +123,19 @@ pub(crate) fn parse_agent_token(text: &str) -> Result<(String, String), String> 
     if token.chars().any(char::is_whitespace) || token.starts_with("Bearer") {
         return Err(format!("the token for `{email}` contains white space (give it without `Bearer `)"));
     }
-    Ok((email.to_lowercase(), token.to_owned()))
+    Ok((email, token.to_owned()))
+}
+
+/// An agent's e-mail address as `--agent EMAIL` gives it: trimmed, lower case (H40), with
+/// something on each side of one `@` and no white space.
+pub(crate) fn parse_agent_email(text: &str) -> Result<String, String> {
+    let email = text.trim();
+    let valid = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+        && !email.chars().any(char::is_whitespace);
+    if !valid {
+        return Err(format!("`{email}` is not an e-mail address"));
+    }
+    Ok(email.to_lowercase())
 }
 
 #[cfg(test)]

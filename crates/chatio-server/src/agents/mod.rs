@@ -6,6 +6,7 @@
 //! * [`directory`]: the configured agents per license (H7, H8).
 //! * [`scopes`]: the OAuth scopes and the agent permissions (H11).
 //! * [`tokens`]: agent access tokens, stored as SHA-256 digests (H8, H10).
+//! * [`sign_in`]: one-time sign-in codes, exchanged for access tokens (H9).
 //! * [`presence`]: logged in, grace period, routing status (H21, H33).
 //! * [`routing`]: the choice of an agent and the queue (H30–H33).
 
@@ -14,6 +15,7 @@ pub(crate) mod directory;
 pub(crate) mod presence;
 pub(crate) mod routing;
 pub(crate) mod scopes;
+pub(crate) mod sign_in;
 pub(crate) mod tokens;
 
 use std::collections::HashMap;
@@ -40,6 +42,8 @@ pub(crate) struct AgentData {
     /// The auto chat scopes configurations per license, oldest first (H25; at most
     /// `actions::agent::auto_scopes::MAX_CONFIGS` each).
     pub(crate) auto_scopes: HashMap<u64, Vec<chatio_wire::agent::AutoChatScopesConfig>>,
+    /// Waiting one-time sign-in codes (H9).
+    pub(crate) sign_in: sign_in::SignInCodes,
 }
 
 impl AgentData {

@@ -15,6 +15,12 @@ use super::scopes::ScopeSet;
 /// Shortest fixed token accepted (H8).
 pub(crate) const MIN_FIXED_TOKEN_LEN: usize = 16;
 
+/// Lifetime of an access token the server issues (sign-in), in seconds: 8 hours (H10).
+pub(crate) const ISSUED_LIFETIME: u64 = 8 * 3600;
+
+/// Issued tokens one agent may hold at once; the oldest goes past it (H10).
+pub(crate) const MAX_ISSUED_PER_AGENT: usize = 25;
+
 /// What a token grants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Grant {
@@ -41,6 +47,8 @@ pub(crate) enum Refused {
 #[derive(Debug, Default)]
 pub(crate) struct AgentTokens {
     by_digest: HashMap<Digest, Grant>,
+    /// The tokens the server issued, oldest first (what [`AgentTokens::issue`] drops first).
+    issued: std::collections::VecDeque<Digest>,
 }
 
 impl AgentTokens {
@@ -49,6 +57,26 @@ impl AgentTokens {
         let d = Digest::of(secret);
         self.by_digest.insert(d, grant);
         d
+    }
+
+    /// Stores a token the server issued (`grant.expires_at` set): expired tokens are
+    /// forgotten, and past [`MAX_ISSUED_PER_AGENT`] for the agent its oldest issued token
+    /// goes, so the table holds at most that many issued tokens per agent.
+    pub(crate) fn issue(&mut self, secret: &str, grant: Grant, now: u64) {
+        self.by_digest.retain(|_, g| g.expires_at.is_none_or(|e| now < e));
+        let by_digest = &self.by_digest;
+        self.issued.retain(|d| by_digest.contains_key(d));
+        let mine = |g: &Grant| g.license == grant.license && g.agent == grant.agent;
+        let mut held = self.issued.iter().filter(|d| by_digest.get(d).is_some_and(mine)).count();
+        while held >= MAX_ISSUED_PER_AGENT {
+            let Some(i) = self.issued.iter().position(|d| self.by_digest.get(d).is_some_and(mine)) else { break };
+            if let Some(d) = self.issued.remove(i) {
+                self.by_digest.remove(&d);
+            }
+            held -= 1;
+        }
+        let d = self.insert(secret, grant);
+        self.issued.push_back(d);
     }
 
     /// The grant of a presented token (`Bearer ` prefix accepted, A3), checked against

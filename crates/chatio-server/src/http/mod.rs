@@ -11,6 +11,7 @@ use crate::net::http::{Resp, respond};
 
 pub(crate) mod accounts;
 pub(crate) mod admin;
+pub(crate) mod agent_sign_in;
 pub(crate) mod files;
 pub(crate) mod router;
 pub(crate) mod static_files;

@@ -10,7 +10,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 
-use super::{accounts, admin, files, static_files, token, web_api};
+use super::{accounts, admin, agent_sign_in, files, static_files, token, web_api};
 use crate::net::http::{Resp, json_resp, respond};
 use crate::net::timed_stream::TimedStream;
 use crate::state::State;
@@ -180,6 +180,9 @@ async fn route(router: &Router, req: hyper::Request<Incoming>, peer: IpAddr) -> 
             let a = (*action).to_owned();
             web_api::agent_web_api(state, req, None, a).await
         }
+        (Method::GET, ["agent", "sign-in"]) => agent_sign_in::page(),
+        (Method::GET, ["agent", "sign-in.js"]) => agent_sign_in::script(),
+        (Method::POST, ["agent", "sign-in"]) => agent_sign_in::exchange(state, req, peer).await,
         (Method::POST, ["customer"]) => token::token_endpoint(state, req, peer).await,
         (Method::GET, ["customer"]) => accounts::page(state, &req, peer),
         (Method::GET, ["api", "file", ..]) => files::file(state, &path),

@@ -21,7 +21,7 @@ use crate::state::State;
 
 /// A refusal of the token endpoint, logged at `info` (the descriptions name what was wrong,
 /// never a secret that was sent).
-fn token_error(status: StatusCode, error: &str, description: &str) -> Resp {
+pub(crate) fn token_error(status: StatusCode, error: &str, description: &str) -> Resp {
     tracing::info!(status = status.as_u16(), error, "token refused: {description}");
     json_resp(status, &json!({"error": error, "error_description": description}))
 }
@@ -91,7 +91,7 @@ fn base64_decode(text: &str) -> Option<String> {
 }
 
 /// The request's parameters: query, then the form or JSON body.
-async fn params(req: hyper::Request<Incoming>) -> Result<HashMap<String, String>, Resp> {
+pub(crate) async fn params(req: hyper::Request<Incoming>) -> Result<HashMap<String, String>, Resp> {
     let mut params = query(&req);
     let is_json = req
         .headers()

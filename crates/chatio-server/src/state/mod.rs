@@ -119,6 +119,25 @@ pub(crate) struct State {
     bot_changed: Notify,
 }
 
+/// What an agent's sign-in gives (H9). Its `Debug` hides the token.
+pub(crate) struct SignedIn {
+    pub(crate) access_token: String,
+    pub(crate) agent: String,
+    pub(crate) license: u64,
+    pub(crate) expires_in: u64,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("access_token", &"<redacted>")
+            .field("agent", &self.agent)
+            .field("license", &self.license)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
 /// What a refresh gives: a new access token and the family's next refresh token.
 #[derive(Debug)]
 pub(crate) struct Refreshed {
@@ -568,6 +587,48 @@ impl State {
             };
             actions::agent::upload::upload_image(&mut cx, caller, bytes, &self.public_url)
         })
+    }
+
+    /// A one-time sign-in link for a configured agent (a person, not a bot) of `license`
+    /// (H9), valid 24 hours, replacing the agent's previous link; the code is kept as a
+    /// digest. `<public URL>/agent/#code=<secret>` (the agent page signs in with it) when
+    /// the agent page is served, else `<public URL>/agent/sign-in#code=<secret>` (a page
+    /// that shows the token, for `chatio agent`).
+    pub(crate) fn agent_sign_in_link(&self, license: u64, email: &str) -> Result<String, Error> {
+        let page_served =
+            self.config.widget_dir.as_deref().is_some_and(|d| d.join("agent").join("index.html").is_file());
+        let page = if page_served { "/agent/" } else { "/agent/sign-in" };
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let account = inner.agents.directory.get(license, email).filter(|a| !a.is_bot());
+        let Some(id) = account.map(|a| a.id.clone()) else {
+            return Err(Error::Config(format!("no agent `{email}` on license {license}")));
+        };
+        let code = secret::new_secret("sgn-");
+        inner.agents.sign_in.insert(&code, license, &id, now_secs());
+        Ok(format!("{}{page}#code={code}", self.public_url))
+    }
+
+    /// Uses a sign-in code (H9, H10): a new access token for its agent, with the scopes of
+    /// the agent's permission, valid 8 hours, kept as a digest.
+    pub(crate) fn agent_sign_in(&self, code: &str) -> Result<SignedIn, crate::agents::sign_in::CodeRefusal> {
+        use crate::agents::{sign_in::CodeRefusal, tokens};
+        let now = now_secs();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let (license, agent) = inner.agents.sign_in.redeem(code, now)?;
+        let permission =
+            inner.agents.directory.get(license, &agent).map(|a| a.permission).ok_or(CodeRefusal::Unknown)?;
+        let access_token = secret::new_secret("agt-");
+        let grant = tokens::Grant {
+            license,
+            agent: agent.clone(),
+            client_id: Some("sign-in".into()),
+            scopes: permission.scopes(),
+            expires_at: Some(now.saturating_add(tokens::ISSUED_LIFETIME)),
+        };
+        inner.agents.tokens.issue(&access_token, grant, now);
+        Ok(SignedIn { access_token, agent, license, expires_in: tokens::ISSUED_LIFETIME })
     }
 
     /// Checks an agent's bearer token (Web API).

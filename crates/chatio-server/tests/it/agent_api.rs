@@ -586,3 +586,92 @@ async fn an_agent_acts_as_its_own_bot_with_author_id_and_no_one_else_can() {
     let mut b = Client::connect(&server.agent_ws_url()).await;
     b.fails("login", json!({"token": BOT}), "authentication").await;
 }
+
+/// `POST /agent/sign-in` with a form body.
+async fn sign_in(server: &ServerHandle, code: &str) -> crate::client::HttpReply {
+    let body = format!("code={code}");
+    http(server, "POST", "/agent/sign-in", &[("content-type", "application/x-www-form-urlencoded")], body).await
+}
+
+/// The code of a sign-in link (its fragment).
+fn code_of(link: &str) -> String {
+    link.split_once("#code=").map(|(_, c)| c.to_owned()).expect("a #code= fragment")
+}
+
+#[tokio::test]
+async fn a_person_signs_in_with_a_one_time_link_and_gets_an_agent_token() {
+    let server = builder()
+        .agent(false)
+        .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
+        .token_rate(1_000.0, 1_000)
+        .start()
+        .await
+        .expect("server starts");
+    assert!(server.agent_sign_in_link(LICENSE, "nobody@example.com").is_err());
+    let link = server.agent_sign_in_link(LICENSE, "Ann@Example.com").expect("a link");
+    assert!(link.starts_with(&format!("{}/agent/sign-in#code=", server.http_url())), "{link}");
+    // The page and its script; scripts from the server only.
+    let page = http(&server, "GET", "/agent/sign-in", &[], "").await;
+    assert_eq!(page.status, 200);
+    assert!(page.content_type.starts_with("text/html"));
+    let csp = page.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(http(&server, "GET", "/agent/sign-in.js", &[], "").await.status, 200);
+
+    let r = sign_in(&server, &code_of(&link)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let answer = r.json();
+    assert_eq!(answer["token_type"], "Bearer");
+    assert_eq!(answer["entity_id"], "ann@example.com");
+    assert_eq!(answer["license_id"], LICENSE);
+    assert_eq!(answer["expires_in"], 8 * 3600, "H10");
+    let token = answer["access_token"].as_str().expect("a token").to_owned();
+    // The token is an agent token: RTM login and the Web API take it.
+    let (_a, p) = agent(&server, &token).await;
+    assert_eq!(p["my_profile"]["id"], "ann@example.com");
+    assert_eq!(agent_web(&server, "start_chat", &token, json!({})).await.status, 200);
+    // A code is used once; a wrong one and an empty one are refused.
+    let again = sign_in(&server, &code_of(&link)).await;
+    assert_eq!((again.status, again.json()["error"].clone()), (400, json!("invalid_grant")));
+    assert_eq!(sign_in(&server, "sgn-not-a-code-of-this-server").await.status, 400);
+    assert_eq!(sign_in(&server, "").await.json()["error"], "invalid_request");
+    // A new link replaces the waiting one.
+    let first = server.agent_sign_in_link(LICENSE, "ann@example.com").expect("a link");
+    let second = server.agent_sign_in_link(LICENSE, "ann@example.com").expect("a link");
+    assert_eq!(sign_in(&server, &code_of(&first)).await.status, 400);
+    assert_eq!(sign_in(&server, &code_of(&second)).await.status, 200);
+}
+
+#[tokio::test]
+async fn an_agent_holds_at_most_25_issued_tokens_and_sign_ins_are_rate_limited() {
+    let server = builder()
+        .agent(false)
+        .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
+        .token_rate(1_000.0, 1_000)
+        .start()
+        .await
+        .expect("server starts");
+    let mut tokens = Vec::new();
+    for _ in 0..26 {
+        let link = server.agent_sign_in_link(LICENSE, "ann@example.com").expect("a link");
+        let r = sign_in(&server, &code_of(&link)).await;
+        tokens.push(r.json()["access_token"].as_str().expect("a token").to_owned());
+    }
+    // The 26th pushed the oldest out (H10's bound); the others still work.
+    assert_eq!(agent_web(&server, "start_chat", &tokens[0], json!({})).await.status, 401);
+    assert_eq!(agent_web(&server, "start_chat", &tokens[1], json!({})).await.status, 200);
+    assert_eq!(agent_web(&server, "start_chat", &tokens[25], json!({})).await.status, 200);
+
+    // Guessing codes costs the address its token rate.
+    let slow = builder()
+        .agent(false)
+        .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
+        .token_rate(0.001, 2)
+        .start()
+        .await
+        .expect("server starts");
+    assert_eq!(sign_in(&slow, "sgn-guess-one-000000000000").await.status, 400);
+    assert_eq!(sign_in(&slow, "sgn-guess-two-000000000000").await.status, 400);
+    let limited = sign_in(&slow, "sgn-guess-three-0000000000").await;
+    assert_eq!((limited.status, limited.json()["error"].clone()), (429, json!("slow_down")));
+}

@@ -202,3 +202,78 @@ async fn the_binary_keeps_its_data_in_the_default_directory_and_says_where() {
     child.start_kill().unwrap();
     let _ = child.wait().await;
 }
+
+/// A POST over a fresh connection to the binary; the status and the body.
+async fn post_form(addr: std::net::SocketAddr, path: &str, body: String) -> (u16, serde_json::Value) {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::post(path)
+        .header("host", addr.to_string())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+}
+
+/// `--agent EMAIL --agent-sign-in`: the binary prints a one-time link per agent on standard
+/// error; its code gives an agent token that logs in on the Agent API; the code is single
+/// use; and neither the code's token nor the token is in the log, even at `trace`.
+#[tokio::test]
+async fn the_binary_prints_sign_in_links_whose_codes_give_agent_tokens_never_logged() {
+    let mut child = binary()
+        .args(["--listen", "127.0.0.1:0", "--no-agent", "--agent", "Ann@Example.com", "--agent-sign-in"])
+        .env("RUST_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut err = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let link = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(line)) = err.next_line().await {
+            if let Some(rest) = line.strip_prefix("agent sign-in for ann@example.com (license 100, one use, 24 h): ") {
+                return rest.to_owned();
+            }
+        }
+        panic!("the binary ended without printing a sign-in link");
+    })
+    .await
+    .expect("the link in time");
+    // Without --widget the link opens the page that shows the token (for `chatio agent`).
+    let (base, code) = link.split_once("/agent/sign-in#code=").expect("…/agent/sign-in#code=CODE");
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().expect("HOST:PORT");
+    let (status, answer) = post_form(addr, "/agent/sign-in", format!("code={code}")).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!((&answer["entity_id"], &answer["expires_in"]), (&json!("ann@example.com"), &json!(28800)));
+    let token = answer["access_token"].as_str().expect("a token").to_owned();
+    let (status, again) = post_form(addr, "/agent/sign-in", format!("code={code}")).await;
+    assert_eq!((status, &again["error"]), (400, &json!("invalid_grant")), "single use");
+
+    let (mut ws, _) = async_tungstenite::tokio::connect_async(format!("ws://{addr}/agent/v0.5/rtm/ws")).await.unwrap();
+    let login = json!({"request_id": "1", "action": "login", "payload": {"token": format!("Bearer {token}")}});
+    ws.send(async_tungstenite::tungstenite::Message::text(login.to_string())).await.unwrap();
+    let answer = tokio::time::timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    let answer: serde_json::Value = serde_json::from_str(answer.to_text().unwrap()).unwrap();
+    assert_eq!(answer["success"], true, "{answer}");
+    assert_eq!(answer["payload"]["my_profile"]["id"], "ann@example.com");
+    drop(ws);
+
+    // Stop it (SIGTERM: a clean shutdown flushes the log) and read everything it logged.
+    let pid = child.id().expect("running");
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let mut log = String::new();
+    let _ = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(line)) = err.next_line().await {
+            log.push_str(&line);
+            log.push('\n');
+        }
+    })
+    .await;
+    let _ = child.wait().await;
+    assert!(log.contains("TRACE") || log.contains("DEBUG"), "the log was read at trace: {log}");
+    assert!(!log.contains(&token), "the agent token is in the log");
+    assert!(!log.contains(code), "the sign-in code is in the log (after its link)");
+}

@@ -321,8 +321,11 @@ pub async fn resources(c: &Client) -> Vec<(String, f64)> {
         .unwrap_or_default()
 }
 
-/// axe-core's browser bundle, installed with npm into `target/widget-test/axe` on first use.
+/// axe-core's browser bundle, installed with npm into `target/widget-test/axe` on first use
+/// (one install at a time: tests running side by side would otherwise race npm on one folder).
 pub fn axe_source() -> Result<String, String> {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = root().join("target/widget-test/axe");
     let file: PathBuf = dir.join("node_modules/axe-core/axe.min.js");
     if !file.is_file() {
