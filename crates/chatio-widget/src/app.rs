@@ -11,8 +11,8 @@ use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chatio_customer_sdk::{
-    Canceller, ChatHistory, ChatId, Config, CustomerSdk, Error, Event, EventId, Events, File, Postback, Rating,
-    SdkEvent, StartChat, ThreadId, Token, TokenSource, User, UserId,
+    Canceller, ChatHistory, ChatId, ChatSummary, Config, CustomerSdk, Error, Event, EventId, Events, File, Postback,
+    Rating, SdkEvent, StartChat, ThreadId, Token, TokenSource, User, UserId,
 };
 use futures::StreamExt;
 use futures::channel::mpsc;
@@ -125,6 +125,8 @@ struct State {
     customer: Option<chatio_wire::CustomerData>,
     /// Messages from someone else that arrived while the visitor was not looking.
     unread: u32,
+    /// The rows shown are the store's cached first screen (replaced at `Connected`).
+    cached: bool,
 }
 
 /// The running widget.
@@ -206,6 +208,7 @@ fn run(window: &web_sys::Window, doc: Document) -> Js {
     if let Some(secret) = known {
         config = config.token(TokenSource::AccountsResume(Token::new(secret)));
     }
+    config = with_store(config, &prefix, settings.fresh);
     let sdk = CustomerSdk::init(config).map_err(|e| JsValue::from_str(&view::error_text(&e)))?;
     let events = sdk.events();
     let host = embed::link(window, settings.embed_origin.as_deref());
@@ -233,6 +236,54 @@ fn run(window: &web_sys::Window, doc: Document) -> Js {
         host.post(&embed::ready());
     }
     Ok(())
+}
+
+/// The SDK's store in this origin's IndexedDB, one database per server and license (the
+/// `localStorage` prefix): the outbox (a message typed offline survives a reload or a closed
+/// tab and is delivered once on the next visit), the refresh token, the chats of the last
+/// visit (painted before the connection is up). One tab at a time holds it (the Web Locks
+/// API, see `chatio_transport::web::indexeddb`); a second tab of the same site runs in memory,
+/// which is why the refresh token is also kept in `localStorage` (that tab resumes the same
+/// customer from it). `?new` starts from an empty store.
+#[cfg(target_arch = "wasm32")]
+fn with_store(config: Config, prefix: &str, fresh: bool) -> Config {
+    let store = chatio_customer_sdk::IndexedDbStore::new(prefix);
+    if fresh { config.store(FreshStore(store)) } else { config.store(store) }
+}
+
+/// Natively the widget is only compiled, never run: no store.
+#[cfg(not(target_arch = "wasm32"))]
+fn with_store(config: Config, _prefix: &str, _fresh: bool) -> Config {
+    config
+}
+
+/// A store wiped when it is opened (`?new`: a new customer, nothing of the previous one).
+#[cfg(target_arch = "wasm32")]
+struct FreshStore(chatio_customer_sdk::IndexedDbStore);
+
+#[cfg(target_arch = "wasm32")]
+impl chatio_customer_sdk::Store for FreshStore {
+    fn load(
+        &self,
+    ) -> chatio_customer_sdk::StoreFuture<'_, Result<chatio_customer_sdk::StoredState, chatio_customer_sdk::StoreError>>
+    {
+        Box::pin(async move {
+            self.0.load().await?;
+            self.0.apply(vec![chatio_customer_sdk::StoreChange::Forget]).await?;
+            Ok(chatio_customer_sdk::StoredState::default())
+        })
+    }
+
+    fn apply(
+        &self,
+        changes: Vec<chatio_customer_sdk::StoreChange>,
+    ) -> chatio_customer_sdk::StoreFuture<'_, Result<(), chatio_customer_sdk::StoreError>> {
+        self.0.apply(changes)
+    }
+
+    fn close(&self) {
+        self.0.close();
+    }
 }
 
 /// Author names learnt earlier (`id\tname` lines): an agent who left still has a name in
@@ -424,21 +475,17 @@ impl App {
             }
         }
         match ev {
+            SdkEvent::CachedChats { chats_summary, .. } => self.show_cached(chats_summary),
             SdkEvent::Connected { chats_summary, .. } => {
+                // The server's list wins over the cached first screen.
+                self.drop_cached();
                 self.connection_back();
                 let first = chats_summary.into_iter().next();
                 let load = {
                     let mut st = self.st.borrow_mut();
                     match first {
                         Some(summary) if st.chat.is_none() => {
-                            for u in &summary.users {
-                                if u.name.is_some() || !st.names.contains_key(&u.id) {
-                                    st.names.insert(u.id.clone(), display_name(u));
-                                }
-                                if u.is_agent() && u.present != Some(false) && !st.agents.contains(&u.id) {
-                                    st.agents.push(u.id.clone());
-                                }
-                            }
+                            learn_users(&mut st, &summary.users);
                             st.chat = Some(summary.id);
                             true
                         }
@@ -449,7 +496,7 @@ impl App {
                 self.show_agents();
                 self.set_active(load);
                 if load {
-                    spawn_local(self.clone().load_history(Load::Initial));
+                    spawn_local(self.clone().initial_history());
                 } else {
                     text(&self.ui.history_top, "");
                 }
@@ -529,6 +576,77 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// The chat of the last visit as the store kept it, painted before the connection is up:
+    /// its participants and latest events, marked `.cached` (replaced by the server's history
+    /// at `Connected`). The widget's element gets `data-cached-at` (ms since 1970) and
+    /// `data-cached` (the rows painted).
+    fn show_cached(&self, chats: Vec<ChatSummary>) {
+        let Some(summary) = chats.into_iter().next() else { return };
+        {
+            let mut st = self.st.borrow_mut();
+            if st.chat.is_some() || st.online {
+                return;
+            }
+            learn_users(&mut st, &summary.users);
+            st.chat = Some(summary.id.clone());
+            st.cached = true;
+            // No history request for a cached chat: it waits for the connection's answer.
+            st.history_loading = true;
+        }
+        let mut events: Vec<Event> = summary.last_events_per_type.into_values().collect();
+        events.sort_by_key(|e| e.timestamp);
+        events.dedup_by(|a, b| a.id == b.id);
+        let mut painted = 0;
+        for event in &events {
+            if !self.st.borrow_mut().shown.insert(event.id.clone()) {
+                continue;
+            }
+            let shown = self.render(event).and_then(|(row, _)| {
+                row.class_list().add_1("cached")?;
+                self.ui.older.append_child(&row)
+            });
+            if shown.is_ok() {
+                painted += 1;
+            }
+        }
+        self.show_agents();
+        self.scroll_to_bottom();
+        let _ = self.ui.widget.set_attribute("data-cached-at", &format!("{}", js_sys::Date::now()));
+        let _ = self.ui.widget.set_attribute("data-cached", &painted.to_string());
+    }
+
+    /// Removes the cached first screen (the server's answer replaces it).
+    fn drop_cached(&self) {
+        if !std::mem::take(&mut self.st.borrow_mut().cached) {
+            return;
+        }
+        if let Ok(rows) = self.ui.older.query_selector_all(".cached") {
+            for i in 0..rows.length() {
+                let Some(row) = rows.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
+                if let Some(id) = row.get_attribute("data-event") {
+                    self.st.borrow_mut().shown.remove(&EventId::new(id));
+                }
+                row.remove();
+            }
+        }
+        let mut st = self.st.borrow_mut();
+        st.chat = None;
+        st.agents.clear();
+        st.history_loading = false;
+    }
+
+    /// The chat's newest history page, once the messages a previous visit left in the store's
+    /// outbox were delivered (so they are in it; at most a few seconds).
+    async fn initial_history(self: Rc<Self>) {
+        for _ in 0..50 {
+            if self.sdk.outbox_len() == 0 {
+                break;
+            }
+            sleep(100).await;
+        }
+        self.load_history(Load::Initial).await;
     }
 
     fn connection_back(&self) {
@@ -1408,6 +1526,18 @@ fn chat_of(ev: &SdkEvent) -> Option<&ChatId> {
         | SdkEvent::UserStoppedTyping { chat, .. }
         | SdkEvent::ThreadClosed { chat, .. } => Some(chat),
         _ => None,
+    }
+}
+
+/// Names and present agents from a chat's users.
+fn learn_users(st: &mut State, users: &[User]) {
+    for u in users {
+        if u.name.is_some() || !st.names.contains_key(&u.id) {
+            st.names.insert(u.id.clone(), display_name(u));
+        }
+        if u.is_agent() && u.present != Some(false) && !st.agents.contains(&u.id) {
+            st.agents.push(u.id.clone());
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod page;
 mod phone;
 mod scroll;
 mod serving;
+mod store;
 mod support;
 mod title;
 mod visit;
