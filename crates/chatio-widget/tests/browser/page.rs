@@ -1,6 +1,7 @@
 //! The chat window as a page of its own (`/widget/`): a whole conversation, state and
 //! feedback (a message typed before the wasm loaded, retry after a failure, a server
-//! restart mid-conversation), and settings taken from the page, never from a link.
+//! restart mid-conversation, in memory and on a data directory, where the conversation goes on
+//! with its history), and settings taken from the page, never from a link.
 
 use std::time::{Duration, Instant};
 
@@ -271,16 +272,23 @@ async fn connected(c: &Client) {
     until(c, "document.getElementById('status').textContent === 'Connected'", "Connected").await;
 }
 
-/// A server on `addr` (the same port after a restart) serving the widget.
-async fn serve_on(env: &Env, addr: std::net::SocketAddr) -> chatio_server::ServerHandle {
+/// A server on `addr` (the same port after a restart) serving the widget, on the data
+/// directory `data` when there is one (else in memory).
+async fn serve_on(
+    env: &Env,
+    addr: std::net::SocketAddr,
+    data: Option<&std::path::Path>,
+) -> chatio_server::ServerHandle {
     let deadline = Instant::now() + WAIT;
     loop {
-        let started = chatio_server::Server::builder()
+        let mut builder = chatio_server::Server::builder()
             .listen(addr)
             .widget_dir(&env.assets)
-            .agent_delay(Duration::from_millis(100))
-            .start()
-            .await;
+            .agent_delay(Duration::from_millis(100));
+        if let Some(dir) = data {
+            builder = builder.data_dir(dir);
+        }
+        let started = builder.start().await;
         match started {
             Ok(s) => return s,
             Err(e) if Instant::now() < deadline => {
@@ -328,7 +336,7 @@ async fn nothing_the_visitor_sends_is_lost_early_on_failure_or_across_a_restart(
     // reconnects, and the next message goes into a new chat instead of failing.
     server.shutdown().await;
     until(&c, "!document.getElementById('banner').hidden", "the reconnect banner").await;
-    let server = serve_on(&env, addr).await;
+    let server = serve_on(&env, addr, None).await;
     connected(&c).await;
     until(&c, "document.getElementById('banner').hidden", "the banner gone").await;
     say(&c, "After the restart").await;
@@ -365,7 +373,7 @@ async fn nothing_the_visitor_sends_is_lost_early_on_failure_or_across_a_restart(
     assert!(failed[1].as_f64().unwrap() < 90.0, "the failed bubble is squeezed: {failed}");
     assert!(!failed[2].as_str().unwrap().contains("ws://"), "no URLs in the sentence: {failed}");
     shot(&c, "failed").await;
-    let server = serve_on(&env, addr).await;
+    let server = serve_on(&env, addr, None).await;
     connected(&c).await;
     c.find(Locator::Css(".row.failed .retry")).await.unwrap().click().await.unwrap();
     until(&c, &has_text(".row.other", "You said: Sent while the server is down"), "the retried message answered").await;
@@ -377,4 +385,50 @@ async fn nothing_the_visitor_sends_is_lost_early_on_failure_or_across_a_restart(
     );
     c.close().await.unwrap();
     server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built widget): cargo xtask widget, then cargo test -p chatio-widget --test browser -- --include-ignored"]
+async fn a_conversation_goes_on_with_its_history_across_a_restart_on_the_data_directory() {
+    let Some(env) = env("the durable restart test") else { return };
+    let data = std::env::temp_dir().join(format!("chatio-widget-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let server = chatio_server::Server::builder()
+        .ephemeral()
+        .data_dir(&data)
+        .widget_dir(&env.assets)
+        .agent_delay(Duration::from_millis(100))
+        .start()
+        .await
+        .expect("server");
+    let addr = server.addr();
+    let (_driver, c) = browser(&env, Screen::Desktop(480, 800)).await;
+    c.goto(&format!("{}/widget/?new", server.http_url())).await.unwrap();
+    connected(&c).await;
+    say(&c, "Before the restart").await;
+    until(&c, &has_text(".row.other", "You said: Before the restart"), "the answer before the restart").await;
+
+    // The server stops mid-conversation and starts again on the same data (SQLite): the
+    // widget reconnects as the same customer, and the next message goes into the same chat.
+    server.shutdown().await;
+    until(&c, "!document.getElementById('banner').hidden", "the reconnect banner").await;
+    let server = serve_on(&env, addr, Some(&data)).await;
+    connected(&c).await;
+    say(&c, "After the restart").await;
+    until(&c, &has_text(".row.other", "You said: After the restart"), "the answer after the restart").await;
+    assert_eq!(js(&c, "document.querySelectorAll('.row.failed').length").await, json!(0));
+
+    // The page opened again (without `?new`: the same visitor) paints the conversation from
+    // the server: both messages, once each.
+    c.goto(&format!("{}/widget/", server.http_url())).await.unwrap();
+    connected(&c).await;
+    until(&c, &has_text(".row.me", "Before the restart"), "the history from before the restart").await;
+    until(&c, &has_text(".row.other", "You said: After the restart"), "the history from after it").await;
+    let mine = js(&c, "[...document.querySelectorAll('.row.me')].map(r => r.textContent)").await;
+    let mine: Vec<String> = serde_json::from_value(mine).unwrap();
+    let count = |t: &str| mine.iter().filter(|m| m.contains(t)).count();
+    assert_eq!((count("Before the restart"), count("After the restart")), (1, 1), "{mine:?}");
+    shot(&c, "after-durable-restart").await;
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&data);
 }
