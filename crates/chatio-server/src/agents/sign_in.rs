@@ -30,6 +30,8 @@ pub(crate) enum CodeRefusal {
     Unknown,
     /// Older than [`CODE_LIFETIME`].
     Expired,
+    /// The store failed to keep the new token (the code is used up: ask for a new link).
+    Unstored,
 }
 
 impl CodeRefusal {
@@ -38,6 +40,7 @@ impl CodeRefusal {
         match self {
             Self::Unknown => "unknown, used or replaced sign-in code",
             Self::Expired => "the sign-in code has expired (24 h): ask for a new link",
+            Self::Unstored => "the server could not store the new token: ask for a new link and try again",
         }
     }
 }

@@ -61,22 +61,48 @@ impl AgentTokens {
 
     /// Stores a token the server issued (`grant.expires_at` set): expired tokens are
     /// forgotten, and past [`MAX_ISSUED_PER_AGENT`] for the agent its oldest issued token
-    /// goes, so the table holds at most that many issued tokens per agent.
-    pub(crate) fn issue(&mut self, secret: &str, grant: Grant, now: u64) {
-        self.by_digest.retain(|_, g| g.expires_at.is_none_or(|e| now < e));
-        let by_digest = &self.by_digest;
-        self.issued.retain(|d| by_digest.contains_key(d));
-        let mine = |g: &Grant| g.license == grant.license && g.agent == grant.agent;
-        let mut held = self.issued.iter().filter(|d| by_digest.get(d).is_some_and(mine)).count();
-        while held >= MAX_ISSUED_PER_AGENT {
-            let Some(i) = self.issued.iter().position(|d| self.by_digest.get(d).is_some_and(mine)) else { break };
-            if let Some(d) = self.issued.remove(i) {
-                self.by_digest.remove(&d);
+    /// goes, so the table holds at most that many issued tokens per agent. Returns the new
+    /// token's digest and the digests of the issued tokens it forgot (for the store).
+    pub(crate) fn issue(&mut self, secret: &str, grant: Grant, now: u64) -> (Digest, Vec<Digest>) {
+        let mut gone: Vec<Digest> = Vec::new();
+        let expired = |g: &Grant| g.expires_at.is_some_and(|e| now >= e);
+        for d in &self.issued {
+            if self.by_digest.get(d).is_none_or(expired) {
+                gone.push(*d);
             }
-            held -= 1;
         }
-        let d = self.insert(secret, grant);
-        self.issued.push_back(d);
+        let mine = |g: &Grant| g.license == grant.license && g.agent == grant.agent;
+        let mut held =
+            self.issued.iter().filter(|d| !gone.contains(d) && self.by_digest.get(d).is_some_and(mine)).count();
+        for d in &self.issued {
+            if held < MAX_ISSUED_PER_AGENT {
+                break;
+            }
+            if !gone.contains(d) && self.by_digest.get(d).is_some_and(mine) {
+                gone.push(*d);
+                held -= 1;
+            }
+        }
+        self.forget(&gone);
+        let d = self.restore(Digest::of(secret), grant);
+        (d, gone)
+    }
+
+    /// Puts back a token issued earlier (from the store, oldest first; or one just
+    /// issued): the newest issued token.
+    pub(crate) fn restore(&mut self, digest: Digest, grant: Grant) -> Digest {
+        self.by_digest.insert(digest, grant);
+        self.issued.retain(|d| *d != digest);
+        self.issued.push_back(digest);
+        digest
+    }
+
+    /// Forgets issued tokens.
+    pub(crate) fn forget(&mut self, digests: &[Digest]) {
+        for d in digests {
+            self.by_digest.remove(d);
+        }
+        self.issued.retain(|d| !digests.contains(d));
     }
 
     /// The grant of a presented token (`Bearer ` prefix accepted, A3), checked against

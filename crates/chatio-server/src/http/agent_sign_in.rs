@@ -15,6 +15,7 @@ use hyper::body::Incoming;
 use serde_json::json;
 
 use super::token::{params, token_error};
+use crate::agents::sign_in::CodeRefusal;
 use crate::net::http::{Resp, json_resp, respond};
 use crate::state::State;
 
@@ -152,6 +153,9 @@ pub(crate) async fn exchange(state: &State, req: hyper::Request<Incoming>, peer:
             );
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
+        }
+        Err(refusal @ CodeRefusal::Unstored) => {
+            token_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", refusal.message())
         }
         Err(refusal) => token_error(StatusCode::BAD_REQUEST, "invalid_grant", refusal.message()),
     }

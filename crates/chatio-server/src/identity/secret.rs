@@ -81,6 +81,16 @@ impl Digest {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// The digest's bytes (what a store keeps).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// A digest a store kept.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// Whether `secret` hashes to this digest, compared in constant time.
     pub fn matches(self, secret: &str) -> bool {
         ct_eq(&self.0, &Self::of(secret).0)

@@ -219,6 +219,8 @@ impl State {
         };
         let token_limit = Mutex::new(RateLimit::new(config.token_rate_per_s, config.token_burst));
         let config_agents = config.agents.clone();
+        let mut agents = crate::agents::AgentData::from_config(&config_agents);
+        restore_agent_tokens(&mut *store, &mut agents, now_secs())?;
         Ok(Self {
             config,
             public_url,
@@ -227,7 +229,7 @@ impl State {
                 hub: Hub::default(),
                 policy,
                 bot: Some(bot),
-                agents: crate::agents::AgentData::from_config(&config_agents),
+                agents,
                 bot_licenses: Vec::new(),
                 bot_logins: 0,
                 purge_after: None,
@@ -627,7 +629,17 @@ impl State {
             scopes: permission.scopes(),
             expires_at: Some(now.saturating_add(tokens::ISSUED_LIFETIME)),
         };
-        inner.agents.tokens.issue(&access_token, grant, now);
+        let expires_at = now.saturating_add(tokens::ISSUED_LIFETIME);
+        let (hash, gone) = inner.agents.tokens.issue(&access_token, grant, now);
+        let stored = in_request(&mut *inner.store, |s| {
+            s.delete_issued_agent_tokens(&gone)?;
+            s.put_issued_agent_token(store::IssuedAgentToken { hash, license, agent: agent.clone(), expires_at })
+        });
+        if let Err(e) = stored {
+            tracing::error!(error = %e, "an issued agent token could not be stored");
+            inner.agents.tokens.forget(&[hash]);
+            return Err(CodeRefusal::Unstored);
+        }
         Ok(SignedIn { access_token, agent, license, expires_in: tokens::ISSUED_LIFETIME })
     }
 
@@ -1000,6 +1012,37 @@ impl State {
         self.control.send(Control::Restart(tx)).map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)?
     }
+}
+
+/// Puts back the agent tokens issued before a restart (H10): those of agents still
+/// configured (and not bots), unexpired, with the scopes of the agent's permission now; the
+/// others are deleted from the store.
+fn restore_agent_tokens(
+    store: &mut dyn Store,
+    agents: &mut crate::agents::AgentData,
+    now: u64,
+) -> Result<(), store::StoreError> {
+    let mut gone = Vec::new();
+    for t in store.issued_agent_tokens()? {
+        let account = agents.directory.get(t.license, &t.agent).filter(|a| !a.is_bot());
+        match account.map(|a| a.permission) {
+            Some(permission) if now < t.expires_at => {
+                let grant = crate::agents::tokens::Grant {
+                    license: t.license,
+                    agent: t.agent,
+                    client_id: Some("sign-in".into()),
+                    scopes: permission.scopes(),
+                    expires_at: Some(t.expires_at),
+                };
+                agents.tokens.restore(t.hash, grant);
+            }
+            _ => gone.push(t.hash),
+        }
+    }
+    if !gone.is_empty() {
+        in_request(store, |s| s.delete_issued_agent_tokens(&gone))?;
+    }
+    Ok(())
 }
 
 /// Runs a request's work on the store as one unit: its writes are kept when it succeeds,

@@ -1,10 +1,24 @@
-//! Agents (the scripted bot, and others once the Agent API lands).
+//! Agents (the scripted bot and the configured agents) and the access tokens the server
+//! issued to agents by sign-in (H9, H10), kept as SHA-256 digests only.
 
 use chatio_wire::UserId;
 
 use serde::{Deserialize, Serialize};
 
 use super::Result;
+use crate::identity::secret::Digest;
+
+/// An access token the server issued to an agent (sign-in, H9): only its digest is kept.
+/// Its scopes are not stored: they follow the agent's permission in the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct IssuedAgentToken {
+    pub(crate) hash: Digest,
+    pub(crate) license: u64,
+    /// The agent's id (lower case, H40).
+    pub(crate) agent: String,
+    /// Unix seconds after which it is refused.
+    pub(crate) expires_at: u64,
+}
 
 /// An agent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,4 +38,15 @@ pub(crate) trait AgentStore {
 
     /// Creates or replaces an agent.
     fn put_agent(&mut self, agent: Agent) -> Result<()>;
+
+    /// Every issued agent token, oldest issued first. Bounded by the writers: at most
+    /// `agents::tokens::MAX_ISSUED_PER_AGENT` per agent, expired ones deleted as new ones
+    /// are issued and at each start.
+    fn issued_agent_tokens(&mut self) -> Result<Vec<IssuedAgentToken>>;
+
+    /// Stores a newly issued agent token (the newest of all).
+    fn put_issued_agent_token(&mut self, token: IssuedAgentToken) -> Result<()>;
+
+    /// Deletes issued agent tokens (unknown digests are ignored).
+    fn delete_issued_agent_tokens(&mut self, hashes: &[Digest]) -> Result<()>;
 }

@@ -24,6 +24,7 @@ macro_rules! suite {
                 identity_is_bounded_per_customer,
                 purging_customers_keeps_whoever_can_still_be_reached,
                 agents_keep_their_order,
+                issued_agent_tokens_keep_their_issue_order_as_digests,
                 files_are_kept_by_path,
                 files_count_their_references_and_the_unreferenced_expire,
                 chats_list_in_creation_and_activity_order,
@@ -217,6 +218,29 @@ fn agents_keep_their_order(s: &mut dyn Store) {
     assert_eq!(s.agents().unwrap(), vec![a("b", "Bot 2"), a("x", "Xena")]);
     assert_eq!(s.agent(&user("x")).unwrap(), Some(a("x", "Xena")));
     assert_eq!(s.agent(&user("y")).unwrap(), None);
+}
+
+fn issued_agent_tokens_keep_their_issue_order_as_digests(s: &mut dyn Store) {
+    use crate::identity::secret::Digest;
+    let t = |secret: &str, agent: &str, expires_at: u64| super::IssuedAgentToken {
+        hash: Digest::of(secret),
+        license: 100,
+        agent: agent.into(),
+        expires_at,
+    };
+    assert_eq!(s.issued_agent_tokens().unwrap(), vec![]);
+    s.put_issued_agent_token(t("agt-one", "ann@example.com", 10)).unwrap();
+    s.put_issued_agent_token(t("agt-two", "bob@example.com", 5)).unwrap();
+    s.put_issued_agent_token(t("agt-three", "ann@example.com", 20)).unwrap();
+    let order =
+        |s: &mut dyn Store| s.issued_agent_tokens().unwrap().into_iter().map(|t| t.expires_at).collect::<Vec<_>>();
+    assert_eq!(order(s), vec![10, 5, 20], "oldest issued first, whatever the expiry");
+    s.delete_issued_agent_tokens(&[Digest::of("agt-one"), Digest::of("never-issued")]).unwrap();
+    assert_eq!(
+        s.issued_agent_tokens().unwrap(),
+        vec![t("agt-two", "bob@example.com", 5), t("agt-three", "ann@example.com", 20)]
+    );
+    assert!(!format!("{:?}", s.issued_agent_tokens().unwrap()).contains("agt-"), "digests only");
 }
 
 fn files_are_kept_by_path(s: &mut dyn Store) {

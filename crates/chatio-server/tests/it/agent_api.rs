@@ -675,3 +675,44 @@ async fn an_agent_holds_at_most_25_issued_tokens_and_sign_ins_are_rate_limited()
     let limited = sign_in(&slow, "sgn-guess-three-0000000000").await;
     assert_eq!((limited.status, limited.json()["error"].clone()), (429, json!("slow_down")));
 }
+
+/// Agents across a restart on the same data directory (issue 22's agents' state): a token
+/// issued by sign-in still logs in (only its digest was stored), and the agent sees the
+/// chat it was in, with the customer's message.
+#[tokio::test]
+async fn agents_keep_their_issued_tokens_and_their_chats_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let on = || {
+        builder()
+            .agent(false)
+            .data_dir(dir.path())
+            .agent_token(LICENSE, JANE, JANE_TOKEN)
+            .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
+            .start()
+    };
+    let server = on().await.expect("server starts");
+    let link = server.agent_sign_in_link(LICENSE, "ann@example.com").expect("a link");
+    let r = sign_in(&server, &code_of(&link)).await;
+    let ann_token = r.json()["access_token"].as_str().expect("a token").to_owned();
+    let (_a, _) = agent(&server, &ann_token).await;
+    // Ann alone is logged in and accepting: the customer's chat goes to her.
+    let mut c = Client::customer(&server).await;
+    let (chat, _thread) = c.start_chat("hello, anyone?").await;
+    let (_a2, p) = agent(&server, &ann_token).await;
+    let mine = |p: &Value| p["chats_summary"].as_array().map(|a| a.iter().any(|s| s["id"] == chat.as_str()));
+    assert_eq!(mine(&p), Some(true), "Ann sees the chat routed to her: {p}");
+    drop((_a, _a2, c));
+    server.shutdown().await;
+    let db = std::fs::read(dir.path().join("chatio.db")).unwrap_or_default();
+    assert!(!db.windows(ann_token.len()).any(|w| w == ann_token.as_bytes()), "the token itself is not stored");
+
+    let server = on().await.expect("server starts again");
+    let (_a, p) = agent(&server, &ann_token).await;
+    assert_eq!(p["my_profile"]["id"], "ann@example.com", "the issued token logs in after the restart");
+    assert_eq!(mine(&p), Some(true), "Ann still sees her chat after the restart: {p}");
+    let summary = p["chats_summary"].as_array().unwrap().iter().find(|s| s["id"] == chat.as_str()).cloned().unwrap();
+    let users: Vec<_> = summary["users"].as_array().unwrap().iter().map(|u| u["id"].clone()).collect();
+    assert!(users.contains(&json!("ann@example.com")), "Ann is still a member: {summary}");
+    assert_eq!(summary["last_event_per_type"]["message"]["event"]["text"], "hello, anyone?", "{summary}");
+    server.shutdown().await;
+}

@@ -49,6 +49,8 @@ pub(crate) struct MemoryStore {
     /// Refresh-token families and remembered browsers (G11, G36), as digests.
     identity: crate::identity::Identity,
     agents: Vec<Agent>,
+    /// Issued agent tokens, oldest first.
+    agent_tokens: Vec<crate::store::IssuedAgentToken>,
     /// Files by path, with how many events refer to each.
     files: HashMap<String, (FileRec, u64)>,
 }
@@ -62,6 +64,7 @@ impl MemoryStore {
             tokens: Default::default(),
             identity: Default::default(),
             agents: Vec::new(),
+            agent_tokens: Vec::new(),
             files: HashMap::new(),
         }
     }

@@ -2,7 +2,8 @@ use chatio_wire::UserId;
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, failed, json};
-use crate::store::{Agent, AgentStore, Result};
+use crate::identity::secret::Digest;
+use crate::store::{Agent, AgentStore, IssuedAgentToken, Result};
 
 impl AgentStore for SqliteStore {
     fn agent(&mut self, id: &UserId) -> Result<Option<Agent>> {
@@ -29,6 +30,49 @@ impl AgentStore for SqliteStore {
             .prepare_cached("INSERT INTO agents (id, data) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET data = ?2")
             .and_then(|mut s| s.execute(params![agent.id.as_str(), data]))
             .map_err(failed("cannot write an agent"))?;
+        Ok(())
+    }
+
+    fn issued_agent_tokens(&mut self) -> Result<Vec<IssuedAgentToken>> {
+        let rows: Vec<(Vec<u8>, i64, String, i64)> = self
+            .conn
+            .prepare_cached("SELECT hash, license, agent, expires_at FROM agent_tokens ORDER BY seq")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect())
+            .map_err(failed("cannot list agent tokens"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(hash, license, agent, expires_at)| {
+                let hash: [u8; 32] = hash.try_into().ok()?;
+                Some(IssuedAgentToken {
+                    hash: Digest::from_bytes(hash),
+                    license: u64::try_from(license).ok()?,
+                    agent,
+                    expires_at: u64::try_from(expires_at).unwrap_or(0),
+                })
+            })
+            .collect())
+    }
+
+    fn put_issued_agent_token(&mut self, token: IssuedAgentToken) -> Result<()> {
+        let license = i64::try_from(token.license).unwrap_or(i64::MAX);
+        let expires_at = i64::try_from(token.expires_at).unwrap_or(i64::MAX);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO agent_tokens (hash, license, agent, expires_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (hash) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![token.hash.as_bytes().as_slice(), license, token.agent, expires_at]))
+            .map_err(failed("cannot write an agent token"))?;
+        Ok(())
+    }
+
+    fn delete_issued_agent_tokens(&mut self, hashes: &[Digest]) -> Result<()> {
+        for hash in hashes {
+            self.conn
+                .prepare_cached("DELETE FROM agent_tokens WHERE hash = ?1")
+                .and_then(|mut s| s.execute(params![hash.as_bytes().as_slice()]))
+                .map_err(failed("cannot delete an agent token"))?;
+        }
         Ok(())
     }
 }

@@ -47,6 +47,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("002_agent_lists", include_str!("002_agent_lists.sql")),
     ("003_identity", include_str!("003_identity.sql")),
     ("004_file_refs", include_str!("004_file_refs.sql")),
+    ("005_agent_tokens", include_str!("005_agent_tokens.sql")),
 ];
 
 /// SQLite's page cache of the server's connection, in KiB (`PRAGMA cache_size`): the hot

@@ -23,6 +23,10 @@ const FULL_SCANS_ALLOWED: &[(&str, &str)] = &[
          found through the primary key",
     ),
     ("SELECT data FROM agents ORDER BY seq", "the configured agents, a handful, read at start"),
+    (
+        "SELECT hash, license, agent, expires_at FROM agent_tokens ORDER BY seq",
+        "the issued agent tokens, read once at start: at most 25 per configured agent (H10), by the primary key's order",
+    ),
 ];
 
 /// The statements seen (unexpanded: `?N` for parameters).
