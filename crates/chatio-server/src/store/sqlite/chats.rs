@@ -28,12 +28,19 @@ impl SqliteStore {
 
 impl ChatStore for SqliteStore {
     fn chat(&mut self, license: u64, id: &ChatId) -> Result<Option<ChatRec>> {
+        if let Some(chat) = self.hot.chat(license, id) {
+            return Ok(Some(chat.clone()));
+        }
         let data: Option<String> = self
             .conn
             .prepare_cached("SELECT data FROM chats WHERE license = ?1 AND id = ?2")
             .and_then(|mut s| s.query_row(params![license as i64, id.as_str()], |r| r.get(0)).optional())
             .map_err(failed("cannot read a chat"))?;
-        data.map(|d| decode(&d)).transpose()
+        let chat: Option<ChatRec> = data.map(|d| decode(&d)).transpose()?;
+        if let Some(c) = &chat {
+            self.hot.put_chat(license, c);
+        }
+        Ok(chat)
     }
 
     fn put_chat(&mut self, license: u64, chat: ChatRec) -> Result<()> {
@@ -60,6 +67,7 @@ impl ChatStore for SqliteStore {
                 })
                 .map_err(failed("cannot write a chat"))?;
         }
+        self.hot.put_chat(license, &chat);
         Ok(())
     }
 
@@ -160,6 +168,7 @@ impl ChatStore for SqliteStore {
                     .execute(key)
             })
             .map_err(failed("cannot delete a thread"))?;
+        self.hot.deleted_thread(license, chat);
         Ok(())
     }
 
@@ -195,11 +204,18 @@ impl ChatStore for SqliteStore {
     }
 
     fn last_thread(&mut self, license: u64, chat: &ChatId) -> Result<Option<ThreadRec>> {
+        if let Some(thread) = self.hot.last_thread(license, chat) {
+            return Ok(Some(thread.clone()));
+        }
         let rows = self.texts(
             "SELECT data FROM threads WHERE license = ?1 AND chat = ?2 ORDER BY ord DESC LIMIT 1",
             params![license as i64, chat.as_str()],
         )?;
-        rows.first().map(|d| decode(d)).transpose()
+        let thread: Option<ThreadRec> = rows.first().map(|d| decode(d)).transpose()?;
+        if let Some(t) = &thread {
+            self.hot.put_last_thread(license, chat, t);
+        }
+        Ok(thread)
     }
 
     fn put_thread(&mut self, license: u64, chat: &ChatId, thread: ThreadRec) -> Result<()> {
@@ -225,9 +241,14 @@ impl ChatStore for SqliteStore {
             })
             .map_err(failed("cannot write a thread"))?;
         if same == 1 {
+            self.hot.wrote_thread(license, chat, &thread);
             return Ok(());
         }
-        if !self.exists("SELECT 1 FROM chats WHERE license = ?1 AND id = ?2", params![license as i64, chat.as_str()])? {
+        let known = self.hot.chat(license, chat).is_some();
+        if !known
+            && !self
+                .exists("SELECT 1 FROM chats WHERE license = ?1 AND id = ?2", params![license as i64, chat.as_str()])?
+        {
             return Err(StoreError::new("no such chat"));
         }
         self.conn
@@ -247,6 +268,7 @@ impl ChatStore for SqliteStore {
                 ])
             })
             .map_err(failed("cannot write a thread"))?;
+        self.hot.wrote_thread(license, chat, &thread);
         Ok(())
     }
 

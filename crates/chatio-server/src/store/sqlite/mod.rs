@@ -22,6 +22,9 @@
 //!   the write-ahead log is truncated back to [`WAL_KEEP_BYTES`] after each checkpoint.
 //!   A request's savepoint journal (the pages it changed, for its rollback) is kept in
 //!   memory (`temp_store = MEMORY`), never in a temporary file: one request's pages at most.
+//!   The chats and last threads that every event reads and writes are kept decoded, at
+//!   most [`HOT_CHATS`](hot::HOT_CHATS) chats, written through and forgotten whenever writes
+//!   may have been undone (`hot.rs`).
 //! * **Records** are JSON in a `data` column, with the columns their queries select and sort
 //!   by beside it (indexed); events are stored in the reference form. Token secrets are
 //!   stored as their SHA-256.
@@ -36,6 +39,7 @@ mod agents;
 mod chats;
 mod customers;
 mod files;
+mod hot;
 mod identity;
 #[cfg(test)]
 mod plans;
@@ -108,6 +112,8 @@ pub(crate) struct SqliteStore {
     unlink: Vec<String>,
     /// How many of `unlink` were there when the current request began.
     unlink_mark: usize,
+    /// The chats and last threads every event reads, decoded (`hot.rs`).
+    hot: hot::Hot,
     /// Held for the store's life: the data directory's lock.
     _lock: DirLock,
 }
@@ -165,6 +171,7 @@ impl SqliteStore {
             failed_commits: 0,
             unlink: Vec::new(),
             unlink_mark: 0,
+            hot: hot::Hot::default(),
             _lock: lock,
         })
     }
@@ -186,6 +193,7 @@ impl SqliteStore {
             tracing::error!("the database rolled back the open transaction: its writes are not stored");
             self.in_transaction = false;
             self.unlink.clear();
+            self.hot.clear();
             self.failed_commits += 1;
             return true;
         }
@@ -293,6 +301,7 @@ impl Store for SqliteStore {
         }
         if !keep {
             self.unlink.truncate(self.unlink_mark);
+            self.hot.clear();
         }
         let undone = if keep { Ok(()) } else { self.control("ROLLBACK TO request") };
         undone.and_then(|()| self.control("RELEASE request")).map_err(failed("cannot end a transaction"))
@@ -316,6 +325,7 @@ impl Store for SqliteStore {
             let _ = self.conn.execute_batch("ROLLBACK");
             self.in_transaction = false;
             self.unlink.clear();
+            self.hot.clear();
             self.failed_commits += 1;
             return Err(failed("cannot commit")(e));
         }
@@ -388,6 +398,61 @@ mod tests {
         let mut store = SqliteStore::open(dir.path(), 1).unwrap();
         assert!(store.customer(100, &"kept".into()).unwrap().is_some());
         assert!(store.customer(100, &"after".into()).unwrap().is_some());
+    }
+
+    #[test]
+    fn the_hot_records_never_show_a_write_that_was_undone() {
+        use crate::store::{ChatRec, ChatStore, ThreadRec};
+        use chatio_wire::{ChatId, Properties, ThreadId, UserId};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        let c = ChatId::new("C");
+        let mut chat = ChatRec {
+            id: c.clone(),
+            customer: UserId::new("u"),
+            agents: Vec::new(),
+            properties: Properties::new(),
+            scopes: Default::default(),
+            next_event_order: 1,
+            last_activity: 0,
+            activity_seq: 1,
+            last_seen: Default::default(),
+            held: Default::default(),
+        };
+        let thread = |order: u64| ThreadRec {
+            id: ThreadId::new(format!("T{order}")),
+            active: true,
+            order,
+            user_ids: Vec::new(),
+            properties: Properties::new(),
+            last_activity: 0,
+            events: 0,
+        };
+        store.begin().unwrap();
+        store.put_chat(100, chat.clone()).unwrap();
+        store.put_thread(100, &c, thread(1)).unwrap();
+        store.end(true).unwrap();
+        store.commit().unwrap();
+        assert_eq!(store.last_thread(100, &c).unwrap().map(|t| t.order), Some(1));
+        // A request that writes, reads its writes, then fails: nothing of it is read after.
+        store.begin().unwrap();
+        chat.next_event_order = 9;
+        store.put_chat(100, chat.clone()).unwrap();
+        store.put_thread(100, &c, thread(2)).unwrap();
+        assert_eq!(store.chat(100, &c).unwrap().map(|c| c.next_event_order), Some(9));
+        assert_eq!(store.last_thread(100, &c).unwrap().map(|t| t.order), Some(2));
+        store.end(false).unwrap();
+        assert_eq!(store.chat(100, &c).unwrap().map(|c| c.next_event_order), Some(1));
+        assert_eq!(store.last_thread(100, &c).unwrap().map(|t| t.order), Some(1));
+        // Kept writes are read back, through a commit and after a reopen.
+        store.begin().unwrap();
+        store.put_thread(100, &c, thread(2)).unwrap();
+        store.end(true).unwrap();
+        store.commit().unwrap();
+        assert_eq!(store.last_thread(100, &c).unwrap().map(|t| t.order), Some(2));
+        drop(store);
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        assert_eq!(store.last_thread(100, &c).unwrap().map(|t| t.order), Some(2));
     }
 
     #[test]
