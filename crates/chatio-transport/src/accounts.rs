@@ -1,6 +1,6 @@
 //! The customer token endpoint (`POST <accounts>/customer/`, protocol file 1.4, G11) without
 //! the HTTP: the form a provider posts, how the endpoint's answer becomes [`Credentials`] or a
-//! typed error, and the cache. The native provider ([`crate::token::AccountsToken`], over
+//! typed error, and the cache. The native provider ([`crate::credentials::AccountsToken`], over
 //! hyper) and the browser's (`crate::web::AccountsToken`, over `fetch`) differ only in how
 //! they send the request.
 
@@ -15,8 +15,8 @@ use chatio_wire::{Token, UserId};
 use serde::Deserialize;
 use url::Url;
 
+use crate::credentials::{AccountsIdentity, Credentials, RefreshListener};
 use crate::error::{Error, excerpt};
-use crate::token::{AccountsIdentity, Credentials, RefreshListener};
 
 /// A cached token is handed out only while it has at least this long to live.
 const REFRESH_MARGIN: Duration = Duration::from_secs(5);
@@ -46,9 +46,9 @@ pub(crate) struct Accounts {
     gate: futures::lock::Mutex<()>,
 }
 
-/// The customer token endpoint as a [`TokenProvider`](crate::token::TokenProvider), over `C`:
+/// The customer token endpoint as a [`TokenProvider`](crate::credentials::TokenProvider), over `C`:
 /// the platform's way to post the form (hyper natively, `fetch` in a browser). Each platform
-/// names its own `AccountsToken` ([`crate::token::AccountsToken`]); the form, the answer's
+/// names its own `AccountsToken` ([`crate::credentials::AccountsToken`]); the form, the answer's
 /// parsing, the typed errors and the cache are the same.
 pub struct AccountsProvider<C> {
     inner: Arc<(C, Accounts)>,
@@ -160,7 +160,7 @@ impl Accounts {
         let prefix = accounts_base.path().trim_end_matches('/');
         endpoint.set_path(&format!("{prefix}/customer/"));
         if endpoint.cannot_be_a_base() {
-            let url = crate::ws::redact(accounts_base);
+            let url = crate::urls::redact(accounts_base);
             return Err(Error::InvalidUrl { url, source: crate::error::UrlError::CannotBeABase });
         }
         Ok(Self {
@@ -245,7 +245,7 @@ impl Accounts {
     }
 
     /// Resumes the customer of a kept refresh token, unless this provider already has an
-    /// identity (see [`TokenProvider::resume`](crate::token::TokenProvider::resume)).
+    /// identity (see [`TokenProvider::resume`](crate::credentials::TokenProvider::resume)).
     pub(crate) fn resume(&self, refresh: Token) {
         if self.server_app.is_some() {
             return;

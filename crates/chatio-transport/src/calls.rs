@@ -14,10 +14,10 @@ use futures::future::{AbortHandle, AbortRegistration, Abortable};
 use url::Url;
 
 use crate::bus::Bus;
+use crate::credentials::Credentials;
 use crate::handle::{Command, ReplySender};
 use crate::session::{DrivenSession, Polled};
-use crate::token::Credentials;
-use crate::upload::{FileSource, Progress, Upload, UploadError};
+use crate::upload_spec::{FileSource, Progress, Upload, UploadError};
 
 /// An upload the session accepted, waiting for its `DriverAction::Upload`.
 pub(crate) type HeldUpload = (FileSource, Option<Progress>, oneshot::Receiver<()>);

@@ -24,17 +24,19 @@ use url::Url;
 
 use crate::bus::Bus;
 use crate::calls::{Calls, StartedUpload, UploadEnd, watch_upload};
+use crate::credentials::TokenProvider;
 use crate::error::{Dropped, Error};
 use crate::handle::Command;
-pub use crate::handle::{AbandonOnDrop, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
+pub use crate::handle::{AbandonOnDrop, DriverHandle, UploadIdReceiver};
 use crate::platform::{
     CLOSED_BY_CLIENT, Closing, Internal, MaybeSend, Network, NetworkEvents, Platform, Socket, SocketEvent,
 };
+pub use crate::reply::ReplyReceiver;
 use crate::session::DrivenSession;
+pub use crate::session::Snapshot;
 use crate::store::Store;
 pub use crate::tap::{Tap, TapEvent};
-use crate::token::TokenProvider;
-use crate::ws;
+use crate::urls;
 
 /// Where the driver connects and how.
 #[derive(Clone)]
@@ -98,8 +100,8 @@ pub fn spawn_on<P: Platform, S: DrivenSession>(
     tokens: Arc<dyn TokenProvider>,
 ) -> Result<DriverHandle<S>, Error> {
     let endpoint = session.endpoint();
-    let rtm_url = ws::rtm_url_at(&config.server, endpoint)?;
-    let upload_url = ws::web_api_url_at(&config.server, endpoint, "send_file")?;
+    let rtm_url = urls::rtm_url_at(&config.server, endpoint)?;
+    let upload_url = urls::web_api_url_at(&config.server, endpoint, "send_file")?;
     let (tx, rx) = mpsc::unbounded();
     let (itx, irx) = mpsc::unbounded();
     let watch = platform.watch_network(NetworkEvents(itx.clone()));
@@ -375,7 +377,7 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
     }
 
     /// The store failed: the session goes on without it.
-    fn store_failed(&mut self, e: crate::StoreError, now: Instant) {
+    fn store_failed(&mut self, e: crate::store::StoreError, now: Instant) {
         tracing::warn!(error = %e, "the store failed: going on in memory");
         self.store = None;
         self.session.handle_store_failed(e.into_core(), now);
@@ -449,7 +451,7 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
         let connect = self.platform.connect(&self.rtm_url, self.session.max_frame_len());
         let expire = self.platform.sleep_until(deadline);
         let tx = self.internal.clone();
-        let span = tracing::info_span!("chatio.connect", attempt, url = %ws::redact(&self.rtm_url));
+        let span = tracing::info_span!("chatio.connect", attempt, url = %urls::redact(&self.rtm_url));
         let task = async move {
             let r = match futures::future::select(std::pin::pin!(connect), std::pin::pin!(expire)).await {
                 futures::future::Either::Left((r, _)) => r,

@@ -318,7 +318,7 @@ mod tests {
     #[test]
     fn an_invalid_url_keeps_its_cause() {
         let base = url::Url::parse("ftp://user:secret@x/").expect("url");
-        let e = crate::ws::rtm_url(&base, chatio_wire::LicenseId(1)).expect_err("ftp");
+        let e = crate::urls::rtm_url(&base, chatio_wire::LicenseId(1)).expect_err("ftp");
         assert!(matches!(&e, Error::InvalidUrl { source: UrlError::UnsupportedScheme(s), .. } if s == "ftp"), "{e:?}");
         let chain = chatio_core::chain(&e);
         assert!(chain.starts_with("invalid URL `ftp://x/`: unsupported scheme `ftp`"), "{chain}");

@@ -13,10 +13,10 @@ use chatio_wire::RequestId;
 use futures::channel::{mpsc, oneshot};
 
 use crate::bus::{Bus, Subscriber};
+use crate::credentials::Credentials;
 use crate::reply::{Answer, FromReply};
 use crate::session::DrivenSession;
-use crate::token::Credentials;
-use crate::upload::{FileSource, Progress};
+use crate::upload_spec::{FileSource, Progress};
 
 /// A call that yields a request id; its outcome comes later.
 pub(crate) type RequestFn<S> = Box<dyn FnOnce(&mut S, Instant) -> Result<RequestId, CoreError> + Send>;
@@ -64,8 +64,6 @@ impl AbandonOnDrop {
         }
     }
 }
-
-pub use crate::session::Snapshot;
 
 /// A handle on a running driver of a session of type `S` (the customer's [`Session`] by
 /// default): send it calls, subscribe to its events. Cloning shares the driver; when every

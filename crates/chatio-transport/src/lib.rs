@@ -15,7 +15,9 @@
 //! * The rest is shared: the handle ([`DriverHandle`]), typed answers ([`FromReply`]), the
 //!   event bus, the token endpoint's form and cache, the errors, the URLs.
 //!
-//! This file is the only one outside `native/` and `web/` that chooses by target.
+//! This file (the platform's part of the public `ws`, `upload` and `token` modules) and
+//! `bounds.rs` (the `Send` bounds the shared code names) are the only ones outside `native/`
+//! and `web/` that choose by target.
 //!
 //! ## Crate features
 //!
@@ -42,8 +44,10 @@
 mod accounts;
 #[cfg(feature = "agent")]
 pub mod agent;
+pub(crate) mod bounds;
 pub mod bus;
 mod calls;
+mod credentials;
 pub mod driver;
 pub mod error;
 mod handle;
@@ -53,9 +57,8 @@ pub mod runtime;
 pub mod session;
 pub mod store;
 pub mod tap;
-pub mod token;
-pub mod upload;
-pub mod ws;
+mod upload_spec;
+mod urls;
 
 // The platform, chosen by target: native everywhere but in a browser.
 #[cfg(not(target_arch = "wasm32"))]
@@ -73,11 +76,46 @@ use web as platform_impl;
 #[cfg(all(target_arch = "wasm32", not(feature = "web")))]
 compile_error!("chatio-transport on wasm32 is the browser platform: enable its `web` feature");
 
+// The public modules that join a shared part and this platform's part.
+
+/// Where a session connects: the RTM websocket `<base>/<api>/rtm/ws[?license_id=N]` and the
+/// Web API `<base>/<api>/action/<name>[?license_id=N]` for an [`Endpoint`]; and this
+/// platform's websocket itself ([`connect`](ws::connect), [`RtmSocket`](ws::RtmSocket)).
+pub mod ws {
+    pub use crate::platform_impl::{RtmSocket, connect};
+    pub use crate::urls::*;
+}
+
+/// Web API `send_file`: what an upload is (its URL, token, form fields and bytes) and how it
+/// fails; each platform sends it its own way (protocol file, 4.7): [`send_file`](upload::send_file)
+/// over hyper natively, `XMLHttpRequest` in a browser, with its way to read a file's size
+/// ([`file_size`](upload::file_size)).
+pub mod upload {
+    pub use crate::platform_impl::{file_size, send_file};
+    pub use crate::upload_spec::*;
+}
+
+/// Customer access tokens: where they come from and how they are cached.
+///
+/// Two providers: [`StaticToken`](token::StaticToken) (a token the program already has) and
+/// [`AccountsToken`](token::AccountsToken), the customer token endpoint
+/// `POST <accounts>/customer/` (protocol file 1.4, G11) of this platform (over hyper natively,
+/// over `fetch` in a browser), cached until it expires and fetched anew when the session asks
+/// for a fresh one (after an `authentication` error).
+pub mod token {
+    pub use crate::accounts::AccountsProvider;
+    pub use crate::credentials::*;
+    pub use crate::platform_impl::AccountsToken;
+}
+
+pub use crate::handle::DriverHandle;
+pub use crate::session::Snapshot;
+pub use bounds::{MaybeSend, MaybeSync};
 pub use bus::{Recv, Subscriber};
-pub use driver::{DriverConfig, DriverHandle, Snapshot, spawn_on};
+pub use driver::{DriverConfig, spawn_on};
 pub use error::Error;
 pub use platform::Platform;
-pub use platform_impl::{MaybeSend, MaybeSync, TlsConfig};
+pub use platform_impl::TlsConfig;
 pub use reply::{Answer, FromReply};
 pub use session::{DrivenSession, Endpoint, Polled};
 pub use store::{MemoryStore, Store, StoreError};

@@ -22,10 +22,10 @@ use chatio_wire::{RequestId, SendFileResponse};
 use futures::channel::mpsc;
 use url::Url;
 
+pub use crate::bounds::{MaybeSend, MaybeSync};
+use crate::credentials::Credentials;
 use crate::error::Error;
-use crate::token::Credentials;
-use crate::upload::{Progress, Upload, UploadError};
-pub use crate::{MaybeSend, MaybeSync};
+use crate::upload_spec::{Progress, Upload, UploadError};
 
 /// Where a driver runs.
 pub trait Platform: Clone + MaybeSend + MaybeSync + Sized + 'static {

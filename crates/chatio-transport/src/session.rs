@@ -57,7 +57,7 @@ pub enum Polled<E, R> {
 /// A sans-IO session the driver can run: no I/O, no clock, no tasks of its own; time comes in
 /// as `now`, work goes out through the `poll_*` methods. See [`chatio_core::Session`] for the
 /// meaning of each input and output; another session type follows the same contract.
-pub trait DrivenSession: crate::MaybeSend + 'static {
+pub trait DrivenSession: crate::bounds::MaybeSend + 'static {
     /// What the session emits for subscribers.
     type Event: Send + Sync + 'static;
     /// A command's outcome (read as each command's own type through

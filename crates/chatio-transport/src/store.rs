@@ -26,15 +26,16 @@ use std::sync::{Arc, Mutex};
 
 use chatio_core::{StoreChange, StoredState};
 
+pub use crate::bounds::StoreFuture;
+use crate::bounds::{MaybeSend, MaybeSync};
 use crate::error::BoxError;
-pub use crate::platform_impl::StoreFuture;
 
 /// Where a session keeps what must survive a restart.
 ///
 /// [`apply`](Self::apply) must be atomic (all of a batch or none) and durable against the
 /// process being killed once its future completed; [`load`](Self::load) returns the outbox
 /// entries in the order they were added.
-pub trait Store: crate::MaybeSend + crate::MaybeSync + 'static {
+pub trait Store: MaybeSend + MaybeSync + 'static {
     /// Reads what earlier sessions kept (opening the store first if need be).
     ///
     /// # Errors

@@ -164,7 +164,7 @@ pub const RULES: Rules = Rules {
     platform: &[
         Platform { name: "chatio-wire", modules: &["frame/decode.rs"] },
         Platform { name: "chatio-core", modules: &[] },
-        Platform { name: "chatio-transport", modules: &["lib.rs", "native/", "web/"] },
+        Platform { name: "chatio-transport", modules: &["lib.rs", "bounds.rs", "native/", "web/"] },
     ],
     layers: &[Layers {
         name: "chatio-server",

@@ -17,7 +17,7 @@ use url::Url;
 use super::net::{self, TlsConfig};
 use crate::error::{Error, UrlError};
 use crate::runtime::{BoxIo, Runtime};
-use crate::ws::redact;
+use crate::urls::redact;
 
 /// A request body: in memory or streamed.
 pub type Body = UnsyncBoxBody<Bytes, io::Error>;

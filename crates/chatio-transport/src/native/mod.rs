@@ -18,30 +18,19 @@ use chatio_core::{Instant, Session};
 use chatio_wire::SendFileResponse;
 use url::Url;
 
-use crate::driver::{DriverConfig, DriverHandle, spawn_on};
+use crate::bounds::MaybeSend;
+use crate::credentials::TokenProvider;
+use crate::driver::{DriverConfig, spawn_on};
 use crate::error::Error;
+use crate::handle::DriverHandle;
 use crate::platform::{NetworkEvents, Platform};
 use crate::runtime::{BoxFuture, Runtime};
-use crate::token::TokenProvider;
-use crate::upload::{Progress, Upload, UploadError};
+use crate::upload_spec::{Progress, Upload, UploadError};
 use http::HttpClient;
 pub use net::TlsConfig;
 pub use socket::{NativeSocket, RtmSocket, connect};
 pub use token::AccountsToken;
 pub use upload::{file_size, send_file};
-
-/// `Send` on native targets: what the driver's tasks may carry between threads (the browser's
-/// twin asks nothing).
-pub trait MaybeSend: Send {}
-impl<T: Send + ?Sized> MaybeSend for T {}
-
-/// `Sync` on native targets (the browser's twin asks nothing).
-pub trait MaybeSync: Sync {}
-impl<T: Sync + ?Sized> MaybeSync for T {}
-
-/// A boxed future of the SDK's store (`Send` natively: the driver task may move between
-/// threads; the browser's twin asks nothing).
-pub type StoreFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The native platform: a runtime and TLS settings.
 #[derive(Clone, Debug)]

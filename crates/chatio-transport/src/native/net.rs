@@ -8,7 +8,7 @@ use url::Url;
 use crate::error::BoxError;
 use crate::error::{Error, UrlError};
 use crate::runtime::{BoxIo, Runtime};
-use crate::ws::redact;
+use crate::urls::redact;
 
 /// TLS settings for `wss://` and `https://`.
 #[derive(Clone, Default)]

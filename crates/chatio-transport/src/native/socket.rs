@@ -13,7 +13,7 @@ use futures::StreamExt;
 use url::Url;
 
 use super::net::{self, TlsConfig};
-use crate::MaybeSend;
+use crate::bounds::MaybeSend;
 use crate::error::Error;
 use crate::platform::{CLOSED_BY_CLIENT, Closing, Socket, SocketEvent};
 use crate::runtime::{BoxFuture, BoxIo, Runtime};
@@ -45,7 +45,7 @@ pub async fn connect(
     config.max_frame_size = Some(max_frame_len);
     let (socket, _response) =
         async_tungstenite::client_async_with_config(url.as_str(), io, Some(config)).await.map_err(|e| {
-            Error::WebSocket { context: format!("handshake with {}", crate::ws::redact(url)), source: Box::new(e) }
+            Error::WebSocket { context: format!("handshake with {}", crate::urls::redact(url)), source: Box::new(e) }
         })?;
     Ok(socket)
 }

@@ -6,9 +6,9 @@ use url::Url;
 use super::http::{HttpClient, full};
 use crate::accounts::Accounts;
 use crate::accounts::AccountsProvider;
+use crate::credentials::{AccountsIdentity, Credentials, TokenProvider};
 use crate::error::Error;
 use crate::runtime::BoxFuture;
-use crate::token::{AccountsIdentity, Credentials, TokenProvider};
 
 /// The customer token endpoint (`POST <accounts>/customer/`) over hyper, with a cache.
 pub type AccountsToken = AccountsProvider<HttpClient>;

@@ -13,7 +13,7 @@ use hyper::body::Frame;
 
 use super::http::{Body, HttpClient};
 use crate::error::{Error, excerpt};
-use crate::upload::{FileSource, Progress, Upload, UploadError};
+use crate::upload_spec::{FileSource, Progress, Upload, UploadError};
 
 /// Reads the size of a file on disk (local I/O only).
 ///

@@ -14,9 +14,9 @@ use web_sys::{AbortController, Headers, Request, RequestInit, RequestMode, Respo
 use super::time::sleep;
 use super::{http_error, js_message};
 use crate::accounts::{Accounts, AccountsProvider};
+use crate::credentials::{AccountsIdentity, Credentials, TokenProvider};
 use crate::error::{BrowserError, Error};
 use crate::runtime::BoxFuture;
-use crate::token::{AccountsIdentity, Credentials, TokenProvider};
 
 /// An HTTP answer read whole.
 #[derive(Debug)]
@@ -28,7 +28,7 @@ pub struct FetchResponse {
 }
 
 fn connect_error(url: &Url, e: &JsValue) -> Error {
-    Error::Connect { url: crate::ws::redact(url), source: Box::new(BrowserError(js_message(e))) }
+    Error::Connect { url: crate::urls::redact(url), source: Box::new(BrowserError(js_message(e))) }
 }
 
 /// `POST`s a body with `fetch` (CORS mode) and reads the answer; aborted after `timeout`.

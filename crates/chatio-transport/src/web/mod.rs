@@ -36,12 +36,16 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Event;
 
+pub use crate::bounds::{MaybeSend, MaybeSync, StoreFuture};
+use crate::credentials::TokenProvider;
+pub use crate::driver::DriverConfig;
 use crate::driver::spawn_on;
-pub use crate::driver::{AbandonOnDrop, DriverConfig, DriverHandle, ReplyReceiver, Snapshot, UploadIdReceiver};
 use crate::error::{BrowserError, Error};
+pub use crate::handle::{AbandonOnDrop, DriverHandle, UploadIdReceiver};
 use crate::platform::{NetworkEvents, Platform};
-use crate::token::TokenProvider;
-use crate::upload::{Progress, Upload, UploadError};
+pub use crate::reply::ReplyReceiver;
+pub use crate::session::Snapshot;
+use crate::upload_spec::{Progress, Upload, UploadError};
 pub use fetch::AccountsToken;
 pub use indexeddb::IndexedDbStore;
 pub use socket::{RtmSocket, connect};
@@ -53,17 +57,6 @@ pub use upload::{file_size, send_file};
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct TlsConfig {}
-
-/// Nothing on wasm32 (the browser runs the driver on one thread); `Send` natively.
-pub trait MaybeSend {}
-impl<T: ?Sized> MaybeSend for T {}
-
-/// Nothing on wasm32; `Sync` natively.
-pub trait MaybeSync {}
-impl<T: ?Sized> MaybeSync for T {}
-
-/// A boxed future of the SDK's store (not `Send`: the browser runs the driver on one thread).
-pub type StoreFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
 
 /// The browser platform.
 #[derive(Clone, Copy, Debug, Default)]

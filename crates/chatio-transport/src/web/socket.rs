@@ -11,7 +11,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::js_message;
-use crate::MaybeSend;
+use crate::bounds::MaybeSend;
 use crate::error::{BrowserError, Error};
 use crate::platform::{CLOSED_BY_CLIENT, Closing, SocketEvent as DriverEvent};
 
@@ -113,7 +113,7 @@ impl Socket {
 
 /// The browser could not open the websocket to `url`: `why`.
 fn connect_error(url: &Url, why: String) -> Error {
-    Error::Connect { url: crate::ws::redact(url), source: Box::new(BrowserError(why)) }
+    Error::Connect { url: crate::urls::redact(url), source: Box::new(BrowserError(why)) }
 }
 
 /// The RTM websocket, as the driver holds it.

@@ -13,7 +13,7 @@ use web_sys::{Blob, BlobPropertyBag, FormData, ProgressEvent, XmlHttpRequest};
 
 use super::{http_error, js_message};
 use crate::error::{BrowserError, Error, excerpt};
-use crate::upload::{FileSource, Progress, Upload, UploadError};
+use crate::upload_spec::{FileSource, Progress, Upload, UploadError};
 
 /// How the request ended.
 enum End {
@@ -65,7 +65,7 @@ pub async fn file_size(path: PathBuf) -> Result<u64, Error> {
 
 /// The request to `upload` failed before an answer: `why`.
 fn connect_error(upload: &Upload, why: String) -> UploadError {
-    transport(Error::Connect { url: crate::ws::redact(&upload.url), source: Box::new(BrowserError(why)) })
+    transport(Error::Connect { url: crate::urls::redact(&upload.url), source: Box::new(BrowserError(why)) })
 }
 
 fn transport(e: Error) -> UploadError {

@@ -1,5 +1,5 @@
 //! Web API `send_file`: what an upload is (its URL, token, form fields and bytes) and how it
-//! fails; each platform sends it its own way (protocol file, 4.7).
+//! fails (protocol file, 4.7). Public as `upload`, with the platform's way of sending it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,10 +9,6 @@ use chatio_wire::{ErrorObject, SendFile};
 use url::Url;
 
 use crate::error::Error;
-
-/// This platform's upload (over hyper natively, `XMLHttpRequest` in a browser) and its way to
-/// read a file's size.
-pub use crate::platform_impl::{file_size, send_file};
 
 /// Where the file's bytes come from.
 #[derive(Clone)]

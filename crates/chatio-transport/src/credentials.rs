@@ -1,9 +1,7 @@
-//! Customer access tokens: where they come from and how they are cached.
-//!
-//! Two providers: [`StaticToken`] (a token the program already has) and [`AccountsToken`],
-//! the customer token endpoint `POST <accounts>/customer/` (protocol file 1.4, G11), cached
-//! until it expires and fetched anew when the session asks for a fresh one (after an
-//! `authentication` error).
+//! Customer access tokens: what a provider gives ([`Credentials`]), the [`TokenProvider`]
+//! trait, the identity asked of the token endpoint ([`AccountsIdentity`]) and the provider of a
+//! token the program already has ([`StaticToken`]). Public as `token`, with the endpoint's
+//! providers.
 
 use std::fmt;
 use std::time::Duration;
@@ -12,11 +10,6 @@ use chatio_wire::{Token, UserId};
 
 use crate::error::Error;
 use crate::runtime::BoxFuture;
-
-pub use crate::accounts::AccountsProvider;
-/// The customer token endpoint's provider of this platform (over hyper natively, over `fetch`
-/// in a browser).
-pub use crate::platform_impl::AccountsToken;
 
 /// A customer access token and what came with it.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,12 +1,11 @@
 //! Where a session connects: the RTM websocket `<base>/<api>/rtm/ws[?license_id=N]` and the
-//! Web API `<base>/<api>/action/<name>[?license_id=N]` for an [`Endpoint`]; and this
-//! platform's websocket itself ([`connect`], [`RtmSocket`]).
+//! Web API `<base>/<api>/action/<name>[?license_id=N]` for an [`Endpoint`], and URLs as error
+//! messages show them ([`redact`]). Public as `ws`, with the platform's websocket.
 
 use chatio_wire::LicenseId;
 use url::{Position, Url};
 
 use crate::error::{Error, UrlError};
-pub use crate::platform_impl::{RtmSocket, connect};
 use crate::session::Endpoint;
 
 /// The RTM websocket URL of the Customer API for a server base URL
