@@ -14,7 +14,7 @@ use chatio_wire::{
 use serde_json::Value;
 
 use crate::events::AgentEvents;
-use crate::model::{Chat, Event, User};
+use chatio_core::model::{Chat, Event, User};
 
 /// A chat with some of its threads (`get_chat_threads`).
 #[derive(Clone, Debug, PartialEq)]

@@ -8,8 +8,8 @@ use chatio_wire::{ChatId, EventKind, Image, NewEvent, RichElement, RichMessage};
 
 use super::AgentSdk;
 use crate::config::Config;
-use crate::model::Event;
 use crate::upload::{ImageFile, Images, UploadedImage};
+use chatio_core::model::Event;
 
 impl AgentSdk {
     /// Starts a session: logs in with the token and keeps the connection in the background.

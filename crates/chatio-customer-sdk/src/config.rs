@@ -106,7 +106,7 @@ pub struct Config {
     /// Where the SDK keeps what must survive a restart (none by default: everything lives in
     /// the process). See [`Config::store`] and, natively with the `sqlite` feature,
     /// `Config::store_path`.
-    pub store: Option<Arc<dyn crate::Store>>,
+    pub store: Option<Arc<dyn chatio_transport::store::Store>>,
     /// Most events waiting to be delivered at once (1 000): one more `send_message` fails
     /// with [`Error::OutboxFull`].
     pub max_outbox: usize,
@@ -231,7 +231,7 @@ impl Config {
     /// [`SdkEvent::StoreUnavailable`](crate::SdkEvent::StoreUnavailable) and the session goes
     /// on in memory.
     #[must_use]
-    pub fn store(mut self, store: impl crate::Store) -> Self {
+    pub fn store(mut self, store: impl chatio_transport::store::Store) -> Self {
         self.store = Some(Arc::new(store));
         self
     }
@@ -242,7 +242,7 @@ impl Config {
     #[cfg(all(not(target_arch = "wasm32"), feature = "sqlite"))]
     #[must_use]
     pub fn store_path(self, path: impl Into<std::path::PathBuf>) -> Self {
-        self.store(crate::SqliteStore::new(path))
+        self.store(chatio_transport::sqlite::SqliteStore::new(path))
     }
 
     /// Sets the most events waiting to be delivered at once (at least 1; default 1 000).

@@ -12,7 +12,7 @@ use futures::{FutureExt, Stream};
 
 // `next_page`, not `next`: `StreamExt::next` stays the `Stream`'s.
 
-use crate::model::Event;
+use chatio_core::model::Event;
 
 /// A page of history.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,8 +12,8 @@ use crate::call::Call;
 use crate::driver::DriverHandle;
 use crate::events::Events;
 use crate::history::ChatHistory;
-use crate::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
 use crate::upload::{File, SendFile};
+use chatio_core::model::{Chat, ChatSummary, Event, Thread, ThreadSummary, User};
 
 /// A page request: `offset` and `limit` (`None`: the method's default).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -163,23 +163,23 @@ impl CustomerSdk {
     /// `.await`, misses nothing. Later streams start from their creation.
     ///
     /// Bounded: a subscriber that falls behind by more than [`Config::event_buffer`](crate::Config::event_buffer) events
-    /// reads [`SdkEvent::Lagged`](crate::SdkEvent::Lagged) in place of those it missed (see
+    /// reads [`SdkEvent::Lagged`](chatio_core::SdkEvent::Lagged) in place of those it missed (see
     /// [`Events`]). Filter by name with [`Events::named`] (the JS SDK's `on(name, …)`).
     pub fn events(&self) -> Events {
         Events::new(self.driver.subscribe())
     }
 
-    /// The next event named `name` ([`SdkEvent::name`](crate::SdkEvent::name), e.g.
+    /// The next event named `name` ([`SdkEvent::name`](chatio_core::SdkEvent::name), e.g.
     /// `"new_event"`), from now on — the JS SDK's `once(name, …)`. `None` if the session
     /// ends first.
     ///
     /// **Cancellation:** dropping the future unsubscribes; nothing is lost for other
     /// subscribers.
-    pub async fn once(&self, name: &str) -> Option<crate::SdkEvent> {
+    pub async fn once(&self, name: &str) -> Option<chatio_core::SdkEvent> {
         use futures::StreamExt;
         let mut events = self.events().named(&[name]);
         while let Some(e) = events.next().await {
-            if !matches!(e, crate::SdkEvent::Lagged { .. }) {
+            if !matches!(e, chatio_core::SdkEvent::Lagged { .. }) {
                 return Some(e);
             }
         }

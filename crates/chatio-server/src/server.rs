@@ -200,7 +200,7 @@ impl ServerBuilder {
 
     /// Sets the quotas on events, properties and uploads (G38; see [`Quotas`](crate::Quotas)
     /// for each default).
-    pub fn quotas(mut self, quotas: crate::Quotas) -> Self {
+    pub fn quotas(mut self, quotas: crate::config::Quotas) -> Self {
         self.config.quotas = quotas;
         self
     }
