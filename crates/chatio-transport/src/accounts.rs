@@ -1,6 +1,6 @@
 //! The customer token endpoint (`POST <accounts>/customer/`, protocol file 1.4, G11) without
 //! the HTTP: the form a provider posts, how the endpoint's answer becomes [`Credentials`] or a
-//! typed error, and the cache. The native provider ([`crate::credentials::AccountsToken`], over
+//! typed error, and the cache. The native provider ([`crate::token::AccountsToken`], over
 //! hyper) and the browser's (`crate::web::AccountsToken`, over `fetch`) differ only in how
 //! they send the request.
 
@@ -48,7 +48,7 @@ pub(crate) struct Accounts {
 
 /// The customer token endpoint as a [`TokenProvider`](crate::credentials::TokenProvider), over `C`:
 /// the platform's way to post the form (hyper natively, `fetch` in a browser). Each platform
-/// names its own `AccountsToken` ([`crate::credentials::AccountsToken`]); the form, the answer's
+/// names its own `AccountsToken` ([`crate::token::AccountsToken`]); the form, the answer's
 /// parsing, the typed errors and the cache are the same.
 pub struct AccountsProvider<C> {
     inner: Arc<(C, Accounts)>,
