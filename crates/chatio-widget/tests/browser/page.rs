@@ -429,6 +429,8 @@ async fn a_conversation_goes_on_with_its_history_across_a_restart_on_the_data_di
     let count = |t: &str| mine.iter().filter(|m| m.contains(t)).count();
     assert_eq!((count("Before the restart"), count("After the restart")), (1, 1), "{mine:?}");
     shot(&c, "after-durable-restart").await;
+    // Closed before the driver goes: killing chromedriver leaves its browser running.
+    c.close().await.unwrap();
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&data);
 }
