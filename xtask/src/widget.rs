@@ -319,35 +319,15 @@ pub(crate) fn ci_widget() -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     build()?;
-    run(Command::new(env!("CARGO"))
-        .current_dir(root())
-        // One browser at a time: each test starts its own Chromium, and this machine has two cores.
-        // `--include-ignored`: the browser tests are ignored in a plain `cargo test` (they need
-        // Chromium and the built widget); here both are in place.
-        .args([
-            "test",
-            "-p",
-            "chatio-widget",
-            "--test",
-            "browser",
-            "--",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("CHATIO_BROWSER_TESTS", "require"))?;
-    run(Command::new(env!("CARGO"))
-        .current_dir(root())
-        .args([
-            "test",
-            "-p",
-            "chatio-agent-web",
-            "--test",
-            "browser",
-            "--",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("CHATIO_BROWSER_TESTS", "require"))
+    // One browser at a time: each test starts its own Chromium, and this machine has two cores.
+    // `--include-ignored`: the browser tests are ignored in a plain `cargo test` (they need
+    // Chromium and the built pages); here both are in place.
+    for package in ["chatio-widget", "chatio-agent-web"] {
+        run(Command::new(env!("CARGO"))
+            .current_dir(root())
+            .args(["test", "-p", package, "--test", "browser", "--"])
+            .args(["--include-ignored", "--nocapture", "--test-threads=1"])
+            .env("CHATIO_BROWSER_TESTS", "require"))?;
+    }
+    Ok(())
 }

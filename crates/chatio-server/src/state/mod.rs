@@ -501,24 +501,14 @@ impl State {
     /// is logged in on each (at start, after a restart).
     pub(crate) async fn bot_ready(&self, before: u64, limit: Duration) {
         let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let notified = self.bot_changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let ready = {
-                let inner = self.lock();
-                match &inner.hub.bot_id {
-                    Some(id) => {
-                        let again = inner.bot_logins >= before + inner.bot_licenses.len() as u64;
-                        again && inner.bot_licenses.iter().all(|l| inner.hub.agent_count(*l, id) > 0)
-                    }
-                    None => true,
-                }
-            };
-            if ready || tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return;
+        self.wait_for_bot(deadline, |inner| match &inner.hub.bot_id {
+            Some(id) => {
+                let again = inner.bot_logins >= before + inner.bot_licenses.len() as u64;
+                again && inner.bot_licenses.iter().all(|l| inner.hub.agent_count(*l, id) > 0)
             }
-        }
+            None => true,
+        })
+        .await;
     }
 
     /// With a zero bot delay: waits, at most [`BOT_SETTLE_WAIT`], until the scripted bot
@@ -529,21 +519,26 @@ impl State {
             return;
         }
         let deadline = tokio::time::Instant::now() + BOT_SETTLE_WAIT;
+        self.wait_for_bot(deadline, |inner| match &inner.hub.bot_id {
+            Some(id) if inner.hub.agent_count(license, id) > 0 => {
+                let (sent, handled) = inner.hub.bot_pushes.get(&license).copied().unwrap_or_default();
+                handled >= sent
+            }
+            _ => true,
+        })
+        .await;
+    }
+
+    /// Waits until `done` holds for the state, checked again each time the scripted bot's
+    /// state changes, or until `deadline`.
+    async fn wait_for_bot(&self, deadline: tokio::time::Instant, done: impl Fn(&Inner) -> bool) {
         loop {
             let notified = self.bot_changed.notified();
             tokio::pin!(notified);
+            // Registered before the check: a change between the check and the wait wakes it.
             notified.as_mut().enable();
-            let caught_up = {
-                let inner = self.lock();
-                match &inner.hub.bot_id {
-                    Some(id) if inner.hub.agent_count(license, id) > 0 => {
-                        let (sent, handled) = inner.hub.bot_pushes.get(&license).copied().unwrap_or_default();
-                        handled >= sent
-                    }
-                    _ => true,
-                }
-            };
-            if caught_up || tokio::time::timeout_at(deadline, notified).await.is_err() {
+            let ready = done(&self.lock());
+            if ready || tokio::time::timeout_at(deadline, notified).await.is_err() {
                 return;
             }
         }
