@@ -32,8 +32,13 @@ pub(crate) async fn agent(server: &ServerHandle, token: &str) -> (Client, Value)
     (a, p)
 }
 
-/// A Web API call of the Agent API.
-async fn agent_web(server: &ServerHandle, action: &str, token: &str, body: Value) -> crate::client::HttpReply {
+/// A Web API call of the Agent API (an HTTP request over a real socket).
+pub(crate) async fn agent_web(
+    server: &ServerHandle,
+    action: &str,
+    token: &str,
+    body: Value,
+) -> crate::client::HttpReply {
     let auth = format!("Bearer {token}");
     http(
         server,

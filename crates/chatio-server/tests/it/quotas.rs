@@ -216,3 +216,35 @@ async fn file_names_are_bounded_and_never_hold_control_or_bidi_characters() {
     assert!(upload(&server, &c, &chat, &format!("{}.txt", "é".repeat(251)), 3).await.is_none());
     assert_eq!(server.chat_events(100, &chat).len(), 2);
 }
+
+#[tokio::test]
+async fn agents_past_a_quota_get_the_same_error_with_its_data_over_rtm_and_the_web_api() {
+    use crate::agent_api::{agent, agent_web};
+    const TOKEN: &str = "quota-agent-fixed-token-0123456789";
+    let q = quotas(&[("chat_events", 6), ("properties", 1)]);
+    let server = builder().agent(false).quotas(q).agent_token(100, "jane@example.com", TOKEN).start().await.unwrap();
+    let mut c = Client::customer(&server).await;
+    let (chat, _) = c.start_chat("hello").await;
+    let (mut a, _) = agent(&server, TOKEN).await;
+    a.ok("join_chat", json!({"chat_id": chat})).await;
+    // The agent fills the chat; the event past the quota is refused with the quota's data.
+    let mut refusal = None;
+    for i in 0..6 {
+        let r = a.request("send_event", json!({"chat_id": chat, "event": message(&format!("a{i}"))})).await;
+        if r["success"] == false {
+            refusal = Some(r["payload"]["error"].clone());
+            break;
+        }
+    }
+    let e = refusal.expect("six events fit in a chat of six");
+    is_quota(&e, "chat_events", 6);
+    let r = agent_web(&server, "send_event", TOKEN, json!({"chat_id": chat, "event": message("web")})).await;
+    assert_eq!(r.status, 400);
+    is_quota(&r.json()["payload"]["error"], "chat_events", 6);
+    assert_eq!(server.chat_events(100, &chat).len(), 6);
+    // Properties: one key fits, a second is refused the same way.
+    a.ok("update_chat_properties", json!({"chat_id": chat, "properties": {"n": {"a": 1}}})).await;
+    let e =
+        a.fails("update_chat_properties", json!({"chat_id": chat, "properties": {"n": {"b": 2}}}), "validation").await;
+    is_quota(&e, "properties", 1);
+}
