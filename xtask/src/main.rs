@@ -69,7 +69,7 @@ fn print_help() {
          reference server (part of ci)\n  \
          updated [--no-tests]  a copy of the workspace after `cargo update`: clippy -D warnings, cargo test, the\n          \
          getting-started program (part of ci with --no-tests: an upstream release can turn it red)\n  \
-         record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead;\n          --agent re-records fixtures/recorded-agent/*.jsonl (agent sessions) instead\n  \
+         record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead;\n          --agent: fixtures/recorded-agent/*.jsonl (agent sessions) instead, --agent --check compares them\n  \
          bench   [wire|core|recorded|js|server|sdk|all|vs-js] the benchmarks, in release mode, with a summary (vs-js: our SDK vs the JS SDK 0.9.1 through one server)\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
@@ -95,6 +95,10 @@ fn ci() -> Result<()> {
     }
     // The README's test command.
     cargo(&["test", "--workspace"])?;
+    // The agent side's recorded transcripts against a fresh recording (a few seconds): a
+    // change of what the server or the agent client says shows up as a stale fixture.
+    eprintln!("$ cargo xtask record --agent --check");
+    record(&["--agent".to_owned(), "--check".to_owned()])?;
     // The SDK's end-to-end suite under the other runtimes (async-std ran above).
     for features in ["smol,tls", "tokio,tls"] {
         cargo(&[
@@ -331,39 +335,59 @@ fn soak(args: &[String]) -> Result<()> {
 /// had already stored depends on the moment of the drop.
 const TIMING_DEPENDENT: &[&str] = &["outbox"];
 
-/// `cargo xtask record [--check | --agent]`.
+/// `cargo xtask record [--agent] [--check]`: re-records the customer side's sessions
+/// (`fixtures/recorded`) or, with `--agent`, the agent side's (`fixtures/recorded-agent`);
+/// `--check` records into a temporary folder instead and compares.
 fn record(args: &[String]) -> Result<()> {
-    if args.iter().any(|a| a == "--agent") {
-        // The agent side's sessions, alone (their own folder; no --check yet).
-        let written = async_std::task::block_on(chatio_conformance::record_agent::record_all(
-            &root().join("fixtures/recorded-agent"),
-        ))
-        .map_err(|e| anyhow!("{}", e.chain()))?;
-        for w in written {
-            println!("recorded {w}");
-        }
-        println!("now run `cargo test -p chatio-conformance` and review snapshot changes with `cargo insta review`");
-        return Ok(());
-    }
+    let agent = args.iter().any(|a| a == "--agent");
     let check = args.iter().any(|a| a == "--check");
-    let dir = root().join("fixtures/recorded");
-    let out =
-        if check { std::env::temp_dir().join(format!("chatio-record-{}", std::process::id())) } else { dir.clone() };
-    let written = async_std::task::block_on(chatio_conformance::record::record_all(&out))
-        .map_err(|e| anyhow!("{}", e.chain()))?;
+    let folder = if agent { "fixtures/recorded-agent" } else { "fixtures/recorded" };
+    let dir = root().join(folder);
+    let out = if check {
+        std::env::temp_dir().join(format!("chatio-record-{}{}", if agent { "agent-" } else { "" }, std::process::id()))
+    } else {
+        dir.clone()
+    };
+    let written = async_std::task::block_on(async {
+        if agent {
+            chatio_conformance::record_agent::record_all(&out).await
+        } else {
+            chatio_conformance::record::record_all(&out).await
+        }
+    })
+    .map_err(|e| anyhow!("{}", e.chain()));
     if !check {
-        for w in written {
+        for w in written? {
             println!("recorded {w}");
         }
         println!("now run `cargo test -p chatio-conformance` and review snapshot changes with `cargo insta review`");
         return Ok(());
     }
-    // Compare what each side said, in order, kind by kind ("out" frames, "in" frames,
-    // tokens, connections): how the two streams interleave and the times move between
-    // recordings, and so do the names of uploaded files (capabilities from the OS random
-    // source even on a seeded server).
+    let sessions =
+        if agent { chatio_conformance::record_agent::SESSIONS } else { chatio_conformance::record::SESSIONS };
+    let stale = written.map(|_| stale_recordings(&dir, &out, sessions));
+    let _ = std::fs::remove_dir_all(&out);
+    let stale = stale?;
+    if stale.is_empty() {
+        println!("{folder} is up to date");
+        Ok(())
+    } else {
+        let again = if agent { "cargo xtask record --agent" } else { "cargo xtask record" };
+        Err(anyhow!(
+            "{folder} differs from a fresh recording ({}): re-record with `{again}`, review and commit",
+            stale.join(", ")
+        ))
+    }
+}
+
+/// The sessions of `sessions` whose recording in `fresh` differs from the committed one in
+/// `dir` (or cannot be read). What each side said is compared in order, kind by kind ("out"
+/// frames, "in" frames, tokens, connections): how the two streams interleave and the times
+/// move between recordings, and so do the names of uploaded files (capabilities from the OS
+/// random source even on a seeded server).
+fn stale_recordings(dir: &std::path::Path, fresh: &std::path::Path, sessions: &[&str]) -> Vec<String> {
     let mut stale = Vec::new();
-    for name in chatio_conformance::record::SESSIONS {
+    for name in sessions {
         if TIMING_DEPENDENT.contains(name) {
             println!("skipped {name}.jsonl: what it records depends on when the injected drop lands");
             continue;
@@ -384,21 +408,12 @@ fn record(args: &[String]) -> Result<()> {
                 kinds
             })
         };
-        match (read(dir.join(&file)), read(out.join(&file))) {
+        match (read(dir.join(&file)), read(fresh.join(&file))) {
             (Ok(a), Ok(b)) if a == b => {}
             _ => stale.push(file),
         }
     }
-    let _ = std::fs::remove_dir_all(&out);
-    if stale.is_empty() {
-        println!("fixtures/recorded is up to date");
-        Ok(())
-    } else {
-        Err(anyhow!(
-            "fixtures/recorded differs from a fresh recording ({}): re-record with `cargo xtask record` and commit",
-            stale.join(", ")
-        ))
-    }
+    stale
 }
 
 /// Replaces the random name of every uploaded file (`/api/file/…/<hex>.<ext>`) with `FILE`.
