@@ -17,6 +17,7 @@ use web_sys::{
     HtmlTextAreaElement,
 };
 
+use crate::typing::{Signal, Typing};
 use crate::view::{self, Side};
 
 /// A result of DOM work; failures are reported to the console, never panics.
@@ -72,6 +73,10 @@ struct State {
     /// Events already on the log of the current chat (an event comes as the answer to a
     /// send and may come as a push too).
     shown: HashSet<EventId>,
+    /// Whether the visitor was told the agent is typing.
+    typing: Typing,
+    /// Whether a task checks for the end of the agent's typing.
+    typing_watched: bool,
 }
 
 struct App {
@@ -169,6 +174,16 @@ async fn exchange_code(server: &str, code: &str) -> Js<Result<String, String>> {
     Ok(Err(view::link_refused_text(response.status(), field("error").as_deref())))
 }
 
+/// Waits `ms` milliseconds (the browser's `setTimeout`).
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 fn report(what: &str, e: &JsValue) {
     web_sys::console::error_2(&JsValue::from_str(what), e);
 }
@@ -217,6 +232,8 @@ impl App {
             app.clone().send_reply();
         })?;
         let form = self.ui.composer.clone();
+        let app = self.clone();
+        on(&self.ui.reply, "input", move |_| app.clone().typed())?;
         on(&self.ui.reply, "keydown", move |e| {
             if let Some(k) = e.dyn_ref::<web_sys::KeyboardEvent>() {
                 if k.key() == "Enter" && !k.shift_key() && !k.is_composing() {
@@ -358,7 +375,7 @@ impl App {
 
     /// Ends the session and goes back to the sign-in form (with why, if it was not asked for).
     async fn sign_out(self: Rc<Self>, why: Option<String>) {
-        let sdk = {
+        let (sdk, typing) = {
             let mut st = self.state.borrow_mut();
             let sdk = st.sdk.take();
             st.generation += 1;
@@ -367,8 +384,11 @@ impl App {
             st.shown.clear();
             st.said.clear();
             st.names.clear();
-            sdk
+            (sdk, st.typing.stop())
         };
+        if let (Some(sdk), Some(stop)) = (&sdk, typing) {
+            let _ = sdk.send_typing_indicator(&stop.chat, false, false).await;
+        }
         if let Some(sdk) = sdk {
             sdk.destroy().await;
         }
@@ -490,8 +510,8 @@ impl App {
                 self.ui.typing.set_text_content(text.as_deref());
             }
             AgentEvent::SneakPeek { chat, user, text, .. } if self.is_current(chat) => {
-                let text = format!("{} is typing: {text}", self.name(user));
-                self.ui.typing.set_text_content(Some(&text));
+                let text = (!text.trim().is_empty()).then(|| format!("{} is typing: {text}", self.name(user)));
+                self.ui.typing.set_text_content(text.as_deref());
             }
             AgentEvent::ThreadClosed { .. } => self.refresh().await?,
             AgentEvent::UserLeft { chat, user } => {
@@ -633,6 +653,9 @@ impl App {
     async fn open_chat(self: Rc<Self>, chat: ChatId, take: bool) {
         let Some(sdk) = self.sdk() else { return };
         self.show_error(None);
+        if !self.is_current(&chat) {
+            self.stop_typing();
+        }
         if take {
             if let Err(e) = sdk.take_chat(&chat).await {
                 return self.failed(&e);
@@ -755,6 +778,8 @@ impl App {
         }
         let (Some(sdk), Some(chat)) = (self.sdk(), self.state.borrow().current.clone()) else { return };
         self.ui.reply.set_value("");
+        // The visitor hears "stopped typing" before the message (queued in this order).
+        self.stop_typing();
         spawn_local(async move {
             match sdk.send_message(&chat, text.clone()).await {
                 Ok(ev) => {
@@ -776,8 +801,64 @@ impl App {
         });
     }
 
+    /// The reply box changed: tells the visitor the agent is typing (once, not per key) or
+    /// stopped (the box emptied); a task watches for the agent going idle.
+    fn typed(self: Rc<Self>) {
+        let Some(chat) = self.state.borrow().current.clone() else { return };
+        let has_text = !self.ui.reply.value().trim().is_empty();
+        let signals = self.state.borrow_mut().typing.input(&chat, has_text, js_sys::Date::now());
+        self.send_typing(signals);
+        let watch = {
+            let mut st = self.state.borrow_mut();
+            let watch = st.typing.is_on() && !st.typing_watched;
+            st.typing_watched |= watch;
+            watch
+        };
+        if watch {
+            spawn_local(self.watch_typing());
+        }
+    }
+
+    /// Once a second while the visitor is told the agent types: says "stopped" when idle.
+    async fn watch_typing(self: Rc<Self>) {
+        loop {
+            sleep(1_000).await;
+            let (signal, on) = {
+                let mut st = self.state.borrow_mut();
+                let signal = st.typing.tick(js_sys::Date::now());
+                (signal, st.typing.is_on())
+            };
+            self.send_typing(signal.into_iter().collect());
+            if !on {
+                self.state.borrow_mut().typing_watched = false;
+                return;
+            }
+        }
+    }
+
+    /// Tells the visitor the agent stopped typing, if they were told it started.
+    fn stop_typing(&self) {
+        let stop = self.state.borrow_mut().typing.stop();
+        self.send_typing(stop.into_iter().collect());
+    }
+
+    /// Sends typing indicators in order (queued to the session at once, before anything
+    /// the caller sends next); a failure only goes to the console.
+    fn send_typing(&self, signals: Vec<Signal>) {
+        let Some(sdk) = self.sdk() else { return };
+        for Signal { chat, is_typing } in signals {
+            let sdk = sdk.clone();
+            spawn_local(async move {
+                if let Err(e) = sdk.send_typing_indicator(&chat, is_typing, false).await {
+                    report("chatio agent page: typing indicator:", &JsValue::from_str(&chatio_agent_sdk::chain(&e)));
+                }
+            });
+        }
+    }
+
     async fn close_chat(self: Rc<Self>) {
         let (Some(sdk), Some(chat)) = (self.sdk(), self.state.borrow().current.clone()) else { return };
+        self.stop_typing();
         if let Err(e) = sdk.close_thread(&chat).await {
             self.failed(&e);
         }

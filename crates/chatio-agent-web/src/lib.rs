@@ -46,6 +46,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod app;
+pub mod typing;
 pub mod view;
 
 pub use app::start;
