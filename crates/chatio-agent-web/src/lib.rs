@@ -19,7 +19,8 @@
 //! The page shows the queue (chats waiting for an agent, each with a **Take** button) and
 //! the agent's own chats with their unread counts; the open chat's conversation (its last
 //! thread, then what is said live, the visitor's typing and sneak peeks), a reply box
-//! (Enter sends, Shift+Enter is a new line), **Close chat**, an **Accepting chats** switch
+//! (Enter sends, Shift+Enter is a new line; while the agent writes, the visitor sees it typing:
+//! [`typing`] says when), **Close chat**, an **Accepting chats** switch
 //! (the routing status: off, new chats wait in the queue), and **Sign out**.
 //!
 //! **The token** is read from the sign-in form once, cleared from the field, and kept only in
@@ -37,7 +38,7 @@
 //! visitor and the unread count, visible focus, the keyboard focus kept on a chat's button
 //! while the lists redraw, `dir="auto"` on messages, light and dark colour schemes.
 //!
-//! [`view`] (what is shown, as data) is plain Rust, tested on native. The DOM side (`app`)
+//! [`view`] (what is shown, as data) and [`typing`] are plain Rust, tested on native. The DOM side (`app`)
 //! compiles on native too, so clippy and `cargo test --workspace` check it, but only runs in
 //! a browser (`#[wasm_bindgen(start)]`).
 

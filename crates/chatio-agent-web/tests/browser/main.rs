@@ -7,6 +7,7 @@
 //! failure. Screenshots go to `target/widget-test/`.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod conversation;
 mod page;
 // The widget's browser harness (chromedriver, Chromium, waits, axe-core), shared.
 #[path = "../../../chatio-widget/tests/browser/support.rs"]

@@ -14,10 +14,10 @@ use serde_json::json;
 
 use crate::support::*;
 
-const LICENSE: u64 = 100;
-const TOKEN: &str = "jane-page-token-0123456789";
+pub(crate) const LICENSE: u64 = 100;
+pub(crate) const TOKEN: &str = "jane-page-token-0123456789";
 
-fn page_built(env: &Env) -> bool {
+pub(crate) fn page_built(env: &Env) -> bool {
     let built = env.assets.join("agent/index.html").is_file();
     if !built {
         let why = "the agent page is not built in target/widget/agent (run `cargo xtask widget`)";
@@ -29,7 +29,7 @@ fn page_built(env: &Env) -> bool {
     built
 }
 
-async fn server(env: &Env) -> chatio_server::ServerHandle {
+pub(crate) async fn server(env: &Env) -> chatio_server::ServerHandle {
     chatio_server::Server::builder()
         .ephemeral()
         .widget_dir(&env.assets)
@@ -44,7 +44,7 @@ async fn focused_id(c: &Client) -> serde_json::Value {
 }
 
 /// The visitor's next event that `f` picks, within the browser tests' wait.
-async fn visitor_sees<T>(events: &mut Events, what: &str, mut f: impl FnMut(&SdkEvent) -> Option<T>) -> T {
+pub(crate) async fn visitor_sees<T>(events: &mut Events, what: &str, mut f: impl FnMut(&SdkEvent) -> Option<T>) -> T {
     let found = tokio::time::timeout(WAIT, async {
         while let Some(e) = events.next().await {
             if let Some(t) = f(&e) {
@@ -61,7 +61,7 @@ async fn visitor_sees<T>(events: &mut Events, what: &str, mut f: impl FnMut(&Sdk
     }
 }
 
-async fn sign_in(c: &Client, token: &str) {
+pub(crate) async fn sign_in(c: &Client, token: &str) {
     until(c, "!document.getElementById('signin-fields').disabled", "the sign-in form enabled").await;
     // Keyboard: the token field is the first stop of Tab.
     press(c, Key::Tab).await;
