@@ -13,6 +13,7 @@ mod getting_started;
 mod load;
 mod soak_attacks;
 mod soak_kill;
+mod soak_sdk_kill;
 mod soak_server;
 mod tidy;
 mod updated;
@@ -76,6 +77,7 @@ fn print_help() {
          wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time\n  \
          soak --server [--sessions N] [--secs S] the reference server under stalled readers and slow bodies (issue 14)\n  \
          soak --server --kill [--cycles N] [--customers N] the server killed with SIGKILL under load, restarted on its data (issue 22)\n  \
+         soak --sdk-kill [--cycles N] a client (the SDK on an SQLite store) killed with SIGKILL while it sends, restarted (issue 24)\n  \
          soak --attacks  each flood of issues 14 and 21 once (tokens, connections, frames, events, chats, uploads, socket.io)\n          \
          against one release server while an honest customer chats from another address: the reliability table\n  \
          tidy    the architecture rules of docs/ARCHITECTURE.md (crate direction, sans-I/O crates, limits, platform cfgs,\n          \
@@ -115,6 +117,8 @@ fn ci() -> Result<()> {
         ])?;
         cargo(&["test", "-p", "chatio-customer-sdk", "--no-default-features", "--features", features])?;
     }
+    // The SDK killed while it sends, restarted on its store (issue 24): a short debug run.
+    soak_sdk_kill::main(&["--debug".to_owned(), "--cycles".to_owned(), "5".to_owned()])?;
     examples()?;
     getting_started::main()?;
     // The workspace after `cargo update` (issue 26): a routine update must not break a build
@@ -313,6 +317,11 @@ fn docs() -> Result<()> {
 
 /// `cargo xtask soak [--cycles N] [--seed S]`, or `cargo xtask soak --server [...]`.
 fn soak(args: &[String]) -> Result<()> {
+    if let Some(i) = args.iter().position(|a| a == "--sdk-kill") {
+        let mut rest = args.to_vec();
+        rest.remove(i);
+        return soak_sdk_kill::main(&rest);
+    }
     if args.iter().any(|a| a == "--attacks") && !args.iter().any(|a| a == "--server") {
         return soak_server::main(args);
     }

@@ -19,6 +19,10 @@ mod pipelined;
 // feature (the other runtimes' CI runs leave it out; the memory store is covered there by the
 // transport's store suite).
 #[cfg(feature = "sqlite")]
+mod child;
+#[cfg(feature = "sqlite")]
+mod kill_soak;
+#[cfg(feature = "sqlite")]
 mod store;
 mod support;
 #[cfg(feature = "tls")]

@@ -6,9 +6,8 @@
 //! memory store across sessions, a store that cannot be used (in memory + a warning), and the
 //! outbox bound.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 
 use chatio_customer_sdk::{
@@ -17,12 +16,13 @@ use chatio_customer_sdk::{
 };
 use chatio_server::{Server, ServerHandle};
 
+use crate::child::ChildProcess;
 use crate::support::{WAIT, config, connect_with, run, wait, within};
 
 const CHILD_ENV: &str = "CHATIO_STORE_CHILD";
 
 /// The message events of a chat with this text, in order of the server's history.
-fn texts(server: &ServerHandle, chat: &ChatId) -> Vec<String> {
+pub(crate) fn texts(server: &ServerHandle, chat: &ChatId) -> Vec<String> {
     server
         .chat_events(100, chat.as_str())
         .into_iter()
@@ -33,7 +33,7 @@ fn texts(server: &ServerHandle, chat: &ChatId) -> Vec<String> {
         .collect()
 }
 
-fn temp_store(name: &str) -> PathBuf {
+pub(crate) fn temp_store(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("chatio-sdk-store-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -41,73 +41,40 @@ fn temp_store(name: &str) -> PathBuf {
 }
 
 /// The child process: this binary, running only `sdk_child_process`.
-struct ChildSdk {
-    child: Child,
-    stdin: ChildStdin,
-    lines: mpsc::Receiver<String>,
-}
+struct ChildSdk(ChildProcess);
 
 impl ChildSdk {
     fn start(mode: &str, url: &str, token: &str, chat: &ChatId, store: &Path) -> Self {
-        let exe = std::env::current_exe().expect("the test binary");
-        let mut child = Command::new(exe)
-            .args(["store::sdk_child_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, mode)
-            .env("CHATIO_CHILD_URL", url)
-            .env("CHATIO_CHILD_TOKEN", token)
-            .env("CHATIO_CHILD_CHAT", chat.as_str())
-            .env("CHATIO_CHILD_STORE", store)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the child");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                // The harness may have printed `test … ... ` on the same line first.
-                if let Some((_, l)) = line.rsplit_once("child: ") {
-                    let _ = tx.send(l.to_owned());
-                }
-            }
-        });
-        Self { child, stdin, lines }
+        let store = store.to_str().expect("a UTF-8 temp path");
+        Self(ChildProcess::start(
+            "store::sdk_child_process",
+            &[
+                (CHILD_ENV, mode),
+                ("CHATIO_CHILD_URL", url),
+                ("CHATIO_CHILD_TOKEN", token),
+                ("CHATIO_CHILD_CHAT", chat.as_str()),
+                ("CHATIO_CHILD_STORE", store),
+            ],
+        ))
     }
 
     /// Waits for the child to say `what` (generous: CI shares two loaded cores).
     fn expect(&mut self, what: &str) {
-        let line = self.lines.recv_timeout(WAIT * 4).unwrap_or_else(|e| panic!("the child never said {what}: {e}"));
+        let line = self.0.lines.recv_timeout(WAIT * 4).unwrap_or_else(|e| panic!("the child never said {what}: {e}"));
         assert_eq!(line, what);
     }
 
     fn tell(&mut self, line: &str) {
-        writeln!(self.stdin, "{line}").expect("write to the child");
-        self.stdin.flush().expect("flush");
+        self.0.tell(line);
     }
 
-    /// SIGKILL (`Child::kill` on Unix): no destructor, no flush, nothing of the SDK runs.
     fn kill9(mut self) {
-        self.child.kill().expect("kill");
-        let exit = self.child.wait().expect("reap");
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(exit.signal(), Some(9), "it was killed: {exit:?}");
+        self.0.kill9();
     }
 
     fn finish(mut self) {
-        let exit = self.child.wait().expect("reap");
+        let exit = self.0.wait();
         assert!(exit.success(), "the child failed: {exit:?}");
-    }
-}
-
-impl Drop for ChildSdk {
-    /// A failing test does not leave its child running.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
