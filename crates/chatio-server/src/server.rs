@@ -435,6 +435,7 @@ async fn serve(mut config: ServerConfig, started: oneshot::Sender<Result<Started
             return;
         }
     };
+    state.resume_grace_periods();
     let router = Arc::new(Router::new(state.clone()));
     // The scripted bot: an Agent API client of this server, one connection per license it
     // serves (H37).

@@ -18,7 +18,7 @@ pub(crate) mod scopes;
 pub(crate) mod sign_in;
 pub(crate) mod tokens;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chatio_wire::ChatId;
 
@@ -44,6 +44,9 @@ pub(crate) struct AgentData {
     pub(crate) auto_scopes: HashMap<u64, Vec<chatio_wire::agent::AutoChatScopesConfig>>,
     /// Waiting one-time sign-in codes (H9).
     pub(crate) sign_in: sign_in::SignInCodes,
+    /// Agents whose presence changed since the store was last told
+    /// ([`take_presence_changes`](Self::take_presence_changes)).
+    presence_changed: BTreeSet<(u64, String)>,
 }
 
 impl AgentData {
@@ -88,6 +91,24 @@ impl AgentData {
             data.directory.insert(a.license, account);
         }
         data
+    }
+
+    /// The presence of an agent, to change it (noted for the store).
+    pub(crate) fn presence_mut(&mut self, license: u64, agent: &str) -> &mut presence::Presence {
+        self.presence_changed.insert((license, agent.to_owned()));
+        self.presence.entry((license, agent.to_owned())).or_default()
+    }
+
+    /// The agents whose presence changed since the last call, with their presence now.
+    pub(crate) fn take_presence_changes(&mut self) -> Vec<(u64, String, presence::Presence)> {
+        let changed = std::mem::take(&mut self.presence_changed);
+        changed
+            .into_iter()
+            .map(|(license, agent)| {
+                let p = self.presence_of(license, &agent);
+                (license, agent, p)
+            })
+            .collect()
     }
 
     /// The presence of an agent (offline when never seen).

@@ -90,6 +90,26 @@ impl Presence {
         self.connections
     }
 
+    /// What a restart needs of it: (`accepting_chats` while logged in, logged in or in its
+    /// grace period, since when it is gone).
+    pub(crate) fn stored(&self) -> (bool, bool, Option<u64>) {
+        (self.status != RoutingStatus::NotAcceptingChats, self.online, self.gone_since)
+    }
+
+    /// The presence put back after a restart at `now`, from [`stored`](Self::stored): no
+    /// connection survived it, so an agent that was logged in is in its grace period —
+    /// since `gone_since` when it was already running, else from `now` (its connections
+    /// closed with the old process).
+    pub(crate) fn restored(accepting: bool, online: bool, gone_since: Option<u64>, now: u64) -> Self {
+        let status = if accepting { RoutingStatus::AcceptingChats } else { RoutingStatus::NotAcceptingChats };
+        Self { connections: 0, status, online, gone_since: online.then(|| gone_since.unwrap_or(now)) }
+    }
+
+    /// When its grace period started, while it runs.
+    pub(crate) fn gone_since(&self) -> Option<u64> {
+        self.gone_since
+    }
+
     fn changed(&self, before: RoutingStatus) -> Change {
         let now = self.visible();
         if now == before { Change::None } else { Change::Status(now) }
@@ -125,5 +145,29 @@ mod tests {
         p.connection_closed(300);
         p.go_offline();
         assert_eq!(p.login(false), Change::Status(AcceptingChats));
+    }
+
+    #[test]
+    fn a_restart_keeps_the_status_and_resumes_or_starts_the_grace_period() {
+        let mut p = Presence::default();
+        p.login(false);
+        p.set_status(NotAcceptingChats);
+        // Connected at the restart: its grace period starts when the server starts again.
+        let (accepting, online, gone) = p.stored();
+        let mut back = Presence::restored(accepting, online, gone, 500);
+        assert_eq!((back.visible(), back.connections(), back.gone_since()), (NotAcceptingChats, 0, Some(500)));
+        assert!(!back.grace_over(529, 30) && back.grace_over(530, 30));
+        assert_eq!(back.login(true), Change::None, "a reconnect inside the grace period changes nothing");
+        // In its grace period at the restart: it goes on from when it started.
+        p.connection_closed(100);
+        let (accepting, online, gone) = p.stored();
+        let back = Presence::restored(accepting, online, gone, 500);
+        assert_eq!(back.gone_since(), Some(100));
+        assert!(back.grace_over(500, 30));
+        // Offline at the restart: offline, no grace period.
+        p.go_offline();
+        let (accepting, online, gone) = p.stored();
+        let back = Presence::restored(accepting, online, gone, 500);
+        assert_eq!((back.visible(), back.gone_since()), (Offline, None));
     }
 }

@@ -104,17 +104,35 @@ impl Pool {
     }
 }
 
-/// The chats of one license waiting for an agent, oldest first.
+/// The chats of one license waiting for an agent, oldest first. It keeps a log of what
+/// joined and left it, which the store's writer takes ([`take_changes`](Self::take_changes)).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Queue<C> {
     waiting: VecDeque<C>,
+    /// What changed since the last `take_changes`, in order.
+    changes: Vec<QueueChange<C>>,
+}
+
+/// A change of a [`Queue`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum QueueChange<C> {
+    /// The chat was added at the end.
+    Queued(C),
+    /// The chat left the queue (placed, taken, closed, gone).
+    Left(C),
 }
 
 impl<C: PartialEq + Clone> Queue<C> {
+    /// The queue put back after a restart: these chats, in this order, no changes.
+    pub(crate) fn restored(chats: impl IntoIterator<Item = C>) -> Self {
+        Self { waiting: chats.into_iter().collect(), changes: Vec::new() }
+    }
+
     /// Adds a chat at the end (no-op if it already waits).
     pub(crate) fn push(&mut self, chat: C) {
         if !self.waiting.contains(&chat) {
-            self.waiting.push_back(chat);
+            self.waiting.push_back(chat.clone());
+            self.changes.push(QueueChange::Queued(chat));
         }
     }
 
@@ -122,7 +140,16 @@ impl<C: PartialEq + Clone> Queue<C> {
     pub(crate) fn remove(&mut self, chat: &C) -> bool {
         let before = self.waiting.len();
         self.waiting.retain(|c| c != chat);
-        before != self.waiting.len()
+        let removed = before != self.waiting.len();
+        if removed {
+            self.changes.push(QueueChange::Left(chat.clone()));
+        }
+        removed
+    }
+
+    /// What changed since the last call, in order.
+    pub(crate) fn take_changes(&mut self) -> Vec<QueueChange<C>> {
+        std::mem::take(&mut self.changes)
     }
 
     /// Whether a chat waits.
@@ -164,10 +191,14 @@ impl<C: PartialEq + Clone> Queue<C> {
                 keep.push_back(chat);
                 continue;
             }
-            let Some((groups, members)) = groups_of(&chat) else { continue };
+            let Some((groups, members)) = groups_of(&chat) else {
+                self.changes.push(QueueChange::Left(chat));
+                continue;
+            };
             match pool.choose(&groups, &members).map(str::to_owned) {
                 Some(agent) => {
                     pool.assigned(&agent, next_seq());
+                    self.changes.push(QueueChange::Left(chat.clone()));
                     placed.push((chat, agent));
                 }
                 None => keep.push_back(chat),
@@ -245,6 +276,16 @@ mod tests {
         }
         q.push("c1".to_owned());
         assert_eq!(q.len(), 4, "no duplicates");
+        let log = |q: &mut Queue<String>| {
+            q.take_changes()
+                .into_iter()
+                .map(|c| match c {
+                    QueueChange::Queued(c) => format!("+{c}"),
+                    QueueChange::Left(c) => format!("-{c}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(log(&mut q), ["+c1", "+c2", "+c3", "+c4"], "what the store is told");
         let mut pool = Pool { agents: vec![agent("a@x", 0, 2)] };
         let mut seq = 0;
         let placed = q.drain(
@@ -262,8 +303,11 @@ mod tests {
         assert_eq!(placed, vec![("c2".to_owned(), "a@x".to_owned()), ("c4".to_owned(), "a@x".to_owned())]);
         assert_eq!(q.iter().cloned().collect::<Vec<_>>(), vec!["c1".to_owned()]);
         assert!(!pool.anyone_available(), "a@x is full");
+        assert_eq!(log(&mut q), ["-c2", "-c3", "-c4"], "placed or gone: each leaves, in order");
         assert!(q.remove(&"c1".to_owned()));
+        assert!(!q.remove(&"c1".to_owned()));
         assert_eq!(q.len(), 0);
+        assert_eq!(log(&mut q), ["-c1"]);
     }
 
     proptest! {

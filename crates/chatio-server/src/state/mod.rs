@@ -221,6 +221,7 @@ impl State {
         let config_agents = config.agents.clone();
         let mut agents = crate::agents::AgentData::from_config(&config_agents);
         restore_agent_tokens(&mut *store, &mut agents, now_secs())?;
+        restore_agent_routing(&mut *store, &mut agents, now_secs())?;
         Ok(Self {
             config,
             public_url,
@@ -268,8 +269,12 @@ impl State {
             let inner = &mut *guard;
             let agent = inner.hub.remove(id);
             if let Some(a) = &agent {
-                if let Some(p) = inner.agents.presence.get_mut(&(a.license, a.agent.clone())) {
-                    p.connection_closed(now_secs());
+                if inner.agents.presence.contains_key(&(a.license, a.agent.clone())) {
+                    inner.agents.presence_mut(a.license, &a.agent).connection_closed(now_secs());
+                    // The grace period survives a restart (H33): its start is stored.
+                    if let Err(e) = in_request(&mut *inner.store, |s| persist_agents(s, &mut inner.agents)) {
+                        tracing::warn!(error = %e, "an agent's grace period could not be stored");
+                    }
                 }
             }
             agent.filter(|a| inner.hub.agent_count(a.license, &a.agent) == 0)
@@ -429,7 +434,9 @@ impl State {
                 agents: &mut inner.agents,
                 now: now_secs(),
             };
-            actions::send_file(&mut cx, caller, upload, public_url)
+            let url = actions::send_file(&mut cx, caller, upload, public_url)?;
+            persist_agents(store, &mut inner.agents)?;
+            Ok::<_, ErrorObject>(url)
         })?;
         self.finish(inner, fx, None);
         Ok(url)
@@ -681,7 +688,9 @@ impl State {
         let result = in_request(&mut *inner.store, |store| {
             let mut cx =
                 Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, agents: &mut inner.agents, now };
-            actions::agent::login(&mut cx, login, !relogin, &mut fx)
+            let result = actions::agent::login(&mut cx, login, !relogin, &mut fx)?;
+            persist_agents(store, &mut inner.agents)?;
+            Ok(result)
         });
         if result.is_err() {
             fx = Effects::default();
@@ -760,7 +769,37 @@ impl State {
     /// After an agent's last connection closed: wait the grace period, then, if it has not
     /// come back, it goes offline and its active chats are routed again (H33).
     fn start_grace(self: &Arc<Self>, agent: AgentCaller) {
+        self.grace_timer(agent, self.config.agent_grace);
+    }
+
+    /// After a restart: the grace periods of the agents that were logged in or in their
+    /// grace period go on (H33), each for what is left of it (all of it for those that were
+    /// connected: their connections closed with the old process).
+    pub(crate) fn resume_grace_periods(self: &Arc<Self>) {
+        let now = now_secs();
         let grace = self.config.agent_grace;
+        let running: Vec<(AgentCaller, Duration)> = {
+            let inner = self.lock();
+            inner
+                .agents
+                .presence
+                .iter()
+                .filter(|(_, p)| p.connections() == 0)
+                .filter_map(|((license, agent), p)| {
+                    let since = p.gone_since()?;
+                    let end = Duration::from_secs(since).saturating_add(grace);
+                    let left = end.saturating_sub(Duration::from_secs(now));
+                    Some((AgentCaller::of_account(&inner.agents, *license, agent)?, left))
+                })
+                .collect()
+        };
+        for (agent, left) in running {
+            self.grace_timer(agent, left);
+        }
+    }
+
+    /// Ends `agent`'s grace period after `grace`, unless it came back meanwhile.
+    fn grace_timer(self: &Arc<Self>, agent: AgentCaller, grace: Duration) {
         let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
         let state = Arc::downgrade(self);
         rt.spawn(async move {
@@ -787,7 +826,9 @@ impl State {
         let result = in_request(&mut *inner.store, |store| {
             let mut cx =
                 Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, agents: &mut inner.agents, now };
-            actions::agent::went_offline(&mut cx, agent)
+            let fx = actions::agent::went_offline(&mut cx, agent)?;
+            persist_agents(store, &mut inner.agents)?;
+            Ok::<_, ErrorObject>(fx)
         });
         match result {
             Ok(fx) => self.finish(inner, fx, None),
@@ -1040,6 +1081,51 @@ fn restore_agent_tokens(
     Ok(())
 }
 
+/// Puts back the agents' routing state kept before a restart (H33): each configured agent's
+/// status, and whether it was logged in or in its grace period, which goes on (see
+/// [`Presence::restored`](crate::agents::presence::Presence::restored); the timers start
+/// with [`State::resume_grace_periods`]); and each license's queue of waiting chats, in order.
+fn restore_agent_routing(
+    store: &mut dyn Store,
+    agents: &mut crate::agents::AgentData,
+    now: u64,
+) -> Result<(), store::StoreError> {
+    for p in store.agent_presences()? {
+        if agents.directory.get(p.license, &p.agent).is_some_and(|a| !a.is_bot()) {
+            let presence = crate::agents::presence::Presence::restored(p.accepting, p.online, p.gone_since, now);
+            agents.presence.insert((p.license, p.agent), presence);
+        }
+    }
+    let mut queues: std::collections::HashMap<u64, Vec<ChatId>> = std::collections::HashMap::new();
+    for (license, chat) in store.queued_chats()? {
+        queues.entry(license).or_default().push(chat);
+    }
+    for (license, chats) in queues {
+        agents.queues.insert(license, crate::agents::routing::Queue::restored(chats));
+    }
+    // What changed at the restart (a grace period starting now) is stored at once.
+    in_request(store, |s| persist_agents(s, agents))
+}
+
+/// Writes what changed in the agents' routing state since the last call — presence, the
+/// queues' joins and leaves — into the store's current unit, so that a restart finds it
+/// (H33). Called after every unit that may route; one that changed nothing writes nothing.
+fn persist_agents(store: &mut dyn Store, agents: &mut crate::agents::AgentData) -> store::Result<()> {
+    for (license, agent, p) in agents.take_presence_changes() {
+        let (accepting, online, gone_since) = p.stored();
+        store.put_agent_presence(store::StoredPresence { license, agent, accepting, online, gone_since })?;
+    }
+    for (license, queue) in &mut agents.queues {
+        for change in queue.take_changes() {
+            match change {
+                crate::agents::routing::QueueChange::Queued(chat) => store.queue_chat(*license, &chat)?,
+                crate::agents::routing::QueueChange::Left(chat) => store.unqueue_chat(*license, &chat)?,
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs a request's work on the store as one unit: its writes are kept when it succeeds,
 /// undone when it fails, and committed before the caller answers.
 fn in_request<T, E: From<store::StoreError>>(
@@ -1063,7 +1149,9 @@ fn act(inner: &mut Inner, caller: &Caller, request: Request) -> (Result<Response
             Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, agents: &mut inner.agents, now };
         let (result, effects) = actions::handle(&mut cx, caller, request);
         fx = effects;
-        result
+        let result = result?;
+        persist_agents(store, &mut inner.agents)?;
+        Ok(result)
     });
     if result.is_err() {
         fx = Effects::default();
@@ -1084,7 +1172,9 @@ fn act_agent(
             Ctx { store, presence: &inner.hub.presence, policy: &mut inner.policy, agents: &mut inner.agents, now };
         let (result, effects) = actions::agent::handle(&mut cx, caller, request);
         fx = effects;
-        result
+        let result = result?;
+        persist_agents(store, &mut inner.agents)?;
+        Ok(result)
     });
     if result.is_err() {
         fx = Effects::default();

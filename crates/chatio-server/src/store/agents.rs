@@ -1,7 +1,8 @@
-//! Agents (the scripted bot and the configured agents) and the access tokens the server
-//! issued to agents by sign-in (H9, H10), kept as SHA-256 digests only.
+//! Agents (the scripted bot and the configured agents), the access tokens the server
+//! issued to agents by sign-in (H9, H10), kept as SHA-256 digests only, and the agents'
+//! routing state: presence, grace periods and the queues of waiting chats (H21, H30, H33).
 
-use chatio_wire::UserId;
+use chatio_wire::{ChatId, UserId};
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,22 @@ pub(crate) struct IssuedAgentToken {
     pub(crate) agent: String,
     /// Unix seconds after which it is refused.
     pub(crate) expires_at: u64,
+}
+
+/// An agent's presence as a restart needs it (H21, H33): its status while logged in, and
+/// whether it was logged in, or in its grace period since when. Its connections are not
+/// kept: a restart closed them all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoredPresence {
+    pub(crate) license: u64,
+    /// The agent's id (lower case, H40).
+    pub(crate) agent: String,
+    /// `accepting_chats` (else `not_accepting_chats`) while logged in.
+    pub(crate) accepting: bool,
+    /// Logged in, or in its grace period.
+    pub(crate) online: bool,
+    /// Unix seconds when its last connection closed, while its grace period runs.
+    pub(crate) gone_since: Option<u64>,
 }
 
 /// An agent.
@@ -49,4 +66,21 @@ pub(crate) trait AgentStore {
 
     /// Deletes issued agent tokens (unknown digests are ignored).
     fn delete_issued_agent_tokens(&mut self, hashes: &[Digest]) -> Result<()>;
+
+    /// Every agent's stored presence. Bounded by the configured agents (one per agent and
+    /// license).
+    fn agent_presences(&mut self) -> Result<Vec<StoredPresence>>;
+
+    /// Creates or replaces an agent's presence.
+    fn put_agent_presence(&mut self, presence: StoredPresence) -> Result<()>;
+
+    /// The chats waiting for an agent, every license's, each license's in queue order.
+    /// Bounded by the chats with an active thread.
+    fn queued_chats(&mut self) -> Result<Vec<(u64, ChatId)>>;
+
+    /// Adds a chat at the end of its license's queue (no-op if it waits already).
+    fn queue_chat(&mut self, license: u64, chat: &ChatId) -> Result<()>;
+
+    /// Removes a chat from its license's queue (no-op if it does not wait).
+    fn unqueue_chat(&mut self, license: u64, chat: &ChatId) -> Result<()>;
 }

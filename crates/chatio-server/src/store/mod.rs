@@ -64,7 +64,7 @@ mod sqlite;
 mod suite;
 mod tokens;
 
-pub(crate) use agents::{Agent, AgentStore, IssuedAgentToken};
+pub(crate) use agents::{Agent, AgentStore, IssuedAgentToken, StoredPresence};
 pub(crate) use chats::{ChatRec, ChatStore, LastEvent, ThreadRec};
 pub(crate) use customers::{Customer, CustomerStore};
 pub(crate) use files::{FileRec, FileStore};

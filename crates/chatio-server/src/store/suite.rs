@@ -25,6 +25,7 @@ macro_rules! suite {
                 purging_customers_keeps_whoever_can_still_be_reached,
                 agents_keep_their_order,
                 issued_agent_tokens_keep_their_issue_order_as_digests,
+                the_agents_presence_and_queues_are_kept_in_order,
                 files_are_kept_by_path,
                 files_count_their_references_and_the_unreferenced_expire,
                 chats_list_in_creation_and_activity_order,
@@ -241,6 +242,43 @@ fn issued_agent_tokens_keep_their_issue_order_as_digests(s: &mut dyn Store) {
         vec![t("agt-two", "bob@example.com", 5), t("agt-three", "ann@example.com", 20)]
     );
     assert!(!format!("{:?}", s.issued_agent_tokens().unwrap()).contains("agt-"), "digests only");
+}
+
+fn the_agents_presence_and_queues_are_kept_in_order(s: &mut dyn Store) {
+    use super::StoredPresence;
+    let p = |license: u64, agent: &str, accepting: bool, online: bool, gone_since: Option<u64>| StoredPresence {
+        license,
+        agent: agent.into(),
+        accepting,
+        online,
+        gone_since,
+    };
+    assert_eq!(s.agent_presences().unwrap(), vec![]);
+    s.put_agent_presence(p(200, "ann@example.com", true, true, None)).unwrap();
+    s.put_agent_presence(p(100, "bob@example.com", false, true, Some(5))).unwrap();
+    s.put_agent_presence(p(100, "ann@example.com", true, true, None)).unwrap();
+    // A later write replaces the agent's presence on that license only.
+    s.put_agent_presence(p(100, "ann@example.com", false, false, None)).unwrap();
+    assert_eq!(
+        s.agent_presences().unwrap(),
+        vec![
+            p(100, "ann@example.com", false, false, None),
+            p(100, "bob@example.com", false, true, Some(5)),
+            p(200, "ann@example.com", true, true, None),
+        ]
+    );
+    assert_eq!(s.queued_chats().unwrap(), vec![]);
+    let c = ChatId::new;
+    s.queue_chat(100, &c("ONE")).unwrap();
+    s.queue_chat(200, &c("ONE")).unwrap();
+    s.queue_chat(100, &c("TWO")).unwrap();
+    s.queue_chat(100, &c("ONE")).unwrap();
+    assert_eq!(s.queued_chats().unwrap(), vec![(100, c("ONE")), (200, c("ONE")), (100, c("TWO"))], "queued once");
+    s.unqueue_chat(100, &c("ONE")).unwrap();
+    s.unqueue_chat(100, &c("NEVER")).unwrap();
+    // Queued again, it goes to the end.
+    s.queue_chat(100, &c("ONE")).unwrap();
+    assert_eq!(s.queued_chats().unwrap(), vec![(200, c("ONE")), (100, c("TWO")), (100, c("ONE"))]);
 }
 
 fn files_are_kept_by_path(s: &mut dyn Store) {

@@ -30,18 +30,24 @@ use crate::client::{LICENSE, WAIT};
 const MAX_PER_CUSTOMER: u64 = 2_000;
 
 /// The server binary on `dir`, listening on `port` (0: any).
-struct ServerProc {
+pub(crate) struct ServerProc {
     child: tokio::process::Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 }
 
 impl ServerProc {
     async fn start(dir: &Path, port: u16) -> ServerProc {
+        Self::start_with(dir, port, &[]).await
+    }
+
+    /// [`start`](Self::start) with more command-line arguments.
+    pub(crate) async fn start_with(dir: &Path, port: u16, more: &[&str]) -> ServerProc {
         let deadline = Instant::now() + WAIT;
         loop {
             let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatio-server"))
                 .args(["--listen", &format!("127.0.0.1:{port}"), "--no-agent", "--data"])
                 .arg(dir)
+                .args(more)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::null())
                 .kill_on_drop(true)
@@ -65,14 +71,14 @@ impl ServerProc {
     }
 
     /// SIGKILL, and wait for the process to be gone.
-    async fn kill(mut self) {
+    pub(crate) async fn kill(mut self) {
         self.child.start_kill().expect("SIGKILL");
         let _ = self.child.wait().await;
     }
 }
 
 /// A new customer's access token from the token endpoint.
-async fn new_token(addr: SocketAddr) -> String {
+pub(crate) async fn new_token(addr: SocketAddr) -> String {
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("handshake");

@@ -4,6 +4,7 @@
 mod actions;
 mod agent;
 mod agent_api;
+mod agent_restart;
 mod client;
 mod cors;
 mod cross_origin;

@@ -45,6 +45,18 @@ pub(crate) struct AgentCaller {
 }
 
 impl AgentCaller {
+    /// A configured agent (not a bot) acting without a connection: the server ends its
+    /// grace period after a restart (H33). Its scopes are its permission's.
+    pub(crate) fn of_account(agents: &AgentData, license: u64, agent: &str) -> Option<Self> {
+        let account = agents.directory.get(license, agent).filter(|a| !a.is_bot())?;
+        Some(AgentCaller {
+            license,
+            agent: account.id.clone(),
+            scopes: account.permission.scopes(),
+            groups: account.group_ids().collect(),
+        })
+    }
+
     fn user_id(&self) -> UserId {
         UserId::new(self.agent.clone())
     }
@@ -102,8 +114,7 @@ pub(crate) fn login(
     let caller = authenticate(cx.agents, cx.policy, payload.token.expose(), cx.now)?;
     if new_connection {
         let reconnect = payload.reconnect.unwrap_or(false);
-        let key = (caller.license, caller.agent.clone());
-        let change = cx.agents.presence.entry(key).or_default().login(reconnect);
+        let change = cx.agents.presence_mut(caller.license, &caller.agent).login(reconnect);
         status_changed(&caller, change, fx);
         route_queue(cx, caller.license, fx)?;
     }
@@ -444,7 +455,7 @@ fn dispatch(
                     wire::RoutingStatus::NotAcceptingChats => RoutingStatus::NotAcceptingChats,
                     other => return Err(validation(format!("`routing_status`: `{other}` cannot be set"))),
                 };
-                let change = cx.agents.presence.entry((license, target.clone())).or_default().set_status(status);
+                let change = cx.agents.presence_mut(license, &target).set_status(status);
                 let who = AgentCaller { agent: target, ..caller.clone() };
                 status_changed(&who, change, fx);
                 route_queue(cx, license, fx)?;
@@ -834,7 +845,7 @@ pub(crate) fn sneak_peek(
 pub(crate) fn went_offline(cx: &mut Ctx<'_>, who: &AgentCaller) -> Result<Effects, ErrorObject> {
     let mut fx = Effects::default();
     let license = who.license;
-    let change = cx.agents.presence.entry((license, who.agent.clone())).or_default().go_offline();
+    let change = cx.agents.presence_mut(license, &who.agent).go_offline();
     status_changed(who, change, &mut fx);
     let me = who.user_id();
     let mut left = Vec::new();

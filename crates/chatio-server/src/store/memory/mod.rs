@@ -51,6 +51,10 @@ pub(crate) struct MemoryStore {
     agents: Vec<Agent>,
     /// Issued agent tokens, oldest first.
     agent_tokens: Vec<crate::store::IssuedAgentToken>,
+    /// The agents' presence, by (license, agent).
+    agent_presence: HashMap<(u64, String), crate::store::StoredPresence>,
+    /// The queues of waiting chats, all licenses', in the order they were queued.
+    agent_queue: Vec<(u64, ChatId)>,
     /// Files by path, with how many events refer to each.
     files: HashMap<String, (FileRec, u64)>,
 }
@@ -65,6 +69,8 @@ impl MemoryStore {
             identity: Default::default(),
             agents: Vec::new(),
             agent_tokens: Vec::new(),
+            agent_presence: HashMap::new(),
+            agent_queue: Vec::new(),
             files: HashMap::new(),
         }
     }

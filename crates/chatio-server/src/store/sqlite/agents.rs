@@ -1,9 +1,9 @@
-use chatio_wire::UserId;
+use chatio_wire::{ChatId, UserId};
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, failed, json};
 use crate::identity::secret::Digest;
-use crate::store::{Agent, AgentStore, IssuedAgentToken, Result};
+use crate::store::{Agent, AgentStore, IssuedAgentToken, Result, StoredPresence};
 
 impl AgentStore for SqliteStore {
     fn agent(&mut self, id: &UserId) -> Result<Option<Agent>> {
@@ -73,6 +73,73 @@ impl AgentStore for SqliteStore {
                 .and_then(|mut s| s.execute(params![hash.as_bytes().as_slice()]))
                 .map_err(failed("cannot delete an agent token"))?;
         }
+        Ok(())
+    }
+
+    fn agent_presences(&mut self) -> Result<Vec<StoredPresence>> {
+        let rows: Vec<(i64, String, bool, bool, Option<i64>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT license, agent, accepting, online, gone_since FROM agent_presence ORDER BY license, agent",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect()
+            })
+            .map_err(failed("cannot list the agents' presence"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(license, agent, accepting, online, gone_since)| {
+                Some(StoredPresence {
+                    license: u64::try_from(license).ok()?,
+                    agent,
+                    accepting,
+                    online,
+                    gone_since: gone_since.map(|t| u64::try_from(t).unwrap_or(0)),
+                })
+            })
+            .collect())
+    }
+
+    fn put_agent_presence(&mut self, p: StoredPresence) -> Result<()> {
+        let license = i64::try_from(p.license).unwrap_or(i64::MAX);
+        let gone_since = p.gone_since.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+        self.conn
+            .prepare_cached(
+                "INSERT INTO agent_presence (license, agent, accepting, online, gone_since) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (license, agent) \
+                 DO UPDATE SET accepting = ?3, online = ?4, gone_since = ?5",
+            )
+            .and_then(|mut s| s.execute(params![license, p.agent, p.accepting, p.online, gone_since]))
+            .map_err(failed("cannot write an agent's presence"))?;
+        Ok(())
+    }
+
+    fn queued_chats(&mut self) -> Result<Vec<(u64, ChatId)>> {
+        let rows: Vec<(i64, String)> = self
+            .conn
+            .prepare_cached("SELECT license, chat FROM agent_queue ORDER BY seq")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(failed("cannot list the queued chats"))?;
+        Ok(rows.into_iter().filter_map(|(l, c)| Some((u64::try_from(l).ok()?, ChatId::new(c)))).collect())
+    }
+
+    fn queue_chat(&mut self, license: u64, chat: &ChatId) -> Result<()> {
+        let license = i64::try_from(license).unwrap_or(i64::MAX);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO agent_queue (license, chat) VALUES (?1, ?2) ON CONFLICT (license, chat) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![license, chat.as_str()]))
+            .map_err(failed("cannot queue a chat"))?;
+        Ok(())
+    }
+
+    fn unqueue_chat(&mut self, license: u64, chat: &ChatId) -> Result<()> {
+        let license = i64::try_from(license).unwrap_or(i64::MAX);
+        self.conn
+            .prepare_cached("DELETE FROM agent_queue WHERE license = ?1 AND chat = ?2")
+            .and_then(|mut s| s.execute(params![license, chat.as_str()]))
+            .map_err(failed("cannot take a chat out of the queue"))?;
         Ok(())
     }
 }

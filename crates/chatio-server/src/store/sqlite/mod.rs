@@ -52,6 +52,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("003_identity", include_str!("003_identity.sql")),
     ("004_file_refs", include_str!("004_file_refs.sql")),
     ("005_agent_tokens", include_str!("005_agent_tokens.sql")),
+    ("006_agent_routing", include_str!("006_agent_routing.sql")),
 ];
 
 /// SQLite's page cache of the server's connection, in KiB (`PRAGMA cache_size`): the hot

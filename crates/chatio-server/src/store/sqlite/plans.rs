@@ -27,6 +27,14 @@ const FULL_SCANS_ALLOWED: &[(&str, &str)] = &[
         "SELECT hash, license, agent, expires_at FROM agent_tokens ORDER BY seq",
         "the issued agent tokens, read once at start: at most 25 per configured agent (H10), by the primary key's order",
     ),
+    (
+        "SELECT license, agent, accepting, online, gone_since FROM agent_presence ORDER BY license, agent",
+        "the agents' presence, read once at start: one row per configured agent, by the primary key's order",
+    ),
+    (
+        "SELECT license, chat FROM agent_queue ORDER BY seq",
+        "the queues of waiting chats, read once at start: at most the chats with an active thread, by the primary key's order",
+    ),
 ];
 
 /// The statements seen (unexpanded: `?N` for parameters).
