@@ -53,7 +53,7 @@
 //!
 //! ## Methods
 //!
-//! Every Agent API action has a method (`upload_image` natively only); a few shortcuts
+//! Every Agent API action has a method; a few shortcuts
 //! name what a person does:
 //!
 //! | Action | Method |
@@ -96,7 +96,8 @@
 //! * `async-std` (default), `smol`, `tokio` — the runtime.
 //! * `tls` (default) — `https://` and `wss://` through rustls.
 //! * `web` — run in a browser (`--no-default-features --features web --target
-//!   wasm32-unknown-unknown`): the same API on the page's `WebSocket`; no `upload_image`.
+//!   wasm32-unknown-unknown`): the same API on the page's `WebSocket`, `upload_image` with `fetch`
+//!   (an [`ImageFile`] of bytes: a page has no file system).
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -105,8 +106,11 @@
 mod config;
 mod events;
 mod sdk;
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 mod upload;
+#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+mod upload_native;
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+mod upload_web;
 
 // `init`, the one method that differs: on the native platform, or in a browser.
 #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
@@ -119,7 +123,6 @@ mod web;
 pub use config::{AgentToken, Config};
 pub use events::AgentEvents;
 pub use sdk::{AgentSdk, Archives, ChatThreads};
-#[cfg(not(all(feature = "web", target_arch = "wasm32")))]
 pub use upload::{ImageFile, UploadedImage};
 
 /// The SDK's view of chats, threads, users and events (times as `SystemTime`).

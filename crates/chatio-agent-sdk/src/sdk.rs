@@ -9,11 +9,13 @@ use chatio_wire::agent::{
     ArchiveFilters, AutoChatScopesConfig, AutoChatScopesRules, ChatFilters, License, MulticastScopes, Platform,
 };
 use chatio_wire::{
-    ChatId, EventId, NewEvent, Postback, Properties, RoutingStatus, Scopes, StartChat, ThreadId, ThreadRef, UserId,
+    ChatId, EventId, EventKind, Image, NewEvent, Postback, Properties, RichElement, RichMessage, RoutingStatus, Scopes,
+    StartChat, ThreadId, ThreadRef, UserId,
 };
 use serde_json::Value;
 
 use crate::events::AgentEvents;
+use crate::upload::{ImageFile, UploadedImage};
 use chatio_core::model::{Chat, Event, User};
 
 /// A chat with some of its threads (`get_chat_threads`).
@@ -75,7 +77,9 @@ impl FromReply<AgentReply> for Archives {
 pub struct AgentSdk {
     pub(crate) driver: DriverHandle<AgentSession>,
     #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
-    pub(crate) images: crate::upload::Images,
+    pub(crate) images: crate::upload_native::Images,
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    pub(crate) images: crate::upload_web::Images,
 }
 
 impl AgentSdk {
@@ -459,4 +463,36 @@ impl AgentSdk {
     pub async fn auto_chat_scopes_config(&self) -> Result<Vec<AutoChatScopesConfig>, Error> {
         self.driver.call(|s, now| s.get_auto_chat_scopes_config(now)).await
     }
+
+    /// Uploads an image (`upload_image`, PNG, GIF or JPEG up to 10 MiB): its URL, to send in
+    /// a rich message (see [`send_image`](Self::send_image)). Creates no event.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] for a file over 10 MiB (nothing is sent), [`Error::Server`]
+    /// (`validation` for bytes that are no image), [`Error::Transport`] with
+    /// [`Operation::Upload`](crate::Operation::Upload) or [`Operation::ReadFile`](crate::Operation::ReadFile). In a browser an image from a path
+    /// is [`Error::InvalidArgs`] (no file system).
+    pub async fn upload_image(&self, image: &ImageFile) -> Result<UploadedImage, Error> {
+        let token = self.driver.credentials().await;
+        self.images.upload(token, image).await
+    }
+
+    /// Uploads an image and posts it to a chat: a rich message (`template_id` `cards`) with
+    /// one element titled with the file name and holding the image.
+    ///
+    /// # Errors
+    /// As [`upload_image`](Self::upload_image), then as [`send_event`](Self::send_event).
+    pub async fn send_image(&self, chat: &ChatId, image: &ImageFile) -> Result<Event, Error> {
+        let uploaded = self.upload_image(image).await?;
+        self.send_event(chat, image_message(image, uploaded)).await
+    }
+}
+
+/// The rich message that shows an uploaded image.
+fn image_message(file: &ImageFile, uploaded: UploadedImage) -> NewEvent {
+    let mut image = Image::new(uploaded.url);
+    image.name = Some(file.name().to_owned());
+    let mut element = RichElement::new(file.name(), Vec::new());
+    element.image = Some(image);
+    NewEvent::new(EventKind::RichMessage(RichMessage::new("cards", vec![element])))
 }

@@ -1,15 +1,13 @@
 //! [`AgentSdk::init`] on the native platform (async-std, smol, tokio or the caller's runtime;
-//! rustls for TLS), and the image upload.
+//! rustls for TLS).
 
 use chatio_core::agent::AgentSession;
 use chatio_core::{Error, Operation};
 use chatio_transport::runtime::default_runtime;
-use chatio_wire::{ChatId, EventKind, Image, NewEvent, RichElement, RichMessage};
 
 use super::AgentSdk;
 use crate::config::Config;
-use crate::upload::{ImageFile, Images, UploadedImage};
-use chatio_core::model::Event;
+use crate::upload_native::Images;
 
 impl AgentSdk {
     /// Starts a session: logs in with the token and keeps the connection in the background.
@@ -33,35 +31,4 @@ impl AgentSdk {
             .map_err(|e| e.into_core(Operation::Connect))?;
         Ok(Self { driver, images })
     }
-
-    /// Uploads an image (`upload_image`, PNG, GIF or JPEG up to 10 MiB): its URL, to send in
-    /// a rich message (see [`send_image`](Self::send_image)). Creates no event.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgs`] for a file over 10 MiB (nothing is sent), [`Error::Server`]
-    /// (`validation` for bytes that are no image), [`Error::Transport`] with
-    /// [`Operation::Upload`] or [`Operation::ReadFile`].
-    pub async fn upload_image(&self, image: &ImageFile) -> Result<UploadedImage, Error> {
-        let token = self.driver.credentials().await;
-        self.images.upload(token, image).await
-    }
-
-    /// Uploads an image and posts it to a chat: a rich message (`template_id` `cards`) with
-    /// one element titled with the file name and holding the image.
-    ///
-    /// # Errors
-    /// As [`upload_image`](Self::upload_image), then as [`send_event`](Self::send_event).
-    pub async fn send_image(&self, chat: &ChatId, image: &ImageFile) -> Result<Event, Error> {
-        let uploaded = self.upload_image(image).await?;
-        self.send_event(chat, image_message(image, uploaded)).await
-    }
-}
-
-/// The rich message that shows an uploaded image.
-fn image_message(file: &ImageFile, uploaded: UploadedImage) -> NewEvent {
-    let mut image = Image::new(uploaded.url);
-    image.name = Some(file.name().to_owned());
-    let mut element = RichElement::new(file.name(), Vec::new());
-    element.image = Some(image);
-    NewEvent::new(EventKind::RichMessage(RichMessage::new("cards", vec![element])))
 }

@@ -1,19 +1,14 @@
-//! `upload_image` (Web API, native platforms): one multipart part, `payload.image`, sent with
-//! the session's token to `<server>/agent/v0.5/action/upload_image` (protocol file, 5.23).
+//! `upload_image` (Web API, protocol file 5.23): what both platforms share — the image to
+//! send, the size check before any I/O, the answer read the same way. One multipart part,
+//! `payload.image`, sent with the session's token to
+//! `<server>/agent/v0.5/action/upload_image`: natively on the transport's HTTP client
+//! (`upload_native.rs`), in a browser with `fetch` (`upload_web.rs`).
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use chatio_core::{Error, Operation};
-use chatio_transport::Endpoint;
-use chatio_transport::http::{HttpClient, full};
-use chatio_transport::net::TlsConfig;
-use chatio_transport::runtime::Runtime;
-use chatio_transport::token::TokenProvider;
 use chatio_wire::agent::{Response, ResponseData, UploadImage, UploadImageResponse};
-use url::Url;
 
 /// An image to upload: from disk or from memory.
 #[derive(Clone, Debug)]
@@ -39,7 +34,8 @@ impl std::fmt::Debug for Source {
 }
 
 impl ImageFile {
-    /// An image on disk; its name is the path's file name.
+    /// An image on disk; its name is the path's file name. (A browser page has no file
+    /// system: there, uploading it fails with [`Error::InvalidArgs`]; use [`bytes`](Self::bytes).)
     pub fn path(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
         let name = path.file_name().map_or_else(|| "image".to_owned(), |n| n.to_string_lossy().into_owned());
@@ -64,7 +60,7 @@ impl ImageFile {
         &self.name
     }
 
-    fn guessed_type(&self) -> String {
+    pub(crate) fn guessed_type(&self) -> String {
         if let Some(t) = &self.content_type {
             return t.clone();
         }
@@ -78,9 +74,20 @@ impl ImageFile {
         .to_owned()
     }
 
-    async fn read(&self) -> Result<Bytes, Error> {
-        match &self.source {
-            Source::Bytes(b) => Ok(b.clone()),
+    /// The bytes to send, at most 10 MiB (else [`Error::InvalidArgs`], nothing sent).
+    pub(crate) async fn read(&self) -> Result<Bytes, Error> {
+        let bytes = match &self.source {
+            Source::Bytes(b) => b.clone(),
+            #[cfg(all(feature = "web", target_arch = "wasm32"))]
+            Source::Path(p) => {
+                return Err(Error::InvalidArgs {
+                    reason: format!(
+                        "a browser page has no file system: send the bytes of {} (ImageFile::bytes)",
+                        p.display()
+                    ),
+                });
+            }
+            #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
             Source::Path(p) => {
                 let size = chatio_transport::upload::file_size(p.clone())
                     .await
@@ -91,9 +98,11 @@ impl ImageFile {
                 read.map(Bytes::from).map_err(|source| {
                     chatio_transport::Error::File { path: p.display().to_string(), source }
                         .into_core(Operation::ReadFile)
-                })
+                })?
             }
-        }
+        };
+        check_size(bytes.len() as u64)?;
+        Ok(bytes)
     }
 }
 
@@ -109,80 +118,16 @@ fn check_size(size: u64) -> Result<(), Error> {
 /// An uploaded image: where it is.
 pub type UploadedImage = UploadImageResponse;
 
-/// What `upload_image` needs besides the token: an HTTP client and the action's URL.
-#[derive(Clone)]
-pub(crate) struct Images {
-    http: HttpClient,
-    url: Url,
-    tokens: Arc<dyn TokenProvider>,
-}
-
-impl std::fmt::Debug for Images {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Images").field("url", &self.url.as_str()).finish_non_exhaustive()
-    }
-}
-
-fn quoted(value: &str) -> String {
-    value.chars().filter(|c| *c != '\r' && *c != '\n').map(|c| if c == '"' { '\'' } else { c }).collect()
-}
-
-impl Images {
-    pub(crate) fn new(
-        rt: Arc<dyn Runtime>,
-        tls: TlsConfig,
-        server: &Url,
-        tokens: Arc<dyn TokenProvider>,
-    ) -> Result<Self, Error> {
-        let url = chatio_transport::ws::web_api_url_at(server, Endpoint::new("agent/v0.5", None), "upload_image")
-            .map_err(|e| e.into_core(Operation::Upload))?;
-        Ok(Self { http: HttpClient::new(rt, tls, Duration::from_secs(60)), url, tokens })
-    }
-
-    /// Uploads with the session's token (or the provider's, before the first login).
-    pub(crate) async fn upload(
-        &self,
-        session_token: Option<chatio_transport::token::Credentials>,
-        image: &ImageFile,
-    ) -> Result<UploadedImage, Error> {
-        let bytes = image.read().await?;
-        let credentials = match session_token {
-            Some(c) => c,
-            None => self.tokens.token(false).await.map_err(|e| e.into_core(Operation::FetchToken))?,
-        };
-        let token = credentials.access_token();
-        check_size(bytes.len() as u64)?;
-        let boundary: String = {
-            let mut rng = fastrand::Rng::new();
-            (0..32).map(|_| rng.alphanumeric()).collect()
-        };
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
-            UploadImage::FIELD_IMAGE,
-            quoted(&image.name),
-            quoted(&image.guessed_type()),
-        )
-        .into_bytes();
-        body.extend_from_slice(&bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let http_error = |e: http::Error| {
-            chatio_transport::Error::Http { context: "building the upload request".into(), source: Box::new(e) }
-                .into_core(Operation::Upload)
-        };
-        let req = http::Request::post(self.url.as_str())
-            .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(http::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .body(full(body))
-            .map_err(http_error)?;
-        let resp = self.http.send(&self.url, req).await.map_err(|e| e.into_core(Operation::Upload))?;
-        match Response::decode_web("upload_image", &resp.body) {
-            Ok(Response { result: Ok(ResponseData::UploadImage(r)), .. }) if resp.status.is_success() => Ok(r),
-            Ok(Response { result: Err(f), .. }) => Err(Error::from_server(f.error)),
-            _ => Err(chatio_transport::Error::Status {
-                status: resp.status.as_u16(),
-                body: String::from_utf8_lossy(resp.body.get(..512).unwrap_or(&resp.body)).into_owned(),
-            }
-            .into_core(Operation::Upload)),
+/// The server's answer to `upload_image` (`status`, `body`): where the image is, the
+/// server's error, or the status and an excerpt of the body when it is no Agent API answer.
+pub(crate) fn answer(status: u16, body: &[u8]) -> Result<UploadedImage, Error> {
+    match Response::decode_web("upload_image", body) {
+        Ok(Response { result: Ok(ResponseData::UploadImage(r)), .. }) if (200..300).contains(&status) => Ok(r),
+        Ok(Response { result: Err(f), .. }) => Err(Error::from_server(f.error)),
+        _ => Err(chatio_transport::Error::Status {
+            status,
+            body: String::from_utf8_lossy(body.get(..512).unwrap_or(body)).into_owned(),
         }
+        .into_core(Operation::Upload)),
     }
 }

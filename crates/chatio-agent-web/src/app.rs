@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use chatio_agent_sdk::model::{ChatView, Event, User};
-use chatio_agent_sdk::{AgentEvent, AgentSdk, AgentToken, ChatId, Config, Error, EventId, RoutingStatus, UserId};
+use chatio_agent_sdk::{
+    AgentEvent, AgentSdk, AgentToken, ChatId, Config, Error, EventId, ImageFile, RoutingStatus, UserId,
+};
 use futures::StreamExt;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
@@ -52,8 +54,12 @@ struct Ui {
     log: Element,
     composer: HtmlFormElement,
     reply: HtmlTextAreaElement,
+    picture: HtmlInputElement,
     chat_actions: Element,
     close_chat: HtmlButtonElement,
+    to_queue: HtmlButtonElement,
+    ban: HtmlButtonElement,
+    ban_days: web_sys::HtmlSelectElement,
     error: Element,
 }
 
@@ -211,8 +217,12 @@ impl App {
             log: by_id(&doc, "log")?,
             composer: by_id(&doc, "composer")?,
             reply: by_id(&doc, "reply")?,
+            picture: by_id(&doc, "picture")?,
             chat_actions: by_id(&doc, "chat-actions")?,
             close_chat: by_id(&doc, "close-chat")?,
+            to_queue: by_id(&doc, "to-queue")?,
+            ban: by_id(&doc, "ban")?,
+            ban_days: by_id(&doc, "ban-days")?,
             error: by_id(&doc, "error")?,
         };
         Ok(Rc::new(App { doc, ui, state: RefCell::new(State::default()) }))
@@ -243,7 +253,13 @@ impl App {
             }
         })?;
         let app = self.clone();
+        on(&self.ui.picture, "change", move |_| spawn_local(app.clone().send_picture()))?;
+        let app = self.clone();
         on(&self.ui.close_chat, "click", move |_| spawn_local(app.clone().close_chat()))?;
+        let app = self.clone();
+        on(&self.ui.to_queue, "click", move |_| spawn_local(app.clone().back_to_queue()))?;
+        let app = self.clone();
+        on(&self.ui.ban, "click", move |_| spawn_local(app.clone().ban()))?;
         let app = self.clone();
         on(&self.ui.accepting, "change", move |_| spawn_local(app.clone().set_accepting()))?;
         // One listener per list: the buttons carry their chat's id.
@@ -714,10 +730,14 @@ impl App {
         self.show_error(None);
     }
 
-    /// Shows or hides what only an open chat has: the composer and Close.
+    /// Shows or hides what only an open chat has: the composer, Close, Back to the queue
+    /// and Ban.
     fn set_chat_open(&self, open: bool) {
         show(&self.ui.composer, open);
-        self.ui.close_chat.set_disabled(!open);
+        for b in [&self.ui.close_chat, &self.ui.to_queue, &self.ui.ban] {
+            b.set_disabled(!open);
+        }
+        self.ui.ban_days.set_disabled(!open);
     }
 
     fn failed(&self, e: &Error) {
@@ -752,12 +772,42 @@ impl App {
             let who = if line.whisper { format!("{} (to agents)", line.who) } else { line.who.clone() };
             add(&row, &el(&self.doc, "span", "who", Some(&who))?)?;
         }
-        let text = el(&self.doc, "span", "text", Some(&line.text))?;
-        text.set_attribute("dir", "auto")?;
-        add(&row, &text)?;
+        let attachments = view::attachments(ev);
+        if attachments.is_empty() {
+            let text = el(&self.doc, "span", "text", Some(&line.text))?;
+            text.set_attribute("dir", "auto")?;
+            add(&row, &text)?;
+        }
+        for a in &attachments {
+            add(&row, &self.attachment(a)?)?;
+        }
         add(&self.ui.log, &row)?;
         self.scroll_log();
         Ok(())
+    }
+
+    /// A file or picture as a link (a new tab, no referrer) with its name and size; a
+    /// picture with its thumbnail inside the link.
+    fn attachment(&self, a: &view::Attachment) -> Js<Element> {
+        let link = el(&self.doc, "a", "file", None)?;
+        link.set_attribute("href", &a.url)?;
+        link.set_attribute("target", "_blank")?;
+        link.set_attribute("rel", "noopener noreferrer")?;
+        if a.image {
+            let img = el(&self.doc, "img", "thumb", None)?;
+            img.set_attribute("src", &a.url)?;
+            img.set_attribute("alt", "")?;
+            img.set_attribute("referrerpolicy", "no-referrer")?;
+            add(&link, &img)?;
+        }
+        let label = match &a.size {
+            Some(size) => format!("{} ({size})", a.name),
+            None => a.name.clone(),
+        };
+        let name = el(&self.doc, "span", "file-name", Some(&label))?;
+        name.set_attribute("dir", "auto")?;
+        add(&link, &name)?;
+        Ok(link)
     }
 
     fn system_line(&self, text: &str) -> Js {
@@ -856,11 +906,102 @@ impl App {
         }
     }
 
+    /// Sends the chosen picture to the current chat (`upload_image`, then a card showing
+    /// it); one over the limit is refused on the page before anything is sent.
+    async fn send_picture(self: Rc<Self>) {
+        let file = self.ui.picture.files().and_then(|l| l.get(0));
+        self.ui.picture.set_value("");
+        let (Some(file), Some(sdk), Some(chat)) = (file, self.sdk(), self.state.borrow().current.clone()) else {
+            return;
+        };
+        let name = file.name();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a file's size: a whole, positive number
+        let size = file.size() as u64;
+        if let Some(why) = view::picture_refusal(&name, size) {
+            return self.show_error(Some(&why));
+        }
+        self.show_error(None);
+        let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+            Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
+            Err(e) => {
+                report("chatio agent page: reading the picture:", &e);
+                return self.show_error(Some(&format!("“{name}” could not be read. Choose it again.")));
+            }
+        };
+        let mut image = ImageFile::bytes(name.clone(), bytes);
+        if !file.type_().is_empty() {
+            image = image.content_type(file.type_());
+        }
+        match sdk.send_image(&chat, &image).await {
+            Ok(ev) => {
+                self.note_said(&ev);
+                if self.is_current(&chat) {
+                    if let Err(e) = self.append(&ev) {
+                        report("chatio agent page:", &e);
+                    }
+                }
+            }
+            Err(e) => {
+                report("chatio agent page: sending a picture:", &JsValue::from_str(&chatio_agent_sdk::chain(&e)));
+                self.show_error(Some(&view::picture_failed_text(&name, &e)));
+            }
+        }
+    }
+
     async fn close_chat(self: Rc<Self>) {
         let (Some(sdk), Some(chat)) = (self.sdk(), self.state.borrow().current.clone()) else { return };
         self.stop_typing();
         if let Err(e) = sdk.close_thread(&chat).await {
             self.failed(&e);
+        }
+    }
+
+    /// Asks the person (the browser's own dialog, keyboard-usable); `false` when they
+    /// declined or the page cannot ask.
+    fn confirm(&self, question: &str) -> bool {
+        web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
+    }
+
+    /// The open chat and its visitor's name.
+    async fn current_visitor(&self) -> Option<(AgentSdk, ChatId, Option<User>)> {
+        let (sdk, chat) = (self.sdk()?, self.state.borrow().current.clone()?);
+        let visitor = sdk.chat(&chat).await.ok().flatten().and_then(|v| v.customer().cloned());
+        Some((sdk, chat, visitor))
+    }
+
+    /// Leaves the open chat after asking: it goes back to the queue for another agent
+    /// (`remove_from_chat` of oneself; the router gives it out again).
+    async fn back_to_queue(self: Rc<Self>) {
+        let Some((sdk, chat, visitor)) = self.current_visitor().await else { return };
+        let name = visitor.as_ref().map_or_else(|| "the visitor".to_owned(), view::display_name);
+        if !self.confirm(&view::to_queue_question(&name)) {
+            return;
+        }
+        self.stop_typing();
+        if let Err(e) = sdk.leave_chat(&chat).await {
+            self.failed(&e);
+        }
+    }
+
+    /// Bans the open chat's visitor after asking, for the days chosen beside the button
+    /// (`ban_customer`: their chats end, they cannot come back until it ends).
+    async fn ban(self: Rc<Self>) {
+        let Some((sdk, chat, visitor)) = self.current_visitor().await else { return };
+        let Some(visitor) = visitor else { return self.show_error(Some("This chat has no visitor to ban.")) };
+        let days = self.ui.ban_days.value().parse::<u32>().unwrap_or(1);
+        let name = view::display_name(&visitor);
+        if !self.confirm(&view::ban_question(&name, days)) {
+            return;
+        }
+        self.stop_typing();
+        match sdk.ban_customer(&visitor.id, days).await {
+            Ok(()) if self.is_current(&chat) => {
+                if let Err(e) = self.system_line(&view::banned_text(&name, days)) {
+                    report("chatio agent page:", &e);
+                }
+            }
+            Ok(()) => {}
+            Err(e) => self.failed(&e),
         }
     }
 

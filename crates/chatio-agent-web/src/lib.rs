@@ -20,8 +20,12 @@
 //! the agent's own chats with their unread counts; the open chat's conversation (its last
 //! thread, then what is said live, the visitor's typing and sneak peeks), a reply box
 //! (Enter sends, Shift+Enter is a new line; while the agent writes, the visitor sees it typing:
-//! [`typing`] says when), **Close chat**, an **Accepting chats** switch
-//! (the routing status: off, new chats wait in the queue), and **Sign out**.
+//! [`typing`] says when), **Send a picture** (PNG, GIF or JPEG up to 10 MiB: uploaded, then
+//! posted as a card; the visitor's files show as links, pictures with a thumbnail),
+//! **Close chat**, **Back to the queue** (the agent leaves; the router gives the chat out
+//! again) and **Ban visitor** (for the days chosen beside it), the last two after a
+//! confirmation; an **Accepting chats** switch (the routing status: off, new chats wait in
+//! the queue), and **Sign out**.
 //!
 //! **The token** is read from the sign-in form once, cleared from the field, and kept only in
 //! the session's memory: never in the URL, storage or a log. A **sign-in link** the server

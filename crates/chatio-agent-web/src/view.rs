@@ -108,6 +108,104 @@ pub fn line(e: &Event, names: &HashMap<UserId, String>, me: Option<&UserId>) -> 
     Line { side, who, text: event_text(e), whisper: e.recipients == Some(Recipients::Agents) }
 }
 
+/// A file or picture in a conversation line: a link, with a thumbnail for pictures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file's name, the link's text.
+    pub name: String,
+    /// Where it is: only `http:` or `https:` URLs (anything else is not linked).
+    pub url: String,
+    /// A picture: shown as a thumbnail.
+    pub image: bool,
+    /// Its size, as words (`"12 KB"`), when known.
+    pub size: Option<String>,
+}
+
+/// Whether a URL may be a link or a picture's source on the page: `http:` or `https:` only
+/// (an event's URL comes from the network).
+pub fn is_web_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// The files and pictures an event carries: a visitor's file, the pictures of a card.
+pub fn attachments(e: &Event) -> Vec<Attachment> {
+    match &e.kind {
+        EventKind::File(f) if is_web_url(&f.url) => vec![Attachment {
+            name: f.name.clone(),
+            url: f.url.clone(),
+            image: f.is_image() || f.content_type.starts_with("image/"),
+            size: Some(size_words(f.size)),
+        }],
+        EventKind::RichMessage(r) => r
+            .elements
+            .iter()
+            .filter_map(|el| {
+                let img = el.image.as_ref().filter(|i| is_web_url(&i.url))?;
+                let name = img.name.clone().or_else(|| el.title.clone()).unwrap_or_else(|| "picture".to_owned());
+                Some(Attachment { name, url: img.url.clone(), image: true, size: img.size.map(size_words) })
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A size in bytes as a person reads it: `512 B`, `12 KB`, `3.4 MB` (1 KB = 1 024 B).
+pub fn size_words(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // a file size, shown to one decimal
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.0} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / (1024.0 * 1024.0))
+    }
+}
+
+/// The most a picture the agent sends may weigh (the Agent API's `upload_image` limit).
+pub const MAX_PICTURE_BYTES: u64 = chatio_wire::agent::UploadImage::MAX_FILE_SIZE;
+
+/// Why a picture is not sent before anything goes to the server: too big; `None` when it
+/// may go.
+pub fn picture_refusal(name: &str, size: u64) -> Option<String> {
+    (size > MAX_PICTURE_BYTES).then(|| {
+        format!("“{name}” is too big to send: {} (at most {}).", size_words(size), size_words(MAX_PICTURE_BYTES))
+    })
+}
+
+/// The sentence for a picture the server did not take.
+pub fn picture_failed_text(name: &str, e: &Error) -> String {
+    match e {
+        Error::Server { kind: ErrorType::Validation, .. } => {
+            format!("“{name}” was not sent: only PNG, GIF and JPEG pictures can be sent.")
+        }
+        Error::InvalidArgs { .. } => {
+            format!("“{name}” was not sent: it is too big (at most {}).", size_words(MAX_PICTURE_BYTES))
+        }
+        other => format!("“{name}” was not sent. {}", error_text(other)),
+    }
+}
+
+/// The question before a chat goes back to the queue.
+pub fn to_queue_question(visitor: &str) -> String {
+    format!("Put the chat with {visitor} back in the queue? You leave it, and another agent can take it.")
+}
+
+/// The question before a ban.
+pub fn ban_question(visitor: &str, days: u32) -> String {
+    format!("Ban {visitor} for {}? Their chats end now and they cannot start one until then.", days_words(days))
+}
+
+/// The line in the conversation after a ban.
+pub fn banned_text(visitor: &str, days: u32) -> String {
+    format!("{visitor} is banned for {}.", days_words(days))
+}
+
+fn days_words(days: u32) -> String {
+    if days == 1 { "1 day".to_owned() } else { format!("{days} days") }
+}
+
 /// A sentence for an error a person can act on (the detail goes to the console).
 pub fn error_text(e: &Error) -> String {
     match e {
@@ -251,5 +349,41 @@ mod tests {
         assert!(link_refused_text(400, Some("invalid_grant")).contains("already used"));
         assert!(link_refused_text(429, Some("slow_down")).starts_with("Too many"));
         assert!(link_refused_text(500, None).contains("HTTP 500"));
+    }
+    #[test]
+    fn files_and_pictures_are_links_with_thumbnails_and_only_web_urls() {
+        let file = |url: &str, ct: &str| {
+            let json = serde_json::json!({ "id": "e2", "order": 2, "timestamp": 1, "type": "file", "author_id": "v",
+                "name": "parcel.png", "url": url, "content_type": ct, "size": 2048, "width": 4, "height": 3 });
+            Event::from_wire(serde_json::from_value(json).expect("a wire file"), &ChatId::new("c1"), None)
+        };
+        let a = attachments(&file("http://127.0.0.1:1/files/x.png", "image/png"));
+        assert_eq!(a.len(), 1);
+        assert_eq!((a[0].name.as_str(), a[0].image, a[0].size.as_deref()), ("parcel.png", true, Some("2 KB")));
+        assert_eq!(attachments(&file("javascript:alert(1)", "image/png")), vec![], "never a script link");
+        assert_eq!(attachments(&file("data:image/png;base64,AA", "image/png")), vec![]);
+        let json = serde_json::json!({ "id": "e3", "order": 3, "timestamp": 1, "type": "rich_message", "author_id": "a",
+            "template_id": "cards", "elements": [{ "title": "map.gif", "image": { "url": "https://x.test/map.gif" } }] });
+        let card = Event::from_wire(serde_json::from_value(json).expect("a wire card"), &ChatId::new("c1"), None);
+        let a = attachments(&card);
+        assert_eq!((a.len(), a[0].name.as_str(), a[0].image), (1, "map.gif", true));
+        assert_eq!(size_words(512), "512 B");
+        assert_eq!(size_words(3 * 1024 * 1024 + 400 * 1024), "3.4 MB");
+        assert!(
+            picture_refusal("big.png", MAX_PICTURE_BYTES + 1).expect("refused").contains("too big to send: 10.0 MB")
+        );
+        assert_eq!(picture_refusal("ok.png", MAX_PICTURE_BYTES), None);
+        let refused = Error::Server { kind: ErrorType::Validation, message: "not an image".into(), data: None };
+        assert!(picture_failed_text("notes.txt", &refused).contains("only PNG, GIF and JPEG"));
+    }
+
+    #[test]
+    fn a_ban_and_a_transfer_are_asked_in_words() {
+        assert_eq!(
+            ban_question("Ann", 1),
+            "Ban Ann for 1 day? Their chats end now and they cannot start one until then."
+        );
+        assert_eq!(banned_text("Ann", 7), "Ann is banned for 7 days.");
+        assert!(to_queue_question("Ann").starts_with("Put the chat with Ann back in the queue?"));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chatio_customer_sdk::{ChatId, CustomerData, CustomerSdk, Events, NewEvent, SdkEvent, StartChat};
+use chatio_customer_sdk::{ChatId, CustomerData, CustomerSdk, EventKind, Events, File, NewEvent, SdkEvent, StartChat};
 use fantoccini::Client;
 use fantoccini::key::Key;
 use futures::StreamExt;
@@ -133,5 +133,136 @@ async fn typing_shows_both_ways() {
     assert_eq!(heard, ["typing", "stopped", "message: Agent: found it"]);
     until(c, &has_text("#log .line.me", "Agent: found it"), "the reply on the page").await;
 
+    t.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built agent page): cargo xtask widget, then cargo test -p chatio-agent-web --test browser -- --include-ignored"]
+async fn files_both_ways_and_a_picture_too_big_or_not_a_picture() {
+    let Some(env) = env("the agent page test") else { return };
+    if !page_built(&env) {
+        return;
+    }
+    let mut t = conversation(&env).await;
+    let (c, visitor, chat) = (&t.c, &t.visitor, &t.chat);
+    let me = visitor.customer_id().expect("the visitor is logged in");
+    // A real picture: the browser's own screenshot.
+    let png = c.screenshot().await.expect("a screenshot");
+    let dir = root().join("target/widget-test");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // The visitor's picture: a link with its thumbnail, which loads.
+    visitor.send_file(chat, File::bytes("parcel-label.png", png.clone())).await.expect("the visitor's file");
+    until(c, &has_text("#log .line.other a.file", "parcel-label.png"), "the visitor's file as a link").await;
+    until(
+        c,
+        "[...document.querySelectorAll('#log .line.other a.file img.thumb')].some(i => i.complete && i.naturalWidth > 0)",
+        "the thumbnail loaded",
+    )
+    .await;
+    let link =
+        js(c, "[document.querySelector('#log a.file').protocol, document.querySelector('#log a.file').rel]").await;
+    assert_eq!(link, serde_json::json!(["http:", "noopener noreferrer"]));
+
+    // The agent's picture: chosen in the file field, uploaded, posted; the visitor gets it.
+    let picture = dir.join("agent-page-picture.png");
+    std::fs::write(&picture, &png).unwrap();
+    let field = element(c, "document.getElementById('picture')").await;
+    field.send_keys(&picture.to_string_lossy()).await.expect("choose the picture");
+    let url = visitor_sees(&mut t.vev, "the agent's picture", |e| match e {
+        SdkEvent::NewEvent { event, .. } => match &event.kind {
+            EventKind::RichMessage(r) => r.elements.iter().find_map(|el| el.image.as_ref().map(|i| i.url.clone())),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert!(url.starts_with(t.server.http_url().as_str()), "{url}");
+    until(c, &has_text("#log .line.me a.file", "agent-page-picture.png"), "the agent's picture on the page").await;
+    until(
+        c,
+        "[...document.querySelectorAll('#log .line.me a.file img.thumb')].some(i => i.complete && i.naturalWidth > 0)",
+        "the agent's thumbnail loaded",
+    )
+    .await;
+
+    // Over 10 MiB: refused on the page, nothing sent. Not a picture: the server's refusal,
+    // as a sentence.
+    let big = dir.join("agent-page-too-big.png");
+    std::fs::write(&big, vec![0x5au8; 10 * 1024 * 1024 + 1]).unwrap();
+    field.send_keys(&big.to_string_lossy()).await.unwrap();
+    until(c, &has_text("#error", "“agent-page-too-big.png” is too big to send"), "the size refusal").await;
+    let text = dir.join("agent-page-notes.txt");
+    std::fs::write(&text, "not a picture").unwrap();
+    field.send_keys(&text.to_string_lossy()).await.unwrap();
+    until(c, &has_text("#error", "“agent-page-notes.txt” was not sent: only PNG, GIF and JPEG"), "the type refusal")
+        .await;
+    // The agent's next message is the next thing the visitor receives: nothing came of the
+    // two refused files.
+    let reply = element(c, "document.getElementById('reply')").await;
+    reply.send_keys("Agent: anything else?").await.unwrap();
+    press(c, Key::Enter).await;
+    let next = visitor_sees(&mut t.vev, "the agent's next event", |e| match e {
+        SdkEvent::NewEvent { event, .. } if event.author.as_ref() != Some(&me) => {
+            Some(event.text().unwrap_or("(not a message)").to_owned())
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(next, "Agent: anything else?", "nothing reached the visitor from the two refused files");
+    assert_eq!(js(c, "document.querySelectorAll('#log a.file').length").await, serde_json::json!(2));
+    t.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built agent page): cargo xtask widget, then cargo test -p chatio-agent-web --test browser -- --include-ignored"]
+async fn back_to_the_queue_and_a_ban_each_after_asking() {
+    let Some(env) = env("the agent page test") else { return };
+    if !page_built(&env) {
+        return;
+    }
+    let mut t = conversation(&env).await;
+    let (c, visitor, chat) = (&t.c, &t.visitor, &t.chat);
+    // Not accepting chats, so that the router does not give the chat straight back.
+    js(c, "document.getElementById('accepting').click()").await;
+    until(c, "!document.getElementById('accepting').checked", "not accepting").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Back to the queue: asked first; declined, nothing happens.
+    element(c, "document.getElementById('to-queue')").await.click().await.unwrap();
+    let asked = c.get_alert_text().await.expect("a question before the transfer");
+    assert_eq!(asked, "Put the chat with Ann Visitor back in the queue? You leave it, and another agent can take it.");
+    c.dismiss_alert().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(js(c, "document.querySelectorAll('#waiting .chat').length").await, serde_json::json!(0));
+    // Accepted: the chat leaves "My chats" for the queue; the visitor hears the agent left.
+    element(c, "document.getElementById('to-queue')").await.click().await.unwrap();
+    c.accept_alert().await.unwrap();
+    visitor_sees(&mut t.vev, "the agent leaving", |e| match e {
+        SdkEvent::UserLeftChat { chat: left, .. } if left == chat => Some(()),
+        _ => None,
+    })
+    .await;
+    until(c, &has_text("#waiting .chat", "Ann Visitor"), "the chat back in the queue").await;
+    until(c, &has_text("#log .line.system", "You left this chat."), "the leave on the page").await;
+    until(c, "document.querySelectorAll('#mine .chat').length === 0", "no chat of mine").await;
+
+    // Taken again, then the visitor is banned for the days chosen (asked first).
+    js(c, "document.querySelector('#waiting button.take').click()").await;
+    until(c, "!document.getElementById('composer').hidden", "the chat open again").await;
+    js(c, "document.getElementById('ban-days').value = '30'").await;
+    element(c, "document.getElementById('ban')").await.click().await.unwrap();
+    let asked = c.get_alert_text().await.expect("a question before the ban");
+    assert!(asked.starts_with("Ban Ann Visitor for 30 days?"), "{asked}");
+    c.accept_alert().await.unwrap();
+    visitor_sees(&mut t.vev, "the ban", |e| match e {
+        SdkEvent::Disconnected { reason, .. } => Some(reason.to_string()),
+        _ => None,
+    })
+    .await;
+    until(c, &has_text("#log .line.system", "Ann Visitor is banned for 30 days."), "the ban on the page").await;
+    until(c, &has_text("#log .line.system", "The chat is closed."), "the chat closed by the ban").await;
+    until(c, "document.getElementById('composer').hidden", "no reply box after the ban").await;
+    let _ = visitor;
     t.end().await;
 }
