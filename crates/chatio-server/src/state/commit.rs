@@ -144,6 +144,89 @@ mod tests {
         }
     }
 
+    /// A server state on SQLite in `dir` (at most `max_db_bytes`), a logged-in session and a
+    /// started chat: the state, the session's answers, the session's caller and id, the chat.
+    async fn logged_in_with_a_chat(
+        dir: &std::path::Path,
+        max_db_bytes: u64,
+    ) -> (Arc<State>, mpsc::UnboundedReceiver<Out>, Caller, crate::state::ConnId, String, watch::Sender<bool>) {
+        let config = ServerConfig {
+            licenses: vec![100],
+            agent: false,
+            data_dir: Some(dir.to_owned()),
+            max_db_bytes,
+            ..ServerConfig::default()
+        };
+        let (stop, shutdown) = watch::channel(false);
+        let (control, _) = mpsc::unbounded_channel();
+        let state = Arc::new(State::new(config, "http://t.invalid".into(), 1, shutdown, control).unwrap());
+        state.install_token("tok", 100, "c".into()).unwrap();
+        let (queue, mut rx) = SendQueue::new(1 << 20, state.counters.clone());
+        let id = state.open_session(100, queue);
+        let login = Login::new(Token::new("Bearer tok"));
+        assert!(state.login(id, 100, None, &login).is_some());
+        let caller = Caller { license: 100, customer: "c".into() };
+        let start: Request = serde_json::from_value(serde_json::json!({"action": "start_chat", "payload": {}}))
+            .map(|f: chatio_wire::ClientFrame| f.request)
+            .unwrap();
+        state.act_rtm(id, None, &caller, start);
+        let_the_committer_run().await;
+        let chat = texts(&mut rx).into_iter().find_map(|t| {
+            let v: serde_json::Value = serde_json::from_str(&t).ok()?;
+            v["payload"]["chat"]["id"].as_str().map(str::to_owned)
+        });
+        (state, rx, caller, id, chat.expect("start_chat answered once committed"), stop)
+    }
+
+    /// Sends a message as request `request_id`.
+    fn send(state: &Arc<State>, id: crate::state::ConnId, caller: &Caller, chat: &str, request_id: &str, text: &str) {
+        let frame = serde_json::json!({"action": "send_event", "request_id": request_id,
+            "payload": {"chat_id": chat, "event": {"type": "message", "text": text}}});
+        let frame = serde_json::from_value::<chatio_wire::ClientFrame>(frame).unwrap();
+        state.act_rtm(id, frame.request_id, caller, frame.request);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_request_that_fails_in_a_group_is_answered_alone_and_the_others_are_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, mut rx, caller, id, chat, _stop) = logged_in_with_a_chat(dir.path(), 256 * 1024).await;
+        let big = "b".repeat(chatio_wire::limits::MAX_TEXT_LEN);
+        // Groups of [small, big, small] until a big one no longer fits in the database.
+        let (mut small_ok, mut big_ok) = (0, 0);
+        for group in 0..200 {
+            let ids = [format!("s{group}a"), format!("b{group}"), format!("s{group}c")];
+            send(&state, id, &caller, &chat, &ids[0], "small");
+            send(&state, id, &caller, &chat, &ids[1], &big);
+            send(&state, id, &caller, &chat, &ids[2], "small");
+            let_the_committer_run().await;
+            let answers: Vec<serde_json::Value> =
+                texts(&mut rx).iter().filter_map(|t| serde_json::from_str(t).ok()).collect();
+            let answer = |rid: &str| {
+                answers.iter().find(|a| a["request_id"] == rid).unwrap_or_else(|| panic!("{rid} answered: {answers:?}"))
+            };
+            assert!(!answers.iter().any(|a| a["action"] == "customer_disconnected"), "nobody told to go: {answers:?}");
+            small_ok += [&ids[0], &ids[2]].iter().filter(|r| answer(r)["success"] == true).count() as i64;
+            if answer(&ids[1])["success"] == true {
+                big_ok += 1;
+                continue;
+            }
+            // The big one did not fit: it alone failed, typed; the one before it is stored.
+            let failed = answer(&ids[1]);
+            assert_eq!(failed["payload"]["error"]["type"], "internal", "{failed}");
+            assert_eq!(answer(&ids[0])["success"], true, "the request before it keeps its write");
+            let conn = rusqlite::Connection::open(dir.path().join("chatio.db")).unwrap();
+            let stored = |text: &str| -> i64 {
+                let body = format!("%\"text\":\"{text}\"%");
+                conn.query_row("SELECT count(*) FROM events WHERE body LIKE ?1", [body], |r| r.get(0)).unwrap()
+            };
+            assert_eq!(stored("small"), small_ok, "every small message answered is stored, once");
+            assert_eq!(stored(&big), big_ok, "only the big ones answered");
+            assert!(group > 0);
+            return;
+        }
+        panic!("the database never filled");
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn answers_wait_for_the_commit_that_concurrent_requests_share() {
         let dir = tempfile::tempdir().unwrap();

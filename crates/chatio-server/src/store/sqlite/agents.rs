@@ -26,10 +26,11 @@ impl AgentStore for SqliteStore {
 
     fn put_agent(&mut self, agent: Agent) -> Result<()> {
         let data = serde_json::to_string(&agent).map_err(json)?;
-        self.conn
-            .prepare_cached("INSERT INTO agents (id, data) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET data = ?2")
-            .and_then(|mut s| s.execute(params![agent.id.as_str(), data]))
-            .map_err(failed("cannot write an agent"))?;
+        self.write(
+            "cannot write an agent",
+            "INSERT INTO agents (id, data) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET data = ?2",
+            params![agent.id.as_str(), data],
+        )?;
         Ok(())
     }
 
@@ -56,22 +57,22 @@ impl AgentStore for SqliteStore {
     fn put_issued_agent_token(&mut self, token: IssuedAgentToken) -> Result<()> {
         let license = i64::try_from(token.license).unwrap_or(i64::MAX);
         let expires_at = i64::try_from(token.expires_at).unwrap_or(i64::MAX);
-        self.conn
-            .prepare_cached(
-                "INSERT INTO agent_tokens (hash, license, agent, expires_at) VALUES (?1, ?2, ?3, ?4) \
+        self.write(
+            "cannot write an agent token",
+            "INSERT INTO agent_tokens (hash, license, agent, expires_at) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (hash) DO NOTHING",
-            )
-            .and_then(|mut s| s.execute(params![token.hash.as_bytes().as_slice(), license, token.agent, expires_at]))
-            .map_err(failed("cannot write an agent token"))?;
+            params![token.hash.as_bytes().as_slice(), license, token.agent, expires_at],
+        )?;
         Ok(())
     }
 
     fn delete_issued_agent_tokens(&mut self, hashes: &[Digest]) -> Result<()> {
         for hash in hashes {
-            self.conn
-                .prepare_cached("DELETE FROM agent_tokens WHERE hash = ?1")
-                .and_then(|mut s| s.execute(params![hash.as_bytes().as_slice()]))
-                .map_err(failed("cannot delete an agent token"))?;
+            self.write(
+                "cannot delete an agent token",
+                "DELETE FROM agent_tokens WHERE hash = ?1",
+                params![hash.as_bytes().as_slice()],
+            )?;
         }
         Ok(())
     }
@@ -103,14 +104,13 @@ impl AgentStore for SqliteStore {
     fn put_agent_presence(&mut self, p: StoredPresence) -> Result<()> {
         let license = i64::try_from(p.license).unwrap_or(i64::MAX);
         let gone_since = p.gone_since.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
-        self.conn
-            .prepare_cached(
-                "INSERT INTO agent_presence (license, agent, accepting, online, gone_since) \
+        self.write(
+            "cannot write an agent's presence",
+            "INSERT INTO agent_presence (license, agent, accepting, online, gone_since) \
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (license, agent) \
                  DO UPDATE SET accepting = ?3, online = ?4, gone_since = ?5",
-            )
-            .and_then(|mut s| s.execute(params![license, p.agent, p.accepting, p.online, gone_since]))
-            .map_err(failed("cannot write an agent's presence"))?;
+            params![license, p.agent, p.accepting, p.online, gone_since],
+        )?;
         Ok(())
     }
 
@@ -125,21 +125,21 @@ impl AgentStore for SqliteStore {
 
     fn queue_chat(&mut self, license: u64, chat: &ChatId) -> Result<()> {
         let license = i64::try_from(license).unwrap_or(i64::MAX);
-        self.conn
-            .prepare_cached(
-                "INSERT INTO agent_queue (license, chat) VALUES (?1, ?2) ON CONFLICT (license, chat) DO NOTHING",
-            )
-            .and_then(|mut s| s.execute(params![license, chat.as_str()]))
-            .map_err(failed("cannot queue a chat"))?;
+        self.write(
+            "cannot queue a chat",
+            "INSERT INTO agent_queue (license, chat) VALUES (?1, ?2) ON CONFLICT (license, chat) DO NOTHING",
+            params![license, chat.as_str()],
+        )?;
         Ok(())
     }
 
     fn unqueue_chat(&mut self, license: u64, chat: &ChatId) -> Result<()> {
         let license = i64::try_from(license).unwrap_or(i64::MAX);
-        self.conn
-            .prepare_cached("DELETE FROM agent_queue WHERE license = ?1 AND chat = ?2")
-            .and_then(|mut s| s.execute(params![license, chat.as_str()]))
-            .map_err(failed("cannot take a chat out of the queue"))?;
+        self.write(
+            "cannot take a chat out of the queue",
+            "DELETE FROM agent_queue WHERE license = ?1 AND chat = ?2",
+            params![license, chat.as_str()],
+        )?;
         Ok(())
     }
 }

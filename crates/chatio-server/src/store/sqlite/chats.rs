@@ -45,27 +45,18 @@ impl ChatStore for SqliteStore {
 
     fn put_chat(&mut self, license: u64, chat: ChatRec) -> Result<()> {
         let data = serde_json::to_string(&chat).map_err(json)?;
-        let updated = self
-            .conn
-            .prepare_cached("UPDATE chats SET activity_seq = ?3, data = ?4 WHERE license = ?1 AND id = ?2")
-            .and_then(|mut s| s.execute(params![license as i64, chat.id.as_str(), chat.activity_seq as i64, data]))
-            .map_err(failed("cannot write a chat"))?;
+        let updated = self.write(
+            "cannot write a chat",
+            "UPDATE chats SET activity_seq = ?3, data = ?4 WHERE license = ?1 AND id = ?2",
+            params![license as i64, chat.id.as_str(), chat.activity_seq as i64, data],
+        )?;
         if updated == 0 {
-            self.conn
-                .prepare_cached(
-                    "INSERT INTO chats (license, id, customer, created, activity_seq, data) VALUES (?1, ?2, ?3, \
+            self.write(
+                "cannot write a chat",
+                "INSERT INTO chats (license, id, customer, created, activity_seq, data) VALUES (?1, ?2, ?3, \
                      (SELECT coalesce(max(created), 0) + 1 FROM chats WHERE license = ?1 AND customer = ?3), ?4, ?5)",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        license as i64,
-                        chat.id.as_str(),
-                        chat.customer.as_str(),
-                        chat.activity_seq as i64,
-                        data
-                    ])
-                })
-                .map_err(failed("cannot write a chat"))?;
+                params![license as i64, chat.id.as_str(), chat.customer.as_str(), chat.activity_seq as i64, data],
+            )?;
         }
         self.hot.put_chat(license, &chat);
         Ok(())
@@ -159,15 +150,12 @@ impl ChatStore for SqliteStore {
 
     fn delete_thread(&mut self, license: u64, chat: &ChatId, thread: &ThreadId) -> Result<()> {
         let key = params![license as i64, chat.as_str(), thread.as_str()];
-        self.conn
-            .prepare_cached("DELETE FROM events WHERE license = ?1 AND chat = ?2 AND thread = ?3")
-            .and_then(|mut s| s.execute(key))
-            .and_then(|_| {
-                self.conn
-                    .prepare_cached("DELETE FROM threads WHERE license = ?1 AND chat = ?2 AND id = ?3")?
-                    .execute(key)
-            })
-            .map_err(failed("cannot delete a thread"))?;
+        self.write(
+            "cannot delete a thread",
+            "DELETE FROM events WHERE license = ?1 AND chat = ?2 AND thread = ?3",
+            key,
+        )?;
+        self.write("cannot delete a thread", "DELETE FROM threads WHERE license = ?1 AND chat = ?2 AND id = ?3", key)?;
         self.hot.deleted_thread(license, chat);
         Ok(())
     }
@@ -222,24 +210,20 @@ impl ChatStore for SqliteStore {
         let data = serde_json::to_string(&thread).map_err(json)?;
         // A stored thread whose indexed columns did not change (every event but a thread's
         // first in a second): only its record is rewritten, none of the indexes.
-        let same = self
-            .conn
-            .prepare_cached(
-                "UPDATE threads SET data = ?4 \
+        let same = self.write(
+            "cannot write a thread",
+            "UPDATE threads SET data = ?4 \
                  WHERE license = ?1 AND chat = ?2 AND id = ?3 AND ord = ?5 AND active = ?6 AND last_activity = ?7",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    license as i64,
-                    chat.as_str(),
-                    thread.id.as_str(),
-                    data,
-                    thread.order as i64,
-                    thread.active,
-                    thread.last_activity as i64
-                ])
-            })
-            .map_err(failed("cannot write a thread"))?;
+            params![
+                license as i64,
+                chat.as_str(),
+                thread.id.as_str(),
+                data,
+                thread.order as i64,
+                thread.active,
+                thread.last_activity as i64
+            ],
+        )?;
         if same == 1 {
             self.hot.wrote_thread(license, chat, &thread);
             return Ok(());
@@ -251,23 +235,20 @@ impl ChatStore for SqliteStore {
         {
             return Err(StoreError::new("no such chat"));
         }
-        self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO threads (license, chat, id, ord, active, last_activity, data) \
+        self.write(
+            "cannot write a thread",
+            "INSERT OR REPLACE INTO threads (license, chat, id, ord, active, last_activity, data) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    license as i64,
-                    chat.as_str(),
-                    thread.id.as_str(),
-                    thread.order as i64,
-                    thread.active,
-                    thread.last_activity as i64,
-                    data
-                ])
-            })
-            .map_err(failed("cannot write a thread"))?;
+            params![
+                license as i64,
+                chat.as_str(),
+                thread.id.as_str(),
+                thread.order as i64,
+                thread.active,
+                thread.last_activity as i64,
+                data
+            ],
+        )?;
         self.hot.wrote_thread(license, chat, &thread);
         Ok(())
     }
@@ -275,26 +256,22 @@ impl ChatStore for SqliteStore {
     fn add_event(&mut self, license: u64, chat: &ChatId, thread: &ThreadId, event: &Event) -> Result<()> {
         let body = serde_json::to_string(event).map_err(json)?;
         // One statement: the insert happens only if the thread exists.
-        let added = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO events (license, chat, ord, thread, id, type, agents_only, body) \
+        let added = self.write(
+            "cannot write an event",
+            "INSERT INTO events (license, chat, ord, thread, id, type, agents_only, body) \
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 \
                  WHERE EXISTS (SELECT 1 FROM threads WHERE license = ?1 AND chat = ?2 AND id = ?4)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    license as i64,
-                    chat.as_str(),
-                    event.order as i64,
-                    thread.as_str(),
-                    event.id.as_str(),
-                    event.event_type(),
-                    event.recipients == Some(Recipients::Agents),
-                    body
-                ])
-            })
-            .map_err(failed("cannot write an event"))?;
+            params![
+                license as i64,
+                chat.as_str(),
+                event.order as i64,
+                thread.as_str(),
+                event.id.as_str(),
+                event.event_type(),
+                event.recipients == Some(Recipients::Agents),
+                body
+            ],
+        )?;
         if added == 0 {
             return Err(StoreError::new("no such thread"));
         }
@@ -303,24 +280,20 @@ impl ChatStore for SqliteStore {
 
     fn put_event(&mut self, license: u64, chat: &ChatId, thread: &ThreadId, event: Event) -> Result<()> {
         let body = serde_json::to_string(&event).map_err(json)?;
-        let n = self
-            .conn
-            .prepare_cached(
-                "UPDATE events SET body = ?5, type = ?6, agents_only = ?7 \
+        let n = self.write(
+            "cannot write an event",
+            "UPDATE events SET body = ?5, type = ?6, agents_only = ?7 \
                  WHERE license = ?1 AND chat = ?2 AND thread = ?3 AND id = ?4",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    license as i64,
-                    chat.as_str(),
-                    thread.as_str(),
-                    event.id.as_str(),
-                    body,
-                    event.event_type(),
-                    event.recipients == Some(Recipients::Agents)
-                ])
-            })
-            .map_err(failed("cannot write an event"))?;
+            params![
+                license as i64,
+                chat.as_str(),
+                thread.as_str(),
+                event.id.as_str(),
+                body,
+                event.event_type(),
+                event.recipients == Some(Recipients::Agents)
+            ],
+        )?;
         if n == 0 {
             return Err(StoreError::new("no such event"));
         }

@@ -16,10 +16,11 @@ impl CustomerStore for SqliteStore {
 
     fn put_customer(&mut self, license: u64, id: &UserId, customer: Customer) -> Result<()> {
         let data = serde_json::to_string(&customer).map_err(json)?;
-        self.conn
-            .prepare_cached("INSERT OR REPLACE INTO customers (license, id, banned, data) VALUES (?1, ?2, ?3, ?4)")
-            .and_then(|mut s| s.execute(params![license as i64, id.as_str(), customer.banned, data]))
-            .map_err(failed("cannot write a customer"))?;
+        self.write(
+            "cannot write a customer",
+            "INSERT OR REPLACE INTO customers (license, id, banned, data) VALUES (?1, ?2, ?3, ?4)",
+            params![license as i64, id.as_str(), customer.banned, data],
+        )?;
         Ok(())
     }
 
@@ -57,11 +58,11 @@ impl CustomerStore for SqliteStore {
             if keep(license as u64, &user) || self.identity_holds(license as u64, &user)? {
                 continue;
             }
-            gone += self
-                .conn
-                .prepare_cached("DELETE FROM customers WHERE license = ?1 AND id = ?2")
-                .and_then(|mut s| s.execute(params![license, id]))
-                .map_err(failed("cannot purge a customer"))?;
+            gone += self.write(
+                "cannot purge a customer",
+                "DELETE FROM customers WHERE license = ?1 AND id = ?2",
+                params![license, id],
+            )?;
         }
         Ok((gone, next))
     }

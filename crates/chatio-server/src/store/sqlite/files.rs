@@ -33,12 +33,11 @@ impl FileStore for SqliteStore {
             let _ = std::fs::remove_file(&full);
             return Err(StoreError::new(format!("cannot store the file: {e}")));
         }
-        self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO files (path, content_type, disk, created, refs) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .and_then(|mut s| s.execute(params![path, file.content_type, disk, file.created as i64, refs as i64]))
-            .map_err(failed("cannot write a file's record"))?;
+        self.write(
+            "cannot write a file's record",
+            "INSERT OR REPLACE INTO files (path, content_type, disk, created, refs) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![path, file.content_type, disk, file.created as i64, refs as i64],
+        )?;
         Ok(())
     }
 
@@ -54,20 +53,20 @@ impl FileStore for SqliteStore {
     }
 
     fn refer_file(&mut self, path: &str, delta: i64) -> Result<Option<u64>> {
-        let refs: Option<i64> = self
-            .conn
-            .prepare_cached("UPDATE files SET refs = max(refs + ?2, 0) WHERE path = ?1 RETURNING refs")
-            .and_then(|mut s| s.query_row(params![path, delta], |r| r.get(0)).optional())
-            .map_err(failed("cannot count a file's references"))?;
+        let refs: Option<i64> = self.write_returning(
+            "cannot count a file's references",
+            "UPDATE files SET refs = max(refs + ?2, 0) WHERE path = ?1 RETURNING refs",
+            params![path, delta],
+        )?;
         Ok(refs.map(|n| n as u64))
     }
 
     fn delete_file(&mut self, path: &str) -> Result<u64> {
-        let disk: Option<String> = self
-            .conn
-            .prepare_cached("DELETE FROM files WHERE path = ?1 RETURNING disk")
-            .and_then(|mut s| s.query_row(params![path], |r| r.get(0)).optional())
-            .map_err(failed("cannot delete a file's record"))?;
+        let disk: Option<String> = self.write_returning(
+            "cannot delete a file's record",
+            "DELETE FROM files WHERE path = ?1 RETURNING disk",
+            params![path],
+        )?;
         let Some(disk) = disk else { return Ok(0) };
         let size = std::fs::metadata(self.files_dir().join(&disk)).map_or(0, |m| m.len());
         // The bytes go once the deletion is committed (a rolled-back one keeps them).

@@ -4,8 +4,8 @@
 //!
 //! Write-through: every write of a chat or a thread goes to the database first, then here,
 //! so an entry is always what the open transaction holds. Whatever may undo writes (a
-//! request rolled back to its savepoint, a failed commit, a transaction SQLite undid by
-//! itself) empties the whole cache: the next reads go to the database. Bounded: at most
+//! request undone, a failed commit, a transaction SQLite undid by itself) empties the whole
+//! cache: the next reads go to the database. Bounded: at most
 //! [`HOT_CHATS`] chats; one more drops an arbitrary one.
 
 use std::collections::HashMap;

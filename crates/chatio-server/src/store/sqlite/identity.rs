@@ -25,8 +25,8 @@ struct Family {
 }
 
 impl SqliteStore {
-    fn run(&mut self, doing: &str, sql: &str, p: impl rusqlite::Params) -> Result<usize> {
-        self.conn.prepare_cached(sql).and_then(|mut s| s.execute(p)).map_err(failed(doing))
+    fn run(&mut self, doing: &str, sql: &'static str, p: &[&dyn rusqlite::ToSql]) -> Result<usize> {
+        self.write(doing, sql, p)
     }
 
     fn revoke_family(&mut self, family: i64) -> Result<()> {

@@ -9,9 +9,19 @@
 //!   newer version is refused, never changed; a file that is not a SQLite database is
 //!   refused with that said.
 //! * **Transactions**: the first [`begin`](Store::begin) after a commit opens a
-//!   transaction (`BEGIN IMMEDIATE`); each request's writes sit in a savepoint that
-//!   [`end`](Store::end) releases or rolls back; [`commit`](Store::commit) stores the id
-//!   generator's position and commits. The store groups commits
+//!   transaction (`BEGIN IMMEDIATE`) that the requests until the next
+//!   [`commit`](Store::commit) share; the commit stores the id generator's position and
+//!   commits. There is no savepoint per request: the store keeps the statements the open
+//!   transaction ran, with their parameters (`Redo`), and a request that fails after it
+//!   wrote (a storage error half-way: the actions check everything before they write) is
+//!   undone by rolling the transaction back and running the other requests' statements
+//!   again, so it never takes their writes with it. The same replay keeps the others' writes
+//!   when SQLite undid the whole transaction by itself (a full disk); only when the replay
+//!   fails too are they lost, counted as a failed commit. The kept statements are bounded:
+//!   past [`REDO_MAX_BYTES`] of parameters, the next request commits the transaction first.
+//!   So every statement that writes goes through `SqliteStore::write` (or
+//!   `write_returning`), which keeps it; a test checks that no other file runs one itself.
+//!   The store groups commits
 //!   ([`Store::groups_commits`]): the requests that run while a commit is pending share
 //!   its transaction (the state holds their answers until it is done). With WAL and `synchronous = NORMAL` a commit survives
 //!   the process being killed (SIGKILL included); after a power loss or an OS crash the last
@@ -20,8 +30,8 @@
 //!   its own (every read is a query), and SQLite's caches are bounded per connection: the
 //!   page cache to [`PAGE_CACHE_KIB`] KiB, the prepared statements to [`STATEMENT_CACHE`];
 //!   the write-ahead log is truncated back to [`WAL_KEEP_BYTES`] after each checkpoint.
-//!   A request's savepoint journal (the pages it changed, for its rollback) is kept in
-//!   memory (`temp_store = MEMORY`), never in a temporary file: one request's pages at most.
+//!   A statement's journal (the pages it changed, for its own rollback) is kept in memory
+//!   (`temp_store = MEMORY`), never in a temporary file.
 //!   The chats and last threads that every event reads and writes are kept decoded, at
 //!   most [`HOT_CHATS`](hot::HOT_CHATS) chats, written through and forgotten whenever writes
 //!   may have been undone (`hot.rs`).
@@ -31,7 +41,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::{ToSqlOutput, Value};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use super::{Ids, Result, Store, StoreError};
 
@@ -63,6 +74,11 @@ pub(crate) const STATEMENT_CACHE: usize = 64;
 /// The size the write-ahead log is truncated back to after a checkpoint
 /// (`PRAGMA journal_size_limit`).
 pub(crate) const WAL_KEEP_BYTES: i64 = 64 * 1024 * 1024;
+
+/// The most bytes of parameters (plus 16 per value) the open transaction's statements are
+/// kept with for a replay (`Redo`): past it, the next request commits the transaction
+/// first (the answers held for it still wait for the group's commit).
+pub(crate) const REDO_MAX_BYTES: usize = 8 << 20;
 
 /// The database file's name in the data directory.
 const DB_FILE: &str = "chatio.db";
@@ -115,6 +131,8 @@ pub(crate) struct SqliteStore {
     unlink_mark: usize,
     /// The chats and last threads every event reads, decoded (`hot.rs`).
     hot: hot::Hot,
+    /// The statements of the open transaction, to run again when one request's are undone.
+    redo: Redo,
     /// Held for the store's life: the data directory's lock.
     _lock: DirLock,
 }
@@ -173,6 +191,7 @@ impl SqliteStore {
             unlink: Vec::new(),
             unlink_mark: 0,
             hot: hot::Hot::default(),
+            redo: Redo::default(),
             _lock: lock,
         })
     }
@@ -187,22 +206,98 @@ impl SqliteStore {
     }
 
     /// Whether SQLite rolled the open transaction back by itself (it may on a full disk or an
-    /// I/O error): every write since the last commit is gone, counted as a failed commit so
-    /// that answers held for them are never sent.
-    fn lost_transaction(&mut self) -> bool {
-        if self.in_transaction && self.conn.is_autocommit() {
-            tracing::error!("the database rolled back the open transaction: its writes are not stored");
-            self.in_transaction = false;
-            self.unlink.clear();
-            self.hot.clear();
-            self.failed_commits += 1;
-            return true;
-        }
-        false
+    /// I/O error): every write since the last commit is gone from the database.
+    fn lost_transaction(&self) -> bool {
+        self.in_transaction && self.conn.is_autocommit()
     }
 
-    /// Runs a statement without parameters or rows (transaction control), prepared once:
-    /// every request begins and ends a savepoint, so parsing them each time would cost.
+    /// Gives up the open transaction (a commit failed, or its writes could not be run
+    /// again): nothing of it is kept, counted as a failed commit so that answers held for
+    /// it are never sent.
+    fn abandon(&mut self) {
+        tracing::error!("the open transaction was rolled back: its writes are not stored");
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.in_transaction = false;
+        self.unlink.clear();
+        self.hot.clear();
+        self.redo.clear();
+        self.failed_commits += 1;
+    }
+
+    /// Undoes the current request's writes (see the module documentation): rolls the
+    /// transaction back and runs the statements of the requests before it again. When they
+    /// cannot run, the transaction is abandoned.
+    fn undo_request(&mut self) -> Result<()> {
+        self.unlink.truncate(self.unlink_mark);
+        self.hot.clear();
+        self.redo.statements.truncate(self.redo.mark);
+        let rolled_back = if self.conn.is_autocommit() { Ok(()) } else { self.control("ROLLBACK") };
+        let replayed = rolled_back.and_then(|()| self.control("BEGIN IMMEDIATE")).and_then(|()| {
+            for (sql, values) in &self.redo.statements {
+                let mut statement = self.conn.prepare_cached(sql)?;
+                let mut rows = statement.query(rusqlite::params_from_iter(values.iter()))?;
+                while rows.next()?.is_some() {}
+            }
+            Ok(())
+        });
+        if let Err(e) = replayed {
+            self.abandon();
+            return Err(failed("cannot write again the requests before a failed one")(e));
+        }
+        Ok(())
+    }
+
+    /// Runs a statement that writes, prepared once, and keeps it for a replay.
+    fn write(&mut self, doing: &str, sql: &'static str, p: &[&dyn ToSql]) -> Result<usize> {
+        let n = self.conn.prepare_cached(sql).and_then(|mut s| s.execute(p)).map_err(failed(doing))?;
+        self.keep(sql, p)?;
+        Ok(n)
+    }
+
+    /// Runs a statement that writes and returns at most one row (`RETURNING`), and keeps it
+    /// for a replay.
+    fn write_returning<T: rusqlite::types::FromSql>(
+        &mut self,
+        doing: &str,
+        sql: &'static str,
+        p: &[&dyn ToSql],
+    ) -> Result<Option<T>> {
+        let row = self
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_row(p, |r| r.get(0)).optional())
+            .map_err(failed(doing))?;
+        self.keep(sql, p)?;
+        Ok(row)
+    }
+
+    /// Keeps a statement the open transaction ran (outside one, nothing can undo it).
+    fn keep(&mut self, sql: &'static str, p: &[&dyn ToSql]) -> Result<()> {
+        if !self.in_transaction {
+            return Ok(());
+        }
+        let mut values = Vec::with_capacity(p.len());
+        for v in p {
+            let value = match v.to_sql().map_err(failed("cannot keep a statement"))? {
+                ToSqlOutput::Borrowed(r) => Value::from(r),
+                ToSqlOutput::Owned(v) => v,
+                _ => return Err(StoreError::new("a statement's parameter cannot be kept")),
+            };
+            self.redo.bytes += 16
+                + match &value {
+                    Value::Text(t) => t.len(),
+                    Value::Blob(b) => b.len(),
+                    _ => 0,
+                };
+            values.push(value);
+        }
+        self.redo.statements.push((sql, values));
+        Ok(())
+    }
+
+    /// Runs a statement without parameters or rows (transaction control), prepared once.
     fn control(&self, sql: &str) -> rusqlite::Result<()> {
         self.conn.prepare_cached(sql)?.execute([]).map(|_| ())
     }
@@ -210,6 +305,25 @@ impl SqliteStore {
     /// Where the uploaded files are kept.
     fn files_dir(&self) -> PathBuf {
         self.dir.join("files")
+    }
+}
+
+/// The statements the open transaction ran, in order, with their parameters (see the
+/// module documentation).
+#[derive(Debug, Default)]
+struct Redo {
+    statements: Vec<(&'static str, Vec<Value>)>,
+    /// The parameters' bytes, plus 16 per value.
+    bytes: usize,
+    /// How many statements were kept when the current request began.
+    mark: usize,
+}
+
+impl Redo {
+    fn clear(&mut self) {
+        self.statements.clear();
+        self.bytes = 0;
+        self.mark = 0;
     }
 }
 
@@ -285,31 +399,48 @@ impl Store for SqliteStore {
     }
 
     fn begin(&mut self) -> Result<()> {
-        self.lost_transaction();
+        if self.lost_transaction() {
+            // Undone by SQLite after a request that went on as if its write had worked.
+            self.abandon();
+        }
+        if self.in_transaction && self.redo.bytes > REDO_MAX_BYTES {
+            self.commit()?;
+        }
         if !self.in_transaction {
             self.control("BEGIN IMMEDIATE").map_err(failed("cannot start a transaction"))?;
             self.in_transaction = true;
         }
         self.unlink_mark = self.unlink.len();
-        self.control("SAVEPOINT request").map_err(failed("cannot start a transaction"))
+        self.redo.mark = self.redo.statements.len();
+        Ok(())
     }
 
     fn end(&mut self, keep: bool) -> Result<()> {
-        if self.lost_transaction() {
-            // A failed request's own error says why; a request that would keep its writes
-            // cannot.
-            return if keep { Err(StoreError::new("the database undid the transaction")) } else { Ok(()) };
+        let lost = self.lost_transaction();
+        if keep && !lost {
+            return Ok(());
         }
-        if !keep {
-            self.unlink.truncate(self.unlink_mark);
-            self.hot.clear();
+        // A failed request that wrote nothing (a refusal: the actions check before they
+        // write) leaves nothing to undo.
+        if lost || self.redo.statements.len() > self.redo.mark || self.unlink.len() > self.unlink_mark {
+            let undone = self.undo_request();
+            if keep || undone.is_err() {
+                // A failed request's own error says why; a request that would keep its
+                // writes cannot: they were undone.
+                tracing::error!("the database undid a request's writes");
+                return if keep {
+                    undone.and(Err(StoreError::new("the database undid the request's writes")))
+                } else {
+                    Ok(())
+                };
+            }
         }
-        let undone = if keep { Ok(()) } else { self.control("ROLLBACK TO request") };
-        undone.and_then(|()| self.control("RELEASE request")).map_err(failed("cannot end a transaction"))
+        Ok(())
     }
 
     fn commit(&mut self) -> Result<()> {
         if self.lost_transaction() {
+            self.abandon();
             return Err(StoreError::new("the database undid the transaction"));
         }
         if !self.in_transaction {
@@ -323,14 +454,11 @@ impl Store for SqliteStore {
             .and_then(|_| self.control("COMMIT"));
         if let Err(e) = stored {
             // Nothing of the transaction is kept: roll back what SQLite still holds.
-            let _ = self.conn.execute_batch("ROLLBACK");
-            self.in_transaction = false;
-            self.unlink.clear();
-            self.hot.clear();
-            self.failed_commits += 1;
+            self.abandon();
             return Err(failed("cannot commit")(e));
         }
         self.in_transaction = false;
+        self.redo.clear();
         for disk in std::mem::take(&mut self.unlink) {
             if let Err(e) = std::fs::remove_file(self.files_dir().join(&disk)) {
                 tracing::warn!(file = %disk, error = %e, "a deleted file could not be removed from the disk");
@@ -365,7 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn a_full_database_fails_typed_and_the_writes_it_undid_count_as_a_failed_commit() {
+    fn a_full_database_fails_the_request_that_did_not_fit_and_keeps_the_others_of_its_group() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = SqliteStore::open(dir.path(), 1).unwrap();
         store.limit_size(256 * 1024).unwrap();
@@ -375,30 +503,97 @@ mod tests {
         store.end(true).unwrap();
         store.commit().unwrap();
         // Requests grouped in one transaction until the bound is reached.
-        let mut error = None;
+        let mut failed = None;
         for i in 0..100 {
             store.begin().unwrap();
             let r = store.put_customer(100, &format!("c{i}").as_str().into(), big(i));
             store.end(r.is_ok()).unwrap();
             if let Err(e) = r {
-                error = Some(e);
+                failed = Some((i, e));
                 break;
             }
         }
-        let error = error.expect("the bound is reached");
+        let (last, error) = failed.expect("the bound is reached");
+        assert!(last > 0);
         assert!(error.is_full() && error.to_string().contains("full"), "{error}");
-        assert_eq!(store.failed_commits(), 1, "the grouped writes were undone with it");
-        assert!(store.commit().is_ok(), "nothing left to commit");
-        assert!(store.customer(100, &"c0".into()).unwrap().is_none());
-        // The store goes on: what fits is stored.
+        assert_eq!(store.failed_commits(), 0, "the requests before it are written again, not lost");
+        // The store goes on: what fits is stored with the group.
         store.begin().unwrap();
         store.put_customer(100, &"after".into(), Customer::default()).unwrap();
         store.end(true).unwrap();
         store.commit().unwrap();
         drop(store);
         let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        for i in 0..last {
+            assert!(store.customer(100, &format!("c{i}").as_str().into()).unwrap().is_some(), "c{i} of the group");
+        }
+        assert!(store.customer(100, &format!("c{last}").as_str().into()).unwrap().is_none(), "the one that failed");
         assert!(store.customer(100, &"kept".into()).unwrap().is_some());
         assert!(store.customer(100, &"after".into()).unwrap().is_some());
+    }
+
+    #[test]
+    fn every_write_is_kept_for_a_replay() {
+        let files = [
+            ("agents.rs", include_str!("agents.rs")),
+            ("chats.rs", include_str!("chats.rs")),
+            ("customers.rs", include_str!("customers.rs")),
+            ("files.rs", include_str!("files.rs")),
+            ("identity.rs", include_str!("identity.rs")),
+            ("tokens.rs", include_str!("tokens.rs")),
+        ];
+        for (name, source) in files {
+            for bypass in [".execute(", ".execute_batch(", "RETURNING"] {
+                let found = source.lines().filter(|l| l.contains(bypass) && !l.contains("self.write")).count();
+                // A RETURNING statement is written as an argument of `write_returning`.
+                let allowed = if bypass == "RETURNING" { source.matches("write_returning(").count() } else { 0 };
+                assert!(found <= allowed, "{name} runs a write without `SqliteStore::write`: a replay would lose it");
+            }
+        }
+    }
+
+    #[test]
+    fn a_request_that_fails_after_writing_is_undone_alone_and_leaves_no_half() {
+        use crate::store::{ChatStore, FileRec, FileStore};
+        use chatio_wire::{ChatId, ThreadId};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        let file = || FileRec { content_type: "text/plain".into(), bytes: b"x".to_vec().into(), created: 1 };
+        store.begin().unwrap();
+        store.put_file("/f/old", file(), 1).unwrap();
+        store.end(true).unwrap();
+        store.commit().unwrap();
+        // One group: a request before, one that writes three things then fails, one after.
+        store.begin().unwrap();
+        store.put_customer(100, &"before".into(), Customer::default()).unwrap();
+        assert_eq!(store.refer_file("/f/old", 1).unwrap(), Some(2));
+        store.end(true).unwrap();
+        store.begin().unwrap();
+        store.put_customer(100, &"half".into(), Customer::default()).unwrap();
+        assert_eq!(store.refer_file("/f/old", 5).unwrap(), Some(7));
+        assert_eq!(store.delete_file("/f/old").unwrap(), 1);
+        let event = chatio_wire::Event::new(
+            "e",
+            1,
+            chatio_wire::Timestamp::from_secs(1),
+            chatio_wire::EventKind::Message(chatio_wire::Message::new("t")),
+        );
+        let missing = store.add_event(100, &ChatId::new("C"), &ThreadId::new("T"), &event);
+        assert!(missing.is_err(), "no such thread: the request fails after its writes");
+        store.end(false).unwrap();
+        store.begin().unwrap();
+        store.put_customer(100, &"after".into(), Customer::default()).unwrap();
+        store.end(true).unwrap();
+        assert_eq!(store.failed_commits(), 0);
+        store.commit().unwrap();
+        assert!(dir.path().join("files").read_dir().unwrap().count() == 1, "the deleted file's bytes stay");
+        drop(store);
+        let mut store = SqliteStore::open(dir.path(), 1).unwrap();
+        assert!(store.customer(100, &"before".into()).unwrap().is_some());
+        assert!(store.customer(100, &"half".into()).unwrap().is_none());
+        assert!(store.customer(100, &"after".into()).unwrap().is_some());
+        assert!(store.file("/f/old").unwrap().is_some(), "its deletion was undone");
+        assert_eq!(store.refer_file("/f/old", 0).unwrap(), Some(2), "the request before counted, the failed one not");
     }
 
     #[test]

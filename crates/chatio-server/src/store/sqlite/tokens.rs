@@ -28,38 +28,32 @@ impl TokenStore for SqliteStore {
     }
 
     fn put_token(&mut self, secret: &str, token: TokenRecord, keep: usize) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO tokens (hash, license, customer, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![hash(secret), token.license as i64, token.customer.as_str(), token.expires_at as i64])
-            })
-            .map_err(failed("cannot write a token"))?;
+        self.write(
+            "cannot write a token",
+            "INSERT OR REPLACE INTO tokens (hash, license, customer, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![hash(secret), token.license as i64, token.customer.as_str(), token.expires_at as i64],
+        )?;
         // The customer's tokens past `keep` go, those that expire first (the oldest).
-        self.conn
-            .prepare_cached(
-                "DELETE FROM tokens WHERE license = ?1 AND customer = ?2 AND hash NOT IN \
+        self.write(
+            "cannot trim a customer's tokens",
+            "DELETE FROM tokens WHERE license = ?1 AND customer = ?2 AND hash NOT IN \
                  (SELECT hash FROM tokens WHERE license = ?1 AND customer = ?2 ORDER BY expires_at DESC LIMIT ?3)",
-            )
-            .and_then(|mut s| s.execute(params![token.license as i64, token.customer.as_str(), keep.max(1) as i64]))
-            .map_err(failed("cannot trim a customer's tokens"))?;
+            params![token.license as i64, token.customer.as_str(), keep.max(1) as i64],
+        )?;
         Ok(())
     }
 
     fn expire_tokens(&mut self, license: u64, customer: &UserId, at: u64) -> Result<()> {
-        self.conn
-            .prepare_cached("UPDATE tokens SET expires_at = min(expires_at, ?3) WHERE license = ?1 AND customer = ?2")
-            .and_then(|mut s| s.execute(params![license as i64, customer.as_str(), at as i64]))
-            .map_err(failed("cannot expire tokens"))?;
+        self.write(
+            "cannot expire tokens",
+            "UPDATE tokens SET expires_at = min(expires_at, ?3) WHERE license = ?1 AND customer = ?2",
+            params![license as i64, customer.as_str(), at as i64],
+        )?;
         Ok(())
     }
 
     fn purge_tokens(&mut self, expired_by: u64) -> Result<usize> {
-        self.conn
-            .prepare_cached("DELETE FROM tokens WHERE expires_at <= ?1")
-            .and_then(|mut s| s.execute(params![expired_by as i64]))
-            .map_err(failed("cannot purge tokens"))
+        self.write("cannot purge tokens", "DELETE FROM tokens WHERE expires_at <= ?1", params![expired_by as i64])
     }
 
     fn token_count(&mut self) -> Result<usize> {
