@@ -85,6 +85,11 @@ impl DriverConfig {
     }
 }
 
+/// How many ready wakes (commands, socket events) the driver handles before it writes the
+/// step's store changes and frames: a bound on one step's work, so that a flood of frames
+/// cannot hold back what earlier ones produced.
+const WAKES_PER_STEP: usize = 256;
+
 /// How many events the driver keeps by default for its first subscriber, from before it
 /// subscribed, and for slow subscribers ([`DriverConfig::event_capacity`]).
 pub const BACKLOG: usize = crate::bus::DEFAULT_CAPACITY;
@@ -170,6 +175,15 @@ enum Wake<S: DrivenSession, T, K> {
 
 type Text<P> = <<P as Platform>::Socket as Socket>::Text;
 
+/// What the loop does after a step's wakes were handled.
+enum Step {
+    Go,
+    /// `destroy` was asked for: end once the step is written, then say so on this.
+    Shutdown(oneshot::Sender<()>),
+    /// Every handle is gone: end once the step is written.
+    Dropped,
+}
+
 impl<P: Platform, S: DrivenSession> Driver<P, S> {
     /// The driver's loop. `self` is boxed: an `async fn` keeps its by-value arguments twice
     /// in its future (as captured and as a local), which for a 2 KiB driver made each idle
@@ -218,23 +232,13 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
                     () = timer.fuse() => Wake::Timer,
                 }
             };
-            let now = self.platform.now();
-            match wake {
-                Wake::Command(None) => {
-                    // Every handle is gone: the SDK was dropped.
-                    self.session.destroy(now);
+            match self.handle_ready(wake, &mut commands, &mut internal) {
+                Step::Go => {}
+                Step::Shutdown(done) => shutdown = Some(done),
+                Step::Dropped => {
                     self.pump().await;
                     break;
                 }
-                Wake::Command(Some(Command::Shutdown(done))) => {
-                    self.session.destroy(now);
-                    shutdown = Some(done);
-                }
-                Wake::Command(Some(c)) => self.calls.command(&mut self.session, c, now),
-                Wake::Internal(Some(i)) => self.internal(i, now),
-                Wake::Internal(None) => {}
-                Wake::Socket(e) => self.socket_event(e, now),
-                Wake::Timer => self.session.handle_timeout(now),
             }
         }
         if let Some(s) = self.socket.take() {
@@ -373,6 +377,66 @@ impl<P: Platform, S: DrivenSession> Driver<P, S> {
                     self.start_connect();
                 }
             }
+        }
+    }
+
+    /// Handles `wake` and everything else already waiting (bounded by [`WAKES_PER_STEP`]), so
+    /// that the step's store changes are written in one `apply` and its frames go out
+    /// together: with many calls in flight, one store transaction covers them all. Not
+    /// `async`: what it holds stays out of the loop's future.
+    fn handle_ready(
+        &mut self,
+        wake: Wake<S, Text<P>, P::Socket>,
+        commands: &mut mpsc::UnboundedReceiver<Command<S>>,
+        internal: &mut mpsc::UnboundedReceiver<Internal<P::Socket>>,
+    ) -> Step {
+        let mut wake = Some(wake);
+        let mut handled = 0;
+        while let Some(w) = wake.take() {
+            let now = self.platform.now();
+            match w {
+                Wake::Command(None) => {
+                    // Every handle is gone: the SDK was dropped.
+                    self.session.destroy(now);
+                    return Step::Dropped;
+                }
+                Wake::Command(Some(Command::Shutdown(done))) => {
+                    self.session.destroy(now);
+                    return Step::Shutdown(done);
+                }
+                Wake::Command(Some(c)) => self.calls.command(&mut self.session, c, now),
+                Wake::Internal(Some(i)) => self.internal(i, now),
+                Wake::Internal(None) => {}
+                Wake::Socket(e) => self.socket_event(e, now),
+                Wake::Timer => self.session.handle_timeout(now),
+            }
+            handled += 1;
+            if handled < WAKES_PER_STEP {
+                wake = self.ready_wake(commands, internal);
+            }
+        }
+        Step::Go
+    }
+
+    /// A command, internal message or socket event that is ready now, without waiting.
+    fn ready_wake(
+        &mut self,
+        commands: &mut mpsc::UnboundedReceiver<Command<S>>,
+        internal: &mut mpsc::UnboundedReceiver<Internal<P::Socket>>,
+    ) -> Option<Wake<S, Text<P>, P::Socket>> {
+        if let Some(c) = commands.next().now_or_never() {
+            return Some(Wake::Command(c));
+        }
+        if let Some(Some(i)) = internal.next().now_or_never() {
+            return Some(Wake::Internal(Some(i)));
+        }
+        let socket = self.socket.as_mut()?;
+        // A pending socket keeps this no-op waker only until the loop's next wait polls it
+        // again with the task's own.
+        let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+        match socket.poll_event(&mut cx) {
+            std::task::Poll::Ready(e) => Some(Wake::Socket(e)),
+            std::task::Poll::Pending => None,
         }
     }
 

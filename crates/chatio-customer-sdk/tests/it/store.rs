@@ -4,17 +4,19 @@
 //! before its answer came back — and restarted on the same store; the reference server (in
 //! this process, over real sockets) then holds each message exactly once, in order. Also: the
 //! memory store across sessions, a store that cannot be used (in memory + a warning), and the
-//! outbox bound.
+//! outbox bound, and many calls in flight sharing one store write.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use chatio_customer_sdk::{
-    ChatId, Config, Credentials, CustomerSdk, Error, EventKind, MemoryStore, Operation, SdkEvent, StartChat,
-    TokenSource,
+    ChatId, Config, Credentials, CustomerSdk, Error, EventKind, MemoryStore, Operation, SdkEvent, StartChat, Store,
+    StoreChange, StoreError, StoreFuture, StoredState, TokenSource,
 };
 use chatio_server::{Server, ServerHandle};
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 
 use crate::child::ChildProcess;
 use crate::support::{WAIT, config, connect_with, run, wait, within};
@@ -321,6 +323,89 @@ fn the_store_keeps_the_customer_and_the_first_screen_across_sessions_and_forget_
         assert_ne!(fourth.customer_id().as_ref(), Some(&customer), "forgotten: a new customer");
         fourth.destroy().await;
         let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+        server.shutdown().await;
+    });
+}
+
+/// A memory store that records the changes of each `apply` and holds the first write of an
+/// outbox entry until the test opens its gate.
+#[derive(Clone)]
+struct GatedStore {
+    inner: MemoryStore,
+    batches: Arc<Mutex<Vec<Vec<StoreChange>>>>,
+    gate: Arc<Mutex<Option<Gate>>>,
+}
+
+/// Told when the held write starts; opened by the test.
+type Gate = (futures::channel::oneshot::Sender<()>, futures::channel::oneshot::Receiver<()>);
+
+impl Store for GatedStore {
+    fn load(&self) -> StoreFuture<'_, Result<StoredState, StoreError>> {
+        self.inner.load()
+    }
+
+    fn apply(&self, changes: Vec<StoreChange>) -> StoreFuture<'_, Result<(), StoreError>> {
+        let gate = if changes.iter().any(|c| matches!(c, StoreChange::OutboxAdded(_))) {
+            self.gate.lock().expect("gate").take()
+        } else {
+            None
+        };
+        Box::pin(async move {
+            if let Some((entered, open)) = gate {
+                let _ = entered.send(());
+                let _ = open.await;
+            }
+            self.batches.lock().expect("batches").push(changes.clone());
+            self.inner.apply(changes).await
+        })
+    }
+}
+
+#[test]
+fn calls_in_flight_share_one_store_write_and_none_is_on_the_wire_before_it() {
+    run(async {
+        let server = Server::builder().ephemeral().seed(35).agent(false).start().await.expect("server");
+        let (entered_tx, entered) = futures::channel::oneshot::channel();
+        let (open, open_rx) = futures::channel::oneshot::channel();
+        let store = GatedStore {
+            inner: MemoryStore::new(),
+            batches: Arc::default(),
+            gate: Arc::new(Mutex::new(Some((entered_tx, open_rx)))),
+        };
+        let (sdk, _events) = connect_with(config(&server).store(store.clone())).await;
+        let chat = sdk.start_chat(StartChat::new()).await.expect("start_chat").id;
+
+        // 64 sends; the first store write of an entry is held until every call is in the
+        // driver's channel.
+        let mut sends: FuturesUnordered<_> =
+            (0..64).map(|i| sdk.send_message_with_custom_id(&chat, format!("m{i}"), format!("c{i:02}"))).collect();
+        assert!(sends.next().now_or_never().is_none(), "none answered yet");
+        within("the first store write", entered).await.expect("entered");
+        assert!(sends.next().now_or_never().is_none(), "none answered while the store writes");
+        assert_eq!(sdk.outbox_len(), 0, "queued only once stored");
+        assert_eq!(texts(&server, &chat), Vec::<String>::new(), "nothing on the wire before the store has it");
+        open.send(()).expect("open the gate");
+        within("every answer", async {
+            for _ in 0..64 {
+                sends.next().await.expect("a send").expect("stored");
+            }
+        })
+        .await;
+        assert_eq!(texts(&server, &chat).len(), 64);
+
+        let batches = store.batches.lock().expect("batches").clone();
+        let adds: Vec<usize> = batches
+            .iter()
+            .map(|b| b.iter().filter(|c| matches!(c, StoreChange::OutboxAdded(_))).count())
+            .filter(|&n| n > 0)
+            .collect();
+        assert_eq!(adds.iter().sum::<usize>(), 64, "{adds:?}");
+        // The step the gate held, then one for every call that waited behind it.
+        assert!(adds.len() <= 2, "the calls that waited were written together: {adds:?}");
+        let removals = batches.iter().flatten().filter(|c| matches!(c, StoreChange::OutboxRemoved { .. })).count();
+        assert_eq!(removals, 64);
+        assert_eq!(store.inner.load().await.expect("load").outbox, vec![], "every entry done");
+        sdk.destroy().await;
         server.shutdown().await;
     });
 }
