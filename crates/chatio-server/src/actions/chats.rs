@@ -171,6 +171,7 @@ pub(super) fn start_chat(
         customer: caller.customer.clone(),
         push: Push::IncomingChatThread(wire::IncomingChatThread::new(wire_chat.clone())),
         caused_by_request: true,
+        event_json: None,
     });
     fx.triggers.push(Trigger::NeedsAgent { chat: chat_id });
     Ok(ResponseData::StartChat(wire::StartChatResponse::new(wire_chat)))

@@ -7,6 +7,7 @@ use chatio_wire::{
 };
 
 use super::checks::{check_event_rights, check_new_event, check_text, validation};
+use super::event_json::EventJson;
 use super::{Caller, Ctx, Delivery, Effects, Presence, Trigger, quota, views};
 use crate::config::Quotas;
 use crate::store::{self, ChatRec, Store, ThreadRec};
@@ -65,6 +66,8 @@ pub(super) struct Added {
     pub(super) chat: ChatRec,
     pub(super) thread: ThreadId,
     pub(super) event: Event,
+    /// The event's JSON, encoded once for its quota cost and the frames that carry it.
+    pub(super) json: EventJson,
     /// Whether the event opened a new thread.
     pub(super) opened: bool,
 }
@@ -105,7 +108,8 @@ pub(super) fn add_customer_event(
         }
     };
     let ev = stamp(&mut chat, &mut thread, &caller.customer, event, cx.now);
-    quota::hold_event(&cx.policy.quotas, &mut chat, &ev)?;
+    let json = EventJson::new(&ev);
+    quota::hold_cost(&cx.policy.quotas, &mut chat, json.len())?;
     thread.add_user(&caller.customer);
     if !is_annotation {
         thread.last_activity = cx.now;
@@ -115,7 +119,7 @@ pub(super) fn add_customer_event(
     cx.store.put_thread(license, chat_id, thread)?;
     cx.store.add_event(license, chat_id, &thread_id, &ev)?;
     cx.store.put_chat(license, chat.clone())?;
-    Ok(Added { chat, thread: thread_id, event: ev, opened })
+    Ok(Added { chat, thread: thread_id, event: ev, json, opened })
 }
 
 /// The push for a new event: `incoming_event`, or `incoming_chat_thread` when it opened the
@@ -132,13 +136,15 @@ pub(super) fn deliver_new_event(
         return Ok(());
     }
     let chat = &added.chat;
-    let push = if added.opened {
+    let (push, event_json) = if added.opened {
         let present = presence.contains(&(license, chat.customer.clone()));
-        Push::IncomingChatThread(wire::IncomingChatThread::new(views::chat_with_thread(store, license, chat, present)?))
+        let chat = views::chat_with_thread(store, license, chat, present)?;
+        (Push::IncomingChatThread(wire::IncomingChatThread::new(chat)), None)
     } else {
-        Push::IncomingEvent(wire::IncomingEvent::new(chat.id.clone(), added.thread.clone(), added.event.clone()))
+        let push = wire::IncomingEvent::new(chat.id.clone(), added.thread.clone(), added.event.clone());
+        (Push::IncomingEvent(push), Some(added.json.clone()))
     };
-    fx.deliveries.push(Delivery { license, customer: chat.customer.clone(), push, caused_by_request });
+    fx.deliveries.push(Delivery { license, customer: chat.customer.clone(), push, caused_by_request, event_json });
     Ok(())
 }
 
@@ -157,6 +163,7 @@ pub(super) fn send_event(
     if added.opened {
         fx.triggers.push(Trigger::NeedsAgent { chat: p.chat_id.clone() });
     }
+    fx.response_event = Some(added.json);
     Ok(ResponseData::SendEvent(wire::SendEventResponse::new(added.thread, added.event)))
 }
 

@@ -25,6 +25,7 @@ mod answer;
 mod auth;
 mod chats;
 mod checks;
+mod event_json;
 mod events;
 pub(crate) mod file_refs;
 pub(crate) mod quota;
@@ -35,6 +36,7 @@ mod views;
 pub(crate) use answer::{encode_agent_response, encode_response};
 pub(crate) use auth::{authenticate, login};
 use checks::{authorization, validation};
+pub(crate) use event_json::EventJson;
 pub(crate) use events::add_agent_event;
 pub(crate) use send_file::{Upload, send_file};
 pub(crate) use updates::customer_updated;
@@ -61,6 +63,8 @@ pub(crate) struct Delivery {
     pub(crate) push: Push,
     /// Whether the requester's connection gets its copy with `request_id`.
     pub(crate) caused_by_request: bool,
+    /// The JSON of the event an `incoming_event` push carries, when it was encoded already.
+    pub(crate) event_json: Option<EventJson>,
 }
 
 /// Pushes for agents' connections (Agent API).
@@ -94,12 +98,20 @@ pub(crate) struct Effects {
     /// Customers banned by the request (`ban_customer`): after the pushes, their
     /// connections get `customer_disconnected` `customer_banned` and close.
     pub(crate) banned: Vec<(u64, UserId)>,
+    /// The JSON of the event the response carries (`send_event`), encoded once.
+    pub(crate) response_event: Option<EventJson>,
 }
 
 impl Effects {
     /// A push to the chat's customer caused by the request being handled.
     fn push(&mut self, license: u64, customer: &UserId, push: Push) {
-        self.deliveries.push(Delivery { license, customer: customer.clone(), push, caused_by_request: true });
+        self.deliveries.push(Delivery {
+            license,
+            customer: customer.clone(),
+            push,
+            caused_by_request: true,
+            event_json: None,
+        });
     }
 }
 

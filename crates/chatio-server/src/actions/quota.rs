@@ -72,7 +72,12 @@ pub(crate) fn room(q: &Quotas, chat: &ChatRec, cost: u64) -> Result<(), ErrorObj
 
 /// Checks that `chat` has room for the stamped event `ev` and counts it.
 pub(crate) fn hold_event(q: &Quotas, chat: &mut ChatRec, ev: &Event) -> Result<(), ErrorObject> {
-    let cost = event_cost(ev);
+    hold_cost(q, chat, event_cost(ev))
+}
+
+/// Checks that `chat` has room for one more event of `cost` bytes (its JSON's length, see
+/// [`event_cost`]) and counts it.
+pub(crate) fn hold_cost(q: &Quotas, chat: &mut ChatRec, cost: u64) -> Result<(), ErrorObject> {
     room(q, chat, cost)?;
     chat.held.events += 1;
     chat.held.bytes = chat.held.bytes.saturating_add(cost);

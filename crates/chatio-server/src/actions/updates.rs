@@ -170,6 +170,7 @@ pub(crate) fn customer_updated(
             customer: customer.clone(),
             push: Push::CustomerUpdated(wire::CustomerUpdated::new(chat_id, user)),
             caused_by_request,
+            event_json: None,
         });
     }
     Ok(())

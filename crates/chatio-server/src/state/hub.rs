@@ -21,10 +21,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_tungstenite::tungstenite::Utf8Bytes;
-use chatio_wire::{DisconnectReason, PushFrame, RequestId, Response, ServerFrame, UserId};
+use chatio_wire::{DisconnectReason, Push, PushFrame, RequestId, Response, ServerFrame, UserId};
 
 use crate::actions::agent::AgentCaller;
-use crate::actions::{AgentDelivery, AgentTarget, Delivery, Presence};
+use crate::actions::{AgentDelivery, AgentTarget, Delivery, EventJson, Presence};
 use crate::sendq::{CLOSE_DISCONNECTED, Out, SendQueue, disconnected_frame, reason_text};
 
 /// A connection's id.
@@ -305,8 +305,18 @@ impl Hub {
 
     /// Writes a response to the requester, through the customer's armed faults.
     pub(crate) fn respond(&mut self, id: ConnId, response: Response) {
+        self.respond_with(id, response, None);
+    }
+
+    /// [`respond`](Self::respond) for a response that carries an event whose JSON
+    /// `event_json` has already encoded (`send_event`).
+    pub(crate) fn respond_with(&mut self, id: ConnId, response: Response, event_json: Option<&EventJson>) {
         let Some(conn) = self.conns.get(&id) else { return };
-        let frame = Utf8Bytes::from(crate::actions::encode_response(response).0);
+        let text = match event_json.and_then(|e| e.response(&response)) {
+            Some(text) => text,
+            None => crate::actions::encode_response(response).0,
+        };
+        let frame = Utf8Bytes::from(text);
         // Faults are rare (tests arm them): no key is built for the lookup while none is.
         if let Some(cust) = conn.customer.as_ref().filter(|_| !self.faults.is_empty()) {
             if let Some(f) = self.faults.get_mut(&(conn.license, cust.clone())) {
@@ -337,10 +347,20 @@ impl Hub {
     /// connection gets its copy with `request_id` (2.4, G5). Each frame is encoded once per
     /// form and shared between connections.
     pub(crate) fn deliver(&self, deliveries: Vec<Delivery>, requester: Option<(ConnId, Option<&RequestId>)>) {
-        for Delivery { license, customer, push, caused_by_request } in deliveries {
+        for Delivery { license, customer, push, caused_by_request, event_json } in deliveries {
             let Some(ids) = self.by_customer.get(&(license, customer)) else { continue };
-            // One frame, encoded with or without the request id: the push is never copied.
+            // One frame, encoded with or without the request id: the push is never copied,
+            // and an event encoded already is copied as bytes.
             let mut frame = ServerFrame::Push(PushFrame::new(None, push));
+            let encode = |frame: &ServerFrame, request_id: Option<&RequestId>| {
+                let spliced = match (frame, &event_json) {
+                    (ServerFrame::Push(PushFrame { push: Push::IncomingEvent(p), .. }), Some(json)) => {
+                        json.push(request_id, p)
+                    }
+                    _ => None,
+                };
+                Utf8Bytes::from(spliced.unwrap_or_else(|| frame.encode()))
+            };
             let mut plain: Option<Utf8Bytes> = None;
             for id in ids {
                 let text = match requester {
@@ -348,13 +368,13 @@ impl Hub {
                         if let ServerFrame::Push(p) = &mut frame {
                             p.request_id = Some(req.clone());
                         }
-                        let text = Utf8Bytes::from(frame.encode());
+                        let text = encode(&frame, Some(req));
                         if let ServerFrame::Push(p) = &mut frame {
                             p.request_id = None;
                         }
                         text
                     }
-                    _ => plain.get_or_insert_with(|| Utf8Bytes::from(frame.encode())).clone(),
+                    _ => plain.get_or_insert_with(|| encode(&frame, None)).clone(),
                 };
                 self.send(*id, Out::Text(text));
             }
@@ -389,7 +409,7 @@ mod tests {
         let push = Push::ThreadClosed(ThreadClosed::new("C", "T", None));
         let rid = RequestId::new("r1");
         hub.deliver(
-            vec![Delivery { license: 100, customer: c.clone(), push, caused_by_request: true }],
+            vec![Delivery { license: 100, customer: c.clone(), push, caused_by_request: true, event_json: None }],
             Some((a, Some(&rid))),
         );
         assert!(text(rx1.try_recv().ok()).contains(r#""request_id":"r1""#));

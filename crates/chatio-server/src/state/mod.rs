@@ -403,7 +403,7 @@ impl State {
             Ok(data) => Response::success(request_id.clone(), data),
             Err(e) => Response::failure(request_id.clone(), action, e),
         };
-        inner.hub.respond(id, response);
+        inner.hub.respond_with(id, response, fx.response_event.as_ref());
         self.finish(inner, fx, Some((id, request_id.as_ref())));
         self.group(inner);
     }

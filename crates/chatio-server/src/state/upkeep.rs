@@ -151,7 +151,13 @@ fn archive_idle(
         let message = added.map(|(thread, ev)| Push::IncomingEvent(IncomingEvent::new(chat_id.clone(), thread, ev)));
         let closed = Push::ThreadClosed(ThreadClosed::new(chat_id.clone(), thread, None));
         for push in message.into_iter().chain([closed]) {
-            fx.deliveries.push(Delivery { license, customer: customer.clone(), push, caused_by_request: false });
+            fx.deliveries.push(Delivery {
+                license,
+                customer: customer.clone(),
+                push,
+                caused_by_request: false,
+                event_json: None,
+            });
         }
     }
     Ok(fx)

@@ -208,7 +208,13 @@ pub(crate) fn handle(
 /// Pushes for the chat's customer (never for a chat without one).
 fn to_customer(fx: &mut Effects, license: u64, chat: &ChatRec, push: Push) {
     if has_customer(chat) {
-        fx.deliveries.push(Delivery { license, customer: chat.customer.clone(), push, caused_by_request: false });
+        fx.deliveries.push(Delivery {
+            license,
+            customer: chat.customer.clone(),
+            push,
+            caused_by_request: false,
+            event_json: None,
+        });
     }
 }
 

@@ -53,7 +53,7 @@ pub(crate) fn multicast(
     for c in customers {
         if seen.insert(c.clone()) && cx.store.customer(license, &c)?.is_some() {
             let push = Push::IncomingMulticast(push.clone());
-            fx.deliveries.push(Delivery { license, customer: c, push, caused_by_request: false });
+            fx.deliveries.push(Delivery { license, customer: c, push, caused_by_request: false, event_json: None });
         }
     }
     Ok(())

@@ -277,6 +277,7 @@ mod tests {
             customer: UserId::new("c"),
             push: Push::IncomingEvent(wire::IncomingEvent::new(ChatId::new("C"), wire::ThreadId::new("T"), ev)),
             caused_by_request: true,
+            event_json: None,
         };
         let (presence, mut policy, mut agents) = (Presence::default(), Policy::default(), AgentData::default());
         let mut mirrored = |agents: &mut AgentData| {
