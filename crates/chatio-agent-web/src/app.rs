@@ -67,6 +67,8 @@ struct Ui {
 #[derive(Default)]
 struct State {
     sdk: Option<AgentSdk>,
+    /// The session's access token, in memory only, to revoke it at Sign out.
+    token: Option<String>,
     /// Counts sign-ins: an event loop of an older session stops touching the page.
     generation: u64,
     me: Option<UserId>,
@@ -156,28 +158,56 @@ fn take_link_code() -> Option<String> {
     Some(code)
 }
 
-/// `POST {server}/agent/sign-in` with the code: the access token, or the sentence to show
-/// when the server refused the code; `Err` when the request itself failed.
-async fn exchange_code(server: &str, code: &str) -> Js<Result<String, String>> {
+/// A `POST` to the page's server (`path` under it) with `headers` and a `body`: the status
+/// and a reader of the JSON answer's string fields; `Err` when the request itself failed.
+async fn post(
+    server: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Js<(u16, impl Fn(&str) -> Option<String>)> {
     use wasm_bindgen_futures::JsFuture;
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    let body = format!("code={}", String::from(js_sys::encode_uri_component(code)));
-    init.set_body(&JsValue::from_str(&body));
-    let headers = web_sys::Headers::new()?;
-    headers.set("content-type", "application/x-www-form-urlencoded")?;
-    init.set_headers(&headers);
-    let answer = JsFuture::from(window.fetch_with_str_and_init(&format!("{server}/agent/sign-in"), &init)).await?;
+    init.set_body(&JsValue::from_str(body));
+    let h = web_sys::Headers::new()?;
+    for (k, v) in headers {
+        h.set(k, v)?;
+    }
+    init.set_headers(&h);
+    let answer = JsFuture::from(window.fetch_with_str_and_init(&format!("{server}{path}"), &init)).await?;
     let response: web_sys::Response = answer.dyn_into()?;
     let json = JsFuture::from(response.json()?).await.unwrap_or(JsValue::NULL);
-    let field = |k: &str| js_sys::Reflect::get(&json, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
-    if response.ok() {
+    let field = move |k: &str| js_sys::Reflect::get(&json, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
+    Ok((response.status(), field))
+}
+
+/// `POST {server}/agent/sign-in` with the code: the access token, or the sentence to show
+/// when the server refused the code; `Err` when the request itself failed.
+async fn exchange_code(server: &str, code: &str) -> Js<Result<String, String>> {
+    let body = format!("code={}", String::from(js_sys::encode_uri_component(code)));
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let (status, field) = post(server, "/agent/sign-in", &form, &body).await?;
+    if (200..300).contains(&status) {
         if let Some(token) = field("access_token") {
             return Ok(Ok(token));
         }
     }
-    Ok(Err(view::link_refused_text(response.status(), field("error").as_deref())))
+    Ok(Err(view::link_refused_text(status, field("error").as_deref())))
+}
+
+/// `POST {server}/agent/sign-out` with the token (H51): the server revokes it. What to tell
+/// the person afterwards, if anything.
+async fn revoke(server: &str, token: &str) -> Option<String> {
+    let auth = format!("Bearer {token}");
+    match post(server, "/agent/sign-out", &[("authorization", &auth)], "").await {
+        Ok((status, field)) => view::sign_out_note(Some(status), field("error").as_deref()),
+        Err(e) => {
+            report("chatio agent page: revoking the token:", &e);
+            view::sign_out_note(None, None)
+        }
+    }
 }
 
 /// Waits `ms` milliseconds (the browser's `setTimeout`).
@@ -359,6 +389,7 @@ impl App {
                 return self.signin_failed("This page does not know its server. Reload it.");
             }
         };
+        self.state.borrow_mut().token = Some(token.clone());
         let config = Config::new(server, AgentToken::bearer(token))
             .application("chatio-agent-web", env!("CARGO_PKG_VERSION"))
             .resume_routing_status(false);
@@ -389,10 +420,13 @@ impl App {
         let _ = self.ui.token.focus();
     }
 
-    /// Ends the session and goes back to the sign-in form (with why, if it was not asked for).
+    /// Ends the session and goes back to the sign-in form (with why, if it was not asked
+    /// for). Asked for, it first has the server revoke the token (H51); either way the page
+    /// forgets it.
     async fn sign_out(self: Rc<Self>, why: Option<String>) {
-        let (sdk, typing) = {
+        let (sdk, typing, token) = {
             let mut st = self.state.borrow_mut();
+            let token = st.token.take();
             let sdk = st.sdk.take();
             st.generation += 1;
             st.me = None;
@@ -400,10 +434,17 @@ impl App {
             st.shown.clear();
             st.said.clear();
             st.names.clear();
-            (sdk, st.typing.stop())
+            (sdk, st.typing.stop(), token)
         };
         if let (Some(sdk), Some(stop)) = (&sdk, typing) {
             let _ = sdk.send_typing_indicator(&stop.chat, false, false).await;
+        }
+        let mut why = why;
+        if let (None, Some(token)) = (&why, token) {
+            match server_url(&self.doc) {
+                Ok(server) => why = revoke(&server, &token).await,
+                Err(e) => report("chatio agent page: no server URL:", &e),
+            }
         }
         if let Some(sdk) = sdk {
             sdk.destroy().await;

@@ -206,6 +206,26 @@ fn days_words(days: u32) -> String {
     if days == 1 { "1 day".to_owned() } else { format!("{days} days") }
 }
 
+/// What to tell a person who signed out, from the server's answer to the revocation
+/// (`status`, its OAuth `error`; `None`: the request failed): nothing when the token was
+/// revoked (or was unknown already).
+pub fn sign_out_note(status: Option<u16>, error: Option<&str>) -> Option<String> {
+    match (status, error) {
+        (Some(200), _) => None,
+        (Some(400), Some("unsupported_token_type")) => Some(
+            "Signed out. Your token comes from the server's configuration and stays valid until the operator removes it."
+                .to_owned(),
+        ),
+        (Some(status), _) => Some(format!(
+            "Signed out here, but the server did not revoke your token (HTTP {status}): it stays valid until it expires."
+        )),
+        (None, _) => Some(
+            "Signed out here, but the server could not be reached to revoke your token: it stays valid until it expires."
+                .to_owned(),
+        ),
+    }
+}
+
 /// A sentence for an error a person can act on (the detail goes to the console).
 pub fn error_text(e: &Error) -> String {
     match e {
@@ -385,5 +405,13 @@ mod tests {
         );
         assert_eq!(banned_text("Ann", 7), "Ann is banned for 7 days.");
         assert!(to_queue_question("Ann").starts_with("Put the chat with Ann back in the queue?"));
+    }
+
+    #[test]
+    fn signing_out_says_when_the_token_stays_valid() {
+        assert_eq!(sign_out_note(Some(200), None), None);
+        assert!(sign_out_note(Some(400), Some("unsupported_token_type")).expect("a note").contains("configuration"));
+        assert!(sign_out_note(Some(500), Some("server_error")).expect("a note").contains("HTTP 500"));
+        assert!(sign_out_note(None, None).expect("a note").contains("could not be reached"));
     }
 }

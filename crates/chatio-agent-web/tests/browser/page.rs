@@ -172,6 +172,9 @@ async fn a_person_signs_in_takes_a_chat_answers_and_closes_it() {
     // Sign out: back to the form, nothing of the token kept.
     js(&c, "document.getElementById('sign-out').click()").await;
     until(&c, "!document.getElementById('signin-view').hidden", "the sign-in form again").await;
+    // A token of the server's configuration is not revoked (H51): the page says so.
+    until(&c, &has_text("#signin-error", "stays valid until the operator removes it"), "the note on a fixed token")
+        .await;
     assert_eq!(js(&c, &format!("document.documentElement.outerHTML.includes({})", json!(TOKEN))).await, json!(false));
 
     visitor.destroy().await;
@@ -292,6 +295,67 @@ async fn a_sign_in_link_signs_a_person_in_once() {
     c.goto(&format!("{}/agent/", server.http_url())).await.unwrap();
     sign_in(&c, &token).await;
     until(&c, "document.getElementById('status').textContent.startsWith('Signed in as')", "signed in by token").await;
+    c.close().await.unwrap();
+    server.shutdown().await;
+}
+
+/// Sign out revokes the token on the server (H51): the page posts it to `/agent/sign-out`
+/// before it forgets it, and the server refuses it from then on (checked over HTTP).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built agent page): cargo xtask widget, then cargo test -p chatio-agent-web --test browser -- --include-ignored"]
+async fn signing_out_revokes_the_token_on_the_server() {
+    let Some(env) = env("the agent page test") else { return };
+    if !page_built(&env) {
+        return;
+    }
+    let server = chatio_server::Server::builder()
+        .ephemeral()
+        .widget_dir(&env.assets)
+        .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
+        .start()
+        .await
+        .expect("server");
+    let (_driver, c) = browser(&env, Screen::Desktop(1280, 800)).await;
+    c.goto(&format!("{}/agent/", server.http_url())).await.unwrap();
+    // A token the server issues (what the sign-in page shows for a link), over HTTP.
+    let link = server.agent_sign_in_link(LICENSE, "ann@example.com").expect("a link");
+    let code = link.split_once("#code=").map(|(_, c)| c.to_owned()).expect("a code");
+    let answer = c
+        .execute_async(
+            "const [code, done] = arguments;\
+             fetch('/agent/sign-in', {method: 'POST', body: new URLSearchParams({code})})\
+               .then(r => r.json()).then(a => done(a.access_token)).catch(e => done(String(e)));",
+            vec![json!(code)],
+        )
+        .await
+        .expect("the code exchanged");
+    let token = answer.as_str().expect("a token").to_owned();
+    let web_api_status = |token: String| {
+        let c = c.clone();
+        async move {
+            c.execute_async(
+                "const [token, done] = arguments;\
+                 fetch('/agent/v0.5/action/get_filtered_chats', {method: 'POST',\
+                   headers: {authorization: 'Bearer ' + token, 'content-type': 'application/json'}, body: '{}'})\
+                   .then(r => done(r.status)).catch(e => done(String(e)));",
+                vec![json!(token)],
+            )
+            .await
+            .expect("a Web API call")
+        }
+    };
+    assert_eq!(web_api_status(token.clone()).await, json!(200));
+    sign_in(&c, &token).await;
+    until(&c, "document.getElementById('status').textContent.startsWith('Signed in as')", "signed in").await;
+    js(&c, "document.getElementById('sign-out').click()").await;
+    until(&c, "!document.getElementById('signin-view').hidden", "the sign-in form again").await;
+    until(&c, "document.getElementById('status').textContent === 'Signed out'", "signed out").await;
+    assert_eq!(
+        js(&c, "document.getElementById('signin-error').hidden").await,
+        json!(true),
+        "revoked: nothing to warn about"
+    );
+    assert_eq!(web_api_status(token).await, json!(401), "the server refuses the token after Sign out");
     c.close().await.unwrap();
     server.shutdown().await;
 }

@@ -43,6 +43,17 @@ pub(crate) enum Refused {
     Expired,
 }
 
+/// What signing out (H51) did to a presented token.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Revoked {
+    /// A token the server issued: forgotten; its digest, to delete from the store.
+    Issued(Digest),
+    /// A token of the configuration (`--agent-token`): kept (the operator removes it).
+    Fixed,
+    /// Not a token of this server (never issued, revoked already, or expired and purged).
+    Unknown,
+}
+
 /// The table of agent tokens, keyed by digest.
 #[derive(Debug, Default)]
 pub(crate) struct AgentTokens {
@@ -105,6 +116,24 @@ impl AgentTokens {
         self.issued.retain(|d| !digests.contains(d));
     }
 
+    /// Revokes a presented token (`Bearer ` prefix accepted) if the server issued it: from
+    /// now on it is refused (H51). Tokens of the configuration are kept.
+    pub(crate) fn revoke(&mut self, presented: &str) -> Revoked {
+        let secret = presented.strip_prefix("Bearer ").unwrap_or(presented).trim();
+        let d = Digest::of(secret);
+        match self.by_digest.get_key_value(&d) {
+            Some((key, _)) if key.matches(secret) => {
+                if self.issued.contains(&d) {
+                    self.forget(&[d]);
+                    Revoked::Issued(d)
+                } else {
+                    Revoked::Fixed
+                }
+            }
+            _ => Revoked::Unknown,
+        }
+    }
+
     /// The grant of a presented token (`Bearer ` prefix accepted, A3), checked against
     /// the time `now` (Unix seconds).
     pub(crate) fn check(&self, presented: &str, now: u64) -> Result<(Digest, &Grant), Refused> {
@@ -157,5 +186,18 @@ mod tests {
         t.insert("expiring-token-0123456789", grant(Some(100)));
         assert!(t.check("expiring-token-0123456789", 99).is_ok());
         assert_eq!(t.check("expiring-token-0123456789", 100).map(|_| ()), Err(Refused::Expired));
+    }
+
+    #[test]
+    fn a_revoked_issued_token_is_refused_and_a_fixed_one_is_kept() {
+        let mut t = AgentTokens::default();
+        t.insert("fixed-token-0123456789", grant(None));
+        t.issue("agt-issued", grant(Some(100)), 0);
+        assert_eq!(t.revoke("Bearer fixed-token-0123456789"), Revoked::Fixed);
+        assert!(t.check("fixed-token-0123456789", 0).is_ok(), "the configuration's token stays");
+        assert_eq!(t.revoke("Bearer agt-issued"), Revoked::Issued(Digest::of("agt-issued")));
+        assert!(matches!(t.check("agt-issued", 0), Err(Refused::Unknown)));
+        assert_eq!(t.revoke("agt-issued"), Revoked::Unknown, "once");
+        assert_eq!(t.revoke("never-issued"), Revoked::Unknown);
     }
 }

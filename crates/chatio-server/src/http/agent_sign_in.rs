@@ -123,6 +123,47 @@ pub(crate) fn script() -> Resp {
     r
 }
 
+/// `POST /agent/sign-out` (H51): revokes the request's bearer token if the server issued it
+/// (a sign-in's): `{"revoked": true}`; a token the server does not know (revoked already,
+/// expired): `{"revoked": false}`, 200 as RFC 7009 says; a token of the configuration
+/// (`--agent-token`) stays valid: `unsupported_token_type` (400); no bearer token:
+/// `invalid_request` (400).
+pub(crate) fn sign_out(state: &State, req: &hyper::Request<Incoming>) -> Resp {
+    use crate::agents::tokens::Revoked;
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = bearer else {
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "an `Authorization: Bearer` header is required",
+        );
+    };
+    let revoked = match state.agent_sign_out(token) {
+        Ok(Revoked::Issued(_)) => true,
+        Ok(Revoked::Unknown) => false,
+        Ok(Revoked::Fixed) => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_token_type",
+                "a token of the server's configuration (--agent-token) stays valid: the operator removes it",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a revoked agent token could not be deleted from the store");
+            return token_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the sign-out could not be stored");
+        }
+    };
+    let mut r = json_resp(StatusCode::OK, &json!({ "revoked": revoked }));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
 /// `POST /agent/sign-in`: a one-time code for an access token.
 pub(crate) async fn exchange(state: &State, req: hyper::Request<Incoming>, peer: IpAddr) -> Resp {
     let params = match params(req).await {

@@ -183,6 +183,7 @@ async fn route(router: &Router, req: hyper::Request<Incoming>, peer: IpAddr) -> 
         (Method::GET, ["agent", "sign-in"]) => agent_sign_in::page(),
         (Method::GET, ["agent", "sign-in.js"]) => agent_sign_in::script(),
         (Method::POST, ["agent", "sign-in"]) => agent_sign_in::exchange(state, req, peer).await,
+        (Method::POST, ["agent", "sign-out"]) => agent_sign_in::sign_out(state, &req),
         (Method::POST, ["customer"]) => token::token_endpoint(state, req, peer).await,
         (Method::GET, ["customer"]) => accounts::page(state, &req, peer),
         (Method::GET, ["api", "file", ..]) => files::file(state, &path),

@@ -645,6 +645,24 @@ impl State {
         Ok(SignedIn { access_token, agent, license, expires_in: tokens::ISSUED_LIFETIME })
     }
 
+    /// Signs an agent out (H51): the presented token, if the server issued it, is revoked
+    /// in memory and in the store, and refused from then on (RTM `login`, Web API).
+    /// Connections already logged in with it are not closed (a client signing out closes
+    /// its own).
+    ///
+    /// # Errors
+    /// The store failed to delete it (it is revoked in memory all the same).
+    pub(crate) fn agent_sign_out(&self, token: &str) -> Result<crate::agents::tokens::Revoked, store::StoreError> {
+        use crate::agents::tokens::Revoked;
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let revoked = inner.agents.tokens.revoke(token);
+        if let Revoked::Issued(hash) = &revoked {
+            in_request(&mut *inner.store, |s| s.delete_issued_agent_tokens(std::slice::from_ref(hash)))?;
+        }
+        Ok(revoked)
+    }
+
     /// Checks an agent's bearer token (Web API).
     pub(crate) fn authenticate_agent(&self, token: &str) -> Result<AgentCaller, ErrorObject> {
         let inner = self.lock();

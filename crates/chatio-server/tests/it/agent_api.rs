@@ -721,3 +721,41 @@ async fn agents_keep_their_issued_tokens_and_their_chats_across_a_restart() {
     assert_eq!(summary["last_event_per_type"]["message"]["event"]["text"], "hello, anyone?", "{summary}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn signing_out_revokes_an_issued_token_and_keeps_a_configured_one() {
+    let server = builder()
+        .agent(false)
+        .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
+        .agent_token(LICENSE, JANE, JANE_TOKEN)
+        .token_rate(1_000.0, 1_000)
+        .start()
+        .await
+        .expect("server starts");
+    let link = server.agent_sign_in_link(LICENSE, "ann@example.com").expect("a link");
+    let token = sign_in(&server, &code_of(&link)).await.json()["access_token"].as_str().expect("a token").to_owned();
+    assert_eq!(agent_web(&server, "start_chat", &token, json!({})).await.status, 200);
+    let sign_out = |token: Option<String>| {
+        let server = &server;
+        async move {
+            let auth = token.map(|t| format!("Bearer {t}"));
+            let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| vec![("authorization", a)]).unwrap_or_default();
+            http(server, "POST", "/agent/sign-out", &headers, String::new()).await
+        }
+    };
+    let r = sign_out(Some(token.clone())).await;
+    assert_eq!((r.status, r.json()), (200, json!({"revoked": true})));
+    // Refused from now on, on the Web API and at an RTM login.
+    let refused = agent_web(&server, "start_chat", &token, json!({})).await;
+    assert_eq!((refused.status, refused.json()["payload"]["error"]["type"].clone()), (401, json!("authentication")));
+    let mut a = Client::connect(&server.agent_ws_url()).await;
+    a.fails("login", json!({"token": format!("Bearer {token}")}), "authentication").await;
+    // Once: the second time the token is unknown (200, RFC 7009).
+    assert_eq!(sign_out(Some(token)).await.json(), json!({"revoked": false}));
+    // The configuration's token stays; no token is a bad request.
+    let fixed = sign_out(Some(JANE_TOKEN.to_owned())).await;
+    assert_eq!((fixed.status, fixed.json()["error"].clone()), (400, json!("unsupported_token_type")));
+    assert_eq!(agent_web(&server, "start_chat", JANE_TOKEN, json!({})).await.status, 200);
+    let none = sign_out(None).await;
+    assert_eq!((none.status, none.json()["error"].clone()), (400, json!("invalid_request")));
+}
