@@ -25,7 +25,8 @@
 //! **Close chat**, **Back to the queue** (the agent leaves; the router gives the chat out
 //! again) and **Ban visitor** (for the days chosen beside it), the last two after a
 //! confirmation; an **Accepting chats** switch (the routing status: off, new chats wait in
-//! the queue), and **Sign out**.
+//! the queue), and **Sign out** (the server revokes the token first: `POST /agent/sign-out`;
+//! a token from the server's configuration stays valid, and the page says so).
 //!
 //! **The token** is read from the sign-in form once, cleared from the field, and kept only in
 //! the session's memory: never in the URL, storage or a log. A **sign-in link** the server
