@@ -33,7 +33,8 @@ pub fn main(args: &[String]) -> Result<()> {
                      A client process (the SDK on an SQLite store, its customer resumed by the refresh token it keeps)\n\
                      sends messages into one chat and is killed with SIGKILL 0 to --max-ms ms after each start, then\n\
                      started again on the same store, against the chatio-server binary on a data directory; then the\n\
-                     server's data must hold every message the client accepted exactly once, all in order, one customer.\n\
+                     server's data must hold every message the client accepted exactly once, all in order, one customer\n\
+                     (tokens of 2 s, refresh answers 200 ms late: kills also land in a refresh, G39).\n\
                      --cycles  kills (default 20)\n\
                      --window  messages in flight (default 4)\n\
                      --max-ms  latest kill after a start (default 1500)\n\

@@ -153,6 +153,11 @@ pub struct Args {
     /// The burst of --token-rate.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub token_burst: u32,
+    /// How long an access token lives when the request names no `valid_for` (clients
+    /// refresh it ahead of expiry; a short one makes them refresh often, as the SDK's
+    /// kill-9 soak wants).
+    #[arg(long, default_value_t = 3_600, value_name = "SECONDS")]
+    pub token_lifetime: u64,
     /// The server's public base URL (file URLs; its origin may receive tokens without
     /// registration). Default: http://HOST:PORT as bound.
     #[arg(long, value_name = "URL")]
@@ -362,6 +367,7 @@ impl Args {
             admin_secret: self.admin_secret.clone(),
             token_rate_per_s: self.token_rate.max(0.0),
             token_burst: self.token_burst.max(1),
+            token_lifetime: Duration::from_secs(self.token_lifetime.max(1)),
             public_url: self.public_url.clone(),
             max_connections_per_address: self.max_connections_per_address.max(1),
             max_queued_bytes: self.max_queued_kib.max(1).saturating_mul(1024),
@@ -647,6 +653,8 @@ mod tests {
             "5",
             "--token-burst",
             "10",
+            "--token-lifetime",
+            "30",
             "--public-url",
             "https://chat.example",
             "--quota",
@@ -680,6 +688,7 @@ mod tests {
         assert_eq!(c.embed_origins.get(&8).map(Vec::as_slice), Some(&["https://blog.example".to_owned()][..]));
         assert_eq!(c.admin_secret.as_ref().map(Token::expose), Some("secret-admin"));
         assert_eq!((c.token_rate_per_s, c.token_burst), (5.0, 10));
+        assert_eq!(c.token_lifetime, Duration::from_secs(30));
         assert_eq!(c.public_url.as_deref(), Some("https://chat.example"));
         assert_eq!((c.quotas.chat_events, c.quotas.upload_bytes, c.quotas.chat_files), (50, 1000, 100));
         for bad in [["--quota", "chat_eventz=5"], ["--quota", "chat_events=-1"], ["--quota", "chat_events"]] {

@@ -264,10 +264,14 @@ pub enum ConformanceFault {
     TimestampsMs,
     /// The first `incoming_event` push caused by a customer request is not sent.
     DropPush,
+    /// The answer to a refresh grant is written 200 ms after its rotation was stored: the
+    /// moment a client killed then loses the new refresh token (G39), made wide enough for
+    /// the SDK's kill-9 soak to land in it.
+    SlowRefresh,
 }
 
 impl ConformanceFault {
-    /// Parses `timestamps-ms` or `drop-push`.
+    /// Parses `timestamps-ms`, `drop-push` or `slow-refresh`.
     ///
     /// # Errors
     /// A message naming the accepted values.
@@ -275,7 +279,8 @@ impl ConformanceFault {
         match text {
             "timestamps-ms" => Ok(Self::TimestampsMs),
             "drop-push" => Ok(Self::DropPush),
-            other => Err(format!("`{other}`: expected `timestamps-ms` or `drop-push`")),
+            "slow-refresh" => Ok(Self::SlowRefresh),
+            other => Err(format!("`{other}`: expected `timestamps-ms`, `drop-push` or `slow-refresh`")),
         }
     }
 }

@@ -170,7 +170,13 @@ pub(crate) async fn token_endpoint(state: &State, req: hyper::Request<Incoming>,
     }
     match params.get("grant_type").map(String::as_str) {
         None | Some("") => {}
-        Some("refresh_token") => return refresh(state, &params, client_id, valid_for),
+        Some("refresh_token") => {
+            let answer = refresh(state, &params, client_id, valid_for);
+            if state.config.conformance_fault == Some(crate::config::ConformanceFault::SlowRefresh) {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            return answer;
+        }
         Some(_) => {
             return token_error(
                 StatusCode::BAD_REQUEST,

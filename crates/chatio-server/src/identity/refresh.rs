@@ -1,6 +1,10 @@
 //! Refresh tokens (G11): the secret that resumes a customer, kept only as digests, rotated
 //! on every use; the reuse of an already rotated one revokes its whole family (RFC 6749
 //! 10.4, OAuth 2.0 Security BCP 4.14: whoever holds a copy, thief or owner, is cut off).
+//! One exception (G39): the secret used last may be presented again while its successor
+//! was never used — the client died, or lost the answer, before it kept the successor — and
+//! gets a new successor; the unused one is revoked, and presenting it later (a copy that
+//! did arrive somewhere) revokes the family.
 //!
 //! Pure: the time comes in as Unix seconds; secrets from [`super::secret`].
 
@@ -10,9 +14,12 @@ use chatio_wire::UserId;
 
 use super::secret::{Digest, new_secret};
 
-/// Rotated secrets remembered per family for reuse detection; an older one is simply
-/// unknown (still refused).
+/// Rotated secrets remembered per family for reuse detection, and successors revoked unused
+/// (G39); an older one is simply unknown (still refused).
 pub(crate) const USED_KEPT: usize = 8;
+/// What the log says when a rotation's answer was lost (G39).
+pub(crate) const LOST_ANSWER: &str =
+    "a refresh token's rotation was lost by its client: the secret it used last was presented again";
 /// Families one customer may hold (one per device or backend request); the oldest goes
 /// when one more is made.
 pub(crate) const FAMILIES_PER_CUSTOMER: usize = 8;
@@ -47,7 +54,10 @@ struct Family {
     customer: UserId,
     client_id: String,
     current: Digest,
+    /// Rotated secrets, oldest first: the last one is the secret used last.
     used: VecDeque<Digest>,
+    /// Successors revoked unused after a lost answer (G39), oldest first.
+    revoked: VecDeque<Digest>,
     /// Unix seconds; each rotation moves it to now + lifetime.
     expires_at: u64,
 }
@@ -84,6 +94,7 @@ impl RefreshTokens {
                 client_id: client_id.to_owned(),
                 current: digest,
                 used: VecDeque::new(),
+                revoked: VecDeque::new(),
                 expires_at: now.saturating_add(lifetime),
             },
         );
@@ -109,7 +120,10 @@ impl RefreshTokens {
         let digest = Digest::of(secret);
         let id = *self.by_digest.get(&digest).ok_or(RefreshRefusal::Unknown)?;
         let family = self.families.get_mut(&id).ok_or(RefreshRefusal::Unknown)?;
-        if family.current != digest {
+        // G39: the secret used last, presented again while its successor was never used,
+        // means the rotation's answer was lost; anything older is a reuse.
+        let lost_answer = family.current != digest && family.used.back() == Some(&digest);
+        if family.current != digest && !lost_answer {
             tracing::warn!(license = family.license, "a rotated refresh token was reused: its family is revoked");
             self.revoke_family(id);
             return Err(RefreshRefusal::Reused);
@@ -121,11 +135,18 @@ impl RefreshTokens {
         if family.client_id != client_id {
             return Err(RefreshRefusal::OtherClient);
         }
+        if lost_answer {
+            tracing::info!(license = family.license, "{LOST_ANSWER}");
+        }
         let next = new_secret("rt-");
         let next_digest = Digest::of(&next);
-        family.used.push_back(digest);
-        if family.used.len() > USED_KEPT {
-            if let Some(old) = family.used.pop_front() {
+        // A lost answer revokes the unused successor (kept, so that a copy of it showing up
+        // later revokes the family); the secret used last stays the last used one.
+        let (list, retired) =
+            if lost_answer { (&mut family.revoked, family.current) } else { (&mut family.used, digest) };
+        list.push_back(retired);
+        if list.len() > USED_KEPT {
+            if let Some(old) = list.pop_front() {
                 self.by_digest.remove(&old);
             }
         }
@@ -151,7 +172,7 @@ impl RefreshTokens {
     fn forget(&mut self, id: u64) {
         let Some(f) = self.families.remove(&id) else { return };
         self.by_digest.remove(&f.current);
-        for d in &f.used {
+        for d in f.used.iter().chain(&f.revoked) {
             self.by_digest.remove(d);
         }
         let key = (f.license, f.customer);
@@ -204,6 +225,37 @@ mod tests {
         assert!(!r.holds(100, &alice));
         assert_eq!(r.len(), 0);
         assert_eq!(r.by_digest.len(), 0);
+    }
+
+    #[test]
+    fn a_lost_rotation_answer_is_recovered_by_the_previous_secret_until_the_successor_is_used() {
+        let mut r = RefreshTokens::default();
+        let erin = UserId::new("erin");
+        let t1 = r.issue(100, &erin, "web", 0, DAY);
+        let (_, _, lost) = r.rotate(&t1, "web", 1, DAY).unwrap();
+        // The answer was lost (twice): t1 again gets erin and a new successor each time.
+        let (_, who, lost_again) = r.rotate(&t1, "web", 2, DAY).unwrap();
+        assert_eq!(who, erin);
+        let (_, _, t2) = r.rotate(&t1, "web", 3, DAY).unwrap();
+        assert!(t2 != lost && t2 != lost_again);
+        assert_eq!(r.by_digest.len(), 4, "t1, the two unused successors and t2");
+        // The successor is used: t1 is now a reuse.
+        let (_, _, t3) = r.rotate(&t2, "web", 4, DAY).unwrap();
+        assert_eq!(r.rotate(&t1, "web", 5, DAY).unwrap_err(), RefreshRefusal::Reused);
+        assert_eq!(r.rotate(&t3, "web", 6, DAY).unwrap_err(), RefreshRefusal::Unknown, "revoked");
+        // A revoked unused successor showing up later revokes the family too.
+        let u1 = r.issue(100, &erin, "web", 0, DAY);
+        let (_, _, unused) = r.rotate(&u1, "web", 1, DAY).unwrap();
+        let (_, _, u2) = r.rotate(&u1, "web", 2, DAY).unwrap();
+        assert_eq!(r.rotate(&unused, "web", 3, DAY).unwrap_err(), RefreshRefusal::Reused);
+        assert_eq!(r.rotate(&u2, "web", 4, DAY).unwrap_err(), RefreshRefusal::Unknown);
+        // Bounded: lost answer after lost answer keeps at most USED_KEPT old digests.
+        let v = r.issue(100, &erin, "web", 0, DAY);
+        r.rotate(&v, "web", 1, DAY).unwrap();
+        for i in 0..100 {
+            r.rotate(&v, "web", 2 + i, DAY).unwrap();
+        }
+        assert_eq!(r.by_digest.len(), 1 + USED_KEPT + 1, "v, the revoked ones, the current one");
     }
 
     #[test]

@@ -20,6 +20,7 @@ macro_rules! suite {
                 tokens_expire_and_are_purged,
                 tokens_per_customer_are_capped_and_not_kept_in_clear,
                 refresh_tokens_rotate_and_a_reuse_revokes_the_family,
+                a_lost_rotation_answer_is_recovered_until_the_successor_is_used,
                 remembered_browsers_name_their_customer,
                 identity_is_bounded_per_customer,
                 purging_customers_keeps_whoever_can_still_be_reached,
@@ -139,8 +140,9 @@ fn tokens_per_customer_are_capped_and_not_kept_in_clear(s: &mut dyn Store) {
 fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(s: &mut dyn Store) {
     let first = s.start_family(100, &user("a"), "web", 0, 100).unwrap();
     assert!(!format!("{s:?}").contains(&first), "kept as a digest");
-    let (license, who, next) = s.rotate_refresh(&first, "web", 1, 100).unwrap().unwrap();
+    let (license, who, second) = s.rotate_refresh(&first, "web", 1, 100).unwrap().unwrap();
     assert_eq!((license, who), (100, user("a")));
+    let (_, _, next) = s.rotate_refresh(&second, "web", 2, 100).unwrap().unwrap();
     assert!(s.rotate_refresh(&first, "web", 2, 100).unwrap().is_err(), "reused");
     assert!(s.rotate_refresh(&next, "web", 3, 100).unwrap().is_err(), "its family is revoked");
     let other = s.start_family(100, &user("b"), "web", 0, 100).unwrap();
@@ -150,6 +152,40 @@ fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(s: &mut dyn Store) {
     assert_eq!(s.purge_identity(100).unwrap(), 1);
     assert!(s.rotate_refresh(&expiring, "web", 100, 100).unwrap().is_err());
     assert_eq!(s.identity_counts().unwrap(), (0, 0));
+}
+
+/// G39: a rotation whose answer was lost is recovered by the secret used last, while its
+/// successor was never used; once the successor is used, or when an unused successor that
+/// was revoked shows up, the family is revoked.
+fn a_lost_rotation_answer_is_recovered_until_the_successor_is_used(s: &mut dyn Store) {
+    use crate::identity::refresh::{RefreshRefusal, USED_KEPT};
+    let first = s.start_family(100, &user("a"), "web", 0, 100).unwrap();
+    let (_, _, lost) = s.rotate_refresh(&first, "web", 1, 100).unwrap().unwrap();
+    let (_, who, lost_again) = s.rotate_refresh(&first, "web", 2, 100).unwrap().unwrap();
+    assert_eq!(who, user("a"), "the same customer");
+    let (_, _, second) = s.rotate_refresh(&first, "web", 3, 100).unwrap().unwrap();
+    assert!(second != lost && second != lost_again);
+    assert_eq!(s.rotate_refresh(&first, "app", 3, 100).unwrap().unwrap_err(), RefreshRefusal::OtherClient);
+    let (_, _, third) = s.rotate_refresh(&second, "web", 4, 100).unwrap().unwrap();
+    assert_eq!(s.rotate_refresh(&first, "web", 5, 100).unwrap().unwrap_err(), RefreshRefusal::Reused);
+    assert_eq!(s.rotate_refresh(&third, "web", 6, 100).unwrap().unwrap_err(), RefreshRefusal::Unknown);
+    assert_eq!(s.identity_counts().unwrap().0, 0, "revoked");
+    // A revoked unused successor presented later revokes the family, also after many more
+    // lost answers (the last USED_KEPT revoked ones are known).
+    let first = s.start_family(100, &user("b"), "web", 0, 100).unwrap();
+    let mut unused = vec![s.rotate_refresh(&first, "web", 1, 100).unwrap().unwrap().2];
+    for i in 0..=USED_KEPT as u64 {
+        unused.push(s.rotate_refresh(&first, "web", 2 + i, 100).unwrap().unwrap().2);
+    }
+    let current = unused.pop().unwrap();
+    let (_, _, next) = s.rotate_refresh(&current, "web", 20, 100).unwrap().unwrap();
+    assert_eq!(
+        s.rotate_refresh(&unused[0], "web", 21, 100).unwrap().unwrap_err(),
+        RefreshRefusal::Unknown,
+        "forgotten"
+    );
+    assert_eq!(s.rotate_refresh(&unused[1], "web", 21, 100).unwrap().unwrap_err(), RefreshRefusal::Reused);
+    assert_eq!(s.rotate_refresh(&next, "web", 22, 100).unwrap().unwrap_err(), RefreshRefusal::Unknown);
 }
 
 fn remembered_browsers_name_their_customer(s: &mut dyn Store) {

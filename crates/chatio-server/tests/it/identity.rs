@@ -85,11 +85,14 @@ async fn refresh_tokens_resume_rotate_and_a_reuse_revokes_the_family() {
     let (status, e) =
         token(&server, &format!("client_id=other&grant_type=refresh_token&refresh_token={r2}"), &[]).await;
     assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
-    // r1 again: refused, and r2 is revoked with its family.
+    // r2 is used; r1 again: refused, and r3 is revoked with its family.
+    let (status, c) = token(&server, &refresh(&r2), &[]).await;
+    assert_eq!(status, 200, "{c}");
+    let r3 = c["refresh_token"].as_str().unwrap().to_owned();
     let (status, e) = token(&server, &refresh(&r1), &[]).await;
     assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")), "{e}");
     assert!(e["error_description"].as_str().unwrap().contains("already used"));
-    let (status, _) = token(&server, &refresh(&r2), &[]).await;
+    let (status, _) = token(&server, &refresh(&r3), &[]).await;
     assert_eq!(status, 400, "the family is revoked");
     assert_eq!(server.stats().refresh_families, 0);
     // A ban revokes the refresh tokens too.
@@ -97,6 +100,39 @@ async fn refresh_tokens_resume_rotate_and_a_reuse_revokes_the_family() {
     server.ban(LICENSE, d["entity_id"].as_str().unwrap());
     let (status, _) = token(&server, &refresh(d["refresh_token"].as_str().unwrap()), &[]).await;
     assert_eq!(status, 400);
+}
+
+/// G39: a client that lost a rotation's answer (killed before it kept the new secret)
+/// presents the old one again and is still the same customer, as often as the answer is
+/// lost, while the new one was never used; the lost successor, if it shows up later after
+/// all, revokes the family.
+#[tokio::test]
+async fn a_refresh_whose_answer_was_lost_is_retried_with_the_same_secret() {
+    let server = builder().agent(false).start().await.unwrap();
+    let first = "client_id=web&response_type=token&redirect_uri=http%3A%2F%2F127.0.0.1%3A8000%2F";
+    let (_, a) = token(&server, first, &[]).await;
+    let customer = a["entity_id"].as_str().unwrap().to_owned();
+    let r1 = a["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |rt: &str| format!("client_id=web&grant_type=refresh_token&refresh_token={rt}");
+    let (_, lost) = token(&server, &refresh(&r1), &[]).await;
+    let lost = lost["refresh_token"].as_str().expect("a successor, never kept").to_owned();
+    for _ in 0..2 {
+        let (status, b) = token(&server, &refresh(&r1), &[]).await;
+        assert_eq!((status, b["entity_id"].as_str()), (200, Some(customer.as_str())), "{b}");
+        let next = b["refresh_token"].as_str().unwrap();
+        assert!(next != lost && next != r1);
+        let c = Client::with_token(&server, b["access_token"].as_str().unwrap()).await;
+        assert_eq!(c.customer, customer, "the same customer");
+    }
+    let (_, b) = token(&server, &refresh(&r1), &[]).await;
+    let kept = b["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(server.stats().refresh_families, 1, "one family throughout");
+    // The lost successor shows up after all: a copy went somewhere, the family is revoked.
+    let (status, e) = token(&server, &refresh(&lost), &[]).await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")), "{e}");
+    let (status, _) = token(&server, &refresh(&kept), &[]).await;
+    assert_eq!(status, 400, "the family is revoked");
+    assert_eq!(server.stats().refresh_families, 0);
 }
 
 /// G11: a registered server-side app authenticates with its client secret (form field or

@@ -3,15 +3,17 @@
 //! token still revokes its family afterwards. The rules and bounds are the memory store's
 //! (`crate::identity::refresh`, `crate::identity::remember`): at most
 //! [`FAMILIES_PER_CUSTOMER`] families and [`BROWSERS_PER_CUSTOMER`] browsers per customer,
-//! the current digest and the last [`USED_KEPT`] rotated ones per family. Only SHA-256
-//! digests of the secrets are stored.
+//! the current digest and the last [`USED_KEPT`] rotated ones per family (`seq` counting up
+//! to the current one), and the last [`USED_KEPT`] successors revoked unused after a lost
+//! rotation answer (G39; negative `seq`, newest lowest). Only SHA-256 digests of the secrets
+//! are stored.
 
 use chatio_wire::UserId;
 use rusqlite::{OptionalExtension, params};
 
 use super::tokens::hash;
 use super::{SqliteStore, failed};
-use crate::identity::refresh::{FAMILIES_PER_CUSTOMER, RefreshRefusal, USED_KEPT};
+use crate::identity::refresh::{FAMILIES_PER_CUSTOMER, LOST_ANSWER, RefreshRefusal, USED_KEPT};
 use crate::identity::remember::BROWSERS_PER_CUSTOMER;
 use crate::identity::secret::new_secret;
 use crate::store::{IdentityStore, Result, Rotation};
@@ -106,7 +108,10 @@ impl IdentityStore for SqliteStore {
             })
             .map_err(failed("cannot read a refresh token"))?;
         let Some((family, current)) = family else { return Ok(Err(RefreshRefusal::Unknown)) };
-        if seq != current {
+        // G39: the secret used last (just below the current one), presented again while the
+        // current one was never used: its rotation's answer was lost.
+        let lost_answer = seq >= 0 && seq + 1 == current;
+        if seq != current && !lost_answer {
             tracing::warn!(license = family.license, "a rotated refresh token was reused: its family is revoked");
             self.revoke_family(id)?;
             return Ok(Err(RefreshRefusal::Reused));
@@ -119,16 +124,38 @@ impl IdentityStore for SqliteStore {
             return Ok(Err(RefreshRefusal::OtherClient));
         }
         let next = new_secret("rt-");
+        if lost_answer {
+            tracing::info!(license = family.license, "{LOST_ANSWER}");
+            // The unused successor is revoked: moved below 0 (the revoked unused ones, newest
+            // lowest, the last USED_KEPT kept), where presenting it revokes the family; the new
+            // one takes its place, so the secret used last stays just below the current one.
+            let revoked: i64 = self
+                .conn
+                .prepare_cached("SELECT min(0, min(seq)) - 1 FROM refresh_digests WHERE family = ?1")
+                .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
+                .map_err(failed("cannot read a refresh token"))?;
+            self.run(
+                "cannot rotate a refresh token",
+                "UPDATE refresh_digests SET seq = ?3 WHERE family = ?1 AND seq = ?2",
+                params![id, current, revoked],
+            )?;
+            self.run(
+                "cannot rotate a refresh token",
+                "DELETE FROM refresh_digests WHERE family = ?1 AND seq < 0 AND seq >= ?2",
+                params![id, revoked + USED_KEPT as i64],
+            )?;
+        }
+        let next_seq = current + i64::from(!lost_answer);
         self.run(
             "cannot rotate a refresh token",
             "INSERT INTO refresh_digests (hash, family, seq) VALUES (?1, ?2, ?3)",
-            params![hash(&next), id, seq + 1],
+            params![hash(&next), id, next_seq],
         )?;
         // The current digest and the last USED_KEPT rotated ones stay.
         self.run(
             "cannot rotate a refresh token",
-            "DELETE FROM refresh_digests WHERE family = ?1 AND seq < ?2",
-            params![id, seq + 1 - USED_KEPT as i64],
+            "DELETE FROM refresh_digests WHERE family = ?1 AND seq >= 0 AND seq < ?2",
+            params![id, next_seq - USED_KEPT as i64],
         )?;
         self.run(
             "cannot rotate a refresh token",
