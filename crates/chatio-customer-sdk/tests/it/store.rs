@@ -297,11 +297,21 @@ fn the_store_keeps_the_customer_and_the_first_screen_across_sessions_and_forget_
         let customer = first.customer_id().expect("a customer");
         let chat = first.start_chat(StartChat::new()).await.expect("start_chat").id;
         first.destroy().await;
+        // The refresh token the store holds (read directly: the server would also resume the
+        // customer from the previous one while its successor is unused, G39).
+        let kept = || async {
+            let store = chatio_customer_sdk::SqliteStore::new(&path);
+            let state = chatio_customer_sdk::Store::load(&store).await.expect("the store loads");
+            chatio_customer_sdk::Store::close(&store);
+            state.refresh_token.expect("a refresh token kept").expose().to_owned()
+        };
+        let first_secret = kept().await;
 
         let (second, _events) = connect_with(config(&server).store_path(&path)).await;
         assert_eq!(second.customer_id().as_ref(), Some(&customer), "the same customer, from the kept refresh token");
         second.send_message(&chat, "still me").await.expect("the chat is still this customer's");
         second.destroy().await;
+        assert_ne!(kept().await, first_secret, "the rotated refresh token was kept");
 
         // Rotated by the second session's refresh, and kept again: a third start is still them.
         // Its first screen comes from the store: the chats the second login listed, before
