@@ -29,7 +29,9 @@
 //! * **Memory** does not grow with what is stored: the store keeps no record in memory of
 //!   its own (every read is a query), and SQLite's caches are bounded per connection: the
 //!   page cache to [`PAGE_CACHE_KIB`] KiB, the prepared statements to [`STATEMENT_CACHE`];
-//!   the write-ahead log is truncated back to [`WAL_KEEP_BYTES`] after each checkpoint.
+//!   the write-ahead log is copied into the database by a thread of its own, never by a
+//!   commit, and bounded to about [`WAL_MAX_BYTES`](checkpoint::WAL_MAX_BYTES) (`checkpoint.rs`);
+//!   its file is cut back to [`WAL_KEEP_BYTES`] whenever it starts over.
 //!   A statement's journal (the pages it changed, for its own rollback) is kept in memory
 //!   (`temp_store = MEMORY`), never in a temporary file.
 //!   The chats and last threads that every event reads and writes are kept decoded, at
@@ -48,6 +50,7 @@ use super::{Ids, Result, Store, StoreError};
 
 mod agents;
 mod chats;
+mod checkpoint;
 mod customers;
 mod files;
 mod hot;
@@ -117,6 +120,8 @@ fn json(e: serde_json::Error) -> StoreError {
 /// The store on a SQLite database (see the module documentation).
 #[derive(Debug)]
 pub(crate) struct SqliteStore {
+    /// Copies the write-ahead log into the database, on its own thread and connection.
+    checkpointer: checkpoint::Checkpointer,
     conn: Connection,
     dir: PathBuf,
     ids: Ids,
@@ -158,6 +163,8 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(failed("cannot use the database"))?;
         conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB).map_err(failed("cannot use the database"))?;
         conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES).map_err(failed("cannot use the database"))?;
+        // Checkpoints run on a thread of their own (`checkpoint.rs`), never in a commit.
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(failed("cannot use the database"))?;
         // Each request's savepoint keeps the pages it changes in a statement journal, which
         // SQLite writes to a fresh temporary file past 64 KiB: about 23 `pwrite` calls and a
         // file created and deleted per request. In memory it costs a copy of those pages
@@ -182,7 +189,9 @@ impl SqliteStore {
                 ids
             }
         };
+        let checkpointer = checkpoint::Checkpointer::start(&path, checkpoint::WAL_MAX_BYTES)?;
         Ok(Self {
+            checkpointer,
             conn,
             dir: dir.to_owned(),
             ids,
@@ -459,6 +468,7 @@ impl Store for SqliteStore {
         }
         self.in_transaction = false;
         self.redo.clear();
+        self.checkpointer.committed();
         for disk in std::mem::take(&mut self.unlink) {
             if let Err(e) = std::fs::remove_file(self.files_dir().join(&disk)) {
                 tracing::warn!(file = %disk, error = %e, "a deleted file could not be removed from the disk");
@@ -490,6 +500,7 @@ mod tests {
         assert_eq!(read("journal_size_limit"), WAL_KEEP_BYTES);
         assert_eq!(read("mmap_size"), 0, "no memory map: the page cache is the bound");
         assert_eq!(read("temp_store"), 2, "statement journals in memory, not in a temporary file per request");
+        assert_eq!(read("wal_autocheckpoint"), 0, "no checkpoint in a commit: the checkpointer's thread runs them");
     }
 
     #[test]
