@@ -65,7 +65,20 @@ pub struct Config {
     /// beyond it fails with [`Error::OutboxFull`](crate::Error::OutboxFull) and leaves no
     /// trace. Entries restored from a store at start are all kept, even beyond it.
     pub max_outbox: usize,
+    /// Events kept per chat by the history cache of a store ([`DEFAULT_CACHED_EVENTS`], 50;
+    /// 0: no history cache): a chat's cache is trimmed to this many when it reaches twice
+    /// as many, so a store holds at most twice this per chat.
+    pub cached_events: u32,
+    /// Chats kept by the history cache ([`DEFAULT_CACHED_CHATS`], 20): one more evicts the
+    /// chat updated longest ago.
+    pub cached_chats: usize,
 }
+
+/// The default [`Config::cached_events`]: 50 events per chat, a first screen's worth.
+pub const DEFAULT_CACHED_EVENTS: u32 = 50;
+
+/// The default [`Config::cached_chats`]: 20 chats.
+pub const DEFAULT_CACHED_CHATS: usize = 20;
 
 /// The default [`Config::max_outbox`]: 1 000 events waiting to be delivered.
 pub const DEFAULT_MAX_OUTBOX: usize = 1_000;
@@ -99,6 +112,8 @@ impl Config {
             legacy_start_chat: false,
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
             max_outbox: DEFAULT_MAX_OUTBOX,
+            cached_events: DEFAULT_CACHED_EVENTS,
+            cached_chats: DEFAULT_CACHED_CHATS,
         }
     }
 }

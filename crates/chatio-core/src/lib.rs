@@ -225,6 +225,7 @@ mod chats;
 mod config;
 mod error;
 mod history;
+mod history_cache;
 pub mod model;
 mod order;
 mod outbox;
@@ -240,12 +241,15 @@ mod token;
 mod validate;
 
 pub use backoff::Backoff;
-pub use config::{Config, DEFAULT_MAX_FRAME_LEN, DEFAULT_MAX_OUTBOX, MAX_VERIFY_ATTEMPTS, OutboxPolicy};
+pub use config::{
+    Config, DEFAULT_CACHED_CHATS, DEFAULT_CACHED_EVENTS, DEFAULT_MAX_FRAME_LEN, DEFAULT_MAX_OUTBOX,
+    MAX_VERIFY_ATTEMPTS, OutboxPolicy,
+};
 pub use error::{
     Cause, EXCERPT_LEN, Error, ErrorKind, Operation, ProtocolError, ProtocolErrorKind, TransportError, chain,
 };
 pub use output::{Disconnect, DriverAction, FileSpec, HistoryId, Output, Rating, Reply, SdkEvent, UploadRequest};
-pub use persist::{StoreChange, StoredEvent, StoredState};
+pub use persist::{CachedChat, CachedEvent, StoreChange, StoredEvent, StoredState};
 pub use session::{ConnectionStatus, REFRESH_AHEAD, Session, UploadFailure};
 pub use token::AccessToken;
 pub use validate::{MAX_FIELD_LEN, MAX_FIELDS, MAX_ID_LEN, MAX_TEXT_LEN, check_sneak_peek};

@@ -191,6 +191,18 @@ pub enum SdkEvent {
         /// How many chats the customer had.
         total_chats: u64,
     },
+    /// Not in the JS SDK: a chat's latest events from the SDK's history cache, emitted when
+    /// the session starts — before it is connected, after [`SdkEvent::CachedChats`] — one
+    /// event per cached chat, so the first screen can show the conversation at once. Cached,
+    /// so possibly stale or incomplete: events the server sends afterwards (pushes, history
+    /// pages) win; the same event arriving again has the same `id` (merge by `id`, and by
+    /// `custom_id` for the customer's own).
+    CachedHistory {
+        /// The chat.
+        chat: ChatId,
+        /// Its latest cached events, in the chat's order (lowest `order` first).
+        events: Vec<Event>,
+    },
     /// Not in the JS SDK: the SDK's store (outbox kept across restarts) cannot be used — it
     /// would not open, or a write failed (full disk, corrupt or foreign file, another process
     /// holds it). The session goes on in memory: what waits is still delivered while this

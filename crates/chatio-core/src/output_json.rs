@@ -61,6 +61,7 @@ impl SdkEvent {
             SdkEvent::UnknownPush { .. } => "unknown_push",
             SdkEvent::StoreUnavailable(_) => "store_unavailable",
             SdkEvent::CachedChats { .. } => "cached_chats",
+            SdkEvent::CachedHistory { .. } => "cached_history",
             SdkEvent::Error(_) => "error",
         }
     }
@@ -89,6 +90,9 @@ impl SdkEvent {
                 json!({"chat": chat, "user": user, "timestamp": secs(*timestamp)})
             }
             SdkEvent::NewEvent { chat, event: e } => json!({"chat": chat, "data": event(e)}),
+            SdkEvent::CachedHistory { chat, events } => {
+                json!({"chat": chat, "events": events.iter().map(event).collect::<Vec<_>>()})
+            }
             SdkEvent::UserData(u) => json!({"user": user(u)}),
             SdkEvent::UserJoinedChat { chat, user }
             | SdkEvent::UserLeftChat { chat, user }

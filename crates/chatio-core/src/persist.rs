@@ -14,8 +14,16 @@
 //! session on the same store restores it as *unconfirmed* and checks by `custom_id` whether
 //! it arrived before sending it (the outbox's usual check after a reconnect), so it is
 //! delivered exactly once.
+//!
+//! The history cache: the latest events the session saw in each chat (the server's answers
+//! to `send_event`, pushed events, pages of history) are logged as [`StoreChange::CachedEvent`]
+//! so the next start can show each chat's latest events before it is connected. The session
+//! bounds it ([`Config::cached_events`](crate::Config::cached_events) events per chat,
+//! [`Config::cached_chats`](crate::Config::cached_chats) chats): a chat whose cache reaches
+//! twice its bound is trimmed to the bound ([`StoreChange::CacheTrimmed`]), and past the
+//! chat bound the chat updated longest ago is evicted whole ([`StoreChange::CacheEvicted`]).
 
-use chatio_wire::{ChatId, GetChatsSummaryResponse, NewEvent, Token};
+use chatio_wire::{ChatId, Event, GetChatsSummaryResponse, NewEvent, ThreadId, Token};
 
 /// An outbox event as stored: its chat and the event (its `custom_id` is always set and is
 /// its key).
@@ -61,6 +69,60 @@ pub enum StoreChange {
     /// came: its size is the server's page), for the first screen of the next start.
     /// Replaces the one kept.
     ChatsSummary(GetChatsSummaryResponse),
+    /// An event of a chat as the server gave it, for the chat's cached history: added to the
+    /// chat's cached events, or — when one with the same id is kept — replacing it (the
+    /// server's latest copy wins).
+    CachedEvent(CachedEvent),
+    /// Keep only the chat's `keep` latest cached events (highest `order`: the chat's sort key).
+    CacheTrimmed {
+        /// The chat.
+        chat: ChatId,
+        /// How many of its latest cached events stay.
+        keep: u32,
+    },
+    /// Drop the chat's cached events (evicted: the cache holds too many chats).
+    CacheEvicted {
+        /// The chat.
+        chat: ChatId,
+    },
+}
+
+/// An event of the history cache: its chat, its thread when known, the event as the server
+/// sent it.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CachedEvent {
+    /// The chat.
+    pub chat: ChatId,
+    /// Its thread, when the server said.
+    pub thread: Option<ThreadId>,
+    /// The event (its `id` is its key within the chat).
+    pub event: Event,
+}
+
+impl CachedEvent {
+    /// An entry for `event` of `chat` (in `thread`).
+    pub fn new(chat: ChatId, thread: Option<ThreadId>, event: Event) -> Self {
+        Self { chat, thread, event }
+    }
+}
+
+/// A chat's cached history as a store gives it back: its events in the chat's order (the
+/// events' `order`, lowest first).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CachedChat {
+    /// The chat.
+    pub chat: ChatId,
+    /// Its cached events, lowest `order` first.
+    pub events: Vec<CachedEvent>,
+}
+
+impl CachedChat {
+    /// A chat's cache.
+    pub fn new(chat: ChatId, events: Vec<CachedEvent>) -> Self {
+        Self { chat, events }
+    }
 }
 
 /// What a store gives back at start.
@@ -75,12 +137,22 @@ pub struct StoredState {
     /// The chats summary kept from the last login, if any: emitted as
     /// [`SdkEvent::CachedChats`](crate::SdkEvent::CachedChats) before the connection is up.
     pub chats_summary: Option<GetChatsSummaryResponse>,
+    /// The history cache: each chat's cached events, the chat updated longest ago first
+    /// (emitted as [`SdkEvent::CachedHistory`](crate::SdkEvent::CachedHistory) before the
+    /// connection is up).
+    pub history: Vec<CachedChat>,
 }
 
 impl StoredState {
     /// A state with these outbox entries.
     pub fn with_outbox(outbox: Vec<StoredEvent>) -> Self {
-        Self { outbox, refresh_token: None, chats_summary: None }
+        Self { outbox, refresh_token: None, chats_summary: None, history: Vec::new() }
+    }
+
+    /// This state with a history cache.
+    pub fn with_history(mut self, history: Vec<CachedChat>) -> Self {
+        self.history = history;
+        self
     }
 
     /// This state with a chats summary.

@@ -110,6 +110,11 @@ pub struct Config {
     /// Most events waiting to be delivered at once (1 000): one more `send_message` fails
     /// with [`Error::OutboxFull`].
     pub max_outbox: usize,
+    /// The history cache a store keeps: events per chat (50; 0: none) and chats (20). See
+    /// [`Config::history_cache`].
+    pub cached_events: u32,
+    /// See [`Config::cached_events`].
+    pub cached_chats: usize,
 }
 
 impl fmt::Debug for Config {
@@ -177,6 +182,8 @@ impl Config {
         core.reconnect = self.reconnect;
         core.legacy_start_chat = self.legacy_start_chat;
         core.max_outbox = self.max_outbox;
+        core.cached_events = self.cached_events;
+        core.cached_chats = self.cached_chats;
         core
     }
 
@@ -213,6 +220,8 @@ impl Config {
             on_refresh_token: None,
             store: None,
             max_outbox: chatio_core::DEFAULT_MAX_OUTBOX,
+            cached_events: chatio_core::DEFAULT_CACHED_EVENTS,
+            cached_chats: chatio_core::DEFAULT_CACHED_CHATS,
         }
     }
 
@@ -243,6 +252,19 @@ impl Config {
     #[must_use]
     pub fn store_path(self, path: impl Into<std::path::PathBuf>) -> Self {
         self.store(chatio_transport::sqlite::SqliteStore::new(path))
+    }
+
+    /// Bounds the history cache a [store](Self::store) keeps: the latest `events_per_chat`
+    /// events of each of the `chats` chats updated last (defaults 50 and 20; 0 events: no
+    /// cache). At start the cached events are emitted per chat as
+    /// [`SdkEvent::CachedHistory`](crate::SdkEvent::CachedHistory), before `Connected`. A chat's
+    /// cache is trimmed to `events_per_chat` when it reaches twice as many; one chat more
+    /// evicts the chat updated longest ago.
+    #[must_use]
+    pub fn history_cache(mut self, events_per_chat: u32, chats: usize) -> Self {
+        self.cached_events = events_per_chat;
+        self.cached_chats = chats;
+        self
     }
 
     /// Sets the most events waiting to be delivered at once (at least 1; default 1 000).

@@ -191,7 +191,7 @@ pub use model::*;
 pub use chatio_transport::TlsConfig;
 pub use chatio_transport::{Tap, TapEvent};
 
-pub use chatio_core::{StoreChange, StoredEvent, StoredState};
+pub use chatio_core::{CachedChat, CachedEvent, StoreChange, StoredEvent, StoredState};
 #[cfg(all(not(target_arch = "wasm32"), feature = "sqlite"))]
 pub use chatio_transport::sqlite::SqliteStore;
 /// The SDK's store (what survives a restart): the trait to bring your own, the memory store,

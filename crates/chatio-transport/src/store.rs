@@ -10,7 +10,9 @@
 //!
 //! What it keeps: the outbox (see `chatio_core`'s `persist` module) — events accepted by
 //! `send_event` whose outcome is not known; the customer's latest refresh token; the chats
-//! summary of the last login (one page as the server gave it, replaced at each login). How many: at most
+//! summary of the last login (one page as the server gave it, replaced at each login); the
+//! history cache (each chat's latest events, bounded by the session: see
+//! [`Config::cached_events`](chatio_core::Config::cached_events)). How many: at most
 //! [`Config::max_outbox`](chatio_core::Config::max_outbox) entries are added by a session
 //! (1 000 by default; one more is refused with `Error::OutboxFull`), each at most one event
 //! frame (the server's 1 MiB frame limit), so a store holds at most about that many events.
@@ -24,7 +26,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use chatio_core::{StoreChange, StoredState};
+use chatio_core::{CachedChat, StoreChange, StoredState};
 
 pub use crate::bounds::StoreFuture;
 use crate::bounds::{MaybeSend, MaybeSync};
@@ -156,6 +158,24 @@ pub(crate) fn apply_to(state: &mut StoredState, changes: Vec<StoreChange>) {
             StoreChange::RefreshToken(t) => state.refresh_token = Some(t),
             StoreChange::ChatsSummary(s) => state.chats_summary = Some(s),
             StoreChange::Forget => *state = StoredState::default(),
+            StoreChange::CachedEvent(e) => {
+                let chat = match state.history.iter().position(|c| c.chat == e.chat) {
+                    Some(i) => state.history.remove(i),
+                    None => CachedChat::new(e.chat.clone(), Vec::new()),
+                };
+                let mut chat = chat;
+                chat.events.retain(|kept| kept.event.id != e.event.id);
+                let at = chat.events.partition_point(|kept| kept.event.order <= e.event.order);
+                chat.events.insert(at, e);
+                state.history.push(chat);
+            }
+            StoreChange::CacheTrimmed { chat, keep } => {
+                if let Some(c) = state.history.iter_mut().find(|c| c.chat == chat) {
+                    let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+                    c.events.drain(..c.events.len().saturating_sub(keep));
+                }
+            }
+            StoreChange::CacheEvicted { chat } => state.history.retain(|c| c.chat != chat),
             _ => {}
         }
     }
@@ -167,8 +187,8 @@ pub(crate) fn apply_to(state: &mut StoredState, changes: Vec<StoreChange>) {
 #[cfg(test)]
 pub(crate) mod suite {
     use super::*;
-    use chatio_core::StoredEvent;
-    use chatio_wire::{ChatId, NewEvent, Token};
+    use chatio_core::{CachedEvent, StoredEvent};
+    use chatio_wire::{ChatId, NewEvent, ThreadId, Token};
 
     fn ev(chat: &str, c: &str, text: &str) -> StoredEvent {
         StoredEvent::new(ChatId::new(chat), NewEvent::message(text).with_custom_id(c))
@@ -233,6 +253,69 @@ pub(crate) mod suite {
         drop(s);
         let s = open();
         assert_eq!(s.load().await.expect("load").chats_summary, Some(summary(2)));
+
+        // The history cache: each chat's events in the chat's order, replaced by id, trimmed
+        // to the latest, evicted whole; the chat updated last comes last.
+        let cached = |chat: &str, id: &str, order: u64, text: &str| {
+            let kind = chatio_wire::EventKind::Message(chatio_wire::Message::new(text));
+            let event = chatio_wire::Event::new(id, order, chatio_wire::Timestamp::from_secs(order), kind);
+            CachedEvent::new(ChatId::new(chat), Some(ThreadId::new("T")), event)
+        };
+        let history = |s: &StoredState| -> Vec<(String, Vec<String>)> {
+            s.history
+                .iter()
+                .map(|c| {
+                    let events = c
+                        .events
+                        .iter()
+                        .map(|e| match &e.event.kind {
+                            chatio_wire::EventKind::Message(m) => format!("{}:{}", e.event.id.as_str(), m.text),
+                            _ => e.event.id.as_str().to_owned(),
+                        })
+                        .collect();
+                    (c.chat.as_str().to_owned(), events)
+                })
+                .collect()
+        };
+        let add = |e: CachedEvent| StoreChange::CachedEvent(e);
+        s.apply(vec![
+            add(cached("A", "a2", 2, "two")),
+            add(cached("A", "a1", 1, "one")),
+            add(cached("B", "b1", 1, "bee")),
+            add(cached("A", "a3", 3, "three")),
+        ])
+        .await
+        .expect("cache");
+        drop(s);
+        let s = open();
+        let kept = s.load().await.expect("load");
+        let strings = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            history(&kept),
+            [("B".to_owned(), strings(&["b1:bee"])), ("A".to_owned(), strings(&["a1:one", "a2:two", "a3:three"]))],
+            "in the chat's order; the chat updated last comes last"
+        );
+        assert_eq!(kept.history[1].events[0], cached("A", "a1", 1, "one"), "events come back whole");
+        s.apply(vec![
+            add(cached("A", "a2", 2, "two, edited")),
+            StoreChange::CacheTrimmed { chat: ChatId::new("A"), keep: 2 },
+            add(cached("B", "b2", 2, "bee two")),
+            StoreChange::CacheTrimmed { chat: ChatId::new("nowhere"), keep: 1 },
+        ])
+        .await
+        .expect("replace and trim");
+        assert_eq!(
+            history(&s.load().await.expect("load")),
+            [
+                ("A".to_owned(), strings(&["a2:two, edited", "a3:three"])),
+                ("B".to_owned(), strings(&["b1:bee", "b2:bee two"])),
+            ],
+            "the same id replaced; the latest kept"
+        );
+        s.apply(vec![StoreChange::CacheEvicted { chat: ChatId::new("A") }]).await.expect("evict");
+        drop(s);
+        let s = open();
+        assert_eq!(history(&s.load().await.expect("load")), [("B".to_owned(), strings(&["b1:bee", "b2:bee two"]))]);
         s.apply(vec![StoreChange::Forget]).await.expect("forget");
         drop(s);
         assert_eq!(open().load().await.expect("load"), StoredState::default(), "forgotten");

@@ -54,9 +54,11 @@ impl Session {
     pub(super) fn on_history(&mut self, hid: HistoryId, data: ResponseData, now: Instant) {
         enum Next {
             Step(Step),
-            Page(Vec<Event>, Vec<ThreadSummary>),
+            /// The page's events, its threads, and the server's copies for the history cache.
+            Page(Vec<Event>, Vec<ThreadSummary>, Vec<(chatio_wire::ThreadId, chatio_wire::Event)>),
             Fail(Error),
         }
+        let caching = self.cache.is_on();
         let Some(h) = self.histories.get_mut(&hid) else { return };
         let Some(step) = h.running.clone() else { return };
         let chat = h.chat.clone();
@@ -64,11 +66,17 @@ impl Session {
             (s @ (Step::FirstSummary | Step::Summary { .. }), ResponseData::GetChatThreadsSummary(r)) => {
                 match h.on_summary(r.threads_summary, r.total_threads, s == Step::FirstSummary) {
                     Some(next) => Next::Step(next),
-                    None => Next::Page(Vec::new(), Vec::new()),
+                    None => Next::Page(Vec::new(), Vec::new(), Vec::new()),
                 }
             }
             (Step::Total, ResponseData::GetChatThreadsSummary(r)) => Next::Step(h.on_total(r.total_threads)),
             (Step::Threads(_), ResponseData::GetChatThreads(r)) => {
+                let cached = match (caching, &r.chat.threads) {
+                    (true, Some(ts)) => {
+                        ts.iter().flat_map(|t| t.events.iter().map(|e| (t.id.clone(), e.clone()))).collect()
+                    }
+                    _ => Vec::new(),
+                };
                 let mut threads: Vec<Thread> =
                     r.chat.threads.unwrap_or_default().into_iter().map(|t| Thread::from_wire(t, &chat)).collect();
                 crate::order::sort_by_u64(&mut threads, |t| t.order);
@@ -82,7 +90,7 @@ impl Session {
                         total_events: Some(t.events.len() as u64),
                     })
                     .collect();
-                Next::Page(threads.into_iter().flat_map(|t| t.events).collect(), summaries)
+                Next::Page(threads.into_iter().flat_map(|t| t.events).collect(), summaries, cached)
             }
             (_, other) => {
                 let message = format!("unexpected `{}` answer in a history page", other.action());
@@ -91,7 +99,10 @@ impl Session {
         };
         match next {
             Next::Step(step) => self.history_step(hid, step, now),
-            Next::Page(events, summaries) => {
+            Next::Page(events, summaries, cached) => {
+                for (thread, e) in &cached {
+                    self.cache_event(&chat, Some(thread), e);
+                }
                 for s in summaries {
                     self.emit(SdkEvent::ThreadSummary(s));
                 }

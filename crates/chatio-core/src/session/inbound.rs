@@ -131,6 +131,7 @@ impl Session {
                 Reply::Chat(Chat::from_wire(r.chat))
             }
             ResponseData::SendEvent(r) => {
+                self.cache_event(&chat, Some(&r.thread_id), &r.event);
                 let annotation = matches!(r.event.kind, EventKind::Annotation(_));
                 self.chats.note_event(&chat, Some(&r.thread_id), annotation);
                 Reply::Event(Event::from_wire(r.event, &chat, Some(&r.thread_id)))
@@ -182,6 +183,13 @@ impl Session {
         match frame.push {
             Push::IncomingChatThread(p) => {
                 self.chats.note_chat(&p.chat);
+                if !ours {
+                    for t in p.chat.threads.iter().flatten() {
+                        for e in &t.events {
+                            self.cache_event(&p.chat.id, Some(&t.id), e);
+                        }
+                    }
+                }
                 let chat = Chat::from_wire(p.chat);
                 for u in &chat.users {
                     self.emit(SdkEvent::UserData(u.clone()));
@@ -206,6 +214,7 @@ impl Session {
                 let annotation = matches!(p.event.kind, EventKind::Annotation(_));
                 self.chats.note_event(&p.chat_id, p.thread_id.as_ref(), annotation);
                 if !ours {
+                    self.cache_event(&p.chat_id, p.thread_id.as_ref(), &p.event);
                     let event = Event::from_wire(p.event, &p.chat_id, p.thread_id.as_ref());
                     self.emit(SdkEvent::NewEvent { chat: p.chat_id, event });
                 }

@@ -26,6 +26,7 @@ use crate::chats::Chats;
 use crate::config::Config;
 use crate::error::{Error, ProtocolError};
 use crate::history::History;
+use crate::history_cache::HistoryCache;
 use crate::outbox::Outbox;
 use crate::output::{Disconnect, DriverAction, HistoryId, Output, Reply, SdkEvent, UploadRequest};
 use crate::pending::{PendingTable, Purpose};
@@ -168,6 +169,8 @@ pub struct Session {
     ever_ready: bool,
     pending: PendingTable,
     outbox: Outbox,
+    /// The bounds of the store's history cache (off until a store is attached).
+    cache: HistoryCache,
     histories: BTreeMap<HistoryId, History>,
     next_history: u64,
     chats: Chats,
@@ -225,6 +228,7 @@ impl Session {
             ever_ready: false,
             pending: PendingTable::default(),
             outbox: Outbox::default(),
+            cache: HistoryCache::default(),
             histories: BTreeMap::new(),
             next_history: 0,
             chats: Chats::default(),
@@ -244,7 +248,8 @@ impl Session {
     /// A store is attached: from now on the session reports what to keep in it
     /// ([`poll_change`](Self::poll_change)), and `state` is what it kept from an earlier
     /// session (call this before any command): a kept chats summary is emitted at once as
-    /// [`SdkEvent::CachedChats`] (the first screen before the connection); its outbox events join the outbox, before any new one, as *unconfirmed* — after the
+    /// [`SdkEvent::CachedChats`] (the first screen before the connection), then each cached
+    /// chat's latest events as [`SdkEvent::CachedHistory`] (the chat updated last, last); its outbox events join the outbox, before any new one, as *unconfirmed* — after the
     /// login each chat's threads are checked for them by `custom_id`, and only those not found
     /// are sent. They have no caller waiting: their outcome is not reported (their ids are
     /// unknown to everyone). See [`StoreChange`](crate::StoreChange).
@@ -257,6 +262,28 @@ impl Session {
             let total_chats = s.total_chats;
             let chats_summary = s.chats_summary.into_iter().map(crate::model::ChatSummary::from_wire).collect();
             self.emit(SdkEvent::CachedChats { chats_summary, total_chats });
+        }
+        let mut bounded = Vec::new();
+        self.cache =
+            HistoryCache::restore(self.config.cached_events, self.config.cached_chats, &state.history, &mut bounded);
+        for change in bounded {
+            self.outbox.log(change);
+        }
+        if self.cache.is_on() {
+            let keep = usize::try_from(self.config.cached_events).unwrap_or(usize::MAX);
+            let first = state.history.len().saturating_sub(self.config.cached_chats);
+            for c in state.history.into_iter().skip(first) {
+                let mut events: Vec<crate::model::Event> = c
+                    .events
+                    .into_iter()
+                    .map(|e| crate::model::Event::from_wire(e.event, &c.chat, e.thread.as_ref()))
+                    .collect();
+                crate::order::sort_by_u64(&mut events, |e| e.order);
+                let events = events.split_off(events.len().saturating_sub(keep));
+                if !events.is_empty() {
+                    self.emit(SdkEvent::CachedHistory { chat: c.chat, events });
+                }
+            }
         }
         for e in state.outbox {
             if e.event.custom_id.is_none() || self.outbox.has_custom_id(e.key()) {
@@ -285,7 +312,19 @@ impl Session {
     /// it is a new customer with nothing waiting.
     pub fn forget(&mut self, now: Instant) {
         self.destroy(now);
+        self.cache.clear();
         self.outbox.log(crate::persist::StoreChange::Forget);
+    }
+
+    /// The server's copy of an event of `chat`: into the history cache, if a store keeps one.
+    pub(super) fn cache_event(&mut self, chat: &wire::ChatId, thread: Option<&wire::ThreadId>, event: &wire::Event) {
+        if self.cache.is_on() {
+            let mut changes = Vec::new();
+            self.cache.note(chat, thread, event, &mut changes);
+            for c in changes {
+                self.outbox.log(c);
+            }
+        }
     }
 
     /// The store failed (or cannot be used): the session stops logging changes for it and
@@ -293,6 +332,7 @@ impl Session {
     pub fn handle_store_failed(&mut self, error: crate::error::TransportError, now: Instant) {
         self.tick(now);
         self.outbox.set_persist(false);
+        self.cache = HistoryCache::default();
         self.emit(SdkEvent::StoreUnavailable(error));
     }
 

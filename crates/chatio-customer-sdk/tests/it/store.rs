@@ -325,6 +325,23 @@ fn the_store_keeps_the_customer_and_the_first_screen_across_sessions_and_forget_
         })
         .await;
         assert_eq!(cached.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&chat));
+        // And the chat's latest events from the history cache, still before `Connected`.
+        let (cached_chat, history) = wait(&mut events, "the cached history", |e| match e {
+            SdkEvent::CachedHistory { chat, events } => Some((chat.clone(), events.clone())),
+            SdkEvent::Connected { .. } => panic!("connected before the cached history was shown"),
+            _ => None,
+        })
+        .await;
+        assert_eq!(cached_chat, chat);
+        let texts: Vec<_> = history
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Message(m) => Some(m.text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts, ["still me"], "the message the second session sent, as the server stored it");
+        assert!(history.iter().all(|e| !e.id.as_str().is_empty()), "with the server's ids");
         wait(&mut events, "connected", |e| matches!(e, SdkEvent::Connected { .. }).then_some(())).await;
         assert_eq!(third.customer_id().as_ref(), Some(&customer), "the rotated refresh token was kept");
         third.forget().await;

@@ -1,10 +1,14 @@
 //! The SDK's store in an SQLite file (the `sqlite` feature; rusqlite with the bundled SQLite).
 //!
-//! Schema version 2 (`PRAGMA user_version`), marked as ours by `PRAGMA application_id`
+//! Schema version 3 (`PRAGMA user_version`), marked as ours by `PRAGMA application_id`
 //! ([`APPLICATION_ID`]): `outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, custom_id TEXT UNIQUE,
 //! chat TEXT, event TEXT)`, the event as its wire JSON (version 1); `identity(key TEXT PRIMARY
 //! KEY, value TEXT)`, the customer's refresh token under `refresh_token` and the last chats
-//! summary (wire JSON) under `chats_summary` (version 2). Older
+//! summary (wire JSON) under `chats_summary` (version 2); the history cache (version 3):
+//! `history(chat, event_id, ord, thread, event)`, one row per cached event (the event as its
+//! wire JSON, keyed by chat and event id, `ord` the event's `order`), and
+//! `history_chats(chat, touched)`, which chat was updated last (the session bounds both:
+//! see `chatio_core::Config::cached_events`). Older
 //! versions are migrated in one transaction at open (`MIGRATIONS`).
 //! The refresh token is a secret: it is in the file (keep the file where the application keeps
 //! its own secrets), never in logs or `Debug` output. A file of another
@@ -23,8 +27,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use chatio_core::{StoreChange, StoredEvent, StoredState};
-use chatio_wire::{ChatId, NewEvent, Token};
+use chatio_core::{CachedChat, CachedEvent, StoreChange, StoredEvent, StoredState};
+use chatio_wire::{ChatId, Event, NewEvent, ThreadId, Token};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
 use crate::store::{Store, StoreError, StoreFuture};
@@ -33,10 +37,10 @@ use crate::store::{Store, StoreError, StoreFuture};
 pub const APPLICATION_ID: i32 = 0x6368_494f;
 
 /// The schema version this SDK writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The step from version `i` to `i + 1`, for each `i` below [`SCHEMA_VERSION`].
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS outbox (
          seq INTEGER PRIMARY KEY AUTOINCREMENT,
          custom_id TEXT NOT NULL UNIQUE,
@@ -44,6 +48,16 @@ const MIGRATIONS: [&str; 2] = [
          event TEXT NOT NULL
      );",
     "CREATE TABLE IF NOT EXISTS identity (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    "CREATE TABLE IF NOT EXISTS history (
+         chat TEXT NOT NULL,
+         event_id TEXT NOT NULL,
+         ord INTEGER NOT NULL,
+         thread TEXT,
+         event TEXT NOT NULL,
+         PRIMARY KEY (chat, event_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX IF NOT EXISTS history_order ON history (chat, ord);
+     CREATE TABLE IF NOT EXISTS history_chats (chat TEXT PRIMARY KEY, touched INTEGER NOT NULL);",
 ];
 
 /// The SDK's store in an SQLite file (created if missing). Opened by the first
@@ -164,7 +178,39 @@ fn load(c: &mut Connection) -> Result<StoredState, StoreError> {
         })?),
         None => None,
     };
-    Ok(StoredState::with_outbox(outbox).with_refresh_token(refresh.map(Token::new)).with_chats_summary(summary))
+    let history = load_history(c)?;
+    Ok(StoredState::with_outbox(outbox)
+        .with_refresh_token(refresh.map(Token::new))
+        .with_chats_summary(summary)
+        .with_history(history))
+}
+
+/// The history cache: chats in the order they were updated, each one's events in its order.
+fn load_history(c: &mut Connection) -> Result<Vec<CachedChat>, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT h.chat, h.thread, h.event FROM history h JOIN history_chats c ON c.chat = h.chat
+             ORDER BY c.touched, h.ord",
+        )
+        .map_err(classify)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))
+        .map_err(classify)?;
+    let mut history: Vec<CachedChat> = Vec::new();
+    for row in rows {
+        let (chat, thread, event) = row.map_err(|e| corrupt("a cached event does not read", Some(e)))?;
+        let event: Event = serde_json::from_str(&event).map_err(|e| StoreError::Corrupt {
+            detail: "a cached event does not decode".into(),
+            source: Some(Box::new(e)),
+        })?;
+        let chat = ChatId::new(chat);
+        let entry = CachedEvent::new(chat.clone(), thread.map(ThreadId::new), event);
+        match history.last_mut() {
+            Some(last) if last.chat == chat => last.events.push(entry),
+            _ => history.push(CachedChat::new(chat, vec![entry])),
+        }
+    }
+    Ok(history)
 }
 
 fn apply(c: &mut Connection, changes: Vec<StoreChange>) -> Result<(), StoreError> {
@@ -193,7 +239,43 @@ fn apply(c: &mut Connection, changes: Vec<StoreChange>) -> Result<(), StoreError
                     .and_then(|mut s| s.execute(params![json]))
                     .map_err(classify)?;
             }
-            StoreChange::Forget => tx.execute_batch("DELETE FROM outbox; DELETE FROM identity;").map_err(classify)?,
+            StoreChange::Forget => tx
+                .execute_batch(
+                    "DELETE FROM outbox; DELETE FROM identity; DELETE FROM history; DELETE FROM history_chats;",
+                )
+                .map_err(classify)?,
+            StoreChange::CachedEvent(e) => {
+                let json = serde_json::to_string(&e.event).map_err(|e| StoreError::Io(Box::new(e)))?;
+                let ord = i64::try_from(e.event.order).unwrap_or(i64::MAX);
+                let thread = e.thread.as_ref().map(ThreadId::as_str);
+                tx.prepare_cached(
+                    "INSERT INTO history (chat, event_id, ord, thread, event) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (chat, event_id) DO UPDATE
+                     SET ord = excluded.ord, thread = excluded.thread, event = excluded.event",
+                )
+                .and_then(|mut s| s.execute(params![e.chat.as_str(), e.event.id.as_str(), ord, thread, json]))
+                .map_err(classify)?;
+                tx.prepare_cached(
+                    "INSERT INTO history_chats (chat, touched)
+                     VALUES (?1, (SELECT coalesce(max(touched), 0) + 1 FROM history_chats))
+                     ON CONFLICT (chat) DO UPDATE SET touched = excluded.touched",
+                )
+                .and_then(|mut s| s.execute(params![e.chat.as_str()]))
+                .map_err(classify)?;
+            }
+            StoreChange::CacheTrimmed { chat, keep } => {
+                tx.prepare_cached(
+                    "DELETE FROM history WHERE chat = ?1 AND event_id NOT IN
+                     (SELECT event_id FROM history WHERE chat = ?1 ORDER BY ord DESC LIMIT ?2)",
+                )
+                .and_then(|mut s| s.execute(params![chat.as_str(), keep]))
+                .map_err(classify)?;
+            }
+            StoreChange::CacheEvicted { chat } => {
+                for sql in ["DELETE FROM history WHERE chat = ?1", "DELETE FROM history_chats WHERE chat = ?1"] {
+                    tx.prepare_cached(sql).and_then(|mut s| s.execute(params![chat.as_str()])).map_err(classify)?;
+                }
+            }
             _ => {}
         }
     }
@@ -270,9 +352,9 @@ mod tests {
 
         let path = temp("newer");
         futures::executor::block_on(SqliteStore::new(&path).load()).expect("ours");
-        Connection::open(&path).expect("open").pragma_update(None, "user_version", 3).expect("a newer SDK's");
+        Connection::open(&path).expect("open").pragma_update(None, "user_version", 4).expect("a newer SDK's");
         let e = load_error(&path);
-        assert!(matches!(e, StoreError::NewerSchema { found: 3, supported: 2 }), "{e:?}");
+        assert!(matches!(e, StoreError::NewerSchema { found: 4, supported: 3 }), "{e:?}");
 
         let path = temp("damaged");
         std::fs::write(&path, b"this is not a database, just some bytes that are long enough to have a header")
@@ -304,6 +386,8 @@ mod tests {
         let state = futures::executor::block_on(s.load()).expect("migrated");
         assert_eq!(state.outbox.iter().map(StoredEvent::key).collect::<Vec<_>>(), ["k1"]);
         futures::executor::block_on(s.apply(vec![StoreChange::RefreshToken(Token::new("rt"))])).expect("v2 table");
+        futures::executor::block_on(s.apply(vec![StoreChange::CacheEvicted { chat: ChatId::new("A") }]))
+            .expect("v3 tables");
         drop(s);
         let c = Connection::open(&path).expect("open");
         let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");

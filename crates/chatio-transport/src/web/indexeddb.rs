@@ -4,7 +4,11 @@
 //! **Schema** (IndexedDB's own version number, [`SCHEMA_VERSION`]): object store `outbox`,
 //! key path `seq` (a number given in the order entries are added), each record
 //! `{seq, custom_id, chat, event}` with the event as its wire JSON; object store `identity`,
-//! out-of-line keys: `refresh_token` (the secret, a string) and `chats_summary` (wire JSON).
+//! out-of-line keys: `refresh_token` (the secret, a string), `chats_summary` (wire JSON) and
+//! `history_chats` (the cached chats, the one updated longest ago first, a JSON array);
+//! object store `history` (version 2), the history cache, key path `[chat, event_id]`, each
+//! record `{chat, event_id, ord, thread, event}` with the event as its wire JSON and `ord` its
+//! `order` (the session bounds it: see `chatio_core::Config::cached_events`).
 //! A database of the same name written by a newer SDK (a higher version) is refused as
 //! [`StoreError::NewerSchema`], one with other object stores as [`StoreError::Foreign`];
 //! neither is changed. A later version adds its step to `upgrade` (run in IndexedDB's
@@ -22,8 +26,9 @@
 //! ([`StoreError::Io`]) rather than risk a double send.
 //!
 //! **Writes.** The lock makes this handle the only writer, so it keeps the keys of the outbox
-//! (custom id → `seq`) in memory after `load`, and [`Store::apply`] is one `readwrite`
-//! transaction over both object stores made only of `put`/`delete`/`clear` requests, awaited
+//! (custom id → `seq`) and of the history cache (per chat, `(ord, event id)`) in memory after
+//! `load`, and [`Store::apply`] is one `readwrite`
+//! transaction over the object stores made only of `put`/`delete`/`clear` requests, awaited
 //! until `complete`: all of a batch or none (an aborted transaction — a quota exceeded — is
 //! [`StoreError::Io`] and leaves the stored state and the key table as they were). IndexedDB's
 //! default durability: a completed transaction survives the tab being closed or the browser
@@ -37,8 +42,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use chatio_core::{StoreChange, StoredEvent, StoredState};
-use chatio_wire::{ChatId, NewEvent, Token};
+use chatio_core::{CachedChat, CachedEvent, StoreChange, StoredEvent, StoredState};
+use chatio_wire::{ChatId, Event, NewEvent, ThreadId, Token};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -50,12 +55,14 @@ use crate::error::BrowserError;
 use crate::store::{Store, StoreError, StoreFuture};
 
 /// The schema version this SDK writes and reads (IndexedDB's database version).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const OUTBOX: &str = "outbox";
 const IDENTITY: &str = "identity";
 const REFRESH_TOKEN: &str = "refresh_token";
 const CHATS_SUMMARY: &str = "chats_summary";
+const HISTORY: &str = "history";
+const HISTORY_CHATS: &str = "history_chats";
 
 /// The SDK's store in an IndexedDB database of this origin (created if missing). Opened, and
 /// its tab lock taken, by the first [`load`](Store::load); clones share it.
@@ -74,7 +81,13 @@ struct Open {
     keys: Vec<(String, f64)>,
     /// The `seq` of the next entry.
     next: f64,
+    /// The history cache's keys: each chat (the one updated longest ago first) with its
+    /// events' `(ord, event id)`, in order.
+    cache: CacheKeys,
 }
+
+/// The keys of the history cache (see [`Open::cache`]).
+type CacheKeys = Vec<(String, Vec<(f64, String)>)>;
 
 impl std::fmt::Debug for IndexedDbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,10 +147,13 @@ impl IndexedDbStore {
             let all = outbox.get_all().map_err(|e| io("reading the outbox", &e))?;
             let token = identity.get(&REFRESH_TOKEN.into()).map_err(|e| io("reading the identity", &e))?;
             let summary = identity.get(&CHATS_SUMMARY.into()).map_err(|e| io("reading the identity", &e))?;
+            let order = identity.get(&HISTORY_CHATS.into()).map_err(|e| io("reading the identity", &e))?;
+            let history = tx.object_store(HISTORY).map_err(|e| io("the history cache", &e))?;
+            let cached = history.get_all().map_err(|e| io("reading the history cache", &e))?;
             transaction_done(&tx).await?;
-            Ok::<_, StoreError>((result(&all)?, result(&token)?, result(&summary)?))
+            Ok::<_, StoreError>((result(&all)?, result(&token)?, result(&summary)?, result(&order)?, result(&cached)?))
         };
-        let (all, token, summary) = read.await?;
+        let (all, token, summary, order, cached) = read.await?;
         let mut keys = Vec::new();
         let mut outbox = Vec::new();
         for record in Array::from(&all).iter() {
@@ -167,11 +183,16 @@ impl IndexedDbStore {
             None if summary.is_undefined() => None,
             None => return Err(corrupt("the kept chats summary is not a string", None)),
         };
+        let (history, cache) = read_history(&order, &cached)?;
         if let Some(open) = self.open.borrow_mut().as_mut() {
             open.next = keys.last().map_or(1.0, |(_, seq)| seq + 1.0);
             open.keys = keys;
+            open.cache = cache;
         }
-        Ok(StoredState::with_outbox(outbox).with_refresh_token(refresh_token).with_chats_summary(chats_summary))
+        Ok(StoredState::with_outbox(outbox)
+            .with_refresh_token(refresh_token)
+            .with_chats_summary(chats_summary)
+            .with_history(history))
     }
 
     async fn apply_changes(&self, changes: Vec<StoreChange>) -> Result<(), StoreError> {
@@ -179,15 +200,17 @@ impl IndexedDbStore {
             self.load_state().await?;
         }
         let db = self.db()?;
-        let (mut keys, mut next) = match self.open.borrow().as_ref() {
-            Some(o) => (o.keys.clone(), o.next),
+        let (mut keys, mut next, mut cache) = match self.open.borrow().as_ref() {
+            Some(o) => (o.keys.clone(), o.next, o.cache.clone()),
             None => return Err(corrupt("not open", None)),
         };
+        let mut chats_moved = false;
         let tx = db
             .transaction_with_str_sequence_and_mode(&names(), IdbTransactionMode::Readwrite)
             .map_err(|e| io("a write transaction", &e))?;
         let outbox = tx.object_store(OUTBOX).map_err(|e| io("the outbox", &e))?;
         let identity = tx.object_store(IDENTITY).map_err(|e| io("the identity", &e))?;
+        let history = tx.object_store(HISTORY).map_err(|e| io("the history cache", &e))?;
         let write = |r: Result<IdbRequest, JsValue>| r.map(drop).map_err(|e| io("writing the store", &e));
         let queued = (|| {
             for change in changes {
@@ -219,10 +242,55 @@ impl IndexedDbStore {
                     StoreChange::Forget => {
                         write(outbox.clear())?;
                         write(identity.clear())?;
+                        write(history.clear())?;
                         keys.clear();
+                        cache.clear();
+                    }
+                    StoreChange::CachedEvent(e) => {
+                        let json = serde_json::to_string(&e.event).map_err(|e| StoreError::Io(Box::new(e)))?;
+                        #[allow(clippy::cast_precision_loss)] // ok: an order beyond 2^53 only sorts coarser
+                        let ord = e.event.order as f64;
+                        let (chat, id) = (e.chat.as_str(), e.event.id.as_str());
+                        let record = Object::new();
+                        set(&record, "chat", &chat.into())?;
+                        set(&record, "event_id", &id.into())?;
+                        set(&record, "ord", &ord.into())?;
+                        set(&record, "thread", &e.thread.as_ref().map_or(JsValue::NULL, |t| t.as_str().into()))?;
+                        set(&record, "event", &json.into())?;
+                        write(history.put(&record))?;
+                        let mut events = match cache.iter().position(|(c, _)| c == chat) {
+                            Some(i) => cache.remove(i).1,
+                            None => Vec::new(),
+                        };
+                        events.retain(|(_, kept)| kept != id);
+                        let at = events.partition_point(|(o, _)| *o <= ord);
+                        events.insert(at, (ord, id.to_owned()));
+                        cache.push((chat.to_owned(), events));
+                        chats_moved = true;
+                    }
+                    StoreChange::CacheTrimmed { chat, keep } => {
+                        if let Some((_, events)) = cache.iter_mut().find(|(c, _)| c == chat.as_str()) {
+                            let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+                            for (_, id) in events.drain(..events.len().saturating_sub(keep)) {
+                                write(history.delete(&Array::of2(&chat.as_str().into(), &id.into())))?;
+                            }
+                        }
+                    }
+                    StoreChange::CacheEvicted { chat } => {
+                        if let Some(i) = cache.iter().position(|(c, _)| c == chat.as_str()) {
+                            for (_, id) in cache.remove(i).1 {
+                                write(history.delete(&Array::of2(&chat.as_str().into(), &id.into())))?;
+                            }
+                            chats_moved = true;
+                        }
                     }
                     _ => {}
                 }
+            }
+            if chats_moved {
+                let order: Vec<&str> = cache.iter().map(|(c, _)| c.as_str()).collect();
+                let json = serde_json::to_string(&order).map_err(|e| StoreError::Io(Box::new(e)))?;
+                write(identity.put_with_key(&json.into(), &HISTORY_CHATS.into()))?;
             }
             Ok(())
         })();
@@ -234,6 +302,7 @@ impl IndexedDbStore {
         if let Some(open) = self.open.borrow_mut().as_mut() {
             open.keys = keys;
             open.next = next;
+            open.cache = cache;
         }
         Ok(())
     }
@@ -246,7 +315,7 @@ impl IndexedDbStore {
     async fn open_db(&self) -> Result<Open, StoreError> {
         let lock = take_lock(&self.lock_name()).await?;
         match open_database(&self.name).await {
-            Ok(db) => Ok(Open { db, lock, keys: Vec::new(), next: 1.0 }),
+            Ok(db) => Ok(Open { db, lock, keys: Vec::new(), next: 1.0, cache: Vec::new() }),
             Err(e) => {
                 lock.release(&self.lock_name());
                 Err(e)
@@ -274,7 +343,41 @@ impl Store for IndexedDbStore {
 }
 
 fn names() -> Array {
-    Array::of2(&OUTBOX.into(), &IDENTITY.into())
+    Array::of3(&OUTBOX.into(), &IDENTITY.into(), &HISTORY.into())
+}
+
+/// The history cache from its records and the chats' order (`history_chats`): the chats in
+/// that order, each one's events by `ord`; and the keys the store keeps.
+fn read_history(order: &JsValue, records: &JsValue) -> Result<(Vec<CachedChat>, CacheKeys), StoreError> {
+    let order: Vec<String> = match order.as_string() {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| corrupt("the cached chats' order does not decode", Some(Box::new(e))))?,
+        None if order.is_undefined() => Vec::new(),
+        None => return Err(corrupt("the cached chats' order is not a string", None)),
+    };
+    let mut history: Vec<CachedChat> =
+        order.iter().map(|c| CachedChat::new(ChatId::new(c.as_str()), Vec::new())).collect();
+    let mut keys: CacheKeys = order.into_iter().map(|c| (c, Vec::new())).collect();
+    for record in Array::from(records).iter() {
+        let (chat, ord, event) =
+            (field(&record, "chat").as_string(), field(&record, "ord").as_f64(), field(&record, "event").as_string());
+        let (Some(chat), Some(ord), Some(event)) = (chat, ord, event) else {
+            return Err(corrupt("a cached event lacks a field", None));
+        };
+        let thread = field(&record, "thread").as_string().map(ThreadId::new);
+        let event: Event =
+            serde_json::from_str(&event).map_err(|e| corrupt("a cached event does not decode", Some(Box::new(e))))?;
+        let Some(i) = keys.iter().position(|(c, _)| *c == chat) else {
+            return Err(corrupt("a cached event of a chat the cache does not list", None));
+        };
+        keys[i].1.push((ord, event.id.as_str().to_owned()));
+        history[i].events.push(CachedEvent::new(ChatId::new(chat), thread, event));
+    }
+    for ((_, k), h) in keys.iter_mut().zip(history.iter_mut()) {
+        k.sort_by(|a, b| a.0.total_cmp(&b.0));
+        h.events.sort_by_key(|e| e.event.order);
+    }
+    Ok((history, keys))
 }
 
 fn factory() -> Result<web_sys::IdbFactory, StoreError> {
@@ -367,7 +470,9 @@ async fn open_database(name: &str) -> Result<IdbDatabase, StoreError> {
         Ok(db) => {
             let db: IdbDatabase = db.unchecked_into();
             let stores = db.object_store_names();
-            if !(stores.contains(OUTBOX) && stores.contains(IDENTITY)) || stores.length() != 2 {
+            if !(stores.contains(OUTBOX) && stores.contains(IDENTITY) && stores.contains(HISTORY))
+                || stores.length() != 3
+            {
                 db.close();
                 return Err(StoreError::Foreign);
             }
@@ -389,7 +494,7 @@ fn upgrade(req: &IdbOpenDbRequest, old: f64) -> Result<(), JsValue> {
     let stores = db.object_store_names();
     for i in 0..stores.length() {
         if let Some(s) = stores.item(i) {
-            if s != OUTBOX && s != IDENTITY {
+            if s != OUTBOX && s != IDENTITY && s != HISTORY {
                 return Err(JsValue::from_str("a foreign database"));
             }
         }
@@ -399,6 +504,11 @@ fn upgrade(req: &IdbOpenDbRequest, old: f64) -> Result<(), JsValue> {
         params.set_key_path(&JsValue::from_str("seq"));
         let _: IdbObjectStore = db.create_object_store_with_optional_parameters(OUTBOX, &params)?;
         db.create_object_store(IDENTITY)?;
+    }
+    if old < 2.0 {
+        let params = web_sys::IdbObjectStoreParameters::new();
+        params.set_key_path(&Array::of2(&"chat".into(), &"event_id".into()));
+        let _: IdbObjectStore = db.create_object_store_with_optional_parameters(HISTORY, &params)?;
     }
     Ok(())
 }
@@ -568,7 +678,7 @@ mod tests {
         let db: IdbDatabase = request_done(&req).await.expect("upgraded by a newer SDK").unchecked_into();
         db.close();
         let e = load_error(&s).await;
-        assert!(matches!(e, StoreError::NewerSchema { found: 2, supported: 1 }), "{e:?}");
+        assert!(matches!(e, StoreError::NewerSchema { found: 3, supported: 2 }), "{e:?}");
 
         // A damaged record.
         let name = fresh("bad-row").await;
