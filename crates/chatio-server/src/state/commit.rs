@@ -230,36 +230,11 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn answers_wait_for_the_commit_that_concurrent_requests_share() {
         let dir = tempfile::tempdir().unwrap();
-        let config = ServerConfig {
-            licenses: vec![100],
-            agent: false,
-            data_dir: Some(dir.path().to_owned()),
-            ..ServerConfig::default()
-        };
-        let (_stop, shutdown) = watch::channel(false);
-        let (control, _) = mpsc::unbounded_channel();
-        let state = Arc::new(State::new(config, "http://t.invalid".into(), 1, shutdown, control).unwrap());
-        state.install_token("tok", 100, "c".into()).unwrap();
-        let (queue, mut rx) = SendQueue::new(1 << 20, state.counters.clone());
-        let id = state.open_session(100, queue);
-        let login = Login::new(Token::new("Bearer tok"));
-        assert!(state.login(id, 100, None, &login).is_some());
-        let caller = Caller { license: 100, customer: "c".into() };
-        let start: Request = serde_json::from_value(serde_json::json!({"action": "start_chat", "payload": {}}))
-            .map(|f: chatio_wire::ClientFrame| f.request)
-            .unwrap();
-        state.act_rtm(id, None, &caller, start);
-        let_the_committer_run().await;
-        let chat = texts(&mut rx).into_iter().find_map(|t| {
-            let v: serde_json::Value = serde_json::from_str(&t).ok()?;
-            v["payload"]["chat"]["id"].as_str().map(str::to_owned)
-        });
-        let chat = chat.expect("start_chat answered once committed");
+        let (state, mut rx, caller, id, chat, _stop) =
+            logged_in_with_a_chat(dir.path(), ServerConfig::default().max_db_bytes).await;
         let before = state.counters.group_commits.load(Ordering::Relaxed);
         for i in 0..5 {
-            let frame = serde_json::json!({"action": "send_event", "payload": {"chat_id": chat, "event": {"type": "message", "text": i.to_string()}}});
-            let request = serde_json::from_value::<chatio_wire::ClientFrame>(frame).unwrap().request;
-            state.act_rtm(id, None, &caller, request);
+            send(&state, id, &caller, &chat, &format!("r{i}"), &i.to_string());
         }
         // Nothing answered, nothing stored: the writes wait for their commit.
         assert!(texts(&mut rx).is_empty(), "no answer before the commit");
