@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use chatio_core::{Error, Operation};
+use chatio_transport::token::{Credentials, TokenProvider};
 use chatio_wire::agent::{Response, ResponseData, UploadImage, UploadImageResponse};
 
 /// An image to upload: from disk or from memory.
@@ -113,6 +114,21 @@ fn check_size(size: u64) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// What an upload sends: the image's bytes (checked against the limit) and the token, the
+/// session's or, before the first login, the provider's.
+pub(crate) async fn bytes_and_token(
+    image: &ImageFile,
+    session_token: Option<Credentials>,
+    tokens: &dyn TokenProvider,
+) -> Result<(Bytes, Credentials), Error> {
+    let bytes = image.read().await?;
+    let credentials = match session_token {
+        Some(c) => c,
+        None => tokens.token(false).await.map_err(|e| e.into_core(Operation::FetchToken))?,
+    };
+    Ok((bytes, credentials))
 }
 
 /// An uploaded image: where it is.

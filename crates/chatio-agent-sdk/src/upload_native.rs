@@ -13,7 +13,7 @@ use chatio_transport::token::TokenProvider;
 use chatio_wire::agent::UploadImage;
 use url::Url;
 
-use crate::upload::{ImageFile, UploadedImage, answer};
+use crate::upload::{ImageFile, UploadedImage, answer, bytes_and_token};
 
 /// What `upload_image` needs besides the token: an HTTP client and the action's URL.
 #[derive(Clone)]
@@ -51,11 +51,7 @@ impl Images {
         session_token: Option<chatio_transport::token::Credentials>,
         image: &ImageFile,
     ) -> Result<UploadedImage, Error> {
-        let bytes = image.read().await?;
-        let credentials = match session_token {
-            Some(c) => c,
-            None => self.tokens.token(false).await.map_err(|e| e.into_core(Operation::FetchToken))?,
-        };
+        let (bytes, credentials) = bytes_and_token(image, session_token, &*self.tokens).await?;
         let token = credentials.access_token();
         let boundary: String = {
             let mut rng = fastrand::Rng::new();

@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Blob, BlobPropertyBag, FormData, Headers, RequestInit, RequestMode, Response};
 
-use crate::upload::{ImageFile, UploadedImage, answer};
+use crate::upload::{ImageFile, UploadedImage, answer, bytes_and_token};
 
 /// How long an upload may take before it is aborted.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -53,11 +53,7 @@ impl Images {
         session_token: Option<chatio_transport::token::Credentials>,
         image: &ImageFile,
     ) -> Result<UploadedImage, Error> {
-        let bytes = image.read().await?;
-        let credentials = match session_token {
-            Some(c) => c,
-            None => self.tokens.token(false).await.map_err(|e| e.into_core(Operation::FetchToken))?,
-        };
+        let (bytes, credentials) = bytes_and_token(image, session_token, &*self.tokens).await?;
         let window = web_sys::window().ok_or_else(|| failed("no `window`: not a browser page", &JsValue::UNDEFINED))?;
         let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_ref()));
         let bag = BlobPropertyBag::new();

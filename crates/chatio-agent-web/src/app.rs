@@ -61,6 +61,10 @@ struct Ui {
     ban: HtmlButtonElement,
     ban_days: web_sys::HtmlSelectElement,
     error: Element,
+    visitor: Element,
+    visitor_facts: Element,
+    visitor_pages: Element,
+    visitor_pages_empty: Element,
 }
 
 /// What the page knows besides the SDK's own state.
@@ -254,6 +258,10 @@ impl App {
             ban: by_id(&doc, "ban")?,
             ban_days: by_id(&doc, "ban-days")?,
             error: by_id(&doc, "error")?,
+            visitor: by_id(&doc, "visitor")?,
+            visitor_facts: by_id(&doc, "visitor-facts")?,
+            visitor_pages: by_id(&doc, "visitor-pages")?,
+            visitor_pages_empty: by_id(&doc, "visitor-pages-empty")?,
         };
         Ok(Rc::new(App { doc, ui, state: RefCell::new(State::default()) }))
     }
@@ -583,8 +591,11 @@ impl App {
             AgentEvent::AgentUpdated { agent, routing_status } if self.state.borrow().me.as_ref() == Some(agent) => {
                 self.ui.accepting.set_checked(routing_status.as_ref() == Some(&RoutingStatus::AcceptingChats));
             }
-            AgentEvent::CustomerUpdated { customer, .. } => {
+            AgentEvent::CustomerUpdated { chat, customer } => {
                 self.learn(std::slice::from_ref(customer));
+                if self.is_current(chat) {
+                    self.show_visitor(Some(customer))?;
+                }
                 self.refresh().await?;
             }
             AgentEvent::ChatUpdated { .. }
@@ -724,6 +735,9 @@ impl App {
             Err(e) => return self.failed(&e),
         };
         self.learn(&view.users);
+        if let Err(e) = self.show_visitor(view.customer()) {
+            report("chatio agent page:", &e);
+        }
         {
             let mut st = self.state.borrow_mut();
             st.current = Some(chat.clone());
@@ -763,7 +777,44 @@ impl App {
         }
     }
 
+    /// The visitor's details beside the conversation (hidden without a visitor).
+    fn show_visitor(&self, visitor: Option<&User>) -> Js {
+        self.ui.visitor_facts.set_text_content(None);
+        self.ui.visitor_pages.set_text_content(None);
+        let Some(visitor) = visitor else {
+            show(&self.ui.visitor, false);
+            return Ok(());
+        };
+        let details = view::visitor_details(visitor);
+        for (label, value) in &details.facts {
+            add(&self.ui.visitor_facts, &el(&self.doc, "dt", "", Some(label))?)?;
+            let dd = el(&self.doc, "dd", "", Some(value))?;
+            dd.set_attribute("dir", "auto")?;
+            add(&self.ui.visitor_facts, &dd)?;
+        }
+        for (shown, url) in &details.pages {
+            let li = el(&self.doc, "li", "", None)?;
+            let item = match url {
+                Some(url) => {
+                    let a = el(&self.doc, "a", "", Some(shown))?;
+                    a.set_attribute("href", url)?;
+                    a.set_attribute("target", "_blank")?;
+                    a.set_attribute("rel", "noopener noreferrer")?;
+                    a
+                }
+                None => el(&self.doc, "span", "", Some(shown))?,
+            };
+            item.set_attribute("dir", "auto")?;
+            add(&li, &item)?;
+            add(&self.ui.visitor_pages, &li)?;
+        }
+        show(&self.ui.visitor_pages_empty, details.pages.is_empty());
+        show(&self.ui.visitor, true);
+        Ok(())
+    }
+
     fn close_view(&self) {
+        let _ = self.show_visitor(None);
         self.ui.chat_title.set_text_content(Some("No chat open"));
         self.ui.typing.set_text_content(None);
         self.set_chat_open(false);

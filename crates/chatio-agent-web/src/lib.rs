@@ -27,6 +27,8 @@
 //! confirmation; an **Accepting chats** switch (the routing status: off, new chats wait in
 //! the queue), and **Sign out** (the server revokes the token first: `POST /agent/sign-out`;
 //! a token from the server's configuration stays valid, and the page says so).
+//! Beside the conversation, the **visitor**: name, e-mail, fields, and what the server reports
+//! of their visits (pages seen, counts, where they came from), kept current as it changes.
 //!
 //! **The token** is read from the sign-in form once, cleared from the field, and kept only in
 //! the session's memory: never in the URL, storage or a log. A **sign-in link** the server

@@ -226,6 +226,67 @@ pub fn sign_out_note(status: Option<u16>, error: Option<&str>) -> Option<String>
     }
 }
 
+/// What the page shows of a visitor beside the conversation (the agent view of the
+/// customer: its data, `banned` and `monitoring`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VisitorDetails {
+    /// Facts as label and value, in the order shown (only the known ones).
+    pub facts: Vec<(String, String)>,
+    /// The pages of the visit under way, newest first: what to show, and the URL when it
+    /// may be a link (`http(s)` only).
+    pub pages: Vec<(String, Option<String>)>,
+}
+
+/// The visitor's details from the customer as agents see it.
+pub fn visitor_details(u: &User) -> VisitorDetails {
+    let mut facts = vec![("Name".to_owned(), display_name(u))];
+    if let Some(email) = u.email.as_ref().filter(|e| !e.trim().is_empty()) {
+        facts.push(("E-mail".to_owned(), email.clone()));
+    }
+    for (k, v) in &u.fields {
+        facts.push((k.clone(), v.clone()));
+    }
+    if u.banned == Some(true) {
+        facts.push(("Banned".to_owned(), "yes".to_owned()));
+    }
+    let mut pages = Vec::new();
+    if let Some(m) = u.monitoring.as_deref() {
+        let count = |n: Option<u64>| n.map(|n| n.to_string());
+        if let Some(stats) = &m.stats {
+            for (label, value) in [
+                ("Visits", count(stats.visits)),
+                ("Page views", count(stats.page_views)),
+                ("Chats", count(stats.threads)),
+            ] {
+                if let Some(value) = value {
+                    facts.push((label.to_owned(), value));
+                }
+            }
+        }
+        for (label, value) in [("Came from", &m.referrer), ("IP address", &m.ip), ("Browser", &m.user_agent)] {
+            if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+                facts.push((label.to_owned(), value.clone()));
+            }
+        }
+        if let Some(g) = &m.geolocation {
+            let place: Vec<&str> = [&g.city, &g.region, &g.country].into_iter().flatten().map(String::as_str).collect();
+            if !place.is_empty() {
+                facts.push(("Location".to_owned(), place.join(", ")));
+            }
+        }
+        if let Some(visit) = &m.current_visit {
+            for p in visit.pages.iter().rev() {
+                let url = p.url.clone().unwrap_or_default();
+                let shown = p.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| url.clone());
+                if !shown.is_empty() {
+                    pages.push((shown, Some(url).filter(|u| is_web_url(u))));
+                }
+            }
+        }
+    }
+    VisitorDetails { facts, pages }
+}
+
 /// A sentence for an error a person can act on (the detail goes to the console).
 pub fn error_text(e: &Error) -> String {
     match e {
@@ -413,5 +474,36 @@ mod tests {
         assert!(sign_out_note(Some(400), Some("unsupported_token_type")).expect("a note").contains("configuration"));
         assert!(sign_out_note(Some(500), Some("server_error")).expect("a note").contains("HTTP 500"));
         assert!(sign_out_note(None, None).expect("a note").contains("could not be reached"));
+    }
+
+    #[test]
+    fn a_visitor_s_details_say_what_agents_see_and_link_only_web_pages() {
+        let json = serde_json::json!({ "id": "v", "type": "customer", "name": "Ann", "email": "ann@example.com",
+            "fields": { "order": "A-17" }, "banned": false, "monitoring": {
+                "current_visit": { "start": 1, "pages": [
+                    { "start": 1, "url": "https://shop.test/", "title": "Shop" },
+                    { "start": 2, "url": "javascript:alert(1)", "title": "Trap" } ] },
+                "stats": { "visits": 3, "page_views": 9 }, "referrer": "https://search.test/", "ip": "192.0.2.7",
+                "user_agent": "Firefox" } });
+        let d = visitor_details(&User::from_wire(serde_json::from_value(json).expect("a wire user")));
+        let facts: Vec<(&str, &str)> = d.facts.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            facts,
+            [
+                ("Name", "Ann"),
+                ("E-mail", "ann@example.com"),
+                ("order", "A-17"),
+                ("Visits", "3"),
+                ("Page views", "9"),
+                ("Came from", "https://search.test/"),
+                ("IP address", "192.0.2.7"),
+                ("Browser", "Firefox")
+            ]
+        );
+        assert_eq!(
+            d.pages,
+            [("Trap".to_owned(), None), ("Shop".to_owned(), Some("https://shop.test/".to_owned()))],
+            "newest first; a script URL is no link"
+        );
     }
 }

@@ -266,3 +266,37 @@ async fn back_to_the_queue_and_a_ban_each_after_asking() {
     let _ = visitor;
     t.end().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a browser test (Chromium, chromedriver, the built agent page): cargo xtask widget, then cargo test -p chatio-agent-web --test browser -- --include-ignored"]
+async fn the_visitor_s_details_beside_the_conversation_follow_the_visitor() {
+    let Some(env) = env("the agent page test") else { return };
+    if !page_built(&env) {
+        return;
+    }
+    let t = conversation(&env).await;
+    let (c, visitor) = (&t.c, &t.visitor);
+    until(c, &has_text("#visitor-facts", "Ann Visitor"), "the visitor's name beside the conversation").await;
+    // What the visitor's page reports reaches the panel live (customer_updated).
+    let data = serde_json::from_value(serde_json::json!({
+        "email": "ann@example.com",
+        "fields": {"order": "A-17"},
+        "monitoring": {"page": {"url": "https://shop.example/cart", "title": "Your cart"}}
+    }))
+    .expect("customer data");
+    visitor.update_customer(data).await.expect("the visitor's data");
+    until(c, &has_text("#visitor-facts", "ann@example.com"), "the e-mail").await;
+    until(c, &has_text("#visitor-facts", "A-17"), "a custom field").await;
+    until(c, &has_text("#visitor-pages a", "Your cart"), "the page of the visit").await;
+    let facts = js(
+        c,
+        "[document.querySelector('#visitor-pages a').href, document.getElementById('visitor-pages-empty').hidden,\
+          [...document.querySelectorAll('#visitor-facts dt')].map(d => d.textContent + ': ' + d.nextElementSibling.textContent)]",
+    )
+    .await;
+    assert_eq!(facts[0], serde_json::json!("https://shop.example/cart"));
+    assert_eq!(facts[1], serde_json::json!(true));
+    let facts: Vec<&str> = facts[2].as_array().expect("facts").iter().filter_map(|f| f.as_str()).collect();
+    assert!(facts.contains(&"Visits: 1"), "{facts:?}");
+    t.end().await;
+}

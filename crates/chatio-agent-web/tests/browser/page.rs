@@ -44,6 +44,17 @@ async fn focused_id(c: &Client) -> serde_json::Value {
 }
 
 /// The visitor's next event that `f` picks, within the browser tests' wait.
+/// A server whose agent, Ann, signs in with links (no token of the configuration).
+async fn server_with_ann(env: &Env) -> chatio_server::ServerHandle {
+    chatio_server::Server::builder()
+        .ephemeral()
+        .widget_dir(&env.assets)
+        .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
+        .start()
+        .await
+        .expect("server")
+}
+
 pub(crate) async fn visitor_sees<T>(events: &mut Events, what: &str, mut f: impl FnMut(&SdkEvent) -> Option<T>) -> T {
     let found = tokio::time::timeout(WAIT, async {
         while let Some(e) = events.next().await {
@@ -237,13 +248,7 @@ async fn a_sign_in_link_signs_a_person_in_once() {
         Err(why) if required => panic!("CHATIO_BROWSER_TESTS=require, but {why}"),
         Err(why) => return eprintln!("SKIPPED the agent page test: {why}"),
     };
-    let server = chatio_server::Server::builder()
-        .ephemeral()
-        .widget_dir(&env.assets)
-        .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
-        .start()
-        .await
-        .expect("server");
+    let server = server_with_ann(&env).await;
     let link = server.agent_sign_in_link(LICENSE, "ann@example.com").expect("a link");
     assert!(link.starts_with(&format!("{}/agent/#code=", server.http_url())), "the agent page is served: {link}");
     let code = link.split_once("#code=").map(|(_, c)| c.to_owned()).expect("a code");
@@ -308,13 +313,7 @@ async fn signing_out_revokes_the_token_on_the_server() {
     if !page_built(&env) {
         return;
     }
-    let server = chatio_server::Server::builder()
-        .ephemeral()
-        .widget_dir(&env.assets)
-        .agent_config(chatio_server::AgentConfig::new(LICENSE, "ann@example.com"))
-        .start()
-        .await
-        .expect("server");
+    let server = server_with_ann(&env).await;
     let (_driver, c) = browser(&env, Screen::Desktop(1280, 800)).await;
     c.goto(&format!("{}/agent/", server.http_url())).await.unwrap();
     // A token the server issues (what the sign-in page shows for a link), over HTTP.
