@@ -298,6 +298,10 @@ fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<()> {
     row(out, "64 in flight: msgs/s", "win64_msgs_per_s", true, "  ", 5.0);
     row(out, "64 in flight: p50 ack (ms)", "win64_p50_ms", false, "  ", 5.0);
     row(out, "64 in flight: p99 ack (ms)", "win64_p99_ms", false, "  ", 5.0);
+    // CPU time of each client process per message (user + system, /proc/self/stat): with 64
+    // in flight both are bound by the one server, so throughput no longer tells them apart.
+    row(out, "one at a time: client CPU/msg (µs)", "seq_cpu_us_per_msg", false, "  ", 5.0);
+    row(out, "64 in flight: client CPU/msg (µs)", "win64_cpu_us_per_msg", false, "  ", 5.0);
     row(out, "idle: client RSS / session (KiB)", "idle_rss_per_session_kib", false, "  ", 10.0);
     row(out, "1 msg/s each: p99 ack (ms)", "load_p99_ms", false, "  ", 5.0);
     out.push(format!("  raw: ours {ours}"));

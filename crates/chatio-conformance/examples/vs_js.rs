@@ -54,6 +54,20 @@ fn rss() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// The CPU time this process has used, user + system, in ms: `/proc/self/stat` fields 14
+/// and 15, in clock ticks of 10 ms (USER_HZ is 100 on Linux), every thread counted.
+fn cpu_ms() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // After the command name in parentheses: field 3 (state) is index 0.
+            let rest = s.rsplit_once(") ")?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .map_or(f64::NAN, |ticks| ticks as f64 * 10.0)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -106,8 +120,12 @@ async fn burst(sdk: &CustomerSdk, chat: &ChatId, n: usize, window: usize) -> Res
 async fn run(server: &str, n: usize, sessions: usize, seconds: u64) -> Result<serde_json::Value, String> {
     let (sdk, chat) = session(server).await?;
     burst(&sdk, &chat, n / 10, 64).await?; // warm up
+    let cpu = cpu_ms();
     let (seq_rate, seq) = burst(&sdk, &chat, n, 1).await?;
+    let seq_cpu = (cpu_ms() - cpu) * 1e3 / n as f64;
+    let cpu = cpu_ms();
     let (win_rate, win) = burst(&sdk, &chat, n, 64).await?;
+    let win_cpu = (cpu_ms() - cpu) * 1e3 / n as f64;
     sdk.destroy().await;
 
     let before = rss();
@@ -158,6 +176,7 @@ async fn run(server: &str, n: usize, sessions: usize, seconds: u64) -> Result<se
         "client": "chatio-customer-sdk (Rust, async-std, websocket)",
         "seq_msgs_per_s": seq_rate, "seq_p50_ms": percentile(&seq, 0.5), "seq_p99_ms": percentile(&seq, 0.99),
         "win64_msgs_per_s": win_rate, "win64_p50_ms": percentile(&win, 0.5), "win64_p99_ms": percentile(&win, 0.99),
+        "seq_cpu_us_per_msg": seq_cpu, "win64_cpu_us_per_msg": win_cpu,
         "sessions": sessions, "idle_rss_per_session_kib": idle_per_session / 1024.0,
         "load_messages": load.len(), "load_p50_ms": percentile(&load, 0.5), "load_p99_ms": percentile(&load, 0.99),
     }))
