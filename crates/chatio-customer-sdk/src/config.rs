@@ -245,15 +245,6 @@ impl Config {
         self
     }
 
-    /// Keeps the outbox in the SQLite file at `path` (created if missing; see
-    /// [`SqliteStore`](crate::SqliteStore) and [`Config::store`]). Native targets with the
-    /// `sqlite` feature (default).
-    #[cfg(all(not(target_arch = "wasm32"), feature = "sqlite"))]
-    #[must_use]
-    pub fn store_path(self, path: impl Into<std::path::PathBuf>) -> Self {
-        self.store(chatio_transport::sqlite::SqliteStore::new(path))
-    }
-
     /// Bounds the history cache a [store](Self::store) keeps: the latest `events_per_chat`
     /// events of each of the `chats` chats updated last (defaults 50 and 20; 0 events: no
     /// cache). At start the cached events are emitted per chat as

@@ -1,5 +1,5 @@
 //! [`CustomerSdk::init`] on the native platform (async-std, smol, tokio or the caller's
-//! runtime; rustls for TLS).
+//! runtime; rustls for TLS), and the native-only setting [`Config::store_path`].
 
 use std::time::Duration;
 
@@ -10,6 +10,17 @@ use chatio_transport::token::AccountsToken;
 
 use super::{Auth, CustomerSdk};
 use crate::config::Config;
+
+#[cfg(all(not(target_arch = "wasm32"), feature = "sqlite"))]
+impl Config {
+    /// Keeps the outbox in the SQLite file at `path` (created if missing; see
+    /// [`SqliteStore`](crate::SqliteStore) and [`Config::store`]). Native targets with the
+    /// `sqlite` feature (default).
+    #[must_use]
+    pub fn store_path(self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.store(chatio_transport::sqlite::SqliteStore::new(path))
+    }
+}
 
 impl CustomerSdk {
     /// Starts a session: fetches a token and connects in the background (`init` in the JS

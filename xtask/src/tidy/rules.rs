@@ -165,6 +165,7 @@ pub const RULES: Rules = Rules {
         Platform { name: "chatio-wire", modules: &["frame/decode.rs"] },
         Platform { name: "chatio-core", modules: &[] },
         Platform { name: "chatio-transport", modules: &["lib.rs", "bounds.rs", "native/", "web/"] },
+        Platform { name: "chatio-customer-sdk", modules: &["lib.rs", "sdk.rs", "sdk_native.rs", "sdk_web.rs"] },
     ],
     layers: &[Layers {
         name: "chatio-server",
