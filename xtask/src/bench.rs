@@ -225,7 +225,7 @@ fn vs_js(args: &[String], out: &mut Vec<String>) -> Result<()> {
         std::fs::write(dir.join("package.json"), r#"{"name":"chatio-js-sdk-tests","version":"1.0.0","private":true}"#)?;
         run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent", "ws@8"]).current_dir(&dir))?;
     }
-    crate::cargo(&[
+    crate::cmd::cargo(&[
         "build",
         "--release",
         "-q",

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 
-use crate::root;
+use crate::cmd::root;
 
 /// The fuzz targets.
 pub const TARGETS: &[&str] = &["wire_decode", "core_session", "server_requests"];

@@ -24,7 +24,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
 
-pub(crate) use cmd::{cargo, on_path, root, run_bounded};
+use cmd::{cargo, on_path, root, run_bounded};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

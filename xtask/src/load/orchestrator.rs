@@ -16,7 +16,7 @@ use crate::cmd::target_dir;
 pub fn cargo_release(args: &[&str]) -> Result<()> {
     eprintln!("$ cargo build --release {}", args.join(" "));
     let status = Command::new(env!("CARGO"))
-        .current_dir(crate::root())
+        .current_dir(crate::cmd::root())
         .args(["build", "--release", "--quiet"])
         .args(args)
         .status()

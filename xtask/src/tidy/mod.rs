@@ -57,7 +57,7 @@ impl fmt::Display for Violation {
 
 /// `cargo xtask tidy [--write-docs]`.
 pub fn main(args: &[String]) -> Result<()> {
-    let root = crate::root();
+    let root = crate::cmd::root();
     if args.iter().any(|a| a == "--write-docs") {
         return write_docs(&root, &RULES);
     }

@@ -39,7 +39,7 @@ impl Tree {
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("chatio-tidy-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        copy(&crate::root().join("fixtures/tidy/good"), &dir);
+        copy(&crate::cmd::root().join("fixtures/tidy/good"), &dir);
         write_docs(&dir, &FIXTURE_RULES).expect("docs");
         Tree(dir)
     }
@@ -97,7 +97,7 @@ fn copy(from: &Path, to: &Path) {
 
 #[test]
 fn the_workspace_keeps_its_rules() {
-    let found = check(&crate::root(), &RULES).expect("check");
+    let found = check(&crate::cmd::root(), &RULES).expect("check");
     let text: Vec<String> = found.iter().map(ToString::to_string).collect();
     assert!(found.is_empty(), "run `cargo xtask tidy`:\n{}", text.join("\n"));
 }
