@@ -183,8 +183,11 @@ pub fn main(args: &[String]) -> Result<()> {
     if all || which == "server" {
         crate::bench_server::main(&args[args.len().min(1)..])?;
     }
+    if which == "agent" {
+        return crate::bench_agent::main(&args[1..]);
+    }
     if !["all", "wire", "core", "recorded", "js", "sdk", "server", "vs-js"].contains(&which) {
-        bail!("unknown benchmark `{which}`: use wire, core, recorded, js, server, sdk, vs-js or all");
+        bail!("unknown benchmark `{which}`: use wire, core, recorded, js, server, sdk, vs-js, agent or all");
     }
     println!("\n== summary ({}, {} cores)", cpu(), std::thread::available_parallelism().map_or(0, |n| n.get()));
     for l in &out {

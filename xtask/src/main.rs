@@ -6,6 +6,7 @@
 //!   SDK example run to completion, and `cargo doc` with warnings denied.
 
 mod bench;
+mod bench_agent;
 mod bench_server;
 mod cmd;
 mod fuzz;
@@ -71,7 +72,7 @@ fn print_help() {
          updated [--no-tests]  a copy of the workspace after `cargo update`: clippy -D warnings, cargo test, the\n          \
          getting-started program (part of ci with --no-tests: an upstream release can turn it red)\n  \
          record  re-records fixtures/recorded/*.jsonl (SDK sessions against the reference server); --check compares instead;\n          --agent: fixtures/recorded-agent/*.jsonl (agent sessions) instead, --agent --check compares them\n  \
-         bench   [wire|core|recorded|js|server|sdk|all|vs-js] the benchmarks, in release mode, with a summary (vs-js: our SDK vs the JS SDK 0.9.1 through one server)\n  \
+         bench   [wire|core|recorded|js|server|sdk|all|vs-js|agent] the benchmarks, in release mode, with a summary (vs-js: our SDK vs the JS SDK 0.9.1 through one server; agent: one agent session's round trip and how many chats it carries)\n  \
          fuzz    [wire_decode|core_session|server_requests|all] [--time S] the cargo-fuzz targets (nightly)\n  \
          soak    [--cycles N] chaos soak: messages sent while the server kills the connection at random points\n  \
          wasm    test: chatio-core's tests on wasm32 (Node), the SDK's in-browser suite (headless Chromium);\n          `bench wasm [--runs N]`: the minimal page's gzipped size and load-to-Connected time\n  \

@@ -113,6 +113,14 @@ async fn customer_sees(events: &mut Events, what: &str, f: impl Fn(&SdkEvent) ->
     }
 }
 
+/// A 1×1 PNG image.
+const PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0xc9, 0xfe, 0x92, 0xef,
+    0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
 #[test]
 fn a_person_answers_a_customer_in_the_console() {
     let server = server();
@@ -154,6 +162,21 @@ fn a_person_answers_a_customer_in_the_console() {
         expect(&rx, "yours (1):", &mut seen);
         expect(&rx, "*#1   Ann", &mut seen);
 
+        // An image from a file: uploaded, then sent; the customer gets it.
+        let image = std::env::temp_dir().join(format!("chatio-agent-console-{}.png", std::process::id()));
+        std::fs::write(&image, PIXEL_PNG).expect("write the image");
+        typed(&mut child, &format!(":file {}", image.display()));
+        expect(&rx, &format!("sent image {}", image.file_name().unwrap().to_string_lossy()), &mut seen);
+        customer_sees(&mut ev, "the image", |e| {
+            matches!(e, SdkEvent::NewEvent { event, .. }
+                if matches!(&event.kind, chatio_customer_sdk::EventKind::RichMessage(r)
+                    if r.elements.iter().any(|el| el.image.as_ref().is_some_and(|i| i.url.contains("/api/file/")))))
+        })
+        .await;
+        let _ = std::fs::remove_file(&image);
+        typed(&mut child, ":file /nonexistent/picture.png");
+        expect(&rx, "image not sent", &mut seen);
+
         // Back to the queue (not accepting, so the router does not give it back), and taken.
         typed(&mut child, ":status off");
         expect(&rx, "routing status set: not_accepting_chats", &mut seen);
@@ -179,6 +202,16 @@ fn a_person_answers_a_customer_in_the_console() {
         typed(&mut child, ":close");
         expect(&rx, "closed the thread of chat #1", &mut seen);
         customer_sees(&mut ev, "the thread closed", |e| matches!(e, SdkEvent::ThreadClosed { .. })).await;
+
+        // A ban: the customer is told and disconnected.
+        typed(&mut child, ":ban 1");
+        expect(&rx, "Ann is banned for 1 days", &mut seen);
+        customer_sees(
+            &mut ev,
+            "the ban",
+            |e| matches!(e, SdkEvent::Disconnected { reason } if reason.as_str() == "customer_banned"),
+        )
+        .await;
         ann.destroy().await;
     });
 

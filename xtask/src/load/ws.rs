@@ -35,11 +35,13 @@ pub struct Connect {
     /// The local address to connect from (another loopback address is another client
     /// address for the server's per-address limits).
     pub local: Option<std::net::IpAddr>,
+    /// The Agent API's RTM endpoint (`/agent/v0.5/rtm/ws`) instead of the customer's.
+    pub agent: bool,
 }
 
 impl Default for Connect {
     fn default() -> Self {
-        Connect { license: 100, recv_buffer: None, local: None }
+        Connect { license: 100, recv_buffer: None, local: None, agent: false }
     }
 }
 
@@ -52,7 +54,8 @@ pub struct Frame<'a> {
     pub payload: &'a [u8],
 }
 
-/// A websocket connection to the reference server's `/customer/v0.5/rtm/ws`.
+/// A websocket connection to the reference server's `/customer/v0.5/rtm/ws` (or, with
+/// [`Connect::agent`], `/agent/v0.5/rtm/ws`).
 pub struct Ws {
     stream: TcpStream,
     buf: Vec<u8>,
@@ -77,8 +80,9 @@ impl Ws {
         }
         let mut stream = sock.connect(sa).await.with_context(|| format!("connecting to {addr}"))?;
         let _ = stream.set_nodelay(true);
+        let side = if opts.agent { "agent" } else { "customer" };
         let req = format!(
-            "GET /customer/v0.5/rtm/ws?license_id={} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
+            "GET /{side}/v0.5/rtm/ws?license_id={} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
             opts.license
         );
@@ -194,7 +198,8 @@ impl Ws {
         self.response(id, |_| {}).await
     }
 
-    /// Logs in with a customer token; fails unless the server says `success`.
+    /// Logs in with a customer token (an agent token on the agent endpoint); fails unless the
+    /// server says `success`.
     pub async fn login(&mut self, token: &str) -> Result<()> {
         let r = self
             .request(
