@@ -426,21 +426,28 @@ async fn uploaded_files_are_served_inert() {
 /// Expired tokens go, and so do customers with nothing left; a customer with a chat stays.
 #[tokio::test]
 async fn expired_tokens_and_empty_customers_are_purged() {
+    // Three seconds of life: long enough for the keeper to log in on a loaded machine (a
+    // 1 s token could expire before its login), short enough for the test.
+    let lifetime = Duration::from_secs(3);
     let server = builder()
         .agent(false)
-        .token_lifetime(Duration::from_secs(1))
+        .token_lifetime(lifetime)
         .expired_token_grace(Duration::ZERO)
         .start()
         .await
         .unwrap();
+    let made = Instant::now();
     for _ in 0..200 {
         server.create_token(LICENSE, None).unwrap();
     }
     let mut keeper = Client::customer(&server).await;
     keeper.start_chat("I stay").await;
     drop(keeper);
-    assert!(server.stats().tokens >= 201 && server.stats().customers >= 201, "{:?}", server.stats());
-    let purged = eventually(Duration::from_secs(6), || {
+    // All still there, unless the machine was so slow that they already expired.
+    if made.elapsed() < lifetime {
+        assert!(server.stats().tokens >= 201 && server.stats().customers >= 201, "{:?}", server.stats());
+    }
+    let purged = eventually(Duration::from_secs(30), || {
         let s = server.stats();
         s.tokens == 0 && s.customers == 1
     })
