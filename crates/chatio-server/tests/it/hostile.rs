@@ -429,13 +429,8 @@ async fn expired_tokens_and_empty_customers_are_purged() {
     // Three seconds of life: long enough for the keeper to log in on a loaded machine (a
     // 1 s token could expire before its login), short enough for the test.
     let lifetime = Duration::from_secs(3);
-    let server = builder()
-        .agent(false)
-        .token_lifetime(lifetime)
-        .expired_token_grace(Duration::ZERO)
-        .start()
-        .await
-        .unwrap();
+    let server =
+        builder().agent(false).token_lifetime(lifetime).expired_token_grace(Duration::ZERO).start().await.unwrap();
     let made = Instant::now();
     for _ in 0..200 {
         server.create_token(LICENSE, None).unwrap();
