@@ -334,7 +334,7 @@ impl AgentSdk {
         self.driver.call(move |s, now| s.send_typing_indicator(&chat, is_typing, to_agents_only, now)).await
     }
 
-    /// Bans a customer for 1 to 365 days (`ban_customer`).
+    /// Bans a customer for 1 to 3 650 days (`Ban::MAX_DAYS`; `ban_customer`).
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] for a length out of range, [`Error::Server`] (`authorization`

@@ -94,7 +94,7 @@ pub(super) async fn run(out: &Renderer, sdk: &AgentSdk, console: &Shared, cmd: &
             out.ok(&format!("left chat #{n}: it goes back to the queue unless another agent is in it"));
         }
         "ban" => {
-            let days: u32 = arg.parse().map_err(|_| "usage: :ban DAYS (1 to 365)")?;
+            let days: u32 = arg.parse().map_err(|_| "usage: :ban DAYS (1 to 3650)")?;
             let (chat, n) = current(console)?;
             let view = sdk.chat(&chat).await.map_err(|e| describe(&e))?;
             let customer = view.as_ref().and_then(|v| v.customer()).map(|u| u.id.clone());

@@ -57,7 +57,7 @@ The console's own commands start with a colon:
   :seen                  mark the current chat as seen
   :close                 close the current chat's thread
   :leave                 give the current chat back to the queue
-  :ban DAYS              ban the current chat's customer for DAYS days (1 to 365)
+  :ban DAYS              ban the current chat's customer for DAYS days (1 to 3650)
   :status on|off         take routed chats (accepting_chats) or not
   :quit                  leave (also Ctrl-D or Ctrl-C)
   ::TEXT                 send :TEXT as it is";
